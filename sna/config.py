@@ -75,7 +75,7 @@ class PostcodeSource(_Strict):
 class Sources(_Strict):
     """Every input of the geodata store. Optional ones may be omitted for a region."""
 
-    root: str = Field("", description="Folder the paths are relative to; empty = the shared bundle.")
+    root: str = Field("", description="Folder the paths are relative to; empty: the bundle.")
     lsoa21_boundaries: SourceSpec
     lsoa11_boundaries: SourceSpec
     wards: SourceSpec

@@ -21,7 +21,8 @@ def data_dir() -> Path:
 
 def source_dir() -> Path:
     """The open-data bundle: ``$SNA_SOURCE_DIR`` or ``<project>/../shared/data``."""
-    return Path(os.environ.get("SNA_SOURCE_DIR") or PROJECT_ROOT.parent / "shared" / "data").resolve()
+    default = PROJECT_ROOT.parent / "shared" / "data"
+    return Path(os.environ.get("SNA_SOURCE_DIR") or default).resolve()
 
 
 def downloads_dirs() -> list[Path]:

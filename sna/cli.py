@@ -1,0 +1,126 @@
+"""The ``sna`` command line: a thin shell over library calls, with progress bars and colour.
+
+Each command turns its options into one library call; errors from the library (bad input,
+missing store) are printed as one clear line and exit with status 1 or 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from geodata.errors import GeodataError
+
+from .errors import SnaError
+
+app = typer.Typer(
+    help="Strategic needs assessment risk mapper for Violence Reduction Units.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Prepare and inspect the geodata store.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+console = Console(stderr=True)
+out = Console()
+
+RegionOpt = Annotated[
+    str, typer.Option("--region", "-r", help="Region id (e.g. west-midlands) or path to a TOML.")
+]
+DataDirOpt = Annotated[
+    Path | None,
+    typer.Option("--data-dir", help="Data directory (default: $SNA_DATA_DIR or ./data)."),
+]
+
+
+def _fail(exc: Exception) -> None:
+    console.print(f"[bold red]error:[/] {exc}")
+    raise typer.Exit(code=1)
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("[bold blue]{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=not sys.stderr.isatty(),
+    )
+
+
+@app.command("regions")
+def regions() -> None:
+    """List the shipped region configurations."""
+    from .config import available_regions, load_region
+
+    table = Table("id", "name", "districts")
+    for rid in available_regions():
+        cfg = load_region(rid)
+        table.add_row(rid, cfg.region.name, ", ".join(cfg.region.districts))
+    out.print(table)
+
+
+@data_app.command("prepare")
+def data_prepare(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    force: Annotated[bool, typer.Option(help="Rebuild even if inputs are unchanged.")] = False,
+) -> None:
+    """Load every source of a region into its GeoParquet store with provenance."""
+    from .prepare import prepare_region
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task("checking inputs", total=1)
+
+            def step(label: str, done: int, total: int) -> None:
+                bar.update(task, description=label, completed=done, total=total)
+
+            result = prepare_region(region, data_dir=data_dir, force=force, progress=step)
+            bar.update(task, completed=bar.tasks[0].total)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    verb = "prepared" if result.rebuilt else "up to date"
+    out.print(f"[green]{result.region}[/]: store {verb} in {result.seconds:.1f} s -> {result.path}")
+    table = Table("table", "rows")
+    for name, rows in sorted(result.tables.items()):
+        table.add_row(name, f"{rows:,}")
+    out.print(table)
+    placement = result.metrics.get("postcode_placement")
+    if placement:
+        out.print(f"postcode placement: {json.dumps(placement)}")
+
+
+@data_app.command("info")
+def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
+    """Show the provenance manifest of a region's store."""
+    from .config import load_region
+    from .store import Store
+
+    try:
+        cfg = load_region(region)
+        manifest = Store(cfg.id, data_dir).manifest()
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    table = Table("table", "rows", "synthetic", "sources", "rejected")
+    for name, t in sorted(manifest["tables"].items()):
+        rejected = sum(r["rows_rejected"] for r in t["load"])
+        srcs = ", ".join(f"{s['source']} ({s['vintage']})" for s in t["sources"])
+        table.add_row(
+            name, f"{t['rows']:,}", "yes" if t["synthetic"] else "", srcs, f"{rejected:,}"
+        )
+    out.print(f"{manifest['region_name']} store created {manifest['created']}")
+    out.print(table)
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    """Entry point for ``python -m sna``."""
+    app()

@@ -1,0 +1,76 @@
+"""Shared fixtures: paths to the real bundle and prepared stores cached between test runs.
+
+Prepared stores live under ``data/_test`` (or ``$SNA_TEST_DATA_DIR``) and are reused while
+their inputs, config and code are unchanged (``prepare_region`` checks a cache key), so only
+the first run pays for preparation. A file lock keeps pytest-xdist workers from preparing the
+same region twice at once.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+TEST_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
+
+
+@contextmanager
+def file_lock(name: str) -> Iterator[None]:
+    """An exclusive lock shared by every xdist worker on this machine."""
+    TEST_DATA_DIR.mkdir(parents=True, exist_ok=True)
+    with open(TEST_DATA_DIR / f".{name}.lock", "w") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The shared open-data bundle (``../shared/data``)."""
+    if not SHARED_DATA.exists():
+        pytest.fail(f"shared data bundle not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def _prepared(region: str):
+    from sna.prepare import prepare_region
+
+    with file_lock(f"prepare-{region}"):
+        return prepare_region(region, data_dir=TEST_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def wm_prepared():
+    """The West Midlands store, prepared once and cached between runs."""
+    return _prepared("west-midlands")
+
+
+@pytest.fixture(scope="session")
+def beds_prepared():
+    """The Bedfordshire store, prepared once and cached between runs."""
+    return _prepared("bedfordshire")
+
+
+@pytest.fixture(scope="session")
+def wm_store(wm_prepared):
+    """Read access to the West Midlands store."""
+    from sna.store import Store
+
+    return Store("west-midlands", TEST_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def beds_store(beds_prepared):
+    """Read access to the Bedfordshire store."""
+    from sna.store import Store
+
+    return Store("bedfordshire", TEST_DATA_DIR)
