@@ -29,6 +29,9 @@ __all__ = [
     "Sources",
     "RegionInfo",
     "SyntheticSpec",
+    "LEVELS",
+    "LayerSpec",
+    "ScoringSpec",
     "RegionConfig",
     "available_regions",
     "load_region",
@@ -151,12 +154,117 @@ class SyntheticSpec(_Strict):
     exclusions_year: str = "201617"
 
 
+Level = Literal["individual", "relationship", "community", "society"]
+LEVELS: tuple[str, ...] = ("individual", "relationship", "community", "society")
+
+
+class LayerSpec(_Strict):
+    """One risk or protective factor, turned into one value per LSOA21.
+
+    ``measure`` says how:
+
+    - ``column``: a published value per LSOA21 (an IoD score, rate or indicator) read from
+      ``table[column]``;
+    - ``count``: records in a record-level ``table`` (hospital admissions, exclusions, crime
+      points) counted per LSOA21, optionally filtered, as a rate per ``per`` of
+      ``denominator`` (a population column of the ``lsoa21`` table), with small-number
+      shrinkage;
+    - ``access``: the mean, over an LSOA's live postcodes, of the number of ``table`` points
+      (e.g. community assets) within ``radius_m`` metres: the access residents have.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    description: str = ""
+    kind: Literal["risk", "protective"]
+    level: Level
+    table: str
+    measure: Literal["column", "count", "access"]
+    column: str = ""
+    filter: str = Field("", description="pandas query applied to record tables, e.g. 'age < 25'")
+    denominator: str = ""
+    per: float = 1000.0
+    radius_m: float = Field(1000.0, gt=0)
+    direction: Literal[1, -1] = 1
+    weight: float = Field(1.0, ge=0)
+    period: str = ""
+    partner: bool = Field(False, description="Partner data: disclosure control applies.")
+    surface: bool = Field(
+        False, description="Also build a kernel-density surface from the table's points."
+    )
+    national: bool = Field(
+        False, description="The source covers all of England, so national ranks are given."
+    )
+
+    @field_validator("column")
+    @classmethod
+    def _column_needed(cls, v: str, info) -> str:
+        if info.data.get("measure") == "column" and not v:
+            raise ValueError("measure 'column' needs a column name")
+        return v
+
+
+class ScoringSpec(_Strict):
+    """Every method choice of the index, with documented defaults (docs/scoring-method.md)."""
+
+    normalisation: Literal["rank_normal", "zscore", "minmax"] = "rank_normal"
+    aggregation: Literal["arithmetic", "geometric"] = "arithmetic"
+    shrinkage: Literal["logit", "poisson_gamma", "none"] = "logit"
+    shrink_parent: Literal["msoa", "district"] = "msoa"
+    treat_outliers: bool = True
+    exponential: bool = False
+    need_lambda: float = Field(0.5, ge=0, le=2)
+    level_weights: dict[str, float] = Field(default_factory=lambda: {lv: 0.25 for lv in LEVELS})
+    mc_draws: int = Field(500, ge=20)
+    weight_concentration: float = Field(50.0, gt=0)
+    seed: int = 20261121
+    hotspot_permutations: int = Field(999, ge=99)
+    fdr_alpha: float = Field(0.05, gt=0, lt=1)
+    surface_cell_m: float = Field(100.0, gt=0)
+    surface_bandwidth_m: float = Field(400.0, gt=0)
+    surface_crime_types: list[str] = Field(
+        default_factory=lambda: ["Violence and sexual offences", "Robbery", "Possession of weapons"]
+    )
+    disclosure_threshold: int = Field(8, ge=1)
+
+    @field_validator("level_weights")
+    @classmethod
+    def _levels(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(LEVELS)
+        if unknown:
+            raise ValueError(f"unknown levels {sorted(unknown)}; levels are {list(LEVELS)}")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("level weights must be non-negative and not all zero")
+        return v
+
+
 class RegionConfig(_Strict):
     """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
 
     region: RegionInfo
     sources: Sources
     synthetic: SyntheticSpec = SyntheticSpec()
+    scoring: ScoringSpec = ScoringSpec()
+    layers: list[LayerSpec] = Field(default_factory=list)
+
+    @field_validator("layers")
+    @classmethod
+    def _unique_layers(cls, v: list[LayerSpec]) -> list[LayerSpec]:
+        ids = [layer.id for layer in v]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"layer ids repeat: {dup}")
+        return v
+
+    def layer(self, layer_id: str) -> LayerSpec:
+        """The layer with this id (``LayerNotFound`` when absent)."""
+        from .errors import LayerNotFound
+
+        for layer in self.layers:
+            if layer.id == layer_id:
+                return layer
+        raise LayerNotFound(f"no layer {layer_id!r}; layers: {[x.id for x in self.layers]}")
+
     path: Path | None = Field(None, exclude=True)
 
     @property
