@@ -121,6 +121,59 @@ def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) 
     out.print(table)
 
 
+@app.command("build")
+def build(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: the config's, 500).")
+    ] = None,
+) -> None:
+    """Build the LSOA and postcode indices and publish them as the region's current build."""
+    from .build import build_region
+
+    try:
+        with _progress() as bar:
+            task = bar.add_task("starting", total=1)
+
+            def step(label: str, done: int, total: int) -> None:
+                bar.update(task, description=label, completed=done, total=total)
+
+            result = build_region(region, data_dir=data_dir, progress=step, mc_draws=draws)
+            bar.update(task, completed=bar.tasks[0].total)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    out.print(
+        f"[green]{result.region}[/]: build {result.build_id} in {result.seconds:.1f} s: "
+        f"{result.n_lsoa:,} LSOAs, {result.n_postcodes:,} postcodes -> {result.path}"
+    )
+    table = Table("check", "value")
+    for k, v in result.checks.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+@app.command("builds")
+def builds(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
+    """List a region's builds, newest first (the current one is marked)."""
+    from .build import list_builds
+    from .config import load_region
+
+    try:
+        cfg = load_region(region)
+    except SnaError as exc:
+        _fail(exc)
+    table = Table("build", "created", "current", "synthetic layers")
+    for b in list_builds(cfg.id, data_dir):
+        table.add_row(
+            b["build_id"],
+            b["created"],
+            "*" if b["current"] else "",
+            ", ".join(b["synthetic_layers"]),
+        )
+    out.print(table)
+
+
 def main() -> None:  # pragma: no cover - console script entry
     """Entry point for ``python -m sna``."""
     app()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from geodata import (
@@ -378,7 +379,20 @@ def _step_deprivation(ctx: dict, w: _Writer) -> None:
         _path(ctx, "iod2025_indicators"),
         _path(ctx, "iod2025_subdomains"),
     )
-    data = iod25.data[iod25.data["lsoa21_code"].isin(codes)].reset_index(drop=True)
+    full = iod25.data
+    national = [c for c in full.columns if c.endswith("_score") or c.startswith("crime_")]
+    deciles = {
+        f"{c}_national_decile": np.ceil(
+            full[c].rank(ascending=False, method="first") / full[c].notna().sum() * 10
+        ).clip(1, 10)
+        for c in national
+        if pd.api.types.is_numeric_dtype(full[c])
+    }
+    full = pd.concat([full, pd.DataFrame(deciles, index=full.index)], axis=1)
+    iod25.report.notes.append(
+        "*_national_decile: decile across all of England, 1 = highest value (most deprived)"
+    )
+    data = full[full["lsoa21_code"].isin(codes)].reset_index(drop=True)
     missing = codes - set(data["lsoa21_code"])
     iod25.report.notes.append(f"{len(missing)} region LSOA21s without IoD2025 (e.g. in Wales)")
     w.write(

@@ -1,0 +1,533 @@
+"""Build a region's indices from its prepared store and publish them atomically.
+
+``build_region`` is what ``sna build`` runs:
+
+1. prepare the store if it is missing or stale (a no-op when up to date);
+2. compute every declared layer on the region's LSOA21s (:mod:`sna.layers`);
+3. score them (:mod:`sna.scoring`): shrinkage, treatment, normalisation, weights;
+4. ranks, deciles and bands; Monte Carlo rank intervals (:mod:`sna.uncertainty`);
+5. drivers and a one-sentence explanation per LSOA (:mod:`sna.drivers`);
+6. hotspots: Getis-Ord Gi* and local Moran's I with FDR control (:mod:`sna.hotspots`);
+7. kernel-density surfaces and the postcode index (:mod:`sna.surfaces`);
+8. a sensitivity report: Spearman correlation of ranks under alternative choices;
+9. write a versioned build folder and move the ``current`` pointer only on success.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.stats import spearmanr
+
+from . import __version__
+from .config import LEVELS, RegionConfig, ScoringSpec, load_region
+from .drivers import explain, top_drivers
+from .errors import BuildNotFound
+from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
+from .layers import LayerData, compute_layer, layer_points
+from .prepare import prepare_region
+from .publish import public_lsoa_table, public_postcode_table
+from .ranking import bands, deciles, rank_desc
+from .scoring import LayerInput, Scored, score_layers
+from .settings import PROJECT_ROOT
+from .store import Store, publish_dir, region_dir, staging_dir, write_table
+from .surfaces import kde_surface, sample_surface, write_geotiff
+from .uncertainty import summarise_ranks
+
+__all__ = ["BuildResult", "build_region", "current_build", "list_builds", "INDICES"]
+
+INDICES = ("risk", "protective", "need")
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass
+class BuildResult:
+    """Where a build went and what it measured."""
+
+    region: str
+    build_id: str
+    path: Path
+    seconds: float
+    n_lsoa: int
+    n_postcodes: int
+    timings: dict[str, float] = field(default_factory=dict)
+    checks: dict[str, Any] = field(default_factory=dict)
+
+
+def builds_dir(region_id: str, data_dir: Path | None = None) -> Path:
+    """``<data_dir>/<region>/builds``."""
+    return region_dir(region_id, data_dir) / "builds"
+
+
+def current_build(region_id: str, data_dir: Path | None = None) -> Path:
+    """The folder the region's ``current`` pointer names (``BuildNotFound`` when none)."""
+    link = builds_dir(region_id, data_dir) / "current"
+    if not (link / "manifest.json").exists():
+        raise BuildNotFound(
+            f"no published build for {region_id!r} at {link}; run: sna build --region {region_id}"
+        )
+    return link.resolve()
+
+
+def list_builds(region_id: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Every build folder of the region, newest first, with its manifest summary."""
+    root = builds_dir(region_id, data_dir)
+    if not root.exists():
+        return []
+    current = (root / "current").resolve() if (root / "current").exists() else None
+    out = []
+    for d in sorted(root.iterdir(), reverse=True):
+        if d.is_symlink() or not (d / "manifest.json").exists():
+            continue
+        m = json.loads((d / "manifest.json").read_text())
+        out.append(
+            {
+                "build_id": m["build_id"],
+                "created": m["created"],
+                "current": d == current,
+                "path": str(d),
+                "synthetic_layers": m.get("synthetic_layers", []),
+            }
+        )
+    return out
+
+
+def _git_version() -> str:
+    try:
+        return subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=5,
+        ).stdout.strip()
+    except Exception:  # not a git checkout
+        return ""
+
+
+# --- layer inputs ------------------------------------------------------------------------
+
+
+def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
+    names = {layer.table for layer in config.layers}
+    return {n: store.read(n) for n in sorted(names) if store.has(n)}
+
+
+def _inputs(layers: list[LayerData]) -> list[LayerInput]:
+    return [
+        LayerInput(
+            d.spec,
+            d.raw.to_numpy(float),
+            None if d.count is None else d.count.to_numpy(float),
+            None if d.denominator is None else d.denominator.to_numpy(float),
+        )
+        for d in layers
+    ]
+
+
+def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
+    col = "msoa21_name" if scoring.shrink_parent == "msoa" else "district_code"
+    return areas[col].astype(str).to_numpy()
+
+
+# --- Monte Carlo --------------------------------------------------------------------------
+
+
+def _monte_carlo(
+    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Index draws under count noise (Gamma posterior) and Dirichlet weight perturbation.
+
+    Counts are redrawn from their Jeffreys posterior ``Gamma(r + 0.5, 1)`` so that a zero
+    count is uncertain too; published values (IoD scores) carry no sampling noise here (the
+    IoD already shrinks them). Layer weights are drawn from a Dirichlet centred on the
+    defaults with concentration ``scoring.weight_concentration`` (per layer), and level
+    weights likewise. Returns ``{index: array (draws, n)}``.
+    """
+    rng = np.random.default_rng(scoring.seed)
+    specs = [i.spec for i in inputs]
+    base_w = np.array([s.weight for s in specs], float)
+    base_lv = np.array([scoring.level_weights.get(lv, 0.0) for lv in LEVELS], float)
+    n = len(parent)
+    out = {k: np.empty((scoring.mc_draws, n)) for k in INDICES}
+    for d in range(scoring.mc_draws):
+        drawn = [
+            LayerInput(
+                i.spec,
+                i.raw,
+                None if i.count is None else rng.gamma(i.count + 0.5, 1.0),
+                i.denominator,
+            )
+            if i.count is not None
+            else i
+            for i in inputs
+        ]
+        pos = base_w > 0
+        w = np.zeros_like(base_w)
+        w[pos] = rng.dirichlet(scoring.weight_concentration * base_w[pos] / base_w[pos].sum())
+        w = w * base_w.sum()
+        lv_pos = base_lv > 0
+        lv = np.zeros_like(base_lv)
+        lv[lv_pos] = rng.dirichlet(
+            scoring.weight_concentration * base_lv[lv_pos] / base_lv[lv_pos].sum()
+        )
+        s = score_layers(
+            drawn,
+            scoring,
+            parent,
+            layer_weights=dict(zip([x.id for x in specs], w, strict=True)),
+            level_weights=dict(zip(LEVELS, lv, strict=True)),
+        )
+        out["risk"][d], out["protective"][d], out["need"][d] = s.risk, s.protective, s.need
+    return out
+
+
+# --- sensitivity --------------------------------------------------------------------------
+
+ALTERNATIVES: dict[str, dict[str, Any]] = {
+    "z-scores": {"normalisation": "zscore"},
+    "min-max": {"normalisation": "minmax"},
+    "geometric aggregation": {"aggregation": "geometric"},
+    "no shrinkage": {"shrinkage": "none"},
+    "Poisson-Gamma shrinkage": {"shrinkage": "poisson_gamma"},
+    "shrink to district": {"shrink_parent": "district"},
+    "no outlier treatment": {"treat_outliers": False},
+    "IoD exponential transform": {"exponential": True},
+    "equal level weights": {"level_weights": {lv: 1.0 for lv in LEVELS}},
+}
+
+
+def sensitivity(
+    inputs: list[LayerInput],
+    scoring: ScoringSpec,
+    areas: pd.DataFrame,
+    base: Scored,
+) -> pd.DataFrame:
+    """Spearman correlation of LSOA ranks, and decile changes, under each alternative choice."""
+    rows = []
+    base_dec = {k: deciles(getattr(base, k)) for k in INDICES}
+    for name, change in ALTERNATIVES.items():
+        alt_spec = scoring.model_copy(update=change)
+        alt = score_layers(inputs, alt_spec, _parent(areas, alt_spec))
+        row: dict[str, Any] = {"alternative": name, "change": json.dumps(change)}
+        for k in INDICES:
+            a, b = getattr(base, k), getattr(alt, k)
+            if np.allclose(a, a[0]) or np.allclose(b, b[0]):
+                rho = np.nan
+            else:
+                rho = float(spearmanr(a, b).statistic)
+            row[f"spearman_{k}"] = rho
+            row[f"decile_changed_{k}"] = float(np.mean(deciles(b) != base_dec[k]))
+            row[f"top_decile_overlap_{k}"] = float(
+                np.mean((deciles(b) == 1)[base_dec[k] == 1]) if (base_dec[k] == 1).any() else 0
+            )
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --- postcode index -----------------------------------------------------------------------
+
+
+def _surfaces(
+    config: RegionConfig,
+    tables: dict[str, pd.DataFrame],
+    areas: gpd.GeoDataFrame,
+    folder: Path,
+) -> dict[str, Any]:
+    """Kernel-density surfaces of every layer declared with ``surface = true``."""
+    sc = config.scoring
+    minx, miny, maxx, maxy = areas.total_bounds
+    pad = sc.surface_bandwidth_m
+    bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+    mask = areas.geometry.union_all()
+    out = {}
+    for spec in config.layers:
+        if not spec.surface or spec.table not in tables:
+            continue
+        pts = layer_points(tables, spec)
+        surface = kde_surface(
+            pts[:, 0],
+            pts[:, 1],
+            bounds=bounds,
+            cell=sc.surface_cell_m,
+            bandwidth=sc.surface_bandwidth_m,
+            years=1.0,
+        )
+        write_geotiff(surface, folder / f"{spec.id}.tif", mask=mask)
+        out[spec.id] = surface
+    return out
+
+
+def _postcode_index(
+    postcodes: pd.DataFrame,
+    lsoa: pd.DataFrame,
+    scored: Scored,
+    surfaces: dict[str, Any],
+    config: RegionConfig,
+    weights: dict[str, float],
+) -> pd.DataFrame:
+    """Each postcode: its LSOA's layer scores, with surface layers replaced by local values.
+
+    For a layer with a surface, the kernel density sampled at the postcode is normalised
+    across the region's postcodes (same method and direction as the LSOA layer) and used in
+    place of the LSOA score; other layers keep their LSOA score. The postcode need index is
+    the same weighted sum, so its contributions sum to it exactly.
+    """
+    from .normalise import normalise
+
+    specs = {s.id: s for s in config.layers}
+    pc = postcodes.copy()
+    pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"].to_numpy())
+    rows = pos.reindex(pc["lsoa21_code"].to_numpy()).to_numpy()
+    scores = scored.scores.to_numpy()[rows]
+    frame = pd.DataFrame(scores, columns=scored.scores.columns, index=pc.index)
+    has_xy = pc["easting"].notna().to_numpy()
+    for lid, surface in surfaces.items():
+        local = np.full(len(pc), np.nan)
+        local[has_xy] = sample_surface(
+            surface, pc.loc[has_xy, "easting"].to_numpy(), pc.loc[has_xy, "northing"].to_numpy()
+        )
+        pc[f"local_{lid}"] = local
+        method = (
+            "minmax"
+            if config.scoring.aggregation == "geometric"
+            else (config.scoring.normalisation)
+        )
+        z = normalise(local, method, direction=specs[lid].direction)
+        frame[lid] = np.where(np.isfinite(z), z, frame[lid])
+    lam = config.scoring.need_lambda
+    contrib = pd.DataFrame(index=pc.index)
+    for lid in frame.columns:
+        sign = -lam if specs[lid].kind == "protective" else 1.0
+        contrib[lid] = sign * weights[lid] * frame[lid]
+    pc["pc_need"] = contrib.sum(axis=1)
+    for lid in contrib.columns:
+        pc[f"pc_c_{lid}"] = contrib[lid]
+    return pc
+
+
+# --- the build ----------------------------------------------------------------------------
+
+
+def build_region(
+    region: str | Path | RegionConfig,
+    *,
+    data_dir: Path | None = None,
+    progress: Progress | None = None,
+    mc_draws: int | None = None,
+) -> BuildResult:
+    """Build and publish the indices of one region; see the module docstring."""
+    t0 = time.perf_counter()
+    config = region if isinstance(region, RegionConfig) else load_region(region)
+    if mc_draws is not None:
+        config = config.model_copy(
+            update={"scoring": config.scoring.model_copy(update={"mc_draws": mc_draws})}
+        )
+    sc = config.scoring
+    timings: dict[str, float] = {}
+    steps = [
+        "prepare store",
+        "layers",
+        "scores",
+        "uncertainty",
+        "drivers",
+        "hotspots",
+        "surfaces and postcodes",
+        "sensitivity",
+        "write and publish",
+    ]
+
+    def step(i: int) -> float:
+        if progress:
+            progress(steps[i], i, len(steps))
+        return time.perf_counter()
+
+    t = step(0)
+    prepared = prepare_region(config, data_dir=data_dir)
+    store = Store(config.id, data_dir)
+    timings["prepare store"] = time.perf_counter() - t
+
+    t = step(1)
+    areas = store.read("lsoa21")
+    postcodes = store.read("postcodes")
+    tables = _load_tables(store, config)
+    live = postcodes[postcodes["status"] == "live"]
+    layers = [compute_layer(s, tables, areas, live) for s in config.layers]
+    inputs = _inputs(layers)
+    parent = _parent(areas, sc)
+    timings["layers"] = time.perf_counter() - t
+
+    t = step(2)
+    scored = score_layers(inputs, sc, parent)
+    from .scoring import effective_weights
+
+    weights = effective_weights(config.layers, sc.level_weights)
+    lsoa = areas.copy()
+    for d, inp in zip(layers, inputs, strict=True):
+        lid = d.spec.id
+        lsoa[f"v_{lid}"] = scored.values[lid].to_numpy()
+        lsoa[f"s_{lid}"] = scored.scores[lid].to_numpy()
+        if inp.count is not None:
+            lsoa[f"n_{lid}"] = inp.count
+            lsoa[f"raw_{lid}"] = d.raw.to_numpy()
+        if d.spec.national and d.spec.table == "iod2025":
+            nd = tables["iod2025"].set_index("lsoa21_code").get(f"{d.spec.column}_national_decile")
+            if nd is not None:
+                lsoa[f"nd_{lid}"] = nd.reindex(lsoa["lsoa21_code"]).to_numpy()
+    need_contrib = scored.need_contributions(
+        sc.need_lambda, [s.id for s in config.layers if s.kind == "protective"]
+    )
+    for lid in need_contrib.columns:
+        lsoa[f"c_{lid}"] = need_contrib[lid].to_numpy()
+    for lv in scored.levels.columns:
+        lsoa[f"level_{lv}"] = scored.levels[lv].to_numpy()
+    for k in INDICES:
+        vals = getattr(scored, k)
+        lsoa[k] = vals
+        lsoa[f"{k}_rank"] = rank_desc(vals)
+        lsoa[f"{k}_decile"] = deciles(vals)
+        lsoa[f"{k}_band"] = bands(vals)
+    timings["scores"] = time.perf_counter() - t
+
+    t = step(3)
+    draws = _monte_carlo(inputs, sc, parent)
+    checks: dict[str, Any] = {}
+    for k in INDICES:
+        summary = summarise_ranks(draws[k], getattr(scored, k))
+        for col, values in summary.items():
+            lsoa[f"{k}_{col}"] = values
+        checks[f"{k}_interval_widened"] = int(summary.attrs.get("widened", 0))
+    timings["uncertainty"] = time.perf_counter() - t
+
+    t = step(4)
+    titles = {s.id: s.title for s in config.layers}
+    tops = top_drivers(need_contrib, n=3)
+    lsoa["drivers"] = [json.dumps([[lid, round(float(c), 4)] for lid, c in row]) for row in tops]
+    lsoa["explanation"] = [
+        explain(need_contrib.iloc[i], titles, band=lsoa["need_band"].iloc[i])
+        for i in range(len(lsoa))
+    ]
+    timings["drivers"] = time.perf_counter() - t
+
+    t = step(5)
+    w = spatial_weights(areas)
+    gi = getis_ord_gi_star(
+        scored.need, w, permutations=sc.hotspot_permutations, seed=sc.seed, alpha=sc.fdr_alpha
+    )
+    lm = local_moran(
+        scored.need, w, permutations=sc.hotspot_permutations, seed=sc.seed, alpha=sc.fdr_alpha
+    )
+    for col in gi.columns:
+        lsoa[f"gi_{col}"] = gi[col].to_numpy()
+    for col in lm.columns:
+        lsoa[f"moran_{col}"] = lm[col].to_numpy()
+    timings["hotspots"] = time.perf_counter() - t
+
+    target = builds_dir(config.id, data_dir)
+    with staging_dir(target, "build") as tmp:
+        t = step(6)
+        (tmp / "surfaces").mkdir()
+        surfaces = _surfaces(config, tables, areas, tmp / "surfaces")
+        pcs = _postcode_index(postcodes, lsoa, scored, surfaces, config, weights)
+        keep = ["risk", "protective", "need", "need_rank", "need_decile", "need_band"]
+        pcs = pcs.merge(
+            pd.DataFrame(lsoa[["lsoa21_code", *keep]]).rename(
+                columns={k: f"lsoa_{k}" for k in keep}
+            ),
+            on="lsoa21_code",
+            how="left",
+        )
+        pcs["pc_need_decile"] = deciles(pcs["pc_need"].to_numpy())
+        pcs["pc_need_band"] = bands(pcs["pc_need"].to_numpy())
+        timings["surfaces and postcodes"] = time.perf_counter() - t
+
+        t = step(7)
+        sens = sensitivity(inputs, sc, areas, scored)
+        timings["sensitivity"] = time.perf_counter() - t
+
+        t = step(8)
+        write_table(tmp, "lsoa", lsoa)
+        write_table(tmp, "postcodes", pcs)
+        sens.to_csv(tmp / "sensitivity.csv", index=False)
+        exports = tmp / "exports"
+        exports.mkdir()
+        pub = public_lsoa_table(lsoa, config.layers)
+        pub.drop(columns="geometry").to_csv(exports / "lsoa_indices.csv", index=False)
+        pub.to_file(exports / "lsoa_indices.gpkg", driver="GPKG", engine="pyogrio")
+        pub_pc = public_postcode_table(pd.DataFrame(pcs.drop(columns="geometry")), config.layers)
+        pub_pc.to_csv(exports / "postcode_indices.csv", index=False)
+
+        synthetic_layers = [d.spec.id for d in layers if d.synthetic]
+        checks.update(_checks(lsoa, pcs, need_contrib))
+        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        manifest = {
+            "build_id": build_id,
+            "region": config.id,
+            "region_name": config.region.name,
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            "code_version": __version__,
+            "git": _git_version(),
+            "python": platform.python_version(),
+            "config": config.model_dump(mode="json"),
+            "config_fingerprint": config.fingerprint(),
+            "store": {
+                "path": str(store.path),
+                "cache_key": store.manifest()["cache_key"],
+                "inputs": {k: v["sources"] for k, v in store.manifest()["tables"].items()},
+            },
+            "layers": [
+                {
+                    **s.model_dump(mode="json"),
+                    "synthetic": s.id in synthetic_layers,
+                    "effective_weight": weights[s.id],
+                }
+                for s in config.layers
+            ],
+            "synthetic_layers": synthetic_layers,
+            "synthetic": bool(synthetic_layers),
+            "surfaces": sorted(surfaces),
+            "n_lsoa": int(len(lsoa)),
+            "n_postcodes": int(len(pcs)),
+            "checks": checks,
+            "notes": scored.notes,
+            "timings": {k: round(v, 3) for k, v in timings.items()},
+            "prepare_rebuilt": prepared.rebuilt,
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        timings["write and publish"] = time.perf_counter() - t
+        final = publish_dir(tmp, target / "current", build_id)
+    return BuildResult(
+        config.id,
+        build_id,
+        final,
+        time.perf_counter() - t0,
+        len(lsoa),
+        len(pcs),
+        {k: round(v, 3) for k, v in timings.items()},
+        checks,
+    )
+
+
+def _checks(lsoa: pd.DataFrame, pcs: pd.DataFrame, contrib: pd.DataFrame) -> dict[str, Any]:
+    """The acceptance invariants, measured on every build and written to the manifest."""
+    out: dict[str, Any] = {}
+    out["missing_index_values"] = int(lsoa[list(INDICES)].isna().sum().sum())
+    out["missing_postcode_index"] = int(pcs["pc_need"].isna().sum())
+    out["max_driver_sum_error"] = float(np.max(np.abs(contrib.sum(axis=1) - lsoa["need"])))
+    for k in INDICES:
+        inside = (lsoa[f"{k}_rank_lo"] <= lsoa[f"{k}_rank"]) & (
+            lsoa[f"{k}_rank"] <= lsoa[f"{k}_rank_hi"]
+        )
+        out[f"{k}_intervals_contain_rank"] = bool(inside.all())
+    return out

@@ -1,0 +1,171 @@
+"""The composite model: layer values -> normalised scores -> level scores -> indices.
+
+One pure function, :func:`score_layers`, used for the point estimate, every Monte Carlo draw
+and every sensitivity alternative, so all three follow exactly the same method.
+
+.. math::
+
+    x_i = N(d_i \\, T(v_i)), \\qquad
+    \\text{risk} = \\sum_{L} W_L \\sum_{i \\in L} w_{i|L} \\, x_i, \\qquad
+    \\text{protective} = \\sum_{p} w_p \\, x_p, \\qquad
+    \\text{need} = \\text{risk} - \\lambda \\, \\text{protective}
+
+where :math:`v_i` is layer *i*'s value (rates shrunk toward their parent), :math:`T` the
+outlier treatment, :math:`d_i` its direction, :math:`N` the normalisation, :math:`w_{i|L}` the
+layer's weight within its socio-ecological level *L* (normalised to sum to 1 within the level),
+:math:`W_L` the level weights (renormalised over levels that have layers). Every index is a
+weighted sum, so each layer's contribution :math:`c_i = W_L w_{i|L} x_i` is exact and the
+contributions sum to the index. With geometric aggregation the same holds on the log scale:
+the index is :math:`\\sum c_i` with :math:`c_i = W_L w_{i|L} \\log x'_i` and :math:`x'_i` the
+score rescaled to [0.01, 1] (ranks equal those of the weighted geometric mean).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .config import LEVELS, LayerSpec, ScoringSpec
+from .errors import InvalidWeights
+from .normalise import normalise
+from .shrinkage import eb_shrink
+from .transforms import iod_exponential, treat_outliers
+
+__all__ = ["LayerInput", "Scored", "effective_weights", "layer_scores", "score_layers"]
+
+
+@dataclass(frozen=True)
+class LayerInput:
+    """What :func:`score_layers` needs of one layer: its values, or counts to turn into rates."""
+
+    spec: LayerSpec
+    raw: np.ndarray
+    count: np.ndarray | None = None
+    denominator: np.ndarray | None = None
+
+
+@dataclass
+class Scored:
+    """Indices and exact contributions on the region's LSOAs (rows in input order)."""
+
+    values: pd.DataFrame  # per layer: value after shrinkage (rates per spec.per)
+    scores: pd.DataFrame  # per layer: normalised score x_i (direction applied)
+    contributions: pd.DataFrame  # per layer: c_i; risk layers sum to risk, protective to prot.
+    levels: pd.DataFrame  # per level: sum of its risk layers' contributions
+    risk: np.ndarray
+    protective: np.ndarray
+    need: np.ndarray
+    notes: dict[str, str] = field(default_factory=dict)
+
+    def need_contributions(self, lam: float, protective_ids: list[str]) -> pd.DataFrame:
+        """Per-layer contributions to the need index: risk c_i, and -lambda * c_p."""
+        out = self.contributions.copy()
+        for p in protective_ids:
+            out[p] = -lam * out[p]
+        return out
+
+
+def effective_weights(
+    specs: list[LayerSpec],
+    level_weights: Mapping[str, float],
+    layer_weights: Mapping[str, float] | None = None,
+) -> dict[str, float]:
+    """Each layer's weight in its index: ``W_L * w_{i|L}`` for risk, ``w_p`` for protective.
+
+    Raises :class:`InvalidWeights` for negative weights or an index with no positive weight.
+    """
+    layer_weights = dict(layer_weights or {s.id: s.weight for s in specs})
+    if any(w < 0 for w in layer_weights.values()) or any(w < 0 for w in level_weights.values()):
+        raise InvalidWeights("weights must be non-negative")
+    out: dict[str, float] = {}
+    risk = [s for s in specs if s.kind == "risk"]
+    prot = [s for s in specs if s.kind == "protective"]
+    present = {
+        lv: sum(layer_weights[s.id] for s in risk if s.level == lv)
+        for lv in LEVELS
+        if any(s.level == lv for s in risk)
+    }
+    present = {lv: t for lv, t in present.items() if t > 0}
+    lw = {lv: float(level_weights.get(lv, 0.0)) for lv in present}
+    total_l = sum(lw.values())
+    if risk and total_l <= 0:
+        raise InvalidWeights(
+            f"no positive level weight for the levels that have risk layers: {sorted(present)}"
+        )
+    for s in risk:
+        if s.level in present and lw[s.level] > 0:
+            out[s.id] = lw[s.level] / total_l * layer_weights[s.id] / present[s.level]
+        else:
+            out[s.id] = 0.0
+    total_p = sum(layer_weights[s.id] for s in prot)
+    for s in prot:
+        out[s.id] = layer_weights[s.id] / total_p if total_p > 0 else 0.0
+    return out
+
+
+def _values(inp: LayerInput, parent: np.ndarray | None, method: str) -> np.ndarray:
+    """Layer values: shrunk rates for count layers, the published value otherwise."""
+    if inp.count is None or method == "none" or parent is None:
+        return np.asarray(inp.raw, dtype=float)
+    res = eb_shrink(inp.count, inp.denominator, parent, scale=method)
+    return np.asarray(res.rate_shrunk, dtype=float) * inp.spec.per
+
+
+def layer_scores(
+    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Values and normalised scores per layer (columns: layer ids)."""
+    values, scores = {}, {}
+    for inp in inputs:
+        v = _values(inp, parent, scoring.shrinkage)
+        values[inp.spec.id] = v
+        t = treat_outliers(v).values if scoring.treat_outliers else v
+        method = "minmax" if scoring.aggregation == "geometric" else scoring.normalisation
+        x = normalise(t, method, direction=inp.spec.direction)
+        if scoring.exponential:
+            x = iod_exponential(x) / 100.0 if method == "minmax" else iod_exponential(x)
+        scores[inp.spec.id] = np.asarray(x, dtype=float)
+    return pd.DataFrame(values), pd.DataFrame(scores)
+
+
+def score_layers(
+    inputs: list[LayerInput],
+    scoring: ScoringSpec,
+    parent: np.ndarray | None = None,
+    *,
+    layer_weights: Mapping[str, float] | None = None,
+    level_weights: Mapping[str, float] | None = None,
+) -> Scored:
+    """Score every layer and aggregate to the risk, protective and need indices.
+
+    Missing scores (an LSOA with no value for a layer, e.g. no IoD row) count as the layer's
+    regional median score (0 for rank-normal and z-scores), so they neither raise nor lower
+    the index; the build reports how many were imputed.
+    """
+    specs = [i.spec for i in inputs]
+    values, scores = layer_scores(inputs, scoring, parent)
+    imputed = {c: int(scores[c].isna().sum()) for c in scores.columns if scores[c].isna().any()}
+    scores = scores.fillna(scores.median())
+    w = effective_weights(specs, level_weights or scoring.level_weights, layer_weights)
+    if scoring.aggregation == "geometric":
+        x = np.log(0.01 + 0.99 * scores.clip(0, 1))
+    else:
+        x = scores
+    contrib = x.mul(pd.Series(w)[x.columns], axis=1)
+    risk_ids = [s.id for s in specs if s.kind == "risk"]
+    prot_ids = [s.id for s in specs if s.kind == "protective"]
+    risk = contrib[risk_ids].sum(axis=1).to_numpy() if risk_ids else np.zeros(len(x))
+    prot = contrib[prot_ids].sum(axis=1).to_numpy() if prot_ids else np.zeros(len(x))
+    levels = pd.DataFrame(
+        {
+            lv: contrib[[s.id for s in specs if s.kind == "risk" and s.level == lv]].sum(axis=1)
+            for lv in LEVELS
+            if any(s.kind == "risk" and s.level == lv for s in specs)
+        }
+    )
+    need = risk - scoring.need_lambda * prot
+    notes = {"imputed_median": str(imputed)} if imputed else {}
+    return Scored(values, scores, contrib, levels, risk, prot, need, notes)
