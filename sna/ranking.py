@@ -35,7 +35,8 @@ def _check_method(method: str) -> str:
 
 def _rank_desc_2d(values: np.ndarray, method: str = "min") -> np.ndarray:
     """Descending ranks along the last axis, NaN kept as NaN (rows ranked independently)."""
-    return rankdata(-values, method=_check_method(method), axis=-1, nan_policy="omit")
+    ranks = rankdata(-values, method=_check_method(method), axis=-1, nan_policy="omit")
+    return np.asarray(ranks, dtype=float)
 
 
 def _groups_from_ranks(ranks: np.ndarray, q: int) -> np.ndarray:
@@ -71,12 +72,10 @@ def rank_desc(x: ArrayLike, *, method: RankMethod = "min") -> Any:
     [3.0, 1.0, 1.0, 4.0]
     """
     arr, index, label = _as_float_1d(x)
-    return _wrap(_rank_desc_2d(arr, method).astype(float), index, label)
+    return _wrap(_rank_desc_2d(arr, method), index, label)
 
 
-def quantile_groups(
-    x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "first"
-) -> Any:
+def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "first") -> Any:
     r"""Equal-count groups 1..q, group 1 holding the highest values.
 
     .. math::

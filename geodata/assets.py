@@ -1,0 +1,612 @@
+"""Community assets that protect against violence: places of worship and public libraries.
+
+Three open sources, one point table. OpenStreetMap places of worship come as longitude and
+latitude; the public libraries list (Libraries Hacked schema) has only postcodes, so it is
+placed through a postcode table supplied by the caller; Ordnance Survey library buildings
+are polygons in British National Grid, reduced to centroids. :func:`combine_assets` stacks
+them with one schema and drops an OS building that is the same library as one on the list.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Sequence
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._io import BNG, check_codes, read_csv, require_columns
+from .errors import InvalidValueError
+from .report import Loaded, LoadReport
+
+__all__ = [
+    "ASSET_COLUMNS",
+    "SOURCE_PLACES_OF_WORSHIP",
+    "SOURCE_LIBRARIES",
+    "SOURCE_LIBRARY_BUILDINGS",
+    "normalise_postcode",
+    "read_places_of_worship",
+    "read_libraries",
+    "read_library_buildings",
+    "combine_assets",
+]
+
+PathLike_ = str | PathLike[str]
+
+#: Columns every asset table carries (readers add source-specific columns after these).
+ASSET_COLUMNS = [
+    "asset_id",
+    "asset_type",
+    "name",
+    "subtype",
+    "source",
+    "easting",
+    "northing",
+    "geometry",
+]
+SOURCE_PLACES_OF_WORSHIP = "osm_places_of_worship"
+SOURCE_LIBRARIES = "libraries_uk_schema"
+SOURCE_LIBRARY_BUILDINGS = "os_library_buildings"
+
+_OSM_TYPES = {"node", "way", "relation"}
+_YEAR = re.compile(r"^\d{4}$")
+
+
+def _points(easting: np.ndarray, northing: np.ndarray, frame: pd.DataFrame) -> gpd.GeoDataFrame:
+    """Attach easting/northing and point geometry (EPSG:27700) to ``frame``."""
+    frame = frame.copy()
+    frame["easting"] = np.asarray(easting, dtype="float64")
+    frame["northing"] = np.asarray(northing, dtype="float64")
+    return gpd.GeoDataFrame(
+        frame, geometry=gpd.points_from_xy(frame["easting"], frame["northing"]), crs=BNG
+    )
+
+
+def _first_row(mask: np.ndarray) -> int:
+    """0-based index of the first True."""
+    return int(np.flatnonzero(mask)[0])
+
+
+# --- places of worship ---------------------------------------------------------------------
+
+_POW_REQUIRED = ["area_code", "faith", "osm_type", "osm_id", "name", "denomination", "lon", "lat"]
+
+
+def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = None) -> Loaded:
+    """Read OpenStreetMap places of worship into EPSG:27700 points.
+
+    Parameters
+    ----------
+    path
+        CSV with ``area_code, faith, osm_type, osm_id, name, denomination, lon, lat`` (and
+        optionally ``area_name``); ``area_code`` is the district the point lies in.
+    districts
+        Keep only places in these district codes.
+
+    Returns
+    -------
+    Loaded
+        ``data``: :data:`ASSET_COLUMNS` with ``asset_type = "place_of_worship"``,
+        ``subtype`` = faith as published (``Christian``, ``Muslim`` ...), ``asset_id`` =
+        ``osm:<type>/<id>`` (suffixed ``#<faith>`` when one OSM feature is listed under two
+        faiths, e.g. a shared building), then ``faith``, ``denomination``, ``osm_type``,
+        ``osm_id``, ``district_code``, ``district_name``. Rows without coordinates and exact
+        repeats are rejected and counted.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column is absent.
+    InvalidValueError
+        A bad district code (in the file or in ``districts``), an unknown OSM type, a
+        longitude/latitude that is not a number or out of range.
+
+    Notes
+    -----
+    OSM is incomplete (about three quarters of mosques are mapped), so counts are a lower
+    bound, more so for some faiths than others.
+    """
+    path = Path(path)
+    report = LoadReport(source=str(path))
+    frame = read_csv(path, required=_POW_REQUIRED)
+    report.rows_read = len(frame)
+    for col in ("area_code", "faith", "osm_type", "osm_id"):
+        frame[col] = frame[col].str.strip()
+    check_codes(frame["area_code"], path, "area_code")
+    bad_type = ~frame["osm_type"].isin(list(_OSM_TYPES)).to_numpy()
+    if bad_type.any():
+        row = _first_row(bad_type)
+        raise InvalidValueError(
+            path,
+            f"OSM type {frame['osm_type'].iloc[row]!r} is not one of {sorted(_OSM_TYPES)}",
+            row=row + 1,
+            column="osm_type",
+        )
+    bad_id = ~frame["osm_id"].str.fullmatch(r"\d+").fillna(False).to_numpy()
+    if bad_id.any():
+        row = _first_row(bad_id)
+        raise InvalidValueError(
+            path, f"{frame['osm_id'].iloc[row]!r} is not an OSM id", row=row + 1, column="osm_id"
+        )
+    missing_faith = frame["faith"].isna().to_numpy()
+    if missing_faith.any():
+        raise InvalidValueError(
+            path, "missing faith", row=_first_row(missing_faith) + 1, column="faith"
+        )
+    coords = {}
+    for col, limit in (("lon", 180.0), ("lat", 90.0)):
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = (frame[col].notna() & (values.isna() | (values.abs() > limit))).to_numpy()
+        if bad.any():
+            row = _first_row(bad)
+            raise InvalidValueError(
+                path,
+                f"{frame[col].iloc[row]!r} is not a {'longitude' if col == 'lon' else 'latitude'}"
+                f" in degrees (-{limit:g}..{limit:g})",
+                row=row + 1,
+                column=col,
+            )
+        coords[col] = values.to_numpy()
+    keep = np.ones(len(frame), dtype=bool)
+    if districts is not None:
+        wanted = pd.Series(list(dict.fromkeys(districts)), dtype="str")
+        check_codes(wanted, "districts argument", "districts")
+        keep = frame["area_code"].isin(list(wanted)).to_numpy().copy()
+        report.reject("outside the requested districts", int((~keep).sum()))
+        empty = sorted(set(wanted) - set(frame.loc[keep, "area_code"]))
+        if empty:
+            report.notes.append(f"no places of worship in district(s) {empty}")
+    no_xy = np.isnan(coords["lon"]) | np.isnan(coords["lat"])
+    report.reject("no coordinates", int((keep & no_xy).sum()))
+    keep &= ~no_xy
+    repeat = frame.duplicated(["osm_type", "osm_id", "faith"]).to_numpy()
+    report.reject("repeated OSM feature and faith", int((keep & repeat).sum()))
+    keep &= ~repeat
+
+    kept = frame.loc[keep].reset_index(drop=True)
+    lonlat = gpd.GeoSeries(
+        gpd.points_from_xy(coords["lon"][keep], coords["lat"][keep]), crs="EPSG:4326"
+    ).to_crs(BNG)
+    base_id = "osm:" + kept["osm_type"] + "/" + kept["osm_id"]
+    shared = base_id.duplicated(keep=False)
+    report.flag(
+        "OSM feature listed under more than one faith (kept once per faith)", int(shared.sum())
+    )
+    asset_id = base_id.where(~shared, base_id + "#" + kept["faith"].str.lower())
+    out = pd.DataFrame(
+        {
+            "asset_id": asset_id.to_numpy(),
+            "asset_type": "place_of_worship",
+            "name": kept["name"].to_numpy(),
+            "subtype": kept["faith"].to_numpy(),
+            "source": SOURCE_PLACES_OF_WORSHIP,
+            "faith": kept["faith"].to_numpy(),
+            "denomination": kept["denomination"].to_numpy(),
+            "osm_type": kept["osm_type"].to_numpy(),
+            "osm_id": kept["osm_id"].to_numpy(),
+            "district_code": kept["area_code"].to_numpy(),
+            "district_name": (kept["area_name"].to_numpy() if "area_name" in kept else pd.NA),
+        }
+    )
+    gdf = _points(lonlat.x.to_numpy(), lonlat.y.to_numpy(), out)
+    gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
+    gdf = gdf.sort_values("asset_id", ignore_index=True)
+    report.rows_kept = len(gdf)
+    report.notes.append("OpenStreetMap © OpenStreetMap contributors, ODbL 1.0")
+    return Loaded(gdf, report)
+
+
+# --- libraries -----------------------------------------------------------------------------
+
+_LIB_REQUIRED = [
+    "Local authority",
+    "Library name",
+    "Postcode",
+    "Statutory",
+    "Type of library",
+    "Year closed",
+]
+
+
+def normalise_postcode(values: pd.Series) -> pd.Series:
+    """Put postcodes in the ``pcds`` form: upper case, one space before the last 3 characters.
+
+    ``" b1  1aa"`` → ``"B1 1AA"``; ``"b11aa"`` → ``"B1 1AA"``. Empty values stay missing; no
+    check is made that the result is a real postcode (the lookup decides that).
+    """
+    compact = values.astype("str").str.upper().str.replace(r"\s+", "", regex=True)
+    compact = compact.where(values.notna() & (compact != ""))
+    return (compact.str[:-3] + " " + compact.str[-3:]).where(compact.str.len() >= 5)
+
+
+def _match_authorities(names: pd.Series, wanted: Sequence[str]) -> np.ndarray:
+    """Rows whose authority contains one of ``wanted`` as whole words (case-insensitive).
+
+    ``"Birmingham"`` matches ``"Birmingham City Council"``; ``"Bedford"`` matches ``"Bedford
+    Borough Council"`` but not ``"Central Bedfordshire Council"``. Every wanted name must
+    match at least one authority.
+    """
+    keep = np.zeros(len(names), dtype=bool)
+    for w in wanted:
+        pattern = r"\b" + re.escape(w.strip()) + r"\b"
+        hit = names.str.contains(pattern, case=False, regex=True).fillna(False).to_numpy()
+        if not hit.any():
+            raise InvalidValueError(
+                "local_authorities argument",
+                f"{w!r} matches no local authority in the libraries file; authorities look "
+                f"like {sorted(names.dropna().unique())[:5]}",
+            )
+        keep |= hit
+    return keep
+
+
+def _library_ids(frame: pd.DataFrame) -> pd.Series:
+    """``library:uprn:<UPRN>`` where given, else a short hash of authority, name, postcode."""
+    text = frame["Local authority"] + "|" + frame["Library name"] + "|" + frame["_postcode"]
+    hashed = text.map(lambda s: "library:" + hashlib.sha1(s.encode()).hexdigest()[:12])
+    if "Unique property reference number" in frame:
+        uprn = frame["Unique property reference number"].str.strip()
+        ok = uprn.str.fullmatch(r"\d+").fillna(False)
+        return ("library:uprn:" + uprn).where(ok, hashed)
+    return hashed
+
+
+def read_libraries(
+    path: PathLike_,
+    postcodes: pd.DataFrame,
+    local_authorities: Iterable[str] | None = None,
+) -> Loaded:
+    """Read open public libraries and place them at their postcode's grid reference.
+
+    Parameters
+    ----------
+    path
+        Public libraries list in the Libraries Hacked schema (``Local authority``,
+        ``Library name``, ``Postcode``, ``Statutory``, ``Type of library``, ``Year
+        closed``; optionally ``Unique property reference number``, ``Year opened``).
+    postcodes
+        Postcode table with ``postcode`` (``pcds`` form, e.g. ``"B1 1AA"``), ``easting``,
+        ``northing`` (EPSG:27700), e.g. the region's postcodes from ``geodata.postcodes``.
+        Postcodes on both sides are normalised with :func:`normalise_postcode`.
+    local_authorities
+        Keep only these authorities, matched as whole words in ``Local authority``
+        (``"Birmingham"`` → ``"Birmingham City Council"``).
+
+    Returns
+    -------
+    Loaded
+        ``data``: :data:`ASSET_COLUMNS` with ``asset_type = "library"``, ``subtype`` = the
+        ``Type of library`` code (``LAL`` local-authority run, ``CRL`` community run, ``CL``
+        commissioned, ``ICL`` independent community library, ``LAL-`` as coded), then
+        ``local_authority``, ``postcode``, ``statutory`` (bool), ``year_opened``. Closed
+        libraries (``Year closed`` given), libraries without a postcode and those whose
+        postcode is not in ``postcodes`` (outside the region, or retired) are rejected and
+        counted.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column is absent from the file or the postcode table.
+    InvalidValueError
+        ``Year closed`` that is not a year, ``Statutory`` other than Yes/No, a postcode
+        table coordinate that is not a number, or a ``local_authorities`` name that matches
+        nothing.
+
+    Notes
+    -----
+    A postcode is a point for about 15 addresses, so a library is placed within roughly
+    100 m of its door in towns, more in the country.
+    """
+    path = Path(path)
+    report = LoadReport(source=str(path))
+    frame = read_csv(path, required=_LIB_REQUIRED)
+    report.rows_read = len(frame)
+    pc = _postcode_table(postcodes)
+
+    closed_text = frame["Year closed"].str.strip()
+    bad_year = closed_text.notna() & ~closed_text.str.fullmatch(_YEAR.pattern).fillna(False)
+    if bad_year.any():
+        row = _first_row(bad_year.to_numpy())
+        raise InvalidValueError(
+            path, f"{closed_text.iloc[row]!r} is not a year", row=row + 1, column="Year closed"
+        )
+    statutory = frame["Statutory"].str.strip().str.lower()
+    bad_stat = ~statutory.isin(["yes", "no"]).to_numpy()
+    if bad_stat.any():
+        row = _first_row(bad_stat)
+        raise InvalidValueError(
+            path,
+            f"{frame['Statutory'].iloc[row]!r} is not Yes or No",
+            row=row + 1,
+            column="Statutory",
+        )
+    keep = np.ones(len(frame), dtype=bool)
+    if local_authorities is not None:
+        keep = _match_authorities(frame["Local authority"], list(local_authorities))
+        report.reject("outside the requested local authorities", int((~keep).sum()))
+    closed = closed_text.notna().to_numpy()
+    report.reject("closed (Year closed given)", int((keep & closed).sum()))
+    keep &= ~closed
+    frame["_postcode"] = normalise_postcode(frame["Postcode"])
+    no_pc = frame["_postcode"].isna().to_numpy()
+    report.reject("no postcode", int((keep & no_pc).sum()))
+    keep &= ~no_pc
+    at = pd.Index(pc["postcode"]).get_indexer(frame["_postcode"].fillna(""))
+    unknown = at < 0
+    report.reject(
+        "postcode not in the postcode table (outside the region, or retired)",
+        int((keep & unknown).sum()),
+    )
+    keep &= ~unknown
+
+    kept = frame.loc[keep].reset_index(drop=True)
+    at = at[keep]
+    asset_id = _library_ids(kept)
+    repeat = asset_id.duplicated().to_numpy()
+    report.reject("listed twice (same authority, name and postcode)", int(repeat.sum()))
+    kept, asset_id, at = kept.loc[~repeat], asset_id[~repeat], at[~repeat]
+    year_opened = (
+        pd.to_numeric(kept["Year opened"], errors="coerce").astype("Int64")
+        if "Year opened" in kept
+        else pd.Series(pd.NA, index=kept.index, dtype="Int64")
+    )
+    out = pd.DataFrame(
+        {
+            "asset_id": asset_id.to_numpy(),
+            "asset_type": "library",
+            "name": kept["Library name"].str.strip().to_numpy(),
+            "subtype": kept["Type of library"].str.strip().to_numpy(),
+            "source": SOURCE_LIBRARIES,
+            "local_authority": kept["Local authority"].to_numpy(),
+            "postcode": kept["_postcode"].to_numpy(),
+            "statutory": (kept["Statutory"].str.strip().str.lower() == "yes").to_numpy(),
+            "year_opened": year_opened.to_numpy(),
+        }
+    )
+    gdf = _points(pc["easting"].to_numpy()[at], pc["northing"].to_numpy()[at], out)
+    gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
+    gdf = gdf.sort_values("asset_id", ignore_index=True)
+    report.rows_kept = len(gdf)
+    report.notes.append("located at the postcode's grid reference")
+    return Loaded(gdf, report)
+
+
+def _postcode_table(postcodes: pd.DataFrame) -> pd.DataFrame:
+    """Check and normalise the caller's postcode table; one row per postcode with a location."""
+    name = "postcodes table"
+    if not isinstance(postcodes, pd.DataFrame):
+        raise TypeError(f"postcodes must be a pandas DataFrame, not {type(postcodes).__name__}")
+    require_columns(postcodes.columns, ["postcode", "easting", "northing"], name)
+    pc = pd.DataFrame(
+        {
+            "postcode": normalise_postcode(postcodes["postcode"]).to_numpy(),
+            "easting": pd.to_numeric(postcodes["easting"], errors="coerce").to_numpy(),
+            "northing": pd.to_numeric(postcodes["northing"], errors="coerce").to_numpy(),
+        }
+    )
+    for col in ("easting", "northing"):
+        bad = postcodes[col].notna().to_numpy() & np.isnan(pc[col].to_numpy())
+        if bad.any():
+            row = _first_row(bad)
+            raise InvalidValueError(
+                name, f"{postcodes[col].iloc[row]!r} is not a number", row=row + 1, column=col
+            )
+    located = pc["postcode"].notna() & pc["easting"].notna() & pc["northing"].notna()
+    return pc[located].drop_duplicates("postcode").reset_index(drop=True)
+
+
+# --- OS library buildings ------------------------------------------------------------------
+
+_BLD_REQUIRED = ["WKT", "id", "distinctive_name", "classification"]
+
+
+def _merge_parts(centroids: np.ndarray, names: pd.Series, within: float) -> np.ndarray:
+    """Label polygons that are parts of one building: same name (or both unnamed), close.
+
+    Two polygons are linked when their centroids are within ``within`` metres and their
+    ``distinctive_name`` is equal (missing counts as equal to missing); parts are the
+    connected components of that graph.
+    """
+    from scipy.sparse import coo_matrix  # lazy: only this reader needs scipy
+    from scipy.sparse.csgraph import connected_components
+
+    n = len(centroids)
+    if within <= 0 or n == 0:
+        return np.arange(n)
+    tree = shapely.STRtree(centroids)
+    i, j = tree.query(centroids, predicate="dwithin", distance=within)
+    key = names.fillna("\x00").to_numpy()
+    same = (i < j) & (key[i] == key[j])
+    graph = coo_matrix((np.ones(int(same.sum())), (i[same], j[same])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def read_library_buildings(
+    path: PathLike_,
+    bbox: tuple[float, float, float, float] | None = None,
+    *,
+    merge_within: float = 50.0,
+) -> Loaded:
+    """Read Ordnance Survey library building polygons as one point per building.
+
+    Parameters
+    ----------
+    path
+        CSV with ``WKT`` (polygons in EPSG:27700), ``id``, ``distinctive_name`` and
+        ``classification`` (only ``Library`` rows are kept).
+    bbox
+        ``(minx, miny, maxx, maxy)`` in EPSG:27700; keep buildings whose centroid is inside.
+    merge_within
+        Polygons with the same ``distinctive_name`` (or both unnamed) whose centroids are
+        within this many metres are parts of one building and become one point, at the
+        area-weighted centroid of the parts; 0 keeps every polygon.
+
+    Returns
+    -------
+    Loaded
+        ``data``: :data:`ASSET_COLUMNS` with ``asset_type = "library"``, ``subtype =
+        "building"``, ``asset_id = "os:<id>"`` (of the largest part), ``name`` =
+        ``distinctive_name`` (often missing), then ``footprint_m2`` and ``n_parts``.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column is absent.
+    InvalidValueError
+        WKT that cannot be parsed, or a bounding box that is not four increasing numbers.
+    """
+    path = Path(path)
+    report = LoadReport(source=str(path))
+    if bbox is not None:
+        bbox = tuple(float(v) for v in bbox)  # type: ignore[assignment]
+        if len(bbox) != 4 or not (bbox[0] < bbox[2] and bbox[1] < bbox[3]):
+            raise InvalidValueError("bbox argument", f"{bbox} is not (minx, miny, maxx, maxy)")
+    frame = read_csv(path, required=_BLD_REQUIRED)
+    report.rows_read = len(frame)
+    wkt = frame["WKT"].str.strip()
+    no_wkt = wkt.isna().to_numpy()
+    geoms = shapely.from_wkt(wkt.fillna("").to_numpy(), on_invalid="ignore")
+    unparsed = ~no_wkt & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
+    if unparsed.any():
+        row = _first_row(unparsed)
+        raise InvalidValueError(
+            path,
+            f"cannot read the WKT geometry {str(wkt.iloc[row])[:60]!r}",
+            row=row + 1,
+            column="WKT",
+        )
+    xs, ys = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
+    if (~no_wkt).any() and (np.nanmax(np.abs(xs)) < 181 and np.nanmax(np.abs(ys)) < 91):
+        raise InvalidValueError(
+            path,
+            f"coordinates look like longitude/latitude; expected {BNG} metres",
+            column="WKT",
+        )
+    keep = ~no_wkt
+    report.reject("no geometry", int(no_wkt.sum()))
+    is_library = (frame["classification"].str.strip() == "Library").to_numpy()
+    report.reject("not classified as Library", int((keep & ~is_library).sum()))
+    keep &= is_library
+    if bbox is not None:
+        inside = (xs >= bbox[0]) & (ys >= bbox[1]) & (xs <= bbox[2]) & (ys <= bbox[3])
+        report.reject("outside the bounding box", int((keep & ~inside).sum()))
+        keep &= inside
+
+    kept = frame.loc[keep].reset_index(drop=True)
+    parts = geoms[keep]
+    area = shapely.area(parts)
+    cx, cy = xs[keep], ys[keep]
+    names = kept["distinctive_name"].str.strip()
+    label = _merge_parts(shapely.points(cx, cy), names, merge_within)
+    tbl = pd.DataFrame({"label": label, "area": area, "wx": cx * area, "wy": cy * area})
+    tbl["order"] = np.arange(len(tbl))
+    grouped = tbl.groupby("label", sort=False)
+    total = grouped["area"].transform("sum").to_numpy()
+    lead = tbl.sort_values(["label", "area"], ascending=[True, False]).drop_duplicates("label")
+    lead_idx = lead["order"].to_numpy()
+    sums = grouped[["area", "wx", "wy"]].sum().loc[lead["label"]]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ex = np.where(sums["area"] > 0, sums["wx"] / sums["area"], cx[lead_idx])
+        ny = np.where(sums["area"] > 0, sums["wy"] / sums["area"], cy[lead_idx])
+    n_parts = grouped.size().loc[lead["label"]].to_numpy()
+    report.reject(
+        f"part of a building already counted (same name, within {merge_within:g} m)",
+        int(len(kept) - len(lead_idx)),
+    )
+    out = pd.DataFrame(
+        {
+            "asset_id": ("os:" + kept["id"].str.strip()).to_numpy()[lead_idx],
+            "asset_type": "library",
+            "name": names.to_numpy()[lead_idx],
+            "subtype": "building",
+            "source": SOURCE_LIBRARY_BUILDINGS,
+            "footprint_m2": total[lead_idx],
+            "n_parts": n_parts.astype("int64"),
+        }
+    )
+    gdf = _points(np.asarray(ex), np.asarray(ny), out)
+    gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
+    gdf = gdf.sort_values("asset_id", ignore_index=True)
+    report.rows_kept = len(gdf)
+    report.notes.append("Contains OS data © Crown copyright and database right")
+    return Loaded(gdf, report)
+
+
+# --- combine -------------------------------------------------------------------------------
+
+
+def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 50.0) -> gpd.GeoDataFrame:
+    """Stack asset tables into one, dropping OS buildings that duplicate listed libraries.
+
+    Parameters
+    ----------
+    *frames
+        ``Loaded.data`` of :func:`read_places_of_worship`, :func:`read_libraries`,
+        :func:`read_library_buildings` (any subset, any order).
+    dedupe_within
+        An OS library building (source ``os_library_buildings``) whose point lies within
+        this many metres of a library from the list (source ``libraries_uk_schema``) is the
+        same library and is dropped; the listed library is kept because it carries the name,
+        type and opening status.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Columns :data:`ASSET_COLUMNS` only, points in EPSG:27700, sorted by ``asset_type``
+        and ``asset_id``. ``attrs["duplicates_dropped"]`` holds the number of buildings
+        dropped.
+
+    Raises
+    ------
+    MissingColumnsError
+        A frame lacks an asset column.
+    InvalidValueError
+        A frame not in EPSG:27700, or an ``asset_id`` found twice.
+
+    Notes
+    -----
+    Listed libraries are placed at their postcode, which can be some tens of metres from the
+    building, so a larger ``dedupe_within`` catches more duplicates at the risk of merging
+    two libraries that really are neighbours (rare).
+    """
+    parts = []
+    for i, frame in enumerate(frames, start=1):
+        name = f"asset table {i}"
+        require_columns(frame.columns, ASSET_COLUMNS, name)
+        crs = getattr(frame, "crs", None)
+        if crs is None or crs.to_epsg() != 27700:
+            raise InvalidValueError(name, f"CRS is {crs}; expected {BNG}", column="geometry")
+        parts.append(pd.DataFrame(frame[ASSET_COLUMNS]))
+    if not parts:
+        return gpd.GeoDataFrame(
+            {c: [] for c in ASSET_COLUMNS if c != "geometry"},
+            geometry=gpd.GeoSeries([], crs=BNG),
+            crs=BNG,
+        )
+    stacked = pd.concat(parts, ignore_index=True)
+    dup = stacked["asset_id"].duplicated().to_numpy()
+    if dup.any():
+        raise InvalidValueError(
+            "combined assets",
+            f"asset_id {stacked['asset_id'].iloc[_first_row(dup)]!r} appears twice "
+            "(was a table passed twice?)",
+            column="asset_id",
+        )
+    gdf = gpd.GeoDataFrame(stacked, geometry="geometry", crs=BNG)
+    listed = (gdf["source"] == SOURCE_LIBRARIES).to_numpy()
+    building = (gdf["source"] == SOURCE_LIBRARY_BUILDINGS).to_numpy()
+    drop = np.zeros(len(gdf), dtype=bool)
+    if listed.any() and building.any() and dedupe_within > 0:
+        tree = shapely.STRtree(gdf.geometry.to_numpy()[listed])
+        hits, _ = tree.query(
+            gdf.geometry.to_numpy()[building], predicate="dwithin", distance=dedupe_within
+        )
+        drop[np.flatnonzero(building)[np.unique(hits)]] = True
+    out = gdf.loc[~drop].sort_values(["asset_type", "asset_id"], ignore_index=True)
+    out.attrs["duplicates_dropped"] = int(drop.sum())
+    return out

@@ -1,0 +1,563 @@
+"""Police recorded crime at street level, in the police.uk monthly file formats.
+
+police.uk publishes one CSV per force per month (``YYYY-MM/YYYY-MM-<force>-street.csv`` in its
+archive, next to ``-outcomes.csv`` and ``-stop-and-search.csv`` files that we ignore). Two
+layouts have been used:
+
+* **current** (since late 2011), 12 columns: ``Crime ID, Month, Reported by, Falls within,
+  Longitude, Latitude, Location, LSOA code, LSOA name, Crime type, Last outcome category,
+  Context``;
+* **legacy** (the first releases of 2011), 8 columns: ``Month, Reported by, Falls within,
+  Easting, Northing, Location, Crime type, Context``, with British National Grid coordinates, no
+  Crime ID and no LSOA.
+
+:func:`read_police_uk` reads any mix of both into one tidy GeoDataFrame of points in EPSG:27700
+and :func:`crime_counts_by_lsoa` counts them per LSOA 2021 by point in polygon. The points are
+anonymised by police.uk to "snap points" over a street or public place serving at least eight
+addresses, so nothing below about 100-200 m means anything.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import re
+import zipfile
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from ._io import BNG, to_bng
+from .errors import (
+    CorruptArchiveError,
+    EmptyFileError,
+    InvalidValueError,
+    MissingColumnsError,
+    MissingFileError,
+)
+from .report import Loaded, LoadReport
+
+__all__ = [
+    "CURRENT_COLUMNS",
+    "LEGACY_COLUMNS",
+    "CURRENT_CRIME_TYPES",
+    "LEGACY_CRIME_TYPES",
+    "CRIME_TYPES",
+    "VIOLENCE_TYPES",
+    "LEGACY_VIOLENCE_TYPES",
+    "OUTPUT_COLUMNS",
+    "read_police_uk",
+    "crime_counts_by_lsoa",
+]
+
+CURRENT_COLUMNS: tuple[str, ...] = (
+    "Crime ID",
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Longitude",
+    "Latitude",
+    "Location",
+    "LSOA code",
+    "LSOA name",
+    "Crime type",
+    "Last outcome category",
+    "Context",
+)
+"""Header of the current street-level format (police.uk since late 2011)."""
+
+LEGACY_COLUMNS: tuple[str, ...] = (
+    "Month",
+    "Reported by",
+    "Falls within",
+    "Easting",
+    "Northing",
+    "Location",
+    "Crime type",
+    "Context",
+)
+"""Header of the first (2011) street-level format: BNG coordinates, no Crime ID, no LSOA."""
+
+CURRENT_CRIME_TYPES: tuple[str, ...] = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+    "Violence and sexual offences",
+)
+"""The 14 categories police.uk has used since May 2013."""
+
+LEGACY_CRIME_TYPES: tuple[str, ...] = ("Violent crime", "Public disorder and weapons")
+"""Categories used only before May 2013: 'Violent crime' (to April 2013) and 'Public disorder
+and weapons' (September 2011 to April 2013, later split into 'Public order' and 'Possession of
+weapons'). The 2011 files also use 'Anti-social behaviour', 'Burglary', 'Robbery',
+'Vehicle crime' and 'Other crime', which are still current."""
+
+CRIME_TYPES: tuple[str, ...] = CURRENT_CRIME_TYPES + LEGACY_CRIME_TYPES
+"""Every category police.uk has published; ``crime_types`` arguments are checked against it."""
+
+VIOLENCE_TYPES: tuple[str, ...] = (
+    "Violence and sexual offences",
+    "Robbery",
+    "Possession of weapons",
+    "Public order",
+)
+"""Current categories that make up the violence layer (serious violence and its precursors)."""
+
+LEGACY_VIOLENCE_TYPES: tuple[str, ...] = (
+    "Violent crime",
+    "Robbery",
+    "Public disorder and weapons",
+)
+"""The nearest equivalents of :data:`VIOLENCE_TYPES` in files before May 2013."""
+
+OUTPUT_COLUMNS: tuple[str, ...] = (
+    "crime_id",
+    "month",
+    "force",
+    "crime_type",
+    "easting",
+    "northing",
+    "lsoa_code_file",
+    "location",
+    "last_outcome",
+    "source_file",
+    "format",
+    "has_coordinates",
+    "geometry",
+)
+"""Columns of the frame returned by :func:`read_police_uk`, in order."""
+
+_STREET_FILE = re.compile(r"-street\.csv(\.gz)?$", re.IGNORECASE)
+_CSV_FILE = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_WGS84_TO_BNG = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
+
+PathLike_ = str | PathLike[str]
+
+
+@dataclass(frozen=True)
+class _Source:
+    """One CSV to read: a plain/gzip file, or a member of a zip archive."""
+
+    path: Path
+    member: str | None = None
+
+    @property
+    def label(self) -> str:
+        """Name used in messages: the path, or ``archive.zip!member``."""
+        return f"{self.path}!{self.member}" if self.member else str(self.path)
+
+    @property
+    def short(self) -> str:
+        """Name kept in ``source_file``: the file name, or ``archive.zip!member``."""
+        return f"{self.path.name}!{self.member}" if self.member else self.path.name
+
+
+# --------------------------------------------------------------------------------------------
+# finding and opening files
+
+
+def _zip_members(path: Path, report: LoadReport) -> list[_Source]:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
+    street = sorted(n for n in names if _STREET_FILE.search(n))
+    ignored = [n for n in names if _CSV_FILE.search(n) and n not in street]
+    if ignored:
+        report.notes.append(
+            f"{path.name}: ignored {len(ignored)} non-street CSV(s) (outcomes, stop and search)"
+        )
+    if not street:
+        raise EmptyFileError(path, "no street-level files (*-street.csv) in the zip archive")
+    return [_Source(path, n) for n in street]
+
+
+def _discover(paths: PathLike_ | Iterable[PathLike_], report: LoadReport) -> list[_Source]:
+    """Expand files, folders and zips into the street-level CSVs to read.
+
+    A file named explicitly is read whatever its name (its header decides); inside folders and
+    zip archives only ``*-street.csv[.gz]`` files are read, so the outcomes and stop-and-search
+    files of a police.uk archive are skipped (and counted in the notes).
+    """
+    if isinstance(paths, str | PathLike):
+        paths = [paths]
+    sources: list[_Source] = []
+    for raw in paths:
+        p = Path(raw)
+        if not p.exists():
+            raise MissingFileError(p, "file or folder not found")
+        if p.is_dir():
+            files = sorted(q for q in p.rglob("*") if q.is_file())
+            street = [q for q in files if _STREET_FILE.search(q.name)]
+            zips = [q for q in files if q.suffix.lower() == ".zip"]
+            ignored = [q for q in files if _CSV_FILE.search(q.name) and q not in street]
+            if ignored:
+                report.notes.append(
+                    f"{p}: ignored {len(ignored)} non-street CSV(s) (outcomes, stop and search)"
+                )
+            found = [_Source(q) for q in street]
+            for z in zips:
+                found.extend(_zip_members(z, report))
+            if not found:
+                raise EmptyFileError(p, "no street-level files (*-street.csv) in the folder")
+            sources.extend(found)
+        elif p.suffix.lower() == ".zip":
+            sources.extend(_zip_members(p, report))
+        else:
+            sources.append(_Source(p))
+    if not sources:
+        raise ValueError("no police.uk files given")
+    return sources
+
+
+def _read_bytes(src: _Source) -> bytes:
+    if src.member is not None:
+        try:
+            with zipfile.ZipFile(src.path) as zf:
+                raw = zf.read(src.member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise CorruptArchiveError(src.label, f"corrupt zip member ({exc})") from exc
+    else:
+        raw = src.path.read_bytes()
+    if not raw:
+        raise EmptyFileError(src.label, "file is empty")
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise CorruptArchiveError(src.label, f"corrupt gzip file ({exc})") from exc
+    if not raw.strip():
+        raise EmptyFileError(src.label, "file is empty")
+    return raw
+
+
+def _parse(src: _Source) -> tuple[pd.DataFrame, str]:
+    """Read one CSV as strings and tell its format from the header."""
+    raw = _read_bytes(src)
+    encoding = "utf-8-sig"
+    try:
+        raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        encoding = "latin-1"
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(raw),
+            dtype=str,
+            keep_default_na=False,
+            na_values=[""],
+            encoding=encoding,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError as exc:
+        raise EmptyFileError(src.label, "file has no header row") from exc
+    except pd.errors.ParserError as exc:
+        raise InvalidValueError(src.label, f"not a readable CSV ({exc})") from exc
+    frame.columns = [str(c).strip() for c in frame.columns]
+    cols = tuple(frame.columns)
+    if set(CURRENT_COLUMNS) <= set(cols):
+        return frame, "current"
+    if set(LEGACY_COLUMNS) <= set(cols):
+        return frame, "legacy"
+    near = CURRENT_COLUMNS if len(set(cols) & set(CURRENT_COLUMNS)) >= 5 else LEGACY_COLUMNS
+    missing = [c for c in near if c not in cols]
+    raise MissingColumnsError(
+        src.label,
+        "not a police.uk street-level header: missing column(s) "
+        f"{missing} of the {'current' if near is CURRENT_COLUMNS else 'legacy (2011)'} "
+        f"format; found {list(cols)}",
+    )
+
+
+def _numeric(values: pd.Series, label: str, column: str) -> np.ndarray:
+    """Coordinates as floats; blanks become NaN, anything else that is not a number is an error."""
+    out = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)
+    bad = np.isnan(out) & values.notna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(
+            label, f"{values.iloc[i]!r} is not a number", row=i + 1, column=column
+        )
+    return out
+
+
+def _tidy(frame: pd.DataFrame, fmt: str, src: _Source) -> pd.DataFrame:
+    """One file's rows in the output columns (geometry added later, once for all files)."""
+    month = frame["Month"]
+    ok = month.str.strip().str.fullmatch(_MONTH.pattern).fillna(False).to_numpy(dtype=bool)
+    if not ok.all():
+        i = int(np.flatnonzero(~ok)[0])
+        raise InvalidValueError(
+            src.label,
+            f"month {month.iloc[i]!r} is not a YYYY-MM month",
+            row=i + 1,
+            column="Month",
+        )
+    if fmt == "current":
+        lon = _numeric(frame["Longitude"], src.label, "Longitude")
+        lat = _numeric(frame["Latitude"], src.label, "Latitude")
+        x, y = _WGS84_TO_BNG.transform(lon, lat)
+        x, y = np.array(x, dtype="float64"), np.array(y, dtype="float64")
+        x[~np.isfinite(x)] = np.nan
+        y[~np.isfinite(y)] = np.nan
+        crime_id = frame["Crime ID"]
+        lsoa = frame["LSOA code"]
+        outcome = frame["Last outcome category"]
+    else:
+        x = _numeric(frame["Easting"], src.label, "Easting")
+        y = _numeric(frame["Northing"], src.label, "Northing")
+        crime_id = pd.Series(pd.NA, index=frame.index, dtype="string")
+        lsoa = pd.Series(pd.NA, index=frame.index, dtype="string")
+        outcome = pd.Series(pd.NA, index=frame.index, dtype="string")
+    has_xy = ~(np.isnan(x) | np.isnan(y))
+    x[~has_xy] = np.nan
+    y[~has_xy] = np.nan
+    return pd.DataFrame(
+        {
+            "crime_id": crime_id.astype("string").str.strip(),
+            "month": month.str.strip().astype("string"),
+            "force": frame["Falls within"].astype("string"),
+            "crime_type": frame["Crime type"].astype("string").str.strip(),
+            "easting": x,
+            "northing": y,
+            "lsoa_code_file": lsoa.astype("string"),
+            "location": frame["Location"].astype("string"),
+            "last_outcome": outcome.astype("string"),
+            "source_file": src.short,
+            "format": fmt,
+            "has_coordinates": has_xy,
+        }
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# public API
+
+
+def _check_types(crime_types: Iterable[str] | None) -> list[str] | None:
+    if crime_types is None:
+        return None
+    if isinstance(crime_types, str):
+        crime_types = [crime_types]
+    wanted = list(crime_types)
+    unknown = [t for t in wanted if t not in CRIME_TYPES]
+    if unknown:
+        raise ValueError(
+            f"unknown police.uk crime type(s) {unknown}; valid types are {list(CRIME_TYPES)}"
+        )
+    return wanted
+
+
+def _check_months(months: tuple[str, str] | None) -> tuple[str, str] | None:
+    if months is None:
+        return None
+    if len(months) != 2:
+        raise ValueError(f"months must be (start, end) as 'YYYY-MM' strings, got {months!r}")
+    start, end = months
+    for m in (start, end):
+        if not isinstance(m, str) or not _MONTH.fullmatch(m):
+            raise ValueError(f"months must be (start, end) as 'YYYY-MM' strings, got {m!r}")
+    if start > end:
+        raise ValueError(f"months start {start} is after end {end}")
+    return start, end
+
+
+def read_police_uk(
+    paths: PathLike_ | Iterable[PathLike_],
+    *,
+    crime_types: Iterable[str] | None = None,
+    months: tuple[str, str] | None = None,
+) -> Loaded:
+    """Read police.uk street-level crime files into one tidy point layer.
+
+    Parameters
+    ----------
+    paths
+        Files (``.csv`` or ``.csv.gz``), folders (searched recursively for
+        ``*-street.csv[.gz]``) or ``.zip`` archives in the police.uk layout; one or more
+        forces and months. Outcomes and stop-and-search files inside folders and archives are
+        ignored. Each file's format (current or 2011 legacy) is told from its header.
+    crime_types
+        Keep only these police.uk categories (exact names from :data:`CRIME_TYPES`).
+    months
+        ``(start, end)`` as ``'YYYY-MM'``, both inclusive.
+
+    Returns
+    -------
+    Loaded
+        ``data`` is a GeoDataFrame in EPSG:27700 with :data:`OUTPUT_COLUMNS`. Rows without
+        coordinates are kept with ``geometry`` None and ``has_coordinates`` False, and counted
+        in ``report.flagged``. ``report.rejected`` counts repeated Crime IDs and rows outside
+        the requested months or types.
+
+    Raises
+    ------
+    MissingFileError, EmptyFileError, CorruptArchiveError
+        A path does not exist, a file is empty, or an archive cannot be read.
+    MissingColumnsError
+        A file's header is neither police.uk format (the message names the file).
+    InvalidValueError
+        A ``Month`` that is not ``YYYY-MM`` or a coordinate that is not a number (file, row and
+        column named).
+    ValueError
+        An unknown crime type or a malformed ``months`` argument.
+
+    Notes
+    -----
+    Longitude/latitude (WGS84) are projected to British National Grid with pyproj; legacy
+    easting/northing are already BNG and used as they are.
+
+    A Crime ID identifies one crime; police.uk occasionally repeats a row within a month, so
+    the second and later rows with the same ``(Crime ID, month)`` are dropped (counted as
+    ``'duplicate Crime ID'``). Anti-social behaviour incidents have no Crime ID and are never
+    de-duplicated: two identical ASB rows are two incidents at the same snap point.
+    """
+    wanted_types = _check_types(crime_types)
+    window = _check_months(months)
+    report = LoadReport(source="police.uk street-level crime")
+    sources = _discover(paths, report)
+    parts: list[pd.DataFrame] = []
+    formats: dict[str, int] = {}
+    for src in sources:
+        frame, fmt = _parse(src)
+        formats[fmt] = formats.get(fmt, 0) + 1
+        if frame.empty:
+            report.notes.append(f"{src.short}: header only, no rows")
+            continue
+        parts.append(_tidy(frame, fmt, src))
+    if not parts:
+        raise EmptyFileError(sources[0].label, "no crime rows in any of the files given")
+    data = pd.concat(parts, ignore_index=True)
+    report.rows_read = len(data)
+    report.notes.append(
+        f"read {len(sources)} file(s): "
+        + ", ".join(f"{n} {fmt}" for fmt, n in sorted(formats.items()))
+    )
+
+    has_id = data["crime_id"].notna().to_numpy()
+    dup = np.zeros(len(data), dtype=bool)
+    dup[has_id] = data.loc[has_id].duplicated(["crime_id", "month"], keep="first").to_numpy()
+    report.reject("duplicate Crime ID", int(dup.sum()))
+    data = data.loc[~dup]
+
+    if window is not None:
+        inside = data["month"].between(window[0], window[1]).to_numpy(dtype=bool)
+        report.reject("outside the requested months", int((~inside).sum()))
+        data = data.loc[inside]
+    if wanted_types is not None:
+        keep = data["crime_type"].isin(wanted_types).to_numpy(dtype=bool)
+        report.reject("crime type not requested", int((~keep).sum()))
+        data = data.loc[keep]
+
+    unknown = ~data["crime_type"].isin(CRIME_TYPES).to_numpy(dtype=bool)
+    report.flag("crime type not in the police.uk list", int(unknown.sum()))
+    no_xy = int((~data["has_coordinates"]).sum())
+    report.flag("no coordinates (kept, no geometry)", no_xy)
+
+    data = data.reset_index(drop=True)
+    geometry = gpd.points_from_xy(data["easting"], data["northing"], crs=BNG)
+    geometry[~data["has_coordinates"].to_numpy()] = None
+    out = gpd.GeoDataFrame(data, geometry=geometry, crs=BNG)
+    for col in ("source_file", "format", "force", "crime_type"):
+        out[col] = out[col].astype("string")
+    report.rows_kept = len(out)
+    return Loaded(out[list(OUTPUT_COLUMNS)], report)
+
+
+def _month_range(months: Sequence[str]) -> list[str]:
+    start = pd.Period(min(months), freq="M")
+    end = pd.Period(max(months), freq="M")
+    return [str(p) for p in pd.period_range(start, end, freq="M")]
+
+
+def crime_counts_by_lsoa(
+    points: gpd.GeoDataFrame,
+    lsoa_polygons: gpd.GeoDataFrame,
+    *,
+    crime_types: Iterable[str] | None = None,
+    by_month: bool = False,
+) -> Loaded:
+    """Count crimes per LSOA 2021 by point in polygon, per crime type (and month).
+
+    Parameters
+    ----------
+    points
+        The frame from :func:`read_police_uk` (needs ``crime_type``, ``month`` and geometry).
+    lsoa_polygons
+        LSOA polygons with an ``lsoa21_code`` column; reprojected to EPSG:27700 if needed.
+    crime_types
+        Types to count (default: every type present in ``points``). Each is validated
+        against :data:`CRIME_TYPES`.
+    by_month
+        Also split the counts by month; every month from the first to the last in ``points``
+        is listed, so months with no crime show zeros.
+
+    Returns
+    -------
+    Loaded
+        ``data`` is long and complete: one row per ``lsoa21_code`` x ``crime_type``
+        (x ``month``) including zero counts, with a ``count`` column. ``report.rejected``
+        counts the points not assigned: ``'outside all LSOA polygons'`` and
+        ``'no coordinates'``.
+
+    Notes
+    -----
+    The file's own ``LSOA code`` is not used: police.uk has switched LSOA vintages over time,
+    so assigning every point to the polygons passed in gives one consistent geography. A point
+    on a shared boundary goes to the first polygon it touches.
+    """
+    for col in ("crime_type", "month"):
+        if col not in points.columns:
+            raise ValueError(f"points have no {col!r} column; pass the read_police_uk frame")
+    if "lsoa21_code" not in lsoa_polygons.columns:
+        raise MissingColumnsError(
+            "lsoa_polygons", f"missing column 'lsoa21_code'; found {list(lsoa_polygons.columns)}"
+        )
+    wanted = _check_types(crime_types)
+    polys = to_bng(lsoa_polygons[["lsoa21_code", "geometry"]], "lsoa_polygons")
+    pts = points
+    if pts.crs is not None and pts.crs.to_epsg() != 27700:
+        pts = to_bng(pts, "points")
+    report = LoadReport(source="crime counts by LSOA21", rows_read=len(pts))
+    types = wanted if wanted is not None else sorted(pts["crime_type"].dropna().unique())
+    pts = pts.loc[pts["crime_type"].isin(types).to_numpy(dtype=bool)]
+    if wanted is not None:
+        report.notes.append(f"counted types: {types}")
+    located = pts.geometry.notna().to_numpy() & ~pts.geometry.is_empty.to_numpy()
+    report.reject("no coordinates", int((~located).sum()))
+    pts = pts.loc[located, ["crime_type", "month", "geometry"]].reset_index(drop=True)
+    joined = gpd.sjoin(pts, polys, how="left", predicate="intersects")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    outside = joined["lsoa21_code"].isna().to_numpy()
+    report.reject("outside all LSOA polygons", int(outside.sum()))
+    inside = joined.loc[~outside]
+    keys = ["lsoa21_code", "crime_type"] + (["month"] if by_month else [])
+    counts = inside.groupby(keys, observed=True).size()
+    levels: list[Sequence[str]] = [sorted(polys["lsoa21_code"].unique()), list(types)]
+    if by_month:
+        months = pts["month"].dropna().tolist()
+        levels.append(_month_range(months) if months else [])
+    full = pd.MultiIndex.from_product(levels, names=keys)
+    data = counts.reindex(full, fill_value=0).rename("count").astype("int64").reset_index()
+    for col in keys:
+        data[col] = data[col].astype("string")
+    report.rows_kept = int(data["count"].sum())
+    return Loaded(data, report)

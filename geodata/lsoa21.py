@@ -1,0 +1,585 @@
+"""LSOA 2021 for postcodes and LSOA11-keyed tables, exactly where the lookup allows it.
+
+The ONS LSOA11 → LSOA21 lookup marks each 2011 LSOA with a change code:
+
+``U``
+    unchanged: the 2021 LSOA has the same code and boundary;
+``M``
+    merged: several 2011 LSOAs form one 2021 LSOA;
+``S``
+    split: one 2011 LSOA became several 2021 LSOAs;
+``X``
+    irregular: boundaries redrawn across 2011 LSOAs (few; a 2011 LSOA may have one or two
+    2021 LSOAs, and they may have other 2011 parents).
+
+A postcode's 2011 LSOA comes from the ONS postcode lookup. For ``U`` and ``M`` that fixes its
+2021 LSOA with no geometry at all. Only for ``S`` and ``X`` is a point-in-polygon test needed,
+and it is restricted to the 2021 children of the postcode's own 2011 parent, so the generalised
+boundaries can at worst confuse two children of the same parent, never send a postcode to a
+neighbouring area (see :func:`assign_lsoa21` for the fallbacks). :func:`placement_agreement`
+measures how much plain point-in-polygon would have got wrong.
+
+:func:`carry_to_lsoa21` carries LSOA11-keyed values (e.g. IoD2019) to LSOA21 with the same
+lookup.
+"""
+
+from __future__ import annotations
+
+from os import PathLike
+from typing import Any, Literal
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from ._io import check_codes, read_csv, require_columns
+from .errors import CRSError, InvalidValueError, MissingColumnsError
+from .report import Loaded, LoadReport
+
+__all__ = [
+    "CHANGE_CODES",
+    "METHODS",
+    "read_lsoa11_lsoa21_lookup",
+    "assign_lsoa21",
+    "placement_agreement",
+    "carry_to_lsoa21",
+]
+
+#: The ONS change codes of the LSOA11 → LSOA21 lookup.
+CHANGE_CODES = ("U", "S", "M", "X")
+
+#: ``lsoa21_method`` labels, in the order the methods are tried.
+METHODS = (
+    "lookup_unchanged",  # U: LSOA21 = LSOA11
+    "lookup_merged",  # M: the single LSOA21 the 2011 LSOA merged into
+    "pip_split",  # S/X: the point is inside one of the parent's LSOA21 children
+    "nearest_same_parent",  # S/X: inside none of them: the nearest child of the same parent
+    "oa11_majority",  # S/X, no coordinates: the commonest child among the OA11's postcodes
+    "largest_child",  # S/X, no coordinates, OA11 unhelpful: the child with most postcodes
+)
+
+_LOOKUP_COLUMNS = ["lsoa11_code", "lsoa21_code", "change_code"]
+_OPTIONAL_LOOKUP = ["lsoa11_name", "lsoa21_name", "ltla22_code", "ltla22_name"]
+
+
+def _frame(obj: pd.DataFrame | Loaded) -> pd.DataFrame:
+    return obj.data if isinstance(obj, Loaded) else obj
+
+
+# --------------------------------------------------------------------------- the lookup
+
+
+def read_lsoa11_lsoa21_lookup(path: str | PathLike[str]) -> Loaded:
+    """Read and validate the ONS LSOA11 → LSOA21 lookup (one row per 2011/2021 pair).
+
+    Checks, each failing with :class:`~geodata.errors.InvalidValueError` naming the row and
+    column: both codes are GSS codes; ``change_code`` is one of U/S/M/X; a 2011 LSOA has one
+    change code; ``U`` maps a code to itself and to nothing else; ``M`` maps to exactly one
+    2021 LSOA; ``S`` to at least two, each with no other parent. Exact duplicate pairs are
+    dropped (counted in the report).
+
+    Parameters
+    ----------
+    path
+        ``lookup_lsoa11_lsoa21_ltla22.csv.gz`` (columns ``lsoa11_code``, ``lsoa21_code``,
+        ``change_code``; names and ``ltla22_code`` kept when present).
+
+    Returns
+    -------
+    Loaded
+        Columns ``lsoa11_code``, ``lsoa21_code``, ``change_code`` and the optional ones.
+    """
+    name = str(path)
+    raw = read_csv(path, required=_LOOKUP_COLUMNS)
+    report = LoadReport(source=name, rows_read=len(raw))
+    keep = _LOOKUP_COLUMNS + [c for c in _OPTIONAL_LOOKUP if c in raw.columns]
+    frame = raw[keep].copy()
+    for col in ("lsoa11_code", "lsoa21_code", "change_code"):
+        frame[col] = frame[col].astype("string").str.strip().str.upper()
+    check_codes(frame["lsoa11_code"], name, "lsoa11_code")
+    check_codes(frame["lsoa21_code"], name, "lsoa21_code")
+    code = frame["change_code"]
+    bad = ~code.isin(CHANGE_CODES).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InvalidValueError(
+            name,
+            f"{code.iloc[row]!r} is not a change code (expected one of {list(CHANGE_CODES)})",
+            row=row + 1,
+            column="change_code",
+        )
+    dup = frame.duplicated(["lsoa11_code", "lsoa21_code"]).to_numpy()
+    report.reject("duplicate LSOA11/LSOA21 pair", int(dup.sum()))
+    frame = frame.loc[~dup]
+    rows = pd.Series(np.flatnonzero(~dup) + 1, index=frame.index)
+
+    def fail(mask: pd.Series, column: str, problem: str) -> None:
+        if mask.any():
+            i = mask.to_numpy().nonzero()[0][0]
+            raise InvalidValueError(
+                name,
+                f"{frame[column].iloc[i]}: {problem}",
+                row=int(rows.iloc[i]),
+                column=column,
+            )
+
+    n_codes = frame.groupby("lsoa11_code")["change_code"].transform("nunique")
+    fail(n_codes > 1, "lsoa11_code", "has more than one change code")
+    n_children = frame.groupby("lsoa11_code")["lsoa21_code"].transform("size")
+    n_parents = frame.groupby("lsoa21_code")["lsoa11_code"].transform("size")
+    is_u, is_s, is_m = (code.loc[frame.index] == c for c in ("U", "S", "M"))
+    fail(
+        is_u & ((frame["lsoa21_code"] != frame["lsoa11_code"]) | (n_children > 1)),
+        "lsoa21_code",
+        "change code U but the LSOA21 differs or there are several",
+    )
+    fail(is_u & (n_parents > 1), "lsoa21_code", "change code U but several LSOA11 parents")
+    fail(is_m & (n_children > 1), "lsoa11_code", "change code M but several LSOA21s")
+    fail(is_s & (n_children < 2), "lsoa11_code", "change code S but only one LSOA21")
+    fail(is_s & (n_parents > 1), "lsoa21_code", "change code S but the LSOA21 has other parents")
+    frame = frame.reset_index(drop=True)
+    for col in _LOOKUP_COLUMNS:
+        frame[col] = frame[col].astype(str)
+    counts = frame.drop_duplicates("lsoa11_code")["change_code"].value_counts()
+    report.notes.append(
+        "LSOA11 by change code: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in CHANGE_CODES)
+    )
+    report.rows_kept = len(frame)
+    return Loaded(frame, report)
+
+
+# --------------------------------------------------------------------------- polygons
+
+
+def _polygons(lsoa21_polygons: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
+    """Codes and (prepared) geometries of the LSOA21 polygons, checked for CRS."""
+    name = "lsoa21_polygons"
+    if not isinstance(lsoa21_polygons, gpd.GeoDataFrame):
+        raise TypeError(
+            f"lsoa21_polygons must be a GeoDataFrame, got {type(lsoa21_polygons).__name__}"
+        )
+    require_columns(lsoa21_polygons.columns, ["lsoa21_code"], name)
+    crs = lsoa21_polygons.crs
+    if crs is None or crs.to_epsg() != 27700:
+        raise CRSError(
+            name, f"polygons are in {crs.to_string() if crs else 'no CRS'}; expected EPSG:27700"
+        )
+    codes = pd.Index(lsoa21_polygons["lsoa21_code"].astype(str).to_numpy())
+    if codes.has_duplicates:
+        dup = codes[codes.duplicated()][0]
+        raise InvalidValueError(name, f"{dup} appears more than once", column="lsoa21_code")
+    geoms = np.asarray(lsoa21_polygons.geometry.array, dtype=object)
+    shapely.prepare(geoms)
+    return codes, geoms
+
+
+def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    x = pd.to_numeric(frame["easting"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    y = pd.to_numeric(frame["northing"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    return x, y
+
+
+def _first_container(
+    codes: pd.Index, geoms: np.ndarray, x: np.ndarray, y: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Plain point-in-polygon: the first polygon (frame order) containing each point.
+
+    Returns the polygon position (-1 when none) and the number of polygons containing it.
+    """
+    hit = np.full(len(x), -1, dtype=np.int64)
+    n_hits = np.zeros(len(x), dtype=np.int64)
+    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
+    if len(ok) == 0 or len(geoms) == 0:
+        return hit, n_hits
+    tree = shapely.STRtree(geoms)
+    pts = shapely.points(x[ok], y[ok])
+    p_idx, g_idx = tree.query(pts, predicate="within")
+    order = np.lexsort((g_idx, p_idx))
+    p_idx, g_idx = p_idx[order], g_idx[order]
+    first = np.r_[True, p_idx[1:] != p_idx[:-1]] if len(p_idx) else np.zeros(0, bool)
+    hit[ok[p_idx[first]]] = g_idx[first]
+    np.add.at(n_hits, ok[p_idx], 1)
+    return hit, n_hits
+
+
+# --------------------------------------------------------------------------- assignment
+
+
+def _pick_max(counts: pd.DataFrame, by: list[str], value: str) -> pd.Series:
+    """For each ``by`` group, the ``value`` with the largest ``n`` (ties: lowest code)."""
+    ranked = counts.sort_values(by + ["n", value], ascending=[True] * len(by) + [False, True])
+    return ranked.drop_duplicates(by).set_index(by)[value]
+
+
+def assign_lsoa21(
+    postcodes: pd.DataFrame | Loaded,
+    lookup: pd.DataFrame | Loaded,
+    lsoa21_polygons: gpd.GeoDataFrame,
+    *,
+    measure_agreement: bool = True,
+) -> Loaded:
+    """Give every postcode its LSOA 2021, exactly from the lookup where the lookup allows.
+
+    For each postcode with 2011 LSOA :math:`p` and change code :math:`c(p)`, and
+    :math:`C(p)` the 2021 children of :math:`p` in the lookup:
+
+    - ``U``/``M``: the single child, from the lookup alone (``lookup_unchanged``,
+      ``lookup_merged``);
+    - ``S``/``X`` with coordinates: the child :math:`j \\in C(p)` whose polygon contains the
+      point (``pip_split``); if none does (generalised boundaries), the child at the smallest
+      distance :math:`\\min_{j \\in C(p)} d(\\text{point}, P_j)` (``nearest_same_parent``);
+    - ``S``/``X`` without coordinates (terminated postcodes): the child most common among the
+      placed postcodes of the same OA11 and parent (``oa11_majority``); failing that the child
+      of :math:`p` with the most placed postcodes (``largest_child``). Ties go to the lowest
+      code.
+
+    Every postcode whose 2011 LSOA is in the lookup ends with an LSOA21. Postcodes whose 2011
+    code is not in the lookup (Scotland, Northern Ireland, Channel Islands, Isle of Man, or a
+    code unknown to the lookup) keep ``<NA>`` and are flagged in the report.
+
+    Parameters
+    ----------
+    postcodes
+        The table of :func:`geodata.postcodes.read_geocode_wheel` (needs ``lsoa11_code``,
+        ``easting``, ``northing``; ``oa11_code`` for the OA11 fallback).
+    lookup
+        The table of :func:`read_lsoa11_lsoa21_lookup`.
+    lsoa21_polygons
+        ``lsoa21_code`` and geometry in EPSG:27700. Only the children of split/irregular
+        parents are used for the assignment; all of them for the agreement measure.
+    measure_agreement
+        Also run :func:`placement_agreement` (its result goes in the report notes and in
+        ``data.attrs["placement_agreement"]``).
+
+    Returns
+    -------
+    Loaded
+        The postcodes with ``lsoa21_code``, ``lsoa21_method`` and ``change_code`` added;
+        ``data.attrs["lsoa21_methods"]`` holds the count per method.
+    """
+    pcs = _frame(postcodes)
+    lk = _frame(lookup)
+    require_columns(pcs.columns, ["lsoa11_code", "easting", "northing"], "postcodes")
+    require_columns(lk.columns, _LOOKUP_COLUMNS, "lookup")
+    report = LoadReport(source="assign_lsoa21", rows_read=len(pcs))
+    n = len(pcs)
+    l11 = pcs["lsoa11_code"].astype("string").to_numpy(dtype=object, na_value=None)
+    parents = lk.drop_duplicates("lsoa11_code").set_index("lsoa11_code")
+    change = pd.Series(l11).map(parents["change_code"]).to_numpy(dtype=object)
+    single = lk.groupby("lsoa11_code")["lsoa21_code"].agg(["first", "size"])
+    lsoa21 = np.full(n, None, dtype=object)
+    method = np.full(n, None, dtype=object)
+
+    for code, label in (("U", "lookup_unchanged"), ("M", "lookup_merged")):
+        m = change == code
+        lsoa21[m] = pd.Series(l11[m]).map(single["first"]).to_numpy()
+        method[m] = label
+
+    sx = np.flatnonzero((change == "S") | (change == "X"))
+    if len(sx):
+        poly_codes, geoms = _polygons(lsoa21_polygons)
+        x, y = _xy(pcs)
+        pairs = pd.DataFrame({"i": sx, "lsoa11_code": l11[sx]}).merge(
+            lk[["lsoa11_code", "lsoa21_code"]], on="lsoa11_code"
+        )
+        pairs["g"] = poly_codes.get_indexer(pairs["lsoa21_code"])
+        no_poly = pairs["g"] < 0
+        if no_poly.any():
+            missing = sorted(pairs.loc[no_poly, "lsoa21_code"].unique())
+            report.notes.append(
+                f"{len(missing)} LSOA21 children of split/irregular LSOA11s have no polygon "
+                f"(e.g. {missing[:3]}); their postcodes go to the other children"
+            )
+            orphan = ~pairs.groupby("i")["g"].transform("max").ge(0)
+            if orphan.any():
+                bad = sorted(pairs.loc[orphan, "lsoa11_code"].unique())
+                raise InvalidValueError(
+                    "lsoa21_polygons",
+                    f"no polygon for any LSOA21 child of LSOA11 {bad[:5]}",
+                    column="lsoa21_code",
+                )
+            pairs = pairs.loc[~no_poly]
+        i = pairs["i"].to_numpy()
+        g = pairs["g"].to_numpy()
+        has_xy = np.isfinite(x[i]) & np.isfinite(y[i])
+        inside = np.zeros(len(pairs), dtype=bool)
+        inside[has_xy] = shapely.contains_xy(geoms[g[has_xy]], x[i[has_xy]], y[i[has_xy]])
+        pairs["inside"] = inside
+        hits = pairs.loc[inside].sort_values(["i", "lsoa21_code"])
+        multi = int(hits["i"].duplicated().sum())
+        if multi:
+            report.notes.append(f"{multi} split-LSOA postcodes inside two child polygons")
+        hits = hits.drop_duplicates("i")
+        lsoa21[hits["i"].to_numpy()] = hits["lsoa21_code"].to_numpy()
+        method[hits["i"].to_numpy()] = "pip_split"
+
+        todo = pairs.loc[has_xy & ~pairs["i"].isin(hits["i"]).to_numpy()].copy()
+        if len(todo):
+            ti, tg = todo["i"].to_numpy(), todo["g"].to_numpy()
+            todo["d"] = shapely.distance(geoms[tg], shapely.points(x[ti], y[ti]))
+            near = todo.sort_values(["i", "d", "lsoa21_code"]).drop_duplicates("i")
+            lsoa21[near["i"].to_numpy()] = near["lsoa21_code"].to_numpy()
+            method[near["i"].to_numpy()] = "nearest_same_parent"
+            report.notes.append(
+                "nearest_same_parent: distance to the chosen polygon median "
+                f"{float(near['d'].median()):.1f} m, max {float(near['d'].max()):.1f} m"
+            )
+
+        placed = pd.DataFrame(
+            {
+                "lsoa11_code": l11[sx],
+                "oa11_code": (
+                    pcs["oa11_code"].to_numpy(dtype=object)[sx]
+                    if "oa11_code" in pcs.columns
+                    else None
+                ),
+                "lsoa21_code": lsoa21[sx],
+                "i": sx,
+            }
+        )
+        done = placed["lsoa21_code"].notna()
+        rest = placed.loc[~done]
+        if len(rest):
+            ok = placed.loc[done]
+            if "oa11_code" in pcs.columns:
+                oa_counts = (
+                    ok.dropna(subset=["oa11_code"])
+                    .groupby(["lsoa11_code", "oa11_code", "lsoa21_code"])
+                    .size()
+                    .rename("n")
+                    .reset_index()
+                )
+                best_oa = _pick_max(oa_counts, ["lsoa11_code", "oa11_code"], "lsoa21_code")
+                key = pd.MultiIndex.from_arrays([rest["lsoa11_code"], rest["oa11_code"]])
+                got = best_oa.reindex(key).to_numpy(dtype=object)
+                hit = pd.notna(got)
+                lsoa21[rest["i"].to_numpy()[hit]] = got[hit]
+                method[rest["i"].to_numpy()[hit]] = "oa11_majority"
+                rest = rest.loc[~hit]
+            if len(rest):
+                kids = lk.loc[lk["lsoa11_code"].isin(rest["lsoa11_code"]), _LOOKUP_COLUMNS[:2]]
+                kid_counts = kids.merge(
+                    ok.groupby(["lsoa11_code", "lsoa21_code"]).size().rename("n").reset_index(),
+                    on=["lsoa11_code", "lsoa21_code"],
+                    how="left",
+                ).fillna({"n": 0})
+                best = _pick_max(kid_counts, ["lsoa11_code"], "lsoa21_code")
+                lsoa21[rest["i"].to_numpy()] = best.reindex(rest["lsoa11_code"]).to_numpy()
+                method[rest["i"].to_numpy()] = "largest_child"
+
+    out = pcs.copy()
+    out["change_code"] = pd.array(change, dtype="string")
+    out["lsoa21_code"] = pd.array(lsoa21, dtype="string")
+    out["lsoa21_method"] = pd.array(method, dtype="string")
+    counts = out["lsoa21_method"].value_counts()
+    methods = {m: int(counts.get(m, 0)) for m in METHODS}
+    out.attrs["lsoa21_methods"] = methods
+    report.notes.append("lsoa21_method: " + ", ".join(f"{k} {v}" for k, v in methods.items()))
+    for m in ("nearest_same_parent", "oa11_majority", "largest_child"):
+        report.flag(f"LSOA21 by fallback {m}", methods[m])
+
+    unplaced = pd.isna(lsoa21)
+    l11s = pd.Series(l11, dtype="string")
+    known_missing = unplaced & l11s.isna().to_numpy()
+    ew = l11s.str.match(r"^[EW]01").fillna(False).to_numpy(dtype=bool)
+    report.flag("no LSOA 2011 code, so no LSOA21", int(known_missing.sum()))
+    report.flag(
+        "LSOA 2011 code (England/Wales) not in the LSOA11→LSOA21 lookup", int((unplaced & ew).sum())
+    )
+    report.flag(
+        "outside England and Wales (no LSOA21)",
+        int((unplaced & ~ew & ~known_missing).sum()),
+    )
+    report.rows_kept = len(out)
+    if measure_agreement:
+        agreement = placement_agreement(out, lk, lsoa21_polygons)
+        out.attrs["placement_agreement"] = agreement
+        report.notes.append(
+            "placement agreement on unchanged (U) LSOAs: plain point-in-polygon "
+            f"{agreement['pip_agreement']:.2%} of {agreement['n_unchanged_with_coordinates']} "
+            f"postcodes with coordinates; assigned {agreement['assigned_agreement']:.2%} of "
+            f"{agreement['n_unchanged']}"
+        )
+    return Loaded(out, report)
+
+
+def placement_agreement(
+    postcodes: pd.DataFrame | Loaded,
+    lookup: pd.DataFrame | Loaded,
+    lsoa21_polygons: gpd.GeoDataFrame,
+) -> dict[str, Any]:
+    """Measure how well plain point-in-polygon and our assignment agree with the lookup.
+
+    Only postcodes whose 2011 LSOA is ``U`` (unchanged) are used, because for them the true
+    2021 LSOA is known without geometry: it is the same code.
+
+    - ``pip_agreement``: among ``U`` postcodes with coordinates, the share whose point falls,
+      by plain point-in-polygon against **all** the given LSOA21 polygons, in the polygon of
+      that same code. Below 100% because the boundaries are generalised (a point near an edge
+      lands in the neighbour, or in no polygon at all near the coast).
+    - ``assigned_agreement``: among all ``U`` postcodes, the share whose ``lsoa21_code`` (from
+      :func:`assign_lsoa21`) equals the ``U`` code. 100% by construction; measured, not assumed.
+
+    .. math:: a_{\\text{pip}} = \\frac{\\#\\{k \\in U_{xy} : \\text{pip}(k) = l_k\\}}{|U_{xy}|},
+              \\qquad
+              a_{\\text{assigned}} = \\frac{\\#\\{k \\in U : \\hat l_k = l_k\\}}{|U|}
+
+    Returns
+    -------
+    dict
+        JSON-ready: ``n_unchanged``, ``n_unchanged_with_coordinates``, ``pip_same``,
+        ``pip_other`` (inside another polygon), ``pip_none`` (inside none), ``pip_multiple``
+        (inside more than one: the first in frame order is taken), ``pip_agreement``,
+        ``assigned_same``, ``assigned_agreement`` (``None`` without ``lsoa21_code``).
+    """
+    pcs = _frame(postcodes)
+    lk = _frame(lookup)
+    require_columns(pcs.columns, ["lsoa11_code", "easting", "northing"], "postcodes")
+    parents = lk.drop_duplicates("lsoa11_code").set_index("lsoa11_code")["change_code"]
+    l11 = pcs["lsoa11_code"].astype("string")
+    is_u = (l11.map(parents) == "U").fillna(False).to_numpy(dtype=bool)
+    u = pcs.loc[is_u]
+    codes, geoms = _polygons(lsoa21_polygons)
+    x, y = _xy(u)
+    has_xy = np.isfinite(x) & np.isfinite(y)
+    hit, n_hits = _first_container(codes, geoms, x, y)
+    truth = u["lsoa11_code"].astype(str).to_numpy()
+    pip_code = np.where(hit >= 0, codes.to_numpy()[np.maximum(hit, 0)], None)
+    same = has_xy & (pip_code == truth)
+    n_xy = int(has_xy.sum())
+    out: dict[str, Any] = {
+        "n_unchanged": int(len(u)),
+        "n_unchanged_with_coordinates": n_xy,
+        "pip_same": int(same.sum()),
+        "pip_other": int((has_xy & (hit >= 0) & ~same).sum()),
+        "pip_none": int((has_xy & (hit < 0)).sum()),
+        "pip_multiple": int((n_hits > 1).sum()),
+        "pip_agreement": float(same.sum() / n_xy) if n_xy else float("nan"),
+        "assigned_same": None,
+        "assigned_agreement": None,
+    }
+    if "lsoa21_code" in u.columns:
+        assigned = u["lsoa21_code"].astype("string").to_numpy(dtype=object, na_value=None)
+        agree = int((assigned == truth).sum())
+        out["assigned_same"] = agree
+        out["assigned_agreement"] = float(agree / len(u)) if len(u) else float("nan")
+    return out
+
+
+# --------------------------------------------------------------------------- tables
+
+
+def carry_to_lsoa21(
+    frame: pd.DataFrame,
+    lookup: pd.DataFrame | Loaded,
+    value_cols: list[str],
+    kind: Literal["rate", "score", "count"],
+    weights: pd.Series | None = None,
+) -> pd.DataFrame:
+    """Carry an LSOA11-keyed table to LSOA21 with the ONS change codes.
+
+    Each lookup pair :math:`(i, j)` (2011 LSOA :math:`i`, 2021 LSOA :math:`j`) gets a share
+    :math:`a_{ij}`, the part of :math:`i` that went into :math:`j`:
+
+    - ``U`` and ``M``: :math:`a_{ij} = 1`;
+    - ``S``: :math:`a_{ij} = w_j / \\sum_{k \\in C(i)} w_k` with the LSOA21 population weights
+      :math:`w` (``kind="count"`` with ``weights``), else :math:`1 / |C(i)|`;
+    - ``X``: :math:`a_{ij} = 1 / |C(i)|` (equal shares: the bundle has no areal or postcode
+      split for the six irregular LSOAs).
+
+    Then, for counts, :math:`V_j = \\sum_i a_{ij} V_i` (so ``U`` copies, ``M`` sums, ``S``
+    apportions); for rates and scores the weighted mean
+    :math:`V_j = \\sum_i a_{ij} p_i V_i / \\sum_i a_{ij} p_i` with :math:`p_i` the LSOA11
+    population (``weights``) or 1 (so ``U`` copies, ``M`` is the population-weighted mean,
+    ``S`` keeps the parent's value).
+
+    Parameters
+    ----------
+    frame
+        ``lsoa11_code`` (column or index) and the ``value_cols``.
+    lookup
+        The table of :func:`read_lsoa11_lsoa21_lookup` (or a subset of its rows).
+    value_cols
+        Numeric columns to carry.
+    kind
+        ``"rate"``/``"score"`` (weighted mean) or ``"count"`` (shares summed).
+    weights
+        Populations: indexed by ``lsoa11_code`` for rates/scores, by ``lsoa21_code`` for
+        counts. Missing for a needed code raises ``InvalidValueError``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``lsoa21_code`` and the ``value_cols``, one row per LSOA21 with at least one parent in
+        ``frame``, sorted by code. Missing values are skipped in means; a count is ``NaN``
+        when a contributing parent's value is missing or the parent is absent from ``frame``.
+    """
+    if kind not in {"rate", "score", "count"}:
+        raise ValueError(f"kind must be 'rate', 'score' or 'count', got {kind!r}")
+    lk = _frame(lookup)
+    require_columns(lk.columns, _LOOKUP_COLUMNS, "lookup")
+    data = frame.reset_index() if "lsoa11_code" not in frame.columns else frame
+    if "lsoa11_code" not in data.columns:
+        raise MissingColumnsError("frame", "no 'lsoa11_code' column or index")
+    require_columns(data.columns, value_cols, "frame")
+    values = data.drop_duplicates("lsoa11_code").set_index("lsoa11_code")[list(value_cols)]
+    values = values.apply(pd.to_numeric, errors="coerce").astype(float)
+
+    pairs = lk[_LOOKUP_COLUMNS].drop_duplicates(["lsoa11_code", "lsoa21_code"]).copy()
+    touched = pairs.loc[pairs["lsoa11_code"].isin(values.index), "lsoa21_code"].unique()
+    pairs = pairs.loc[pairs["lsoa21_code"].isin(touched)].reset_index(drop=True)
+    n_children = pairs.groupby("lsoa11_code")["lsoa21_code"].transform("size").to_numpy(float)
+    code = pairs["change_code"].to_numpy()
+    share = np.ones(len(pairs))
+    split = code == "S"
+    irregular = code == "X"
+    share[irregular] = 1.0 / n_children[irregular]
+    share[split] = 1.0 / n_children[split]
+
+    def need(w: pd.Series, keys: pd.Series, what: str) -> np.ndarray:
+        got = pd.to_numeric(w, errors="coerce").astype(float).reindex(keys.to_numpy())
+        if got.isna().any():
+            first = got.index[got.isna().to_numpy()][0]
+            raise InvalidValueError(
+                "weights", f"no population weight for {what} {first}", column=what
+            )
+        if (got < 0).any():
+            raise InvalidValueError("weights", "negative population weight", column=what)
+        return got.to_numpy()
+
+    v = values.reindex(pairs["lsoa11_code"].to_numpy()).to_numpy()
+    present = pairs["lsoa11_code"].isin(values.index).to_numpy()
+    if kind == "count":
+        if weights is not None and split.any():
+            w21 = need(weights, pairs.loc[split, "lsoa21_code"], "lsoa21_code")
+            tmp = pd.Series(w21, index=pairs.index[split])
+            tot = tmp.groupby(pairs.loc[split, "lsoa11_code"]).transform("sum").to_numpy()
+            share[split] = np.where(tot > 0, w21 / np.where(tot > 0, tot, 1), share[split])
+        contrib = v * share[:, None]
+        contrib[~present] = np.nan
+        out = pd.DataFrame(contrib, columns=list(value_cols))
+        out["lsoa21_code"] = pairs["lsoa21_code"].to_numpy()
+        result = out.groupby("lsoa21_code", sort=True)[list(value_cols)].sum(min_count=1)
+        incomplete = (
+            pd.DataFrame(np.isnan(contrib), columns=list(value_cols))
+            .groupby(out["lsoa21_code"].to_numpy())
+            .any()
+        )
+        result = result.mask(incomplete.reindex(result.index))
+    else:
+        p = np.ones(len(pairs))
+        if weights is not None:
+            p = need(weights, pairs.loc[present, "lsoa11_code"], "lsoa11_code")
+            p_full = np.zeros(len(pairs))
+            p_full[present] = p
+            p = p_full
+        wt = share * p
+        wv = np.where(np.isnan(v), 0.0, v) * wt[:, None]
+        wsum = np.where(np.isnan(v), 0.0, 1.0) * wt[:, None]
+        keys = pairs["lsoa21_code"].to_numpy()
+        num = pd.DataFrame(wv, columns=list(value_cols)).groupby(keys).sum()
+        den = pd.DataFrame(wsum, columns=list(value_cols)).groupby(keys).sum()
+        result = num / den.where(den > 0)
+    result.index.name = "lsoa21_code"
+    return result.reset_index()

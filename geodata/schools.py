@@ -1,0 +1,667 @@
+"""Schools and exclusions: GIAS establishments, DfE LA-level exclusions, pupil-level extracts.
+
+Three sources of different standing:
+
+* :func:`read_gias`, the open Get Information About Schools register (one row per school, with
+  a grid reference and LSOA 2021 code): schools as points;
+* :func:`read_la_exclusions`, DfE's published permanent and fixed-period (suspension) exclusions
+  by local authority and school type (2006/07 to 2016/17 in the bundle), optionally with the
+  reasons file; used to calibrate the synthetic stand-in and as district context;
+* :func:`read_pupil_exclusions`, the schema of a pupil-level partner extract (one row per
+  exclusion, placed by the pupil's home postcode or LSOA) that a VRU receives from its local
+  authorities. It is not open; :mod:`geodata.synthetic` writes stand-ins in the same schema.
+
+DfE's exclusion rates are per 100 pupils on roll (``perm_excl_rate`` = permanent exclusions /
+headcount x 100); :func:`exclusion_rates` recomputes them per pupil from the unrounded counts.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from os import PathLike
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ._io import BNG, read_csv
+from .errors import InvalidValueError, MissingColumnsError
+from .hospital import (
+    _apply_rejections,
+    _clean_lsoa,
+    _clean_postcodes,
+    _parse_ages,
+    _parse_dates,
+    _read_partner_csv,
+    _synthetic_flags,
+)
+from .report import Loaded, LoadReport
+
+__all__ = [
+    "GIAS_COLUMNS",
+    "LA_EXCLUSION_COLUMNS",
+    "REASON_COLUMNS",
+    "EXCLUSION_REASONS",
+    "EXCLUSION_REASON_CODES",
+    "VIOLENT_EXCLUSION_REASONS",
+    "SUPPRESSION_SYMBOLS",
+    "PUPIL_EXCLUSION_COLUMNS",
+    "PUPIL_EXCLUSION_REQUIRED",
+    "EXCLUSION_CATEGORIES",
+    "read_gias",
+    "read_la_exclusions",
+    "exclusion_rates",
+    "normalise_exclusion_category",
+    "normalise_exclusion_reason",
+    "read_pupil_exclusions",
+]
+
+PathLike_ = str | PathLike[str]
+
+GIAS_COLUMNS: tuple[str, ...] = (
+    "urn",
+    "la_code",
+    "la_name",
+    "establishment_name",
+    "establishment_type",
+    "establishment_type_group",
+    "education_phase",
+    "number_of_pupils",
+    "percentage_fsm",
+    "easting",
+    "northing",
+    "lsoa_code",
+    "longitude",
+    "latitude",
+)
+"""Columns read from the bundle's GIAS extract (``la_code`` is DfE's 3-digit LA number)."""
+
+LA_EXCLUSION_COLUMNS: tuple[str, ...] = (
+    "year",
+    "level",
+    "la_name",
+    "school_type",
+    "num_schools",
+    "headcount",
+    "perm_excl",
+    "perm_excl_rate",
+    "fixed_excl",
+    "fixed_excl_rate",
+)
+"""Required columns of DfE's LA-level exclusions file (``clean_la_data``)."""
+
+_LA_OPTIONAL = ("one_plus_fixed", "one_or_more_fixed_excl_rate")
+_LA_NUMERIC = LA_EXCLUSION_COLUMNS[4:] + _LA_OPTIONAL
+
+EXCLUSION_REASONS: dict[str, str] = {
+    "physical_pupils": "Physical assault against a pupil",
+    "physical_adult": "Physical assault against an adult",
+    "verbal_pupil": "Verbal abuse/threatening behaviour against a pupil",
+    "verbal_adult": "Verbal abuse/threatening behaviour against an adult",
+    "bullying": "Bullying",
+    "racist_abuse": "Racist abuse",
+    "sexual_misconduct": "Sexual misconduct",
+    "drug_alcohol": "Drug and alcohol related",
+    "damage": "Damage",
+    "theft": "Theft",
+    "persistent_disruptive": "Persistent disruptive behaviour",
+    "other": "Other",
+}
+"""DfE exclusion reasons, keyed by the suffix used in the reasons file's columns."""
+
+EXCLUSION_REASON_CODES: dict[str, str] = {
+    "PP": "Physical assault against a pupil",
+    "PA": "Physical assault against an adult",
+    "VP": "Verbal abuse/threatening behaviour against a pupil",
+    "VA": "Verbal abuse/threatening behaviour against an adult",
+    "BU": "Bullying",
+    "RA": "Racist abuse",
+    "SM": "Sexual misconduct",
+    "DA": "Drug and alcohol related",
+    "DM": "Damage",
+    "TH": "Theft",
+    "PD": "Persistent disruptive behaviour",
+    "OT": "Other",
+}
+"""The school census reason codes used up to 2019/20, and their labels."""
+
+_NEWER_REASONS = (
+    "Use or threat of use of an offensive weapon or prohibited item",
+    "Abuse against sexual orientation and gender identity",
+    "Abuse relating to disability",
+    "Inappropriate use of social media or online technology",
+    "Wilful and repeated transgression of protective measures in place to protect public health",
+)
+
+VIOLENT_EXCLUSION_REASONS: tuple[str, ...] = (
+    "Physical assault against a pupil",
+    "Physical assault against an adult",
+    "Use or threat of use of an offensive weapon or prohibited item",
+)
+"""Reasons that are violence in themselves (the youth-violence layer may select them)."""
+
+REASON_COLUMNS: tuple[str, ...] = tuple(
+    f"{kind}_{suffix}" for kind in ("perm", "fixed") for suffix in EXCLUSION_REASONS
+)
+"""Count columns of DfE's exclusions-by-reason file (``clean_la_exclusions_reasons_data``)."""
+
+SUPPRESSION_SYMBOLS: tuple[str, ...] = ("x", ".", "c", "z", "u", ":", "low", "..")
+"""DfE's symbols for suppressed or unavailable values; read as NaN and counted."""
+
+PUPIL_EXCLUSION_COLUMNS: tuple[str, ...] = (
+    "record_id",
+    "home_postcode",
+    "home_lsoa",
+    "date",
+    "category",
+    "reason",
+    "age",
+    "school_urn",
+)
+"""Columns of a pupil-level exclusions partner extract, in order. ``home_postcode``,
+``home_lsoa``, ``age`` and ``school_urn`` are optional, but at least one of ``home_postcode``
+and ``home_lsoa`` must be present."""
+
+PUPIL_EXCLUSION_REQUIRED: tuple[str, ...] = ("record_id", "date", "category", "reason")
+"""Columns that must be present in every pupil-level extract."""
+
+EXCLUSION_CATEGORIES: tuple[str, ...] = ("permanent", "suspension")
+"""Canonical ``category`` values (a suspension was called a fixed-period exclusion)."""
+
+_CATEGORY_SPELLINGS: dict[str, str] = {
+    "permanent": "permanent",
+    "permanent exclusion": "permanent",
+    "permanently excluded": "permanent",
+    "perm": "permanent",
+    "pe": "permanent",
+    "p": "permanent",
+    "suspension": "suspension",
+    "suspended": "suspension",
+    "fixed period": "suspension",
+    "fixed period exclusion": "suspension",
+    "fixed term": "suspension",
+    "fixed term exclusion": "suspension",
+    "fixed": "suspension",
+    "fpe": "suspension",
+    "fte": "suspension",
+    "f": "suspension",
+    "s": "suspension",
+}
+
+_REASON_LOOKUP: dict[str, str] = {
+    **{code.lower(): label for code, label in EXCLUSION_REASON_CODES.items()},
+    **{label.lower(): label for label in EXCLUSION_REASON_CODES.values()},
+    **{label.lower(): label for label in _NEWER_REASONS},
+    **{k.replace("_", " "): v for k, v in EXCLUSION_REASONS.items()},
+    "verbal abuse or threatening behaviour against a pupil": EXCLUSION_REASONS["verbal_pupil"],
+    "verbal abuse or threatening behaviour against an adult": EXCLUSION_REASONS["verbal_adult"],
+    "drug and alcohol": EXCLUSION_REASONS["drug_alcohol"],
+}
+
+_GIAS_PLACEHOLDER_LSOA = re.compile(r"^(9{9}|[A-Z]9{8})$")
+
+
+def _check_names(requested: Iterable[str], available: Iterable[str], what: str) -> list[str]:
+    """Return ``requested`` as a list, or raise ValueError naming unknown ones with hints."""
+    req = [requested] if isinstance(requested, str) else list(requested)
+    have = sorted(set(available))
+    unknown = [n for n in req if n not in have]
+    if unknown:
+        hints = {n: difflib.get_close_matches(n, have, n=3) for n in unknown}
+        raise ValueError(f"unknown {what} {unknown}; closest names in the file: {hints}")
+    return req
+
+
+# --------------------------------------------------------------------------------------------
+# GIAS
+
+
+def read_gias(
+    path: PathLike_,
+    districts: Iterable[str] | None = None,
+    la_names: Iterable[str] | None = None,
+    *,
+    lsoa_lookup: pd.DataFrame | Mapping[str, str] | None = None,
+) -> Loaded:
+    """Read the GIAS schools extract as points in EPSG:27700.
+
+    Parameters
+    ----------
+    path
+        The bundle's GIAS CSV (``.csv`` or ``.csv.gz``) with :data:`GIAS_COLUMNS`.
+    districts
+        GSS district codes to keep. GIAS has no district code, so this needs ``lsoa_lookup``:
+        a school is kept when its LSOA 2021 lies in one of the districts.
+    la_names
+        DfE local-authority names to keep (``la_name``, as DfE spells them, e.g.
+        ``'Birmingham'``). When both filters are given a school must pass both.
+    lsoa_lookup
+        LSOA 2021 -> district: a mapping, or a frame with ``lsoa21_code`` and
+        ``district_code`` (or ``ltla24_code``/``lad22cd``-style) columns. When given, a
+        ``district_code`` column is added.
+
+    Returns
+    -------
+    Loaded
+        ``data`` is a GeoDataFrame: ``urn`` (int), ``la_code`` (DfE number, string),
+        ``la_name``, ``establishment_name``, ``establishment_type``,
+        ``establishment_type_group``, ``education_phase``, ``number_of_pupils`` (Int64),
+        ``percentage_fsm`` (float), ``easting``, ``northing``, ``lsoa_code`` (LSOA 2021; null for
+        GIAS placeholders such as ``999999999``), ``longitude``, ``latitude``,
+        ``has_coordinates`` and geometry. Schools without a grid reference (blank, or GIAS's
+        ``0, 0`` placeholder for offshore establishments) are kept with no geometry and
+        flagged.
+    """
+    path = Path(path)
+    frame = read_csv(path, usecols=GIAS_COLUMNS, dtype=str)
+    report = LoadReport(source=f"GIAS ({path.name})", rows_read=len(frame))
+
+    urn = pd.to_numeric(frame["urn"], errors="coerce")
+    bad = urn.isna() | (urn != np.floor(urn))
+    if bad.any():
+        i = int(np.flatnonzero(bad.to_numpy())[0])
+        raise InvalidValueError(
+            path, f"URN {frame['urn'].iloc[i]!r} is not a number", row=i + 1, column="urn"
+        )
+    numbers = {}
+    for col in ("number_of_pupils", "percentage_fsm", "easting", "northing"):
+        num = pd.to_numeric(frame[col], errors="coerce")
+        nonnum = num.isna() & frame[col].notna()
+        if nonnum.any():
+            i = int(np.flatnonzero(nonnum.to_numpy())[0])
+            raise InvalidValueError(
+                path, f"{frame[col].iloc[i]!r} is not a number", row=i + 1, column=col
+            )
+        numbers[col] = num
+    lon = pd.to_numeric(frame["longitude"], errors="coerce")
+    lat = pd.to_numeric(frame["latitude"], errors="coerce")
+
+    e, n = numbers["easting"], numbers["northing"]
+    placeholder = (e == 0) & (n == 0)
+    in_gb = e.between(1, 700_000) & n.between(1, 1_300_000)
+    has_xy = in_gb.fillna(False).to_numpy(dtype=bool)
+    report.flag("no coordinates (kept, no geometry)", int((e.isna() | n.isna()).sum()))
+    report.flag("placeholder coordinates 0,0 (kept, no geometry)", int(placeholder.sum()))
+    outside = ~has_xy & e.notna() & n.notna() & ~placeholder
+    report.flag("coordinates outside Great Britain (kept, no geometry)", int(outside.sum()))
+
+    lsoa = frame["lsoa_code"].str.strip().str.upper()
+    lsoa = lsoa.where(~lsoa.str.fullmatch(_GIAS_PLACEHOLDER_LSOA.pattern).fillna(True))
+    report.flag("no LSOA code (GIAS placeholder)", int(lsoa.isna().sum()))
+
+    data = pd.DataFrame(
+        {
+            "urn": urn.astype("int64"),
+            "la_code": frame["la_code"].str.strip().astype("string"),
+            "la_name": frame["la_name"].str.strip().astype("string"),
+            "establishment_name": frame["establishment_name"].astype("string"),
+            "establishment_type": frame["establishment_type"].astype("string"),
+            "establishment_type_group": frame["establishment_type_group"].astype("string"),
+            "education_phase": frame["education_phase"].astype("string"),
+            "number_of_pupils": numbers["number_of_pupils"].round().astype("Int64"),
+            "percentage_fsm": numbers["percentage_fsm"].astype("float64"),
+            "easting": e.where(has_xy).astype("float64"),
+            "northing": n.where(has_xy).astype("float64"),
+            "lsoa_code": lsoa.astype("string"),
+            "longitude": lon.where(has_xy).astype("float64"),
+            "latitude": lat.where(has_xy).astype("float64"),
+            "has_coordinates": has_xy,
+        }
+    )
+
+    if lsoa_lookup is not None:
+        data["district_code"] = data["lsoa_code"].map(_lookup_series(lsoa_lookup)).astype("string")
+    if la_names is not None:
+        names = _check_names(la_names, data["la_name"].dropna(), "GIAS la_name(s)")
+        keep = data["la_name"].isin(names).to_numpy(dtype=bool)
+        report.reject("outside the requested local authorities", int((~keep).sum()))
+        data = data.loc[keep]
+    if districts is not None:
+        if lsoa_lookup is None:
+            raise ValueError(
+                "read_gias(districts=...) needs lsoa_lookup (LSOA 2021 -> district): "
+                "GIAS has no district code"
+            )
+        wanted = [districts] if isinstance(districts, str) else list(districts)
+        keep = data["district_code"].isin(wanted).fillna(False).to_numpy(dtype=bool)
+        report.reject("outside the requested districts", int((~keep).sum()))
+        data = data.loc[keep]
+
+    data = data.reset_index(drop=True)
+    geometry = gpd.points_from_xy(data["easting"], data["northing"], crs=BNG)
+    geometry[~data["has_coordinates"].to_numpy()] = None
+    out = gpd.GeoDataFrame(data, geometry=geometry, crs=BNG)
+    report.rows_kept = len(out)
+    return Loaded(out, report)
+
+
+def _lookup_series(lookup: pd.DataFrame | Mapping[str, str]) -> pd.Series:
+    """LSOA 2021 code -> district code, from a mapping or a lookup frame."""
+    if isinstance(lookup, pd.DataFrame):
+        if "lsoa21_code" not in lookup.columns:
+            raise MissingColumnsError("lsoa_lookup", f"no 'lsoa21_code'; has {list(lookup)}")
+        for col in ("district_code", "ltla24_code", "lad24cd", "ltla22_code", "lad22cd"):
+            if col in lookup.columns:
+                return lookup.drop_duplicates("lsoa21_code").set_index("lsoa21_code")[col]
+        raise MissingColumnsError(
+            "lsoa_lookup", f"no district column (district_code, ltla24_code...); has {list(lookup)}"
+        )
+    return pd.Series(dict(lookup))
+
+
+# --------------------------------------------------------------------------------------------
+# DfE LA-level exclusions
+
+
+def _numeric_with_suppression(
+    frame: pd.DataFrame, columns: Iterable[str], name: str, report: LoadReport
+) -> pd.DataFrame:
+    """Convert count/rate columns to floats; DfE suppression symbols become NaN and are flagged."""
+    out = frame.copy()
+    for col in columns:
+        raw = frame[col].str.strip()
+        suppressed = raw.str.lower().isin(SUPPRESSION_SYMBOLS).fillna(False)
+        num = pd.to_numeric(raw.where(~suppressed), errors="coerce")
+        bad = num.isna() & raw.notna() & ~suppressed
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InvalidValueError(
+                name,
+                f"{raw.iloc[i]!r} is neither a number nor a DfE symbol",
+                row=int(frame.index[i]) + 1,
+                column=col,
+            )
+        report.flag(f"suppressed or unavailable {col} (set to NaN)", int(suppressed.sum()))
+        out[col] = num.astype("float64")
+    return out
+
+
+def _check_years(values: pd.Series, name: str) -> pd.Series:
+    """DfE 6-digit academic years (``201617``); returns ``'2016/17'`` labels."""
+    ok = values.str.fullmatch(r"\d{6}").fillna(False)
+    start = pd.to_numeric(values.str[:4].where(ok), errors="coerce")
+    end = pd.to_numeric(values.str[4:].where(ok), errors="coerce")
+    ok &= ((start + 1) % 100) == end
+    if not ok.all():
+        i = int(np.flatnonzero(~ok.to_numpy())[0])
+        raise InvalidValueError(
+            name,
+            f"{values.iloc[i]!r} is not a DfE academic year like 201617",
+            row=i + 1,
+            column="year",
+        )
+    return (values.str[:4] + "/" + values.str[4:]).astype("string")
+
+
+_REASON_SCHOOL_TYPES = {
+    "State-funded primary": "Primary",
+    "State-funded secondary": "Secondary",
+    "Special": "Special",
+    "Total": "Total",
+}
+
+
+def read_la_exclusions(
+    path: PathLike_,
+    la_names: Iterable[str] | None = None,
+    reasons_path: PathLike_ | None = None,
+) -> Loaded:
+    """Read DfE permanent and fixed-period exclusions by local authority and school type.
+
+    Parameters
+    ----------
+    path
+        ``clean_la_data.csv[.gz]`` with :data:`LA_EXCLUSION_COLUMNS` (one row per academic
+        year x level x area x school type).
+    la_names
+        Keep only these local authorities (DfE spelling; regional and national rows are then
+        dropped). Unknown names raise ValueError with the closest names in the file.
+    reasons_path
+        ``clean_la_exclusions_reasons_data.csv[.gz]``; when given, its
+        :data:`REASON_COLUMNS` counts are joined on year, LA and school type (the reasons
+        file says ``State-funded primary``/``State-funded secondary`` where the main file says
+        ``Primary``/``Secondary``).
+
+    Returns
+    -------
+    Loaded
+        ``data`` has ``year`` (DfE code, e.g. ``'201617'``), ``academic_year``
+        (``'2016/17'``), ``level``, ``la_name``, ``school_type`` and the counts and rates as
+        floats. Rates are DfE's, per 100 pupils (``perm_excl / headcount x 100``) and rounded.
+        Suppressed values (``x``, ``.``, see :data:`SUPPRESSION_SYMBOLS`) become NaN and are
+        counted per column in ``report.flagged``; rows with the area ``NULL`` are rejected.
+    """
+    path = Path(path)
+    frame = read_csv(path, required=LA_EXCLUSION_COLUMNS, dtype=str)
+    report = LoadReport(source=f"DfE LA exclusions ({path.name})", rows_read=len(frame))
+    cols = list(LA_EXCLUSION_COLUMNS) + [c for c in _LA_OPTIONAL if c in frame.columns]
+    frame = frame[cols]
+    academic = _check_years(frame["year"].str.strip(), str(path))
+    frame.insert(1, "academic_year", academic)
+    for col in ("year", "level", "la_name", "school_type"):
+        frame[col] = frame[col].str.strip().astype("string")
+
+    null = frame["la_name"].isna() | (frame["la_name"].str.upper() == "NULL")
+    report.reject("no area name (NULL)", int(null.sum()))
+    frame = frame.loc[~null]
+    if la_names is not None:
+        las = frame.loc[frame["level"] == "Local authority", "la_name"]
+        names = _check_names(la_names, las, "DfE la_name(s)")
+        keep = (frame["level"] == "Local authority") & frame["la_name"].isin(names)
+        report.reject("outside the requested local authorities", int((~keep).sum()))
+        frame = frame.loc[keep]
+    # numbers are converted after filtering so the suppression counts describe the kept rows;
+    # row numbers in errors still refer to the file (the index is the file's row position)
+    frame = _numeric_with_suppression(frame, [c for c in _LA_NUMERIC if c in cols], path, report)
+
+    if reasons_path is not None:
+        frame = _join_reasons(frame, Path(reasons_path), report)
+    data = frame.reset_index(drop=True)
+    report.rows_kept = len(data)
+    return Loaded(data, report)
+
+
+def _join_reasons(frame: pd.DataFrame, path: Path, report: LoadReport) -> pd.DataFrame:
+    keys = ("year", "la_name", "school_type")
+    reasons = read_csv(path, required=keys + REASON_COLUMNS, dtype=str)
+    reasons = reasons[list(keys + REASON_COLUMNS)]
+    _check_years(reasons["year"].str.strip(), str(path))
+    for col in keys:
+        reasons[col] = reasons[col].str.strip()
+    unknown = ~reasons["school_type"].isin(list(_REASON_SCHOOL_TYPES))
+    if unknown.any():
+        i = int(np.flatnonzero(unknown.to_numpy())[0])
+        raise InvalidValueError(
+            path,
+            f"school type {reasons['school_type'].iloc[i]!r} is not one of "
+            f"{list(_REASON_SCHOOL_TYPES)}",
+            row=i + 1,
+            column="school_type",
+        )
+    reasons["school_type"] = reasons["school_type"].map(_REASON_SCHOOL_TYPES)
+    wanted = reasons["year"].isin(frame["year"]) & reasons["la_name"].isin(frame["la_name"])
+    reasons = _numeric_with_suppression(reasons.loc[wanted], REASON_COLUMNS, path, report)
+    dupes = reasons.duplicated(list(keys))
+    if dupes.any():
+        i = int(np.flatnonzero(dupes.to_numpy())[0])
+        raise InvalidValueError(path, "repeats a year, LA and school type", row=i + 1)
+    for col in keys:
+        reasons[col] = reasons[col].astype("string")
+    out = frame.merge(reasons, on=list(keys), how="left", validate="many_to_one", indicator=True)
+    report.flag("no matching row in the reasons file", int((out["_merge"] == "left_only").sum()))
+    return out.drop(columns="_merge")
+
+
+def exclusion_rates(
+    exclusions: pd.DataFrame,
+    la_to_district: Mapping[str, str],
+    *,
+    year: str = "201617",
+    school_type: str = "Total",
+) -> pd.DataFrame:
+    """Per-pupil permanent and fixed-period exclusion rates for each district, one year.
+
+    Parameters
+    ----------
+    exclusions
+        The frame from :func:`read_la_exclusions`.
+    la_to_district
+        DfE LA name -> GSS district code (a region's ``la_names`` zipped with its
+        ``districts``).
+    year, school_type
+        Which academic year (DfE code) and school type (``Total`` = all state-funded).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``district_code``, ``la_name``, ``year``, ``headcount``, ``perm_excl``, ``fixed_excl``,
+        ``perm_rate`` and ``fixed_rate``: exclusions per pupil per year,
+        :math:`r = e / h`, from the unrounded counts rather than DfE's rounded percentages.
+
+    Raises
+    ------
+    ValueError
+        An LA has no row for that year and type, or its count is suppressed.
+    """
+    sel = exclusions[
+        (exclusions["year"] == year)
+        & (exclusions["school_type"] == school_type)
+        & (exclusions["level"] == "Local authority")
+    ]
+    rows = []
+    for la, district in la_to_district.items():
+        hit = sel[sel["la_name"] == la]
+        if hit.empty:
+            raise ValueError(f"no {school_type} exclusions row for {la!r} in {year}")
+        r = hit.iloc[0]
+        if pd.isna(r["perm_excl"]) or pd.isna(r["fixed_excl"]) or not r["headcount"] > 0:
+            raise ValueError(f"exclusion counts for {la!r} in {year} are suppressed")
+        rows.append(
+            {
+                "district_code": district,
+                "la_name": la,
+                "year": year,
+                "headcount": float(r["headcount"]),
+                "perm_excl": float(r["perm_excl"]),
+                "fixed_excl": float(r["fixed_excl"]),
+                "perm_rate": float(r["perm_excl"]) / float(r["headcount"]),
+                "fixed_rate": float(r["fixed_excl"]) / float(r["headcount"]),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------
+# pupil-level partner extract
+
+
+def normalise_exclusion_category(value: object) -> str | None:
+    """``'permanent'`` or ``'suspension'`` from common spellings; None if not recognised.
+
+    >>> normalise_exclusion_category("Fixed-period exclusion")
+    'suspension'
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    key = re.sub(r"[\s_\-]+", " ", str(value).strip().lower())
+    return _CATEGORY_SPELLINGS.get(key)
+
+
+def normalise_exclusion_reason(value: object) -> str | None:
+    """DfE reason label from a code (``'PP'``) or a label in any case; None if not recognised.
+
+    >>> normalise_exclusion_reason("pp")
+    'Physical assault against a pupil'
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    key = re.sub(r"\s+", " ", str(value).strip().lower())
+    return _REASON_LOOKUP.get(key)
+
+
+def read_pupil_exclusions(path: PathLike_) -> Loaded:
+    """Read a pupil-level exclusions partner extract (one row per exclusion).
+
+    Parameters
+    ----------
+    path
+        A CSV (plain, ``.gz`` or the only CSV in a ``.zip``) with
+        :data:`PUPIL_EXCLUSION_COLUMNS`; Excel is not read.
+
+    Returns
+    -------
+    Loaded
+        ``data``: ``record_id``, ``home_postcode`` (``'AB1 2CD'``), ``home_lsoa``, ``date``
+        (datetime), ``category`` (``permanent``/``suspension``), ``reason`` (DfE label when
+        recognised, else the text as given), ``reason_recognised``, ``age`` (Int64, 2-25),
+        ``school_urn`` (string) and ``synthetic``. ``data.attrs['synthetic']`` is True for a
+        synthetic stand-in.
+
+    Raises
+    ------
+    MissingColumnsError
+        A required column (:data:`PUPIL_EXCLUSION_REQUIRED`) is absent, or both
+        ``home_postcode`` and ``home_lsoa`` are.
+
+    Notes
+    -----
+    Rows are rejected (counted per reason, each under its first failure) for: ``'no
+    record_id'``, ``'no valid home postcode or LSOA'``, ``'invalid date'`` (not ISO
+    ``YYYY-MM-DD``), ``'unknown category'`` and ``'duplicate record_id'``. Malformed postcodes
+    or LSOA codes, unrecognised reasons and ages outside 2-25 are kept (the value blanked or
+    left as given) and flagged.
+    """
+    frame, notes = _read_partner_csv(
+        path,
+        columns=PUPIL_EXCLUSION_COLUMNS,
+        required=PUPIL_EXCLUSION_REQUIRED,
+        one_of=("home_postcode", "home_lsoa"),
+        what="pupil exclusions",
+    )
+    report = LoadReport(source=f"pupil exclusions ({Path(path).name})", rows_read=len(frame))
+    report.notes.extend(notes)
+    flags, is_synth, note = _synthetic_flags(path, frame)
+    if note:
+        report.notes.append(note)
+
+    postcode, bad_pc = _clean_postcodes(frame["home_postcode"])
+    lsoa, bad_lsoa = _clean_lsoa(frame["home_lsoa"])
+    report.flag("malformed postcode (ignored)", int(bad_pc.sum()))
+    report.flag("malformed LSOA code (ignored)", int(bad_lsoa.sum()))
+    category = frame["category"].map(normalise_exclusion_category, na_action="ignore")
+    reason = frame["reason"].map(normalise_exclusion_reason, na_action="ignore")
+    urn = frame["school_urn"].str.replace(r"\.0$", "", regex=True)
+
+    out = pd.DataFrame(
+        {
+            "record_id": frame["record_id"],
+            "home_postcode": postcode,
+            "home_lsoa": lsoa,
+            "date": _parse_dates(frame["date"]),
+            "category": category.astype("string"),
+            "reason": reason.astype("string").fillna(frame["reason"]),
+            "reason_recognised": reason.notna(),
+            "age": _parse_ages(frame["age"], 2, 25),
+            "school_urn": urn.astype("string"),
+            "synthetic": flags.astype(bool),
+        }
+    )
+    bad_age = frame["age"].notna() & out["age"].isna()
+    checks = [
+        ("no record_id", out["record_id"].isna()),
+        ("no valid home postcode or LSOA", out["home_postcode"].isna() & out["home_lsoa"].isna()),
+        ("invalid date", out["date"].isna()),
+        ("unknown category", out["category"].isna()),
+    ]
+    out = _apply_rejections(out, checks, report)
+    report.flag("age not a whole number in 2-25 (blanked)", int(bad_age.loc[out.index].sum()))
+    report.flag("no reason given", int(out["reason"].isna().sum()))
+    unrec = out["reason"].notna() & ~out["reason_recognised"]
+    report.flag("reason not a recognised DfE code or label (kept as given)", int(unrec.sum()))
+    data = out.reset_index(drop=True)
+    data.attrs["synthetic"] = is_synth
+    report.rows_kept = len(data)
+    return Loaded(data, report)

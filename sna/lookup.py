@@ -1,0 +1,1360 @@
+"""Lookups over a published build: postcodes, areas, layers and provenance.
+
+This is the library behind the public API (``api/``); it never imports a web framework.
+:func:`load_build` reads one build folder (docs/build-format.md) and precomputes every public
+answer once, so a request is a dictionary lookup:
+
+- each postcode answer is three pre-serialised JSON fragments joined at request time: the
+  postcode's own part (status, location, postcode index, assets within ``asset_radius_m``),
+  its LSOA's part (indices with rank intervals, drivers in plain words; shared by every
+  postcode of the LSOA) and the build's part (vintages, synthetic flags, attribution);
+- each LSOA, ward and district answer is pre-serialised. Ward and district indices are
+  population-weighted means of their LSOAs' indices,
+
+  .. math:: \\bar I_g = \\frac{\\sum_{i \\in g} P_i I_i}{\\sum_{i \\in g} P_i},
+
+  with :math:`P_i` the Census 2021 usual residents of LSOA :math:`i`, then ranked, banded and
+  put in deciles among the areas of the same level.
+
+Disclosure control: public answers are built only from :func:`sna.publish.public_lsoa_table`
+and :func:`sna.publish.public_postcode_table`, so partner-data counts, exact partner rates and
+partner surface values never appear (partner rates are shown as quintile bands). The analyst
+answers (:meth:`Build.analyst_area`, :meth:`Build.analyst_postcode`) carry the restricted
+columns and must only be served behind an access check.
+
+:class:`BuildWatcher` keeps the current build of a region loaded and reloads it, in the
+background, when the ``current`` pointer moves to a new build.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import io
+import json
+import logging
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import orjson
+import pandas as pd
+import shapely
+from pyproj import Transformer
+from scipy.spatial import cKDTree
+
+from geodata.postcodes import InvalidPostcodeError, normalise_postcode
+
+from .config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, LayerSpec
+from .disclosure import band_rates
+from .errors import AreaNotFound, BuildNotFound, InvalidPostcode, LayerNotFound, PostcodeNotFound
+from .publish import public_lsoa_table, public_postcode_table
+from .ranking import bands, deciles, rank_desc
+from .store import read_table, region_dir
+from .tiles import AreaTiles, SurfaceStyle, surface_style
+
+__all__ = [
+    "INDICES",
+    "LEVELS",
+    "AREA_LEVELS",
+    "SYNTHETIC_NOTICE",
+    "ATTRIBUTION",
+    "BuildLoadError",
+    "Build",
+    "load_build",
+    "builds_dir",
+    "current_target",
+    "list_builds",
+    "BuildWatcher",
+    "clean_query",
+]
+
+log = logging.getLogger(__name__)
+
+INDICES: tuple[str, ...] = ("risk", "protective", "need")
+LEVELS: tuple[str, ...] = ("individual", "relationship", "community", "society")
+AREA_LEVELS: tuple[str, ...] = ("lsoa", "ward", "district")
+SYNTHETIC_NOTICE = (
+    "Illustrative data: this layer is built from synthetic (made-up) records standing in for "
+    "partner data that is not open. Do not use it to judge a real place."
+)
+ATTRIBUTION: tuple[str, ...] = (OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION)
+_INDEX_TITLES = {
+    "risk": "Risk index",
+    "protective": "Protective index",
+    "need": "Need index (risk less protection)",
+}
+_QUERY = re.compile(r"^[A-Z0-9 ]{1,8}$")
+_TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+
+
+class BuildLoadError(BuildNotFound):
+    """A build folder exists but cannot be read (missing or malformed file)."""
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _num(x: Any, nd: int = 4) -> float | None:
+    """A JSON-safe rounded float (None for missing)."""
+    if x is None or x is pd.NA:
+        return None
+    try:
+        f = float(x)
+    except (TypeError, ValueError):
+        return None
+    if not np.isfinite(f):
+        return None
+    return round(f, nd)
+
+
+def _int(x: Any) -> int | None:
+    f = _num(x, 6)
+    return None if f is None else int(round(f))
+
+
+def _str(x: Any) -> str | None:
+    if x is None or x is pd.NA or (isinstance(x, float) and np.isnan(x)):
+        return None
+    return str(x)
+
+
+def _inner(obj: Any) -> bytes:
+    """orjson bytes of a dict without its outer braces, for joining fragments."""
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)[1:-1]
+
+
+def _dumps(obj: Any) -> bytes:
+    return orjson.dumps(obj, option=orjson.OPT_NON_STR_KEYS)
+
+
+def clean_query(q: str) -> str:
+    """Upper-case a postcode prefix and drop spaces (``InvalidPostcode`` if not postcode-like).
+
+    >>> clean_query(" b1 1")
+    'B11'
+    """
+    text = re.sub(r"\s+", " ", str(q)).strip().upper()
+    if not text or not _QUERY.match(text):
+        raise InvalidPostcode(
+            f"{q!r} is not the start of a postcode: use 1 to 8 letters, digits and spaces"
+        )
+    return text.replace(" ", "")
+
+
+def _normalise(text: str) -> str:
+    try:
+        return normalise_postcode(text, strict=False)
+    except InvalidPostcodeError as exc:
+        raise InvalidPostcode(str(exc)) from exc
+
+
+def _specs(layers: list[dict[str, Any]]) -> list[LayerSpec]:
+    fields = set(LayerSpec.model_fields)
+    return [LayerSpec.model_validate({k: v for k, v in d.items() if k in fields}) for d in layers]
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def builds_dir(region: str, data_dir: Path | None = None) -> Path:
+    """``<data_dir>/<region>/builds``."""
+    return region_dir(region, data_dir) / "builds"
+
+
+def current_target(region: str, data_dir: Path | None = None) -> Path | None:
+    """The folder the region's ``current`` pointer names, or None when there is none.
+
+    Cheap (one ``readlink``): the watcher calls it every few seconds.
+    """
+    link = builds_dir(region, data_dir) / "current"
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return link.resolve() if (link / "manifest.json").exists() else None
+    return (link.parent / target).resolve()
+
+
+def list_builds(region: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Every build of the region, newest first: id, created, current, synthetic layers."""
+    root = builds_dir(region, data_dir)
+    if not root.exists():
+        return []
+    current = current_target(region, data_dir)
+    out = []
+    for d in sorted(root.iterdir(), reverse=True):
+        if d.is_symlink() or d.name.startswith(".") or not (d / "manifest.json").exists():
+            continue
+        try:
+            m = json.loads((d / "manifest.json").read_text())
+        except (OSError, ValueError):
+            continue
+        out.append(
+            {
+                "build_id": m.get("build_id", d.name),
+                "created": m.get("created"),
+                "current": d.resolve() == current,
+                "code_version": m.get("code_version"),
+                "synthetic_layers": m.get("synthetic_layers", []),
+            }
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- aggregation
+
+
+def _weighted_means(frame: pd.DataFrame, key: str, cols: list[str], weight: str) -> pd.DataFrame:
+    """Population-weighted mean of ``cols`` per ``key`` (missing values carry no weight)."""
+    w = frame[weight].astype(float).fillna(0.0)
+    vals = frame[cols].astype(float)
+    has = vals.notna().astype(float).mul(w, axis=0)
+    num = vals.fillna(0.0).mul(w, axis=0).groupby(frame[key]).sum()
+    den = has.groupby(frame[key]).sum()
+    return num / den.where(den > 0)
+
+
+def _aggregate(lsoa: pd.DataFrame, level: str, partner: list[str]) -> pd.DataFrame:
+    """Ward or district rows: weighted means of LSOA indices, scores and contributions.
+
+    Returns the restricted (analyst) table: partner ``v_`` means and ``n_`` sums included.
+    """
+    key = f"{level}_code"
+    mean_cols = [
+        c
+        for c in lsoa.columns
+        if c in INDICES or c.startswith(("s_", "c_", "level_", "v_", "raw_"))
+    ]
+    out = _weighted_means(lsoa, key, mean_cols, "pop_total")
+    sums = [c for c in lsoa.columns if c.startswith(("n_", "pop_"))]
+    out = out.join(lsoa.groupby(key)[sums].sum(min_count=1))
+    out["n_lsoa"] = lsoa.groupby(key).size()
+    names = ["ward_name", "district_code", "district_name"] if level == "ward" else []
+    names = names if level == "ward" else ["district_name"]
+    out = out.join(lsoa.groupby(key)[names].first())
+    out["name"] = out[f"{level}_name"]
+    out.index.name = "code"
+    out = out.reset_index()
+    for k in INDICES:
+        vals = out[k].to_numpy(float)
+        out[f"{k}_rank"] = rank_desc(vals)
+        out[f"{k}_decile"] = deciles(vals)
+        out[f"{k}_band"] = bands(vals)
+    for lid in partner:
+        if f"v_{lid}" in out.columns:
+            out[f"band_{lid}"] = band_rates(out[f"v_{lid}"])
+    return out
+
+
+def _public_aggregate(agg: pd.DataFrame, partner: list[str]) -> pd.DataFrame:
+    drop = [
+        c
+        for c in agg.columns
+        if any(c in (f"n_{p}", f"raw_{p}", f"v_{p}", f"denom_{p}") for p in partner)
+    ]
+    return agg.drop(columns=drop)
+
+
+# --------------------------------------------------------------------------- the build
+
+
+@dataclass
+class _Area:
+    code: str
+    level: str
+    name: str
+    body: bytes
+
+
+class Build:
+    """One loaded build with every public answer precomputed; see the module docstring.
+
+    Create with :func:`load_build`. Attributes: ``path``, ``build_id``, ``region``,
+    ``manifest``, ``specs`` (layer specs), ``partner`` and ``synthetic`` (layer-id sets),
+    ``surfaces`` (:class:`~sna.tiles.SurfaceStyle` per surface layer), ``area_tiles``
+    (:class:`~sna.tiles.AreaTiles` of the LSOAs) and ``bounds`` (WGS84).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        asset_radius_m: float = 1000.0,
+        max_assets: int = 10,
+        store_path: Path | None = None,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.path = Path(path).resolve()
+        self.asset_radius_m = float(asset_radius_m)
+        self.max_assets = int(max_assets)
+        try:
+            self.manifest: dict[str, Any] = json.loads((self.path / "manifest.json").read_text())
+            self.build_id: str = str(self.manifest["build_id"])
+            self.region: str = str(self.manifest.get("region", ""))
+            self.layer_meta: list[dict[str, Any]] = list(self.manifest.get("layers", []))
+            self.specs = _specs(self.layer_meta)
+            lsoa = read_table(self.path / "lsoa.parquet")
+            postcodes = read_table(self.path / "postcodes.parquet")
+        except (OSError, KeyError, ValueError) as exc:
+            raise BuildLoadError(f"{self.path}: cannot read build ({exc})") from exc
+        self.region_name: str = str(self.manifest.get("region_name", self.region))
+        self.partner = [s.id for s in self.specs if s.partner]
+        self.synthetic = set(self.manifest.get("synthetic_layers", []))
+        self.spec_by_id = {s.id: s for s in self.specs}
+        self.meta_by_id = {d["id"]: d for d in self.layer_meta}
+        scoring = self.manifest.get("config", {}).get("scoring", {})
+        self.threshold = int(scoring.get("disclosure_threshold", 8))
+        self.store_path = self._store_path(store_path)
+
+        if not isinstance(lsoa, gpd.GeoDataFrame):
+            raise BuildLoadError(f"{self.path / 'lsoa.parquet'}: no geometry column")
+        self.lsoa_raw = lsoa.reset_index(drop=True)
+        self.lsoa_public = public_lsoa_table(self.lsoa_raw, self.specs)
+        self.n_lsoa = len(self.lsoa_raw)
+        self.postcodes_raw = pd.DataFrame(postcodes.drop(columns="geometry", errors="ignore"))
+        self.postcodes_raw = self.postcodes_raw.set_index("postcode", drop=False)
+        self.bounds = tuple(
+            float(v)
+            for v in gpd.GeoSeries(self.lsoa_raw.geometry, crs=self.lsoa_raw.crs)
+            .to_crs("EPSG:4326")
+            .total_bounds
+        )
+        self.surfaces: dict[str, SurfaceStyle] = {}
+        for lid in self.manifest.get("surfaces", []):
+            tif = self.path / "surfaces" / f"{lid}.tif"
+            if tif.exists():
+                spec = self.spec_by_id.get(lid)
+                self.surfaces[lid] = surface_style(tif, lid, partner=bool(spec and spec.partner))
+
+        self._vintages = self._layer_vintages()
+        self._tail = self._tail_fragment()
+        self._aggregates()
+        self._areas: dict[str, _Area] = {}
+        self._area_rows: dict[str, pd.DataFrame] = {}
+        self._geometry: dict[str, dict[str, bytes]] = {}
+        self._precompute_areas()
+        self._precompute_postcodes()
+        self.area_tiles = AreaTiles(
+            self.lsoa_raw.geometry.to_numpy(), self._tile_properties(), layer_name="lsoa"
+        )
+        self._layers_body = _dumps({"build_id": self.build_id, "layers": self.layers()})
+        self.loaded_at = time.time()
+        self.load_seconds = time.perf_counter() - t0
+        log.info("loaded build %s in %.1f s", self.build_id, self.load_seconds)
+
+    # ----------------------------------------------------------------- loading helpers
+
+    def _store_path(self, given: Path | None) -> Path | None:
+        if given is not None:
+            return Path(given)
+        recorded = self.manifest.get("store", {}).get("path")
+        if recorded and (Path(recorded) / "manifest.json").exists():
+            return Path(recorded)
+        link = self.path.parent.parent / "store"
+        return link.resolve() if (link / "manifest.json").exists() else None
+
+    def _store_table(self, name: str) -> pd.DataFrame | None:
+        if self.store_path is None or not (self.store_path / f"{name}.parquet").exists():
+            return None
+        return read_table(self.store_path / f"{name}.parquet")
+
+    def _layer_vintages(self) -> dict[str, dict[str, Any]]:
+        inputs = self.manifest.get("store", {}).get("inputs", {})
+        out = {}
+        for d in self.layer_meta:
+            sources = inputs.get(d.get("table", ""), [])
+            out[d["id"]] = {
+                "period": d.get("period") or None,
+                "vintage": "; ".join(s.get("vintage", "") for s in sources if s.get("vintage"))
+                or None,
+                "licence": "; ".join(
+                    sorted({s.get("licence", "") for s in sources if s.get("licence")})
+                )
+                or None,
+                "attribution": "; ".join(
+                    sorted({s.get("attribution", "") for s in sources if s.get("attribution")})
+                )
+                or None,
+            }
+        return out
+
+    def _tail_fragment(self) -> bytes:
+        synthetic = sorted(self.synthetic)
+        tail = {
+            "vintages": {
+                lid: " / ".join(x for x in (v["vintage"], v["period"]) if x) or None
+                for lid, v in self._vintages.items()
+            },
+            "synthetic": bool(synthetic),
+            "synthetic_layers": synthetic,
+            "notice": SYNTHETIC_NOTICE if synthetic else None,
+            "attribution": list(ATTRIBUTION),
+            "build_id": self.build_id,
+            "region": self.region,
+        }
+        return _inner(tail)
+
+    def _aggregates(self) -> None:
+        lsoa = pd.DataFrame(self.lsoa_raw.drop(columns="geometry"))
+        self.ward_raw = _aggregate(lsoa, "ward", self.partner)
+        self.district_raw = _aggregate(lsoa, "district", self.partner)
+        self.ward_public = _public_aggregate(self.ward_raw, self.partner)
+        self.district_public = _public_aggregate(self.district_raw, self.partner)
+        w = lsoa["pop_total"].astype(float)
+        self.region_means = {
+            k: float(np.average(lsoa[k].astype(float), weights=w)) for k in INDICES
+        }
+
+    # ----------------------------------------------------------------- building blocks
+
+    def _index_block(self, row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
+        out = {}
+        for k in INDICES:
+            item = {
+                "title": _INDEX_TITLES[k],
+                "value": _num(row.get(k)),
+                "rank": _int(row.get(f"{k}_rank")),
+                "of": n,
+                "decile": _int(row.get(f"{k}_decile")),
+                "band": _str(row.get(f"{k}_band")),
+                "rank_interval": None,
+                "p_top_decile": None,
+            }
+            if interval and f"{k}_rank_lo" in row:
+                item["rank_interval"] = {
+                    "lo": _int(row.get(f"{k}_rank_lo")),
+                    "median": _int(row.get(f"{k}_rank_median")),
+                    "hi": _int(row.get(f"{k}_rank_hi")),
+                    "level": 0.9,
+                }
+                item["p_top_decile"] = _num(row.get(f"{k}_p_top_decile"), 3)
+            out[k] = item
+        return out
+
+    def _driver(self, lid: str, contribution: float) -> dict[str, Any]:
+        meta = self.meta_by_id.get(lid, {"title": lid, "kind": "risk", "level": None})
+        title = meta.get("title", lid)
+        kind = meta.get("kind", "risk")
+        raises = contribution > 0
+        if kind == "protective":
+            text = (
+                f"{title}: below the regional average, so less protection"
+                if raises
+                else f"{title}: above the regional average, adding protection"
+            )
+        else:
+            text = (
+                f"{title}: above the regional average"
+                if raises
+                else f"{title}: below the regional average"
+            )
+        return {
+            "layer": lid,
+            "title": title,
+            "kind": kind,
+            "level": meta.get("level"),
+            "contribution": _num(contribution),
+            "effect": "raises need" if raises else "lowers need",
+            "text": text,
+            "synthetic": lid in self.synthetic,
+        }
+
+    def _drivers_from_json(self, text: Any) -> list[dict[str, Any]]:
+        try:
+            pairs = json.loads(text) if isinstance(text, str) else []
+        except ValueError:
+            pairs = []
+        return [self._driver(str(lid), float(c)) for lid, c in pairs]
+
+    def _top_drivers(self, row: dict[str, Any], n: int = 3) -> list[dict[str, Any]]:
+        contrib = {
+            s.id: float(row[f"c_{s.id}"])
+            for s in self.specs
+            if f"c_{s.id}" in row and _num(row[f"c_{s.id}"]) is not None
+        }
+        top = sorted(contrib.items(), key=lambda kv: -kv[1])[:n]
+        return [self._driver(lid, c) for lid, c in top if c > 0] or [
+            self._driver(lid, c) for lid, c in top[:1]
+        ]
+
+    @staticmethod
+    def _drivers_sentence(name: str, band: str | None, drivers: list[dict[str, Any]]) -> str:
+        raising = [d["title"].lower() for d in drivers if d["effect"] == "raises need"]
+        head = f"{name}: {band.lower()} need" if band else f"{name}"
+        if not raising:
+            return f"{head}; no factor stands out above the regional average."
+        if len(raising) == 1:
+            return f"{head}, mainly because of {raising[0]}."
+        return f"{head}, mainly because of {', '.join(raising[:-1])} and {raising[-1]}."
+
+    def _layer_values(self, row: dict[str, Any]) -> list[dict[str, Any]]:
+        out = []
+        for s in self.specs:
+            lid = s.id
+            out.append(
+                {
+                    "id": lid,
+                    "title": s.title,
+                    "kind": s.kind,
+                    "level": s.level,
+                    "partner": s.partner,
+                    "synthetic": lid in self.synthetic,
+                    "value": None if s.partner else _num(row.get(f"v_{lid}")),
+                    "band": _str(row.get(f"band_{lid}")) if s.partner else None,
+                    "score": _num(row.get(f"s_{lid}")),
+                    "contribution": _num(row.get(f"c_{lid}")),
+                    "national_decile": None if s.partner else _int(row.get(f"nd_{lid}")),
+                    "count": None if s.partner else _num(row.get(f"n_{lid}"), 2),
+                }
+            )
+        return out
+
+    def _comparison(self, row: dict[str, Any], level: str) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if level != "district":
+            d = self._district_rows.get(row.get("district_code"))
+            if d is not None:
+                out["district"] = {
+                    "code": d["code"],
+                    "name": _str(d.get("district_name")),
+                    **{k: _num(d.get(k)) for k in INDICES},
+                }
+        out["region"] = {
+            "code": self.region,
+            "name": self.region_name,
+            **{k: _num(v) for k, v in self.region_means.items()},
+        }
+        out["difference_from_region"] = {
+            k: _num((row.get(k) or np.nan) - self.region_means[k]) for k in INDICES
+        }
+        return out
+
+    # ----------------------------------------------------------------- areas
+
+    def _precompute_areas(self) -> None:
+        lsoa = pd.DataFrame(self.lsoa_public.drop(columns="geometry"))
+        wards = self.ward_public
+        districts = self.district_public
+        self._district_rows = {r["code"]: r for r in districts.to_dict("records")}
+        ward_lsoas = lsoa.groupby("ward_code")["lsoa21_code"].apply(list).to_dict()
+        district_wards = wards.groupby("district_code")["code"].apply(list).to_dict()
+        district_lsoas = lsoa.groupby("district_code")["lsoa21_code"].apply(list).to_dict()
+        n_l, n_w, n_d = len(lsoa), len(wards), len(districts)
+        list_rows: dict[str, list[dict[str, Any]]] = {lv: [] for lv in AREA_LEVELS}
+        tail = self._tail
+
+        for r in lsoa.to_dict("records"):
+            code = r["lsoa21_code"]
+            drivers = self._drivers_from_json(r.get("drivers"))
+            body = {
+                "code": code,
+                "name": _str(r.get("lsoa21_name")),
+                "level": "lsoa",
+                "msoa_name": _str(r.get("msoa21_name")),
+                "ward": {"code": _str(r.get("ward_code")), "name": _str(r.get("ward_name"))},
+                "district": {
+                    "code": _str(r.get("district_code")),
+                    "name": _str(r.get("district_name")),
+                },
+                "population": _int(r.get("pop_total")),
+                "area_km2": _num(r.get("area_km2"), 3),
+                "n_lsoa": 1,
+                "indices": self._index_block(r, n_l, interval=True),
+                "levels": {lv: _num(r.get(f"level_{lv}")) for lv in LEVELS},
+                "drivers": drivers,
+                "explanation": _str(r.get("explanation"))
+                or self._drivers_sentence(code, _str(r.get("need_band")), drivers),
+                "hotspot": {
+                    "getis_ord": _str(r.get("gi_label")),
+                    "local_moran": _str(r.get("moran_label")),
+                },
+                "layers": self._layer_values(r),
+                "comparison": self._comparison(r, "lsoa"),
+                "lsoas": [code],
+            }
+            self._areas[code] = _Area(code, "lsoa", body["name"] or code, _wrap(body, tail))
+            list_rows["lsoa"].append(self._list_row(r, "lsoa", code, body))
+
+        for level, frame, n, members in (
+            ("ward", wards, n_w, ward_lsoas),
+            ("district", districts, n_d, district_lsoas),
+        ):
+            for r in frame.to_dict("records"):
+                code = r["code"]
+                name = _str(r.get("name")) or code
+                drivers = self._top_drivers(r)
+                body = {
+                    "code": code,
+                    "name": name,
+                    "level": level,
+                    "msoa_name": None,
+                    "ward": None,
+                    "district": (
+                        {"code": _str(r.get("district_code")), "name": _str(r.get("district_name"))}
+                        if level == "ward"
+                        else None
+                    ),
+                    "population": _int(r.get("pop_total")),
+                    "area_km2": None,
+                    "n_lsoa": _int(r.get("n_lsoa")),
+                    "indices": self._index_block(r, n, interval=False),
+                    "levels": {lv: _num(r.get(f"level_{lv}")) for lv in LEVELS},
+                    "drivers": drivers,
+                    "explanation": self._drivers_sentence(name, _str(r.get("need_band")), drivers),
+                    "hotspot": None,
+                    "layers": self._layer_values(r),
+                    "comparison": self._comparison(r, level),
+                    "lsoas": sorted(members.get(code, [])),
+                }
+                if level == "district":
+                    body["wards"] = sorted(district_wards.get(code, []))
+                self._areas[code] = _Area(code, level, name, _wrap(body, tail))
+                list_rows[level].append(self._list_row(r, level, code, body))
+
+        for lv, rows in list_rows.items():
+            self._area_rows[lv] = pd.DataFrame(rows)
+        self._district_names = {
+            str(r["name"]).lower(): r["code"] for r in districts.to_dict("records")
+        }
+        self._geometry_sources = {
+            "lsoa": self.lsoa_raw[["lsoa21_code", "geometry"]].rename(
+                columns={"lsoa21_code": "code"}
+            )
+        }
+
+    def _list_row(self, r: dict[str, Any], level: str, code: str, body: dict) -> dict[str, Any]:
+        row: dict[str, Any] = {
+            "code": code,
+            "name": body["name"],
+            "level": level,
+            "ward_code": _str(r.get("ward_code")) if level == "lsoa" else None,
+            "ward_name": _str(r.get("ward_name")) if level == "lsoa" else None,
+            "district_code": _str(r.get("district_code")) if level != "district" else code,
+            "district_name": _str(r.get("district_name")),
+            "population": body["population"],
+        }
+        for k in INDICES:
+            idx = body["indices"][k]
+            row[k] = idx["value"]
+            row[f"{k}_rank"] = idx["rank"]
+            row[f"{k}_decile"] = idx["decile"]
+            row[f"{k}_band"] = idx["band"]
+        interval = body["indices"]["need"]["rank_interval"] or {}
+        row["need_rank_lo"] = interval.get("lo")
+        row["need_rank_hi"] = interval.get("hi")
+        row["drivers"] = "; ".join(d["title"] for d in body["drivers"] if d["effect"] == "raises need")
+        row["explanation"] = body["explanation"]
+        row["synthetic"] = bool(self.synthetic)
+        return row
+
+    def _geometry_json(self, level: str) -> dict[str, bytes]:
+        """GeoJSON geometry bytes per area code in EPSG:4326 (computed on first use)."""
+        got = self._geometry.get(level)
+        if got is not None:
+            return got
+        if level == "lsoa":
+            frame = gpd.GeoDataFrame(
+                self.lsoa_raw[["lsoa21_code"]].rename(columns={"lsoa21_code": "code"}),
+                geometry=self.lsoa_raw.geometry,
+                crs=self.lsoa_raw.crs,
+            )
+        else:
+            table = self._store_table("wards" if level == "ward" else "districts")
+            key = f"{level}_code"
+            if isinstance(table, gpd.GeoDataFrame) and key in table.columns:
+                frame = table[[key, "geometry"]].rename(columns={key: "code"})
+            else:
+                frame = self.lsoa_raw[[key, "geometry"]].dissolve(by=key, as_index=False)
+                frame = frame.rename(columns={key: "code"})
+        frame = frame.to_crs("EPSG:4326")
+        geoms = shapely.set_precision(frame.geometry.to_numpy(), 1e-6)
+        out = {
+            str(c): shapely.to_geojson(g).encode()
+            for c, g in zip(frame["code"], geoms, strict=True)
+            if g is not None
+        }
+        self._geometry[level] = out
+        return out
+
+    # ----------------------------------------------------------------- postcodes
+
+    def _precompute_postcodes(self) -> None:
+        pc = public_postcode_table(self.postcodes_raw, self.specs).reset_index(drop=True)
+        n = len(pc)
+        # Area fragments, one per LSOA, shared by the postcodes of that LSOA.
+        lsoa = pd.DataFrame(self.lsoa_public.drop(columns="geometry"))
+        frags: list[bytes] = []
+        pos: dict[str, int] = {}
+        for i, r in enumerate(lsoa.to_dict("records")):
+            area = orjson.loads(self._areas[r["lsoa21_code"]].body)
+            frag = {
+                "lsoa21": {"code": area["code"], "name": area["name"]},
+                "ward": area["ward"],
+                "district": area["district"],
+                "indices": area["indices"],
+                "drivers": area["drivers"],
+                "explanation": area["explanation"],
+            }
+            frags.append(_inner(frag))
+            pos[r["lsoa21_code"]] = i
+        none_frag = _inner(
+            {
+                "lsoa21": None,
+                "ward": None,
+                "district": None,
+                "indices": None,
+                "drivers": [],
+                "explanation": None,
+            }
+        )
+        frags.append(none_frag)
+        self._lsoa_frags = frags
+        lsoa_idx = np.array([pos.get(c, len(frags) - 1) for c in pc["lsoa21_code"]], dtype=int)
+
+        # Coordinates: the postcode's grid reference, else its LSOA's representative point.
+        east = pc["easting"].to_numpy(float)
+        north = pc["northing"].to_numpy(float)
+        has_xy = np.isfinite(east) & np.isfinite(north)
+        rep = shapely.point_on_surface(self.lsoa_raw.geometry.to_numpy())
+        rep_xy = np.vstack([shapely.get_x(rep), shapely.get_y(rep), [np.nan]]).T
+        rep_xy = np.vstack([rep_xy[:, :2], [np.nan, np.nan]])
+        use_e = np.where(has_xy, east, rep_xy[lsoa_idx, 0])
+        use_n = np.where(has_xy, north, rep_xy[lsoa_idx, 1])
+        ok = np.isfinite(use_e) & np.isfinite(use_n)
+        lon = np.full(n, np.nan)
+        lat = np.full(n, np.nan)
+        lon[ok], lat[ok] = _TO_WGS84.transform(use_e[ok], use_n[ok])
+
+        assets = self._nearest_assets(use_e, use_n, ok)
+        pc_drivers = self._postcode_drivers(pc)
+        surface_ids = [lid for lid in self.surfaces]
+        local_cols = {
+            lid: (f"band_local_{lid}" if lid in self.partner else f"local_{lid}")
+            for lid in surface_ids
+        }
+        cols = {c: pc[c].to_numpy() if c in pc.columns else np.full(n, None) for c in (
+            "postcode",
+            "status",
+            "date_introduced",
+            "date_terminated",
+            "pc_need",
+            "pc_need_decile",
+            "pc_need_band",
+            *local_cols.values(),
+        )}
+        heads: dict[str, tuple[bytes, int]] = {}
+        for i in range(n):
+            status = _str(cols["status"][i]) or "live"
+            terminated = status == "terminated"
+            code = str(cols["postcode"][i])
+            local = {}
+            for lid, col in local_cols.items():
+                if lid in self.partner:
+                    local[lid] = {"band": _str(cols[col][i]), "value": None}
+                else:
+                    local[lid] = {"band": None, "value": _num(cols[col][i])}
+            head = {
+                "postcode": code,
+                "status": status,
+                "date_introduced": _str(cols["date_introduced"][i]),
+                "date_terminated": _str(cols["date_terminated"][i]),
+                "note": (
+                    f"{code} was terminated"
+                    + (f" in {cols['date_terminated'][i]}" if _str(cols["date_terminated"][i]) else "")
+                    + "; the area shown is the last one it belonged to."
+                )
+                if terminated
+                else None,
+                "location": None
+                if not ok[i]
+                else {
+                    "easting": _num(use_e[i], 1),
+                    "northing": _num(use_n[i], 1),
+                    "longitude": _num(lon[i], 6),
+                    "latitude": _num(lat[i], 6),
+                    "source": "postcode" if has_xy[i] else "area",
+                },
+                "postcode_need": {
+                    "value": _num(cols["pc_need"][i]),
+                    "decile": _int(cols["pc_need_decile"][i]),
+                    "band": _str(cols["pc_need_band"][i]),
+                    "drivers": pc_drivers[i],
+                },
+                "local": local,
+                "assets": assets[i],
+            }
+            heads[code] = (_inner(head), int(lsoa_idx[i]))
+        self._postcodes = heads
+        compact = sorted((c.replace(" ", ""), c) for c in heads)
+        self._compact_keys = [c for c, _ in compact]
+        self._compact_codes = [p for _, p in compact]
+        self.n_postcodes = n
+
+    def _postcode_drivers(self, pc: pd.DataFrame) -> list[list[dict[str, Any]]]:
+        ids = [s.id for s in self.specs if f"pc_c_{s.id}" in pc.columns]
+        if not ids:
+            return [[] for _ in range(len(pc))]
+        mat = pc[[f"pc_c_{lid}" for lid in ids]].to_numpy(float)
+        filled = np.where(np.isfinite(mat), mat, -np.inf)
+        order = np.argsort(-filled, axis=1)[:, :3]
+        cache: dict[tuple[str, float], dict[str, Any]] = {}
+        out = []
+        for i in range(len(pc)):
+            items = []
+            for j in order[i]:
+                c = mat[i, j]
+                if not np.isfinite(c) or (c <= 0 and items):
+                    continue
+                key = (ids[j], round(float(c), 4))
+                d = cache.get(key)
+                if d is None:
+                    d = cache[key] = self._driver(ids[j], float(c))
+                items.append(d)
+            out.append(items)
+        return out
+
+    def _nearest_assets(self, east: np.ndarray, north: np.ndarray, ok: np.ndarray) -> list[dict]:
+        n = len(east)
+        empty = {"radius_m": self.asset_radius_m, "count": 0, "nearest": [], "by_type": {}}
+        table = self._store_table("assets")
+        if table is None or len(table) == 0:
+            return [dict(empty) for _ in range(n)]
+        table = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
+        table = table[np.isfinite(table["easting"]) & np.isfinite(table["northing"])]
+        xy = table[["easting", "northing"]].to_numpy(float)
+        types = table["asset_type"].astype(str).to_numpy()
+        names = [
+            (_str(x) or f"Unnamed {t.replace('_', ' ')}")
+            for x, t in zip(table.get("name", pd.Series([None] * len(table))), types, strict=True)
+        ]
+        subtypes = [_str(x) for x in table.get("subtype", pd.Series([None] * len(table)))]
+        tree = cKDTree(xy)
+        pts = np.column_stack([np.where(ok, east, 0), np.where(ok, north, 0)])
+        k = min(self.max_assets, len(xy))
+        dist, idx = tree.query(pts, k=k, distance_upper_bound=self.asset_radius_m)
+        dist = dist.reshape(n, k)
+        idx = idx.reshape(n, k)
+        within = tree.query_ball_point(pts, self.asset_radius_m)
+        unique_types = sorted(set(types))
+        out = []
+        for i in range(n):
+            if not ok[i]:
+                out.append(dict(empty))
+                continue
+            nearest = [
+                {
+                    "name": names[j],
+                    "type": types[j],
+                    "subtype": subtypes[j],
+                    "distance_m": int(round(d)),
+                }
+                for d, j in zip(dist[i], idx[i], strict=True)
+                if np.isfinite(d)
+            ]
+            members = within[i]
+            counts = {t: 0 for t in unique_types}
+            for j in members:
+                counts[types[j]] += 1
+            out.append(
+                {
+                    "radius_m": self.asset_radius_m,
+                    "count": len(members),
+                    "nearest": nearest,
+                    "by_type": counts,
+                }
+            )
+        return out
+
+    # ----------------------------------------------------------------- tiles
+
+    def _tile_properties(self) -> list[dict[str, Any]]:
+        pub = pd.DataFrame(self.lsoa_public.drop(columns="geometry"))
+        out = []
+        for r in pub.to_dict("records"):
+            p: dict[str, Any] = {
+                "code": r["lsoa21_code"],
+                "name": _str(r.get("lsoa21_name")) or "",
+                "ward": _str(r.get("ward_name")) or "",
+                "district": _str(r.get("district_name")) or "",
+            }
+            for k in INDICES:
+                p[k] = _num(r.get(k), 3)
+                p[f"{k}_band"] = _str(r.get(f"{k}_band")) or ""
+                p[f"{k}_decile"] = _int(r.get(f"{k}_decile"))
+            p["need_rank"] = _int(r.get("need_rank"))
+            for s in self.specs:
+                if s.partner:
+                    p[f"band_{s.id}"] = _str(r.get(f"band_{s.id}")) or ""
+                else:
+                    p[f"s_{s.id}"] = _num(r.get(f"s_{s.id}"), 3)
+            p["hotspot"] = _str(r.get("gi_label")) or ""
+            out.append({k: v for k, v in p.items() if v is not None})
+        return out
+
+    # ----------------------------------------------------------------- public answers
+
+    def postcode_json(self, text: str) -> bytes:
+        """The public answer for one postcode, as JSON bytes.
+
+        Raises
+        ------
+        InvalidPostcode
+            When ``text`` is not a well-formed postcode (the message says why).
+        PostcodeNotFound
+            When it is well formed but not a postcode of this region.
+        """
+        code = _normalise(text)
+        got = self._postcodes.get(code)
+        if got is None:
+            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+        head, i = got
+        return b"".join((b"{", head, b",", self._lsoa_frags[i], b",", self._tail, b"}"))
+
+    def postcodes_json(self, texts: Iterable[str]) -> bytes:
+        """Bulk lookup: ``{"result": [{"query", "status", "result", "error"}, ...]}``.
+
+        Each item answers on its own (status 200, 404 or 422), like postcodes.io.
+        """
+        parts = []
+        for q in texts:
+            qb = orjson.dumps(q)
+            try:
+                body = self.postcode_json(q)
+                parts.append(b'{"query":' + qb + b',"status":200,"result":' + body + b',"error":null}')
+            except InvalidPostcode as exc:
+                err = orjson.dumps(str(exc))
+                parts.append(b'{"query":' + qb + b',"status":422,"result":null,"error":' + err + b"}")
+            except PostcodeNotFound as exc:
+                err = orjson.dumps(str(exc))
+                parts.append(b'{"query":' + qb + b',"status":404,"result":null,"error":' + err + b"}")
+        return b'{"result":[' + b",".join(parts) + b"]}"
+
+    def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:
+        """Postcodes starting with ``q`` (spaces and case ignored), in sorted order."""
+        prefix = clean_query(q)
+        start = bisect.bisect_left(self._compact_keys, prefix)
+        out = []
+        for i in range(start, min(start + max(limit, 0), len(self._compact_keys))):
+            if not self._compact_keys[i].startswith(prefix):
+                break
+            out.append(self._compact_codes[i])
+        return {"query": q, "result": out}
+
+    def area_json(self, code: str) -> bytes:
+        """The public answer for an LSOA21, ward or district code (``AreaNotFound``)."""
+        area = self._areas.get(str(code).strip().upper())
+        if area is None:
+            raise AreaNotFound(
+                f"{code!r} is not an LSOA21, ward or district code of {self.region_name}"
+            )
+        return area.body
+
+    def _district_code(self, district: str | None) -> str | None:
+        if district is None or not str(district).strip():
+            return None
+        text = str(district).strip()
+        if text.upper() in self._district_rows:
+            return text.upper()
+        code = self._district_names.get(text.lower())
+        if code is None:
+            raise AreaNotFound(
+                f"{district!r} is not a district of {self.region_name}; districts: "
+                f"{sorted(self._district_names)}"
+            )
+        return code
+
+    def area_table(
+        self,
+        *,
+        level: str = "lsoa",
+        district: str | None = None,
+        sort: str = "need",
+        order: str = "desc",
+        limit: int | None = 50,
+        offset: int = 0,
+    ) -> pd.DataFrame:
+        """Priority places: areas of ``level`` in ``district``, sorted by an index.
+
+        ``sort`` is an index (``need``, ``risk``, ``protective``) or ``name``; ``order``
+        ``desc`` puts the highest values first (the priority order for ``need``).
+        """
+        if level not in AREA_LEVELS:
+            raise AreaNotFound(f"level must be one of {list(AREA_LEVELS)}, got {level!r}")
+        if sort not in (*INDICES, "name"):
+            raise LayerNotFound(f"sort must be one of {[*INDICES, 'name']}, got {sort!r}")
+        rows = self._area_rows[level]
+        code = self._district_code(district)
+        if code is not None:
+            rows = rows[rows["district_code"] == code]
+        asc = order == "asc"
+        rows = rows.sort_values([sort, "code"], ascending=[asc, True], na_position="last")
+        end = None if limit is None else offset + limit
+        return rows.iloc[offset:end]
+
+    def areas_export(self, fmt: str = "json", **params: Any) -> tuple[bytes, str, str]:
+        """The areas list as ``(bytes, media_type, filename)`` in json, csv or geojson.
+
+        GeoJSON is in EPSG:4326 with the list columns as properties.
+        """
+        rows = self.area_table(**params)
+        level = params.get("level", "lsoa")
+        stem = f"{self.region}-{level}-{params.get('sort', 'need')}"
+        records = rows.to_dict("records")
+        records = [{k: (None if _is_na(v) else v) for k, v in r.items()} for r in records]
+        if fmt == "csv":
+            buf = io.StringIO()
+            writer = csv.DictWriter(buf, fieldnames=list(rows.columns), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(records)
+            return buf.getvalue().encode("utf-8"), "text/csv; charset=utf-8", f"{stem}.csv"
+        if fmt == "geojson":
+            geoms = self._geometry_json(level)
+            feats = [
+                b'{"type":"Feature","id":'
+                + _dumps(r["code"])
+                + b',"geometry":'
+                + geoms.get(r["code"], b"null")
+                + b',"properties":'
+                + _dumps(r)
+                + b"}"
+                for r in records
+            ]
+            body = b'{"type":"FeatureCollection","features":[' + b",".join(feats) + b"]}"
+            return body, "application/geo+json", f"{stem}.geojson"
+        body = {
+            "build_id": self.build_id,
+            "level": level,
+            "district": self._district_code(params.get("district")),
+            "sort": params.get("sort", "need"),
+            "order": params.get("order", "desc"),
+            "total": int(len(self.area_table(**{**params, "limit": None, "offset": 0}))),
+            "items": records,
+            "synthetic_layers": sorted(self.synthetic),
+        }
+        return _dumps(body), "application/json", f"{stem}.json"
+
+    def layers(self) -> list[dict[str, Any]]:
+        """Every layer: titles, level, sources, licences, vintages, flags and map styling."""
+        out = []
+        for d in self.layer_meta:
+            lid = d["id"]
+            partner = bool(d.get("partner"))
+            style = self.surfaces.get(lid)
+            v = self._vintages.get(lid, {})
+            out.append(
+                {
+                    "id": lid,
+                    "title": d.get("title", lid),
+                    "description": d.get("description") or None,
+                    "kind": d.get("kind"),
+                    "level": d.get("level"),
+                    "measure": d.get("measure"),
+                    "partner": partner,
+                    "synthetic": lid in self.synthetic,
+                    "notice": SYNTHETIC_NOTICE if lid in self.synthetic else None,
+                    "weight": _num(d.get("effective_weight", d.get("weight")), 4),
+                    "period": d.get("period") or None,
+                    "vintage": v.get("vintage"),
+                    "licence": v.get("licence"),
+                    "attribution": v.get("attribution"),
+                    "national": bool(d.get("national")),
+                    "property": f"band_{lid}" if partner else f"s_{lid}",
+                    "display": "band" if partner else "score",
+                    "surface": None
+                    if style is None
+                    else {"tiles": f"/tiles/{lid}/{{z}}/{{x}}/{{y}}.png", **style.public()},
+                }
+            )
+        return out
+
+    def layers_json(self) -> bytes:
+        """:meth:`layers` as JSON bytes (precomputed)."""
+        return self._layers_body
+
+    def surface(self, layer: str) -> SurfaceStyle:
+        """The drawing style of a surface layer (``LayerNotFound`` when it has none)."""
+        style = self.surfaces.get(layer)
+        if style is None:
+            raise LayerNotFound(f"no surface {layer!r}; surfaces: {sorted(self.surfaces)}")
+        return style
+
+    def info(self) -> dict[str, Any]:
+        """Provenance of this build: ids, dates, code version, sources, checks, timings."""
+        m = self.manifest
+        cfg = m.get("config", {})
+        inputs = m.get("store", {}).get("inputs", {})
+        sources = {
+            table: [
+                {k: s.get(k) for k in ("source", "vintage", "licence", "attribution")}
+                for s in items
+            ]
+            for table, items in inputs.items()
+        }
+        return {
+            "build_id": self.build_id,
+            "region": self.region,
+            "region_name": self.region_name,
+            "created": m.get("created"),
+            "code_version": m.get("code_version"),
+            "git": m.get("git"),
+            "python": m.get("python"),
+            "config_fingerprint": m.get("config_fingerprint"),
+            "scoring": cfg.get("scoring"),
+            "n_lsoa": self.n_lsoa,
+            "n_postcodes": self.n_postcodes,
+            "synthetic": bool(self.synthetic),
+            "synthetic_layers": sorted(self.synthetic),
+            "surfaces": sorted(self.surfaces),
+            "bounds": list(self.bounds),
+            "checks": m.get("checks", {}),
+            "timings": m.get("timings", {}),
+            "sources": sources,
+            "attribution": list(ATTRIBUTION),
+            "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+            "load_seconds": round(self.load_seconds, 2),
+        }
+
+    # ----------------------------------------------------------------- analyst answers
+
+    def analyst_area(self, code: str) -> dict[str, Any]:
+        """An area with its restricted columns (partner counts, rates, values) included.
+
+        For wards and districts, counts are sums and rates population-weighted means.
+        Only for authenticated analysts: nothing here is disclosure-controlled.
+        """
+        key = str(code).strip().upper()
+        area = self._areas.get(key)
+        if area is None:
+            raise AreaNotFound(f"{code!r} is not an LSOA21, ward or district code")
+        if area.level == "lsoa":
+            frame = pd.DataFrame(self.lsoa_raw.drop(columns="geometry"))
+            row = frame.loc[frame["lsoa21_code"] == key].iloc[0].to_dict()
+        else:
+            frame = self.ward_raw if area.level == "ward" else self.district_raw
+            row = frame.loc[frame["code"] == key].iloc[0].to_dict()
+        restricted = {}
+        for s in self.specs:
+            restricted[s.id] = {
+                "partner": s.partner,
+                "count": _num(row.get(f"n_{s.id}"), 3),
+                "raw_rate": _num(row.get(f"raw_{s.id}"), 6),
+                "value": _num(row.get(f"v_{s.id}"), 6),
+                "score": _num(row.get(f"s_{s.id}"), 6),
+                "contribution": _num(row.get(f"c_{s.id}"), 6),
+            }
+        return {
+            "code": key,
+            "level": area.level,
+            "name": area.name,
+            "restricted": True,
+            "disclosure_threshold": self.threshold,
+            "layers": restricted,
+            "public": orjson.loads(area.body),
+        }
+
+    def analyst_postcode(self, text: str) -> dict[str, Any]:
+        """A postcode with its raw local surface values (partner ones included)."""
+        code = _normalise(text)
+        if code not in self._postcodes:
+            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+        row = self.postcodes_raw.loc[code]
+        if isinstance(row, pd.DataFrame):
+            row = row.iloc[0]
+        raw = {
+            k: (None if _is_na(v) else (v.item() if hasattr(v, "item") else v))
+            for k, v in row.to_dict().items()
+        }
+        return {
+            "postcode": code,
+            "restricted": True,
+            "raw": raw,
+            "public": orjson.loads(self.postcode_json(code)),
+        }
+
+
+def _is_na(v: Any) -> bool:
+    if v is None or v is pd.NA:
+        return True
+    return isinstance(v, float) and not np.isfinite(v)
+
+
+def _wrap(body: dict[str, Any], tail: bytes) -> bytes:
+    return b"{" + _inner(body) + b"," + tail + b"}"
+
+
+def load_build(
+    path: Path,
+    *,
+    asset_radius_m: float = 1000.0,
+    max_assets: int = 10,
+    store_path: Path | None = None,
+) -> Build:
+    """Load a build folder and precompute its public answers.
+
+    Parameters
+    ----------
+    path
+        The build folder (or the ``current`` symlink).
+    asset_radius_m
+        Radius of the "support nearby" search around a postcode.
+    max_assets
+        How many of the nearest assets a postcode answer lists.
+    store_path
+        The prepared store folder (assets, ward and district polygons); by default the one
+        recorded in the manifest, else ``<region>/store``.
+
+    Raises
+    ------
+    BuildLoadError
+        When a required file is missing or malformed.
+    """
+    return Build(
+        Path(path), asset_radius_m=asset_radius_m, max_assets=max_assets, store_path=store_path
+    )
+
+
+# --------------------------------------------------------------------------- watcher
+
+
+class BuildWatcher:
+    """Keeps the current build of a region loaded; reloads when ``current`` moves.
+
+    :meth:`get` is called on every request. At most every ``interval`` seconds it compares
+    the ``current`` symlink target with the loaded build (one ``readlink``); when they differ
+    a background thread loads the new build while the old one keeps answering, then swaps
+    it in. A build that fails to load is logged and skipped until the pointer moves again.
+
+    Parameters
+    ----------
+    region, data_dir
+        Which region, under which data directory.
+    interval
+        Seconds between pointer checks (0 checks on every call).
+    loader
+        ``path -> Build`` (default :func:`load_build`).
+    """
+
+    def __init__(
+        self,
+        region: str,
+        data_dir: Path | None = None,
+        *,
+        interval: float = 2.0,
+        loader: Callable[[Path], Build] | None = None,
+    ) -> None:
+        self.region = region
+        self.data_dir = data_dir
+        self.interval = float(interval)
+        self.loader = loader or load_build
+        self._build: Build | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._checked = 0.0
+        self._failed: Path | None = None
+        self.last_error: str | None = None
+        self.reloads = 0
+
+    @property
+    def build(self) -> Build | None:
+        """The loaded build, or None before the first load."""
+        return self._build
+
+    @property
+    def loading(self) -> bool:
+        """True while a background load runs."""
+        t = self._thread
+        return t is not None and t.is_alive()
+
+    def target(self) -> Path | None:
+        """Where the ``current`` pointer points now (None when there is no build)."""
+        return current_target(self.region, self.data_dir)
+
+    def _load(self, target: Path) -> None:
+        try:
+            build = self.loader(target)
+        except Exception as exc:  # keep serving the old build; report on /ready
+            self._failed = target
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            log.exception("failed to load build %s", target)
+            return
+        self._build = build
+        self._failed = None
+        self.last_error = None
+        self.reloads += 1
+
+    def start(self) -> None:
+        """Load the current build in the background (returns at once)."""
+        with self._lock:
+            if self._build is not None or self.loading:
+                return
+            target = self.target()
+            if target is None:
+                return
+            self._thread = threading.Thread(
+                target=self._load, args=(target,), name="sna-build-loader", daemon=True
+            )
+            self._thread.start()
+
+    def get(self) -> Build:
+        """The current build, loading it first if needed.
+
+        Raises
+        ------
+        BuildNotFound
+            When the region has no published build (or the only one fails to load).
+        """
+        build = self._build
+        if build is None:
+            return self._first_load()
+        if self.interval >= 0:
+            now = time.monotonic()
+            if now - self._checked >= self.interval:
+                self._checked = now
+                self._maybe_reload(build)
+        return self._build or build
+
+    def _first_load(self) -> Build:
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+        with self._lock:
+            if self._build is None:
+                target = self.target()
+                if target is None:
+                    raise BuildNotFound(
+                        f"no published build for {self.region!r}; "
+                        f"run: sna build --region {self.region}"
+                    )
+                if target != self._failed:
+                    self._load(target)
+            if self._build is None:
+                raise BuildNotFound(
+                    f"the build of {self.region!r} could not be loaded: {self.last_error}"
+                )
+            return self._build
+
+    def _maybe_reload(self, build: Build) -> None:
+        target = self.target()
+        if target is None or target == build.path or target == self._failed:
+            return
+        with self._lock:
+            if self.loading:
+                return
+            self._thread = threading.Thread(
+                target=self._load, args=(target,), name="sna-build-reloader", daemon=True
+            )
+            self._thread.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a running background load (tests)."""
+        t = self._thread
+        if t is not None:
+            t.join(timeout)

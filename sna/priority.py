@@ -1,0 +1,482 @@
+"""Priority places: per district, the LSOAs of highest need, with what drives them and what is near.
+
+A navigator or commissioner asks "where first, why, and what is already there?". For each
+district this module takes the top ``N`` LSOAs by the need index (the build's regional rank,
+so places compare across districts), with their Monte Carlo rank interval (5th-95th
+percentile rank, from the build), the drivers in plain words (the layer titles of the largest
+positive contributions to need) and the community assets near them: the number within
+``radius_m`` of the LSOA centroid and the three nearest by straight-line distance,
+
+.. math::
+
+    A_j = \\#\\{a : \\lVert p_a - \\bar{x}_j \\rVert \\le r\\}
+
+with :math:`\\bar{x}_j` the centroid of LSOA *j* in EPSG:27700 metres and :math:`p_a` the
+asset points of the store's ``assets`` table.
+
+Everything here is built from the public view of a build (:class:`PublicBuild`, via
+:func:`sna.publish.public_lsoa_table`): partner counts and exact partner rates never enter.
+The same reader is used by the report (:mod:`sna.report`) and the static maps (``maps``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from .config import LEVELS, LayerSpec, load_region
+from .errors import BuildNotFound, StoreError
+from .publish import public_lsoa_table
+
+__all__ = [
+    "PublicBuild",
+    "PUBLIC_POSTCODE_COLUMNS",
+    "load_public_build",
+    "region_id",
+    "builds_root",
+    "build_folders",
+    "driver_titles",
+    "nearby_assets",
+    "priority_places",
+    "write_priority_places",
+]
+
+log = logging.getLogger(__name__)
+
+PUBLIC_POSTCODE_COLUMNS = (
+    "postcode",
+    "status",
+    "lsoa21_code",
+    "ward_code",
+    "district_code",
+    "easting",
+    "northing",
+)
+"""Postcode columns the public outputs read (no partner-derived ``local_*`` values)."""
+
+
+def region_id(region: str | Path) -> str:
+    """The region id of ``region``: an id as given, or the id inside a region TOML path."""
+    if str(region).endswith(".toml"):
+        return load_region(region).id
+    return str(region)
+
+
+@dataclass
+class PublicBuild:
+    """A build as the public may see it: manifest, layer specs and the public LSOA table.
+
+    Attributes
+    ----------
+    path : Path
+        The build folder (``<data_dir>/<region>/builds/<build_id>``).
+    manifest : dict
+        ``manifest.json`` (see docs/build-format.md).
+    specs : list of LayerSpec
+        The layers, in manifest order.
+    lsoa : geopandas.GeoDataFrame
+        ``lsoa.parquet`` after :func:`sna.publish.public_lsoa_table` (EPSG:27700): partner
+        counts, unshrunk partner rates and exact partner values are already removed.
+    data_dir : Path or None
+        The data directory the build was found in (for the store beside it).
+    """
+
+    path: Path
+    manifest: dict[str, Any]
+    specs: list[LayerSpec]
+    lsoa: gpd.GeoDataFrame
+    data_dir: Path | None = None
+    _assets: gpd.GeoDataFrame | None = field(default=None, repr=False)
+
+    @property
+    def region(self) -> str:
+        """Region id, e.g. ``west-midlands``."""
+        return str(self.manifest["region"])
+
+    @property
+    def region_name(self) -> str:
+        """Display name, e.g. ``West Midlands``."""
+        return str(self.manifest.get("region_name") or self.region)
+
+    @property
+    def build_id(self) -> str:
+        """The build's id (a UTC timestamp)."""
+        return str(self.manifest["build_id"])
+
+    @property
+    def titles(self) -> dict[str, str]:
+        """Layer id -> title."""
+        return {s.id: s.title for s in self.specs}
+
+    @property
+    def protective_layers(self) -> set[str]:
+        """Ids of the protective layers."""
+        return {s.id for s in self.specs if s.kind == "protective"}
+
+    def driver_words(self, drivers: str | list | None, sep: str = "; ") -> str:
+        """The drivers of one LSOA in plain words (see :func:`driver_titles`)."""
+        words = driver_titles(drivers, self.titles, protective=self.protective_layers)
+        return sep.join(words) or "no layer raises need above average"
+
+    @property
+    def synthetic_layers(self) -> list[str]:
+        """Ids of the layers built from synthetic stand-in data."""
+        return list(self.manifest.get("synthetic_layers") or [])
+
+    @property
+    def synthetic(self) -> bool:
+        """True when any layer of the build uses synthetic data."""
+        return bool(self.manifest.get("synthetic") or self.synthetic_layers)
+
+    @property
+    def levels(self) -> list[str]:
+        """Socio-ecological levels with a ``level_<level>`` column, in the canonical order."""
+        return [lv for lv in LEVELS if f"level_{lv}" in self.lsoa.columns]
+
+    @property
+    def districts(self) -> pd.DataFrame:
+        """``district_code``, ``district_name`` of the build, in order of first appearance."""
+        return (
+            self.lsoa[["district_code", "district_name"]]
+            .drop_duplicates("district_code")
+            .reset_index(drop=True)
+        )
+
+    def postcodes(self, columns: tuple[str, ...] = PUBLIC_POSTCODE_COLUMNS) -> pd.DataFrame:
+        """The build's postcodes, reading only the named (public) columns."""
+        import pyarrow.parquet as pq
+
+        path = self.path / "postcodes.parquet"
+        have = set(pq.read_schema(path).names)
+        cols = [c for c in columns if c in have]
+        return pd.read_parquet(path, columns=cols)
+
+    def sensitivity(self) -> pd.DataFrame | None:
+        """``sensitivity.csv``, or None when the build has none."""
+        path = self.path / "sensitivity.csv"
+        return pd.read_csv(path) if path.exists() else None
+
+    def assets(self) -> gpd.GeoDataFrame | None:
+        """The store's ``assets`` points (EPSG:27700), or None when the store has none."""
+        if self._assets is None:
+            from .store import Store
+
+            store = Store(self.region, self.data_dir)
+            try:
+                if not store.has("assets"):
+                    log.warning("store of %s has no assets table", self.region)
+                    return None
+                frame = store.read("assets")
+            except StoreError as exc:
+                log.warning("no store for %s: %s", self.region, exc)
+                return None
+            if not isinstance(frame, gpd.GeoDataFrame):
+                frame = gpd.GeoDataFrame(
+                    frame,
+                    geometry=gpd.points_from_xy(frame["easting"], frame["northing"]),
+                    crs="EPSG:27700",
+                )
+            self._assets = frame
+        return self._assets
+
+
+def builds_root(region: str | Path, data_dir: Path | None = None) -> Path:
+    """``<data_dir>/<region>/builds`` (what :func:`sna.build.builds_dir` names)."""
+    from .store import region_dir
+
+    return region_dir(region_id(region), data_dir) / "builds"
+
+
+def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path]:
+    """Every build folder of the region (those with a manifest), oldest first.
+
+    Build ids are UTC timestamps, so name order is time order. This reads the folder directly
+    rather than through :mod:`sna.build`, which would import the whole scoring pipeline.
+    """
+    root = builds_root(region, data_dir)
+    if not root.exists():
+        return []
+    return sorted(
+        d for d in root.iterdir() if not d.is_symlink() and (d / "manifest.json").exists()
+    )
+
+
+def _build_folder(rid: str, data_dir: Path | None, build: str | Path | None) -> Path:
+    root = builds_root(rid, data_dir)
+    if build is None:
+        link = root / "current"
+        if not (link / "manifest.json").exists():
+            raise BuildNotFound(
+                f"no published build for {rid!r} at {link}; run: sna build --region {rid}"
+            )
+        return link.resolve()
+    candidate = Path(build)
+    if not candidate.is_absolute() and not candidate.exists():
+        candidate = root / str(build)
+    if not (candidate / "manifest.json").exists():
+        raise BuildNotFound(f"{candidate}: not a build folder (no manifest.json)")
+    return candidate.resolve()
+
+
+def load_public_build(
+    region: str | Path,
+    data_dir: Path | None = None,
+    build: str | Path | None = None,
+) -> PublicBuild:
+    """Read a build's manifest and its public LSOA table.
+
+    Parameters
+    ----------
+    region : str or Path
+        Region id (``west-midlands``) or a region TOML path.
+    data_dir : Path, optional
+        Data directory (default ``$SNA_DATA_DIR`` or ``./data``).
+    build : str or Path, optional
+        A build id or folder; default the region's ``current`` build.
+
+    Raises
+    ------
+    BuildNotFound
+        When the region has no published build or ``build`` is not a build folder.
+    """
+    from .store import read_table
+
+    rid = region_id(region)
+    folder = _build_folder(rid, data_dir, build)
+    manifest = json.loads((folder / "manifest.json").read_text())
+    fields = set(LayerSpec.model_fields)
+    specs = [LayerSpec(**{k: v for k, v in d.items() if k in fields}) for d in manifest["layers"]]
+    lsoa = read_table(folder / "lsoa.parquet")
+    public = public_lsoa_table(lsoa, specs)
+    if not isinstance(public, gpd.GeoDataFrame):  # pragma: no cover - builds are GeoParquet
+        raise BuildNotFound(f"{folder / 'lsoa.parquet'}: no geometry")
+    return PublicBuild(folder, manifest, specs, public, data_dir)
+
+
+def driver_titles(
+    drivers: str | list | None,
+    titles: dict[str, str],
+    *,
+    protective: Collection[str] = (),
+    positive_only: bool = True,
+) -> list[str]:
+    """Plain-words drivers: the titles of the layers in a ``drivers`` JSON list.
+
+    ``drivers`` is the build's ``[[layer_id, contribution], ...]`` (largest first). With
+    ``positive_only`` only layers that raise need (contribution > 0) are named. A protective
+    layer raises need when access is low, so it is named "<title> (low)".
+
+    Examples
+    --------
+    >>> driver_titles('[["a", 0.4], ["p", 0.2], ["b", -0.1]]',
+    ...               {"a": "Violence with injury", "p": "Libraries within 1.5 km"},
+    ...               protective={"p"})
+    ['Violence with injury', 'Libraries within 1.5 km (low)']
+    """
+    if drivers is None or (isinstance(drivers, float) and np.isnan(drivers)):
+        return []
+    items = json.loads(drivers) if isinstance(drivers, str) else list(drivers)
+    out = []
+    for lid, c in items:
+        if positive_only and float(c) <= 0:
+            continue
+        title = titles.get(lid, lid.replace("_", " ").capitalize())
+        out.append(f"{title} (low)" if lid in protective and float(c) > 0 else title)
+    return out
+
+
+_TYPE_WORDS = {
+    "place_of_worship": ("place of worship", "places of worship"),
+    "library": ("library", "libraries"),
+}
+
+
+def _type_word(kind: str, n: int = 1) -> str:
+    one, many = _TYPE_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ") + "s"))
+    return one if n == 1 else many
+
+
+def _km_label(radius_m: float) -> str:
+    return f"{radius_m / 1000:g}km".replace(".", "_")
+
+
+def nearby_assets(
+    x: np.ndarray,
+    y: np.ndarray,
+    assets: pd.DataFrame | None,
+    *,
+    radius_m: float = 1000.0,
+    k: int = 3,
+) -> pd.DataFrame:
+    """Count the assets within ``radius_m`` of each point and name the ``k`` nearest.
+
+    Parameters
+    ----------
+    x, y : numpy.ndarray
+        Points in EPSG:27700 metres (e.g. LSOA centroids).
+    assets : pandas.DataFrame or None
+        The store's ``assets`` table (``easting``, ``northing``, ``name``, ``asset_type``).
+    radius_m : float
+        Search radius in metres.
+    k : int
+        How many nearest assets to name.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``assets_within_<r>km`` (int), ``assets_by_type`` ("3 places of worship, 1 library"),
+        ``nearest_assets`` ("St Mary's (place of worship, 0.3 km); ...") and
+        ``nearest_asset_km``, one row per point.
+    """
+    from scipy.spatial import cKDTree
+
+    col = f"assets_within_{_km_label(radius_m)}"
+    n = len(x)
+    if assets is None or len(assets) == 0:
+        return pd.DataFrame(
+            {
+                col: np.zeros(n, int),
+                "assets_by_type": [""] * n,
+                "nearest_assets": [""] * n,
+                "nearest_asset_km": np.full(n, np.nan),
+            }
+        )
+    a = assets.dropna(subset=["easting", "northing"]).reset_index(drop=True)
+    tree = cKDTree(a[["easting", "northing"]].to_numpy(float))
+    pts = np.column_stack([x, y]).astype(float)
+    within = tree.query_ball_point(pts, r=radius_m)
+    kk = min(k, len(a))
+    dist, idx = tree.query(pts, k=kk)
+    dist, idx = np.asarray(dist).reshape(n, kk), np.asarray(idx).reshape(n, kk)
+    types = a["asset_type"].astype(str).to_numpy()
+    names = a["name"].to_numpy() if "name" in a.columns else np.full(len(a), None)
+    counts, by_type, nearest = [], [], []
+    for i in range(n):
+        hits = within[i]
+        counts.append(len(hits))
+        tally = pd.Series(types[hits]).value_counts() if hits else pd.Series(dtype=int)
+        by_type.append(", ".join(f"{c} {_type_word(t, c)}" for t, c in tally.items()))
+        parts = []
+        for d, j in zip(dist[i], idx[i], strict=True):
+            nm = names[j]
+            label = (
+                str(nm) if isinstance(nm, str) and nm.strip() else f"Unnamed {_type_word(types[j])}"
+            )
+            parts.append(f"{label} ({_type_word(types[j])}, {d / 1000:.1f} km)")
+        nearest.append("; ".join(parts))
+    return pd.DataFrame(
+        {
+            col: np.asarray(counts, int),
+            "assets_by_type": by_type,
+            "nearest_assets": nearest,
+            "nearest_asset_km": np.round(dist[:, 0] / 1000, 2),
+        }
+    )
+
+
+PRIORITY_COLUMNS = [
+    "district_code",
+    "district_name",
+    "district_rank",
+    "lsoa21_code",
+    "lsoa21_name",
+    "ward_name",
+    "need",
+    "need_band",
+    "need_decile",
+    "need_rank",
+    "need_rank_lo",
+    "need_rank_hi",
+    "need_p_top_decile",
+    "risk_band",
+    "protective_band",
+    "gi_label",
+    "drivers",
+    "explanation",
+]
+
+
+def priority_places(
+    build: PublicBuild, top: int = 10, *, radius_m: float = 1000.0
+) -> gpd.GeoDataFrame:
+    """The ``top`` LSOAs of highest need in each district, with drivers and nearby assets.
+
+    Parameters
+    ----------
+    build : PublicBuild
+        From :func:`load_public_build`.
+    top : int
+        LSOAs per district (fewer when a district has fewer).
+    radius_m : float
+        Radius for counting assets around each LSOA centroid.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per selected LSOA (districts in build order, then ``district_rank``), the
+        columns of ``PRIORITY_COLUMNS`` present in the build, the asset columns of
+        :func:`nearby_assets`, ``centroid_easting``/``centroid_northing``, ``synthetic``
+        and the LSOA polygon (EPSG:27700). ``drivers`` is in plain words.
+    """
+    if top < 1:
+        raise ValueError(f"top must be >= 1, got {top}")
+    lsoa = build.lsoa
+    order = {c: i for i, c in enumerate(build.districts["district_code"])}
+    picked = (
+        lsoa.assign(_d=lsoa["district_code"].map(order))
+        .sort_values(["_d", "need_rank", "lsoa21_code"])
+        .groupby("district_code", sort=False)
+        .head(top)
+        .drop(columns="_d")
+        .copy()
+    )
+    picked["district_rank"] = picked.groupby("district_code", sort=False).cumcount() + 1
+    if "drivers" in picked.columns:
+        picked["drivers"] = [build.driver_words(d) for d in picked["drivers"]]
+    cols = [c for c in PRIORITY_COLUMNS if c in picked.columns]
+    out = picked[[*cols, "geometry"]].reset_index(drop=True)
+    cent = out.geometry.centroid
+    near = nearby_assets(cent.x.to_numpy(), cent.y.to_numpy(), build.assets(), radius_m=radius_m)
+    out = pd.concat([out.drop(columns="geometry"), near, out[["geometry"]]], axis=1)
+    out["centroid_easting"] = np.round(cent.x.to_numpy()).astype(int)
+    out["centroid_northing"] = np.round(cent.y.to_numpy()).astype(int)
+    out["need"] = out["need"].round(4)
+    for c in ("need_rank", "need_rank_lo", "need_rank_hi", "need_decile"):
+        if c in out.columns:
+            out[c] = out[c].round().astype("Int64")
+    out["synthetic"] = build.synthetic
+    return gpd.GeoDataFrame(out, geometry="geometry", crs=build.lsoa.crs)
+
+
+def write_priority_places(
+    region: str | Path,
+    data_dir: Path | None = None,
+    top: int = 10,
+    out_dir: Path | None = None,
+    *,
+    build: str | Path | None = None,
+    radius_m: float = 1000.0,
+) -> list[Path]:
+    """Write ``priority_places.csv`` and ``priority_places.gpkg`` (default ``<build>/exports``).
+
+    One library call for ``sna priority --region R --top N``; returns the two paths.
+    """
+    view = load_public_build(region, data_dir, build)
+    places = priority_places(view, top, radius_m=radius_m)
+    folder = Path(out_dir) if out_dir else view.path / "exports"
+    folder.mkdir(parents=True, exist_ok=True)
+    csv = folder / "priority_places.csv"
+    gpkg = folder / "priority_places.gpkg"
+    places.drop(columns="geometry").to_csv(csv, index=False)
+    if gpkg.exists():
+        gpkg.unlink()
+    places.to_file(gpkg, layer="priority_places", driver="GPKG", engine="pyogrio")
+    return [csv, gpkg]

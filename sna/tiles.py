@@ -1,0 +1,384 @@
+"""Map tiles of a build: raster tiles of the kernel-density surfaces, vector tiles of LSOAs.
+
+Raster tiles are read with rio-tiler's :class:`~rio_tiler.io.Reader` from the build's
+GeoTIFFs (EPSG:27700) onto the WebMercatorQuad grid of morecantile, then coloured with a
+lookup table. Surfaces built from partner data are shown only as five equal-count classes
+(:data:`CLASS_LABELS`), never as a continuous ramp, so no exact partner rate can be read off
+the map; the legend of such a layer carries class names, not numbers.
+
+Vector tiles (Mapbox Vector Tile 2.1) carry LSOA polygons and their public attributes. The
+polygons are projected to EPSG:3857 once, simplified once per zoom (tolerance one tile-extent
+unit), clipped to each tile with a small buffer, and quantised to a 4096-unit extent.
+
+This module is pure library code: no web framework. :class:`TileCache` is a small
+thread-safe LRU used by the API, keyed by build id plus tile so that a new build never serves
+a stale tile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import mapbox_vector_tile
+import morecantile
+import numpy as np
+import rasterio
+import shapely
+from rasterio.warp import transform_bounds
+from pyproj import Transformer
+from rio_tiler.io import Reader
+from rio_tiler.utils import render
+
+from .errors import OutsideCoverage
+
+__all__ = [
+    "TILE_SIZE",
+    "EXTENT",
+    "MAX_ZOOM",
+    "WEB_MERCATOR",
+    "CLASS_LABELS",
+    "CLASS_COLOURS",
+    "RAMP_COLOURS",
+    "TileNotFound",
+    "SurfaceStyle",
+    "surface_style",
+    "render_surface_tile",
+    "empty_png",
+    "check_tile",
+    "AreaTiles",
+    "TileCache",
+]
+
+TILE_SIZE = 256
+EXTENT = 4096
+MAX_ZOOM = 22
+WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
+
+#: Class names of partner-data surfaces, lowest first (the legend shows these, not numbers).
+CLASS_LABELS: tuple[str, ...] = ("Lowest", "Low", "Medium", "High", "Highest")
+#: RGBA colours of the five classes (ColorBrewer YlOrRd-5, lowest class half transparent).
+CLASS_COLOURS: tuple[tuple[int, int, int, int], ...] = (
+    (255, 255, 178, 110),
+    (254, 204, 92, 170),
+    (253, 141, 60, 200),
+    (240, 59, 32, 220),
+    (189, 0, 38, 235),
+)
+#: Stops of the continuous ramp (YlOrRd), low to high.
+RAMP_COLOURS: tuple[tuple[int, int, int], ...] = (
+    (255, 255, 204),
+    (255, 237, 160),
+    (254, 217, 118),
+    (254, 178, 76),
+    (253, 141, 60),
+    (252, 78, 42),
+    (227, 26, 28),
+    (189, 0, 38),
+    (128, 0, 38),
+)
+
+
+class TileNotFound(OutsideCoverage):
+    """A tile index that does not exist at its zoom level (x or y beyond ``2**z - 1``)."""
+
+
+def check_tile(z: int, x: int, y: int, max_zoom: int = MAX_ZOOM) -> None:
+    """Raise :class:`TileNotFound` unless ``0 <= z <= max_zoom`` and ``0 <= x, y < 2**z``."""
+    if not 0 <= z <= max_zoom:
+        raise TileNotFound(f"zoom {z} is outside 0..{max_zoom}")
+    n = 1 << z
+    if not (0 <= x < n and 0 <= y < n):
+        raise TileNotFound(f"tile {z}/{x}/{y} does not exist: x and y must be in 0..{n - 1}")
+
+
+def _ramp_lut() -> np.ndarray:
+    """A 256 x 4 RGBA lookup table: index 0 transparent, 1..255 along :data:`RAMP_COLOURS`."""
+    stops = np.array(RAMP_COLOURS, float)
+    pos = np.linspace(0, 1, len(stops))
+    t = np.linspace(0, 1, 255)
+    lut = np.zeros((256, 4), np.uint8)
+    for ch in range(3):
+        lut[1:, ch] = np.round(np.interp(t, pos, stops[:, ch]))
+    # Low densities fade in so that the base map (or the LSOA layer) shows through.
+    lut[1:, 3] = np.round(np.interp(t, [0, 0.25, 1], [60, 190, 235]))
+    return lut
+
+
+def _class_lut() -> np.ndarray:
+    lut = np.zeros((256, 4), np.uint8)
+    for i, rgba in enumerate(CLASS_COLOURS, start=1):
+        lut[i] = rgba
+    return lut
+
+
+_RAMP_LUT = _ramp_lut()
+_CLASS_LUT = _class_lut()
+
+
+def _hex(rgb: Sequence[int]) -> str:
+    return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
+
+
+@dataclass(frozen=True)
+class SurfaceStyle:
+    """How one surface is drawn: continuous ramp up to ``vmax``, or five classes.
+
+    Attributes
+    ----------
+    layer, path
+        Layer id and GeoTIFF path.
+    partner
+        Partner data: drawn as classes split at ``breaks`` (never published).
+    vmax
+        Value mapped to the top of the ramp (99th percentile of positive cells).
+    floor
+        Cells at or below this value are transparent (no events nearby).
+    breaks
+        The four inner class boundaries (quintiles of positive cells) for partner layers.
+    legend
+        What the map key shows: ``[{"label", "colour"}]``; numbers only for open data.
+    bounds
+        Geographic bounds ``(west, south, east, north)`` of the surface.
+    """
+
+    layer: str
+    path: Path
+    partner: bool
+    vmax: float
+    floor: float
+    breaks: tuple[float, ...] = ()
+    legend: tuple[dict[str, str], ...] = ()
+    bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
+    unit: str = "per km² per year"
+
+    def public(self) -> dict[str, Any]:
+        """The legend and drawing mode, safe to publish (no partner class boundaries)."""
+        return {
+            "mode": "classes" if self.partner else "ramp",
+            "unit": None if self.partner else self.unit,
+            "legend": [dict(x) for x in self.legend],
+            "bounds": list(self.bounds),
+        }
+
+
+def surface_style(path: Path, layer: str, *, partner: bool) -> SurfaceStyle:
+    """Read a surface once and derive its colour scale.
+
+    Open-data surfaces use a continuous ramp from ``floor`` to ``vmax`` (the 99th
+    percentile of positive cells, so a few extreme cells do not wash out the rest).
+    Partner surfaces use five equal-count classes of the positive cells: the boundaries are
+    the 20th, 40th, 60th and 80th percentiles, and only the class names are published.
+    """
+    with rasterio.open(path) as src:
+        data = src.read(1, masked=True).astype("float64")
+        bounds = transform_bounds(src.crs, "EPSG:4326", *src.bounds)
+    values = data.compressed()
+    values = values[np.isfinite(values)]
+    positive = values[values > 0]
+    if positive.size == 0:
+        positive = np.array([1.0])
+    # Kernel-density tails are tiny but positive everywhere: below 1% of the top value is
+    # treated as "no events nearby" and left transparent.
+    vmax = float(np.percentile(positive, 99)) or 1.0
+    floor = vmax * 0.01
+    shown = positive[positive > floor]
+    if partner:
+        if shown.size == 0:
+            shown = positive
+        breaks = tuple(float(b) for b in np.percentile(shown, [20, 40, 60, 80]))
+        legend = tuple(
+            {"label": lab, "colour": _hex(rgba)}
+            for lab, rgba in zip(CLASS_LABELS, CLASS_COLOURS, strict=True)
+        )
+        return SurfaceStyle(
+            layer, Path(path), True, vmax, floor, breaks, legend, tuple(bounds)
+        )
+    stops = np.linspace(floor, vmax, 5)
+    idx = np.linspace(1, 255, 5).astype(int)
+    legend = tuple(
+        {"label": f"{v:.3g}", "colour": _hex(_RAMP_LUT[i])}
+        for v, i in zip(stops, idx, strict=True)
+    )
+    return SurfaceStyle(layer, Path(path), False, vmax, floor, (), legend, tuple(bounds))
+
+
+@lru_cache(maxsize=4)
+def empty_png(tilesize: int = TILE_SIZE) -> bytes:
+    """A fully transparent PNG tile (for tiles outside a surface)."""
+    return render(
+        np.zeros((3, tilesize, tilesize), np.uint8),
+        mask=np.zeros((tilesize, tilesize), np.uint8),
+        img_format="PNG",
+    )
+
+
+def _classify(values: np.ndarray, style: SurfaceStyle) -> np.ndarray:
+    """Lookup-table indices: 0 transparent, 1..5 classes or 1..255 along the ramp."""
+    if style.partner:
+        idx = np.digitize(values, style.breaks) + 1
+    else:
+        span = max(style.vmax - style.floor, 1e-12)
+        idx = np.clip(np.round((values - style.floor) / span * 254) + 1, 1, 255)
+    idx = np.where(np.isfinite(values) & (values > style.floor), idx, 0)
+    return idx.astype(np.uint8)
+
+
+def render_surface_tile(
+    style: SurfaceStyle, z: int, x: int, y: int, tilesize: int = TILE_SIZE
+) -> bytes:
+    """One PNG tile of a surface on the WebMercatorQuad grid.
+
+    Cells outside the region (nodata) and cells with no events nearby are transparent;
+    tiles that do not touch the surface are the shared :func:`empty_png`.
+
+    Raises
+    ------
+    TileNotFound
+        When the tile index does not exist at zoom ``z``.
+    """
+    check_tile(z, x, y)
+    with Reader(str(style.path), tms=WEB_MERCATOR) as src:
+        if not src.tile_exists(x, y, z):
+            return empty_png(tilesize)
+        img = src.tile(x, y, z, tilesize=tilesize, reproject_method="bilinear")
+    band = img.array[0]
+    values = np.ma.filled(band.astype("float64"), np.nan)
+    idx = _classify(values, style)
+    lut = _CLASS_LUT if style.partner else _RAMP_LUT
+    rgba = lut[idx]
+    if not rgba[..., 3].any():
+        return empty_png(tilesize)
+    return render(
+        np.moveaxis(rgba[..., :3], -1, 0), mask=rgba[..., 3], img_format="PNG"
+    )
+
+
+_TO_3857 = Transformer.from_crs("EPSG:27700", "EPSG:3857", always_xy=True)
+
+
+def _project(geoms: np.ndarray) -> np.ndarray:
+    def fn(coords: np.ndarray) -> np.ndarray:
+        x, y = _TO_3857.transform(coords[:, 0], coords[:, 1])
+        return np.column_stack([x, y])
+
+    return shapely.transform(geoms, fn)
+
+
+@dataclass
+class AreaTiles:
+    """Vector tiles of polygons with attributes (MVT, one layer).
+
+    Parameters
+    ----------
+    geometries
+        Polygons in EPSG:27700 (projected to EPSG:3857 here, once).
+    properties
+        One dict of public attributes per polygon.
+    layer_name
+        Name of the MVT layer (``"lsoa"``).
+    buffer
+        Clip buffer in tile-extent units, so that strokes at tile edges join up.
+    """
+
+    geometries: np.ndarray
+    properties: list[dict[str, Any]]
+    layer_name: str = "lsoa"
+    buffer: int = 64
+    _merc: np.ndarray = field(init=False, repr=False)
+    _tree: shapely.STRtree = field(init=False, repr=False)
+    _simplified: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self._merc = shapely.make_valid(_project(np.asarray(self.geometries, dtype=object)))
+        self._tree = shapely.STRtree(self._merc)
+
+    def _geoms_at(self, z: int) -> np.ndarray:
+        """Polygons simplified to one extent unit at zoom ``z`` (originals from zoom 14)."""
+        if z >= 14:
+            return self._merc
+        with self._lock:
+            got = self._simplified.get(z)
+            if got is None:
+                tol = (WEB_MERCATOR.matrix(z).cellSize * TILE_SIZE) / EXTENT
+                got = shapely.simplify(self._merc, tol, preserve_topology=True)
+                self._simplified[z] = got
+            return got
+
+    def tile(self, z: int, x: int, y: int) -> bytes:
+        """The MVT bytes of tile ``z/x/y`` (empty bytes when no polygon touches it)."""
+        check_tile(z, x, y)
+        minx, miny, maxx, maxy = WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z))
+        scale = EXTENT / (maxx - minx)
+        pad = self.buffer / scale
+        clip = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+        idx = self._tree.query(shapely.box(*clip), predicate="intersects")
+        if idx.size == 0:
+            return b""
+        idx.sort()
+        clipped = shapely.clip_by_rect(self._geoms_at(z)[idx], *clip)
+
+        def to_tile(coords: np.ndarray) -> np.ndarray:
+            out = np.empty_like(coords)
+            out[:, 0] = np.round((coords[:, 0] - minx) * scale)
+            out[:, 1] = np.round((maxy - coords[:, 1]) * scale)
+            return out
+
+        local = shapely.transform(clipped, to_tile)
+        features = [
+            {"geometry": g, "properties": self.properties[i]}
+            for i, g in zip(idx, local, strict=True)
+            if g is not None and not g.is_empty and g.area > 0
+        ]
+        if not features:
+            return b""
+        return mapbox_vector_tile.encode(
+            {"name": self.layer_name, "features": features},
+            default_options={"extents": EXTENT, "y_coord_down": True},
+        )
+
+
+class TileCache:
+    """A thread-safe least-recently-used cache of tile bytes, bounded by entry count."""
+
+    def __init__(self, maxsize: int = 4096) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: Hashable) -> bytes | None:
+        """The cached bytes for ``key`` (marking them recently used), or None."""
+        with self._lock:
+            value = self._data.get(key)
+            if value is None:
+                self.misses += 1
+                return None
+            self._data.move_to_end(key)
+            self.hits += 1
+            return value
+
+    def put(self, key: Hashable, value: bytes) -> None:
+        """Store ``value``, evicting the least recently used entries beyond ``maxsize``."""
+        if self.maxsize <= 0:
+            return
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        with self._lock:
+            self._data.clear()

@@ -1,0 +1,98 @@
+import doctest
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sna.drivers as mod
+from sna.aggregate import weighted_arithmetic
+from sna.drivers import explain, level_contributions, top_drivers
+
+LEVELS = {
+    "vwi": "community",
+    "robbery": "community",
+    "income": "society",
+    "exclusions": "individual",
+    "assets": "community",
+}
+
+
+def test_doctests():
+    failures, tried = doctest.testmod(mod)
+    assert tried > 0 and failures == 0
+
+
+def test_level_contributions_sum_to_index():
+    rng = np.random.default_rng(0)
+    scores = pd.DataFrame(rng.normal(size=(300, 5)), columns=list(LEVELS))
+    res = weighted_arithmetic(scores, {"vwi": 3, "robbery": 1, "income": 2, "exclusions": 1,
+                                       "assets": 1.5})
+    lv = level_contributions(res.contributions, LEVELS)
+    assert list(lv.columns) == ["community", "society", "individual"]
+    assert np.max(np.abs(lv.sum(axis=1) - res.index)) < 1e-9
+    np.testing.assert_allclose(
+        lv["community"], res.contributions[["vwi", "robbery", "assets"]].sum(axis=1)
+    )
+
+
+def test_level_order_and_errors():
+    c = pd.DataFrame({"vwi": [1.0], "income": [2.0]})
+    lv = level_contributions(c, LEVELS, order=["individual", "relationship", "community",
+                                                 "society"])
+    assert lv.columns.tolist() == ["individual", "relationship", "community", "society"]
+    assert lv.iloc[0].tolist() == [0.0, 0.0, 1.0, 2.0]
+    with pytest.raises(ValueError, match=r"\['mystery'\] have no level"):
+        level_contributions(pd.DataFrame({"mystery": [1.0]}), LEVELS)
+    with pytest.raises(ValueError, match=r"level\(s\) \['society'\] are not in order"):
+        level_contributions(c, LEVELS, order=["community"])
+
+
+def test_top_drivers_order_and_directions():
+    c = pd.DataFrame(
+        {"a": [0.1, np.nan], "b": [0.7, -0.2], "c": [-0.9, 0.4], "d": [0.3, 0.4]},
+        index=["E01x", "E01y"],
+    )
+    up = top_drivers(c, n=2)
+    assert up["E01x"] == [("b", 0.7), ("d", 0.3)]
+    assert up["E01y"] == [("c", 0.4), ("d", 0.4)]  # tie keeps column order
+    assert top_drivers(c, n=1, direction="down")["E01x"] == [("c", -0.9)]
+    assert top_drivers(c, n=2, direction="abs")["E01x"] == [("c", -0.9), ("b", 0.7)]
+    assert len(top_drivers(c, n=10)["E01y"]) == 3  # the NaN layer is skipped
+    with pytest.raises(ValueError, match="direction"):
+        top_drivers(c, direction="sideways")  # type: ignore[arg-type]
+
+
+TITLES = {
+    "vwi": "violence with injury",
+    "income": "income deprivation",
+    "assets": "access to community assets",
+    "robbery": "robbery",
+    "exclusions": "school exclusions",
+}
+
+
+def test_explain_example_sentence():
+    row = pd.Series({"vwi": 0.8, "income": 0.5, "robbery": 0.1, "assets": -0.4})
+    text = explain(row, TITLES, band="Highest", protective={"assets"})
+    assert text == (
+        "Ranked in the highest band mainly because of high violence with injury and income "
+        "deprivation; access to community assets lowers it."
+    )
+
+
+def test_explain_variants():
+    # protective layer pushing up reads "low", mixed adjectives are spelt out
+    row = {"assets": 0.6, "vwi": 0.5, "income": -0.2, "robbery": -0.1}
+    text = explain(row, TITLES, band="High", protective={"assets"}, n_down=2)
+    assert text == (
+        "Ranked in the high band mainly because of low access to community assets and high "
+        "violence with injury; low income deprivation and robbery lower it."
+    )
+    assert explain({"vwi": -0.3, "income": 0.0}, TITLES, band="Lowest") == (
+        "Ranked in the lowest band; no layer raises it above average; low violence with "
+        "injury lowers it."
+    )
+    assert explain({"knife_crime": 0.2}, {}) == (
+        "The score is driven mainly by high knife crime."
+    )
+    assert explain({"vwi": np.nan}, TITLES) == "No layer raises the score above average."
