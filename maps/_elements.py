@@ -47,6 +47,7 @@ SNA_CSS = """
 .sna-search { display: flex; gap: 4px; }
 .sna-search input { flex: 1; font-size: 13px; padding: 4px 6px; border: 1px solid #bbb;
   border-radius: 4px; min-width: 0; text-transform: uppercase; }
+.sna-search input::placeholder { text-transform: none; }
 .sna-search button { font-size: 13px; padding: 4px 10px; border: 0; border-radius: 4px;
   background: #1f4e79; color: #fff; cursor: pointer; }
 .sna-search-msg { color: #a11; font-size: 12px; min-height: 1em; margin-top: 3px; }

@@ -105,16 +105,16 @@ class Theme:
 
 
 def _decile_theme(
-    key: str, title: str, ramp: list[str], region: str, what: str, line: str
+    key: str, title: str, ramp: list[str], region: str, what: tuple[str, str], line: str
 ) -> Theme:
     colors = {str(i + 1): c for i, c in enumerate(ramp)}
     labels = {str(d): f"decile {d} of 10" for d in range(1, 11)}
     legend = []
     for d, c in enumerate(ramp, start=1):
         if d == 1:
-            label = f"1: highest 10% ({what})"
+            label = f"1: highest 10% ({what[0]})"
         elif d == 10:
-            label = f"10: lowest 10% ({what})"
+            label = f"10: lowest 10% ({what[1]})"
         else:
             label = str(d)
         legend.append((c, label))
@@ -142,17 +142,27 @@ def overview_themes(build: PublicBuild) -> list[Theme]:
     region = build.region_name
     themes = [
         _decile_theme(
-            "k_need", "Need index", RAMPS["need"], region, "most need", "Need index: {label}"
+            "k_need",
+            "Need index",
+            RAMPS["need"],
+            region,
+            ("most need", "least need"),
+            "Need index: {label}",
         ),
         _decile_theme(
-            "k_risk", "Risk index", RAMPS["risk"], region, "most risk", "Risk index: {label}"
+            "k_risk",
+            "Risk index",
+            RAMPS["risk"],
+            region,
+            ("most risk", "least risk"),
+            "Risk index: {label}",
         ),
         _decile_theme(
             "k_protective",
             "Protective factors",
             RAMPS["protective"],
             region,
-            "most access",
+            ("most access", "least access"),
             "Protective factors: {label}",
         ),
     ]
@@ -164,7 +174,7 @@ def overview_themes(build: PublicBuild) -> list[Theme]:
                 f"{t} risk",
                 RAMPS["level"],
                 region,
-                "most risk",
+                ("most risk", "least risk"),
                 f"{t} risk: {{label}}",
             )
         )

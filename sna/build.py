@@ -43,7 +43,7 @@ from .scoring import LayerInput, Scored, score_layers
 from .settings import PROJECT_ROOT
 from .store import Store, publish_dir, region_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
-from .uncertainty import summarise_ranks
+from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
 
 __all__ = ["BuildResult", "build_region", "current_build", "list_builds", "INDICES"]
 
@@ -145,52 +145,44 @@ def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
 
 
 def _monte_carlo(
-    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray
-) -> dict[str, np.ndarray]:
-    """Index draws under count noise (Gamma posterior) and Dirichlet weight perturbation.
+    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray, scored: Scored
+) -> dict[str, MCResult]:
+    """Rank intervals of the three indices under count noise and weight perturbation.
 
-    Counts are redrawn from their Jeffreys posterior ``Gamma(r + 0.5, 1)`` so that a zero
-    count is uncertain too; published values (IoD scores) carry no sampling noise here (the
-    IoD already shrinks them). Layer weights are drawn from a Dirichlet centred on the
-    defaults with concentration ``scoring.weight_concentration`` (per layer), and level
-    weights likewise. Returns ``{index: array (draws, n)}``.
+    Each draw redraws every count layer from its Jeffreys posterior ``Gamma(r + 0.5, 1)``
+    (so a zero count is uncertain too), perturbs the layer weights and the level weights with
+    Dirichlet draws centred on the defaults (concentration ``scoring.weight_concentration``),
+    and recomputes all three indices with :func:`sna.scoring.score_layers`. Published values
+    (IoD scores) carry no sampling noise here: the IoD already shrinks them. One engine
+    (:func:`sna.uncertainty.monte_carlo`) summarises the draws; risk and protective reuse the
+    draws made for need, so the three intervals come from the same simulations.
     """
-    rng = np.random.default_rng(scoring.seed)
     specs = [i.spec for i in inputs]
-    base_w = np.array([s.weight for s in specs], float)
-    base_lv = np.array([scoring.level_weights.get(lv, 0.0) for lv in LEVELS], float)
-    n = len(parent)
-    out = {k: np.empty((scoring.mc_draws, n)) for k in INDICES}
-    for d in range(scoring.mc_draws):
+    ids = [s.id for s in specs]
+    base_w = {s.id: s.weight for s in specs if s.weight > 0}
+    base_lv = {lv: w for lv, w in scoring.level_weights.items() if w > 0}
+    total_w = sum(base_w.values())
+    side: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def kernel(rng: np.random.Generator, i: int) -> np.ndarray:
         drawn = [
-            LayerInput(
-                i.spec,
-                i.raw,
-                None if i.count is None else rng.gamma(i.count + 0.5, 1.0),
-                i.denominator,
-            )
-            if i.count is not None
-            else i
-            for i in inputs
+            LayerInput(x.spec, x.raw, gamma_redraw(x.count, rng), x.denominator)
+            if x.count is not None
+            else x
+            for x in inputs
         ]
-        pos = base_w > 0
-        w = np.zeros_like(base_w)
-        w[pos] = rng.dirichlet(scoring.weight_concentration * base_w[pos] / base_w[pos].sum())
-        w = w * base_w.sum()
-        lv_pos = base_lv > 0
-        lv = np.zeros_like(base_lv)
-        lv[lv_pos] = rng.dirichlet(
-            scoring.weight_concentration * base_lv[lv_pos] / base_lv[lv_pos].sum()
-        )
-        s = score_layers(
-            drawn,
-            scoring,
-            parent,
-            layer_weights=dict(zip([x.id for x in specs], w, strict=True)),
-            level_weights=dict(zip(LEVELS, lv, strict=True)),
-        )
-        out["risk"][d], out["protective"][d], out["need"][d] = s.risk, s.protective, s.need
-    return out
+        w = dirichlet_weights(base_w, scoring.weight_concentration, rng)
+        layer_w = {lid: w.get(lid, 0.0) * total_w for lid in ids}
+        lv = dirichlet_weights(base_lv, scoring.weight_concentration, rng)
+        s = score_layers(drawn, scoring, parent, layer_weights=layer_w, level_weights=lv)
+        side[i] = (s.risk, s.protective)
+        return s.need
+
+    draws, seed = scoring.mc_draws, scoring.seed
+    need = monte_carlo(kernel, point=scored.need, draws=draws, seed=seed)
+    risk = monte_carlo(lambda rng, i: side[i][0], point=scored.risk, draws=draws, seed=seed)
+    prot = monte_carlo(lambda rng, i: side[i][1], point=scored.protective, draws=draws, seed=seed)
+    return {"risk": risk, "protective": prot, "need": need}
 
 
 # --- sensitivity --------------------------------------------------------------------------
@@ -401,21 +393,24 @@ def build_region(
     timings["scores"] = time.perf_counter() - t
 
     t = step(3)
-    draws = _monte_carlo(inputs, sc, parent)
+    mc = _monte_carlo(inputs, sc, parent, scored)
     checks: dict[str, Any] = {}
     for k in INDICES:
-        summary = summarise_ranks(draws[k], getattr(scored, k))
-        for col, values in summary.items():
-            lsoa[f"{k}_{col}"] = values
-        checks[f"{k}_interval_widened"] = int(summary.attrs.get("widened", 0))
+        res = mc[k]
+        for col in ("rank_lo", "rank_median", "rank_hi", "p_top_decile", "decile_confidence"):
+            lsoa[f"{k}_{col}"] = getattr(res, col)
+        checks[f"{k}_intervals_widened"] = res.n_widened
     timings["uncertainty"] = time.perf_counter() - t
 
     t = step(4)
     titles = {s.id: s.title for s in config.layers}
+    protective_ids = [s.id for s in config.layers if s.kind == "protective"]
     tops = top_drivers(need_contrib, n=3)
     lsoa["drivers"] = [json.dumps([[lid, round(float(c), 4)] for lid, c in row]) for row in tops]
     lsoa["explanation"] = [
-        explain(need_contrib.iloc[i], titles, band=lsoa["need_band"].iloc[i])
+        explain(
+            need_contrib.iloc[i], titles, band=lsoa["need_band"].iloc[i], protective=protective_ids
+        )
         for i in range(len(lsoa))
     ]
     timings["drivers"] = time.perf_counter() - t

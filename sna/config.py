@@ -14,7 +14,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from .errors import ConfigError
 from .settings import PROJECT_ROOT, source_dir
@@ -132,6 +139,15 @@ class RegionInfo(_Strict):
         default_factory=list, description="Local authority names as DfE spells them."
     )
     districts: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _la_names_match(self) -> RegionInfo:
+        if self.la_names and len(self.la_names) != len(self.districts):
+            raise ValueError(
+                f"la_names has {len(self.la_names)} names for {len(self.districts)} districts; "
+                "give one DfE local authority name per district, in the same order"
+            )
+        return self
 
     @field_validator("districts")
     @classmethod

@@ -236,8 +236,7 @@ def _aggregate(lsoa: pd.DataFrame, level: str, partner: list[str]) -> pd.DataFra
     sums = [c for c in lsoa.columns if c.startswith(("n_", "pop_"))]
     out = out.join(lsoa.groupby(key)[sums].sum(min_count=1))
     out["n_lsoa"] = lsoa.groupby(key).size()
-    names = ["ward_name", "district_code", "district_name"] if level == "ward" else []
-    names = names if level == "ward" else ["district_name"]
+    names = ["ward_name", "district_code", "district_name"] if level == "ward" else ["district_name"]
     out = out.join(lsoa.groupby(key)[names].first())
     out["name"] = out[f"{level}_name"]
     out.index.name = "code"
@@ -723,8 +722,9 @@ class Build:
         north = pc["northing"].to_numpy(float)
         has_xy = np.isfinite(east) & np.isfinite(north)
         rep = shapely.point_on_surface(self.lsoa_raw.geometry.to_numpy())
-        rep_xy = np.vstack([shapely.get_x(rep), shapely.get_y(rep), [np.nan]]).T
-        rep_xy = np.vstack([rep_xy[:, :2], [np.nan, np.nan]])
+        rep_xy = np.vstack(
+            [np.column_stack([shapely.get_x(rep), shapely.get_y(rep)]), [np.nan, np.nan]]
+        )
         use_e = np.where(has_xy, east, rep_xy[lsoa_idx, 0])
         use_n = np.where(has_xy, north, rep_xy[lsoa_idx, 1])
         ok = np.isfinite(use_e) & np.isfinite(use_n)

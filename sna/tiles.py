@@ -1,8 +1,11 @@
 """Map tiles of a build: raster tiles of the kernel-density surfaces, vector tiles of LSOAs.
 
-Raster tiles are read with rio-tiler's :class:`~rio_tiler.io.Reader` from the build's
-GeoTIFFs (EPSG:27700) onto the WebMercatorQuad grid of morecantile, then coloured with a
-lookup table. Surfaces built from partner data are shown only as five equal-count classes
+Raster tiles are read with rio-tiler's :class:`~rio_tiler.io.Reader` on the WebMercatorQuad
+grid of morecantile, then coloured with a lookup table and written as paletted PNGs. The
+build's GeoTIFFs are in EPSG:27700; each is warped once, when the build is loaded, to an
+in-memory EPSG:3857 copy that the reader tiles. (Reading the British National Grid file
+directly makes rio-tiler set up an OSGB36-to-WGS84 PROJ pipeline for every tile, about 100 ms
+a tile; the warped copy tiles in a few milliseconds.) Surfaces built from partner data are shown only as five equal-count classes
 (:data:`CLASS_LABELS`), never as a continuous ramp, so no exact partner rate can be read off
 the map; the legend of such a layer carries class names, not numbers.
 
@@ -17,7 +20,9 @@ a stale tile.
 
 from __future__ import annotations
 
+import io
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, field
@@ -31,9 +36,11 @@ import numpy as np
 import rasterio
 import shapely
 from rasterio.warp import transform_bounds
+from PIL import Image
 from pyproj import Transformer
+from rasterio.io import MemoryFile
+from rasterio.warp import Resampling, calculate_default_transform, reproject
 from rio_tiler.io import Reader
-from rio_tiler.utils import render
 
 from .errors import OutsideCoverage
 
@@ -156,6 +163,8 @@ class SurfaceStyle:
     legend: tuple[dict[str, str], ...] = ()
     bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
     unit: str = "per km² per year"
+    dataset: str = ""
+    _memfile: Any = field(default=None, repr=False, compare=False)
 
     def public(self) -> dict[str, Any]:
         """The legend and drawing mode, safe to publish (no partner class boundaries)."""
@@ -165,6 +174,38 @@ class SurfaceStyle:
             "legend": [dict(x) for x in self.legend],
             "bounds": list(self.bounds),
         }
+
+
+def _warp_to_web_mercator(path: Path) -> MemoryFile:
+    """An in-memory, tiled EPSG:3857 copy of a surface (bilinear, nodata kept)."""
+    with rasterio.open(path) as src:
+        transform, width, height = calculate_default_transform(
+            src.crs, "EPSG:3857", src.width, src.height, *src.bounds
+        )
+        nodata = src.nodata if src.nodata is not None else np.nan
+        profile = {
+            "driver": "GTiff",
+            "dtype": "float32",
+            "count": 1,
+            "crs": "EPSG:3857",
+            "transform": transform,
+            "width": width,
+            "height": height,
+            "nodata": nodata,
+            "tiled": True,
+            "blockxsize": 256,
+            "blockysize": 256,
+        }
+        mem = MemoryFile()
+        with mem.open(**profile) as dst:
+            reproject(
+                rasterio.band(src, 1),
+                rasterio.band(dst, 1),
+                src_nodata=src.nodata,
+                dst_nodata=nodata,
+                resampling=Resampling.bilinear,
+            )
+    return mem
 
 
 def surface_style(path: Path, layer: str, *, partner: bool) -> SurfaceStyle:
@@ -196,26 +237,44 @@ def surface_style(path: Path, layer: str, *, partner: bool) -> SurfaceStyle:
             {"label": lab, "colour": _hex(rgba)}
             for lab, rgba in zip(CLASS_LABELS, CLASS_COLOURS, strict=True)
         )
-        return SurfaceStyle(
-            layer, Path(path), True, vmax, floor, breaks, legend, tuple(bounds)
+    else:
+        breaks = ()
+        stops = np.linspace(floor, vmax, 5)
+        idx = np.linspace(1, 255, 5).astype(int)
+        legend = tuple(
+            {"label": f"{v:.3g}", "colour": _hex(_RAMP_LUT[i])}
+            for v, i in zip(stops, idx, strict=True)
         )
-    stops = np.linspace(floor, vmax, 5)
-    idx = np.linspace(1, 255, 5).astype(int)
-    legend = tuple(
-        {"label": f"{v:.3g}", "colour": _hex(_RAMP_LUT[i])}
-        for v, i in zip(stops, idx, strict=True)
+    mem = _warp_to_web_mercator(Path(path))
+    style = SurfaceStyle(
+        layer,
+        Path(path),
+        partner,
+        vmax,
+        floor,
+        breaks,
+        legend,
+        tuple(bounds),
+        dataset=mem.name,
+        _memfile=mem,
     )
-    return SurfaceStyle(layer, Path(path), False, vmax, floor, (), legend, tuple(bounds))
+    weakref.finalize(style, mem.close)
+    return style
+
+
+def _png(idx: np.ndarray, lut: np.ndarray) -> bytes:
+    """A paletted PNG of lookup-table indices, with per-entry alpha (tRNS)."""
+    img = Image.fromarray(idx, mode="P")
+    img.putpalette(lut[:, :3].tobytes())
+    buf = io.BytesIO()
+    img.save(buf, "PNG", transparency=lut[:, 3].tobytes(), compress_level=6)
+    return buf.getvalue()
 
 
 @lru_cache(maxsize=4)
 def empty_png(tilesize: int = TILE_SIZE) -> bytes:
     """A fully transparent PNG tile (for tiles outside a surface)."""
-    return render(
-        np.zeros((3, tilesize, tilesize), np.uint8),
-        mask=np.zeros((tilesize, tilesize), np.uint8),
-        img_format="PNG",
-    )
+    return _png(np.zeros((tilesize, tilesize), np.uint8), _CLASS_LUT)
 
 
 def _classify(values: np.ndarray, style: SurfaceStyle) -> np.ndarray:
@@ -243,20 +302,16 @@ def render_surface_tile(
         When the tile index does not exist at zoom ``z``.
     """
     check_tile(z, x, y)
-    with Reader(str(style.path), tms=WEB_MERCATOR) as src:
+    with Reader(style.dataset or str(style.path), tms=WEB_MERCATOR) as src:
         if not src.tile_exists(x, y, z):
             return empty_png(tilesize)
-        img = src.tile(x, y, z, tilesize=tilesize, reproject_method="bilinear")
+        img = src.tile(x, y, z, tilesize=tilesize, resampling_method="bilinear")
     band = img.array[0]
     values = np.ma.filled(band.astype("float64"), np.nan)
     idx = _classify(values, style)
-    lut = _CLASS_LUT if style.partner else _RAMP_LUT
-    rgba = lut[idx]
-    if not rgba[..., 3].any():
+    if not idx.any():
         return empty_png(tilesize)
-    return render(
-        np.moveaxis(rgba[..., :3], -1, 0), mask=rgba[..., 3], img_format="PNG"
-    )
+    return _png(idx, _CLASS_LUT if style.partner else _RAMP_LUT)
 
 
 _TO_3857 = Transformer.from_crs("EPSG:27700", "EPSG:3857", always_xy=True)

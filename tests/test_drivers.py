@@ -25,8 +25,9 @@ def test_doctests():
 def test_level_contributions_sum_to_index():
     rng = np.random.default_rng(0)
     scores = pd.DataFrame(rng.normal(size=(300, 5)), columns=list(LEVELS))
-    res = weighted_arithmetic(scores, {"vwi": 3, "robbery": 1, "income": 2, "exclusions": 1,
-                                       "assets": 1.5})
+    res = weighted_arithmetic(
+        scores, {"vwi": 3, "robbery": 1, "income": 2, "exclusions": 1, "assets": 1.5}
+    )
     lv = level_contributions(res.contributions, LEVELS)
     assert list(lv.columns) == ["community", "society", "individual"]
     assert np.max(np.abs(lv.sum(axis=1) - res.index)) < 1e-9
@@ -37,8 +38,9 @@ def test_level_contributions_sum_to_index():
 
 def test_level_order_and_errors():
     c = pd.DataFrame({"vwi": [1.0], "income": [2.0]})
-    lv = level_contributions(c, LEVELS, order=["individual", "relationship", "community",
-                                                 "society"])
+    lv = level_contributions(
+        c, LEVELS, order=["individual", "relationship", "community", "society"]
+    )
     assert lv.columns.tolist() == ["individual", "relationship", "community", "society"]
     assert lv.iloc[0].tolist() == [0.0, 0.0, 1.0, 2.0]
     with pytest.raises(ValueError, match=r"\['mystery'\] have no level"):
@@ -92,7 +94,5 @@ def test_explain_variants():
         "Ranked in the lowest band; no layer raises it above average; low violence with "
         "injury lowers it."
     )
-    assert explain({"knife_crime": 0.2}, {}) == (
-        "The score is driven mainly by high knife crime."
-    )
+    assert explain({"knife_crime": 0.2}, {}) == ("The score is driven mainly by high knife crime.")
     assert explain({"vwi": np.nan}, TITLES) == "No layer raises the score above average."

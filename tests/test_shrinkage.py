@@ -137,7 +137,9 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="scale='beta'"):
         eb_shrink([1, 2], [10, 10], ["A", "A"], scale="beta")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="not aligned"):
-        eb_shrink(pd.Series([1, 2], index=["a", "b"]), pd.Series([5, 5], index=["b", "a"]), ["A", "A"])
+        eb_shrink(
+            pd.Series([1, 2], index=["a", "b"]), pd.Series([5, 5], index=["b", "a"]), ["A", "A"]
+        )
 
 
 def test_poisson_gamma_marshall_hand_calc():
@@ -168,12 +170,23 @@ def test_identical_rates_pool_completely_at_floor():
 def test_precision_centre_and_frame():
     c, n, p = _fixture()
     idx = [f"E0100000{i}" for i in range(len(c))]
-    res = eb_shrink(pd.Series(c, index=idx), pd.Series(n, index=idx), pd.Series(p, index=idx),
-                    centre="precision")
+    res = eb_shrink(
+        pd.Series(c, index=idx),
+        pd.Series(n, index=idx),
+        pd.Series(p, index=idx),
+        centre="precision",
+    )
     frame = res.to_frame()
     assert list(frame.index) == idx
-    assert {"rate_raw", "rate_shrunk", "weight", "parent_rate", "s2", "no_denominator",
-            "to_global"} <= set(frame.columns)
+    assert {
+        "rate_raw",
+        "rate_shrunk",
+        "weight",
+        "parent_rate",
+        "s2",
+        "no_denominator",
+        "to_global",
+    } <= set(frame.columns)
     pooled = eb_shrink(c, n, p)
     np.testing.assert_allclose(res.weight, pooled.weight)  # tau2 does not depend on the centre
     assert not np.allclose(res.parent_rate, pooled.parent_rate)

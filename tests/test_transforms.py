@@ -75,7 +75,9 @@ def test_low_tail_winsorised_low_and_mirrored_log_keeps_order():
 
 
 def test_nan_and_series_preserved():
-    s = pd.Series(np.r_[np.arange(1.0, 11.0), 30.0, 100.0, np.nan], index=[f"u{i}" for i in range(13)])
+    s = pd.Series(
+        np.r_[np.arange(1.0, 11.0), 30.0, 100.0, np.nan], index=[f"u{i}" for i in range(13)]
+    )
     res = treat_outliers(s)
     assert isinstance(res.values, pd.Series) and list(res.values.index) == list(s.index)
     assert np.isnan(res.values["u12"]) and res.values["u11"] == 30.0

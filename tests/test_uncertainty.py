@@ -107,8 +107,9 @@ def test_clear_leader_is_top_decile_with_certainty():
 
 def test_nan_units_and_frame():
     point = pd.Series([3.0, np.nan, 1.0, 2.0], index=list("abcd"))
-    res = monte_carlo(lambda rng, i: point.to_numpy() + rng.normal(0, 0.01, 4),
-                      point=point, draws=10, seed=2)
+    res = monte_carlo(
+        lambda rng, i: point.to_numpy() + rng.normal(0, 0.01, 4), point=point, draws=10, seed=2
+    )
     frame = res.to_frame()
     assert list(frame.index) == list("abcd")
     assert np.isnan(frame.loc["b", "rank_lo"]) and not frame.loc["b", "interval_widened"]
