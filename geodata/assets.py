@@ -156,7 +156,7 @@ def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = No
     if districts is not None:
         wanted = pd.Series(list(dict.fromkeys(districts)), dtype="str")
         check_codes(wanted, "districts argument", "districts")
-        keep = frame["area_code"].isin(list(wanted)).to_numpy().copy()
+        keep = pd.Index(wanted).get_indexer(frame["area_code"].to_numpy()) >= 0
         report.reject("outside the requested districts", int((~keep).sum()))
         empty = sorted(set(wanted) - set(frame.loc[keep, "area_code"]))
         if empty:
@@ -246,14 +246,13 @@ def _match_authorities(names: pd.Series, wanted: Sequence[str]) -> np.ndarray:
 
 
 def _library_ids(frame: pd.DataFrame) -> pd.Series:
-    """``library:uprn:<UPRN>`` where given, else a short hash of authority, name, postcode."""
+    """``library:<12 hex>``, a hash of authority, name and postcode.
+
+    Not the UPRN: the file gives one UPRN to libraries at different postcodes (e.g.
+    Clifton and Dales Centre, Nottingham), so it does not identify a library.
+    """
     text = frame["Local authority"] + "|" + frame["Library name"] + "|" + frame["_postcode"]
-    hashed = text.map(lambda s: "library:" + hashlib.sha1(s.encode()).hexdigest()[:12])
-    if "Unique property reference number" in frame:
-        uprn = frame["Unique property reference number"].str.strip()
-        ok = uprn.str.fullmatch(r"\d+").fillna(False)
-        return ("library:uprn:" + uprn).where(ok, hashed)
-    return hashed
+    return text.map(lambda s: "library:" + hashlib.sha1(s.encode()).hexdigest()[:12])
 
 
 def read_libraries(
@@ -283,7 +282,8 @@ def read_libraries(
         ``data``: :data:`ASSET_COLUMNS` with ``asset_type = "library"``, ``subtype`` = the
         ``Type of library`` code (``LAL`` local-authority run, ``CRL`` community run, ``CL``
         commissioned, ``ICL`` independent community library, ``LAL-`` as coded), then
-        ``local_authority``, ``postcode``, ``statutory`` (bool), ``year_opened``. Closed
+        ``local_authority``, ``postcode``, ``statutory`` (bool), ``year_opened``, ``uprn``;
+        ``asset_id`` is ``library:`` and a hash of authority, name and postcode. Closed
         libraries (``Year closed`` given), libraries without a postcode and those whose
         postcode is not in ``postcodes`` (outside the region, or retired) are rejected and
         counted.
@@ -366,6 +366,11 @@ def read_libraries(
             "postcode": kept["_postcode"].to_numpy(),
             "statutory": (kept["Statutory"].str.strip().str.lower() == "yes").to_numpy(),
             "year_opened": year_opened.to_numpy(),
+            "uprn": (
+                kept["Unique property reference number"].str.strip().to_numpy()
+                if "Unique property reference number" in kept
+                else pd.NA
+            ),
         }
     )
     gdf = _points(pc["easting"].to_numpy()[at], pc["northing"].to_numpy()[at], out)

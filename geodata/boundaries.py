@@ -252,7 +252,7 @@ def read_boundaries(
                 f"{len(absent)} requested code(s) not in the file, e.g. {sorted(absent)[:5]}",
                 column=code_col,
             )
-        keep = np.asarray(gdf[code_col].isin(wanted), dtype=bool).copy()
+        keep = wanted.get_indexer(gdf[code_col].to_numpy()) >= 0
         report.reject("not among the requested codes", int((~keep).sum()))
     report.reject("no geometry", int((keep & no_geom).sum()))
     keep = keep & ~no_geom

@@ -30,8 +30,11 @@ Output columns (both readers)
     Islands and Isle of Man carry the pseudo codes ``L99999999``/``M99999999``.
 ``easting``, ``northing``
     British National Grid (EPSG:27700) metres, ``float``; ``NaN`` when the postcode has no
-    grid reference (terminated postcodes are not in Code-Point Open; Northern Ireland is not
-    in Code-Point Open; quality 90 means "no coordinates").
+    grid reference: Northern Ireland is not in Code-Point Open, quality 90 means "no
+    coordinates", and terminated postcodes get none from the wheel (Code-Point Open is newer
+    than the lookup and lists a few terminated codes again after re-use elsewhere, so their
+    coordinates would not belong to the record). ONSPD keeps its own grid references for
+    terminated postcodes.
 ``positional_quality``
     Code-Point Open's positional quality indicator (10 = within a matched building, ... ,
     60 = postcode-sector mean, 90 = no coordinates); ONSPD's ``osgrdind`` (1–9) is put on the
@@ -504,7 +507,7 @@ def _tidy(
     no_xy_np = no_xy.to_numpy(zero_copy_only=False)
     live_np = pc.is_null(terminated).to_numpy(zero_copy_only=False)
     report.flag(
-        "terminated postcode without coordinates (not in Code-Point Open)",
+        "terminated postcode without coordinates",
         int((no_xy_np & ~live_np).sum()),
     )
     report.flag(

@@ -62,7 +62,8 @@ SNA_CSS = """
   z-index: 1000; background: #fff3cd; color: #5c4300; border: 1px solid #e0b84c;
   border-radius: 6px; padding: 7px 14px; font-size: 13px; max-width: 46%;
   box-shadow: 0 1px 5px rgba(0,0,0,0.25); text-align: center; }
-.sna-tooltip { max-width: 320px; white-space: normal; }
+.sna-tooltip { width: 290px; white-space: normal; }
+.leaflet-popup-content { font-size: 13px; line-height: 1.4; margin: 10px 14px; }
 .sna-tip { font-size: 12px; line-height: 1.35; }
 .sna-tip-name { font-weight: 650; font-size: 13px; }
 .sna-code { color: #777; font-weight: 400; font-size: 11px; }
@@ -116,7 +117,7 @@ var SNA = (function () {
       style: st,
       onEachFeature: function (f, layer) {
         layer.bindTooltip(function () { return tooltip(theme, f.properties, total); },
-                          {sticky: true, direction: "top", className: "sna-tooltip"});
+                          {sticky: true, direction: "auto", opacity: 0.97, className: "sna-tooltip"});
         layer.on("mouseover", function () {
           layer.setStyle({weight: 2.5, color: "#1a1a1a"});
           if (layer.bringToFront) { layer.bringToFront(); }

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import __version__
-from .config import LEVELS, RegionConfig, ScoringSpec, load_region
+from .config import RegionConfig, ScoringSpec, load_region
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
@@ -192,11 +192,14 @@ ALTERNATIVES: dict[str, dict[str, Any]] = {
     "min-max": {"normalisation": "minmax"},
     "geometric aggregation": {"aggregation": "geometric"},
     "no shrinkage": {"shrinkage": "none"},
-    "Poisson-Gamma shrinkage": {"shrinkage": "poisson_gamma"},
+    "Poisson-Gamma shrinkage for all": {"shrinkage": "poisson_gamma"},
     "shrink to district": {"shrink_parent": "district"},
     "no outlier treatment": {"treat_outliers": False},
     "IoD exponential transform": {"exponential": True},
-    "equal level weights": {"level_weights": {lv: 1.0 for lv in LEVELS}},
+    "community level weighted double": {
+        "level_weights": {"individual": 0.2, "relationship": 0.2, "community": 0.4, "society": 0.2}
+    },
+    "protective access ignored": {"need_lambda": 0.0},
 }
 
 
@@ -248,13 +251,18 @@ def _surfaces(
         if not spec.surface or spec.table not in tables:
             continue
         pts = layer_points(tables, spec)
+        filtered = (
+            tables[spec.table].query(spec.filter, engine="python")
+            if spec.filter
+            else (tables[spec.table])
+        )
         surface = kde_surface(
             pts[:, 0],
             pts[:, 1],
             bounds=bounds,
             cell=sc.surface_cell_m,
             bandwidth=sc.surface_bandwidth_m,
-            years=1.0,
+            years=_years(filtered) if spec.measure == "count" else 1.0,
         )
         write_geotiff(surface, folder / f"{spec.id}.tif", mask=mask)
         out[spec.id] = surface
@@ -267,14 +275,15 @@ def _postcode_index(
     scored: Scored,
     surfaces: dict[str, Any],
     config: RegionConfig,
-    weights: dict[str, float],
 ) -> pd.DataFrame:
     """Each postcode: its LSOA's layer scores, with surface layers replaced by local values.
 
     For a layer with a surface, the kernel density sampled at the postcode is normalised
     across the region's postcodes (same method and direction as the LSOA layer) and used in
-    place of the LSOA score; other layers keep their LSOA score. The postcode need index is
-    the same weighted sum, so its contributions sum to it exactly.
+    place of the LSOA score; other layers keep their LSOA score. Contributions use the
+    LSOA-level weights, centres and scales (:meth:`Scored.contributions_for`), so the postcode
+    need index is on the LSOA scale and its contributions sum to it exactly. Postcodes
+    without coordinates (most terminated ones) keep their LSOA's values.
     """
     from .normalise import normalise
 
@@ -282,31 +291,36 @@ def _postcode_index(
     pc = postcodes.copy()
     pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"].to_numpy())
     rows = pos.reindex(pc["lsoa21_code"].to_numpy()).to_numpy()
-    scores = scored.scores.to_numpy()[rows]
-    frame = pd.DataFrame(scores, columns=scored.scores.columns, index=pc.index)
+    frame = pd.DataFrame(
+        scored.scores.to_numpy()[rows], columns=scored.scores.columns, index=pc.index
+    )
     has_xy = pc["easting"].notna().to_numpy()
+    method = "minmax" if scored.geometric else config.scoring.normalisation
     for lid, surface in surfaces.items():
         local = np.full(len(pc), np.nan)
         local[has_xy] = sample_surface(
             surface, pc.loc[has_xy, "easting"].to_numpy(), pc.loc[has_xy, "northing"].to_numpy()
         )
         pc[f"local_{lid}"] = local
-        method = (
-            "minmax"
-            if config.scoring.aggregation == "geometric"
-            else (config.scoring.normalisation)
-        )
-        z = normalise(local, method, direction=specs[lid].direction)
+        z = np.asarray(normalise(local, method, direction=specs[lid].direction), dtype=float)
         frame[lid] = np.where(np.isfinite(z), z, frame[lid])
-    lam = config.scoring.need_lambda
-    contrib = pd.DataFrame(index=pc.index)
-    for lid in frame.columns:
-        sign = -lam if specs[lid].kind == "protective" else 1.0
-        contrib[lid] = sign * weights[lid] * frame[lid]
+    contrib = scored.contributions_for(frame)
     pc["pc_need"] = contrib.sum(axis=1)
     for lid in contrib.columns:
         pc[f"pc_c_{lid}"] = contrib[lid]
     return pc
+
+
+def _years(frame: pd.DataFrame) -> float:
+    """Years of data in a record table, so surfaces are events per km² per year."""
+    if "month" in frame.columns and frame["month"].notna().any():
+        return max(frame["month"].nunique() / 12.0, 1 / 12)
+    for col in ("admission_date", "date"):
+        if col in frame.columns:
+            d = pd.to_datetime(frame[col], errors="coerce").dropna()
+            if len(d):
+                return max((d.max() - d.min()).days / 365.25, 1 / 12)
+    return 1.0
 
 
 # --- the build ----------------------------------------------------------------------------
@@ -362,9 +376,7 @@ def build_region(
 
     t = step(2)
     scored = score_layers(inputs, sc, parent)
-    from .scoring import effective_weights
-
-    weights = effective_weights(config.layers, sc.level_weights)
+    weights = scored.weights
     lsoa = areas.copy()
     for d, inp in zip(layers, inputs, strict=True):
         lid = d.spec.id
@@ -377,9 +389,7 @@ def build_region(
             nd = tables["iod2025"].set_index("lsoa21_code").get(f"{d.spec.column}_national_decile")
             if nd is not None:
                 lsoa[f"nd_{lid}"] = nd.reindex(lsoa["lsoa21_code"]).to_numpy()
-    need_contrib = scored.need_contributions(
-        sc.need_lambda, [s.id for s in config.layers if s.kind == "protective"]
-    )
+    need_contrib = scored.need_contributions()
     for lid in need_contrib.columns:
         lsoa[f"c_{lid}"] = need_contrib[lid].to_numpy()
     for lv in scored.levels.columns:
@@ -434,7 +444,7 @@ def build_region(
         t = step(6)
         (tmp / "surfaces").mkdir()
         surfaces = _surfaces(config, tables, areas, tmp / "surfaces")
-        pcs = _postcode_index(postcodes, lsoa, scored, surfaces, config, weights)
+        pcs = _postcode_index(postcodes, lsoa, scored, surfaces, config)
         keep = ["risk", "protective", "need", "need_rank", "need_decile", "need_band"]
         pcs = pcs.merge(
             pd.DataFrame(lsoa[["lsoa21_code", *keep]]).rename(

@@ -205,6 +205,11 @@ class LayerSpec(_Strict):
     weight: float = Field(1.0, ge=0)
     period: str = ""
     partner: bool = Field(False, description="Partner data: disclosure control applies.")
+    proportion: bool = Field(
+        False,
+        description="Counts are people within the denominator (at most one each), so the "
+        "empirical logit suits them; otherwise counts are events and Poisson-Gamma is used.",
+    )
     surface: bool = Field(
         False, description="Also build a kernel-density surface from the table's points."
     )
@@ -225,7 +230,10 @@ class ScoringSpec(_Strict):
 
     normalisation: Literal["rank_normal", "zscore", "minmax"] = "rank_normal"
     aggregation: Literal["arithmetic", "geometric"] = "arithmetic"
-    shrinkage: Literal["logit", "poisson_gamma", "none"] = "logit"
+    shrinkage: Literal["auto", "logit", "poisson_gamma", "none"] = Field(
+        "auto",
+        description="auto: logit for proportion layers, Poisson-Gamma for event rates",
+    )
     shrink_parent: Literal["msoa", "district"] = "msoa"
     treat_outliers: bool = True
     exponential: bool = False

@@ -280,17 +280,28 @@ class EvaluationResult:
 # --- helpers -----------------------------------------------------------------------------
 
 
-def _inputs(specs: list[LayerSpec], tables, areas, postcodes) -> tuple[list[LayerInput], list]:
+def _inputs(
+    specs: list[LayerSpec], tables, areas, postcodes, *, crime_years: float = 1.0
+) -> tuple[list[LayerInput], list]:
+    """Layer inputs as the build makes them; crime counts set against person-years.
+
+    A ``crime_points`` count over a training window of ``crime_years`` years is divided by
+    ``population x crime_years`` (person-years), so its rate is annual, on the same scale as
+    the build's 12-month layers, while the shrinkage still sees the whole count (a town-centre
+    LSOA can record more crimes in two years than it has residents).
+    """
     layers = [compute_layer(s, tables, areas, postcodes) for s in specs]
-    inputs = [
-        LayerInput(
-            d.spec,
-            d.raw.to_numpy(float),
-            None if d.count is None else d.count.to_numpy(float),
-            None if d.denominator is None else d.denominator.to_numpy(float),
+    inputs = []
+    for d in layers:
+        years = crime_years if d.spec.table == "crime_points" and d.count is not None else 1.0
+        inputs.append(
+            LayerInput(
+                d.spec,
+                d.raw.to_numpy(float) / years,
+                None if d.count is None else d.count.to_numpy(float),
+                None if d.denominator is None else d.denominator.to_numpy(float) * years,
+            )
         )
-        for d in layers
-    ]
     return inputs, layers
 
 
@@ -299,35 +310,12 @@ def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray | None:
     return areas[col].astype(str).to_numpy() if col in areas.columns else None
 
 
-def _combine(
-    scores: pd.DataFrame,
-    specs: list[LayerSpec],
-    weights: Mapping[str, float],
-    scoring: ScoringSpec,
-    *,
-    protective: bool = True,
-) -> np.ndarray:
-    """The weighted sum of :func:`sna.scoring.score_layers` on any table of layer scores."""
-    x = scores
-    if scoring.aggregation == "geometric":
-        x = np.log(0.01 + 0.99 * scores.clip(0, 1))
-    total = np.zeros(len(scores))
-    for s in specs:
-        if s.kind == "protective":
-            if protective:
-                total -= scoring.need_lambda * weights[s.id] * x[s.id].to_numpy()
-        else:
-            total += weights[s.id] * x[s.id].to_numpy()
-    return total
-
-
-def _variants(
-    inputs: list[LayerInput], scoring: ScoringSpec, parent
-) -> tuple[dict[str, np.ndarray], Any]:
+def _variants(inputs: list[LayerInput], scoring: ScoringSpec, parent) -> tuple[dict, list]:
+    """The index and its a priori variants on LSOAs, and the two scored models behind them."""
     scored = score_layers(inputs, scoring, parent)
     crime_w = score_layers(inputs, scoring, parent, level_weights=VARIANT_LEVEL_WEIGHTS)
     out = {"index": scored.need, "index_risk": scored.risk, "index_crime_weighted": crime_w.need}
-    return out, scored
+    return out, [scored, crime_w]
 
 
 def _grid(areas: gpd.GeoDataFrame, cell: float) -> pd.DataFrame:
@@ -444,10 +432,6 @@ def evaluate_tables(
     live = None
     if postcodes is not None:
         live = postcodes[postcodes["status"] == "live"] if "status" in postcodes else postcodes
-    inputs, _ = _inputs(cfg.layers, tables, areas, live)
-    parent = _parent(areas, sc)
-    index_scores, scored = _variants(inputs, sc, parent)
-
     pts = tables["crime_points"]
     located = pts[np.isfinite(pts["easting"]) & np.isfinite(pts["northing"])]
     months = set(pts["month"].astype(str))
@@ -462,6 +446,9 @@ def evaluate_tables(
     in_test = located["month"].between(*test)
     tr_m, te_m = _n_months(train), _n_months(test)
     scale = te_m / tr_m
+    inputs, _ = _inputs(cfg.layers, tables, areas, live, crime_years=tr_m / 12.0)
+    parent = _parent(areas, sc)
+    index_scores, models = _variants(inputs, sc, parent)
 
     area = areas["area_km2"].to_numpy(float)
     iod = tables.get("iod2025")
@@ -478,7 +465,7 @@ def evaluate_tables(
         pad = max(sc.surface_bandwidth_m, BASELINE_BANDWIDTH_M)
         minx, miny, maxx, maxy = areas.total_bounds
         bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        cell_index = _cell_index(cfg, tables, scored, grid, codes, bounds, tr_m / 12.0)
+        cell_index = _cell_index(cfg, tables, models, grid, codes, bounds, tr_m / 12.0)
         lsoa_pos = pd.Series(np.arange(len(codes)), index=codes).reindex(grid["lsoa21_code"])
         grid_rows = lsoa_pos.to_numpy()
 
@@ -588,7 +575,7 @@ def evaluate_tables(
 def _cell_index(
     cfg: RegionConfig,
     tables: Mapping[str, pd.DataFrame],
-    scored: Any,
+    models: list[Any],
     grid: pd.DataFrame,
     codes: pd.Index,
     bounds: tuple[float, float, float, float],
@@ -598,12 +585,15 @@ def _cell_index(
 
     Each cell takes its LSOA's normalised layer scores; every layer on ``crime_points`` (and
     any other layer declared with ``surface = true``) is replaced by its kernel density at the
-    cell centre, normalised across cells with the layer's method and direction.
+    cell centre, normalised across cells with the layer's method and direction. The
+    contributions use the LSOA-level weights, centres and scales
+    (:meth:`sna.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
     """
     sc = cfg.scoring
+    scored, crime_w = models
     pos = pd.Series(np.arange(len(codes)), index=codes).reindex(grid["lsoa21_code"]).to_numpy()
     frame = pd.DataFrame(scored.scores.to_numpy()[pos], columns=scored.scores.columns)
-    method = "minmax" if sc.aggregation == "geometric" else sc.normalisation
+    method = "minmax" if scored.geometric else sc.normalisation
     for spec in cfg.layers:
         if not (spec.table == "crime_points" or spec.surface) or spec.table not in tables:
             continue
@@ -612,13 +602,12 @@ def _cell_index(
         dens = _kde_at(xy, grid, bounds, sc.surface_cell_m, sc.surface_bandwidth_m, years)
         z = np.asarray(normalise(dens, method, direction=spec.direction), dtype=float)
         frame[spec.id] = np.where(np.isfinite(z), z, frame[spec.id])
-    specs = cfg.layers
-    base_w = effective_weights(specs, sc.level_weights)
-    var_w = effective_weights(specs, VARIANT_LEVEL_WEIGHTS)
+    base = scored.contributions_for(frame)
+    risk_ids = [s.id for s in cfg.layers if s.kind == "risk"]
     return {
-        "index": _combine(frame, specs, base_w, sc),
-        "index_risk": _combine(frame, specs, base_w, sc, protective=False),
-        "index_crime_weighted": _combine(frame, specs, var_w, sc),
+        "index": base.sum(axis=1).to_numpy(),
+        "index_risk": base[risk_ids].sum(axis=1).to_numpy(),
+        "index_crime_weighted": crime_w.contributions_for(frame).sum(axis=1).to_numpy(),
     }
 
 

@@ -46,7 +46,7 @@ def _table(tables: Mapping[str, pd.DataFrame], spec: LayerSpec) -> pd.DataFrame:
     frame = tables[spec.table]
     if spec.filter:
         try:
-            frame = frame.query(spec.filter)
+            frame = frame.query(spec.filter, engine="python")
         except Exception as exc:  # pandas raises many types for a bad expression
             raise LayerNotFound(
                 f"layer {spec.id!r}: filter {spec.filter!r} failed on table {spec.table!r}: {exc}"

@@ -136,17 +136,21 @@ def _dumps(obj: Any) -> bytes:
 
 
 def clean_query(q: str) -> str:
-    """Upper-case a postcode prefix and drop spaces (``InvalidPostcode`` if not postcode-like).
+    """Upper-case a postcode prefix, one space at most (``InvalidPostcode`` if not postcode-like).
 
-    >>> clean_query(" b1 1")
-    'B11'
+    A space marks the end of the outward code, so ``"b1 1"`` matches ``B1 1AA`` but not
+    ``B11 1AA``, while ``"b11"`` matches both.
+
+    >>> clean_query(" b1   1")
+    'B1 1'
     """
     text = re.sub(r"\s+", " ", str(q)).strip().upper()
-    if not text or not _QUERY.match(text):
+    if not text or not _QUERY.match(text) or text.count(" ") > 1:
         raise InvalidPostcode(
-            f"{q!r} is not the start of a postcode: use 1 to 8 letters, digits and spaces"
+            f"{q!r} is not the start of a postcode: use 1 to 8 letters and digits, "
+            "with at most one space"
         )
-    return text.replace(" ", "")
+    return text
 
 
 def _normalise(text: str) -> str:
@@ -795,6 +799,7 @@ class Build:
         compact = sorted((c.replace(" ", ""), c) for c in heads)
         self._compact_keys = [c for c, _ in compact]
         self._compact_codes = [p for _, p in compact]
+        self._pcds_keys = sorted(heads)
         self.n_postcodes = n
 
     def _postcode_drivers(self, pc: pd.DataFrame) -> list[list[dict[str, Any]]]:
@@ -939,12 +944,16 @@ class Build:
     def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:
         """Postcodes starting with ``q`` (spaces and case ignored), in sorted order."""
         prefix = clean_query(q)
-        start = bisect.bisect_left(self._compact_keys, prefix)
+        if " " in prefix:
+            keys, codes = self._pcds_keys, self._pcds_keys
+        else:
+            keys, codes = self._compact_keys, self._compact_codes
+        start = bisect.bisect_left(keys, prefix)
         out = []
-        for i in range(start, min(start + max(limit, 0), len(self._compact_keys))):
-            if not self._compact_keys[i].startswith(prefix):
+        for i in range(start, min(start + max(limit, 0), len(keys))):
+            if not keys[i].startswith(prefix):
                 break
-            out.append(self._compact_codes[i])
+            out.append(codes[i])
         return {"query": q, "result": out}
 
     def area_json(self, code: str) -> bytes:

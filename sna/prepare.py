@@ -282,7 +282,7 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
         polys.data[["code", "geometry"]].rename(columns={"code": "lsoa21_code"}),
         on="lsoa21_code",
         how="left",
-    ).merge(pop.data, on="lsoa21_code", how="left")
+    ).merge(pop.data.drop(columns=["lsoa21_name"], errors="ignore"), on="lsoa21_code", how="left")
     areas = gpd.GeoDataFrame(areas, geometry="geometry", crs=polys.data.crs)
     missing = areas.geometry.isna()
     if missing.any():
@@ -489,9 +489,7 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
         )
     if la_rates is not None and config.region.la_names:
         mapping = dict(zip(config.region.la_names, config.region.districts, strict=True))
-        la_rates = schools.exclusion_rates(
-            la_rates, mapping, year=config.synthetic.exclusions_year
-        )
+        la_rates = schools.exclusion_rates(la_rates, mapping, year=config.synthetic.exclusions_year)
     ctx["la_exclusions"] = la_rates
 
 

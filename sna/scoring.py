@@ -6,16 +6,23 @@ and every sensitivity alternative, so all three follow exactly the same method.
 .. math::
 
     x_i = N(d_i \\, T(v_i)), \\qquad
-    \\text{risk} = \\sum_{L} W_L \\sum_{i \\in L} w_{i|L} \\, x_i, \\qquad
-    \\text{protective} = \\sum_{p} w_p \\, x_p, \\qquad
+    R = \\sum_{L} W_L \\sum_{i \\in L} w_{i|L} \\, x_i, \\qquad
+    P = \\sum_{p} w_p \\, x_p, \\qquad
+    \\text{risk} = \\frac{R - \\bar R}{s_R}, \\quad
+    \\text{protective} = \\frac{P - \\bar P}{s_P}, \\quad
     \\text{need} = \\text{risk} - \\lambda \\, \\text{protective}
 
 where :math:`v_i` is layer *i*'s value (rates shrunk toward their parent), :math:`T` the
 outlier treatment, :math:`d_i` its direction, :math:`N` the normalisation, :math:`w_{i|L}` the
 layer's weight within its socio-ecological level *L* (normalised to sum to 1 within the level),
-:math:`W_L` the level weights (renormalised over levels that have layers). Every index is a
-weighted sum, so each layer's contribution :math:`c_i = W_L w_{i|L} x_i` is exact and the
-contributions sum to the index. With geometric aggregation the same holds on the log scale:
+:math:`W_L` the level weights (renormalised over levels that have layers), and bars and
+:math:`s` the regional mean and standard deviation. Risk and protective are standardised
+before they are combined: a weighted mean of many correlated layers has a smaller spread than
+a mean of two, and without standardising the index with fewer layers would dominate need.
+Every index is a centred weighted sum, so each layer's contribution
+:math:`c_i = (W_L w_{i|L} x_i - \\overline{W_L w_{i|L} x_i}) / s_R` is exact, reads as "how
+far this layer moves the area from the regional average", and the contributions sum to the
+index. With geometric aggregation the same holds on the log scale:
 the index is :math:`\\sum c_i` with :math:`c_i = W_L w_{i|L} \\log x'_i` and :math:`x'_i` the
 score rescaled to [0.01, 1] (ranks equal those of the weighted geometric mean).
 """
@@ -34,7 +41,14 @@ from .normalise import normalise
 from .shrinkage import eb_shrink
 from .transforms import iod_exponential, treat_outliers
 
-__all__ = ["LayerInput", "Scored", "effective_weights", "layer_scores", "score_layers"]
+__all__ = [
+    "LayerInput",
+    "Scored",
+    "effective_weights",
+    "layer_scores",
+    "score_layers",
+    "shrink_scale",
+]
 
 
 @dataclass(frozen=True)
@@ -58,13 +72,36 @@ class Scored:
     risk: np.ndarray
     protective: np.ndarray
     need: np.ndarray
+    weights: dict[str, float] = field(default_factory=dict)
+    centre: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    geometric: bool = False
+    need_lambda: float = 0.5
     notes: dict[str, str] = field(default_factory=dict)
 
-    def need_contributions(self, lam: float, protective_ids: list[str]) -> pd.DataFrame:
+    def need_contributions(self, lam: float | None = None, protective_ids=None) -> pd.DataFrame:
         """Per-layer contributions to the need index: risk c_i, and -lambda * c_p."""
+        lam = self.need_lambda if lam is None else lam
         out = self.contributions.copy()
-        for p in protective_ids:
-            out[p] = -lam * out[p]
+        for lid, kind in self.kinds.items():
+            if kind == "protective":
+                out[lid] = -lam * out[lid]
+        return out
+
+    def contributions_for(self, scores: pd.DataFrame) -> pd.DataFrame:
+        """Need contributions of other units (postcodes, grid cells) on the same scale.
+
+        ``scores`` holds normalised layer scores (columns: layer ids); they are weighted,
+        centred and scaled with the LSOA-level constants, so a postcode's contributions are
+        comparable with its LSOA's and sum to its need value.
+        """
+        x = np.log(0.01 + 0.99 * scores.clip(0, 1)) if self.geometric else scores
+        out = pd.DataFrame(index=scores.index)
+        for lid in scores.columns:
+            kind = self.kinds[lid]
+            c = (self.weights[lid] * x[lid] - self.centre[lid]) / self.scale[kind]
+            out[lid] = -self.need_lambda * c if kind == "protective" else c
         return out
 
 
@@ -106,11 +143,25 @@ def effective_weights(
     return out
 
 
+def shrink_scale(spec: LayerSpec, method: str) -> str:
+    """The shrinkage scale of a count layer: ``auto`` picks logit only for proportions."""
+    if method == "auto":
+        return "logit" if spec.proportion else "poisson_gamma"
+    if method == "logit" and not spec.proportion:
+        return "poisson_gamma"  # events can exceed the population: logit is undefined
+    return method
+
+
 def _values(inp: LayerInput, parent: np.ndarray | None, method: str) -> np.ndarray:
     """Layer values: shrunk rates for count layers, the published value otherwise."""
     if inp.count is None or method == "none" or parent is None:
         return np.asarray(inp.raw, dtype=float)
-    res = eb_shrink(inp.count, inp.denominator, parent, scale=method)
+    scale = shrink_scale(inp.spec, method)
+    count = np.asarray(inp.count, dtype=float)
+    denom = np.asarray(inp.denominator, dtype=float)
+    if scale == "logit":
+        count = np.minimum(count, denom)  # a redrawn proportion cannot exceed its population
+    res = eb_shrink(count, denom, parent, scale=scale)
     return np.asarray(res.rate_shrunk, dtype=float) * inp.spec.per
 
 
@@ -150,11 +201,21 @@ def score_layers(
     imputed = {c: int(scores[c].isna().sum()) for c in scores.columns if scores[c].isna().any()}
     scores = scores.fillna(scores.median())
     w = effective_weights(specs, level_weights or scoring.level_weights, layer_weights)
-    if scoring.aggregation == "geometric":
-        x = np.log(0.01 + 0.99 * scores.clip(0, 1))
-    else:
-        x = scores
-    contrib = x.mul(pd.Series(w)[x.columns], axis=1)
+    geometric = scoring.aggregation == "geometric"
+    x = np.log(0.01 + 0.99 * scores.clip(0, 1)) if geometric else scores
+    weighted = x.mul(pd.Series(w)[x.columns], axis=1)
+    centre = weighted.mean()
+    kinds = {s.id: s.kind for s in specs}
+    scale: dict[str, float] = {}
+    for kind in ("risk", "protective"):
+        ids = [s.id for s in specs if s.kind == kind]
+        total = weighted[ids].sum(axis=1) if ids else pd.Series(0.0, index=x.index)
+        sd = float(total.std(ddof=0))
+        scale[kind] = sd if sd > 0 else 1.0
+    contrib = pd.DataFrame(
+        {lid: (weighted[lid] - centre[lid]) / scale[kinds[lid]] for lid in weighted.columns},
+        index=x.index,
+    )
     risk_ids = [s.id for s in specs if s.kind == "risk"]
     prot_ids = [s.id for s in specs if s.kind == "protective"]
     risk = contrib[risk_ids].sum(axis=1).to_numpy() if risk_ids else np.zeros(len(x))
@@ -168,4 +229,19 @@ def score_layers(
     )
     need = risk - scoring.need_lambda * prot
     notes = {"imputed_median": str(imputed)} if imputed else {}
-    return Scored(values, scores, contrib, levels, risk, prot, need, notes)
+    return Scored(
+        values,
+        scores,
+        contrib,
+        levels,
+        risk,
+        prot,
+        need,
+        weights=w,
+        centre=centre.to_dict(),
+        scale=scale,
+        kinds=kinds,
+        geometric=geometric,
+        need_lambda=scoring.need_lambda,
+        notes=notes,
+    )

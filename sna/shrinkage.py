@@ -220,6 +220,10 @@ def eb_shrink(
     the same way over all rated units) and flagged in ``to_global``. When
     :math:`\hat\tau^2 = 0` the weight is 0 (complete pooling).
 
+    The moment estimator uses the plain mean of :math:`s_j^2`, so one very small unit (say
+    0 events among 5 people, :math:`s_j^2 \approx 2.2`) can push :math:`\hat\tau_p^2` to the
+    floor and pool its whole parent; this errs toward more smoothing, never less.
+
     Parameters
     ----------
     counts : array_like or pandas.Series

@@ -415,3 +415,69 @@ def make_fixture_build(data_dir: Path, n_builds: int = 2) -> Path:
         folder = write_build(data_dir, build_id, seed=1 if last else 2, shift=0 if last else 0.8)
     assert folder is not None
     return folder
+
+
+# --- helpers shared by the map, report and notebook tests ---------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def real_build_dir(region: str) -> Path | None:
+    """The test data directory if it holds a published build of ``region``, else None."""
+    from conftest import TEST_DATA_DIR
+
+    return (
+        TEST_DATA_DIR
+        if (TEST_DATA_DIR / region / "builds" / "current" / "manifest.json").exists()
+        else None
+    )
+
+
+def browse(
+    paths: list[Path], action=None, viewport=(1400, 900), full_page=False, prefix: str = ""
+) -> dict[str, list[str]]:
+    """Open each file in headless Chromium; return its JavaScript errors, save a screenshot.
+
+    ``action(page, path)`` may interact with the page before the screenshot (its own errors
+    are collected too). Screenshots go to ``tests/artifacts/<prefix><name>.png``.
+    """
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    out: dict[str, list[str]] = {}
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            for path in paths:
+                errors: list[str] = []
+                page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+                page.on("pageerror", lambda e, errors=errors: errors.append(f"pageerror: {e}"))
+                page.on(
+                    "console",
+                    lambda m, errors=errors: (
+                        errors.append(f"console: {m.text}") if m.type == "error" else None
+                    ),
+                )
+                page.goto(path.resolve().as_uri(), wait_until="load")
+                page.wait_for_timeout(400)
+                if action is not None:
+                    action(page, path)
+                page.screenshot(
+                    path=str(ARTIFACTS / f"{prefix}{path.stem}.png"),
+                    full_page=full_page,
+                )
+                out[path.name] = errors
+                page.close()
+        finally:
+            browser.close()
+    return out

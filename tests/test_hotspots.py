@@ -151,4 +151,5 @@ def test_local_moran_equals_esda_and_labels():
     assert (out.loc[sig, "p_fdr"] <= 0.05).all()
     # the quadrant label follows esda's codes 1 HH, 2 LH, 3 LL, 4 HL
     mapping = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
-    assert all(mapping[q] == lab for q, lab in zip(out.loc[sig, "quadrant"], out.loc[sig, "label"]))
+    expected = out.loc[sig, "quadrant"].map(mapping)
+    assert (expected == out.loc[sig, "label"]).all()

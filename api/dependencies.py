@@ -1,0 +1,87 @@
+"""Dependencies: the current build, the analyst key check and grouped query parameters."""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from fastapi import HTTPException, Query, Security
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
+from pydantic import SecretStr
+
+from sna.lookup import Build, BuildWatcher
+
+__all__ = [
+    "current_build",
+    "api_key_dependency",
+    "DefaultDependency",
+    "AreaListParams",
+    "JSON_HEADERS",
+]
+
+JSON_HEADERS = {"Cache-Control": "public, max-age=60"}
+
+
+async def current_build(watcher: BuildWatcher) -> Build:
+    """The current build; the first load runs in a worker thread so the loop stays free."""
+    if watcher.build is not None:
+        return watcher.get()
+    return await run_in_threadpool(watcher.get)
+
+
+_KEY_HEADER = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="Analyst key (setting SNA_API_KEY)."
+)
+
+
+def api_key_dependency(key: SecretStr | None):
+    """A dependency answering 401 unless the request carries the analyst key."""
+
+    async def check(given: str | None = Security(_KEY_HEADER)) -> None:
+        if key is None or not key.get_secret_value():
+            raise HTTPException(
+                401, "analyst endpoints are disabled: no API key is configured (SNA_API_KEY)"
+            )
+        if not given or not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
+            raise HTTPException(
+                401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "API-Key"}
+            )
+
+    return check
+
+
+@dataclass
+class DefaultDependency:
+    """Query parameters as a dataclass; ``as_dict()`` drops None for library keywords."""
+
+    def as_dict(self, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
+        """Non-None fields, minus ``exclude``."""
+        return {k: v for k, v in asdict(self).items() if v is not None and k not in exclude}
+
+
+@dataclass
+class AreaListParams(DefaultDependency):
+    """Filter, order and page the list of priority places."""
+
+    district: str | None = Query(
+        None,
+        max_length=100,
+        description="District code or name (case-insensitive); all districts when omitted.",
+        examples=["E08000025", "Birmingham"],
+    )
+    level: Literal["lsoa", "ward", "district"] = Query(
+        "lsoa", description="Which areas to list.", examples=["lsoa"]
+    )
+    sort: Literal["need", "risk", "protective", "name"] = Query(
+        "need", description="Index to sort by.", examples=["need"]
+    )
+    order: Literal["desc", "asc"] = Query(
+        "desc", description="desc: highest first (the priority order).", examples=["desc"]
+    )
+    limit: int = Query(50, ge=1, le=10000, description="How many areas.", examples=[20])
+    offset: int = Query(0, ge=0, le=1_000_000, description="Skip this many.", examples=[0])
+    format: Literal["json", "csv", "geojson"] = Query(
+        "json", description="json, csv or geojson (EPSG:4326) download.", examples=["csv"]
+    )

@@ -1,0 +1,372 @@
+"""Response and request models: they document the JSON the library pre-serialises.
+
+The endpoints return pre-serialised bytes (a postcode answer is a dictionary lookup), so
+these models are used for the OpenAPI schema, and the schema fuzz test checks that the bytes
+conform to them.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "MAX_BULK",
+    "Named",
+    "RankInterval",
+    "IndexValue",
+    "Indices",
+    "Driver",
+    "Location",
+    "PostcodeNeed",
+    "LocalValue",
+    "Asset",
+    "Assets",
+    "PostcodeResult",
+    "BulkQuery",
+    "BulkItem",
+    "BulkResult",
+    "Autocomplete",
+    "LayerValue",
+    "Comparison",
+    "AreaResult",
+    "AreaRow",
+    "AreaList",
+    "LegendEntry",
+    "SurfaceInfo",
+    "LayerInfo",
+    "LayerList",
+    "BuildSummary",
+    "BuildInfo",
+    "Health",
+    "Readiness",
+    "ErrorDetail",
+]
+
+MAX_BULK = 100
+Band = Literal["Highest", "High", "Medium", "Low", "Lowest"]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Named(_Model):
+    """A code with its name."""
+
+    code: str | None
+    name: str | None
+
+
+class RankInterval(_Model):
+    """Monte Carlo rank interval (5th to 95th percentile of ranks; 1 = highest)."""
+
+    lo: int | None
+    median: int | None
+    hi: int | None
+    level: float
+
+
+class IndexValue(_Model):
+    """One index of an area: value, rank among ``of`` areas, decile, band and interval."""
+
+    title: str
+    value: float | None
+    rank: int | None
+    of: int
+    decile: int | None = Field(description="1 = the highest 10% of areas.")
+    band: Band | None
+    rank_interval: RankInterval | None
+    p_top_decile: float | None
+
+
+class Indices(_Model):
+    """The risk, protective and need indices."""
+
+    risk: IndexValue
+    protective: IndexValue
+    need: IndexValue
+
+
+class Driver(_Model):
+    """A layer's contribution to the need index, in plain words."""
+
+    layer: str
+    title: str
+    kind: Literal["risk", "protective"]
+    level: str | None
+    contribution: float | None
+    effect: Literal["raises need", "lowers need"]
+    text: str
+    synthetic: bool
+
+
+class Location(_Model):
+    """Where the postcode is (``source='area'``: no grid reference, the LSOA's centre)."""
+
+    easting: float
+    northing: float
+    longitude: float
+    latitude: float
+    source: Literal["postcode", "area"]
+
+
+class PostcodeNeed(_Model):
+    """The postcode need index (local surfaces in place of area values)."""
+
+    value: float | None
+    decile: int | None
+    band: Band | None
+    drivers: list[Driver]
+
+
+class LocalValue(_Model):
+    """A surface sampled at the postcode: a value for open data, a band for partner data."""
+
+    band: Band | None
+    value: float | None
+
+
+class Asset(_Model):
+    """A protective community asset near the postcode."""
+
+    name: str
+    type: str
+    subtype: str | None
+    distance_m: int
+
+
+class Assets(_Model):
+    """Support nearby: assets within ``radius_m``."""
+
+    radius_m: float
+    count: int
+    nearest: list[Asset]
+    by_type: dict[str, int]
+
+
+class _Provenance(_Model):
+    vintages: dict[str, str | None]
+    synthetic: bool
+    synthetic_layers: list[str]
+    notice: str | None
+    attribution: list[str]
+    build_id: str
+    region: str
+
+
+class PostcodeResult(_Provenance):
+    """Everything the public map shows about one postcode."""
+
+    postcode: str = Field(examples=["B1 1AY"])
+    status: Literal["live", "terminated"]
+    date_introduced: str | None
+    date_terminated: str | None
+    note: str | None = Field(description="Set for a terminated postcode.")
+    location: Location | None
+    postcode_need: PostcodeNeed
+    local: dict[str, LocalValue]
+    assets: Assets
+    lsoa21: Named | None
+    ward: Named | None
+    district: Named | None
+    indices: Indices | None
+    drivers: list[Driver]
+    explanation: str | None
+
+
+class BulkQuery(BaseModel):
+    """Up to 100 postcodes, any case or spacing."""
+
+    postcodes: list[str] = Field(
+        min_length=1, max_length=MAX_BULK, examples=[["B1 1AY", "cv1 5fb"]]
+    )
+
+
+class BulkItem(_Model):
+    """One answer of a bulk lookup (its own status, like postcodes.io)."""
+
+    query: str
+    status: Literal[200, 404, 422]
+    result: PostcodeResult | None
+    error: str | None
+
+
+class BulkResult(_Model):
+    """The answers, in the order asked."""
+
+    result: list[BulkItem]
+
+
+class Autocomplete(_Model):
+    """Postcodes starting with the query."""
+
+    query: str
+    result: list[str]
+
+
+class LayerValue(_Model):
+    """A layer in an area: open-data value, or band only for partner data."""
+
+    id: str
+    title: str
+    kind: Literal["risk", "protective"]
+    level: str
+    partner: bool
+    synthetic: bool
+    value: float | None
+    band: Band | None
+    score: float | None
+    contribution: float | None
+    national_decile: int | None
+    count: float | None
+
+
+class Comparison(_Model):
+    """The area against its district and the region (index values)."""
+
+    district: dict[str, str | float | None] | None = None
+    region: dict[str, str | float | None]
+    difference_from_region: dict[str, float | None]
+
+
+class AreaResult(_Provenance):
+    """An LSOA21, ward or district: indices, drivers, layers and comparisons."""
+
+    code: str
+    name: str | None
+    level: Literal["lsoa", "ward", "district"]
+    msoa_name: str | None
+    ward: Named | None
+    district: Named | None
+    population: int | None
+    area_km2: float | None
+    n_lsoa: int | None
+    indices: Indices
+    levels: dict[str, float | None]
+    drivers: list[Driver]
+    explanation: str | None
+    hotspot: dict[str, str | None] | None
+    layers: list[LayerValue]
+    comparison: Comparison
+    lsoas: list[str]
+
+
+class AreaRow(_Model):
+    """One row of the priority list (also the CSV columns and GeoJSON properties)."""
+
+    code: str
+    name: str | None
+    level: str
+    district_code: str | None
+    need: float | None
+    need_rank: int | None
+    need_band: Band | None
+
+
+class AreaList(_Model):
+    """Priority places, highest need first by default."""
+
+    build_id: str
+    level: str
+    district: str | None
+    sort: str
+    order: str
+    total: int
+    items: list[AreaRow]
+    synthetic_layers: list[str]
+
+
+class LegendEntry(_Model):
+    """One entry of a map key."""
+
+    label: str
+    colour: str
+
+
+class SurfaceInfo(_Model):
+    """A raster surface: tile URL and legend (classes only for partner data)."""
+
+    tiles: str
+    mode: Literal["ramp", "classes"]
+    unit: str | None
+    legend: list[LegendEntry]
+    bounds: list[float]
+
+
+class LayerInfo(_Model):
+    """A layer of the index."""
+
+    id: str
+    title: str
+    description: str | None
+    kind: Literal["risk", "protective"]
+    level: str
+    measure: str | None
+    partner: bool
+    synthetic: bool
+    notice: str | None
+    weight: float | None
+    period: str | None
+    vintage: str | None
+    licence: str | None
+    attribution: str | None
+    national: bool
+    property: str = Field(description="The vector-tile property that holds the layer.")
+    display: Literal["score", "band"]
+    surface: SurfaceInfo | None
+
+
+class LayerList(_Model):
+    """Every layer of the current build."""
+
+    build_id: str
+    layers: list[LayerInfo]
+
+
+class BuildSummary(_Model):
+    """One build folder."""
+
+    build_id: str
+    created: str | None
+    current: bool
+    code_version: str | None
+    synthetic_layers: list[str]
+
+
+class BuildInfo(_Model):
+    """Provenance of the current build and the list of builds."""
+
+    build_id: str
+    region: str
+    region_name: str
+    created: str | None
+    code_version: str | None
+    n_lsoa: int
+    n_postcodes: int
+    synthetic: bool
+    synthetic_layers: list[str]
+    bounds: list[float]
+    sources: dict[str, list[dict[str, str | None]]]
+    builds: list[BuildSummary]
+
+
+class Health(_Model):
+    """Liveness."""
+
+    status: Literal["ok"]
+
+
+class Readiness(_Model):
+    """Readiness: a build is loaded."""
+
+    status: Literal["ready", "loading", "unavailable"]
+    build_id: str | None
+    detail: str | None = None
+
+
+class ErrorDetail(BaseModel):
+    """An error: why the request failed."""
+
+    detail: str

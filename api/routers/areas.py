@@ -1,0 +1,62 @@
+"""Areas: one LSOA, ward or district, and the list of priority places (JSON/CSV/GeoJSON)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path
+from fastapi.responses import Response
+
+from sna.lookup import BuildWatcher
+
+from ..dependencies import AreaListParams, current_build
+from ..models import AreaList, AreaResult, ErrorDetail
+
+__all__ = ["create_areas_router"]
+
+
+def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
+    """Routes under ``/api/v1/areas``."""
+    router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
+    headers = {"Cache-Control": f"public, max-age={max_age}"}
+
+    @router.get(
+        "/{code}",
+        response_model=AreaResult,
+        responses={404: {"model": ErrorDetail}, 503: {"model": ErrorDetail}},
+        summary="An LSOA21, ward or district",
+    )
+    async def area(
+        code: str = Path(
+            description="LSOA21, ward (WD22) or district code.", examples=["E01033620"]
+        ),
+    ) -> Response:
+        """Layer values, indices, drivers and comparison with the district and region.
+
+        Ward and district indices are population-weighted means of their LSOAs.
+        """
+        build = await current_build(watcher)
+        return Response(build.area_json(code), media_type="application/json", headers=headers)
+
+    @router.get(
+        "",
+        response_model=AreaList,
+        responses={
+            200: {
+                "content": {"text/csv": {}, "application/geo+json": {}},
+                "description": "JSON, CSV or GeoJSON (EPSG:4326) by ``format``.",
+            },
+            404: {"model": ErrorDetail, "description": "Unknown district."},
+        },
+        summary="Priority places for navigators",
+    )
+    async def areas(params: AreaListParams = Depends()) -> Response:
+        """Areas sorted by an index (need, highest first, by default), optionally in one
+        district; ``format=csv`` or ``format=geojson`` for a download."""
+        build = await current_build(watcher)
+        fmt = params.format
+        body, media, filename = build.areas_export(fmt, **params.as_dict(exclude=("format",)))
+        head = dict(headers)
+        if fmt != "json":
+            head["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return Response(body, media_type=media, headers=head)
+
+    return router

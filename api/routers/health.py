@@ -1,0 +1,48 @@
+"""Liveness and readiness probes."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from sna.lookup import BuildWatcher
+
+from ..models import Health, Readiness
+
+__all__ = ["create_health_router"]
+
+
+def create_health_router(watcher: BuildWatcher) -> APIRouter:
+    """``/health`` (the process answers) and ``/ready`` (a build is loaded)."""
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health", response_model=Health, summary="Liveness")
+    async def health() -> Health:
+        """Always ok while the process answers."""
+        return Health(status="ok")
+
+    @router.get(
+        "/ready",
+        response_model=Readiness,
+        responses={503: {"model": Readiness, "description": "No build loaded yet."}},
+        summary="Readiness",
+    )
+    async def ready() -> JSONResponse:
+        """200 once a build is loaded; 503 while loading or when there is no build."""
+        build = watcher.build
+        if build is not None:
+            return JSONResponse(
+                Readiness(status="ready", build_id=build.build_id).model_dump()
+            )
+        if watcher.loading:
+            body = Readiness(status="loading", build_id=None, detail="loading the build")
+        else:
+            if watcher.target() is None:
+                detail = f"no published build for {watcher.region!r}"
+            else:
+                detail = watcher.last_error or "build not loaded yet"
+                watcher.start()
+            body = Readiness(status="unavailable", build_id=None, detail=detail)
+        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+
+    return router

@@ -1,0 +1,94 @@
+"""Map tiles: raster surfaces (PNG) and LSOA vector tiles (MVT), cached and ETagged."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fastapi import APIRouter, Path, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import Response
+
+from sna.lookup import Build, BuildWatcher
+from sna.tiles import MAX_ZOOM, TileCache, check_tile, render_surface_tile
+
+from ..dependencies import current_build
+from ..models import ErrorDetail
+
+__all__ = ["create_tiles_router", "MVT_MEDIA_TYPE"]
+
+MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+Z = Path(ge=0, le=MAX_ZOOM, description="Zoom level.", examples=[12])
+X = Path(ge=0, description="Column (WebMercatorQuad).", examples=[2020])
+Y = Path(ge=0, description="Row (WebMercatorQuad).", examples=[1345])
+
+
+def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 3600) -> APIRouter:
+    """``/tiles/areas/{z}/{x}/{y}.pbf`` and ``/tiles/{layer}/{z}/{x}/{y}.png``."""
+    router = APIRouter(prefix="/tiles", tags=["tiles"])
+    cache_control = f"public, max-age={max_age}"
+
+    async def serve(
+        request: Request,
+        build: Build,
+        key: tuple,
+        render: Callable[[], bytes],
+        media_type: str,
+    ) -> Response:
+        etag = '"' + "-".join(str(k) for k in (build.build_id, *key)) + '"'
+        headers = {"ETag": etag, "Cache-Control": cache_control}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        ckey = (build.build_id, *key)
+        data = cache.get(ckey)
+        if data is None:
+            data = await run_in_threadpool(render)
+            cache.put(ckey, data)
+        return Response(data, media_type=media_type, headers=headers)
+
+    @router.get(
+        "/areas/{z}/{x}/{y}.pbf",
+        response_class=Response,
+        responses={
+            200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile."},
+            404: {"model": ErrorDetail},
+        },
+        summary="LSOA polygons with their public indices",
+    )
+    async def area_tile(request: Request, z: int = Z, x: int = X, y: int = Y) -> Response:
+        """Layer ``lsoa``: code, names, index values, bands and deciles, open-layer scores
+        and partner-layer bands (extent 4096). Empty body where no LSOA touches the tile."""
+        check_tile(z, x, y)
+        build = await current_build(watcher)
+        return await serve(
+            request, build, ("areas", z, x, y), lambda: build.area_tiles.tile(z, x, y), MVT_MEDIA_TYPE
+        )
+
+    @router.get(
+        "/{layer}/{z}/{x}/{y}.png",
+        response_class=Response,
+        responses={
+            200: {"content": {"image/png": {}}, "description": "PNG tile (transparent nodata)."},
+            404: {"model": ErrorDetail},
+        },
+        summary="A kernel-density surface",
+    )
+    async def surface_tile(
+        request: Request,
+        layer: str = Path(description="Layer id with a surface.", examples=["faith_access"]),
+        z: int = Z,
+        x: int = X,
+        y: int = Y,
+    ) -> Response:
+        """Colour ramp for open data; five classes only for partner data."""
+        check_tile(z, x, y)
+        build = await current_build(watcher)
+        style = build.surface(layer)
+        return await serve(
+            request,
+            build,
+            (layer, z, x, y),
+            lambda: render_surface_tile(style, z, x, y),
+            "image/png",
+        )
+
+    return router

@@ -1,0 +1,69 @@
+"""Settings of the API app, read once (pydantic-settings; env prefix ``SNA_API_``).
+
+Build the app with ``create_app(ApiSettings(...))`` so tests inject settings directly. The
+analyst key is read from ``SNA_API_KEY`` and the data directory from ``SNA_API_DATA_DIR`` or
+``SNA_DATA_DIR``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+__all__ = ["ApiSettings"]
+
+
+class ApiSettings(BaseSettings):
+    """App-level switches; library knobs are passed as function arguments."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SNA_API_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    region: str = Field("west-midlands", description="Region id whose current build is served.")
+    data_dir: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("SNA_API_DATA_DIR", "SNA_DATA_DIR", "data_dir"),
+        description="Data directory holding <region>/builds; default $SNA_DATA_DIR or ./data.",
+    )
+    api_key: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SNA_API_KEY", "api_key"),
+        description="Key for the analyst endpoints (header X-API-Key); unset disables them.",
+    )
+    reload_interval: float = Field(
+        2.0, ge=0, description="Seconds between checks of the 'current' build pointer."
+    )
+    basemap_url: str = Field(
+        "",
+        description="XYZ tile URL template for a base map (e.g. a local tile server); empty: "
+        "no base map, and the page makes no request to any other host.",
+    )
+    basemap_attribution: str = ""
+    tile_cache_size: int = Field(4096, ge=0, description="Tiles kept in the in-process LRU.")
+    tile_max_age: int = Field(3600, ge=0, description="Cache-Control max-age of tiles (s).")
+    api_max_age: int = Field(60, ge=0, description="Cache-Control max-age of API answers (s).")
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    asset_radius_m: float = Field(1000.0, gt=0, le=5000)
+    max_assets: int = Field(10, ge=0, le=100)
+    title: str = "Violence reduction needs map"
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split(cls, v: object) -> object:
+        if isinstance(v, str):
+            return [o.strip() for o in v.split(",") if o.strip()]
+        return v
+
+    @field_validator("basemap_url")
+    @classmethod
+    def _template(cls, v: str) -> str:
+        v = v.strip()
+        if v and not (
+            v.startswith(("http://", "https://", "/")) and all(k in v for k in "{z} {x} {y}".split())
+        ):
+            raise ValueError("basemap_url must be an http(s) or /path XYZ template with {z}, {x}, {y}")
+        return v
