@@ -457,11 +457,11 @@ def _tidy(
         raise EmptyFileError(label, "no postcodes with an LSOA 2011 code")
     strict_ok = pc.match_substring_regex(pcds, POSTCODE_PATTERN.pattern)
     report.flag(
-        "retired postcode format (terminated, e.g. NPT or W1M districts)",
+        "postcode outside the current format (retired districts such as NPT or W1M)",
         int(pc.sum(pc.invert(strict_ok)).as_py() or 0),
     )
-    dup = pd.Series(pcds.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
-    if dup.any():
+    if pc.count_distinct(pcds).as_py() < len(pcds):
+        dup = pd.Series(pcds.to_numpy(zero_copy_only=False)).duplicated(keep="first").to_numpy()
         report.reject("duplicate postcode (first row kept)", int(dup.sum()))
         keep2 = pa.array(~dup)
         table, pcds = table.filter(keep2), pcds.filter(keep2)

@@ -163,6 +163,7 @@ def _monte_carlo(
     base_lv = {lv: w for lv, w in scoring.level_weights.items() if w > 0}
     total_w = sum(base_w.values())
     side: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    fixed = (scored.values, scored.scores)  # published layers do not change between draws
 
     def kernel(rng: np.random.Generator, i: int) -> np.ndarray:
         drawn = [
@@ -174,7 +175,9 @@ def _monte_carlo(
         w = dirichlet_weights(base_w, scoring.weight_concentration, rng)
         layer_w = {lid: w.get(lid, 0.0) * total_w for lid in ids}
         lv = dirichlet_weights(base_lv, scoring.weight_concentration, rng)
-        s = score_layers(drawn, scoring, parent, layer_weights=layer_w, level_weights=lv)
+        s = score_layers(
+            drawn, scoring, parent, layer_weights=layer_w, level_weights=lv, fixed=fixed
+        )
         side[i] = (s.risk, s.protective)
         return s.need
 
@@ -413,7 +416,7 @@ def build_region(
     timings["uncertainty"] = time.perf_counter() - t
 
     t = step(4)
-    titles = {s.id: s.title for s in config.layers}
+    titles = {s.id: _lower_first(s.title) for s in config.layers}
     protective_ids = [s.id for s in config.layers if s.kind == "protective"]
     tops = top_drivers(need_contrib, n=3)
     lsoa["drivers"] = [json.dumps([[lid, round(float(c), 4)] for lid, c in row]) for row in tops]
@@ -522,6 +525,13 @@ def build_region(
         {k: round(v, 3) for k, v in timings.items()},
         checks,
     )
+
+
+def _lower_first(title: str) -> str:
+    """'Income deprivation' -> 'income deprivation', keeping acronyms ('IDACI') intact."""
+    if len(title) > 1 and title[1].isupper():
+        return title
+    return title[:1].lower() + title[1:]
 
 
 def _checks(lsoa: pd.DataFrame, pcs: pd.DataFrame, contrib: pd.DataFrame) -> dict[str, Any]:

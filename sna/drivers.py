@@ -152,12 +152,13 @@ def explain(
 ) -> str:
     """A one-sentence plain-English explanation of one unit's score.
 
-    The ``n_up`` largest positive contributions are named as the reasons ("high violence
-    with injury and income deprivation"), the ``n_down`` most negative as what lowers the
-    score ("access to community assets lowers it"). A risk layer pushing up reads "high
-    <title>" and pulling down "low <title>"; a protective layer (named in ``protective``,
-    its direction already flipped) pushing up reads "low <title>" and pulling down just
-    "<title>".
+    Contributions are centred on the regional average, so their sum says whether the area
+    is above or below it. For an area above average the ``n_up`` largest positive
+    contributions are named as the reasons ("high violence with injury and income
+    deprivation") and the ``n_down`` most negative as what lowers it ("good access to
+    community assets lowers it"); for an area below average, the other way round. A risk
+    layer reads "high <title>" / "low <title>"; a protective layer (named in ``protective``,
+    its direction already flipped) reads "little <title>" / "good <title>".
 
     Parameters
     ----------
@@ -186,24 +187,36 @@ def explain(
     >>> titles = {"vwi": "violence with injury", "income": "income deprivation",
     ...           "assets": "access to community assets"}
     >>> explain(row, titles, band="Highest", protective={"assets"})
-    'Ranked in the highest band mainly because of high violence with injury and income deprivation; access to community assets lowers it.'
+    'Ranked in the highest band mainly because of high violence with injury and income deprivation; good access to community assets lowers it.'
+    >>> explain({"vwi": -0.9, "assets": 0.2}, titles, band="Lowest", protective={"assets"})
+    'Ranked in the lowest band mainly because of low violence with injury; little access to community assets raises it.'
     """  # noqa: E501
     s = pd.Series(row, dtype=float).dropna()
-    ups = s[s > tol].sort_values(ascending=False, kind="stable").index[: max(n_up, 0)]
-    downs = s[s < -tol].sort_values(ascending=True, kind="stable").index[: max(n_down, 0)]
-    if len(ups):
-        adjectives = ["low" if layer in protective else "high" for layer in ups]
-        reasons = _phrase(list(ups), adjectives, titles)
+    ups = s[s > tol].sort_values(ascending=False, kind="stable").index
+    downs = s[s < -tol].sort_values(ascending=True, kind="stable").index
+    above = s.sum() >= 0
+    # Name what puts the area where it is: for an area above the regional average the
+    # layers that raise it, for one below average the layers that lower it.
+    main, other = (ups, downs) if above else (downs, ups)
+    main, other = list(main[: max(n_up, 0)]), list(other[: max(n_down, 0)])
+
+    def adjective(layer: str, raises: bool) -> str:
+        if layer in protective:
+            return "little" if raises else "good"
+        return "high" if raises else "low"
+
+    if main:
+        reasons = _phrase(main, [adjective(x, above) for x in main], titles)
         if band:
             text = f"Ranked in the {band.lower()} band mainly because of {reasons}"
         else:
             text = f"The score is driven mainly by {reasons}"
     elif band:
-        text = f"Ranked in the {band.lower()} band; no layer raises it above average"
+        text = f"Ranked in the {band.lower()} band, close to the regional average"
     else:
-        text = "No layer raises the score above average"
-    if len(downs):
-        adjectives = ["" if layer in protective else "low" for layer in downs]
-        verb = "lowers" if len(downs) == 1 else "lower"
-        text += f"; {_phrase(list(downs), adjectives, titles)} {verb} it"
+        text = "The score is close to the regional average"
+    if other:
+        verb_one, verb_many = ("lowers", "lower") if above else ("raises", "raise")
+        verb = verb_one if len(other) == 1 else verb_many
+        text += f"; {_phrase(other, [adjective(x, not above) for x in other], titles)} {verb} it"
     return text + "."

@@ -240,7 +240,9 @@ def _aggregate(lsoa: pd.DataFrame, level: str, partner: list[str]) -> pd.DataFra
     sums = [c for c in lsoa.columns if c.startswith(("n_", "pop_"))]
     out = out.join(lsoa.groupby(key)[sums].sum(min_count=1))
     out["n_lsoa"] = lsoa.groupby(key).size()
-    names = ["ward_name", "district_code", "district_name"] if level == "ward" else ["district_name"]
+    names = (
+        ["ward_name", "district_code", "district_name"] if level == "ward" else ["district_name"]
+    )
     out = out.join(lsoa.groupby(key)[names].first())
     out["name"] = out[f"{level}_name"]
     out.index.name = "code"
@@ -652,7 +654,9 @@ class Build:
         interval = body["indices"]["need"]["rank_interval"] or {}
         row["need_rank_lo"] = interval.get("lo")
         row["need_rank_hi"] = interval.get("hi")
-        row["drivers"] = "; ".join(d["title"] for d in body["drivers"] if d["effect"] == "raises need")
+        row["drivers"] = "; ".join(
+            d["title"] for d in body["drivers"] if d["effect"] == "raises need"
+        )
         row["explanation"] = body["explanation"]
         row["synthetic"] = bool(self.synthetic)
         return row
@@ -743,16 +747,19 @@ class Build:
             lid: (f"band_local_{lid}" if lid in self.partner else f"local_{lid}")
             for lid in surface_ids
         }
-        cols = {c: pc[c].to_numpy() if c in pc.columns else np.full(n, None) for c in (
-            "postcode",
-            "status",
-            "date_introduced",
-            "date_terminated",
-            "pc_need",
-            "pc_need_decile",
-            "pc_need_band",
-            *local_cols.values(),
-        )}
+        cols = {
+            c: pc[c].to_numpy() if c in pc.columns else np.full(n, None)
+            for c in (
+                "postcode",
+                "status",
+                "date_introduced",
+                "date_terminated",
+                "pc_need",
+                "pc_need_decile",
+                "pc_need_band",
+                *local_cols.values(),
+            )
+        }
         heads: dict[str, tuple[bytes, int]] = {}
         for i in range(n):
             status = _str(cols["status"][i]) or "live"
@@ -771,7 +778,11 @@ class Build:
                 "date_terminated": _str(cols["date_terminated"][i]),
                 "note": (
                     f"{code} was terminated"
-                    + (f" in {cols['date_terminated'][i]}" if _str(cols["date_terminated"][i]) else "")
+                    + (
+                        f" in {cols['date_terminated'][i]}"
+                        if _str(cols["date_terminated"][i])
+                        else ""
+                    )
                     + "; the area shown is the last one it belonged to."
                 )
                 if terminated
@@ -932,13 +943,19 @@ class Build:
             qb = orjson.dumps(q)
             try:
                 body = self.postcode_json(q)
-                parts.append(b'{"query":' + qb + b',"status":200,"result":' + body + b',"error":null}')
+                parts.append(
+                    b'{"query":' + qb + b',"status":200,"result":' + body + b',"error":null}'
+                )
             except InvalidPostcode as exc:
                 err = orjson.dumps(str(exc))
-                parts.append(b'{"query":' + qb + b',"status":422,"result":null,"error":' + err + b"}")
+                parts.append(
+                    b'{"query":' + qb + b',"status":422,"result":null,"error":' + err + b"}"
+                )
             except PostcodeNotFound as exc:
                 err = orjson.dumps(str(exc))
-                parts.append(b'{"query":' + qb + b',"status":404,"result":null,"error":' + err + b"}")
+                parts.append(
+                    b'{"query":' + qb + b',"status":404,"result":null,"error":' + err + b"}"
+                )
         return b'{"result":[' + b",".join(parts) + b"]}"
 
     def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:

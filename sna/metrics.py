@@ -16,6 +16,12 @@ and the R package ``ptools`` (Wheeler):
   Its logarithm is what should be compared and averaged (``ptools`` says the same);
 * **Spearman** rank correlation of the score with the test counts over all units.
 
+Besides the area-based PAI, :func:`coverage_metrics` reports ``pai_units``
+:math:`(n / N) / (k / n_u)`, the hit rate per share of *units* flagged. For LSOAs, whose land
+areas differ by a factor of several hundred, the area-based PAI rewards flagging small urban
+LSOAs whatever they capture; ``pai_units`` is the figure for a service that allocates work per
+neighbourhood. For equal grid cells the two are the same.
+
 Ties at the cut-off. A ranking often ties at the boundary of the flagged set (prior counts of
 zero; every 100 m cell of one LSOA under an LSOA-level score). Breaking such ties by the order
 of the rows would make the result depend on row order, and ``ptools`` breaks them
@@ -244,7 +250,8 @@ def coverage_metrics(
     -------
     pandas.DataFrame
         One row per coverage: ``coverage``, ``k``, ``n``, ``N``, ``n_star``, ``area_share``
-        (a/A), ``hit_rate``, ``pai``, ``pei_star``, ``predicted``, ``rri``, ``log_rri``.
+        (a/A), ``unit_share`` (k/n units), ``hit_rate``, ``pai``, ``pai_units``, ``pei_star``,
+        ``predicted``, ``rri``, ``log_rri``.
 
     Examples
     --------
@@ -279,8 +286,10 @@ def coverage_metrics(
                 "N": N,
                 "n_star": n_star,
                 "area_share": a / A if A > 0 else float("nan"),
+                "unit_share": k / len(s),
                 "hit_rate": hit_rate(n, N),
                 "pai": pai(n, N, a, A),
+                "pai_units": pai(n, N, k, len(s)),
                 "pei_star": pei_star(n, n_star),
                 "predicted": p,
                 "rri": r,

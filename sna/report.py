@@ -584,4 +584,3 @@ def write_report(
     if pdf:
         _print_pdf(target, target.with_suffix(".pdf"))
     return target
-

@@ -166,11 +166,22 @@ def _values(inp: LayerInput, parent: np.ndarray | None, method: str) -> np.ndarr
 
 
 def layer_scores(
-    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray | None
+    inputs: list[LayerInput],
+    scoring: ScoringSpec,
+    parent: np.ndarray | None,
+    fixed: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Values and normalised scores per layer (columns: layer ids)."""
+    """Values and normalised scores per layer (columns: layer ids).
+
+    ``fixed`` is an earlier ``(values, scores)`` result: layers without counts are taken
+    from it instead of recomputed (their values cannot change between Monte Carlo draws).
+    """
     values, scores = {}, {}
     for inp in inputs:
+        if fixed is not None and inp.count is None and inp.spec.id in fixed[1].columns:
+            values[inp.spec.id] = fixed[0][inp.spec.id].to_numpy()
+            scores[inp.spec.id] = fixed[1][inp.spec.id].to_numpy()
+            continue
         v = _values(inp, parent, scoring.shrinkage)
         values[inp.spec.id] = v
         t = treat_outliers(v).values if scoring.treat_outliers else v
@@ -189,6 +200,7 @@ def score_layers(
     *,
     layer_weights: Mapping[str, float] | None = None,
     level_weights: Mapping[str, float] | None = None,
+    fixed: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> Scored:
     """Score every layer and aggregate to the risk, protective and need indices.
 
@@ -197,7 +209,7 @@ def score_layers(
     the index; the build reports how many were imputed.
     """
     specs = [i.spec for i in inputs]
-    values, scores = layer_scores(inputs, scoring, parent)
+    values, scores = layer_scores(inputs, scoring, parent, fixed)
     imputed = {c: int(scores[c].isna().sum()) for c in scores.columns if scores[c].isna().any()}
     scores = scores.fillna(scores.median())
     w = effective_weights(specs, level_weights or scoring.level_weights, layer_weights)

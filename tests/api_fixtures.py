@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 from shapely.geometry import Point, box
 
 from sna.ranking import bands, deciles, rank_desc
@@ -39,6 +39,7 @@ __all__ = [
     "fixture_settings",
     "fixture_app",
     "client",
+    "partner_violations",
 ]
 
 REGION = "fixture"
@@ -289,7 +290,7 @@ def _surface(path: Path, areas: gpd.GeoDataFrame, centre: tuple[float, float], p
         "count": 1,
         "dtype": "float32",
         "crs": "EPSG:27700",
-        "transform": from_origin(west, north, cell, cell),
+        "transform": Affine(cell, 0.0, west, 0.0, -cell, north),
         "nodata": -9999.0,
     }
     with rasterio.open(path, "w", **profile) as dst:
@@ -451,3 +452,54 @@ def client(fixture_app):
 
     with TestClient(fixture_app) as c:
         yield c
+
+
+# --------------------------------------------------------------------------- disclosure walk
+
+RESTRICTED_PREFIXES = ("n_", "raw_", "v_", "local_", "denom_")
+
+
+def partner_violations(
+    obj, partner_ids, threshold: int = 8, path: str = "$", partner: bool = False
+) -> list[str]:
+    """Places in a decoded response where partner data could be disclosed.
+
+    A value is in *partner context* when its key names a partner layer (``band_<id>``,
+    ``pc_c_<id>``, ...) or it sits inside an object whose ``id``/``layer`` is a partner
+    layer. Violations: a restricted column of a partner layer (``n_``, ``raw_``, ``v_``,
+    ``local_``, ``denom_`` prefixes); a partner-layer ``value``, ``count`` or ``raw_rate``
+    that is not null (exact rates and counts are never public); and any whole number from
+    1 to ``threshold - 1`` in partner context (a small count).
+    """
+    out: list[str] = []
+    ids = tuple(partner_ids)
+    if isinstance(obj, dict):
+        inner = partner or obj.get("id") in ids or obj.get("layer") in ids
+        for k, v in obj.items():
+            key = str(k)
+            names_partner = any(p in key for p in ids)
+            here = f"{path}.{key}"
+            if names_partner and key.startswith(RESTRICTED_PREFIXES):
+                out.append(f"{here}: restricted partner column")
+            if inner and key in ("value", "count", "raw_rate") and _is_number(v):
+                out.append(f"{here}: partner {key} {v!r} published")
+            out.extend(partner_violations(v, ids, threshold, here, inner or names_partner))
+    elif isinstance(obj, list | tuple):
+        for i, v in enumerate(obj):
+            out.extend(partner_violations(v, ids, threshold, f"{path}[{i}]", partner))
+    elif partner and _is_number(obj):
+        f = float(obj)
+        if 1 <= f < threshold and f == int(f):
+            out.append(f"{path}: partner-derived value {obj!r} is a count below {threshold}")
+    elif partner and isinstance(obj, str):
+        try:
+            f = float(obj)
+        except ValueError:
+            return out
+        if 1 <= f < threshold and f == int(f):
+            out.append(f"{path}: partner-derived value {obj!r} is a count below {threshold}")
+    return out
+
+
+def _is_number(v) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)

@@ -78,21 +78,25 @@ def test_explain_example_sentence():
     text = explain(row, TITLES, band="Highest", protective={"assets"})
     assert text == (
         "Ranked in the highest band mainly because of high violence with injury and income "
-        "deprivation; access to community assets lowers it."
+        "deprivation; good access to community assets lowers it."
     )
 
 
 def test_explain_variants():
-    # protective layer pushing up reads "low", mixed adjectives are spelt out
+    # protective layer pushing up reads "little", mixed adjectives are spelt out
     row = {"assets": 0.6, "vwi": 0.5, "income": -0.2, "robbery": -0.1}
     text = explain(row, TITLES, band="High", protective={"assets"}, n_down=2)
     assert text == (
-        "Ranked in the high band mainly because of low access to community assets and high "
+        "Ranked in the high band mainly because of little access to community assets and high "
         "violence with injury; low income deprivation and robbery lower it."
     )
+    # below the regional average: the reasons are what pulls the score down
+    assert explain({"vwi": -0.3, "income": 0.1}, TITLES, band="Lowest") == (
+        "Ranked in the lowest band mainly because of low violence with injury; high income "
+        "deprivation raises it."
+    )
     assert explain({"vwi": -0.3, "income": 0.0}, TITLES, band="Lowest") == (
-        "Ranked in the lowest band; no layer raises it above average; low violence with "
-        "injury lowers it."
+        "Ranked in the lowest band mainly because of low violence with injury."
     )
     assert explain({"knife_crime": 0.2}, {}) == ("The score is driven mainly by high knife crime.")
-    assert explain({"vwi": np.nan}, TITLES) == "No layer raises the score above average."
+    assert explain({"vwi": np.nan}, TITLES) == "The score is close to the regional average."

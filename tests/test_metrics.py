@@ -62,6 +62,7 @@ def test_imperfect_ranking_two_units():
     assert t["n"] == 7
     assert t["area_share"] == pytest.approx(0.3)
     assert t["pai"] == pytest.approx((7 / 20) / (3 / 10))
+    assert t["pai_units"] == pytest.approx((7 / 20) / (2 / 5))
     assert t["pei_star"] == pytest.approx(7 / 15)
 
 
@@ -70,6 +71,7 @@ def test_equal_areas_when_area_omitted():
     # k = 1, 2, 5 of 5 equal cells: a/A = k/5
     assert t["area_share"].tolist() == pytest.approx([0.2, 0.4, 1.0])
     assert t["pai"].tolist() == pytest.approx([(10 / 20) / 0.2, (15 / 20) / 0.4, 1.0])
+    assert t["pai_units"].tolist() == t["pai"].tolist()
     assert t["pei_star"].tolist() == pytest.approx([1.0, 1.0, 1.0])
 
 

@@ -418,3 +418,14 @@ def test_onspd_corrupt_zip_and_empty(tmp_path):
     empty.write_text(ONSPD_HEADER)
     with pytest.raises(EmptyFileError, match="header but no data rows"):
         read_onspd(empty)
+
+
+def test_onspd_duplicate_and_malformed_rows_are_rejected(tmp_path):
+    rows = ONSPD_ROWS + [ONSPD_ROWS[0], ONSPD_ROWS[0].replace('"B1 1AY"', '"B1 1AYZZ"')]
+    loaded = read_onspd(_onspd(tmp_path / "dups.csv", rows=rows))
+    assert len(loaded.data) == 4
+    assert loaded.report.rejected == {
+        "duplicate postcode (first row kept)": 1,
+        "missing or malformed postcode": 1,
+    }
+    assert loaded.report.rows_read == 6 and loaded.report.rows_kept == 4
