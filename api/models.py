@@ -7,7 +7,7 @@ conform to them.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -367,6 +367,6 @@ class Readiness(_Model):
 
 
 class ErrorDetail(BaseModel):
-    """An error: why the request failed."""
+    """An error: why the request failed (a list of field errors for request validation)."""
 
-    detail: str
+    detail: str | list[dict[str, Any]]

@@ -117,7 +117,8 @@ var SNA = (function () {
       style: st,
       onEachFeature: function (f, layer) {
         layer.bindTooltip(function () { return tooltip(theme, f.properties, total); },
-                          {sticky: true, direction: "auto", opacity: 0.97, className: "sna-tooltip"});
+                          {sticky: true, direction: "auto", opacity: 0.97,
+                           className: "sna-tooltip"});
         layer.on("mouseover", function () {
           layer.setStyle({weight: 2.5, color: "#1a1a1a"});
           if (layer.bringToFront) { layer.bringToFront(); }

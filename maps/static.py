@@ -171,7 +171,10 @@ def _make_map(
         "initialTheme": themes[0].to_js(),
     }
     m.add_child(MapPanels(data, postcodes, config))
-    m.fit_bounds([[miny, minx], [maxy, maxx]])
+    # keep the areas clear of the title panel (top left) and the legend (bottom right)
+    m.fit_bounds(
+        [[miny, minx], [maxy, maxx]], padding_top_left=(10, 40), padding_bottom_right=(240, 10)
+    )
     return m
 
 

@@ -45,7 +45,15 @@ from .store import Store, publish_dir, region_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
 from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
 
-__all__ = ["BuildResult", "build_region", "current_build", "list_builds", "INDICES"]
+__all__ = [
+    "BuildResult",
+    "INDICES",
+    "build_is_current",
+    "build_region",
+    "code_fingerprint",
+    "current_build",
+    "list_builds",
+]
 
 INDICES = ("risk", "protective", "need")
 Progress = Callable[[str, int, int], None]
@@ -101,6 +109,35 @@ def list_builds(region_id: str, data_dir: Path | None = None) -> list[dict[str, 
             }
         )
     return out
+
+
+def code_fingerprint() -> str:
+    """sha256 over the package sources (sna, geodata), recorded in every build manifest."""
+    import hashlib
+
+    h = hashlib.sha256(__version__.encode())
+    for pkg in ("sna", "geodata"):
+        for f in sorted((PROJECT_ROOT / pkg).rglob("*.py")):
+            h.update(f.read_bytes())
+        for f in sorted((PROJECT_ROOT / pkg).rglob("*.toml")):
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def build_is_current(config: RegionConfig, data_dir: Path | None = None) -> bool:
+    """True when the current build used this config, this code and the current store."""
+    try:
+        folder = current_build(config.id, data_dir)
+    except BuildNotFound:
+        return False
+    m = json.loads((folder / "manifest.json").read_text())
+    store = Store(config.id, data_dir)
+    return (
+        store.exists()
+        and m.get("config_fingerprint") == config.fingerprint()
+        and m.get("code_fingerprint") == code_fingerprint()
+        and m.get("store", {}).get("cache_key") == store.manifest().get("cache_key")
+    )
 
 
 def _git_version() -> str:
@@ -489,6 +526,7 @@ def build_region(
             "python": platform.python_version(),
             "config": config.model_dump(mode="json"),
             "config_fingerprint": config.fingerprint(),
+            "code_fingerprint": code_fingerprint(),
             "store": {
                 "path": str(store.path),
                 "cache_key": store.manifest()["cache_key"],

@@ -315,6 +315,8 @@ def _variants(inputs: list[LayerInput], scoring: ScoringSpec, parent) -> tuple[d
     scored = score_layers(inputs, scoring, parent)
     crime_w = score_layers(inputs, scoring, parent, level_weights=VARIANT_LEVEL_WEIGHTS)
     out = {"index": scored.need, "index_risk": scored.risk, "index_crime_weighted": crime_w.need}
+    if not any(i.spec.kind == "protective" for i in inputs):
+        del out["index_risk"]  # identical to the need index
     return out, [scored, crime_w]
 
 
@@ -604,11 +606,14 @@ def _cell_index(
         frame[spec.id] = np.where(np.isfinite(z), z, frame[spec.id])
     base = scored.contributions_for(frame)
     risk_ids = [s.id for s in cfg.layers if s.kind == "risk"]
-    return {
+    out = {
         "index": base.sum(axis=1).to_numpy(),
         "index_risk": base[risk_ids].sum(axis=1).to_numpy(),
         "index_crime_weighted": crime_w.contributions_for(frame).sum(axis=1).to_numpy(),
     }
+    if len(risk_ids) == len(cfg.layers):
+        del out["index_risk"]  # no protective layer: identical to the need index
+    return out
 
 
 def _load_tables(store: Store, config: RegionConfig, extra: Sequence[str]) -> dict:

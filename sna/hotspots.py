@@ -198,6 +198,12 @@ def getis_ord_gi_star(
     (:func:`fdr_bh`). Label: ``'hot'`` when :math:`\tilde p \le \alpha` and :math:`z > 0`,
     ``'cold'`` when :math:`\tilde p \le \alpha` and :math:`z < 0`, else ``'not significant'``.
 
+    The ratio form needs positive values: an index centred on zero makes
+    :math:`\sum_j x_j \approx 0`. Values that are not all positive are therefore shifted
+    to :math:`x - \min(x) + 1` first (``gi_star`` is then the ratio of the shifted values). This changes neither ``z`` (location-invariant) nor ``p_sim``: under conditional
+    randomisation :math:`\sum_j x_j` and each row's weight total are fixed, so every
+    permuted statistic moves by the same affine map as the observed one.
+
     Parameters
     ----------
     values : array_like or pandas.Series
@@ -219,6 +225,8 @@ def getis_ord_gi_star(
     from esda.getisord import G_Local
 
     y, ids = _values_for(values, w)
+    if y.min() <= 0:
+        y = y - y.min() + 1.0  # positive, see the docstring: z and p_sim are unchanged
     with _quiet_esda():
         g = G_Local(
             y,

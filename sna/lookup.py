@@ -742,67 +742,68 @@ class Build:
 
         assets = self._nearest_assets(use_e, use_n, ok)
         pc_drivers = self._postcode_drivers(pc)
-        surface_ids = [lid for lid in self.surfaces]
         local_cols = {
             lid: (f"band_local_{lid}" if lid in self.partner else f"local_{lid}")
-            for lid in surface_ids
+            for lid in self.surfaces
         }
-        cols = {
-            c: pc[c].to_numpy() if c in pc.columns else np.full(n, None)
-            for c in (
-                "postcode",
-                "status",
-                "date_introduced",
-                "date_terminated",
-                "pc_need",
-                "pc_need_decile",
-                "pc_need_band",
-                *local_cols.values(),
-            )
+
+        def column(name: str, kind: str = "str", nd: int = 4) -> list[Any]:
+            if name not in pc.columns:
+                return [None] * n
+            if kind == "num":
+                return _num_list(pc[name].to_numpy(float), nd)
+            if kind == "int":
+                return _int_list(pc[name].to_numpy(float))
+            return [_str(v) for v in pc[name].tolist()]
+
+        codes = pc["postcode"].astype(str).tolist()
+        status = [s or "live" for s in column("status")]
+        introduced = column("date_introduced")
+        terminated_on = column("date_terminated")
+        need = column("pc_need", "num")
+        need_decile = column("pc_need_decile", "int")
+        need_band = column("pc_need_band")
+        local = {
+            lid: column(col) if lid in self.partner else column(col, "num")
+            for lid, col in local_cols.items()
         }
+        east_r, north_r = _num_list(use_e, 1), _num_list(use_n, 1)
+        lon_r, lat_r = _num_list(lon, 6), _num_list(lat, 6)
         heads: dict[str, tuple[bytes, int]] = {}
         for i in range(n):
-            status = _str(cols["status"][i]) or "live"
-            terminated = status == "terminated"
-            code = str(cols["postcode"][i])
-            local = {}
-            for lid, col in local_cols.items():
-                if lid in self.partner:
-                    local[lid] = {"band": _str(cols[col][i]), "value": None}
-                else:
-                    local[lid] = {"band": None, "value": _num(cols[col][i])}
+            code = codes[i]
+            gone = status[i] == "terminated"
+            note = None
+            if gone:
+                when = f" in {terminated_on[i]}" if terminated_on[i] else ""
+                note = f"{code} was terminated{when}; the area shown is the last one it belonged to."
             head = {
                 "postcode": code,
-                "status": status,
-                "date_introduced": _str(cols["date_introduced"][i]),
-                "date_terminated": _str(cols["date_terminated"][i]),
-                "note": (
-                    f"{code} was terminated"
-                    + (
-                        f" in {cols['date_terminated'][i]}"
-                        if _str(cols["date_terminated"][i])
-                        else ""
-                    )
-                    + "; the area shown is the last one it belonged to."
-                )
-                if terminated
-                else None,
-                "location": None
-                if not ok[i]
-                else {
-                    "easting": _num(use_e[i], 1),
-                    "northing": _num(use_n[i], 1),
-                    "longitude": _num(lon[i], 6),
-                    "latitude": _num(lat[i], 6),
+                "status": status[i],
+                "date_introduced": introduced[i],
+                "date_terminated": terminated_on[i],
+                "note": note,
+                "location": {
+                    "easting": east_r[i],
+                    "northing": north_r[i],
+                    "longitude": lon_r[i],
+                    "latitude": lat_r[i],
                     "source": "postcode" if has_xy[i] else "area",
-                },
+                }
+                if ok[i]
+                else None,
                 "postcode_need": {
-                    "value": _num(cols["pc_need"][i]),
-                    "decile": _int(cols["pc_need_decile"][i]),
-                    "band": _str(cols["pc_need_band"][i]),
+                    "value": need[i],
+                    "decile": need_decile[i],
+                    "band": need_band[i],
                     "drivers": pc_drivers[i],
                 },
-                "local": local,
+                "local": {
+                    lid: {"band": vals[i], "value": None}
+                    if lid in self.partner
+                    else {"band": None, "value": vals[i]}
+                    for lid, vals in local.items()
+                },
                 "assets": assets[i],
             }
             heads[code] = (_inner(head), int(lsoa_idx[i]))
@@ -813,78 +814,102 @@ class Build:
         self._pcds_keys = sorted(heads)
         self.n_postcodes = n
 
-    def _postcode_drivers(self, pc: pd.DataFrame) -> list[list[dict[str, Any]]]:
+    def _postcode_drivers(self, pc: pd.DataFrame) -> list[orjson.Fragment]:
+        """Top three postcode contributions as pre-serialised JSON lists."""
         ids = [s.id for s in self.specs if f"pc_c_{s.id}" in pc.columns]
         if not ids:
-            return [[] for _ in range(len(pc))]
+            return [orjson.Fragment(b"[]")] * len(pc)
         mat = pc[[f"pc_c_{lid}" for lid in ids]].to_numpy(float)
         filled = np.where(np.isfinite(mat), mat, -np.inf)
         order = np.argsort(-filled, axis=1)[:, :3]
-        cache: dict[tuple[str, float], dict[str, Any]] = {}
+        top = np.take_along_axis(mat, order, axis=1)
+        rounded = np.round(top, 4)
+        cache: dict[tuple[int, float], bytes] = {}
         out = []
         for i in range(len(pc)):
             items = []
-            for j in order[i]:
-                c = mat[i, j]
+            for j, c in zip(order[i].tolist(), rounded[i].tolist(), strict=True):
                 if not np.isfinite(c) or (c <= 0 and items):
                     continue
-                key = (ids[j], round(float(c), 4))
-                d = cache.get(key)
-                if d is None:
-                    d = cache[key] = self._driver(ids[j], float(c))
-                items.append(d)
-            out.append(items)
+                key = (j, c)
+                b = cache.get(key)
+                if b is None:
+                    b = cache[key] = _dumps(self._driver(ids[j], c))
+                items.append(b)
+            out.append(orjson.Fragment(b"[" + b",".join(items) + b"]"))
         return out
 
-    def _nearest_assets(self, east: np.ndarray, north: np.ndarray, ok: np.ndarray) -> list[dict]:
+    def _nearest_assets(
+        self, east: np.ndarray, north: np.ndarray, ok: np.ndarray
+    ) -> list[orjson.Fragment]:
+        """Support nearby, per point, as pre-serialised JSON objects.
+
+        Lists the nearest ``max_assets`` assets within ``asset_radius_m`` (one entry per
+        name and type, so an asset recorded by two sources is listed once) and counts all
+        assets within the radius by type.
+        """
         n = len(east)
-        empty = {"radius_m": self.asset_radius_m, "count": 0, "nearest": [], "by_type": {}}
+        radius = self.asset_radius_m
         table = self._store_table("assets")
-        if table is None or len(table) == 0:
-            return [dict(empty) for _ in range(n)]
+        if table is None or len(table) == 0 or self.max_assets == 0:
+            empty = _dumps({"radius_m": radius, "count": 0, "nearest": [], "by_type": {}})
+            return [orjson.Fragment(empty)] * n
         table = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
         table = table[np.isfinite(table["easting"]) & np.isfinite(table["northing"])]
+        table = table.reset_index(drop=True)
         xy = table[["easting", "northing"]].to_numpy(float)
-        types = table["asset_type"].astype(str).to_numpy()
+        types = table["asset_type"].astype(str).tolist()
+        names_col = table["name"] if "name" in table.columns else pd.Series([None] * len(table))
+        sub_col = table["subtype"] if "subtype" in table.columns else pd.Series([None] * len(table))
         names = [
-            (_str(x) or f"Unnamed {t.replace('_', ' ')}")
-            for x, t in zip(table.get("name", pd.Series([None] * len(table))), types, strict=True)
+            _str(x) or f"Unnamed {t.replace('_', ' ')}"
+            for x, t in zip(names_col.tolist(), types, strict=True)
         ]
-        subtypes = [_str(x) for x in table.get("subtype", pd.Series([None] * len(table)))]
+        prefix = [
+            _dumps({"name": nm, "type": t, "subtype": _str(st)})[:-1] + b',"distance_m":'
+            for nm, t, st in zip(names, types, sub_col.tolist(), strict=True)
+        ]
+        ident = [(nm.lower(), t) for nm, t in zip(names, types, strict=True)]
+        type_ids = sorted(set(types))
+        type_index = {t: k for k, t in enumerate(type_ids)}
+        asset_type = np.array([type_index[t] for t in types], dtype=int)
         tree = cKDTree(xy)
-        pts = np.column_stack([np.where(ok, east, 0), np.where(ok, north, 0)])
-        k = min(self.max_assets, len(xy))
-        dist, idx = tree.query(pts, k=k, distance_upper_bound=self.asset_radius_m)
-        dist = dist.reshape(n, k)
-        idx = idx.reshape(n, k)
-        within = tree.query_ball_point(pts, self.asset_radius_m)
-        unique_types = sorted(set(types))
-        out = []
+        pts = np.column_stack([np.where(ok, east, 0.0), np.where(ok, north, 0.0)])
+        k = min(self.max_assets * 2, len(xy))
+        dist, idx = tree.query(pts, k=k, distance_upper_bound=radius)
+        dist = np.asarray(dist).reshape(n, k)
+        idx = np.asarray(idx).reshape(n, k)
+        within = tree.query_ball_point(pts, radius)
+        head = b'{"radius_m":' + _dumps(radius) + b',"count":'
+        empty = orjson.Fragment(
+            head + b'0,"nearest":[],"by_type":' + _dumps(dict.fromkeys(type_ids, 0)) + b"}"
+        )
+        out: list[orjson.Fragment] = []
         for i in range(n):
             if not ok[i]:
-                out.append(dict(empty))
+                out.append(empty)
                 continue
-            nearest = [
-                {
-                    "name": names[j],
-                    "type": types[j],
-                    "subtype": subtypes[j],
-                    "distance_m": int(round(d)),
-                }
-                for d, j in zip(dist[i], idx[i], strict=True)
-                if np.isfinite(d)
-            ]
             members = within[i]
-            counts = {t: 0 for t in unique_types}
-            for j in members:
-                counts[types[j]] += 1
+            counts = np.bincount(asset_type[members], minlength=len(type_ids)).tolist()
+            seen: set[tuple[str, str]] = set()
+            items = []
+            for d, j in zip(dist[i].tolist(), idx[i].tolist(), strict=True):
+                if d == np.inf or len(items) >= self.max_assets:
+                    break
+                if ident[j] in seen:
+                    continue
+                seen.add(ident[j])
+                items.append(prefix[j] + str(int(round(d))).encode() + b"}")
             out.append(
-                {
-                    "radius_m": self.asset_radius_m,
-                    "count": len(members),
-                    "nearest": nearest,
-                    "by_type": counts,
-                }
+                orjson.Fragment(
+                    head
+                    + str(len(members)).encode()
+                    + b',"nearest":['
+                    + b",".join(items)
+                    + b'],"by_type":'
+                    + _dumps(dict(zip(type_ids, counts, strict=True)))
+                    + b"}"
+                )
             )
         return out
 
@@ -1203,6 +1228,24 @@ class Build:
             "raw": raw,
             "public": orjson.loads(self.postcode_json(code)),
         }
+
+
+def _num_list(values: np.ndarray, nd: int = 4) -> list[float | None]:
+    """Rounded floats as a list, None where missing (vectorised :func:`_num`)."""
+    arr = np.round(np.asarray(values, dtype=float), nd)
+    out: list[float | None] = arr.tolist()
+    for i in np.flatnonzero(~np.isfinite(arr)).tolist():
+        out[i] = None
+    return out
+
+
+def _int_list(values: np.ndarray) -> list[int | None]:
+    arr = np.asarray(values, dtype=float)
+    good = np.isfinite(arr)
+    out: list[int | None] = [None] * len(arr)
+    for i, v in zip(np.flatnonzero(good).tolist(), np.round(arr[good]).astype(int).tolist(), strict=True):
+        out[i] = v
+    return out
 
 
 def _is_na(v: Any) -> bool:

@@ -204,7 +204,7 @@ def chart_need_distribution(build: PublicBuild) -> str:
     data = [lsoa.loc[lsoa["district_name"] == d, "need"].to_numpy(float) for d in order]
     ax2.boxplot(
         data,
-        vert=False,
+        orientation="horizontal",
         widths=0.6,
         patch_artist=True,
         boxprops={"facecolor": "#fdd0a2", "edgecolor": "#666"},
@@ -236,7 +236,8 @@ def chart_caterpillar(build: PublicBuild, n: int = 30) -> str:
     cols = [colour.get(d, "#333") for d in top["district_name"]]
     ax.hlines(y, lo, hi, colors=cols, linewidth=2.2, alpha=0.55)
     ax.scatter(top["need_rank"], y, c=cols, s=18, zorder=3)
-    ax.set_yticks(y, [f"{a} ({b})" for a, b in zip(top["lsoa21_name"], top["lsoa21_code"])])
+    names = [f"{a} ({b})" for a, b in zip(top["lsoa21_name"], top["lsoa21_code"], strict=True)]
+    ax.set_yticks(y, names)
     ax.set_xlabel("Need rank (1 = highest need); line: 90% interval over the draws", fontsize=9)
     ax.set_xlim(0.5, max(hi.max() if len(hi) else n, n) + 1)
     from matplotlib.lines import Line2D
@@ -322,6 +323,8 @@ def _method(build: PublicBuild) -> dict[str, Any]:
         "minmax": "min-max scaling to [0, 1]",
     }
     shrink = {
+        "auto": "empirical-Bayes shrinkage (on the empirical logit for proportions, "
+        "Poisson-Gamma for event rates)",
         "logit": "empirical-Bayes shrinkage on the empirical logit",
         "poisson_gamma": "Poisson-Gamma empirical-Bayes shrinkage",
         "none": "no shrinkage",
@@ -330,7 +333,9 @@ def _method(build: PublicBuild) -> dict[str, Any]:
     return {
         "normalisation": norm.get(sc.get("normalisation", ""), sc.get("normalisation", "")),
         "aggregation": sc.get("aggregation", "arithmetic"),
-        "shrinkage": shrink.get(sc.get("shrinkage", ""), sc.get("shrinkage", "")),
+        "shrinkage": shrink.get(
+            sc.get("shrinkage", ""), f"{sc.get('shrinkage', '')} empirical-Bayes shrinkage"
+        ),
         "shrink_parent": {"msoa": "its MSOA", "district": "its district"}.get(
             sc.get("shrink_parent", ""), sc.get("shrink_parent", "")
         ),

@@ -74,3 +74,32 @@ def beds_store(beds_prepared):
     from sna.store import Store
 
     return Store("bedfordshire", TEST_DATA_DIR)
+
+
+def _built(region: str) -> Path:
+    from sna.build import build_is_current, build_region, current_build
+    from sna.config import load_region
+
+    with file_lock(f"build-{region}"):
+        config = load_region(region)
+        if not build_is_current(config, TEST_DATA_DIR):
+            build_region(config, data_dir=TEST_DATA_DIR)
+        return current_build(region, TEST_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
+def wm_build() -> Path:
+    """The current West Midlands build folder (rebuilt only when code, config or data change)."""
+    return _built("west-midlands")
+
+
+@pytest.fixture(scope="session")
+def beds_build() -> Path:
+    """The current Bedfordshire build folder (rebuilt only when code, config or data change)."""
+    return _built("bedfordshire")
+
+
+@pytest.fixture(scope="session")
+def test_data_dir() -> Path:
+    """The data directory the cached test stores and builds live in."""
+    return TEST_DATA_DIR

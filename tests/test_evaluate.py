@@ -29,9 +29,8 @@ from sna.evaluate import (
 from sna.metrics import COVERAGES
 from sna.store import write_table
 
-from .conftest import TEST_DATA_DIR
-
 TRAIN = ("2021-05", "2023-04")
+SYN = ["hospital_admissions"]
 
 # --- set-up rules ---------------------------------------------------------------------------
 
@@ -172,7 +171,7 @@ def _crafted_tables(seed: int = 1, test_seed: int = 2) -> dict[str, pd.DataFrame
         {
             "lsoa21_code": codes,
             "imd_score": rng.uniform(5, 50, N * N),
-            "income_score": rng.uniform(0.02, 0.3, N * N),
+            "income_score": rng.uniform(0.02, 0.1, N * N) + 0.2 * np.isin(np.arange(N * N), HOT),
             "crime_violence_with_injury_rate": rng.uniform(1, 30, N * N),
         }
     )
@@ -237,10 +236,11 @@ def test_crafted_table_shape(crafted):
     t = res.table
     assert set(t["level"]) == {"lsoa", "cell"}
     assert set(t["target"]) == set(TARGETS)
-    assert set(t["method"]) == set(METHODS)
+    # no protective layer here, so the risk-only variant would repeat the need index
+    assert set(t["method"]) == set(METHODS) - {"index_risk"}
     for _, g in t.groupby(["level", "target", "method"]):
         assert g["coverage"].tolist() == pytest.approx(list(COVERAGES))
-    assert len(t) == 2 * len(TARGETS) * len(METHODS) * len(COVERAGES)
+    assert len(t) == 2 * len(TARGETS) * (len(METHODS) - 1) * len(COVERAGES)
     assert t["pei_star"].between(0, 1 + 1e-9).all()
     assert t["hit_rate"].between(0, 1 + 1e-9).all()
 
@@ -268,7 +268,7 @@ def test_crafted_index_finds_the_hot_lsoas(crafted):
         assert res.value(m, "pei_star", target=TARGETS[0]) == pytest.approx(1.0)
     assert res.value("prior_counts", "rri", target=TARGETS[0]) == pytest.approx(1.0, abs=0.2)
     h = res.headline()
-    assert h["baseline"] == "prior_counts" and set(h["pai"]) == set(METHODS)
+    assert h["baseline"] == "prior_counts" and set(h["pai"]) == set(METHODS) - {"index_risk"}
 
 
 def test_crafted_index_uses_no_test_period_data(crafted):
@@ -286,14 +286,14 @@ def test_crafted_index_uses_no_test_period_data(crafted):
 def test_crafted_windows_checked():
     cfg, tables = _crafted_config(), _crafted_tables()
     with pytest.raises(EvaluationError, match="windows overlap"):
-        evaluate_tables(cfg, tables, ("2021-05", "2023-06"), DEFAULT_TEST)
+        evaluate_tables(cfg, tables, ("2021-05", "2023-06"), DEFAULT_TEST, synthetic_tables=SYN)
     with pytest.raises(EvaluationError, match=r"no crime_points in the test window 2025-01"):
-        evaluate_tables(cfg, tables, DEFAULT_TRAIN, ("2025-01", "2025-12"))
+        evaluate_tables(cfg, tables, DEFAULT_TRAIN, ("2025-01", "2025-12"), synthetic_tables=SYN)
     with pytest.raises(EvaluationError, match="no crime_points of type 'Arson'"):
-        evaluate_tables(cfg, tables, targets=["Arson"], cells=False)
+        evaluate_tables(cfg, tables, targets=["Arson"], cells=False, synthetic_tables=SYN)
     no_crime = {k: v for k, v in tables.items() if k != "crime_points"}
     with pytest.raises(EvaluationError, match="no crime_points table"):
-        evaluate_tables(cfg, no_crime)
+        evaluate_tables(cfg, no_crime, synthetic_tables=SYN)
 
 
 def test_crafted_store_writes_files(tmp_path):
@@ -323,7 +323,7 @@ def test_crafted_store_writes_files(tmp_path):
 
 @pytest.mark.slow
 def test_bedfordshire_end_to_end(beds_store, tmp_path):
-    res = evaluate_region("bedfordshire", data_dir=TEST_DATA_DIR, out_dir=tmp_path)
+    res = evaluate_region("bedfordshire", data_dir=beds_store.link.parents[1], out_dir=tmp_path)
     for key in ("csv", "json", "png"):
         assert res.files[key].exists() and res.files[key].stat().st_size > 0
     t = res.table
@@ -332,7 +332,7 @@ def test_bedfordshire_end_to_end(beds_store, tmp_path):
     assert {"prior_counts", "kde", "imd"} <= set(t["method"])
     assert set(t["level"]) == {"lsoa", "cell"}
     assert {"hospital_assault_u25", "school_exclusions"} <= set(res.setup["layers_dropped"])
-    crime = beds_store.read("crime_points", columns=["crime_type", "month", "lsoa21_code"])
+    crime = beds_store.read("crime_points")
     vso = crime[(crime["crime_type"] == TARGETS[0]) & crime["month"].between(*DEFAULT_TEST)]
     n_test = int(vso["lsoa21_code"].notna().sum())
     assert t.loc[t["level"] == "lsoa", "N"].iloc[0] == n_test
@@ -343,11 +343,11 @@ def test_bedfordshire_end_to_end(beds_store, tmp_path):
 
 @pytest.mark.slow
 def test_west_midlands_iod_era(wm_store, tmp_path):
-    res = evaluate_iod_era("west-midlands", data_dir=TEST_DATA_DIR, out_dir=tmp_path)
+    res = evaluate_iod_era("west-midlands", data_dir=wm_store.link.parents[1], out_dir=tmp_path)
     t = res.table
     assert res.setup["n_lsoa"] == 1719
     assert set(t["level"]) == {"lsoa"}
-    assert {"index", "crime2019", "imd2019"} <= set(t["method"])
+    assert set(t["method"]) == {"index", "index_crime_weighted", "crime2019", "imd2019"}
     assert t["pei_star"].between(0, 1 + 1e-9).all()
     assert t["rri"].isna().all()  # no prior counts on the targets' scale
     assert res.files["csv"].name == "evaluation_iod_era.csv"

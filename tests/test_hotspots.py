@@ -153,3 +153,27 @@ def test_local_moran_equals_esda_and_labels():
     mapping = {1: "HH", 2: "LH", 3: "LL", 4: "HL"}
     expected = out.loc[sig, "quadrant"].map(mapping)
     assert (expected == out.loc[sig, "label"]).all()
+
+
+def test_gi_star_handles_an_index_centred_on_zero():
+    """A standardised index sums to ~0; Gi* must still find the hot corner, unchanged."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from sna.hotspots import getis_ord_gi_star, spatial_weights
+
+    grid = gpd.GeoDataFrame(
+        geometry=[box(i, j, i + 1, j + 1) for i in range(12) for j in range(12)]
+    )
+    rng = np.random.default_rng(3)
+    v = rng.normal(size=144)
+    hot_corner = [i * 12 + j for i in range(4) for j in range(4)]
+    v[hot_corner] += 4
+    centred = v - v.mean()
+    w = spatial_weights(grid)
+    a = getis_ord_gi_star(centred, w, permutations=999, seed=7)
+    b = getis_ord_gi_star(v + 50, w, permutations=999, seed=7)
+    assert np.isfinite(a["gi_star"]).all() and np.isfinite(a["z"]).all()
+    np.testing.assert_allclose(a["z"], b["z"])
+    np.testing.assert_allclose(a["p_sim"], b["p_sim"])
+    assert (a["label"].iloc[hot_corner] == "hot").sum() >= 8

@@ -46,7 +46,11 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
     @router.post(
         "",
         response_model=BulkResult,
-        responses={503: ERRORS[503]},
+        responses={
+            400: {"model": ErrorDetail, "description": "The body could not be parsed."},
+            422: {"model": ErrorDetail, "description": "Not a list of 1 to 100 strings."},
+            503: ERRORS[503],
+        },
         summary="Look up to 100 postcodes",
     )
     async def bulk(query: BulkQuery) -> Response:

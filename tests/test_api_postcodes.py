@@ -1,0 +1,114 @@
+"""/api/v1/postcodes: one, bulk and autocomplete, including bad input."""
+
+from __future__ import annotations
+
+import pytest
+from api_fixtures import (  # noqa: F401
+    LIVE_POSTCODE,
+    TERMINATED_POSTCODE,
+    client,
+    fixture_app,
+    fixture_build,
+    fixture_settings,
+)
+
+
+def test_lookup_is_lenient(client):  # noqa: F811
+    for text in ("b11ab", "B1%201AB", "b1%20%201ab"):
+        r = client.get(f"/api/v1/postcodes/{text}")
+        assert r.status_code == 200
+        assert r.headers["content-type"] == "application/json"
+        assert "max-age" in r.headers["cache-control"]
+        assert r.json()["postcode"] == LIVE_POSTCODE
+
+
+def test_lookup_body(client):  # noqa: F811
+    body = client.get(f"/api/v1/postcodes/{LIVE_POSTCODE}").json()
+    assert {"location", "lsoa21", "ward", "district", "indices", "drivers", "assets"} <= set(body)
+    assert body["indices"]["need"]["rank_interval"]["lo"] >= 1
+    assert body["drivers"][0]["text"]
+    assert body["assets"]["nearest"][0]["name"] == "St Mary's Church"
+
+
+def test_terminated_postcode(client):  # noqa: F811
+    body = client.get("/api/v1/postcodes/b19zz").json()
+    assert body["postcode"] == TERMINATED_POSTCODE and body["status"] == "terminated"
+    assert "last one it belonged to" in body["note"]
+    assert body["lsoa21"]["code"] == "E01000000"
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("b1", "expected 5 to 7 letters and digits"),
+        ("1B1 1AB", "not a valid UK postcode"),
+        ("%20%20%20", "expected 5 to 7"),
+        ("B1%201AB%3B", "not a valid UK postcode"),
+    ],
+)
+def test_invalid_postcode_is_422_with_reason(client, text, reason):  # noqa: F811
+    r = client.get(f"/api/v1/postcodes/{text}")
+    assert r.status_code == 422
+    assert reason in r.json()["detail"]
+
+
+def test_unknown_postcode_is_404(client):  # noqa: F811
+    r = client.get("/api/v1/postcodes/B99%209ZZ")
+    assert r.status_code == 404
+    assert r.json() == {"detail": "B99 9ZZ is not a postcode of Fixture Region"}
+
+
+def test_bulk_lookup(client):  # noqa: F811
+    r = client.post("/api/v1/postcodes", json={"postcodes": ["b11ab", "bad", "B99 9ZZ", "B1 9ZZ"]})
+    assert r.status_code == 200
+    items = r.json()["result"]
+    assert [i["status"] for i in items] == [200, 422, 404, 200]
+    assert [i["query"] for i in items] == ["b11ab", "bad", "B99 9ZZ", "B1 9ZZ"]
+    assert items[3]["result"]["status"] == "terminated"
+    assert items[1]["error"] and items[1]["result"] is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"postcodes": ["B1 1AB"] * 101},
+        {"postcodes": []},
+        {"postcodes": "B1 1AB"},
+        {"postcodes": [1, 2]},
+        {"codes": ["B1 1AB"]},
+        [],
+    ],
+)
+def test_bulk_rejects_bad_bodies(client, body):  # noqa: F811
+    r = client.post("/api/v1/postcodes", json=body)
+    assert r.status_code == 422
+    assert r.json()["detail"]
+
+
+def test_bulk_of_100_is_accepted(client):  # noqa: F811
+    r = client.post("/api/v1/postcodes", json={"postcodes": ["B1 1AB"] * 100})
+    assert r.status_code == 200 and len(r.json()["result"]) == 100
+
+
+def test_bulk_rejects_non_json(client):  # noqa: F811
+    r = client.post(
+        "/api/v1/postcodes", content=b"{not json", headers={"content-type": "application/json"}
+    )
+    assert r.status_code == 422
+
+
+def test_autocomplete(client):  # noqa: F811
+    r = client.get("/api/v1/postcodes", params={"q": "b1 1", "limit": 2})
+    assert r.status_code == 200
+    assert r.json() == {"query": "b1 1", "result": ["B1 1AB", "B1 1AD"]}
+    assert client.get("/api/v1/postcodes", params={"q": "zz9"}).json()["result"] == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{}, {"q": ""}, {"q": "B1 1AB 123"}, {"q": "b1", "limit": 0}, {"q": "b1", "limit": 101},
+     {"q": "b1", "limit": "x"}, {"q": "b1*"}, {"q": "B 1 1"}],
+)
+def test_autocomplete_bad_input_is_422(client, params):  # noqa: F811
+    r = client.get("/api/v1/postcodes", params=params)
+    assert r.status_code == 422

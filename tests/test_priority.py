@@ -1,0 +1,167 @@
+"""Priority places: top LSOAs per district, drivers in words, nearby assets, safe exports."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+from build_fixture import REGION, make_fixture_build, real_build_dir
+
+from sna.errors import BuildNotFound
+from sna.priority import (
+    driver_titles,
+    load_public_build,
+    nearby_assets,
+    priority_places,
+    write_priority_places,
+)
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("priority")
+    build = make_fixture_build(data_dir)
+    return data_dir, build
+
+
+@pytest.fixture(scope="module")
+def view(fixture):
+    return load_public_build(REGION, fixture[0])
+
+
+@pytest.fixture(scope="module")
+def places(view):
+    return priority_places(view, top=4)
+
+
+def test_public_build_has_no_restricted_partner_columns(view):
+    cols = set(view.lsoa.columns)
+    for prefix in ("n_", "raw_", "v_"):
+        assert f"{prefix}hospital_assault_u25" not in cols
+    assert "band_hospital_assault_u25" in cols  # partner values only as bands
+    assert "v_violence_with_injury" in cols  # open layers keep their values
+    assert view.synthetic and view.synthetic_layers == ["hospital_assault_u25"]
+    assert view.levels == ["individual", "relationship", "community", "society"]
+
+
+def test_top_places_per_district_in_rank_order(view, places):
+    assert len(places) == 8
+    assert places["district_name"].tolist() == ["Birmingham"] * 4 + ["Solihull"] * 4
+    assert places["district_rank"].tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
+    lsoa = view.lsoa
+    for code, part in places.groupby("district_code"):
+        expected = lsoa[lsoa.district_code == code].nsmallest(4, "need_rank")["lsoa21_code"]
+        assert part["lsoa21_code"].tolist() == expected.tolist()
+    assert (places["need_rank_lo"] <= places["need_rank"]).all()
+    assert (places["need_rank"] <= places["need_rank_hi"]).all()
+    assert places.crs.to_epsg() == 27700 and places.geometry.notna().all()
+
+
+def test_drivers_are_plain_words(view, places):
+    titles = set(view.titles.values())
+    for text in places["drivers"]:
+        for part in text.split("; "):
+            assert part.removesuffix(" (low)") in titles, part
+    assert places["drivers"].str.contains(r"\(low\)").any()  # a protective driver
+    assert not places["drivers"].str.contains("_").any()
+
+
+def test_driver_titles():
+    titles = {"a": "Violence with injury", "p": "Libraries within 1.5 km"}
+    raw = '[["a", 0.4], ["p", 0.2], ["b", -0.1]]'
+    assert driver_titles(raw, titles, protective={"p"}) == [
+        "Violence with injury",
+        "Libraries within 1.5 km (low)",
+    ]
+    assert driver_titles(raw, titles, positive_only=False)[-1] == "B"
+    assert driver_titles(None, titles) == []
+
+
+def test_nearby_assets_counts_within_1km_and_names_nearest(view, places):
+    assets = view.assets()
+    assert assets is not None and len(assets) == 30
+    row = places.iloc[0]
+    d = np.hypot(
+        assets["easting"] - row["centroid_easting"], assets["northing"] - row["centroid_northing"]
+    )
+    assert row["assets_within_1km"] == int((d <= 1000).sum())
+    nearest = assets.iloc[np.argsort(d.to_numpy())[:3]]
+    names = [n if isinstance(n, str) else "Unnamed" for n in nearest["name"]]
+    parts = row["nearest_assets"].split("; ")
+    assert len(parts) == 3
+    for part, name in zip(parts, names, strict=True):
+        assert part.startswith(name)
+    assert row["nearest_asset_km"] == pytest.approx(d.min() / 1000, abs=0.01)
+
+
+def test_nearby_assets_words_and_empty_input():
+    assets = pd.DataFrame(
+        {
+            "easting": [0.0, 300.0, 2500.0],
+            "northing": [0.0, 0.0, 0.0],
+            "name": ["St Mary's", None, "Central Library"],
+            "asset_type": ["place_of_worship", "place_of_worship", "library"],
+        }
+    )
+    out = nearby_assets(np.array([100.0]), np.array([0.0]), assets)
+    assert out.loc[0, "assets_within_1km"] == 2
+    assert out.loc[0, "assets_by_type"] == "2 places of worship"
+    assert out.loc[0, "nearest_assets"] == (
+        "St Mary's (place of worship, 0.1 km); Unnamed place of worship (place of worship, "
+        "0.2 km); Central Library (library, 2.4 km)"
+    )
+    empty = nearby_assets(np.array([1.0, 2.0]), np.array([1.0, 2.0]), None)
+    assert empty["assets_within_1km"].tolist() == [0, 0]
+
+
+def test_write_priority_places_exports_csv_and_gpkg(fixture):
+    data_dir, build = fixture
+    csv, gpkg = write_priority_places(REGION, data_dir, top=3)
+    assert csv == build / "exports" / "priority_places.csv"
+    assert gpkg == build / "exports" / "priority_places.gpkg"
+    table = pd.read_csv(csv)
+    assert len(table) == 6 and "geometry" not in table.columns
+    assert pyogrio.list_layers(gpkg)[0][0] == "priority_places"
+    gdf = pyogrio.read_dataframe(gpkg)
+    assert len(gdf) == 6 and gdf.crs.to_epsg() == 27700
+    for frame in (table, gdf):
+        assert not [c for c in frame.columns if c.startswith(("n_", "raw_", "v_"))]
+    assert table["synthetic"].all()
+    # re-running overwrites rather than appending
+    write_priority_places(REGION, data_dir, top=2)
+    assert len(pyogrio.read_dataframe(gpkg)) == 4
+
+
+def test_bad_arguments(view, tmp_path):
+    with pytest.raises(ValueError, match="top must be >= 1"):
+        priority_places(view, top=0)
+    with pytest.raises(BuildNotFound, match="no published build for 'nowhere'"):
+        load_public_build("nowhere", tmp_path)
+    with pytest.raises(BuildNotFound, match="not a build folder"):
+        load_public_build(REGION, tmp_path, build="19990101T000000Z")
+
+
+def test_an_earlier_build_can_be_named(fixture):
+    data_dir, _ = fixture
+    old = load_public_build(REGION, data_dir, build="20250201T000000Z")
+    assert old.build_id == "20250201T000000Z"
+
+
+@pytest.mark.parametrize(
+    ("region", "n_districts"), [("west-midlands", 7), ("bedfordshire", 3)], ids=["wm", "beds"]
+)
+def test_real_build_priority_places(region, n_districts, tmp_path):
+    data_dir = real_build_dir(region)
+    if data_dir is None:
+        pytest.skip(f"no {region} build in the test data dir (run sna build first)")
+    csv, gpkg = write_priority_places(region, data_dir, top=10, out_dir=tmp_path)
+    table = pd.read_csv(csv)
+    assert table["district_code"].nunique() == n_districts
+    assert len(table) == 10 * n_districts
+    assert (
+        table.groupby("district_code")["need_rank"].apply(lambda s: s.is_monotonic_increasing).all()
+    )
+    assert (table["assets_within_1km"] >= 0).all()
+    assert table["nearest_assets"].str.len().gt(0).all()
+    assert not [c for c in table.columns if c.startswith(("n_", "raw_", "v_"))]

@@ -1,0 +1,178 @@
+"""The SNA report: sections, charts, tables, maps, notices, build comparison, browser."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+
+import pytest
+from bs4 import BeautifulSoup
+from build_fixture import CHROMIUM, REGION, browse, make_fixture_build, real_build_dir
+
+from sna.priority import load_public_build
+from sna.report import compare_builds, previous_build, write_report
+
+SECTIONS = ["summary", "priority", "charts", "maps", "changes", "method", "sources", "attribution"]
+needs_chromium = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="headless Chromium not installed (apt-get install chromium)"
+)
+
+
+@pytest.fixture(scope="module")
+def fixture(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("report")
+    build = make_fixture_build(data_dir, n_builds=2)
+    path = write_report(REGION, data_dir)
+    return data_dir, build, path
+
+
+@pytest.fixture(scope="module")
+def soup(fixture) -> BeautifulSoup:
+    return BeautifulSoup(fixture[2].read_text(encoding="utf-8"), "html.parser")
+
+
+def test_report_is_written_beside_the_build_with_its_maps(fixture):
+    _, build, path = fixture
+    assert path == build / "report.html"
+    assert (build / "maps" / "overview.html").exists()  # made because none existed
+    assert 50_000 < path.stat().st_size < 5_000_000
+
+
+def test_report_has_every_section(soup):
+    assert [s["id"] for s in soup.find_all("section")] == SECTIONS
+    assert soup.title.string.startswith("Fixture Borough strategic needs assessment")
+    nav = [a["href"] for a in soup.select("nav.toc a")]
+    assert nav == [f"#{s}" for s in SECTIONS]
+
+
+def test_synthetic_notice_and_attribution(soup):
+    notice = soup.find(id="synthetic-notice")
+    assert notice is not None
+    assert "Hospital admissions for assault, under-25s" in notice.text
+    assert "synthetic" in notice.text.lower()
+    attribution = soup.find(id="attribution").text
+    assert "Open Government Licence v3.0" in attribution
+    assert "Contains OS data © Crown copyright and database right" in attribution
+    assert "OpenStreetMap contributors" in attribution
+
+
+def test_charts_are_embedded_pngs(soup):
+    ids = ["chart-distribution", "chart-caterpillar", "chart-contributions", "chart-sensitivity"]
+    for fid in ids:
+        img = soup.find(id=fid).find("img")
+        prefix = "data:image/png;base64,"
+        assert img["src"].startswith(prefix)
+        png = base64.b64decode(img["src"][len(prefix) :])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+        assert img["alt"]
+
+
+def test_priority_tables_list_top_places_per_district(soup, fixture):
+    data_dir = fixture[0]
+    view = load_public_build(REGION, data_dir)
+    tables = soup.select("table.priority")
+    assert len(tables) == 2  # two districts
+    first = tables[0].find("tbody").find_all("tr")
+    assert len(first) == 5
+    top = view.lsoa.nsmallest(1, "need_rank").iloc[0]
+    cells = [td.get_text(" ", strip=True) for td in first[0].find_all("td")]
+    assert top["lsoa21_name"] in cells[1] and top["lsoa21_code"] in cells[1]
+    assert cells[2] == top["need_band"]
+    assert cells[4] == f"{int(top['need_rank_lo'])}–{int(top['need_rank_hi'])}"
+    assert "within 1km" in cells[7]
+
+
+def test_method_sources_and_layers(soup):
+    method = soup.find(id="method").text
+    for words in ("rank-based normal scores", "need = risk", "Monte Carlo", "Gi*", "Dirichlet"):
+        assert words in method
+    layers = soup.find(id="layers").find("tbody").find_all("tr")
+    assert len(layers) == 7
+    assert "synthetic" in layers[0].text and "partner data" in layers[0].text
+    sources = soup.find(id="sources").find("tbody").find_all("tr")
+    assert any("IoD2025" in tr.text for tr in sources)
+    assert any("ODbL" in tr.text for tr in sources)
+
+
+def test_map_links_resolve(soup, fixture):
+    path = fixture[2]
+    links = [a["href"] for a in soup.find(id="maps").select("ul.maps a")]
+    assert links[:3] == ["maps/overview.html", "maps/hotspots.html", "maps/protective-gap.html"]
+    assert len(links) == 5
+    for href in links:
+        assert (path.parent / href).exists()
+    assert soup.find("iframe")["src"] == "maps/overview.html"
+
+
+def test_what_changed_compares_with_the_previous_build(soup, fixture):
+    data_dir, build, _ = fixture
+    prev = previous_build(REGION, data_dir, build)
+    assert prev is not None and prev.name == "20250201T000000Z"
+    old, new = load_public_build(REGION, data_dir, prev), load_public_build(REGION, data_dir)
+    cmp = compare_builds(old, new)
+    top_old = set(old.lsoa.loc[old.lsoa.need_decile == 1, "lsoa21_code"])
+    top_new = set(new.lsoa.loc[new.lsoa.need_decile == 1, "lsoa21_code"])
+    assert set(cmp.entering["lsoa21_code"]) == top_new - top_old
+    assert set(cmp.leaving["lsoa21_code"]) == top_old - top_new
+    assert len(cmp.entering) >= 1 and -1 < cmp.spearman_need < 1
+    assert cmp.n_common == 48 and not cmp.layers_added
+    changes = soup.find(id="changes")
+    assert "Compared with build 20250201T000000Z" in changes.text
+    rows = changes.find(id="entering").find("tbody").find_all("tr")
+    assert len(rows) == len(cmp.entering)
+    assert f"{cmp.spearman_need:.3f}" in changes.text
+
+
+def test_first_build_says_so(tmp_path):
+    make_fixture_build(tmp_path, n_builds=1)
+    out = write_report(REGION, tmp_path, out=tmp_path / "elsewhere" / "r.html", make_maps=False)
+    soup = BeautifulSoup(out.read_text(), "html.parser")
+    assert "This is the first build of Fixture Borough" in soup.find(id="first-build").text
+    # no maps were made: the report says how to make them
+    assert "sna maps --region fixture" in soup.find(id="maps").text
+
+
+def test_report_elsewhere_links_maps_relatively(fixture, tmp_path):
+    data_dir, build, _ = fixture
+    out = write_report(REGION, data_dir, out=tmp_path / "r" / "sna.html")
+    soup = BeautifulSoup(out.read_text(), "html.parser")
+    href = soup.find(id="maps").select_one("ul.maps a")["href"]
+    assert (out.parent / href).resolve() == (build / "maps" / "overview.html").resolve()
+
+
+def test_no_partner_counts_in_the_report(fixture):
+    text = fixture[2].read_text()
+    for col in ("n_hospital_assault_u25", "raw_hospital_assault_u25", "v_hospital_assault_u25"):
+        assert col not in text
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_report_renders_without_javascript_errors(fixture):
+    errors = browse([fixture[2]], full_page=True, prefix="fixture-")
+    assert errors == {"report.html": []}
+
+
+@pytest.mark.browser
+@needs_chromium
+def test_report_prints_to_pdf(fixture, tmp_path):
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not on PATH")
+    out = write_report(REGION, fixture[0], out=tmp_path / "report.html", pdf=True)
+    pdf = out.with_suffix(".pdf")
+    assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
+
+
+@pytest.mark.parametrize("region", ["west-midlands", "bedfordshire"], ids=["wm", "beds"])
+def test_real_build_report(region, tmp_path):
+    data_dir = real_build_dir(region)
+    if data_dir is None:
+        pytest.skip(f"no {region} build in the test data dir (run sna build first)")
+    out = write_report(region, data_dir, out=tmp_path / "report.html", make_maps=False)
+    soup = BeautifulSoup(out.read_text(), "html.parser")
+    assert [s["id"] for s in soup.find_all("section")] == SECTIONS
+    n_districts = 7 if region == "west-midlands" else 3
+    assert len(soup.select("table.priority")) == n_districts
+    assert len(soup.select("figure img")) >= 3
+    manifest_synthetic = load_public_build(region, data_dir).synthetic
+    assert (soup.find(id="synthetic-notice") is not None) == manifest_synthetic
