@@ -1,0 +1,58 @@
+"""The ``sna`` command line: thin commands, clear errors, non-zero exits."""
+
+import json
+
+from typer.testing import CliRunner
+
+from sna.cli import app
+
+runner = CliRunner()
+
+
+def test_regions_lists_shipped_configs():
+    result = runner.invoke(app, ["regions"])
+    assert result.exit_code == 0
+    assert "west-midlands" in result.output and "bedfordshire" in result.output
+
+
+def test_prepare_reports_up_to_date_store(wm_prepared, test_data_dir):
+    result = runner.invoke(
+        app, ["data", "prepare", "--region", "west-midlands", "--data-dir", str(test_data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output
+    assert "postcodes" in result.output and "85,847" in result.output
+
+
+def test_data_info_shows_provenance(wm_prepared, test_data_dir):
+    result = runner.invoke(
+        app, ["data", "info", "--region", "west-midlands", "--data-dir", str(test_data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "IoD2025" in result.output and "yes" in result.output  # a synthetic table
+
+
+def test_unknown_region_exits_non_zero_with_a_message(tmp_path):
+    result = runner.invoke(
+        app, ["data", "prepare", "--region", "atlantis", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 1
+    assert "atlantis.toml" in result.output and "not found" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_bad_config_exits_non_zero(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[region]\nid = "Bad Id"\nname = "x"\ndistricts = []\n')
+    result = runner.invoke(app, ["build", "--region", str(bad), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "bad.toml" in result.output and "region.id" in result.output
+
+
+def test_builds_lists_the_current_build(wm_build, test_data_dir):
+    result = runner.invoke(
+        app, ["builds", "--region", "west-midlands", "--data-dir", str(test_data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    manifest = json.loads((wm_build / "manifest.json").read_text())
+    assert manifest["build_id"] in result.output and "*" in result.output
