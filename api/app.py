@@ -14,7 +14,6 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from sna.lookup import BuildWatcher, load_build
@@ -45,7 +44,9 @@ served only under `/api/v1/analyst`, with an `X-API-Key` header.
 """
 
 
-def create_app(settings: ApiSettings | None = None, *, watcher: BuildWatcher | None = None) -> FastAPI:
+def create_app(
+    settings: ApiSettings | None = None, *, watcher: BuildWatcher | None = None
+) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment).
 
     Parameters
@@ -95,7 +96,6 @@ def create_app(settings: ApiSettings | None = None, *, watcher: BuildWatcher | N
         create_web_router(settings.title, settings.basemap_url, settings.basemap_attribution)
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.add_middleware(GZipMiddleware, minimum_size=4096)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"]

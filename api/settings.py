@@ -63,7 +63,10 @@ class ApiSettings(BaseSettings):
     def _template(cls, v: str) -> str:
         v = v.strip()
         if v and not (
-            v.startswith(("http://", "https://", "/")) and all(k in v for k in "{z} {x} {y}".split())
+            v.startswith(("http://", "https://", "/"))
+            and all(k in v for k in "{z} {x} {y}".split())
         ):
-            raise ValueError("basemap_url must be an http(s) or /path XYZ template with {z}, {x}, {y}")
+            raise ValueError(
+                "basemap_url must be an http(s) or /path XYZ template with {z}, {x}, {y}"
+            )
         return v

@@ -257,6 +257,8 @@ def http_load(
     if not m:
         raise RuntimeError(f"could not parse wrk output:\n{out}")
     res["requests"] = int(m.group(1))
+    if res["requests"] == 0:
+        raise RuntimeError(f"wrk completed no request:\n{out}")
     res["elapsed_s"] = _ms(m.group(2) + m.group(3)) / 1000.0
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     res["requests_per_s"] = float(rps.group(1)) if rps else float("nan")

@@ -776,7 +776,9 @@ class Build:
             note = None
             if gone:
                 when = f" in {terminated_on[i]}" if terminated_on[i] else ""
-                note = f"{code} was terminated{when}; the area shown is the last one it belonged to."
+                note = (
+                    f"{code} was terminated{when}; the area shown is the last one it belonged to."
+                )
             head = {
                 "postcode": code,
                 "status": status[i],
@@ -1243,7 +1245,9 @@ def _int_list(values: np.ndarray) -> list[int | None]:
     arr = np.asarray(values, dtype=float)
     good = np.isfinite(arr)
     out: list[int | None] = [None] * len(arr)
-    for i, v in zip(np.flatnonzero(good).tolist(), np.round(arr[good]).astype(int).tolist(), strict=True):
+    for i, v in zip(
+        np.flatnonzero(good).tolist(), np.round(arr[good]).astype(int).tolist(), strict=True
+    ):
         out[i] = v
     return out
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .aggregate import weighted_arithmetic, weighted_geometric
 from .config import LEVELS, LayerSpec, ScoringSpec
 from .errors import InvalidWeights
 from .normalise import normalise
@@ -96,13 +97,18 @@ class Scored:
         centred and scaled with the LSOA-level constants, so a postcode's contributions are
         comparable with its LSOA's and sum to its need value.
         """
-        x = np.log(0.01 + 0.99 * scores.clip(0, 1)) if self.geometric else scores
+        x = np.log(_to_unit_interval(scores)) if self.geometric else scores
         out = pd.DataFrame(index=scores.index)
         for lid in scores.columns:
             kind = self.kinds[lid]
             c = (self.weights[lid] * x[lid] - self.centre[lid]) / self.scale[kind]
             out[lid] = -self.need_lambda * c if kind == "protective" else c
         return out
+
+
+def _to_unit_interval(scores: pd.DataFrame) -> pd.DataFrame:
+    """Min-max scores in [0, 1] mapped to [0.01, 1], so the geometric mean is defined."""
+    return 0.01 + 0.99 * scores.clip(0, 1)
 
 
 def effective_weights(
@@ -214,24 +220,37 @@ def score_layers(
     scores = scores.fillna(scores.median())
     w = effective_weights(specs, level_weights or scoring.level_weights, layer_weights)
     geometric = scoring.aggregation == "geometric"
-    x = np.log(0.01 + 0.99 * scores.clip(0, 1)) if geometric else scores
-    weighted = x.mul(pd.Series(w)[x.columns], axis=1)
-    centre = weighted.mean()
     kinds = {s.id: s.kind for s in specs}
+    weighted = pd.DataFrame(index=scores.index)
     scale: dict[str, float] = {}
     for kind in ("risk", "protective"):
-        ids = [s.id for s in specs if s.kind == kind]
-        total = weighted[ids].sum(axis=1) if ids else pd.Series(0.0, index=x.index)
-        sd = float(total.std(ddof=0))
+        ids = [s.id for s in specs if s.kind == kind and w[s.id] > 0]
+        zero = [s.id for s in specs if s.kind == kind and w[s.id] == 0]
+        for lid in zero:
+            weighted[lid] = 0.0
+        if not ids:
+            scale[kind] = 1.0
+            continue
+        if geometric:  # scores are min-max in [0, 1]; log contributions w ln(0.01 + 0.99 x)
+            agg = weighted_geometric(
+                _to_unit_interval(scores[ids]), {i: w[i] for i in ids}, rescale=False
+            )
+        else:
+            agg = weighted_arithmetic(scores[ids], {i: w[i] for i in ids})
+        for lid in ids:
+            weighted[lid] = agg.contributions[lid]
+        sd = float(agg.contributions.sum(axis=1).std(ddof=0))
         scale[kind] = sd if sd > 0 else 1.0
+    weighted = weighted[[s.id for s in specs]]
+    centre = weighted.mean()
     contrib = pd.DataFrame(
         {lid: (weighted[lid] - centre[lid]) / scale[kinds[lid]] for lid in weighted.columns},
-        index=x.index,
+        index=scores.index,
     )
     risk_ids = [s.id for s in specs if s.kind == "risk"]
     prot_ids = [s.id for s in specs if s.kind == "protective"]
-    risk = contrib[risk_ids].sum(axis=1).to_numpy() if risk_ids else np.zeros(len(x))
-    prot = contrib[prot_ids].sum(axis=1).to_numpy() if prot_ids else np.zeros(len(x))
+    risk = contrib[risk_ids].sum(axis=1).to_numpy() if risk_ids else np.zeros(len(scores))
+    prot = contrib[prot_ids].sum(axis=1).to_numpy() if prot_ids else np.zeros(len(scores))
     levels = pd.DataFrame(
         {
             lv: contrib[[s.id for s in specs if s.kind == "risk" and s.level == lv]].sum(axis=1)

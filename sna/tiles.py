@@ -5,9 +5,10 @@ grid of morecantile, then coloured with a lookup table and written as paletted P
 build's GeoTIFFs are in EPSG:27700; each is warped once, when the build is loaded, to an
 in-memory EPSG:3857 copy that the reader tiles. (Reading the British National Grid file
 directly makes rio-tiler set up an OSGB36-to-WGS84 PROJ pipeline for every tile, about 100 ms
-a tile; the warped copy tiles in a few milliseconds.) Surfaces built from partner data are shown only as five equal-count classes
-(:data:`CLASS_LABELS`), never as a continuous ramp, so no exact partner rate can be read off
-the map; the legend of such a layer carries class names, not numbers.
+a tile; the warped copy tiles in a few milliseconds.) Surfaces built from partner data are
+shown only as five equal-count classes (:data:`CLASS_LABELS`), never as a continuous ramp, so
+no exact partner rate can be read off the map; the legend of such a layer carries class names,
+not numbers.
 
 Vector tiles (Mapbox Vector Tile 2.1) carry LSOA polygons and their public attributes. The
 polygons are projected to EPSG:3857 once, simplified once per zoom (tolerance one tile-extent
@@ -35,11 +36,10 @@ import morecantile
 import numpy as np
 import rasterio
 import shapely
-from rasterio.warp import transform_bounds
 from PIL import Image
 from pyproj import Transformer
 from rasterio.io import MemoryFile
-from rasterio.warp import Resampling, calculate_default_transform, reproject
+from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 from rio_tiler.io import Reader
 
 from .errors import OutsideCoverage

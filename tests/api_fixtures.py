@@ -245,7 +245,9 @@ def _postcodes(areas: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFr
     pc["lsoa21_method"] = np.where(pc["status"] == "live", "point", "lookup")
     pc = pc.merge(lsoa[["lsoa21_code", "ward_code", "district_code"]], on="lsoa21_code")
     rng = np.random.default_rng(3)
-    pc[f"local_{PARTNER_LAYER}"] = np.where(pc["easting"].notna(), rng.uniform(0, 6, len(pc)), np.nan)
+    pc[f"local_{PARTNER_LAYER}"] = np.where(
+        pc["easting"].notna(), rng.uniform(0, 6, len(pc)), np.nan
+    )
     pc["local_faith_access"] = np.where(pc["easting"].notna(), rng.uniform(0, 3, len(pc)), np.nan)
     merged = pc.merge(lsoa.drop(columns="geometry"), on="lsoa21_code", suffixes=("", "_l"))
     for spec in LAYERS:

@@ -65,8 +65,15 @@ def test_priority_list_geojson(client):  # noqa: F811
 
 @pytest.mark.parametrize(
     "params",
-    [{"sort": "crime"}, {"level": "county"}, {"format": "xlsx"}, {"limit": 0},
-     {"limit": 10001}, {"offset": -1}, {"order": "up"}],
+    [
+        {"sort": "crime"},
+        {"level": "county"},
+        {"format": "xlsx"},
+        {"limit": 0},
+        {"limit": 10001},
+        {"offset": -1},
+        {"order": "up"},
+    ],
 )
 def test_priority_list_bad_params_are_422(client, params):  # noqa: F811
     assert client.get("/api/v1/areas", params=params).status_code == 422

@@ -106,8 +106,16 @@ def test_autocomplete(client):  # noqa: F811
 
 @pytest.mark.parametrize(
     "params",
-    [{}, {"q": ""}, {"q": "B1 1AB 123"}, {"q": "b1", "limit": 0}, {"q": "b1", "limit": 101},
-     {"q": "b1", "limit": "x"}, {"q": "b1*"}, {"q": "B 1 1"}],
+    [
+        {},
+        {"q": ""},
+        {"q": "B1 1AB 123"},
+        {"q": "b1", "limit": 0},
+        {"q": "b1", "limit": 101},
+        {"q": "b1", "limit": "x"},
+        {"q": "b1*"},
+        {"q": "B 1 1"},
+    ],
 )
 def test_autocomplete_bad_input_is_422(client, params):  # noqa: F811
     r = client.get("/api/v1/postcodes", params=params)

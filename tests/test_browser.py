@@ -72,8 +72,19 @@ def server(target):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SNA_API_BASEMAP_URL", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api", "--region", region, "--host", "127.0.0.1",
-         "--port", str(port), "--data-dir", str(data_dir)],
+        [
+            sys.executable,
+            "-m",
+            "api",
+            "--region",
+            region,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
         cwd=PROJECT_ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -122,7 +133,9 @@ def browser_context(tmp_path):
 
 def _centre(page) -> tuple[float, float, int]:
     return tuple(
-        page.evaluate("() => { const c = snaMap.getCenter(); return [c.lat, c.lng, snaMap.getZoom()]; }")
+        page.evaluate(
+            "() => { const c = snaMap.getCenter(); return [c.lat, c.lng, snaMap.getZoom()]; }"
+        )
     )
 
 
@@ -130,7 +143,8 @@ def _search(page, base: str, postcode: str) -> None:
     page.fill("#postcode-input", postcode.lower().replace(" ", ""))
     page.press("#postcode-input", "Enter")
     page.wait_for_selector("#panel:not([hidden]) .band-chip", timeout=15000)
-    page.wait_for_timeout(1500)  # the fly-to animation
+    page.wait_for_timeout(1200)  # the fly-to animation
+    page.wait_for_load_state("networkidle")
 
 
 def test_postcode_search_moves_the_map_and_explains_the_area(server, target, browser_context):

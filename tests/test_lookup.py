@@ -15,7 +15,6 @@ from api_fixtures import (
     PARTNER_COUNTS,
     PARTNER_LAYER,
     REGION,
-    TERMINATED_POSTCODE,
     fixture_build,  # noqa: F401
     make_fixture_build,
     partner_violations,
@@ -88,7 +87,6 @@ def test_unknown_postcode_is_not_found(build):
         build.postcode_json("B99 9ZZ")
 
 
-
 def test_bulk_lookup_items_have_their_own_status(build):
     body = orjson.loads(build.postcodes_json(["b11ab", "nonsense", "B99 9ZZ"]))
     assert [r["status"] for r in body["result"]] == [200, 422, 404]
@@ -100,9 +98,12 @@ def test_autocomplete_prefix_and_space_semantics(build):
     assert build.autocomplete("b1 1")["result"] == ["B1 1AB", "B1 1AD", "B1 1AE"]
     compact = build.autocomplete("b11", limit=100)["result"]
     assert "B1 1AB" in compact and "B11 1AB" in compact
-    assert build.autocomplete("B1", limit=2)["result"] == sorted(
-        build.autocomplete("B1", limit=100)["result"], key=lambda p: p.replace(" ", "")
-    )[:2]
+    assert (
+        build.autocomplete("B1", limit=2)["result"]
+        == sorted(build.autocomplete("B1", limit=100)["result"], key=lambda p: p.replace(" ", ""))[
+            :2
+        ]
+    )
     assert build.autocomplete("ZZ")["result"] == []
     with pytest.raises(InvalidPostcode):
         clean_query("B1;DROP")
@@ -173,9 +174,10 @@ def test_area_table_filters_sorts_and_pages(build):
     rows = build.area_table(district="birmingham", sort="need", limit=100)
     assert set(rows["district_code"]) == {"E08000025"} and len(rows) == 6
     assert rows["need"].is_monotonic_decreasing
-    assert list(build.area_table(sort="need", order="asc", limit=3)["need"]) == sorted(
-        build.lsoa_raw["need"].round(4)
-    )[:3]
+    assert (
+        list(build.area_table(sort="need", order="asc", limit=3)["need"])
+        == sorted(build.lsoa_raw["need"].round(4))[:3]
+    )
     assert len(build.area_table(limit=5, offset=10)) == 2
     wards = build.area_table(level="ward", district="E08000026")
     assert list(wards["level"].unique()) == ["ward"] and len(wards) == 2

@@ -148,6 +148,7 @@ def test_an_earlier_build_can_be_named(fixture):
     assert old.build_id == "20250201T000000Z"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("region", "n_districts"), [("west-midlands", 7), ("bedfordshire", 3)], ids=["wm", "beds"]
 )

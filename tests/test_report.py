@@ -163,6 +163,7 @@ def test_report_prints_to_pdf(fixture, tmp_path):
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("region", ["west-midlands", "bedfordshire"], ids=["wm", "beds"])
 def test_real_build_report(region, tmp_path):
     data_dir = real_build_dir(region)

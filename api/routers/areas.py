@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path
+import gzip
+
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from sna.lookup import BuildWatcher
@@ -48,15 +50,20 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         },
         summary="Priority places for navigators",
     )
-    async def areas(params: AreaListParams = Depends()) -> Response:
+    async def areas(request: Request, params: AreaListParams = Depends()) -> Response:
         """Areas sorted by an index (need, highest first, by default), optionally in one
         district; ``format=csv`` or ``format=geojson`` for a download."""
         build = await current_build(watcher)
         fmt = params.format
         body, media, filename = build.areas_export(fmt, **params.as_dict(exclude=("format",)))
-        head = dict(headers)
+        head = {**headers, "Vary": "Accept-Encoding"}
         if fmt != "json":
             head["Content-Disposition"] = f'attachment; filename="{filename}"'
+        # Downloads can be megabytes; compress them here rather than with a middleware that
+        # would tax every postcode lookup.
+        if len(body) > 4096 and "gzip" in request.headers.get("accept-encoding", ""):
+            body = gzip.compress(body, compresslevel=5)
+            head["Content-Encoding"] = "gzip"
         return Response(body, media_type=media, headers=head)
 
     return router

@@ -31,9 +31,7 @@ def create_health_router(watcher: BuildWatcher) -> APIRouter:
         """200 once a build is loaded; 503 while loading or when there is no build."""
         build = watcher.build
         if build is not None:
-            return JSONResponse(
-                Readiness(status="ready", build_id=build.build_id).model_dump()
-            )
+            return JSONResponse(Readiness(status="ready", build_id=build.build_id).model_dump())
         if watcher.loading:
             body = Readiness(status="loading", build_id=None, detail="loading the build")
         else:

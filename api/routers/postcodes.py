@@ -41,7 +41,9 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         A terminated postcode answers with the last area it belonged to and says so.
         """
         build = await current_build(watcher)
-        return Response(build.postcode_json(postcode), media_type="application/json", headers=headers)
+        return Response(
+            build.postcode_json(postcode), media_type="application/json", headers=headers
+        )
 
     @router.post(
         "",

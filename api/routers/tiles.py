@@ -60,7 +60,11 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
         check_tile(z, x, y)
         build = await current_build(watcher)
         return await serve(
-            request, build, ("areas", z, x, y), lambda: build.area_tiles.tile(z, x, y), MVT_MEDIA_TYPE
+            request,
+            build,
+            ("areas", z, x, y),
+            lambda: build.area_tiles.tile(z, x, y),
+            MVT_MEDIA_TYPE,
         )
 
     @router.get(

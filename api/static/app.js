@@ -38,7 +38,8 @@
   function fmt(n) { return n == null ? "–" : Number(n).toLocaleString("en-GB"); }
   function $(id) { return document.getElementById(id); }
 
-  var map = L.map("map", { zoomControl: true, preferCanvas: true, minZoom: 7, maxZoom: 18 });
+  var map = L.map("map", { zoomControl: false, preferCanvas: true, minZoom: 7, maxZoom: 18 });
+  L.control.zoom({ position: "bottomright" }).addTo(map);
   window.snaMap = map;
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
@@ -68,15 +69,15 @@
     var band = layer ? bandOf(props, layer) : null;
     var fill = band ? palette(layer)[band] : "#cfd5dd";
     return {
-      fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.72,
-      color: "#ffffff", weight: 0.6, opacity: 0.9
+      fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.68,
+      color: "#ffffff", weight: 0.8, opacity: 0.9
     };
   }
 
   var grid = L.vectorGrid.protobuf("/tiles/areas/{z}/{x}/{y}.pbf", {
     vectorTileLayerStyles: { lsoa: function (props) { return style(props); } },
     interactive: true,
-    maxNativeZoom: 14,
+    maxZoom: 18,
     rendererFactory: L.canvas.tile,
     getFeatureId: function (f) { return f.properties.code; }
   }).addTo(map);
