@@ -174,6 +174,28 @@ def builds(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> 
     out.print(table)
 
 
+@app.command("serve")
+def serve(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the region's current build: the lookup and tile API and the public map."""
+    from .build import current_build
+    from .config import load_region
+
+    try:
+        cfg = load_region(region)
+        folder = current_build(cfg.id, data_dir)
+    except SnaError as exc:
+        _fail(exc)
+    from api.app import serve as serve_app
+
+    console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
+    serve_app(cfg.id, host=host, port=port, data_dir=data_dir)
+
+
 def main() -> None:  # pragma: no cover - console script entry
     """Entry point for ``python -m sna``."""
     app()
