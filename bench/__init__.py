@@ -225,11 +225,14 @@ def http_load(
     connections: int = 16,
     max_requests: int = 50_000,
     cpus: str = "1",
+    allow_empty: bool = False,
 ) -> dict[str, Any]:
     """Load ``paths`` (cycled) on ``127.0.0.1:port`` with ``wrk`` pinned to ``cpus``.
 
     Bounded twice: by ``seconds`` and by ``max_requests`` (the Lua script stops the thread).
     Returns requests, requests per second, latency percentiles (ms) and non-2xx/socket errors.
+    Raises ``RuntimeError`` when no request completed, unless ``allow_empty`` (a warm-up of a
+    slow server).
     """
     wrk = shutil.which("wrk")
     if wrk is None:
@@ -257,7 +260,7 @@ def http_load(
     if not m:
         raise RuntimeError(f"could not parse wrk output:\n{out}")
     res["requests"] = int(m.group(1))
-    if res["requests"] == 0:
+    if res["requests"] == 0 and not allow_empty:
         raise RuntimeError(f"wrk completed no request:\n{out}")
     res["elapsed_s"] = _ms(m.group(2) + m.group(3)) / 1000.0
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)

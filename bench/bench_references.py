@@ -2,7 +2,7 @@
 
 Three servers, one at a time, each pinned to CPU 0 (``taskset -c 0``), loaded from CPU 1 by
 ``wrk`` (one thread, 16 keep-alive connections, at most 5 s and 50,000 requests per run after a
-1 s warm-up), loopback only:
+2 s warm-up), loopback only:
 
 * **ours**: ``python -m api`` serving a West Midlands build (``data/_bench/references``, built
   once if missing): ``GET /api/v1/postcodes/{postcode}`` over 2,000 live postcodes, and
@@ -137,7 +137,7 @@ def _get(port: int, path: str) -> bytes:
 
 
 def _load(port: int, paths: list[str]) -> dict[str, Any]:
-    http_load(port, paths, seconds=1, max_requests=5_000)  # warm-up, discarded
+    http_load(port, paths, seconds=2, max_requests=5_000, allow_empty=True)  # warm-up
     return http_load(port, paths, seconds=5, max_requests=50_000)
 
 

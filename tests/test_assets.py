@@ -37,14 +37,6 @@ BLD_HEADER = "WKT,fid,id,building_theme,classification,distinctive_name,feature_
 
 
 @pytest.fixture(scope="module")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.skip("shared data bundle not present")
-    return path
-
-
-@pytest.fixture(scope="module")
 def postcodes() -> pd.DataFrame:
     """Real library postcodes (some in untidy forms) with made-up but plausible coordinates.
 

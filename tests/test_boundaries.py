@@ -32,14 +32,6 @@ ONS_HEADER = "LSOA21CD,LSOA21NM,LSOA21NMW,WD22CD,WD22NM,WD22NMW,LAD22CD,LAD22NM,
 
 
 @pytest.fixture(scope="module")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.skip("shared data bundle not present")
-    return path
-
-
-@pytest.fixture(scope="module")
 def lookup22(shared_data):
     return read_lsoa21_lookup(shared_data / "lookups" / "LSOA21_to_WD22_to_LAD22_EW_v3.csv.gz")
 

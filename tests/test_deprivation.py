@@ -33,14 +33,6 @@ F6 = "File_6_-_IoD2019_Population_Denominators.csv.gz"
 
 
 @pytest.fixture(scope="module")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.skip("shared data bundle not present")
-    return path
-
-
-@pytest.fixture(scope="module")
 def d25(shared_data) -> Path:
     return shared_data / "deprivation" / "iod2025"
 

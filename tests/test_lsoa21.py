@@ -28,14 +28,6 @@ WM = [f"E0800002{i}" for i in range(5, 10)] + ["E08000030", "E08000031"]
 
 
 @pytest.fixture(scope="module")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.fail(f"shared data bundle not found at {path}")
-    return path
-
-
-@pytest.fixture(scope="module")
 def lookup(shared_data):
     return read_lsoa11_lsoa21_lookup(shared_data / "lookups" / "lookup_lsoa11_lsoa21_ltla22.csv.gz")
 

@@ -22,14 +22,6 @@ HEADER = "lsoa21_code,lsoa21_name,age_group,usual_residents"
 
 
 @pytest.fixture(scope="module")
-def shared_data() -> Path:
-    path = Path(__file__).resolve().parents[2] / "shared" / "data"
-    if not path.exists():
-        pytest.skip("shared data bundle not present")
-    return path
-
-
-@pytest.fixture(scope="module")
 def region_codes(shared_data):
     lookup = read_lsoa21_lookup(shared_data / "lookups" / "LSOA21_to_WD22_to_LAD22_EW_v3.csv.gz")
     return region_lsoa21(lookup.data, WM)["lsoa21_code"].tolist()
