@@ -33,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sna.config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from sna.priority import PublicBuild, load_public_build
@@ -318,7 +317,3 @@ def write_maps(
             log.warning("%s is %.1f MB, over the 5 MB budget", path, size / 1e6)
         written.append(path)
     return written
-
-
-def _sizes(paths: list[Path]) -> pd.Series:  # pragma: no cover - a helper for notebooks
-    return pd.Series({p.name: round(p.stat().st_size / 1e6, 2) for p in paths}, name="MB")

@@ -196,6 +196,64 @@ def serve(
     serve_app(cfg.id, host=host, port=port, data_dir=data_dir)
 
 
+@app.command("maps")
+def maps_command(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    out_dir: Annotated[
+        Path | None, typer.Option(help="Folder for the HTML maps (default: <build>/maps).")
+    ] = None,
+    basemap: Annotated[
+        str | None, typer.Option(help="Optional base-map tile URL template (none by default).")
+    ] = None,
+) -> None:
+    """Write the static Folium maps of the current build (overview, districts, hotspots, gaps)."""
+    from maps import write_maps
+
+    try:
+        paths = write_maps(region, data_dir, out_dir, basemap=basemap)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    for p in paths:
+        out.print(f"{p}  {p.stat().st_size / 1e6:.1f} MB")
+
+
+@app.command("report")
+def report_command(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Report path (default: <build>/report.html).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = False,
+) -> None:
+    """Write the SNA report (HTML): method, sources, priority places, charts, maps, changes."""
+    from .report import write_report
+
+    try:
+        path = write_report(region, data_dir, out_path, pdf)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    out.print(f"report written: {path}")
+
+
+@app.command("priority")
+def priority_command(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    top: Annotated[int, typer.Option(min=1, help="LSOAs per district.")] = 10,
+) -> None:
+    """Export the top N LSOAs by need per district (CSV and GeoPackage) for navigators."""
+    from .priority import write_priority_places
+
+    try:
+        paths = write_priority_places(region, data_dir, top=top)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    for p in paths:
+        out.print(str(p))
+
+
 def main() -> None:  # pragma: no cover - console script entry
     """Entry point for ``python -m sna``."""
     app()

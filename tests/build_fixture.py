@@ -432,15 +432,12 @@ CHROMIUM_ARGS = [
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
-def real_build_dir(region: str) -> Path | None:
-    """The test data directory if it holds a published build of ``region``, else None."""
-    from conftest import TEST_DATA_DIR
+def real_build_dir(region: str) -> Path:
+    """The test data directory, holding a current build of ``region`` (built if stale)."""
+    from conftest import TEST_DATA_DIR, _built
 
-    return (
-        TEST_DATA_DIR
-        if (TEST_DATA_DIR / region / "builds" / "current" / "manifest.json").exists()
-        else None
-    )
+    _built(region)
+    return TEST_DATA_DIR
 
 
 def browse(

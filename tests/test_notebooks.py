@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from build_fixture import REGION, make_fixture_build, real_build_dir
+from build_fixture import real_build_dir
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -55,22 +55,16 @@ def test_notebooks_are_stored_without_outputs():
 @pytest.fixture(scope="module")
 def wm_data_dir() -> Path:
     data_dir = real_build_dir("west-midlands")
-    if data_dir is None:
-        pytest.skip("no West Midlands build in the test data dir (run sna build first)")
     return data_dir
 
 
 @pytest.fixture(scope="module")
 def place(tmp_path_factory):
-    """(data dir, region, a postcode, its LSOA code): the real build if there, else the fixture."""
+    """(data dir, region, a postcode, its LSOA code) on the real West Midlands build."""
     import pandas as pd
 
     data_dir = real_build_dir("west-midlands")
     region = "west-midlands"
-    if data_dir is None:
-        data_dir = tmp_path_factory.mktemp("nb")
-        make_fixture_build(data_dir, n_builds=1)
-        region = REGION
     build = data_dir / region / "builds" / "current"
     pcs = pd.read_parquet(build / "postcodes.parquet", columns=["postcode", "lsoa21_code"])
     lsoa = pd.read_parquet(build / "lsoa.parquet", columns=["lsoa21_code", "need_rank"])

@@ -154,8 +154,6 @@ def test_an_earlier_build_can_be_named(fixture):
 )
 def test_real_build_priority_places(region, n_districts, tmp_path):
     data_dir = real_build_dir(region)
-    if data_dir is None:
-        pytest.skip(f"no {region} build in the test data dir (run sna build first)")
     csv, gpkg = write_priority_places(region, data_dir, top=10, out_dir=tmp_path)
     table = pd.read_csv(csv)
     assert table["district_code"].nunique() == n_districts

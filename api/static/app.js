@@ -69,7 +69,7 @@
     var band = layer ? bandOf(props, layer) : null;
     var fill = band ? palette(layer)[band] : "#cfd5dd";
     return {
-      fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.68,
+      fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.75,
       color: "#ffffff", weight: 0.8, opacity: 0.9
     };
   }
@@ -81,6 +81,9 @@
     rendererFactory: L.canvas.tile,
     getFeatureId: function (f) { return f.properties.code; }
   }).addTo(map);
+  // For tests and screenshots: whether every visible LSOA tile has been drawn.
+  grid.on("loading", function () { document.body.dataset.tiles = "loading"; });
+  grid.on("load", function () { document.body.dataset.tiles = "loaded"; });
   grid.on("click", function (e) {
     if (e.layer && e.layer.properties) { showArea(e.layer.properties.code); }
   });
