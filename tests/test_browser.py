@@ -144,7 +144,7 @@ def _search(page, base: str, postcode: str) -> None:
     page.press("#postcode-input", "Enter")
     page.wait_for_selector("#panel:not([hidden]) .band-chip", timeout=15000)
     page.wait_for_timeout(1200)  # the fly-to animation
-    page.wait_for_function("document.body.dataset.tiles === 'loaded'", timeout=30000)
+    page.wait_for_selector("body[data-tiles=loaded]", state="attached", timeout=30000)
     page.wait_for_load_state("networkidle")
 
 
