@@ -200,11 +200,18 @@ def test_combine_real(worship, libraries, buildings):
     assert combined.crs.to_epsg() == 27700
     assert combined["asset_id"].is_unique
     # the OS building of the Library of Birmingham lies 20 m from the listed library
-    assert combined.attrs["duplicates_dropped"] == 1
-    assert len(combined) == 1_300 + 5 + 142 - 1
+    dropped = combined.attrs["duplicates_dropped"]
+    assert dropped >= 1
+    assert len(combined) == 1_300 + 5 + 142 - dropped
     lob = combined[combined["name"] == "Library of Birmingham"]
     assert lob["source"].tolist() == [SOURCE_LIBRARIES]
+    # ... and the listed library now sits on its building, not on its postcode
+    building = buildings.data[buildings.data["name"] == "Library of Birmingham"]
+    assert lob.geometry.iloc[0].distance(building.geometry.iloc[0]) < 1
     assert set(combined.geom_type) == {"Point"}
+    # buildings that match no listed library do not count as open public libraries
+    other = combined[combined["source"] == SOURCE_LIBRARY_BUILDINGS]
+    assert len(other) == 142 - dropped and set(other["asset_type"]) == {"library_building"}
 
 
 def _assets(source, points, prefix):
@@ -228,9 +235,13 @@ def test_combine_dedupe_distance():
     built = _assets(
         SOURCE_LIBRARY_BUILDINGS, [(400_030, 300_040), (400_040, 300_040)], "os"
     )  # 50.0 m and 56.6 m away
-    combined = combine_assets(built, listed)
+    combined = combine_assets(built, listed, dedupe_within=55)
     assert combined["asset_id"].tolist() == ["lib0", "os1"]
     assert combined.attrs["duplicates_dropped"] == 1
+    # the library moved onto the matched building; the other building is not a library
+    assert (combined.loc[0, "easting"], combined.loc[0, "northing"]) == (400_030, 300_040)
+    assert combined.loc[1, "asset_type"] == "library_building"
+    assert combine_assets(built, listed).attrs["duplicates_dropped"] == 2  # 300 m default
     assert len(combine_assets(built, listed, dedupe_within=0)) == 3
 
 

@@ -146,6 +146,7 @@ def _search(page, base: str, postcode: str) -> None:
     page.wait_for_timeout(1200)  # the fly-to animation
     page.wait_for_selector("body[data-tiles=loaded]", state="attached", timeout=30000)
     page.wait_for_load_state("networkidle")
+    page.wait_for_timeout(600)  # old-zoom tiles fade out
 
 
 def test_postcode_search_moves_the_map_and_explains_the_area(server, target, browser_context):
