@@ -53,6 +53,22 @@ def _ratios(obj: Any, path: str = "") -> list[tuple[str, float]]:
     return found
 
 
+#: bench_api reports ``pass: {check: bool}``; where to find each check's measured value.
+_API_VALUES: dict[str, tuple[str, str, str]] = {
+    "postcode_rps": ("postcode", "req_per_s", ">= 5,000 req/s"),
+    "postcode_p99": ("postcode", "p99_ms", "< 20 ms"),
+    "bulk_100": ("bulk_100", "server_lookup_ms", "< 10 ms"),
+    "tiles_warm_p99": ("tiles_warm", "p99_ms", "< 10 ms"),
+    "tiles_cold_png_p95": ("tiles_cold_png", "p95_ms", "< 50 ms"),
+}
+
+
+def _api_value(result: dict[str, Any], check: str) -> tuple[str, str]:
+    section, key, goal = _API_VALUES.get(check, ("", "", "see api.json"))
+    value = result.get(section, {}).get(key) if section else None
+    return ("" if value is None else f"{value:,.2f}"), goal
+
+
 def _run_one(name: str) -> dict[str, Any]:
     module = importlib.import_module(BENCHMARKS[name])
     if hasattr(module, "run"):
@@ -84,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     table = Table(title="Benchmarks (bench/results/*.json)")
     for col in ("benchmark", "measure", "value", "target", ""):
         table.add_column(col)
+    ratios = Table(title="Ours / reference (throughput > 1: we serve more; latency < 1: faster)")
+    for col in ("comparison", "measure", "ratio"):
+        ratios.add_column(col)
     failed, missed = [], []
     for name in names:
         t0 = time.perf_counter()
@@ -105,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         rows = _targets(result.get("results", result))
         for path, t in rows:
             mark = "[green]ok" if t["ok"] else "[red]missed"
+            path = path.replace(".wall_s", " wall").replace(".peak_rss_gib", " peak memory")
             if not t["ok"]:
                 missed.append(f"{name}.{path}")
             unit = t.get("unit", "")
@@ -113,13 +133,16 @@ def main(argv: list[str] | None = None) -> int:
         for check, ok in passes.items() if isinstance(passes, dict) else ():
             if not ok:
                 missed.append(f"{name}.{check}")
-            table.add_row(name, check, "", "see api.json", "[green]ok" if ok else "[red]missed")
+            value, goal = _api_value(result, check)
+            table.add_row(name, check, value, goal, "[green]ok" if ok else "[red]missed")
         rows = rows or list(passes)
         for path, r in _ratios(result.get("results", result)):
-            table.add_row(name, path, f"{r:.3f}", "ours/reference", "")
+            ratios.add_row(*path.rsplit(".", 1), f"{r:.3f}")
         if not rows:
             table.add_row(name, "done", f"{time.perf_counter() - t0:.1f} s", "", "")
     console.print(table)
+    if ratios.row_count:
+        console.print(ratios)
     if failed:
         console.print(f"[red]failed:[/] {', '.join(failed)}")
         return 1

@@ -1,12 +1,14 @@
 import doctest
+import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import sna.aggregate as mod
 from sna.aggregate import need_index, validate_weights, weighted_arithmetic, weighted_geometric
 from sna.errors import InvalidWeights
+
+mod = importlib.import_module("sna.aggregate")  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -1,4 +1,5 @@
 import doctest
+import importlib
 
 import geopandas as gpd
 import numpy as np
@@ -9,8 +10,9 @@ from esda.moran import Moran_Local
 from libpysal.weights import Queen, lat2W
 from shapely.geometry import box
 
-import sna.hotspots as mod
 from sna.hotspots import fdr_bh, getis_ord_gi_star, local_moran, spatial_weights
+
+mod = importlib.import_module("sna.hotspots")  # the package re-exports same-named functions
 
 pytestmark = pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
 

@@ -1,12 +1,14 @@
 import doctest
+import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
 
-import sna.shrinkage as mod
 from sna.shrinkage import eb_shrink
+
+mod = importlib.import_module("sna.shrinkage")  # the package re-exports same-named functions
 
 
 def test_doctests():
