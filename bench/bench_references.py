@@ -1,7 +1,7 @@
 """Our API against reference servers under the same load: the ceiling of our stack.
 
 Three servers, one at a time, each pinned to CPU 0 (``taskset -c 0``), loaded from CPU 1 by
-``wrk`` (one thread, 16 keep-alive connections, at most 5 s and 50,000 requests per run, three
+``wrk`` (one thread, 16 keep-alive connections, at most 5 s and 200,000 requests per run, three
 runs after a 2 s warm-up, the median run reported), loopback only:
 
 * **ours**: ``python -m api`` serving a West Midlands build (``data/_bench/references``, built
@@ -140,7 +140,7 @@ def _get(port: int, path: str) -> bytes:
 def _load(port: int, paths: list[str]) -> dict[str, Any]:
     """Warm up, then three bounded runs; the median run (by throughput) is the result."""
     http_load(port, paths, seconds=2, max_requests=5_000, allow_empty=True)  # warm-up
-    runs = [http_load(port, paths, seconds=5, max_requests=50_000) for _ in range(REPEATS)]
+    runs = [http_load(port, paths, seconds=5, max_requests=200_000) for _ in range(REPEATS)]
     runs.sort(key=lambda r: r["requests_per_s"])
     return {**runs[len(runs) // 2], "runs_requests_per_s": [r["requests_per_s"] for r in runs]}
 

@@ -444,7 +444,15 @@ def build_region(
 
     t = step(3)
     mc = _monte_carlo(inputs, sc, parent, scored)
-    checks: dict[str, Any] = {}
+    checks: dict[str, Any] = {
+        # proportion layers on the logit scale cap a count at its population (e.g. an IDACI
+        # numerator above the Census 2021 count of children); say how often that happened
+        "proportion_counts_capped": {
+            i.spec.id: int(np.sum(i.count > i.denominator))
+            for i in inputs
+            if i.count is not None and i.spec.proportion
+        }
+    }
     for k in INDICES:
         res = mc[k]
         for col in ("rank_lo", "rank_median", "rank_hi", "p_top_decile", "decile_confidence"):

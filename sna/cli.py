@@ -254,6 +254,50 @@ def priority_command(
         out.print(str(p))
 
 
+@app.command("evaluate")
+def evaluate(
+    region: RegionOpt = "bedfordshire",
+    data_dir: DataDirOpt = None,
+    train: Annotated[
+        str, typer.Option(help="Training months FROM:TO, inclusive.")
+    ] = "2021-05:2023-04",
+    test: Annotated[str, typer.Option(help="Test months FROM:TO, inclusive.")] = "2023-05:2024-04",
+    iod_era: Annotated[
+        bool,
+        typer.Option(
+            "--iod-era",
+            help="IoD2019-era index against the IoD2025 crime indicators "
+            "(regions without police.uk points, e.g. west-midlands).",
+        ),
+    ] = False,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option(help="Output folder (default: <data_dir>/<region>/evaluation)."),
+    ] = None,
+) -> None:
+    """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
+    from .evaluate import evaluate_iod_era, evaluate_region
+
+    try:
+        if iod_era:
+            result = evaluate_iod_era(region, data_dir=data_dir, out_dir=out_dir)
+        else:
+            result = evaluate_region(
+                region, train=train, test=test, data_dir=data_dir, out_dir=out_dir
+            )
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    h = result.headline()
+    table = Table("method", f"PAI, top 10% of LSOAs: {h['target']}")
+    for method, value in h["pai"].items():
+        table.add_row(method, f"{value:.2f}")
+    out.print(table)
+    verdict = "beats" if h["index_beats_baseline"] else "does not beat"
+    out.print(f"the index {verdict} the {h['baseline']} baseline ({result.seconds:.1f} s)")
+    for path in result.files.values():
+        out.print(f"  {path}")
+
+
 def main() -> None:  # pragma: no cover - console script entry
     """Entry point for ``python -m sna``."""
     app()

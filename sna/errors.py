@@ -17,6 +17,7 @@ __all__ = [
     "PostcodeNotFound",
     "AreaNotFound",
     "OutsideCoverage",
+    "EvaluationError",
     "GeodataError",
     "InputFileError",
 ]
@@ -68,3 +69,7 @@ class AreaNotFound(SnaError):
 
 class OutsideCoverage(SnaError):
     """A location or tile outside the region's coverage."""
+
+
+class EvaluationError(SnaError):
+    """The evaluation cannot run as asked (bad window, no data in a window, no targets)."""

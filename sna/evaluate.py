@@ -48,7 +48,7 @@ import numpy as np
 import pandas as pd
 
 from .config import LayerSpec, RegionConfig, ScoringSpec, load_region
-from .errors import SnaError
+from .errors import EvaluationError
 from .layers import compute_layer, layer_points
 from .metrics import COVERAGES, coverage_metrics, expected_counts, spearman
 from .normalise import normalise
@@ -63,6 +63,8 @@ __all__ = [
     "BASELINE_BANDWIDTH_M",
     "VARIANT_LEVEL_WEIGHTS",
     "METHODS",
+    "IOD2019_LAYERS",
+    "IOD2025_TARGETS",
     "EvaluationError",
     "EvaluationResult",
     "parse_window",
@@ -105,10 +107,6 @@ _MONTH_CLAUSE = re.compile(
     r"""|(?:'[^']*'|"[^"]*")\s*(?:>=|<=|==|!=|>|<)\s*\bmonth\b"""
 )
 _IOD_CRIME = re.compile(r"^crime(_|$)")
-
-
-class EvaluationError(SnaError):
-    """The evaluation cannot run as asked (bad window, no data in a window, no targets)."""
 
 
 # --- set-up --------------------------------------------------------------------------------
@@ -417,6 +415,22 @@ def evaluate_tables(
     (``crime_type``, ``month``, ``easting``, ``northing``, ``lsoa21_code``), ``iod2025`` (for
     ``imd_score``), ``postcodes`` when an ``access`` layer is declared, and every other table
     a kept layer reads. See the module docstring for the method.
+
+    Parameters
+    ----------
+    config
+        The region config as declared; :func:`training_config` derives the training version.
+    tables
+        Store tables by name.
+    train, test
+        Month windows ``(from, to)``, inclusive; they must not overlap.
+    synthetic_tables
+        Tables holding synthetic stand-ins (the store manifest's ``synthetic_tables``): their
+        layers are dropped.
+    targets
+        police.uk crime types to predict, each reported separately.
+    cells
+        Also evaluate on grid cells (``scoring.surface_cell_m``); LSOAs only when False.
     """
     t0 = time.perf_counter()
     train, test = parse_window(train), parse_window(test)

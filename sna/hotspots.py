@@ -200,7 +200,8 @@ def getis_ord_gi_star(
 
     The ratio form needs positive values: an index centred on zero makes
     :math:`\sum_j x_j \approx 0`. Values that are not all positive are therefore shifted
-    to :math:`x - \min(x) + 1` first (``gi_star`` is then the ratio of the shifted values). This changes neither ``z`` (location-invariant) nor ``p_sim``: under conditional
+    to :math:`x - \min(x) + 1` first (``gi_star`` is then the ratio of the shifted values).
+    This changes neither ``z`` (location-invariant) nor ``p_sim``: under conditional
     randomisation :math:`\sum_j x_j` and each row's weight total are fixed, so every
     permuted statistic moves by the same affine map as the observed one.
 

@@ -61,9 +61,9 @@ def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(path).metadata or {}
-    if b"geo" in meta:
+    if b"geo" in meta and (columns is None or "geometry" in columns):
         return gpd.read_parquet(path, columns=columns)
-    return pd.read_parquet(path, columns=columns)
+    return pd.read_parquet(path, columns=columns)  # attribute columns only: a plain frame
 
 
 @contextmanager
