@@ -62,7 +62,12 @@ format: venv
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+# Benchmarks need the bench extra (titiler.core as the tile reference) and wrk for the load
+# tests (Debian package; installed here when running as root).
 bench: fetch
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	@command -v wrk >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; } || \
+		echo "wrk not found and not installable: apt-get install wrk"
 	$(PY) -m bench
 
 clean:

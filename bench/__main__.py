@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             failed.append(name)
             table.add_row(name, f"error: {exc}", "", "", "[red]failed")
             continue
-        except Exception as exc:  # report and carry on with the other benchmarks
+        except (Exception, SystemExit) as exc:  # report and carry on with the others
             failed.append(name)
             console.print(traceback.format_exc(), style="red")
             table.add_row(name, f"error: {exc}"[:80], "", "", "[red]failed")
