@@ -150,8 +150,9 @@ def test_fixture_build_public_endpoints_are_safe(client):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def real_client():
-    if not (REAL_DATA_DIR / REAL_REGION / "builds" / "current" / "manifest.json").exists():
-        pytest.skip(f"no West Midlands build under {REAL_DATA_DIR} (run: sna build)")
+    from conftest import _built
+
+    _built(REAL_REGION)  # the real West Midlands build (built once, cached between runs)
     app = create_app(ApiSettings(region=REAL_REGION, data_dir=REAL_DATA_DIR, reload_interval=60))
     with TestClient(app) as c:
         yield c

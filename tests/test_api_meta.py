@@ -47,7 +47,13 @@ def test_builds(client):  # noqa: F811
 
 def test_health_and_ready(client):  # noqa: F811
     assert client.get("/health").json() == {"status": "ok"}
+    # the build loads in the background: poll as a readiness probe would
+    deadline = time.monotonic() + 60
     r = client.get("/ready")
+    while r.status_code == 503 and time.monotonic() < deadline:
+        assert r.json()["status"] in {"loading", "unavailable"}
+        time.sleep(0.2)
+        r = client.get("/ready")
     assert r.status_code == 200 and r.json()["build_id"] == BUILD_ID
 
 

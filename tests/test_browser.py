@@ -1,7 +1,7 @@
 """The map in a real browser: headless Debian Chromium driven by Playwright.
 
-Starts the app with uvicorn on a free loopback port (the West Midlands build when one exists
-under data/_test, else the fixture build), loads ``/``, types a postcode and checks that the
+Starts the app with uvicorn on a free loopback port (the real West Midlands build under
+data/_test, built first if needed), loads ``/``, types a postcode and checks that the
 map flew there and the panel shows the band and the drivers. Screenshots (desktop and
 phone) go to ``tests/artifacts/``. No request may leave for another host.
 """
@@ -19,7 +19,6 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from api_fixtures import LIVE_POSTCODE, REGION, make_fixture_build
 
 pytestmark = pytest.mark.browser
 
@@ -52,17 +51,15 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory):
-    """(region, data_dir, postcode) to serve: the real build when present."""
-    current = REAL_DATA_DIR / "west-midlands" / "builds" / "current"
-    if (current / "manifest.json").exists():
-        pcs = pd.read_parquet(current / "postcodes.parquet", columns=["postcode", "status"])
-        live = set(pcs.loc[pcs["status"] == "live", "postcode"])
-        postcode = "B1 1BB" if "B1 1BB" in live else sorted(live)[0]
-        return "west-midlands", REAL_DATA_DIR, postcode
-    data_dir = tmp_path_factory.mktemp("browser-data")
-    make_fixture_build(data_dir)
-    return REGION, data_dir, LIVE_POSTCODE
+def target():
+    """(region, data_dir, postcode) to serve: the real West Midlands build."""
+    from conftest import _built
+
+    current = _built("west-midlands")
+    pcs = pd.read_parquet(current / "postcodes.parquet", columns=["postcode", "status"])
+    live = set(pcs.loc[pcs["status"] == "live", "postcode"])
+    postcode = "B1 1BB" if "B1 1BB" in live else sorted(live)[0]
+    return "west-midlands", REAL_DATA_DIR, postcode
 
 
 @pytest.fixture(scope="module")
