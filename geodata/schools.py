@@ -28,8 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ._io import BNG, read_csv
-from .errors import InvalidValueError, MissingColumnsError
-from .hospital import (
+from ._partner import (
     _apply_rejections,
     _clean_lsoa,
     _clean_postcodes,
@@ -38,6 +37,7 @@ from .hospital import (
     _read_partner_csv,
     _synthetic_flags,
 )
+from .errors import InvalidValueError, MissingColumnsError
 from .report import Loaded, LoadReport
 
 __all__ = [
