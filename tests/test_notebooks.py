@@ -89,6 +89,8 @@ def test_navigator_profiles_a_place_found_by_postcode(place, monkeypatch):
     assert "Need rank" in out and "20 of " in out
     assert "Top drivers: " in out
     assert "lsoa21_name" in out and "distance" in out  # the peers table
+    assert "IoD2019 decile" in out and "IoD2025 decile" in out  # the trends table
+    assert "No police.uk street-level points" in out  # none for the West Midlands
     assert images(nb) == 1  # the contributions chart
     # partner layers appear as bands, never as counts
     assert "n_hospital_assault_u25" not in out
