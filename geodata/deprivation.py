@@ -628,18 +628,7 @@ def iod_column_catalogue() -> pd.DataFrame:
         direction = {True: _MORE, False: _LESS, None: "neutral (a count)"}[more]
         rows.append((column, title, kind, group, direction, more, vintages))
 
-    for key, title in DOMAINS.items():
-        add(f"{key}_score", f"{title} score", "score", key, True, "2025")
-        add(f"{key}_rank", f"{title} rank (1 = most deprived)", "rank", key, False, "2019, 2025")
-        add(
-            f"{key}_decile",
-            f"{title} decile (1 = most deprived 10%)",
-            "decile",
-            key,
-            False,
-            "2019, 2025",
-        )
-    for key, title in SUBDOMAINS.items():
+    for key, title in {**DOMAINS, **SUBDOMAINS}.items():
         add(f"{key}_score", f"{title} score", "score", key, True, "2025")
         add(f"{key}_rank", f"{title} rank (1 = most deprived)", "rank", key, False, "2019, 2025")
         add(

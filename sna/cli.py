@@ -45,8 +45,12 @@ def _fail(exc: Exception) -> None:
     raise typer.Exit(code=1)
 
 
-def _progress() -> Progress:
-    return Progress(
+def _with_progress(run, first: str, **kwargs):
+    """Call ``run(progress=step, **kwargs)`` under a rich progress bar of its steps.
+
+    Library errors become one clear line and exit status 1.
+    """
+    bar = Progress(
         TextColumn("[bold blue]{task.description:<28}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
@@ -54,6 +58,18 @@ def _progress() -> Progress:
         console=console,
         transient=not sys.stderr.isatty(),
     )
+    try:
+        with bar:
+            task = bar.add_task(first, total=1)
+
+            def step(label: str, done: int, total: int) -> None:
+                bar.update(task, description=label, completed=done, total=total)
+
+            result = run(progress=step, **kwargs)
+            bar.update(task, completed=bar.tasks[0].total)
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
+    return result
 
 
 @app.command("regions")
@@ -77,17 +93,9 @@ def data_prepare(
     """Load every source of a region into its GeoParquet store with provenance."""
     from .prepare import prepare_region
 
-    try:
-        with _progress() as bar:
-            task = bar.add_task("checking inputs", total=1)
-
-            def step(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total)
-
-            result = prepare_region(region, data_dir=data_dir, force=force, progress=step)
-            bar.update(task, completed=bar.tasks[0].total)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
+    result = _with_progress(
+        prepare_region, "checking inputs", region=region, data_dir=data_dir, force=force
+    )
     verb = "prepared" if result.rebuilt else "up to date"
     out.print(f"[green]{result.region}[/]: store {verb} in {result.seconds:.1f} s -> {result.path}")
     table = Table("table", "rows")
@@ -132,17 +140,9 @@ def build(
     """Build the LSOA and postcode indices and publish them as the region's current build."""
     from .build import build_region
 
-    try:
-        with _progress() as bar:
-            task = bar.add_task("starting", total=1)
-
-            def step(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total)
-
-            result = build_region(region, data_dir=data_dir, progress=step, mc_draws=draws)
-            bar.update(task, completed=bar.tasks[0].total)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
+    result = _with_progress(
+        build_region, "starting", region=region, data_dir=data_dir, mc_draws=draws
+    )
     out.print(
         f"[green]{result.region}[/]: build {result.build_id} in {result.seconds:.1f} s: "
         f"{result.n_lsoa:,} LSOAs, {result.n_postcodes:,} postcodes -> {result.path}"
