@@ -463,8 +463,13 @@ def build_region(
     t = step(4)
     titles = {s.id: _lower_first(s.title) for s in config.layers}
     protective_ids = [s.id for s in config.layers if s.kind == "protective"]
-    tops = top_drivers(need_contrib, n=3)
-    lsoa["drivers"] = [json.dumps([[lid, round(float(c), 4)] for lid, c in row]) for row in tops]
+    # the drivers that explain where the area sits: above the regional average, what raises
+    # it most; below, what lowers it most (the explanation sentence reads the same way)
+    ups, downs = top_drivers(need_contrib, n=3), top_drivers(need_contrib, n=3, direction="down")
+    lsoa["drivers"] = [
+        json.dumps([[lid, round(float(c), 4)] for lid, c in (up if need >= 0 else down)])
+        for up, down, need in zip(ups, downs, scored.need, strict=True)
+    ]
     lsoa["explanation"] = [
         explain(
             need_contrib.iloc[i], titles, band=lsoa["need_band"].iloc[i], protective=protective_ids

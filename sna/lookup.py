@@ -479,25 +479,36 @@ class Build:
         return [self._driver(str(lid), float(c)) for lid, c in pairs]
 
     def _top_drivers(self, row: dict[str, Any], n: int = 3) -> list[dict[str, Any]]:
+        """The contributions that explain where the area sits (as the build's ``drivers``).
+
+        Above the regional average (need >= 0): the largest positive contributions; below
+        it: the most negative ones.
+        """
         contrib = {
             s.id: float(row[f"c_{s.id}"])
             for s in self.specs
             if f"c_{s.id}" in row and _num(row[f"c_{s.id}"]) is not None
         }
-        top = sorted(contrib.items(), key=lambda kv: -kv[1])[:n]
-        return [self._driver(lid, c) for lid, c in top if c > 0] or [
+        sign = 1.0 if (_num(row.get("need")) or 0.0) >= 0 else -1.0
+        top = sorted(contrib.items(), key=lambda kv: -sign * kv[1])[:n]
+        return [self._driver(lid, c) for lid, c in top if sign * c > 0] or [
             self._driver(lid, c) for lid, c in top[:1]
         ]
 
     @staticmethod
     def _drivers_sentence(name: str, band: str | None, drivers: list[dict[str, Any]]) -> str:
         raising = [d["title"].lower() for d in drivers if d["effect"] == "raises need"]
+        lowering = [d["title"].lower() for d in drivers if d["effect"] == "lowers need"]
         head = f"{name}: {band.lower()} need" if band else f"{name}"
-        if not raising:
-            return f"{head}; no factor stands out above the regional average."
-        if len(raising) == 1:
-            return f"{head}, mainly because of {raising[0]}."
-        return f"{head}, mainly because of {', '.join(raising[:-1])} and {raising[-1]}."
+
+        def join(items: list[str]) -> str:
+            return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+        if raising:
+            return f"{head}, mainly because of {join(raising)}."
+        if lowering:
+            return f"{head}, kept down mainly by {join(lowering)}."
+        return f"{head}; no factor stands out from the regional average."
 
     def _layer_values(self, row: dict[str, Any]) -> list[dict[str, Any]]:
         out = []
@@ -822,7 +833,9 @@ class Build:
         if not ids:
             return [orjson.Fragment(b"[]")] * len(pc)
         mat = pc[[f"pc_c_{lid}" for lid in ids]].to_numpy(float)
-        filled = np.where(np.isfinite(mat), mat, -np.inf)
+        # above the regional average: what raises the postcode most; below: what lowers it
+        sign = np.where(np.nansum(mat, axis=1) >= 0, 1.0, -1.0)[:, None]
+        filled = np.where(np.isfinite(mat), sign * mat, -np.inf)
         order = np.argsort(-filled, axis=1)[:, :3]
         top = np.take_along_axis(mat, order, axis=1)
         rounded = np.round(top, 4)
@@ -831,7 +844,7 @@ class Build:
         for i in range(len(pc)):
             items = []
             for j, c in zip(order[i].tolist(), rounded[i].tolist(), strict=True):
-                if not np.isfinite(c) or (c <= 0 and items):
+                if not np.isfinite(c) or (sign[i, 0] * c <= 0 and items):
                     continue
                 key = (j, c)
                 b = cache.get(key)
