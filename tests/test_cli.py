@@ -56,3 +56,29 @@ def test_builds_lists_the_current_build(wm_build, test_data_dir):
     assert result.exit_code == 0, result.output
     manifest = json.loads((wm_build / "manifest.json").read_text())
     assert manifest["build_id"] in result.output and "*" in result.output
+
+
+def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
+    """A corrupt input stops `sna data prepare` with one line naming the file and problem."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    bad = tmp_path / "population.csv.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    text = (
+        (root / "geodata/regions/bedfordshire.toml")
+        .read_text()
+        .replace(
+            'path = "population/census21_usual_residents_by_agegroup_lsoa21.csv.gz"',
+            f'path = "{bad}"',
+        )
+    )
+    cfg = tmp_path / "beds.toml"
+    cfg.write_text(text)
+    result = runner.invoke(
+        app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(tmp_path / "data")]
+    )
+    assert result.exit_code == 1
+    assert "population.csv.gz" in result.output and "corrupt gzip" in result.output
+    assert "Traceback" not in result.output
+    assert not list((tmp_path / "data").rglob("*.parquet"))
