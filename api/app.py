@@ -14,6 +14,8 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from sna.lookup import BuildWatcher, load_build
@@ -78,7 +80,7 @@ def create_app(
         version="1",
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served below from vendored Swagger UI: no CDN
         redoc_url=None,
         openapi_url="/openapi.json",
     )
@@ -96,6 +98,18 @@ def create_app(
         create_web_router(settings.title, settings.basemap_url, settings.basemap_attribution)
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        """OpenAPI docs with Swagger UI served from this app, so they work offline."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="SNA risk mapper API: docs",
+            swagger_js_url="/static/swagger/swagger-ui-bundle.js",
+            swagger_css_url="/static/swagger/swagger-ui.css",
+            swagger_favicon_url="/static/swagger/favicon-32x32.png",
+        )
+
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"]
