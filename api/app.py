@@ -18,8 +18,9 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from sna.lookup import BuildWatcher, load_build
+from sna.lookup import load_build
 from sna.tiles import TileCache
+from sna.watcher import BuildWatcher
 
 from .errors import STATUS_CODES, add_exception_handlers
 from .routers.analyst import create_analyst_router

@@ -11,7 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from sna.lookup import Build, BuildWatcher
+from sna.lookup import Build
+from sna.watcher import BuildWatcher
 
 __all__ = [
     "current_build",

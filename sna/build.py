@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import __version__
+from .builds import builds_dir, current_build, list_builds
 from .config import RegionConfig, ScoringSpec, load_region
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
@@ -41,7 +42,7 @@ from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
 from .scoring import LayerInput, Scored, score_layers
 from .settings import PROJECT_ROOT
-from .store import Store, publish_dir, region_dir, staging_dir, write_table
+from .store import Store, publish_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
 from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
 
@@ -71,44 +72,6 @@ class BuildResult:
     n_postcodes: int
     timings: dict[str, float] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
-
-
-def builds_dir(region_id: str, data_dir: Path | None = None) -> Path:
-    """``<data_dir>/<region>/builds``."""
-    return region_dir(region_id, data_dir) / "builds"
-
-
-def current_build(region_id: str, data_dir: Path | None = None) -> Path:
-    """The folder the region's ``current`` pointer names (``BuildNotFound`` when none)."""
-    link = builds_dir(region_id, data_dir) / "current"
-    if not (link / "manifest.json").exists():
-        raise BuildNotFound(
-            f"no published build for {region_id!r} at {link}; run: sna build --region {region_id}"
-        )
-    return link.resolve()
-
-
-def list_builds(region_id: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Every build folder of the region, newest first, with its manifest summary."""
-    root = builds_dir(region_id, data_dir)
-    if not root.exists():
-        return []
-    current = (root / "current").resolve() if (root / "current").exists() else None
-    out = []
-    for d in sorted(root.iterdir(), reverse=True):
-        if d.is_symlink() or not (d / "manifest.json").exists():
-            continue
-        m = json.loads((d / "manifest.json").read_text())
-        out.append(
-            {
-                "build_id": m["build_id"],
-                "created": m["created"],
-                "current": d == current,
-                "path": str(d),
-                "synthetic_layers": m.get("synthetic_layers", []),
-            }
-        )
-    return out
 
 
 def code_fingerprint() -> str:

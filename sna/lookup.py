@@ -22,8 +22,8 @@ partner surface values never appear (partner rates are shown as quintile bands).
 answers (:meth:`Build.analyst_area`, :meth:`Build.analyst_postcode`) carry the restricted
 columns and must only be served behind an access check.
 
-:class:`BuildWatcher` keeps the current build of a region loaded and reloads it, in the
-background, when the ``current`` pointer moves to a new build.
+:class:`sna.watcher.BuildWatcher` keeps the current build loaded and reloads it when a new
+build is published.
 """
 
 from __future__ import annotations
@@ -33,11 +33,9 @@ import csv
 import io
 import json
 import logging
-import os
 import re
-import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -52,12 +50,13 @@ from scipy.spatial import cKDTree
 
 from geodata.postcodes import InvalidPostcodeError, normalise_postcode
 
+from .builds import builds_dir, current_target, list_builds
 from .config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, LayerSpec
 from .disclosure import band_rates
 from .errors import AreaNotFound, BuildNotFound, InvalidPostcode, LayerNotFound, PostcodeNotFound
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
-from .store import read_table, region_dir
+from .store import read_table
 from .tiles import AreaTiles, SurfaceStyle, surface_style
 
 __all__ = [
@@ -72,7 +71,6 @@ __all__ = [
     "builds_dir",
     "current_target",
     "list_builds",
-    "BuildWatcher",
     "clean_query",
 ]
 
@@ -163,53 +161,6 @@ def _normalise(text: str) -> str:
 def _specs(layers: list[dict[str, Any]]) -> list[LayerSpec]:
     fields = set(LayerSpec.model_fields)
     return [LayerSpec.model_validate({k: v for k, v in d.items() if k in fields}) for d in layers]
-
-
-# --------------------------------------------------------------------------- paths
-
-
-def builds_dir(region: str, data_dir: Path | None = None) -> Path:
-    """``<data_dir>/<region>/builds``."""
-    return region_dir(region, data_dir) / "builds"
-
-
-def current_target(region: str, data_dir: Path | None = None) -> Path | None:
-    """The folder the region's ``current`` pointer names, or None when there is none.
-
-    Cheap (one ``readlink``): the watcher calls it every few seconds.
-    """
-    link = builds_dir(region, data_dir) / "current"
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return link.resolve() if (link / "manifest.json").exists() else None
-    return (link.parent / target).resolve()
-
-
-def list_builds(region: str, data_dir: Path | None = None) -> list[dict[str, Any]]:
-    """Every build of the region, newest first: id, created, current, synthetic layers."""
-    root = builds_dir(region, data_dir)
-    if not root.exists():
-        return []
-    current = current_target(region, data_dir)
-    out = []
-    for d in sorted(root.iterdir(), reverse=True):
-        if d.is_symlink() or d.name.startswith(".") or not (d / "manifest.json").exists():
-            continue
-        try:
-            m = json.loads((d / "manifest.json").read_text())
-        except (OSError, ValueError):
-            continue
-        out.append(
-            {
-                "build_id": m.get("build_id", d.name),
-                "created": m.get("created"),
-                "current": d.resolve() == current,
-                "code_version": m.get("code_version"),
-                "synthetic_layers": m.get("synthetic_layers", []),
-            }
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- aggregation
@@ -1304,143 +1255,3 @@ def load_build(
     return Build(
         Path(path), asset_radius_m=asset_radius_m, max_assets=max_assets, store_path=store_path
     )
-
-
-# --------------------------------------------------------------------------- watcher
-
-
-class BuildWatcher:
-    """Keeps the current build of a region loaded; reloads when ``current`` moves.
-
-    :meth:`get` is called on every request. At most every ``interval`` seconds it compares
-    the ``current`` symlink target with the loaded build (one ``readlink``); when they differ
-    a background thread loads the new build while the old one keeps answering, then swaps
-    it in. A build that fails to load is logged and skipped until the pointer moves again.
-
-    Parameters
-    ----------
-    region, data_dir
-        Which region, under which data directory.
-    interval
-        Seconds between pointer checks (0 checks on every call).
-    loader
-        ``path -> Build`` (default :func:`load_build`).
-    """
-
-    def __init__(
-        self,
-        region: str,
-        data_dir: Path | None = None,
-        *,
-        interval: float = 2.0,
-        loader: Callable[[Path], Build] | None = None,
-    ) -> None:
-        self.region = region
-        self.data_dir = data_dir
-        self.interval = float(interval)
-        self.loader = loader or load_build
-        self._build: Build | None = None
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
-        self._checked = 0.0
-        self._failed: Path | None = None
-        self.last_error: str | None = None
-        self.reloads = 0
-
-    @property
-    def build(self) -> Build | None:
-        """The loaded build, or None before the first load."""
-        return self._build
-
-    @property
-    def loading(self) -> bool:
-        """True while a background load runs."""
-        t = self._thread
-        return t is not None and t.is_alive()
-
-    def target(self) -> Path | None:
-        """Where the ``current`` pointer points now (None when there is no build)."""
-        return current_target(self.region, self.data_dir)
-
-    def _load(self, target: Path) -> None:
-        try:
-            build = self.loader(target)
-        except Exception as exc:  # keep serving the old build; report on /ready
-            self._failed = target
-            self.last_error = f"{type(exc).__name__}: {exc}"
-            log.exception("failed to load build %s", target)
-            return
-        self._build = build
-        self._failed = None
-        self.last_error = None
-        self.reloads += 1
-
-    def start(self) -> None:
-        """Load the current build in the background (returns at once)."""
-        with self._lock:
-            if self._build is not None or self.loading:
-                return
-            target = self.target()
-            if target is None:
-                return
-            self._thread = threading.Thread(
-                target=self._load, args=(target,), name="sna-build-loader", daemon=True
-            )
-            self._thread.start()
-
-    def get(self) -> Build:
-        """The current build, loading it first if needed.
-
-        Raises
-        ------
-        BuildNotFound
-            When the region has no published build (or the only one fails to load).
-        """
-        build = self._build
-        if build is None:
-            return self._first_load()
-        if self.interval >= 0:
-            now = time.monotonic()
-            if now - self._checked >= self.interval:
-                self._checked = now
-                self._maybe_reload(build)
-        return self._build or build
-
-    def _first_load(self) -> Build:
-        with self._lock:
-            thread = self._thread
-        if thread is not None:
-            thread.join()
-        with self._lock:
-            if self._build is None:
-                target = self.target()
-                if target is None:
-                    raise BuildNotFound(
-                        f"no published build for {self.region!r}; "
-                        f"run: sna build --region {self.region}"
-                    )
-                if target != self._failed:
-                    self._load(target)
-            if self._build is None:
-                raise BuildNotFound(
-                    f"the build of {self.region!r} could not be loaded: {self.last_error}"
-                )
-            return self._build
-
-    def _maybe_reload(self, build: Build) -> None:
-        target = self.target()
-        if target is None or target == build.path or target == self._failed:
-            return
-        with self._lock:
-            if self.loading:
-                return
-            self._thread = threading.Thread(
-                target=self._load, args=(target,), name="sna-build-reloader", daemon=True
-            )
-            self._thread.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        """Wait for a running background load (tests)."""
-        t = self._thread
-        if t is not None:
-            t.join(timeout)

@@ -32,6 +32,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import builds
 from .config import LEVELS, LayerSpec, load_region
 from .errors import BuildNotFound, StoreError
 from .publish import public_lsoa_table
@@ -189,24 +190,13 @@ class PublicBuild:
 
 
 def builds_root(region: str | Path, data_dir: Path | None = None) -> Path:
-    """``<data_dir>/<region>/builds`` (what :func:`sna.build.builds_dir` names)."""
-    from .store import region_dir
-
-    return region_dir(region_id(region), data_dir) / "builds"
+    """``<data_dir>/<region>/builds`` for a region id or a region TOML path."""
+    return builds.builds_dir(region_id(region), data_dir)
 
 
 def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path]:
-    """Every build folder of the region (those with a manifest), oldest first.
-
-    Build ids are UTC timestamps, so name order is time order. This reads the folder directly
-    rather than through :mod:`sna.build`, which would import the whole scoring pipeline.
-    """
-    root = builds_root(region, data_dir)
-    if not root.exists():
-        return []
-    return sorted(
-        d for d in root.iterdir() if not d.is_symlink() and (d / "manifest.json").exists()
-    )
+    """Every build folder of the region (those with a manifest), oldest first."""
+    return builds.build_folders(region_id(region), data_dir)
 
 
 def _build_folder(rid: str, data_dir: Path | None, build: str | Path | None) -> Path:

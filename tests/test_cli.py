@@ -82,3 +82,31 @@ def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
     assert "population.csv.gz" in result.output and "corrupt gzip" in result.output
     assert "Traceback" not in result.output
     assert not list((tmp_path / "data").rglob("*.parquet"))
+
+
+def test_error_text_is_printed_literally(tmp_path):
+    """Brackets in a message (column lists) are not eaten as markup, and lines do not wrap."""
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    folder = tmp_path / ("a-rather-long-folder-name-" * 4)
+    folder.mkdir()
+    bad = folder / "population.csv"
+    bad.write_text("lsoa21_code,lsoa21_name,age_band,usual_residents\nE01000001,x,0-15,5\n")
+    text = (
+        (root / "geodata/regions/bedfordshire.toml")
+        .read_text()
+        .replace(
+            'path = "population/census21_usual_residents_by_agegroup_lsoa21.csv.gz"',
+            f'path = "{bad}"',
+        )
+    )
+    cfg = tmp_path / "beds.toml"
+    cfg.write_text(text)
+    result = runner.invoke(
+        app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(tmp_path / "data")]
+    )
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if x.startswith("error:"))
+    assert str(bad) in line
+    assert "missing column(s) ['age_group']" in line

@@ -21,7 +21,8 @@ from api_fixtures import (
 )
 
 from sna.errors import AreaNotFound, BuildNotFound, InvalidPostcode, PostcodeNotFound
-from sna.lookup import BuildWatcher, clean_query, current_target, list_builds, load_build
+from sna.lookup import clean_query, current_target, list_builds, load_build
+from sna.watcher import BuildWatcher
 
 
 @pytest.fixture(scope="module")

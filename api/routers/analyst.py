@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path
 from pydantic import SecretStr
 
-from sna.lookup import BuildWatcher
+from sna.watcher import BuildWatcher
 
 from ..dependencies import api_key_dependency, current_build
 from ..models import ErrorDetail

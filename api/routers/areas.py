@@ -7,7 +7,7 @@ import gzip
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
-from sna.lookup import BuildWatcher
+from sna.watcher import BuildWatcher
 
 from ..dependencies import AreaListParams, current_build
 from ..models import AreaList, AreaResult, ErrorDetail

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from sna.lookup import BuildWatcher
+from sna.watcher import BuildWatcher
 
 from ..models import Health, Readiness
 

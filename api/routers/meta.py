@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import Response
 
-from sna.lookup import BuildWatcher, list_builds
+from sna.lookup import list_builds
+from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import BuildInfo, ErrorDetail, LayerList

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Path, Query
 from fastapi.responses import Response
 
-from sna.lookup import BuildWatcher
+from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import Autocomplete, BulkQuery, BulkResult, ErrorDetail, PostcodeResult

@@ -8,8 +8,9 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sna.lookup import Build, BuildWatcher
+from sna.lookup import Build
 from sna.tiles import MAX_ZOOM, TileCache, check_tile, render_surface_tile
+from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import ErrorDetail
