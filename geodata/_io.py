@@ -38,7 +38,6 @@ __all__ = [
     "read_vector",
     "to_bng",
     "sha256_file",
-    "sha256_paths",
 ]
 
 BNG = "EPSG:27700"
@@ -215,17 +214,4 @@ def sha256_file(path: PathLike_, chunk: int = 1 << 20) -> str:
     with open(path, "rb") as fh:
         while block := fh.read(chunk):
             h.update(block)
-    return h.hexdigest()
-
-
-def sha256_paths(paths: Iterable[PathLike_]) -> str:
-    """One sha256 over several files (or every file under folders), in sorted path order."""
-    files: list[Path] = []
-    for p in paths:
-        p = Path(p)
-        files.extend(sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])
-    h = hashlib.sha256()
-    for f in sorted(files):
-        h.update(f.name.encode())
-        h.update(sha256_file(f).encode())
     return h.hexdigest()
