@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from os import PathLike
 from pathlib import Path
 
@@ -153,3 +154,44 @@ def _apply_rejections(
 
 # --------------------------------------------------------------------------------------------
 # ICD-10
+
+
+@dataclass
+class _PartnerFrame:
+    """A partner extract read and its shared columns cleaned, ready for schema-specific checks."""
+
+    frame: pd.DataFrame
+    report: LoadReport
+    synthetic_flags: pd.Series
+    is_synthetic: bool
+    postcode: pd.Series
+    lsoa: pd.Series
+
+
+def _open_partner(
+    path: PathLike_,
+    *,
+    columns: Sequence[str],
+    required: Sequence[str],
+    postcode_col: str,
+    lsoa_col: str,
+    what: str,
+) -> _PartnerFrame:
+    """Read a partner CSV, start its report, read its synthetic flag, clean its location.
+
+    Malformed postcodes and LSOA codes are blanked and flagged (not rejected): a row may
+    still be placed by the other column.
+    """
+    frame, notes = _read_partner_csv(
+        path, columns=columns, required=required, one_of=(postcode_col, lsoa_col), what=what
+    )
+    report = LoadReport(source=f"{what} ({Path(path).name})", rows_read=len(frame))
+    report.notes.extend(notes)
+    flags, is_synth, note = _synthetic_flags(path, frame)
+    if note:
+        report.notes.append(note)
+    postcode, bad_pc = _clean_postcodes(frame[postcode_col])
+    lsoa, bad_lsoa = _clean_lsoa(frame[lsoa_col])
+    report.flag("malformed postcode (ignored)", int(bad_pc.sum()))
+    report.flag("malformed LSOA code (ignored)", int(bad_lsoa.sum()))
+    return _PartnerFrame(frame, report, flags, is_synth, postcode, lsoa)

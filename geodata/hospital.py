@@ -20,21 +20,17 @@ from __future__ import annotations
 
 import re
 from os import PathLike
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._partner import (
     _apply_rejections,
-    _clean_lsoa,
-    _clean_postcodes,
+    _open_partner,
     _parse_ages,
     _parse_dates,
-    _read_partner_csv,
-    _synthetic_flags,
 )
-from .report import Loaded, LoadReport
+from .report import Loaded
 
 __all__ = [
     "HOSPITAL_COLUMNS",
@@ -222,23 +218,16 @@ def read_hospital_admissions(path: PathLike_) -> Loaded:
     A recorded ``mechanism`` is normalised (``knife`` -> ``sharp object``...); a blank or
     unrecognised one is derived from the ICD-10 category with :data:`ICD10_MECHANISM`.
     """
-    frame, notes = _read_partner_csv(
+    opened = _open_partner(
         path,
         columns=HOSPITAL_COLUMNS,
         required=HOSPITAL_REQUIRED,
-        one_of=("postcode", "lsoa_code"),
+        postcode_col="postcode",
+        lsoa_col="lsoa_code",
         what="hospital admissions",
     )
-    report = LoadReport(source=f"hospital admissions ({Path(path).name})", rows_read=len(frame))
-    report.notes.extend(notes)
-    flags, is_synth, note = _synthetic_flags(path, frame)
-    if note:
-        report.notes.append(note)
-
-    postcode, bad_pc = _clean_postcodes(frame["postcode"])
-    lsoa, bad_lsoa = _clean_lsoa(frame["lsoa_code"])
-    report.flag("malformed postcode (ignored)", int(bad_pc.sum()))
-    report.flag("malformed LSOA code (ignored)", int(bad_lsoa.sum()))
+    frame, report, postcode, lsoa = opened.frame, opened.report, opened.postcode, opened.lsoa
+    flags, is_synth = opened.synthetic_flags, opened.is_synthetic
     dates = _parse_dates(frame["admission_date"])
     ages = _parse_ages(frame["age"], 0, 120)
     icd = frame["icd10_cause"].map(normalise_icd10, na_action="ignore")

@@ -30,12 +30,9 @@ import pandas as pd
 from ._io import BNG, read_csv
 from ._partner import (
     _apply_rejections,
-    _clean_lsoa,
-    _clean_postcodes,
+    _open_partner,
     _parse_ages,
     _parse_dates,
-    _read_partner_csv,
-    _synthetic_flags,
 )
 from .errors import InvalidValueError, MissingColumnsError
 from .report import Loaded, LoadReport
@@ -614,23 +611,16 @@ def read_pupil_exclusions(path: PathLike_) -> Loaded:
     or LSOA codes, unrecognised reasons and ages outside 2-25 are kept (the value blanked or
     left as given) and flagged.
     """
-    frame, notes = _read_partner_csv(
+    opened = _open_partner(
         path,
         columns=PUPIL_EXCLUSION_COLUMNS,
         required=PUPIL_EXCLUSION_REQUIRED,
-        one_of=("home_postcode", "home_lsoa"),
+        postcode_col="home_postcode",
+        lsoa_col="home_lsoa",
         what="pupil exclusions",
     )
-    report = LoadReport(source=f"pupil exclusions ({Path(path).name})", rows_read=len(frame))
-    report.notes.extend(notes)
-    flags, is_synth, note = _synthetic_flags(path, frame)
-    if note:
-        report.notes.append(note)
-
-    postcode, bad_pc = _clean_postcodes(frame["home_postcode"])
-    lsoa, bad_lsoa = _clean_lsoa(frame["home_lsoa"])
-    report.flag("malformed postcode (ignored)", int(bad_pc.sum()))
-    report.flag("malformed LSOA code (ignored)", int(bad_lsoa.sum()))
+    frame, report, postcode, lsoa = opened.frame, opened.report, opened.postcode, opened.lsoa
+    flags, is_synth = opened.synthetic_flags, opened.is_synthetic
     category = frame["category"].map(normalise_exclusion_category, na_action="ignore")
     reason = frame["reason"].map(normalise_exclusion_reason, na_action="ignore")
     urn = frame["school_urn"].str.replace(r"\.0$", "", regex=True)
