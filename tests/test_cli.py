@@ -1,6 +1,7 @@
 """The ``sna`` command line: thin commands, clear errors, non-zero exits."""
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -58,26 +59,29 @@ def test_builds_lists_the_current_build(wm_build, test_data_dir):
     assert manifest["build_id"] in result.output and "*" in result.output
 
 
-def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
-    """A corrupt input stops `sna data prepare` with one line naming the file and problem."""
-    from pathlib import Path
-
+def _prepare_with_population(tmp_path, population_file):
+    """Run `sna data prepare` on Bedfordshire with its population file swapped for another."""
     root = Path(__file__).resolve().parents[1]
-    bad = tmp_path / "population.csv.gz"
-    bad.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
     text = (
         (root / "geodata/regions/bedfordshire.toml")
         .read_text()
         .replace(
             'path = "population/census21_usual_residents_by_agegroup_lsoa21.csv.gz"',
-            f'path = "{bad}"',
+            f'path = "{population_file}"',
         )
     )
     cfg = tmp_path / "beds.toml"
     cfg.write_text(text)
-    result = runner.invoke(
+    return runner.invoke(
         app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(tmp_path / "data")]
     )
+
+
+def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
+    """A corrupt input stops `sna data prepare` with one line naming the file and problem."""
+    bad = tmp_path / "population.csv.gz"
+    bad.write_bytes(b"\x1f\x8b\x08\x00 not really gzip")
+    result = _prepare_with_population(tmp_path, bad)
     assert result.exit_code == 1
     assert "population.csv.gz" in result.output and "corrupt gzip" in result.output
     assert "Traceback" not in result.output
@@ -86,26 +90,11 @@ def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
 
 def test_error_text_is_printed_literally(tmp_path):
     """Brackets in a message (column lists) are not eaten as markup, and lines do not wrap."""
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[1]
     folder = tmp_path / ("a-rather-long-folder-name-" * 4)
     folder.mkdir()
     bad = folder / "population.csv"
     bad.write_text("lsoa21_code,lsoa21_name,age_band,usual_residents\nE01000001,x,0-15,5\n")
-    text = (
-        (root / "geodata/regions/bedfordshire.toml")
-        .read_text()
-        .replace(
-            'path = "population/census21_usual_residents_by_agegroup_lsoa21.csv.gz"',
-            f'path = "{bad}"',
-        )
-    )
-    cfg = tmp_path / "beds.toml"
-    cfg.write_text(text)
-    result = runner.invoke(
-        app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(tmp_path / "data")]
-    )
+    result = _prepare_with_population(tmp_path, bad)
     assert result.exit_code == 1
     line = next(x for x in result.output.splitlines() if x.startswith("error:"))
     assert str(bad) in line
