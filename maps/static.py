@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -208,39 +209,32 @@ def build_maps(
     _require_folium()
     ctx = _Context(build, tolerance_m)
     region = build.region_name
-    everything = np.ones(ctx.n, bool)
     common = {"basemap": basemap, "basemap_attribution": basemap_attribution}
     sub = f"{ctx.n:,} LSOAs, build {build.build_id}"
+    # the three region-wide maps differ only in their title and themes
+    region_map = partial(
+        _make_map,
+        ctx,
+        mask=np.ones(ctx.n, bool),
+        area=region,
+        outline_by="district_name",
+        **common,
+    )
     maps = {
-        "overview.html": _make_map(
-            ctx,
+        "overview.html": region_map(
             title=f"{region}: need by neighbourhood",
             subtitle=f"Need, risk and protective indices by LSOA; {sub}",
             themes=overview_themes(build),
-            mask=everything,
-            area=region,
-            outline_by="district_name",
-            **common,
         ),
-        "hotspots.html": _make_map(
-            ctx,
+        "hotspots.html": region_map(
             title=f"{region}: hotspots of need",
             subtitle=f"Significant spatial clusters of the need index; {sub}",
             themes=hotspot_themes(build),
-            mask=everything,
-            area=region,
-            outline_by="district_name",
-            **common,
         ),
-        "protective-gap.html": _make_map(
-            ctx,
+        "protective-gap.html": region_map(
             title=f"{region}: protective gap",
             subtitle=f"High risk with little protective access nearby; {sub}",
             themes=gap_themes(build),
-            mask=everything,
-            area=region,
-            outline_by="district_name",
-            **common,
         ),
     }
     if districts:
