@@ -36,7 +36,7 @@ from .config import RegionConfig, ScoringSpec, load_region
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
-from .layers import LayerData, compute_layer, layer_points
+from .layers import LayerData, compute_layer, layer_points, layer_records
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
@@ -253,19 +253,15 @@ def _surfaces(
     for spec in config.layers:
         if not spec.surface or spec.table not in tables:
             continue
-        pts = layer_points(tables, spec)
-        filtered = (
-            tables[spec.table].query(spec.filter, engine="python")
-            if spec.filter
-            else (tables[spec.table])
-        )
+        records = layer_records(tables, spec)
+        pts = layer_points(tables, spec, records)
         surface = kde_surface(
             pts[:, 0],
             pts[:, 1],
             bounds=bounds,
             cell=sc.surface_cell_m,
             bandwidth=sc.surface_bandwidth_m,
-            years=_years(filtered) if spec.measure == "count" else 1.0,
+            years=_years(records) if spec.measure == "count" else 1.0,
         )
         write_geotiff(surface, folder / f"{spec.id}.tif", mask=mask)
         out[spec.id] = surface

@@ -18,7 +18,7 @@ from scipy.spatial import cKDTree
 from .config import LayerSpec
 from .errors import LayerNotFound, StoreError
 
-__all__ = ["LayerData", "compute_layer", "layer_points"]
+__all__ = ["LayerData", "compute_layer", "layer_points", "layer_records"]
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,19 @@ def _is_synthetic(frame: pd.DataFrame) -> bool:
     return bool("synthetic" in frame.columns and frame["synthetic"].fillna(False).any())
 
 
-def layer_points(tables: Mapping[str, pd.DataFrame], spec: LayerSpec) -> np.ndarray:
-    """The (n, 2) easting/northing of a record table's rows after the layer's filter."""
-    frame = _table(tables, spec)
+def layer_records(tables: Mapping[str, pd.DataFrame], spec: LayerSpec) -> pd.DataFrame:
+    """The layer's source table after its filter (``LayerNotFound`` for a bad table/filter)."""
+    return _table(tables, spec)
+
+
+def layer_points(
+    tables: Mapping[str, pd.DataFrame], spec: LayerSpec, frame: pd.DataFrame | None = None
+) -> np.ndarray:
+    """The (n, 2) easting/northing of a record table's rows after the layer's filter.
+
+    ``frame`` is the already filtered table (:func:`layer_records`), to avoid filtering twice.
+    """
+    frame = _table(tables, spec) if frame is None else frame
     if "easting" in frame.columns and "northing" in frame.columns:
         xy = frame[["easting", "northing"]].to_numpy(dtype=float)
     elif "geometry" in frame.columns:
@@ -127,7 +137,7 @@ def compute_layer(
     # access: mean number of points within radius of the area's live postcodes
     if postcodes is None:
         raise StoreError(f"layer {spec.id!r}: access layers need the postcode table")
-    pts = layer_points(tables, spec)
+    pts = layer_points(tables, spec, frame)
     homes = postcodes.dropna(subset=["easting", "northing"])
     if len(pts) == 0:
         reach = np.zeros(len(homes))
