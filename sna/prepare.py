@@ -393,6 +393,7 @@ def _step_deprivation(ctx: dict, w: _Writer) -> None:
         "*_national_decile: decile across all of England, 1 = highest value (most deprived)"
     )
     data = full[full["lsoa21_code"].isin(codes)].reset_index(drop=True)
+    ctx["iod2025"] = data
     missing = codes - set(data["lsoa21_code"])
     iod25.report.notes.append(f"{len(missing)} region LSOA21s without IoD2025 (e.g. in Wales)")
     w.write(
@@ -570,7 +571,7 @@ def _place_records(ctx: dict, frame: pd.DataFrame) -> pd.DataFrame:
 def _step_partner(ctx: dict, w: _Writer) -> None:
     config: RegionConfig = ctx["config"]
     areas = ctx["lsoa21"].drop(columns="geometry")
-    iod = pd.read_parquet(ctx["tmp"] / "iod2025.parquet")
+    iod = ctx["iod2025"]
     lsoa = areas.merge(
         iod[["lsoa21_code", "crime_violence_with_injury_rate"]], on="lsoa21_code", how="left"
     )
