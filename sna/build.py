@@ -45,6 +45,7 @@ from .settings import PROJECT_ROOT
 from .store import Store, publish_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
 from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
+from .violence_build import violence_columns, violence_step
 
 __all__ = [
     "BuildResult",
@@ -310,6 +311,72 @@ def _postcode_index(
     return pc
 
 
+def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
+    """Tables, areas, normalised layer scores and synthetic ids of another region.
+
+    Used to fit the violence model of a region whose coefficients are carried over.
+    """
+    prepare_region(config, data_dir=data_dir)
+    store = Store(config.id, data_dir)
+    areas = store.read("lsoa21")
+    postcodes = store.read("postcodes")
+    tables = _load_tables(store, config)
+    for extra in ("crime_points", "iod2025"):
+        if extra not in tables and store.has(extra):
+            tables[extra] = store.read(extra)
+    live = postcodes[postcodes["status"] == "live"]
+    layers = [compute_layer(s, tables, areas, live) for s in config.layers]
+    scored = score_layers(_inputs(layers), config.scoring, _parent(areas, config.scoring))
+    return tables, areas, scored.scores, {d.spec.id for d in layers if d.synthetic}
+
+
+def _postcode_violence(
+    pcs: pd.DataFrame, lsoa: pd.DataFrame, tables: dict[str, pd.DataFrame], config: RegionConfig
+) -> pd.DataFrame:
+    """Violence risk at each postcode: its LSOA's expected count times a local factor.
+
+    Where the region has street-level points, the factor is the kernel density of the last
+    12 months' target points at the postcode divided by the mean density over the LSOA's
+    located postcodes (1 on average within each LSOA); elsewhere it is 1.
+    """
+    spec, sc = config.violence_risk, config.scoring
+    e = pd.Series(lsoa["violence_risk"].to_numpy(), index=lsoa["lsoa21_code"].to_numpy())
+    base = e.reindex(pcs["lsoa21_code"].to_numpy()).to_numpy()
+    factor = np.ones(len(pcs))
+    pts = tables.get("crime_points")
+    has_xy = pcs["easting"].notna().to_numpy()
+    if pts is not None and has_xy.any():
+        tgt = pts[(pts["crime_type"] == spec.target) & pts["easting"].notna()]
+        last = sorted(set(tgt["month"].astype(str)))[-12:]
+        tgt = tgt[tgt["month"].astype(str).isin(last)]
+        if len(tgt):
+            minx, miny, maxx, maxy = lsoa.total_bounds
+            pad = sc.surface_bandwidth_m
+            surface = kde_surface(
+                tgt["easting"].to_numpy(float),
+                tgt["northing"].to_numpy(float),
+                bounds=(minx - pad, miny - pad, maxx + pad, maxy + pad),
+                cell=sc.surface_cell_m,
+                bandwidth=sc.surface_bandwidth_m,
+            )
+            dens = np.full(len(pcs), np.nan)
+            dens[has_xy] = sample_surface(
+                surface,
+                pcs.loc[has_xy, "easting"].to_numpy(),
+                pcs.loc[has_xy, "northing"].to_numpy(),
+            )
+            mean = pd.Series(dens).groupby(pcs["lsoa21_code"].to_numpy()).transform("mean")
+            mean = mean.to_numpy()
+            ok = np.isfinite(dens) & (mean > 0)
+            factor[ok] = dens[ok] / mean[ok]
+    out = pcs.copy()
+    out["pc_violence_local_factor"] = factor
+    out["pc_violence_risk"] = base * factor
+    out["pc_violence_risk_decile"] = deciles(out["pc_violence_risk"].to_numpy())
+    out["pc_violence_risk_band"] = bands(out["pc_violence_risk"].to_numpy())
+    return out
+
+
 def _years(frame: pd.DataFrame) -> float:
     """Years of data in a record table, so surfaces are events per km² per year."""
     if "month" in frame.columns and frame["month"].notna().any():
@@ -345,6 +412,7 @@ def build_region(
         "prepare store",
         "layers",
         "scores",
+        "violence risk",
         "uncertainty",
         "drivers",
         "hotspots",
@@ -367,6 +435,9 @@ def build_region(
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
     tables = _load_tables(store, config)
+    for extra in ("crime_points", "iod2025"):  # the violence model reads them
+        if extra not in tables and store.has(extra):
+            tables[extra] = store.read(extra)
     live = postcodes[postcodes["status"] == "live"]
     layers = [compute_layer(s, tables, areas, live) for s in config.layers]
     inputs = _inputs(layers)
@@ -402,15 +473,39 @@ def build_region(
     timings["scores"] = time.perf_counter() - t
 
     t = step(3)
+    titles = {s.id: _lower_first(s.title) for s in config.layers}
+    synthetic_ids = {d.spec.id for d in layers if d.synthetic}
+    vstep = violence_step(
+        config,
+        tables,
+        areas,
+        scored.scores,
+        skip=synthetic_ids,
+        data_dir=data_dir,
+        source_scores=lambda src: _region_scores(src, data_dir),
+    )
+    vcols, vchecks = violence_columns(
+        vstep,
+        titles,
+        region_name=config.region.name,
+        draws=config.violence_risk.draws,
+        seed=sc.seed,
+    )
+    for col in vcols.columns:
+        lsoa[col] = vcols[col].to_numpy()
+    timings["violence risk"] = time.perf_counter() - t
+
+    t = step(4)
     mc = _monte_carlo(inputs, sc, parent, scored)
     checks: dict[str, Any] = {
+        **vchecks,
         # proportion layers on the logit scale cap a count at its population (e.g. an IDACI
         # numerator above the Census 2021 count of children); say how often that happened
         "proportion_counts_capped": {
             i.spec.id: int(np.sum(i.count > i.denominator))
             for i in inputs
             if i.count is not None and i.spec.proportion
-        }
+        },
     }
     for k in INDICES:
         res = mc[k]
@@ -419,8 +514,7 @@ def build_region(
         checks[f"{k}_intervals_widened"] = res.n_widened
     timings["uncertainty"] = time.perf_counter() - t
 
-    t = step(4)
-    titles = {s.id: _lower_first(s.title) for s in config.layers}
+    t = step(5)
     protective_ids = [s.id for s in config.layers if s.kind == "protective"]
     # the drivers that explain where the area sits: above the regional average, what raises
     # it most; below, what lowers it most (the explanation sentence reads the same way)
@@ -437,7 +531,7 @@ def build_region(
     ]
     timings["drivers"] = time.perf_counter() - t
 
-    t = step(5)
+    t = step(6)
     w = spatial_weights(areas)
     gi = getis_ord_gi_star(
         scored.need, w, permutations=sc.hotspot_permutations, seed=sc.seed, alpha=sc.fdr_alpha
@@ -453,11 +547,14 @@ def build_region(
 
     target = builds_dir(config.id, data_dir)
     with staging_dir(target, "build") as tmp:
-        t = step(6)
+        t = step(7)
         (tmp / "surfaces").mkdir()
         surfaces = _surfaces(config, tables, areas, tmp / "surfaces")
         pcs = _postcode_index(postcodes, lsoa, scored, surfaces, config)
+        pcs = _postcode_violence(pcs, lsoa, tables, config)
         keep = ["risk", "protective", "need", "need_rank", "need_decile", "need_band"]
+        keep += ["violence_risk", "violence_risk_rank", "violence_risk_decile"]
+        keep += ["violence_risk_band"]
         pcs = pcs.merge(
             pd.DataFrame(lsoa[["lsoa21_code", *keep]]).rename(
                 columns={k: f"lsoa_{k}" for k in keep}
@@ -469,11 +566,11 @@ def build_region(
         pcs["pc_need_band"] = bands(pcs["pc_need"].to_numpy())
         timings["surfaces and postcodes"] = time.perf_counter() - t
 
-        t = step(7)
+        t = step(8)
         sens = sensitivity(inputs, sc, areas, scored)
         timings["sensitivity"] = time.perf_counter() - t
 
-        t = step(8)
+        t = step(9)
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
@@ -512,6 +609,12 @@ def build_region(
                 }
                 for s in config.layers
             ],
+            "violence_model": {
+                **vstep.fit.manifest(),
+                "window": list(vstep.window) if vstep.window else None,
+                "carried_over_from": vstep.carried_from or None,
+                "unit": "violence and sexual offences expected in the next 12 months",
+            },
             "synthetic_layers": synthetic_layers,
             "synthetic": bool(synthetic_layers),
             "surfaces": sorted(surfaces),

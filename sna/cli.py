@@ -290,12 +290,34 @@ def evaluate(
     except (SnaError, GeodataError) as exc:
         _fail(exc)
     h = result.headline()
-    table = Table("method", f"PAI, top 10% of LSOAs: {h['target']}")
-    for method, value in h["pai"].items():
-        table.add_row(method, f"{value:.2f}")
+    table = Table(
+        "method",
+        "hit rate",
+        "PEI*",
+        "PAI (units)",
+        "PAI (area)",
+        title=f"Top 10% of LSOAs: {h['target']}",
+    )
+    for method, v in h["metrics"].items():
+        table.add_row(
+            method,
+            f"{v['hit_rate']:.3f}",
+            f"{v['pei_star']:.3f}",
+            f"{v['pai_units']:.2f}",
+            f"{v['pai']:.2f}",
+        )
     out.print(table)
-    verdict = "beats" if h["index_beats_baseline"] else "does not beat"
-    out.print(f"the index {verdict} the {h['baseline']} baseline ({result.seconds:.1f} s)")
+    lead = "violence risk" if h["lead"] == "violence_risk" else "the index"
+    for base, ok in h["verdicts"].items():
+        if base == "ewm_counts":
+            word = "matches or beats" if ok else "falls short of"
+            rule = "hit rate and PEI* within 0.01 or better"
+        else:
+            word = "beats" if ok else "does not beat"
+            rule = "hit rate and PEI* at least as high"
+        out.print(f"{lead} {word} the {base} baseline ({rule})")
+    out.print("verdicts rest on hit rate and PEI*; area-based PAI is shown, never decides alone")
+    out.print(f"({result.seconds:.1f} s)")
     for path in result.files.values():
         out.print(f"  {path}")
 

@@ -39,6 +39,7 @@ __all__ = [
     "LEVELS",
     "LayerSpec",
     "ScoringSpec",
+    "ViolenceRiskSpec",
     "RegionConfig",
     "available_regions",
     "load_region",
@@ -262,6 +263,62 @@ class ScoringSpec(_Strict):
         return v
 
 
+class ViolenceRiskSpec(_Strict):
+    """The fitted violence-risk model (docs/scoring-method.md, "Violence risk").
+
+    Where the region has police.uk street files, the model is fitted on them out of time:
+    the features of one 12-month period predict the next, then the coefficients are applied
+    to the latest period. Where it has none, the prior-violence term comes from the IoD2025
+    police recorded crime indicators (``iod_columns``, rate per 1,000 x residents) and the
+    coefficients are carried over from the fitted region ``carry_over_from``.
+    """
+
+    target: str = Field(
+        "Violence and sexual offences", description="police.uk crime type to forecast"
+    )
+    history: list[str] = Field(
+        default_factory=lambda: [
+            "Robbery",
+            "Possession of weapons",
+            "Public order",
+            "Anti-social behaviour",
+        ],
+        description="Other crime types whose time-weighted prior counts are candidate terms",
+    )
+    half_lives: list[float] = Field(
+        default_factory=lambda: [1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 12.0, 24.0],
+        description="Candidate half-lives (months) of the time weights, chosen on training data",
+    )
+    baseline_half_life: float = Field(
+        6.0, gt=0, description="Half-life of the exponentially weighted prior-count baseline"
+    )
+    response_months: int = Field(
+        0,
+        ge=0,
+        description="Months of the fit's response period (0: a quarter of the training "
+        "window, 3 to 12 months); the features use the months before it",
+    )
+    family: Literal["negative_binomial", "poisson"] = "negative_binomial"
+    prior_sd: float = Field(1.0, gt=0, description="Ridge prior sd of standardised terms")
+    layers: list[str] | None = Field(
+        None,
+        description="Layer ids entering the model; default: every non-crime, real-data layer",
+    )
+    exposure: str = Field("pop_total", description="Exposure (offset) column of lsoa21")
+    carry_over_from: str = Field(
+        "", description="Region whose fitted coefficients apply where no street files exist"
+    )
+    iod_columns: list[str] = Field(
+        default_factory=lambda: [
+            "crime_violence_with_injury_rate",
+            "crime_violence_without_injury_rate",
+            "crime_stalking_harassment_rate",
+        ],
+        description="IoD2025 crime indicators summed into the prior-violence count",
+    )
+    draws: int = Field(500, ge=20, description="Monte Carlo draws for the rank intervals")
+
+
 class RegionConfig(_Strict):
     """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
 
@@ -269,6 +326,7 @@ class RegionConfig(_Strict):
     sources: Sources
     synthetic: SyntheticSpec = SyntheticSpec()
     scoring: ScoringSpec = ScoringSpec()
+    violence_risk: ViolenceRiskSpec = ViolenceRiskSpec()
     layers: list[LayerSpec] = Field(default_factory=list)
 
     @field_validator("layers")

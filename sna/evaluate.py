@@ -55,6 +55,14 @@ from .normalise import normalise
 from .scoring import LayerInput, effective_weights, score_layers
 from .store import Store, region_dir
 from .surfaces import kde_surface, sample_surface
+from .violence_risk import (
+    fit_violence,
+    model_layer_ids,
+    month_number,
+    predict_violence,
+    structural_terms,
+    weighted_counts,
+)
 
 __all__ = [
     "DEFAULT_TRAIN",
@@ -94,13 +102,20 @@ VARIANT_LEVEL_WEIGHTS: dict[str, float] = {
 #: Method id -> label. ``index*`` are built from training data by the engine; the rest are
 #: baselines.
 METHODS: dict[str, str] = {
-    "index": "Need index",
+    "violence_risk": "Violence risk (fitted count model)",
+    "index": "Needs index",
     "index_risk": "Risk index only (variant)",
     "index_crime_weighted": "Need index, community-weighted (variant)",
     "prior_counts": "Prior-period counts",
+    "ewm_counts": "Exponentially weighted prior counts",
     "kde": "KDE of prior-period points (400 m)",
     "imd": "IMD 2025 score alone",
 }
+#: Count-based measures that decide a verdict; PAI (by area) is reported beside them.
+DECIDING_METRICS: tuple[str, ...] = ("hit_rate", "pei_star")
+HEADLINE_METRICS: tuple[str, ...] = ("hit_rate", "pei_star", "pai_units", "pai")
+#: How close to the exponentially weighted counts "matches" means (hit rate and PEI*).
+EWM_TOLERANCE = 0.01
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _MONTH_CLAUSE = re.compile(
     r"""\bmonth\s*(?:>=|<=|==|!=|>|<)\s*(?:'[^']*'|"[^"]*")"""
@@ -261,18 +276,41 @@ class EvaluationResult:
         return float(row[metric].iloc[0])
 
     def headline(self) -> dict[str, Any]:
-        """PAI at the top 10% of LSOAs for the first target: the index vs its baselines."""
+        """The verdict at the top 10% of LSOAs for the first target, on count-based measures.
+
+        The leading method (violence risk where it was fitted, else the index) is compared
+        with each baseline on hit rate and PEI*: it beats prior counts when both are at least
+        as high, and matches the exponentially weighted counts when both are within
+        ``EWM_TOLERANCE``. Area-based PAI is reported but never decides.
+        """
         target = str(self.table["target"].iloc[0])
         methods = [m for m in self.table["method"].unique()]
-        pais = {m: self.value(m, target=target) for m in methods}
-        base = "prior_counts" if "prior_counts" in pais else "crime2019"
+        sub = self.table[self.table["target"] == target]
+        lead = "violence_risk" if "violence_risk" in set(sub["method"]) else "index"
+        metrics = {
+            m: {k: self.value(m, k, target=target) for k in HEADLINE_METRICS} for m in methods
+        }
+        baselines = [b for b in ("prior_counts", "ewm_counts") if b in metrics] or [
+            b for b in ("crime2019",) if b in metrics
+        ]
+        verdicts = {}
+        for b in baselines:
+            tol = EWM_TOLERANCE if b == "ewm_counts" else 0.0
+            verdicts[b] = all(
+                metrics[lead][k] >= metrics[b][k] - tol - 1e-12 for k in DECIDING_METRICS
+            )
+        first = baselines[0] if baselines else ""
         return {
             "target": target,
             "coverage": 0.10,
             "level": "lsoa",
-            "pai": pais,
-            "baseline": base,
-            "index_beats_baseline": bool(pais["index"] > pais[base]),
+            "lead": lead,
+            "metrics": metrics,
+            "pai": {m: v["pai"] for m, v in metrics.items()},
+            "decided_on": list(DECIDING_METRICS),
+            "baseline": first,
+            "verdicts": verdicts,
+            "index_beats_baseline": bool(verdicts.get(first, False)),
         }
 
 
@@ -466,6 +504,15 @@ def evaluate_tables(
     inputs, _ = _inputs(cfg.layers, tables, areas, live, crime_years=tr_m / 12.0)
     parent = _parent(areas, sc)
     index_scores, models = _variants(inputs, sc, parent)
+    vspec = config.violence_risk
+    structural = structural_terms(
+        models[0].scores.set_axis(codes), model_layer_ids(cfg.layers, vspec, set())
+    )
+    residents = areas[vspec.exposure].to_numpy(float).clip(min=1.0)
+    # the model sees training-window rows only: later rows are cut before anything is fitted
+    train_pts = located[located["month"].astype(str).between(*train)]
+    vfit = fit_violence(train_pts, codes, structural, residents, vspec, train)
+    vrisk = predict_violence(vfit, train_pts, codes, structural, residents, train)
 
     area = areas["area_km2"].to_numpy(float)
     iod = tables.get("iod2025")
@@ -503,7 +550,18 @@ def evaluate_tables(
                 ((pts["crime_type"] == target) & pts["month"].between(*test)).sum() - len(test_pts)
             ),
         }
-        methods: dict[str, np.ndarray] = {**index_scores, "prior_counts": prior}
+        ewm = weighted_counts(
+            train_pts["month"].to_numpy(),
+            train_pts["lsoa21_code"].to_numpy(),
+            codes,
+            start=train[0],
+            end=train[1],
+            half_life=vspec.baseline_half_life,
+        )
+        methods: dict[str, np.ndarray] = {}
+        if target == vspec.target:
+            methods["violence_risk"] = vrisk.expected
+        methods.update({**index_scores, "prior_counts": prior, "ewm_counts": ewm})
         if cells:
             tr_xy = train_pts[["easting", "northing"]].to_numpy(float)
             te_xy = test_pts[["easting", "northing"]].to_numpy(float)
@@ -527,7 +585,20 @@ def evaluate_tables(
             pc, _ = _cell_counts(grid, tr_xy, cell_m)
             info["test_events_cells"] = int(yc.sum())
             info["test_events_outside_cells"] = lost
-            cell_methods = {
+            cell_methods = {}
+            if target == vspec.target:
+                cell_methods["violence_risk"] = _cell_risk(
+                    vrisk.expected,
+                    float("inf"),  # within an LSOA, where violence falls is stable
+                    train_pts[train_pts["crime_type"] == target],
+                    train,
+                    grid,
+                    codes,
+                    bounds,
+                    cell_m,
+                    sc.surface_bandwidth_m,
+                )
+            cell_methods |= {
                 **cell_index,
                 "prior_counts": pc,
                 "kde": kde_cells,
@@ -568,6 +639,7 @@ def evaluate_tables(
             for s in cfg.layers
         ],
         "layers_dropped": dropped,
+        "violence_model": vfit.manifest(),
         "variant_level_weights": VARIANT_LEVEL_WEIGHTS,
         "methods": METHODS,
         "targets": counts,
@@ -587,6 +659,40 @@ def evaluate_tables(
         ],
     }
     return EvaluationResult(config.id, train, test, table, setup, {}, time.perf_counter() - t0)
+
+
+def _cell_risk(
+    expected: np.ndarray,
+    half_life: float,
+    points: pd.DataFrame,
+    window: tuple[str, str],
+    grid: pd.DataFrame,
+    codes: pd.Index,
+    bounds: tuple[float, float, float, float],
+    cell: float,
+    bandwidth: float,
+) -> np.ndarray:
+    """Violence risk on cells: each LSOA's expected count shared by time-weighted density.
+
+    A cell gets its LSOA's expected count times the cell's share of the LSOA's kernel density
+    of the window's points, each weighted ``2**(-age/half_life)`` as in the model; an LSOA
+    with no density shares equally. Cell values sum to the LSOA's expected count.
+    """
+    xy = points[["easting", "northing"]].to_numpy(float)
+    age = month_number([window[1]])[0] - month_number(points["month"].to_numpy())
+    w = np.power(2.0, -age / half_life) if np.isfinite(half_life) else np.ones(len(points))
+    dens = np.zeros(len(grid))
+    if len(xy):
+        surface = kde_surface(
+            xy[:, 0], xy[:, 1], bounds=bounds, cell=cell, bandwidth=bandwidth, weights=w
+        )
+        dens = np.nan_to_num(sample_surface(surface, grid["x"].to_numpy(), grid["y"].to_numpy()))
+    lsoa = grid["lsoa21_code"].to_numpy()
+    total = pd.Series(dens).groupby(lsoa).transform("sum").to_numpy()
+    n = pd.Series(1.0, index=grid.index).groupby(lsoa).transform("sum").to_numpy()
+    share = np.where(total > 0, dens / np.where(total > 0, total, 1.0), 1.0 / n)
+    e = pd.Series(expected, index=codes).reindex(lsoa).to_numpy()
+    return e * share
 
 
 def _cell_index(
