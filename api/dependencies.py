@@ -75,8 +75,10 @@ class AreaListParams(DefaultDependency):
     level: Literal["lsoa", "ward", "district"] = Query(
         "lsoa", description="Which areas to list.", examples=["lsoa"]
     )
-    sort: Literal["need", "risk", "protective", "name"] = Query(
-        "need", description="Index to sort by.", examples=["need"]
+    sort: Literal["violence_risk", "need", "risk", "protective", "name"] = Query(
+        "violence_risk",
+        description="What to sort by: violence risk (expected offences) or an index.",
+        examples=["violence_risk"],
     )
     order: Literal["desc", "asc"] = Query(
         "desc", description="desc: highest first (the priority order).", examples=["desc"]

@@ -17,6 +17,10 @@ __all__ = [
     "RankInterval",
     "IndexValue",
     "Indices",
+    "CountInterval",
+    "ViolenceDriver",
+    "ViolenceRisk",
+    "PostcodeViolenceRisk",
     "Driver",
     "Location",
     "PostcodeNeed",
@@ -89,8 +93,56 @@ class Indices(_Model):
     need: IndexValue
 
 
+class CountInterval(_Model):
+    """An interval of next year's count (parameter uncertainty and count noise)."""
+
+    lo: float | None
+    hi: float | None
+    level: float
+
+
+class ViolenceDriver(_Model):
+    """One term of the violence model: a multiplicative factor against the typical area."""
+
+    term: str
+    title: str
+    factor: float | None = Field(description="exp(contribution): 1.2 means 20% more violence.")
+    contribution: float | None = Field(description="On the log scale; the terms sum exactly.")
+    text: str
+
+
+class ViolenceRisk(_Model):
+    """Violence risk: offences expected to be recorded here in the next 12 months."""
+
+    title: str
+    measures: str
+    unit: str
+    value: float | None
+    interval: CountInterval | None
+    recorded_last_year: float | None
+    regional_mean: float | None
+    ratio_to_regional_mean: float | None
+    rank: int | None
+    of: int
+    decile: int | None = Field(description="1 = the highest 10% of areas.")
+    band: Band | None
+    rank_interval: RankInterval | None
+    p_top_decile: float | None
+    drivers: list[ViolenceDriver]
+    explanation: str | None
+
+
+class PostcodeViolenceRisk(_Model):
+    """Violence risk at the postcode: the LSOA's expected count times a local factor."""
+
+    value: float | None
+    local_factor: float | None
+    decile: int | None
+    band: Band | None
+
+
 class Driver(_Model):
-    """A layer's contribution to the need index, in plain words."""
+    """A layer's contribution to the needs index, in plain words."""
 
     layer: str
     title: str
@@ -165,12 +217,14 @@ class PostcodeResult(_Provenance):
     date_terminated: str | None
     note: str | None = Field(description="Set for a terminated postcode.")
     location: Location | None
+    postcode_violence_risk: PostcodeViolenceRisk | None = None
     postcode_need: PostcodeNeed
     local: dict[str, LocalValue]
     assets: Assets
     lsoa21: Named | None
     ward: Named | None
     district: Named | None
+    violence_risk: ViolenceRisk | None = None
     indices: Indices | None
     drivers: list[Driver]
     explanation: str | None
@@ -243,6 +297,7 @@ class AreaResult(_Provenance):
     population: int | None
     area_km2: float | None
     n_lsoa: int | None
+    violence_risk: ViolenceRisk | None = None
     indices: Indices
     levels: dict[str, float | None]
     drivers: list[Driver]
@@ -260,6 +315,9 @@ class AreaRow(_Model):
     name: str | None
     level: str
     district_code: str | None
+    violence_risk: float | None = None
+    violence_risk_rank: int | None = None
+    violence_risk_band: Band | None = None
     need: float | None
     need_rank: int | None
     need_band: Band | None
@@ -318,10 +376,35 @@ class LayerInfo(_Model):
     surface: SurfaceInfo | None
 
 
+class ModelCoefficient(_Model):
+    """One term of the fitted violence model: its relative risk, as RTM reports them."""
+
+    term: str
+    coef: float
+    se: float
+    relative_risk: float
+    rr_lo: float
+    rr_hi: float
+    penalised: bool
+    effect: str
+
+
+class ViolenceModel(_Model):
+    """How violence risk was fitted: source, half-life, coefficients and standard errors."""
+
+    source: str
+    target: str
+    family: str
+    unit: str
+    half_life_months: float | None
+    coefficients: list[ModelCoefficient]
+
+
 class LayerList(_Model):
-    """Every layer of the current build."""
+    """Every layer of the current build, and the fitted violence model."""
 
     build_id: str
+    violence_model: ViolenceModel | None = None
     layers: list[LayerInfo]
 
 

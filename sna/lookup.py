@@ -85,10 +85,17 @@ SYNTHETIC_NOTICE = (
 )
 ATTRIBUTION: tuple[str, ...] = (OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION)
 _INDEX_TITLES = {
-    "risk": "Risk index",
-    "protective": "Protective index",
-    "need": "Need index (risk less protection)",
+    "risk": "Risk factors (residents)",
+    "protective": "Protective access (residents)",
+    "need": "Needs index: where residents carry the risk factors",
 }
+VIOLENCE_TITLE = "Violence risk"
+VIOLENCE_MEASURES = (
+    "Violence and sexual offences expected to be recorded here in the next 12 months "
+    "(fitted to past recorded crime and the area's risk and protective factors)"
+)
+VIOLENCE_UNIT = "offences a year"
+SORTS: tuple[str, ...] = ("violence_risk", *INDICES, "name")
 _QUERY = re.compile(r"^[A-Z0-9 ]{1,8}$")
 _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 
@@ -189,6 +196,7 @@ def _aggregate(lsoa: pd.DataFrame, level: str, partner: list[str]) -> pd.DataFra
     ]
     out = _weighted_means(lsoa, key, mean_cols, "pop_total")
     sums = [c for c in lsoa.columns if c.startswith(("n_", "pop_"))]
+    sums += [c for c in ("violence_risk", "violence_prior") if c in lsoa.columns]
     out = out.join(lsoa.groupby(key)[sums].sum(min_count=1))
     out["n_lsoa"] = lsoa.groupby(key).size()
     names = (
@@ -198,7 +206,9 @@ def _aggregate(lsoa: pd.DataFrame, level: str, partner: list[str]) -> pd.DataFra
     out["name"] = out[f"{level}_name"]
     out.index.name = "code"
     out = out.reset_index()
-    for k in INDICES:
+    for k in (*INDICES, "violence_risk"):
+        if k not in out.columns:
+            continue
         vals = out[k].to_numpy(float)
         out[f"{k}_rank"] = rank_desc(vals)
         out[f"{k}_decile"] = deciles(vals)
@@ -300,7 +310,13 @@ class Build:
         self.area_tiles = AreaTiles(
             self.lsoa_raw.geometry.to_numpy(), self._tile_properties(), layer_name="lsoa"
         )
-        self._layers_body = _dumps({"build_id": self.build_id, "layers": self.layers()})
+        self._layers_body = _dumps(
+            {
+                "build_id": self.build_id,
+                "violence_model": self.manifest.get("violence_model"),
+                "layers": self.layers(),
+            }
+        )
         self.loaded_at = time.time()
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded build %s in %.1f s", self.build_id, self.load_seconds)
@@ -367,6 +383,17 @@ class Build:
         self.region_means = {
             k: float(np.average(lsoa[k].astype(float), weights=w)) for k in INDICES
         }
+        self.violence_means: dict[str, tuple[float, float]] = {}
+        if "violence_risk" in lsoa.columns:
+            for level, frame in (
+                ("lsoa", lsoa),
+                ("ward", self.ward_raw),
+                ("district", self.district_raw),
+            ):
+                self.violence_means[level] = (
+                    float(frame["violence_risk"].astype(float).mean()),
+                    float(frame["violence_prior"].astype(float).mean()),
+                )
 
     # ----------------------------------------------------------------- building blocks
 
@@ -393,6 +420,82 @@ class Build:
                 item["p_top_decile"] = _num(row.get(f"{k}_p_top_decile"), 3)
             out[k] = item
         return out
+
+    def _violence_block(self, row: dict[str, Any], level: str, n: int) -> dict[str, Any] | None:
+        """Violence risk of an area: expected offences, interval, rank, drivers, sentence."""
+        e = _num(row.get("violence_risk"), 1)
+        if e is None or level not in self.violence_means:
+            return None
+        mean_e, mean_prior = self.violence_means[level]
+        prior = _num(row.get("violence_prior"), 1)
+        interval = None
+        if "violence_risk_lo" in row and _num(row.get("violence_risk_lo")) is not None:
+            interval = {
+                "lo": _num(row.get("violence_risk_lo"), 1),
+                "hi": _num(row.get("violence_risk_hi"), 1),
+                "level": 0.9,
+            }
+        rank_interval, p_top = None, None
+        if "violence_risk_rank_lo" in row:
+            rank_interval = {
+                "lo": _int(row.get("violence_risk_rank_lo")),
+                "median": _int(row.get("violence_risk_rank_median")),
+                "hi": _int(row.get("violence_risk_rank_hi")),
+                "level": 0.9,
+            }
+            p_top = _num(row.get("violence_risk_p_top_decile"), 3)
+        drivers = []
+        try:
+            triples = json.loads(row.get("violence_risk_drivers") or "[]")
+        except (TypeError, ValueError):
+            triples = []
+        for term, c, title in triples:
+            f = float(np.exp(c))
+            word = (
+                f"raises it by a factor of {f:.2f}"
+                if c > 0
+                else (f"lowers it by a factor of {1 / f:.2f}")
+            )
+            drivers.append(
+                {
+                    "term": term,
+                    "title": title,
+                    "factor": _num(f, 3),
+                    "contribution": _num(c),
+                    "text": f"{title[:1].upper() + title[1:]} {word}",
+                }
+            )
+        ratio = e / mean_e if mean_e > 0 else None
+        explanation = _str(row.get("violence_risk_explanation"))
+        if explanation is None:
+            explanation = (
+                f"About {e:,.0f} violent or sexual offences expected in the next 12 months, "
+                f"{ratio:.1f} times the {self.region_name} average per {level}"
+                + (
+                    f"; {prior:,.0f} recorded in the last year ({prior / mean_prior:.1f} times "
+                    "the average)."
+                    if prior is not None and mean_prior > 0
+                    else "."
+                )
+            )
+        return {
+            "title": VIOLENCE_TITLE,
+            "measures": VIOLENCE_MEASURES,
+            "unit": VIOLENCE_UNIT,
+            "value": e,
+            "interval": interval,
+            "recorded_last_year": prior,
+            "regional_mean": _num(mean_e, 1),
+            "ratio_to_regional_mean": _num(ratio, 2),
+            "rank": _int(row.get("violence_risk_rank")),
+            "of": n,
+            "decile": _int(row.get("violence_risk_decile")),
+            "band": _str(row.get("violence_risk_band")),
+            "rank_interval": rank_interval,
+            "p_top_decile": p_top,
+            "drivers": drivers,
+            "explanation": explanation,
+        }
 
     def _driver(self, lid: str, contribution: float) -> dict[str, Any]:
         meta = self.meta_by_id.get(lid, {"title": lid, "kind": "risk", "level": None})
@@ -533,6 +636,7 @@ class Build:
                 "population": _int(r.get("pop_total")),
                 "area_km2": _num(r.get("area_km2"), 3),
                 "n_lsoa": 1,
+                "violence_risk": self._violence_block(r, "lsoa", n_l),
                 "indices": self._index_block(r, n_l, interval=True),
                 "levels": {lv: _num(r.get(f"level_{lv}")) for lv in LEVELS},
                 "drivers": drivers,
@@ -571,6 +675,7 @@ class Build:
                     "population": _int(r.get("pop_total")),
                     "area_km2": None,
                     "n_lsoa": _int(r.get("n_lsoa")),
+                    "violence_risk": self._violence_block(r, level, n),
                     "indices": self._index_block(r, n, interval=False),
                     "levels": {lv: _num(r.get(f"level_{lv}")) for lv in LEVELS},
                     "drivers": drivers,
@@ -607,6 +712,10 @@ class Build:
             "district_name": _str(r.get("district_name")),
             "population": body["population"],
         }
+        vr = body.get("violence_risk") or {}
+        row["violence_risk"] = vr.get("value")
+        row["violence_risk_rank"] = vr.get("rank")
+        row["violence_risk_band"] = vr.get("band")
         for k in INDICES:
             idx = body["indices"][k]
             row[k] = idx["value"]
@@ -667,6 +776,7 @@ class Build:
                 "lsoa21": {"code": area["code"], "name": area["name"]},
                 "ward": area["ward"],
                 "district": area["district"],
+                "violence_risk": area.get("violence_risk"),
                 "indices": area["indices"],
                 "drivers": area["drivers"],
                 "explanation": area["explanation"],
@@ -678,6 +788,7 @@ class Build:
                 "lsoa21": None,
                 "ward": None,
                 "district": None,
+                "violence_risk": None,
                 "indices": None,
                 "drivers": [],
                 "explanation": None,
@@ -722,6 +833,11 @@ class Build:
         status = [s or "live" for s in column("status")]
         introduced = column("date_introduced")
         terminated_on = column("date_terminated")
+        pvr = column("pc_violence_risk", "num", 1)
+        pvr_factor = column("pc_violence_local_factor", "num", 2)
+        pvr_decile = column("pc_violence_risk_decile", "int")
+        pvr_band = column("pc_violence_risk_band")
+        has_pvr = "pc_violence_risk" in pc.columns
         need = column("pc_need", "num")
         need_decile = column("pc_need_decile", "int")
         need_band = column("pc_need_band")
@@ -755,6 +871,14 @@ class Build:
                     "source": "postcode" if has_xy[i] else "area",
                 }
                 if ok[i]
+                else None,
+                "postcode_violence_risk": {
+                    "value": pvr[i],
+                    "local_factor": pvr_factor[i],
+                    "decile": pvr_decile[i],
+                    "band": pvr_band[i],
+                }
+                if has_pvr
                 else None,
                 "postcode_need": {
                     "value": need[i],
@@ -992,20 +1116,20 @@ class Build:
         *,
         level: str = "lsoa",
         district: str | None = None,
-        sort: str = "need",
+        sort: str = "violence_risk",
         order: str = "desc",
         limit: int | None = 50,
         offset: int = 0,
     ) -> pd.DataFrame:
         """Priority places: areas of ``level`` in ``district``, sorted by an index.
 
-        ``sort`` is an index (``need``, ``risk``, ``protective``) or ``name``; ``order``
-        ``desc`` puts the highest values first (the priority order for ``need``).
+        ``sort`` is ``violence_risk``, an index (``need``, ``risk``, ``protective``) or
+        ``name``; ``order`` ``desc`` puts the highest values first (the priority order).
         """
         if level not in AREA_LEVELS:
             raise AreaNotFound(f"level must be one of {list(AREA_LEVELS)}, got {level!r}")
-        if sort not in (*INDICES, "name"):
-            raise LayerNotFound(f"sort must be one of {[*INDICES, 'name']}, got {sort!r}")
+        if sort not in SORTS:
+            raise LayerNotFound(f"sort must be one of {list(SORTS)}, got {sort!r}")
         rows = self._area_rows[level]
         code = self._district_code(district)
         if code is not None:
@@ -1022,7 +1146,7 @@ class Build:
         """
         rows = self.area_table(**params)
         level = params.get("level", "lsoa")
-        stem = f"{self.region}-{level}-{params.get('sort', 'need')}"
+        stem = f"{self.region}-{level}-{params.get('sort', 'violence_risk')}"
         records = rows.to_dict("records")
         records = [{k: (None if _is_na(v) else v) for k, v in r.items()} for r in records]
         if fmt == "csv":
@@ -1049,7 +1173,7 @@ class Build:
             "build_id": self.build_id,
             "level": level,
             "district": self._district_code(params.get("district")),
-            "sort": params.get("sort", "need"),
+            "sort": params.get("sort", "violence_risk"),
             "order": params.get("order", "desc"),
             "total": int(len(self.area_table(**{**params, "limit": None, "offset": 0}))),
             "items": records,

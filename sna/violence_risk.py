@@ -368,6 +368,8 @@ def _risk(
     contrib = model.contributions(x, exposure)
     if CURVATURE_TERM in contrib:  # one driver for past violence
         contrib[PRIOR_TERM] += contrib.pop(CURVATURE_TERM)
+    if "log_residents" in contrib:  # one driver for residents: offset plus elasticity
+        contrib[EXPOSURE_TERM] += contrib.pop("log_residents")
     return ViolenceRisk(expected, prior, x, contrib, exposure)
 
 
