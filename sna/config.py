@@ -205,6 +205,13 @@ class LayerSpec(_Strict):
     direction: Literal[1, -1] = 1
     weight: float = Field(1.0, ge=0)
     period: str = ""
+    months: int = Field(
+        0,
+        ge=0,
+        description="Record tables with a month column: use the last N months of the data "
+        "(0 = all). Relative to the data, so a new data drop or an evaluation window needs no "
+        "edit to the layer.",
+    )
     partner: bool = Field(False, description="Partner data: disclosure control applies.")
     proportion: bool = Field(
         False,

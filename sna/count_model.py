@@ -170,7 +170,9 @@ def fit_count_model(
     mu = np.exp(design @ params + offset)
     w = mu / (1.0 + alpha * mu)
     info = design.T @ (design * w[:, None]) + np.diag(mask / prior_sd**2)
-    cov = np.linalg.inv(info)
+    # pinv: exactly collinear terms (rare; e.g. two history types with equal counts) get a
+    # finite covariance rather than an error
+    cov = np.linalg.pinv(info)
     cov = (cov + cov.T) / 2
     # share of the Poisson deviance of the null (intercept + offset) model explained
     with np.errstate(divide="ignore", invalid="ignore"):

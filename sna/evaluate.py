@@ -215,6 +215,7 @@ def training_config(
                 spec.model_copy(
                     update={
                         "filter": window_filter(spec.filter, train),
+                        "months": 0,  # the whole training window, whatever the layer's months
                         "period": f"{train[0]} to {train[1]}",
                     }
                 )

@@ -44,6 +44,10 @@ def _table(tables: Mapping[str, pd.DataFrame], spec: LayerSpec) -> pd.DataFrame:
             f"(tables: {sorted(tables)}); prepare the store or fix the layer's table"
         )
     frame = tables[spec.table]
+    if spec.months and "month" in frame.columns and len(frame):
+        # the last ``months`` months of the data itself, never months written in the config
+        months = sorted(set(frame["month"].dropna().astype(str)))
+        frame = frame[frame["month"].astype(str).isin(months[-spec.months :])]
     if spec.filter:
         try:
             frame = frame.query(spec.filter, engine="python")

@@ -1020,6 +1020,11 @@ class Build:
                 p[f"{k}_band"] = _str(r.get(f"{k}_band")) or ""
                 p[f"{k}_decile"] = _int(r.get(f"{k}_decile"))
             p["need_rank"] = _int(r.get("need_rank"))
+            if "violence_risk" in r:
+                p["violence_risk"] = _num(r.get("violence_risk"), 1)
+                p["violence_risk_band"] = _str(r.get("violence_risk_band")) or ""
+                p["violence_risk_decile"] = _int(r.get("violence_risk_decile"))
+                p["violence_risk_rank"] = _int(r.get("violence_risk_rank"))
             for s in self.specs:
                 if s.partner:
                     p[f"band_{s.id}"] = _str(r.get(f"band_{s.id}")) or ""

@@ -19,9 +19,9 @@ regularised negative binomial of :mod:`sna.count_model`.
 :math:`T` months, the response is the last :math:`F = \min(12, \max(3, \lfloor T/4
 \rfloor))` months (a quarter of the window, so the features cover most of the history a
 forecast will use) and the features use the months before. The half-life :math:`h` is the
-candidate whose fit explains most deviance there (training data only). The coefficients are then applied to
-features computed up to the window's last month, giving the expected count for the next 12
-months.
+candidate whose fit explains most deviance there (training data only). The coefficients
+are then applied to features computed up to the window's last month, giving the expected
+count for the next 12 months.
 
 **No street files** (the West Midlands in the bundle). :math:`c_i` comes from the IoD2025
 police recorded crime indicators: the published rates per 1,000 times residents, summed over
@@ -291,6 +291,7 @@ def fit_violence(
             inside, units, spec, start=feat[0], end=feat[1], half_life=h, months_present=present
         )
         x = _design(hist, structural, exposure)
+        x = x.loc[:, x.std(ddof=0) > 1e-12]  # a constant term is the intercept's job
         pen = [c for c in x.columns if c not in _UNPENALISED]
         model = fit_count_model(
             y, x, exp_fit, penalised=pen, prior_sd=spec.prior_sd, family=spec.family

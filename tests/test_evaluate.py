@@ -88,8 +88,11 @@ def test_training_config_bedfordshire_drops_synthetic_and_rewrites_crime():
     for s in crime:
         assert s.filter.endswith("month >= '2021-05' and month <= '2023-04'")
         assert "2023-05'" not in s.filter
-    # the original config is untouched (configs are frozen; copies are new objects)
-    assert any("2023-05" in s.filter for s in cfg.layers if s.table == "crime_points")
+        assert s.months == 0  # the whole training window
+    # the shipped config names no month: its layers take the last 12 months of the data
+    assert all(
+        s.months == 12 and "month" not in s.filter for s in cfg.layers if s.table == "crime_points"
+    )
     assert {s.id for s in new.layers} >= {"income_deprivation", "faith_access", "child_poverty"}
 
 
@@ -198,7 +201,8 @@ def _crafted_config():
             table="crime_points",
             measure="count",
             denominator="pop_total",
-            filter="crime_type == 'Violence and sexual offences' and month >= '2023-05'",
+            filter="crime_type == 'Violence and sexual offences'",
+            months=12,
         ),
         LayerSpec(
             id="iod_violence",
@@ -236,11 +240,16 @@ def test_crafted_table_shape(crafted):
     t = res.table
     assert set(t["level"]) == {"lsoa", "cell"}
     assert set(t["target"]) == set(TARGETS)
-    # no protective layer here, so the risk-only variant would repeat the need index
+    # no protective layer here, so the risk-only variant would repeat the need index; the
+    # violence model is fitted for its own target only
     assert set(t["method"]) == set(METHODS) - {"index_risk"}
+    assert set(t.loc[t["method"] == "violence_risk", "target"]) == {TARGETS[0]}
     for _, g in t.groupby(["level", "target", "method"]):
         assert g["coverage"].tolist() == pytest.approx(list(COVERAGES))
-    assert len(t) == 2 * len(TARGETS) * (len(METHODS) - 1) * len(COVERAGES)
+    lsoa_methods = len(METHODS) - 1  # all but index_risk
+    cell_methods = lsoa_methods - 1  # no ewm_counts on cells
+    per_target = (lsoa_methods + cell_methods - 2) * len(COVERAGES)  # no violence_risk
+    assert len(t) == len(TARGETS) * per_target + 2 * len(COVERAGES)
     assert t["pei_star"].between(0, 1 + 1e-9).all()
     assert t["hit_rate"].between(0, 1 + 1e-9).all()
 
@@ -264,11 +273,13 @@ def test_crafted_setup_records_what_was_dropped_and_used(crafted):
 def test_crafted_index_finds_the_hot_lsoas(crafted):
     _, _, res = crafted
     # top 10% of 16 LSOAs = 2 LSOAs; the two hot ones hold most violence in both periods
-    for m in ("index", "prior_counts", "kde"):
+    for m in ("index", "prior_counts", "kde", "ewm_counts", "violence_risk"):
         assert res.value(m, "pei_star", target=TARGETS[0]) == pytest.approx(1.0)
     assert res.value("prior_counts", "rri", target=TARGETS[0]) == pytest.approx(1.0, abs=0.2)
     h = res.headline()
+    assert h["lead"] == "violence_risk" and h["decided_on"] == ["hit_rate", "pei_star"]
     assert h["baseline"] == "prior_counts" and set(h["pai"]) == set(METHODS) - {"index_risk"}
+    assert h["verdicts"] == {"prior_counts": True, "ewm_counts": True}
 
 
 def test_crafted_index_uses_no_test_period_data(crafted):
@@ -277,10 +288,47 @@ def test_crafted_index_uses_no_test_period_data(crafted):
         cfg, _crafted_tables(test_seed=99), synthetic_tables=["hospital_admissions"]
     )
     a, b = res.table, other.table
-    idx = a["method"].str.startswith("index") | a["method"].isin(["prior_counts", "kde"])
+    idx = a["method"].str.startswith("index") | a["method"].isin(
+        ["prior_counts", "kde", "ewm_counts", "violence_risk"]
+    )
     # the selection and its predicted counts depend on training data only
     assert np.allclose(a.loc[idx, "predicted"], b.loc[idx, "predicted"])
     assert not np.allclose(a.loc[idx, "n"], b.loc[idx, "n"])  # the test data did change
+    # the fitted model is identical: coefficients and the chosen half-life
+    assert res.setup["violence_model"] == other.setup["violence_model"]
+
+
+def test_verdict_is_decided_on_counts_not_area(crafted):
+    _, _, res = crafted
+    t = res.table.copy()
+    lead = (t["method"] == "violence_risk") & (t["level"] == "lsoa")
+    # a huge area-based PAI cannot win the verdict when hit rate and PEI* lose
+    t.loc[lead, "pai"] = 1e6
+    t.loc[lead, ["hit_rate", "pei_star"]] = 0.0
+    res2 = type(res)(res.region, res.train, res.test, t, res.setup)
+    assert res2.headline()["verdicts"] == {"prior_counts": False, "ewm_counts": False}
+
+
+def _shift_month(m: str, by: int) -> str:
+    y, mo = map(int, m.split("-"))
+    n = y * 12 + mo - 1 + by
+    return f"{n // 12:04d}-{n % 12 + 1:02d}"
+
+
+def test_other_months_evaluate_without_editing_the_layers(crafted):
+    # the same data 40 months earlier: same config, windows moved, identical results
+    cfg, tables, res = crafted
+    shifted = dict(tables)
+    crime = tables["crime_points"].copy()
+    crime["month"] = [_shift_month(m, -40) for m in crime["month"]]
+    shifted["crime_points"] = crime
+    train = tuple(_shift_month(m, -40) for m in DEFAULT_TRAIN)
+    test = tuple(_shift_month(m, -40) for m in DEFAULT_TEST)
+    other = evaluate_tables(cfg, shifted, train, test, synthetic_tables=SYN)
+    a, b = res.table, other.table
+    assert np.allclose(a["hit_rate"], b["hit_rate"]) and np.allclose(a["pei_star"], b["pei_star"])
+    coefs = [c["coef"] for c in other.setup["violence_model"]["coefficients"]]
+    assert coefs == [c["coef"] for c in res.setup["violence_model"]["coefficients"]]
 
 
 def test_crafted_windows_checked():
@@ -338,6 +386,16 @@ def test_bedfordshire_end_to_end(beds_store, tmp_path):
     assert t.loc[t["level"] == "lsoa", "N"].iloc[0] == n_test
     # last year's counts are a strong baseline: far better than chance at the top 10%
     assert res.value("prior_counts", target=TARGETS[0]) > 3
+    # the acceptance of the violence-risk issue, on the default split: violence risk has hit
+    # rate and PEI* at least those of prior counts and within 0.01 of the weighted counts
+    h = res.headline()
+    assert h["lead"] == "violence_risk" and h["verdicts"] == {
+        "prior_counts": True,
+        "ewm_counts": True,
+    }
+    vm = res.setup["violence_model"]
+    assert vm["half_life_months"] in load_region("bedfordshire").violence_risk.half_lives
+    assert {c["term"] for c in vm["coefficients"]} >= {"prior_violence", "income_deprivation"}
     assert Path(res.files["json"]).read_text().count('"headline"') == 1
 
 

@@ -190,7 +190,11 @@ def test_exports_csv_and_geojson(build):
     body, media, name = build.areas_export("csv", district="Coventry", limit=100)
     assert media.startswith("text/csv") and name.endswith(".csv")
     frame = pd.read_csv(pd.io.common.BytesIO(body))
-    assert len(frame) == 6 and frame["need"].is_monotonic_decreasing
+    # priority lists lead with violence risk: highest expected offences first by default
+    assert len(frame) == 6 and frame["violence_risk"].is_monotonic_decreasing
+    body, _, name = build.areas_export("csv", district="Coventry", limit=100, sort="need")
+    frame_need = pd.read_csv(pd.io.common.BytesIO(body))
+    assert frame_need["need"].is_monotonic_decreasing and name.endswith("need.csv")
     assert not [c for c in frame.columns if PARTNER_LAYER in c]
     body, media, _ = build.areas_export("geojson", limit=3)
     gj = json.loads(body)

@@ -91,14 +91,20 @@
   // ------------------------------------------------------------------ layers
   function indexLayers(build) {
     var synth = build.synthetic_layers || [];
-    return [
-      { id: "need", title: "Need (risk less protection)", kind: "risk", level: "summary",
+    var out = [];
+    if (build.violence_model) {
+      out.push({ id: "violence_risk", title: "Violence risk (expected offences)", kind: "risk",
+        level: "summary", property: "violence_risk_band", display: "band", synthetic: false,
+        index: true });
+    }
+    return out.concat([
+      { id: "need", title: "Needs index (residents' risk factors)", kind: "risk", level: "summary",
         property: "need_band", display: "band", synthetic: synth.length > 0, index: true },
       { id: "risk", title: "Risk", kind: "risk", level: "summary",
         property: "risk_band", display: "band", synthetic: synth.length > 0, index: true },
       { id: "protective", title: "Protective factors", kind: "protective", level: "summary",
         property: "protective_band", display: "band", synthetic: false, index: true }
-    ];
+    ]);
   }
 
   function buildSwitcher() {
@@ -215,7 +221,41 @@
     return '<div class="band-row"><span class="band-chip band-' + esc(idx.band) + '">' +
       esc(idx.band) + " " + esc(label) + "</span><span>Decile " + fmt(idx.decile) +
       " of 10</span></div><p class=\"small muted\">Ranked " + fmt(idx.rank) + " of " +
-      fmt(idx.of) + interval + "; 1 is the highest need in the region.</p>";
+      fmt(idx.of) + interval + "; 1 is the highest in the region.</p>";
+  }
+
+  function num(x, digits) {
+    return x == null ? "–" : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits || 0 });
+  }
+
+  // Violence risk leads the answer: expected offences with their interval, the comparison
+  // with the regional average, the rank in words and the model's drivers as factors.
+  function violenceSummary(v) {
+    if (!v) { return ""; }
+    var html = '<section id="violence-risk"><h3>' + esc(v.title) + "</h3>" +
+      '<div class="band-row"><span class="band-chip band-' + esc(v.band) + '">' + esc(v.band) +
+      " violence risk</span><span>Decile " + fmt(v.decile) + " of 10 (1 = highest)</span></div>" +
+      '<p class="headline" id="violence-headline">About <strong>' + num(v.value) + "</strong> " +
+      "violent or sexual offences expected in the next 12 months" +
+      (v.interval ? " (likely " + num(v.interval.lo) + " to " + num(v.interval.hi) + ")" : "") +
+      ", " + num(v.ratio_to_regional_mean, 1) + " times the regional average of " +
+      num(v.regional_mean) + ".</p>";
+    if (v.recorded_last_year != null) {
+      html += '<p class="small">Recorded in the last year: about ' + num(v.recorded_last_year) +
+        " offences.</p>";
+    }
+    html += '<p class="small muted">Ranked ' + fmt(v.rank) + " of " + fmt(v.of) +
+      (v.rank_interval ? " (likely between " + fmt(v.rank_interval.lo) + " and " +
+        fmt(v.rank_interval.hi) + ")" : "") +
+      (v.p_top_decile != null ? "; a " + Math.round(100 * v.p_top_decile) +
+        "% chance of being in the top 10%" : "") + ".</p>";
+    if (v.drivers && v.drivers.length) {
+      html += '<ul class="drivers" id="violence-drivers">' + v.drivers.map(function (d) {
+        return "<li>" + esc(d.text) + "</li>";
+      }).join("") + "</ul>";
+    }
+    html += '<p class="small muted">' + esc(v.measures) + ".</p></section>";
+    return html;
   }
 
   function driverList(drivers) {
@@ -261,9 +301,12 @@
       (pc.ward ? " · " + esc(pc.ward.name) : "") + (pc.district ? " · " + esc(pc.district.name) : "") +
       "</p>";
     if (pc.note) { html += '<p class="warn" id="terminated">' + esc(pc.note) + "</p>"; }
+    html += violenceSummary(pc.violence_risk);
+    html += "<h3>Needs index</h3><p class=\"small muted\">Where residents, young people " +
+      "especially, carry the risk factors behind violence.</p>";
     html += indexSummary(pc.indices && pc.indices.need, "need");
     html += '<p class="explain" id="explanation">' + esc(pc.explanation) + "</p>";
-    html += "<h3>What drives it</h3>" + driverList(pc.drivers);
+    html += "<h3>What drives the needs index</h3>" + driverList(pc.drivers);
     html += "<h3>Support nearby</h3>" + assetList(pc.assets);
     html += synthWarning(pc);
     if (pc.lsoa21) {
@@ -296,9 +339,12 @@
         esc(a.level === "lsoa" ? "Neighbourhood (LSOA) " + a.code : a.code) +
         (a.ward ? " · " + esc(a.ward.name) : "") + (a.district ? " · " + esc(a.district.name) : "") +
         " · " + fmt(a.population) + " residents</p>";
+      html += violenceSummary(a.violence_risk);
+      html += "<h3>Needs index</h3><p class=\"small muted\">Where residents, young people " +
+        "especially, carry the risk factors behind violence.</p>";
       html += indexSummary(a.indices.need, "need");
       html += '<p class="explain" id="explanation">' + esc(a.explanation) + "</p>";
-      html += "<h3>What drives it</h3>" + driverList(a.drivers);
+      html += "<h3>What drives the needs index</h3>" + driverList(a.drivers);
       html += "<h3>Compared with</h3><dl class=\"kv\">";
       if (cmp.district) {
         html += "<dt>" + esc(cmp.district.name) + "</dt><dd>need " + esc(cmp.district.need) + "</dd>";
@@ -378,14 +424,15 @@
   ]).then(function (res) {
     var build = res[0];
     state.build = build;
-    state.layers = indexLayers(build).concat(res[1].layers);
-    $("subtitle").textContent = build.region_name + " · neighbourhoods ranked by need · build " +
-      build.build_id;
+    state.build.violence_model = res[1].violence_model;
+    state.layers = indexLayers(state.build).concat(res[1].layers);
+    $("subtitle").textContent = build.region_name + " · where violence is expected, and " +
+      "where residents carry its risk factors · build " + build.build_id;
     var b = build.bounds;
     if (b && b.length === 4) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [10, 10] }); }
     state.layer = state.layers[0];
     buildSwitcher();
-    selectLayer("need");
+    selectLayer(state.layers[0].id);
     document.body.dataset.ready = "true";
   }).catch(function () {
     $("subtitle").textContent = "The data is still loading; refresh in a moment.";
