@@ -203,7 +203,7 @@ ALTERNATIVES: dict[str, dict[str, Any]] = {
     "community level weighted double": {
         "level_weights": {"individual": 0.2, "relationship": 0.2, "community": 0.4, "society": 0.2}
     },
-    "protective access ignored": {"need_lambda": 0.0},
+    "protective access subtracted (lambda 0.25)": {"need_lambda": 0.25},
 }
 
 

@@ -244,12 +244,20 @@ def priority_command(
     region: RegionOpt = "west-midlands",
     data_dir: DataDirOpt = None,
     top: Annotated[int, typer.Option(min=1, help="LSOAs per district.")] = 10,
+    by: Annotated[
+        str,
+        typer.Option(
+            help="violence_risk (offences expected next year) or need (residents' risk factors)."
+        ),
+    ] = "violence_risk",
 ) -> None:
-    """Export the top N LSOAs by need per district (CSV and GeoPackage) for navigators."""
-    from .priority import write_priority_places
+    """Export the top N LSOAs per district by violence risk or need (CSV and GeoPackage)."""
+    from .priority import PRIORITY_BY, write_priority_places
 
+    if by not in PRIORITY_BY:
+        _fail(SnaError(f"--by must be one of {list(PRIORITY_BY)}, got {by!r}"))
     try:
-        paths = write_priority_places(region, data_dir, top=top)
+        paths = write_priority_places(region, data_dir, top=top, by=by)
     except (SnaError, GeodataError) as exc:
         _fail(exc)
     for p in paths:

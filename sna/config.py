@@ -245,7 +245,13 @@ class ScoringSpec(_Strict):
     shrink_parent: Literal["msoa", "district"] = "msoa"
     treat_outliers: bool = True
     exponential: bool = False
-    need_lambda: float = Field(0.25, ge=0, le=2)
+    need_lambda: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="needs = risk - lambda x protective; 0 (the default) shows protective "
+        "access beside the needs index without subtracting it",
+    )
     level_weights: dict[str, float] = Field(default_factory=lambda: {lv: 0.25 for lv in LEVELS})
     mc_draws: int = Field(500, ge=20)
     weight_concentration: float = Field(50.0, gt=0)

@@ -92,6 +92,9 @@ BASELINE_BANDWIDTH_M = 400.0
 #: A priori sensitivity variant (fixed before any test-period result was seen): the index with
 #: more weight on the community level, where the police recorded crime layers sit. Levels
 #: without layers are renormalised away, as in the build.
+#: The a priori protective variant when the config does not subtract protective access.
+VARIANT_LAMBDA = 0.25
+
 VARIANT_LEVEL_WEIGHTS: dict[str, float] = {
     "individual": 0.15,
     "relationship": 0.15,
@@ -105,7 +108,8 @@ METHODS: dict[str, str] = {
     "violence_risk": "Violence risk (fitted count model)",
     "index": "Needs index",
     "index_risk": "Risk index only (variant)",
-    "index_crime_weighted": "Need index, community-weighted (variant)",
+    "index_protective": "Needs index less protective access, lambda 0.25 (variant)",
+    "index_crime_weighted": "Needs index, community-weighted (variant)",
     "prior_counts": "Prior-period counts",
     "ewm_counts": "Exponentially weighted prior counts",
     "kde": "KDE of prior-period points (400 m)",
@@ -349,13 +353,24 @@ def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray | None:
 
 
 def _variants(inputs: list[LayerInput], scoring: ScoringSpec, parent) -> tuple[dict, list]:
-    """The index and its a priori variants on LSOAs, and the two scored models behind them."""
+    """The index and its a priori variants on LSOAs, and the scored models behind them.
+
+    With protective layers, one variant changes how they enter: the risk index alone when the
+    config subtracts them (``need_lambda > 0``), else the index less ``VARIANT_LAMBDA`` times
+    protective access. Without protective layers that variant would repeat the index.
+    """
     scored = score_layers(inputs, scoring, parent)
     crime_w = score_layers(inputs, scoring, parent, level_weights=VARIANT_LEVEL_WEIGHTS)
-    out = {"index": scored.need, "index_risk": scored.risk, "index_crime_weighted": crime_w.need}
-    if not any(i.spec.kind == "protective" for i in inputs):
-        del out["index_risk"]  # identical to the need index
-    return out, [scored, crime_w]
+    out = {"index": scored.need, "index_crime_weighted": crime_w.need}
+    models: list[Any] = [scored, crime_w, None]
+    if any(i.spec.kind == "protective" for i in inputs):
+        if scoring.need_lambda > 0:
+            out["index_risk"] = scored.risk
+        else:
+            alt = scoring.model_copy(update={"need_lambda": VARIANT_LAMBDA})
+            models[2] = score_layers(inputs, alt, parent)
+            out["index_protective"] = models[2].need
+    return out, models
 
 
 def _grid(areas: gpd.GeoDataFrame, cell: float) -> pd.DataFrame:
@@ -714,7 +729,7 @@ def _cell_index(
     (:meth:`sna.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
     """
     sc = cfg.scoring
-    scored, crime_w = models
+    scored, crime_w, with_protective = models
     pos = pd.Series(np.arange(len(codes)), index=codes).reindex(grid["lsoa21_code"]).to_numpy()
     frame = pd.DataFrame(scored.scores.to_numpy()[pos], columns=scored.scores.columns)
     method = "minmax" if scored.geometric else sc.normalisation
@@ -730,11 +745,14 @@ def _cell_index(
     risk_ids = [s.id for s in cfg.layers if s.kind == "risk"]
     out = {
         "index": base.sum(axis=1).to_numpy(),
-        "index_risk": base[risk_ids].sum(axis=1).to_numpy(),
         "index_crime_weighted": crime_w.contributions_for(frame).sum(axis=1).to_numpy(),
     }
-    if len(risk_ids) == len(cfg.layers):
-        del out["index_risk"]  # no protective layer: identical to the need index
+    if len(risk_ids) < len(cfg.layers):  # protective layers present
+        if with_protective is not None:
+            out["index_protective"] = with_protective.contributions_for(frame).sum(axis=1)
+            out["index_protective"] = out["index_protective"].to_numpy()
+        else:
+            out["index_risk"] = base[risk_ids].sum(axis=1).to_numpy()
     return out
 
 
@@ -835,7 +853,7 @@ def evaluate_region(
 # --- West Midlands: IoD2019-era index vs IoD2025 crime -------------------------------------
 
 _IOD_METHODS: dict[str, str] = {
-    "index": "Need index from IoD2019 domains",
+    "index": "Needs index from IoD2019 domains",
     "index_risk": "Risk index only (variant)",
     "index_crime_weighted": "Index, community-weighted (variant)",
     "crime2019": "IoD2019 crime domain alone",
@@ -975,6 +993,9 @@ def evaluate_iod_era(
 _STYLE = {
     "index": dict(color="#b2182b", lw=2.4, marker="o"),
     "index_risk": dict(color="#ef8a62", lw=1.2, ls="--", marker="."),
+    "index_protective": dict(color="#ef8a62", lw=1.2, ls="--", marker="."),
+    "violence_risk": dict(color="#000000", lw=2.6, marker="D"),
+    "ewm_counts": dict(color="#053061", lw=1.6, ls="--", marker="s"),
     "index_crime_weighted": dict(color="#67001f", lw=1.2, ls=":", marker="."),
     "prior_counts": dict(color="#2166ac", lw=2.0, marker="s"),
     "kde": dict(color="#4393c3", lw=1.6, marker="^"),

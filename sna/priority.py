@@ -1,8 +1,10 @@
-"""Priority places: per district, the LSOAs of highest need, with what drives them and what is near.
+"""Priority places: per district, the LSOAs of highest violence risk (or need), with what drives
+them and what is near.
 
 A navigator or commissioner asks "where first, why, and what is already there?". For each
-district this module takes the top ``N`` LSOAs by the need index (the build's regional rank,
-so places compare across districts), with their Monte Carlo rank interval (5th-95th
+district this module takes the top ``N`` LSOAs by violence risk (the offences expected in the
+next 12 months) or, with ``by="need"``, by the needs index (the build's regional rank, so
+places compare across districts), with their Monte Carlo rank interval (5th-95th
 percentile rank, from the build), the drivers in plain words (the layer titles of the largest
 positive contributions to need) and the community assets near them: the number within
 ``radius_m`` of the LSOA centroid and the three nearest by straight-line distance,
@@ -379,6 +381,16 @@ PRIORITY_COLUMNS = [
     "lsoa21_code",
     "lsoa21_name",
     "ward_name",
+    "violence_risk",
+    "violence_risk_lo",
+    "violence_risk_hi",
+    "violence_risk_band",
+    "violence_risk_rank",
+    "violence_risk_rank_lo",
+    "violence_risk_rank_hi",
+    "violence_risk_p_top_decile",
+    "violence_prior",
+    "violence_risk_explanation",
     "need",
     "need_band",
     "need_decile",
@@ -394,10 +406,13 @@ PRIORITY_COLUMNS = [
 ]
 
 
+PRIORITY_BY: tuple[str, ...] = ("violence_risk", "need")
+
+
 def priority_places(
-    build: PublicBuild, top: int = 10, *, radius_m: float = 1000.0
+    build: PublicBuild, top: int = 10, *, radius_m: float = 1000.0, by: str = "violence_risk"
 ) -> gpd.GeoDataFrame:
-    """The ``top`` LSOAs of highest need in each district, with drivers and nearby assets.
+    """The ``top`` LSOAs per district by violence risk (or need), with drivers and assets.
 
     Parameters
     ----------
@@ -405,6 +420,10 @@ def priority_places(
         From :func:`load_public_build`.
     top : int
         LSOAs per district (fewer when a district has fewer).
+    by : {'violence_risk', 'need'}
+        Which output picks the places: the expected offences of the next 12 months (places
+        where violence is recorded) or the needs index (places whose residents carry the
+        risk factors). Builds made before violence risk existed fall back to need.
     radius_m : float
         Radius for counting assets around each LSOA centroid.
 
@@ -418,11 +437,15 @@ def priority_places(
     """
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
+    if by not in PRIORITY_BY:
+        raise ValueError(f"by must be one of {list(PRIORITY_BY)}, got {by!r}")
     lsoa = build.lsoa
+    if f"{by}_rank" not in lsoa.columns:
+        by = "need"
     order = {c: i for i, c in enumerate(build.districts["district_code"])}
     picked = (
         lsoa.assign(_d=lsoa["district_code"].map(order))
-        .sort_values(["_d", "need_rank", "lsoa21_code"])
+        .sort_values(["_d", f"{by}_rank", "lsoa21_code"])
         .groupby("district_code", sort=False)
         .head(top)
         .drop(columns="_d")
@@ -439,7 +462,19 @@ def priority_places(
     out["centroid_easting"] = np.round(cent.x.to_numpy()).astype(int)
     out["centroid_northing"] = np.round(cent.y.to_numpy()).astype(int)
     out["need"] = out["need"].round(4)
-    for c in ("need_rank", "need_rank_lo", "need_rank_hi", "need_decile"):
+    for c in ("violence_risk", "violence_risk_lo", "violence_risk_hi", "violence_prior"):
+        if c in out.columns:
+            out[c] = out[c].round(1)
+    out.insert(0, "picked_by", by)
+    for c in (
+        "need_rank",
+        "need_rank_lo",
+        "need_rank_hi",
+        "need_decile",
+        "violence_risk_rank",
+        "violence_risk_rank_lo",
+        "violence_risk_rank_hi",
+    ):
         if c in out.columns:
             out[c] = out[c].round().astype("Int64")
     out["synthetic"] = build.synthetic
@@ -454,13 +489,14 @@ def write_priority_places(
     *,
     build: str | Path | None = None,
     radius_m: float = 1000.0,
+    by: str = "violence_risk",
 ) -> list[Path]:
     """Write ``priority_places.csv`` and ``priority_places.gpkg`` (default ``<build>/exports``).
 
     One library call for ``sna priority --region R --top N``; returns the two paths.
     """
     view = load_public_build(region, data_dir, build)
-    places = priority_places(view, top, radius_m=radius_m)
+    places = priority_places(view, top, radius_m=radius_m, by=by)
     folder = Path(out_dir) if out_dir else view.path / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "priority_places.csv"

@@ -341,7 +341,7 @@ def _method(build: PublicBuild) -> dict[str, Any]:
         ),
         "treat_outliers": sc.get("treat_outliers", True),
         "exponential": sc.get("exponential", False),
-        "need_lambda": sc.get("need_lambda", 0.5),
+        "need_lambda": sc.get("need_lambda", 0.0),
         "level_weights": [(lv, lw.get(lv, 0.0)) for lv in LEVELS],
         "mc_draws": sc.get("mc_draws"),
         "weight_concentration": sc.get("weight_concentration"),
@@ -494,6 +494,51 @@ def report_context(
         "maps": _maps_links(build, out, make_maps),
         "attribution": [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION],
         "checks": manifest.get("checks", {}),
+        "violence": _violence(build),
+    }
+
+
+def _violence(build: PublicBuild) -> dict[str, Any] | None:
+    """The fitted violence model and the region's totals, for the report's first section."""
+    vm = build.manifest.get("violence_model")
+    if not vm or "violence_risk" not in build.lsoa.columns:
+        return None
+    lsoa = build.lsoa
+    titles = {k: v[:1].lower() + v[1:] for k, v in build.titles.items()}
+    from .violence_risk import term_title
+
+    coefs = [
+        {
+            **c,
+            "title": "baseline rate" if c["term"] == "intercept" else term_title(c["term"], titles),
+        }
+        for c in vm.get("coefficients", [])
+    ]
+    top = lsoa.nsmallest(10, "violence_risk_rank")
+    return {
+        **vm,
+        "coefficients": coefs,
+        "expected_total": float(lsoa["violence_risk"].sum()),
+        "recorded_total": float(lsoa["violence_prior"].sum()),
+        "top10_share": float(
+            lsoa.loc[lsoa["violence_risk_decile"] == 1, "violence_risk"].sum()
+            / lsoa["violence_risk"].sum()
+        ),
+        "top": _records(
+            pd.DataFrame(top.drop(columns="geometry"))[
+                [
+                    "lsoa21_code",
+                    "lsoa21_name",
+                    "district_name",
+                    "violence_risk",
+                    "violence_risk_lo",
+                    "violence_risk_hi",
+                    "violence_risk_rank",
+                    "violence_prior",
+                    "need_rank",
+                ]
+            ]
+        ),
     }
 
 

@@ -478,7 +478,7 @@ def violence_uncertainty(
 _TERM_TITLES = {
     PRIOR_TERM: "recorded violence over the last year",
     CURVATURE_TERM: "recorded violence over the last year",
-    "log_residents": "the number of residents",
+    "log_residents": "residents, beyond proportional exposure",
     EXPOSURE_TERM: "the number of residents",
     "prior_robbery": "recent robbery",
     "prior_possession_of_weapons": "recent weapons possession",

@@ -242,11 +242,11 @@ def test_crafted_table_shape(crafted):
     assert set(t["target"]) == set(TARGETS)
     # no protective layer here, so the risk-only variant would repeat the need index; the
     # violence model is fitted for its own target only
-    assert set(t["method"]) == set(METHODS) - {"index_risk"}
+    assert set(t["method"]) == set(METHODS) - {"index_risk", "index_protective"}
     assert set(t.loc[t["method"] == "violence_risk", "target"]) == {TARGETS[0]}
     for _, g in t.groupby(["level", "target", "method"]):
         assert g["coverage"].tolist() == pytest.approx(list(COVERAGES))
-    lsoa_methods = len(METHODS) - 1  # all but index_risk
+    lsoa_methods = len(METHODS) - 2  # all but the two protective variants
     cell_methods = lsoa_methods - 1  # no ewm_counts on cells
     per_target = (lsoa_methods + cell_methods - 2) * len(COVERAGES)  # no violence_risk
     assert len(t) == len(TARGETS) * per_target + 2 * len(COVERAGES)
@@ -278,7 +278,10 @@ def test_crafted_index_finds_the_hot_lsoas(crafted):
     assert res.value("prior_counts", "rri", target=TARGETS[0]) == pytest.approx(1.0, abs=0.2)
     h = res.headline()
     assert h["lead"] == "violence_risk" and h["decided_on"] == ["hit_rate", "pei_star"]
-    assert h["baseline"] == "prior_counts" and set(h["pai"]) == set(METHODS) - {"index_risk"}
+    assert h["baseline"] == "prior_counts" and set(h["pai"]) == set(METHODS) - {
+        "index_risk",
+        "index_protective",
+    }
     assert h["verdicts"] == {"prior_counts": True, "ewm_counts": True}
 
 
