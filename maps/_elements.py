@@ -97,8 +97,13 @@ var SNA = (function () {
       ' <span class="sna-code">' + esc(p.c) + '</span></div>';
     var where = [p.w, p.d].filter(function (x) { return x; }).join(", ");
     if (where) { h += '<div class="sna-tip-where">' + esc(where) + '</div>'; }
+    if (p.ve != null) {
+      h += '<div>Violence risk: <b>about ' + Math.round(p.ve).toLocaleString("en-GB") +
+        '</b> offences expected next year' +
+        (p.vr ? ' &middot; rank ' + p.vr + ' of ' + total : '') + '</div>';
+    }
     if (p.nb) {
-      h += '<div>Need: <b>' + esc(p.nb) + '</b>';
+      h += '<div>Needs index: <b>' + esc(p.nb) + '</b>';
       if (p.nr) { h += ' &middot; rank ' + p.nr + ' of ' + total; }
       if (p.lo && p.hi) { h += ' (likely ' + p.lo + '&ndash;' + p.hi + ')'; }
       h += '</div>';
@@ -177,7 +182,9 @@ var SNA = (function () {
       marker = L.circleMarker(ll, {radius: 8, color: "#111", weight: 2, fillColor: "#ffd400",
                                    fillOpacity: 1}).addTo(map);
       marker.bindPopup('<b>' + esc(pretty(key)) + '</b><br>' + esc(p.n || "") +
-        (p.nb ? '<br>Need: <b>' + esc(p.nb) + '</b>' : '') +
+        (p.ve != null ? '<br>Violence risk: about <b>' + Math.round(p.ve) +
+          '</b> offences a year' : '') +
+        (p.nb ? '<br>Needs index: <b>' + esc(p.nb) + '</b>' : '') +
         (p.t ? '<br>Top drivers: ' + esc(p.t) : '')).openPopup();
     }
     title.addTo(map);

@@ -42,6 +42,10 @@ __all__ = [
 
 # Ten classes, decile 1 (highest) first; ColorBrewer ramps sampled from matplotlib.
 RAMPS: dict[str, list[str]] = {
+    "violence": [
+        "#67001f", "#980043", "#ce1256", "#e7298a", "#df65b0",
+        "#c994c7", "#d4b9da", "#e7e1ef", "#f1eef6", "#f7f4f9",
+    ],  # PuRd
     "need": [
         "#970026", "#c30424", "#e1191d", "#f54026", "#fc6c33",
         "#fd9740", "#feb44e", "#fed36f", "#ffe58f", "#fff4b0",
@@ -138,16 +142,28 @@ LEVEL_TITLES = {
 
 
 def overview_themes(build: PublicBuild) -> list[Theme]:
-    """Need, risk, protective and one theme per socio-ecological level (need shown first)."""
+    """Violence risk (first, where the build has it), needs, risk, protective and the levels."""
     region = build.region_name
-    themes = [
+    themes = []
+    if "violence_risk_decile" in build.lsoa.columns:
+        themes.append(
+            _decile_theme(
+                "k_violence",
+                "Violence risk",
+                RAMPS["violence"],
+                region,
+                ("most offences expected", "fewest expected"),
+                "Violence risk: {label}",
+            )
+        )
+    themes += [
         _decile_theme(
             "k_need",
-            "Need index",
+            "Needs index",
             RAMPS["need"],
             region,
             ("most need", "least need"),
-            "Need index: {label}",
+            "Needs index: {label}",
         ),
         _decile_theme(
             "k_risk",
@@ -268,7 +284,8 @@ def feature_properties(build: PublicBuild) -> pd.DataFrame:
 
     ``c`` code, ``n`` name, ``w`` ward, ``d`` district, ``nb``/``rb``/``pb`` need, risk and
     protective bands, ``nr``/``lo``/``hi`` need rank and its 5th-95th percentile interval,
-    ``t`` drivers in words, ``x`` the explanation, and the theme classes ``k_*``.
+    ``t`` drivers in words, ``x`` the explanation, ``ve``/``vr`` violence risk (expected
+    offences, rounded) and its rank where the build has it, and the theme classes ``k_*``.
     """
     lsoa = build.lsoa
     n = len(lsoa)
@@ -293,6 +310,10 @@ def feature_properties(build: PublicBuild) -> pd.DataFrame:
         },
         index=lsoa.index,
     )
+    if "violence_risk" in lsoa.columns:
+        props["ve"] = lsoa["violence_risk"].astype(float).round(0).to_numpy()
+        props["vr"] = [_int_or_none(v) for v in lsoa["violence_risk_rank"]]
+        props["k_violence"] = [_int_or_none(v) for v in lsoa["violence_risk_decile"]]
     for k in ("need", "risk", "protective"):
         dec = col(f"{k}_decile", None)
         if dec.isna().all() and k in lsoa.columns:

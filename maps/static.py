@@ -2,7 +2,8 @@
 
 ``write_maps(region)`` writes self-contained HTML files into ``<build>/maps/``:
 
-- ``overview.html``: the need index by LSOA, with one layer per socio-ecological level
+- ``overview.html``: violence risk (expected offences, first) and the needs index by LSOA,
+  with one layer per socio-ecological level
   (``level_<level>``) and the risk and protective indices, district outlines;
 - ``district-<name>.html``: the same for each district, zoomed to it;
 - ``hotspots.html``: significant Getis-Ord Gi* hot and cold spots (and local Moran clusters);
@@ -222,8 +223,8 @@ def build_maps(
     )
     maps = {
         "overview.html": region_map(
-            title=f"{region}: need by neighbourhood",
-            subtitle=f"Need, risk and protective indices by LSOA; {sub}",
+            title=f"{region}: violence risk and needs by neighbourhood",
+            subtitle=f"Expected offences next year, needs, risk and protective by LSOA; {sub}",
             themes=overview_themes(build),
         ),
         "hotspots.html": region_map(
@@ -242,7 +243,7 @@ def build_maps(
             mask = ctx.district_codes == str(code)
             maps[district_filename(str(name))] = _make_map(
                 ctx,
-                title=f"{name}: need by neighbourhood",
+                title=f"{name}: violence risk and needs by neighbourhood",
                 subtitle=f"{int(mask.sum()):,} LSOAs; colours are deciles across {region}",
                 themes=overview_themes(build),
                 mask=mask,

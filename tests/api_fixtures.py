@@ -192,6 +192,37 @@ def _lsoa_table(areas: gpd.GeoDataFrame, shift: float) -> gpd.GeoDataFrame:
         lsoa[f"{k}_rank_hi"] = np.minimum(rank + 2, n)
         lsoa[f"{k}_p_top_decile"] = np.clip(1 - (rank - 1) / 3, 0, 1)
         lsoa[f"{k}_decile_confidence"] = 0.8
+    # violence risk, laid out as the build's violence step does (sna.violence_build)
+    prior = np.round(rng.gamma(2.0, 20.0, n), 1) + shift
+    e = 0.8 * prior + 6.0
+    lsoa["violence_prior"] = prior
+    lsoa["violence_risk"] = e
+    lsoa["violence_risk_lo"] = np.floor(e * 0.7)
+    lsoa["violence_risk_hi"] = np.ceil(e * 1.3)
+    vrank = rank_desc(e)
+    lsoa["violence_risk_rank"] = vrank
+    lsoa["violence_risk_decile"] = deciles(e)
+    lsoa["violence_risk_band"] = bands(e)
+    lsoa["violence_risk_rank_lo"] = np.maximum(vrank - 3, 1)
+    lsoa["violence_risk_rank_median"] = vrank
+    lsoa["violence_risk_rank_hi"] = np.minimum(vrank + 3, n)
+    lsoa["violence_risk_p_top_decile"] = np.clip(1 - (vrank - 1) / 4, 0, 1)
+    lsoa["violence_risk_decile_confidence"] = 0.7
+    log_ratio = np.log(e / np.exp(np.log(e).mean()))
+    lsoa["vr_c_prior_violence"] = 0.9 * log_ratio
+    lsoa["vr_c_income_deprivation"] = 0.1 * log_ratio
+    lsoa["violence_risk_drivers"] = [
+        json.dumps(
+            [
+                ["prior_violence", round(0.9 * r, 4), "recorded violence over the last year"],
+                ["income_deprivation", round(0.1 * r, 4), "income deprivation"],
+            ]
+        )
+        for r in log_ratio
+    ]
+    lsoa["violence_risk_explanation"] = [
+        f"About {v:,.0f} violent or sexual offences expected in the next 12 months." for v in e
+    ]
     cframe = pd.DataFrame(contrib)
     drivers, expl = [], []
     titles = {s["id"]: s["title"] for s in LAYERS}
@@ -412,6 +443,35 @@ def make_fixture_build(
             "n_postcodes": len(pcs),
             "checks": {"missing_index_values": 0},
             "timings": {"layers": 0.1},
+            "violence_model": {
+                "source": "fixture: police.uk street-level files, fitted out of time",
+                "target": "Violence and sexual offences",
+                "family": "negative binomial (NB2)",
+                "unit": "violence and sexual offences expected in the next 12 months",
+                "half_life_months": 6.0,
+                "coefficients": [
+                    {
+                        "term": "intercept",
+                        "coef": -5.0,
+                        "se": 0.1,
+                        "relative_risk": 0.0067,
+                        "rr_lo": 0.0055,
+                        "rr_hi": 0.0082,
+                        "penalised": False,
+                        "effect": "",
+                    },
+                    {
+                        "term": "prior_violence",
+                        "coef": 0.8,
+                        "se": 0.05,
+                        "relative_risk": 2.2255,
+                        "rr_lo": 2.0177,
+                        "rr_hi": 2.4547,
+                        "penalised": False,
+                        "effect": "raises violence",
+                    },
+                ],
+            },
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
         if publish:

@@ -252,7 +252,53 @@ def _lsoa_table(config, seed: int, shift: float) -> gpd.GeoDataFrame:
     lsoa["moran_label"] = np.where(z > 1.0, "HH", np.where(z < -1.0, "LL", "not significant"))
     lsoa["synthetic_note"] = ""
     lsoa = lsoa.drop(columns=["ix", "iy", "synthetic_note"])
-    return gpd.GeoDataFrame(lsoa, geometry="geometry", crs="EPSG:27700"), weights
+    violence_model = _violence(lsoa, rng, {k: v.lower() for k, v in titles.items()})
+    return gpd.GeoDataFrame(lsoa, geometry="geometry", crs="EPSG:27700"), (weights, violence_model)
+
+
+def _violence(lsoa: pd.DataFrame, rng: np.random.Generator, titles: dict) -> dict:
+    """Violence-risk columns from the real code: a known model carried over to prior counts."""
+    from sna.count_model import CountModel
+    from sna.violence_build import ViolenceStep, violence_columns
+    from sna.violence_risk import PRIOR_TERM, ViolenceFit, carry_over
+
+    n = len(lsoa)
+    prior = rng.gamma(2.0, 15.0, n) * (1 + lsoa["need"].rank(pct=True).to_numpy())
+    model = CountModel(
+        terms=["intercept", PRIOR_TERM, "log_residents"],
+        params=np.array([-5.0, 0.9, -0.5]),
+        cov=np.diag([0.01, 0.002, 0.003]),
+        alpha=0.1,
+        prior_sd=1.0,
+        penalised=[False, False, False],
+        n=n,
+        deviance_explained=0.8,
+    )
+    source = ViolenceFit(
+        model=model,
+        half_life=6.0,
+        target="Violence and sexual offences",
+        response_window=("2023-08", "2024-04"),
+        feature_window=("2021-05", "2023-07"),
+        candidates=[],
+        history=[],
+        layers=[],
+        source="fixture",
+    )
+    structural = pd.DataFrame(index=pd.Index(lsoa["lsoa21_code"]))
+    residents = lsoa["pop_total"].clip(lower=1).to_numpy(float)
+    fit, risk = carry_over(source, 1.0, prior, structural, residents, source_region="fixture")
+    cols, _ = violence_columns(
+        ViolenceStep(fit, risk, None, "fixture"), titles, region_name=REGION_NAME, draws=50, seed=1
+    )
+    for c in cols.columns:
+        lsoa[c] = cols[c].to_numpy()
+    return {
+        **fit.manifest(),
+        "window": None,
+        "carried_over_from": "fixture",
+        "unit": "violence and sexual offences expected in the next 12 months",
+    }
 
 
 def _postcodes(lsoa: gpd.GeoDataFrame, seed: int) -> gpd.GeoDataFrame:
@@ -351,7 +397,7 @@ def _inputs_provenance() -> dict:
 def write_build(data_dir: Path, build_id: str, seed: int = 1, shift: float = 0.0) -> Path:
     """Write one build folder and point ``builds/current`` at it."""
     config = _config()
-    lsoa, weights = _lsoa_table(config, seed, shift)
+    lsoa, (weights, violence_model) = _lsoa_table(config, seed, shift)
     pcs = _postcodes(lsoa, seed)
     builds = data_dir / REGION / "builds"
     folder = builds / build_id
@@ -394,8 +440,9 @@ def write_build(data_dir: Path, build_id: str, seed: int = 1, shift: float = 0.0
         "n_postcodes": len(pcs),
         "checks": {},
         "timings": {},
+        "violence_model": violence_model,
     }
-    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    (folder / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
     link = builds / "current"
     tmp = builds / ".current.tmp"
     if tmp.is_symlink():

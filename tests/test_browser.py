@@ -165,14 +165,29 @@ def test_postcode_search_moves_the_map_and_explains_the_area(server, target, bro
     assert abs(after[0] - loc["latitude"]) < 0.005 and abs(after[1] - loc["longitude"]) < 0.005
     assert after[2] == 15
     panel = page.inner_text("#panel")
+    # violence risk leads the answer: expected offences, interval, comparison, rank
+    vr = info["violence_risk"]
+    chips = page.locator(".band-chip")
+    assert f"{vr['band']} violence risk" in chips.nth(0).inner_text()
+    headline = page.inner_text("#violence-headline")
+    assert f"About {round(vr['value']):,}" in headline and "next 12 months" in headline
+    assert f"{vr['ratio_to_regional_mean']:.1f} times the regional average" in headline
+    assert page.locator("#violence-drivers li").count() == len(vr["drivers"]) >= 1
+    # the needs index comes second, with one line saying what it measures
     band = info["indices"]["need"]["band"]
-    assert f"{band} need" in page.inner_text(".band-chip")
+    assert f"{band} need" in chips.nth(1).inner_text()
+    assert "carry the risk factors" in panel
+    assert panel.lower().index("violence risk") < panel.lower().index("needs index")
     assert postcode in panel
     drivers = page.locator("#drivers li")
     assert drivers.count() == len(info["drivers"]) >= 1
     assert info["drivers"][0]["text"] in panel
     assert "support nearby" in panel.lower()
     if info["synthetic"]:
+        # violence risk uses no synthetic layer, so its map layer has no notice; the panel
+        # flags the needs index, which does
+        assert "Illustrative data" in panel
+        page.check('input[name="layer"][value="need"]')
         assert page.is_visible("#notice") and "Illustrative" in page.inner_text("#notice")
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "map-desktop.png"))

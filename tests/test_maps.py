@@ -77,26 +77,33 @@ def test_write_maps_writes_every_map_into_the_build(fixture_maps):
 
 def test_overview_has_one_layer_per_level_plus_indices(overview):
     base, overlays = control_layers(overview)
-    assert base == ["Need index", "Risk index", "Protective factors", *LEVEL_LAYERS]
+    # violence risk leads; the needs index comes second
+    assert base == [
+        "Violence risk",
+        "Needs index",
+        "Risk index",
+        "Protective factors",
+        *LEVEL_LAYERS,
+    ]
     assert overlays == ["District boundaries"]
     # the polygons are embedded once however many themes draw them
     assert len(re.findall(r"var sna_features_[0-9a-f]+ = ", overview)) == 1
-    assert overview.count("= SNA.themeLayer(") == 7
+    assert overview.count("= SNA.themeLayer(") == 8
 
 
 def test_overview_has_legend_attribution_and_synthetic_notice(overview):
     panels = re.search(r"SNA\.panels\([^,]+, (\{.*?\}),\s*\n", overview, re.S)
     assert panels
     cfg = json.loads(panels.group(1))
-    assert cfg["initialTheme"]["legendTitle"] == "Need index: deciles across Fixture Borough"
+    assert cfg["initialTheme"]["legendTitle"] == "Violence risk: deciles across Fixture Borough"
     assert len(cfg["initialTheme"]["legend"]) == 10
-    assert cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most need)"
+    assert cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most offences expected)"
     assert any("Open Government Licence" in a for a in cfg["attribution"])
     assert any("OS data" in a and "Crown copyright" in a for a in cfg["attribution"])
     assert any("OpenStreetMap" in a for a in cfg["attribution"])
     assert "Hospital admissions for assault, under-25s" in cfg["notice"]
     assert "synthetic" in cfg["notice"]
-    assert "<title>Fixture Borough: need by neighbourhood" in overview
+    assert "<title>Fixture Borough: violence risk and needs by neighbourhood" in overview
 
 
 def test_maps_open_offline_without_cdn_links(overview):
@@ -110,14 +117,15 @@ def test_tooltip_properties_are_public_only(overview):
     assert len(feats) == 48
     keys = set().union(*(f["properties"] for f in feats))
     assert keys == {
-        "c", "n", "w", "d", "nb", "rb", "pb", "nr", "lo", "hi", "t", "x",
+        "c", "n", "w", "d", "nb", "rb", "pb", "nr", "lo", "hi", "t", "x", "ve", "vr", "k_violence",
         "k_need", "k_risk", "k_protective", "k_level_individual", "k_level_relationship",
         "k_level_community", "k_level_society", "k_gi", "k_moran", "k_gap",
     }  # fmt: skip
     first = feats[0]["properties"]
     assert first["n"] == "Birmingham 001A"
     assert first["nb"] in {"Highest", "High", "Medium", "Low", "Lowest"}
-    assert "Places of worship within 1 km (low)" in first["t"]
+    # protective access is not subtracted from the needs index (need_lambda 0): not a driver
+    assert "(low)" not in first["t"]
     # no partner counts or rates anywhere in the page
     for col in ("n_hospital_assault_u25", "raw_hospital_assault_u25", "v_hospital_assault_u25"):
         assert col not in overview
@@ -157,7 +165,7 @@ def test_district_maps_show_their_district_with_regional_colours(fixture_maps):
     feats = js_json(html, "sna_features")["features"]
     assert len(feats) == 24 and {f["properties"]["d"] for f in feats} == {"Solihull"}
     base, overlays = control_layers(html)
-    assert base[:3] == ["Need index", "Risk index", "Protective factors"]
+    assert base[:3] == ["Violence risk", "Needs index", "Risk index"]
     assert overlays == ["Ward boundaries"]
     # regional deciles: Solihull (the low-need half) has no decile-1 areas in the fixture
     assert min(f["properties"]["k_need"] for f in feats) > 1
@@ -272,7 +280,13 @@ def test_west_midlands_maps_are_complete_and_small(wm_maps):
     assert len(js_json(html, "sna_features")["features"]) == 1719
     assert len(js_json(html, "sna_postcodes")) > 30_000
     base, overlays = control_layers(html)
-    assert base == ["Need index", "Risk index", "Protective factors", *LEVEL_LAYERS]
+    assert base == [
+        "Violence risk",
+        "Needs index",
+        "Risk index",
+        "Protective factors",
+        *LEVEL_LAYERS,
+    ]
 
 
 @pytest.mark.slow

@@ -50,20 +50,30 @@ def test_top_places_per_district_in_rank_order(view, places):
     assert places["district_name"].tolist() == ["Birmingham"] * 4 + ["Solihull"] * 4
     assert places["district_rank"].tolist() == [1, 2, 3, 4, 1, 2, 3, 4]
     lsoa = view.lsoa
-    for code, part in places.groupby("district_code"):
-        expected = lsoa[lsoa.district_code == code].nsmallest(4, "need_rank")["lsoa21_code"]
-        assert part["lsoa21_code"].tolist() == expected.tolist()
-    assert (places["need_rank_lo"] <= places["need_rank"]).all()
-    assert (places["need_rank"] <= places["need_rank_hi"]).all()
+    by_need = priority_places(view, top=4, by="need")
+    for by, table in (("violence_risk", places), ("need", by_need)):
+        assert (table["picked_by"] == by).all()
+        for code, part in table.groupby("district_code"):
+            expected = lsoa[lsoa.district_code == code].nsmallest(4, f"{by}_rank")["lsoa21_code"]
+            assert part["lsoa21_code"].tolist() == expected.tolist()
+        assert (table[f"{by}_rank_lo"] <= table[f"{by}_rank"]).all()
+        assert (table[f"{by}_rank"] <= table[f"{by}_rank_hi"]).all()
+    assert (places["violence_risk_lo"] <= places["violence_risk_hi"]).all()
     assert places.crs.to_epsg() == 27700 and places.geometry.notna().all()
+    with pytest.raises(ValueError, match="by must be one of"):
+        priority_places(view, top=4, by="risk")
 
 
 def test_drivers_are_plain_words(view, places):
     titles = set(view.titles.values())
     for text in places["drivers"]:
+        if text == "no layer raises need above average":  # a violent place of average need
+            continue
         for part in text.split("; "):
             assert part.removesuffix(" (low)") in titles, part
-    assert places["drivers"].str.contains(r"\(low\)").any()  # a protective driver
+    # protective access is shown beside the needs index, not subtracted (need_lambda 0), so
+    # no protective layer is named as a driver of need
+    assert not places["drivers"].str.contains(r"\(low\)").any()
     assert not places["drivers"].str.contains("_").any()
 
 
@@ -158,8 +168,16 @@ def test_real_build_priority_places(region, n_districts, tmp_path):
     table = pd.read_csv(csv)
     assert table["district_code"].nunique() == n_districts
     assert len(table) == 10 * n_districts
+    # the list leads with violence risk: places in order of expected offences
+    assert (table["picked_by"] == "violence_risk").all()
+    ranks = table.groupby("district_code")["violence_risk_rank"]
+    assert ranks.apply(lambda s: s.is_monotonic_increasing).all()
+    assert (table["violence_risk_lo"] <= table["violence_risk"]).all()
+    assert (table["violence_risk"] <= table["violence_risk_hi"]).all()
+    by_need, _ = write_priority_places(region, data_dir, top=3, out_dir=tmp_path / "n", by="need")
+    need = pd.read_csv(by_need)
     assert (
-        table.groupby("district_code")["need_rank"].apply(lambda s: s.is_monotonic_increasing).all()
+        need.groupby("district_code")["need_rank"].apply(lambda s: s.is_monotonic_increasing).all()
     )
     assert (table["assets_within_1km"] >= 0).all()
     assert table["nearest_assets"].str.len().gt(0).all()

@@ -12,7 +12,10 @@ from build_fixture import CHROMIUM, REGION, browse, make_fixture_build, real_bui
 from sna.priority import load_public_build
 from sna.report import compare_builds, previous_build, write_report
 
-SECTIONS = ["summary", "priority", "charts", "maps", "changes", "method", "sources", "attribution"]
+SECTIONS = [
+    "summary", "violence-risk", "priority", "charts", "maps", "changes", "method", "sources",
+    "attribution",
+]  # fmt: skip
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="headless Chromium not installed (apt-get install chromium)"
 )
@@ -74,12 +77,19 @@ def test_priority_tables_list_top_places_per_district(soup, fixture):
     assert len(tables) == 2  # two districts
     first = tables[0].find("tbody").find_all("tr")
     assert len(first) == 5
-    top = view.lsoa.nsmallest(1, "need_rank").iloc[0]
+    # the tables lead with violence risk: expected offences, band, rank, likely rank
+    first_district = view.districts["district_code"].iloc[0]
+    in_first = view.lsoa[view.lsoa["district_code"] == first_district]
+    top = in_first.nsmallest(1, "violence_risk_rank").iloc[0]
     cells = [td.get_text(" ", strip=True) for td in first[0].find_all("td")]
     assert top["lsoa21_name"] in cells[1] and top["lsoa21_code"] in cells[1]
-    assert cells[2] == top["need_band"]
-    assert cells[4] == f"{int(top['need_rank_lo'])}–{int(top['need_rank_hi'])}"
-    assert "within 1km" in cells[7]
+    assert cells[2].startswith(f"{int(top['violence_risk'])} (")
+    assert cells[3] == top["violence_risk_band"]
+    assert cells[5] == f"{int(top['violence_risk_rank_lo'])}–{int(top['violence_risk_rank_hi'])}"
+    assert cells[7] == f"{top['need_band']} ({int(top['need_rank'])})"
+    assert "within 1km" in cells[9]
+    coef = soup.find(id="violence-coefficients").get_text(" ", strip=True)
+    assert "recorded violence over the last year" in coef and "Relative risk" in coef
 
 
 def test_method_sources_and_layers(soup):
