@@ -58,7 +58,6 @@ from .surfaces import kde_surface, sample_surface
 from .violence_risk import (
     fit_violence,
     model_layer_ids,
-    month_number,
     predict_violence,
     structural_terms,
     weighted_counts,
@@ -526,9 +525,9 @@ def evaluate_tables(
     )
     residents = areas[vspec.exposure].to_numpy(float).clip(min=1.0)
     # the model sees training-window rows only: later rows are cut before anything is fitted
-    train_pts = located[located["month"].astype(str).between(*train)]
-    vfit = fit_violence(train_pts, codes, structural, residents, vspec, train)
-    vrisk = predict_violence(vfit, train_pts, codes, structural, residents, train)
+    train_all = located[located["month"].astype(str).between(*train)]
+    vfit = fit_violence(train_all, codes, structural, residents, vspec, train)
+    vrisk = predict_violence(vfit, train_all, codes, structural, residents, train)
 
     area = areas["area_km2"].to_numpy(float)
     iod = tables.get("iod2025")
@@ -603,17 +602,15 @@ def evaluate_tables(
             info["test_events_outside_cells"] = lost
             cell_methods = {}
             if target == vspec.target:
-                cell_methods["violence_risk"] = _cell_risk(
-                    vrisk.expected,
-                    float("inf"),  # within an LSOA, where violence falls is stable
-                    train_pts[train_pts["crime_type"] == target],
-                    train,
-                    grid,
-                    codes,
-                    bounds,
-                    cell_m,
-                    sc.surface_bandwidth_m,
+                tgt_train = train_all[train_all["crime_type"] == target]
+                cell_args = (grid, codes, bounds, cell_m, sc.surface_bandwidth_m)
+                cell_choice = _choose_cell_method(
+                    vfit, train_all, codes, structural, residents, tgt_train, cell_args
                 )
+                cell_methods["violence_risk"] = _cell_risk(
+                    cell_choice["method"], vrisk.expected, tgt_train, train, *cell_args
+                )
+                info["violence_risk_cells"] = cell_choice
             cell_methods |= {
                 **cell_index,
                 "prior_counts": pc,
@@ -677,9 +674,13 @@ def evaluate_tables(
     return EvaluationResult(config.id, train, test, table, setup, {}, time.perf_counter() - t0)
 
 
+#: How violence risk reaches 100 m cells; chosen per run on training data (see below).
+CELL_METHODS: tuple[str, ...] = ("lsoa_share", "kde")
+
+
 def _cell_risk(
+    method: str,
     expected: np.ndarray,
-    half_life: float,
     points: pd.DataFrame,
     window: tuple[str, str],
     grid: pd.DataFrame,
@@ -688,27 +689,55 @@ def _cell_risk(
     cell: float,
     bandwidth: float,
 ) -> np.ndarray:
-    """Violence risk on cells: each LSOA's expected count shared by time-weighted density.
+    """Violence risk on cells, by one of ``CELL_METHODS``.
 
-    A cell gets its LSOA's expected count times the cell's share of the LSOA's kernel density
-    of the window's points, each weighted ``2**(-age/half_life)`` as in the model; an LSOA
-    with no density shares equally. Cell values sum to the LSOA's expected count.
+    ``lsoa_share``: each LSOA's expected count times the cell's share of the LSOA's kernel
+    density of the window's points (an LSOA with no density shares equally), so cell values
+    sum to the LSOA's expected count. ``kde``: the kernel density of the window's points
+    alone (the local pattern, without the LSOA model).
     """
-    xy = points[["easting", "northing"]].to_numpy(float)
-    age = month_number([window[1]])[0] - month_number(points["month"].to_numpy())
-    w = np.power(2.0, -age / half_life) if np.isfinite(half_life) else np.ones(len(points))
+    window_pts = points[points["month"].astype(str).between(*window)]
+    xy = window_pts[["easting", "northing"]].to_numpy(float)
     dens = np.zeros(len(grid))
     if len(xy):
-        surface = kde_surface(
-            xy[:, 0], xy[:, 1], bounds=bounds, cell=cell, bandwidth=bandwidth, weights=w
-        )
+        surface = kde_surface(xy[:, 0], xy[:, 1], bounds=bounds, cell=cell, bandwidth=bandwidth)
         dens = np.nan_to_num(sample_surface(surface, grid["x"].to_numpy(), grid["y"].to_numpy()))
+    if method == "kde":
+        return dens
     lsoa = grid["lsoa21_code"].to_numpy()
     total = pd.Series(dens).groupby(lsoa).transform("sum").to_numpy()
     n = pd.Series(1.0, index=grid.index).groupby(lsoa).transform("sum").to_numpy()
     share = np.where(total > 0, dens / np.where(total > 0, total, 1.0), 1.0 / n)
     e = pd.Series(expected, index=codes).reindex(lsoa).to_numpy()
     return e * share
+
+
+def _choose_cell_method(
+    fit: Any,
+    points: pd.DataFrame,
+    codes: pd.Index,
+    structural: pd.DataFrame,
+    residents: np.ndarray,
+    target_points: pd.DataFrame,
+    cell_args: tuple,
+) -> dict[str, Any]:
+    """Pick the cell method on the fit's own inner split: training data only.
+
+    Each candidate is built from the fit's feature months and scored by its hit rate at the
+    top 10% of cells on the response months (the same split the coefficients were fitted on);
+    ties go to ``lsoa_share``.
+    """
+    grid = cell_args[0]
+    inner = predict_violence(fit, points, codes, structural, residents, fit.feature_window)
+    resp = target_points[target_points["month"].astype(str).between(*fit.response_window)]
+    observed, _ = _cell_counts(grid, resp[["easting", "northing"]].to_numpy(float), cell_args[3])
+    scores = {}
+    for method in CELL_METHODS:
+        score = _cell_risk(method, inner.expected, target_points, fit.feature_window, *cell_args)
+        t = coverage_metrics(score, observed, coverages=(0.10,))
+        scores[method] = round(float(t["hit_rate"].iloc[0]), 4)
+    best = max(CELL_METHODS, key=lambda m: (scores[m], m == "lsoa_share"))
+    return {"method": best, "inner_hit_rate_10pct": scores}
 
 
 def _cell_index(
