@@ -18,6 +18,8 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# Starlette's TestClient sends "Host: testserver"; schemathesis sends "localhost"
+os.environ.setdefault("SNA_API_TRUSTED_HOSTS", "testserver,localhost,127.0.0.1")
 TEST_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
 
 
