@@ -41,10 +41,6 @@ async def _send_json(send: Send, status: int, body: dict, headers: dict[str, str
     await send({"type": "http.response.body", "body": payload})
 
 
-class _TooLarge(Exception):
-    """The streamed body passed the limit."""
-
-
 class BodySizeLimitMiddleware:
     """Answer 413 to a request body above ``max_bytes``, before anything parses it.
 
@@ -73,28 +69,30 @@ class BodySizeLimitMiddleware:
                     return
                 break
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
-            if message["type"] == "http.request":
+            if message["type"] == "http.request" and not refused:
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
-                    raise _TooLarge
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    # the app sees the client go away and its answer is dropped
+                    return {"type": "http.disconnect"}
             return message
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if refused:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
-        try:
-            await self.app(scope, counted, tracked)
-        except _TooLarge:
-            if not started:
-                await self._refuse(send)
+        await self.app(scope, counted, tracked)
 
     async def _refuse(self, send: Send) -> None:
         await _send_json(
