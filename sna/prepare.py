@@ -238,7 +238,7 @@ def prepare_region(
             "synthetic_tables": sorted(k for k, v in writer.tables.items() if v["synthetic"]),
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{key[:8]}"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
         old = store.link.resolve() if store.link.is_symlink() else None
         final = publish_dir(tmp, store.link, f"store.{stamp}")
     if old and old.exists() and old != final:
