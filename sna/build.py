@@ -522,6 +522,7 @@ def build_region(
             "notes": scored.notes,
             "timings": {k: round(v, 3) for k, v in timings.items()},
             "prepare_rebuilt": prepared.rebuilt,
+            "warnings": prepared.warnings,  # about the inputs (e.g. missing police.uk months)
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         timings["write and publish"] = time.perf_counter() - t
