@@ -383,3 +383,34 @@ def test_key_file_from_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("SNA_API_KEY", raising=False)
     monkeypatch.setenv("SNA_API_KEY_FILE", str(key_file))
     assert ApiSettings().api_key.get_secret_value() == "env-file-key"
+
+
+SAMPLES = {
+    "postcode": "B1 1AB",
+    "code": "E01000001",
+    "layer": "faith_access",
+    "z": "14",
+    "x": "8100",
+    "y": "5400",
+    "build_id": "20250101T000000Z",
+}
+
+
+def test_no_answer_carries_a_filesystem_path(fixture_build):  # noqa: F811
+    app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, api_key="walk-key"))
+    with TestClient(app) as c:
+        paths = c.get("/openapi.json").json()["paths"]
+        seen = 0
+        for template, ops in paths.items():
+            if "get" not in ops:
+                continue
+            url = template
+            for name, value in SAMPLES.items():
+                url = url.replace("{" + name + "}", value)
+            assert "{" not in url, template
+            for query in ("", "?format=csv", "?format=geojson", "?q=B1"):
+                r = c.get(url + query, headers={"x-api-key": "walk-key"})
+                seen += 1
+                assert str(fixture_build) not in r.text, (url, query)
+                assert "/tmp/" not in r.text and "/work/" not in r.text, (url, query)
+        assert seen > 40

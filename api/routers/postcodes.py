@@ -51,6 +51,7 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         response_model=BulkResult,
         responses={
             400: {"model": ErrorDetail, "description": "The body could not be parsed."},
+            413: {"model": ErrorDetail, "description": "The body is larger than the limit."},
             422: {"model": ErrorDetail, "description": "Not a list of 1 to 100 strings."},
             503: ERRORS[503],
         },
