@@ -18,7 +18,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from geodata.errors import GeodataError
 
@@ -199,7 +199,8 @@ def builds(
         cfg = load_region(region)
     except SnaError as exc:
         _fail(exc)
-    table = Table("build", "created", "current", "synthetic layers")
+    # ids are long (microseconds and a suffix): never wrapped, so they can be copied
+    table = Table(Column("build", no_wrap=True), "created", "current", "synthetic layers")
     for b in list_builds(cfg.id, data_dir):
         table.add_row(
             b["build_id"],
