@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import copy
 import hmac
 import logging
 from collections.abc import AsyncIterator
@@ -155,11 +156,28 @@ def uvicorn_config(app: FastAPI, host: str, port: int, settings: ApiSettings):
         host=host,
         port=port,
         log_level="info",
+        log_config=_log_config(settings),
         access_log=False,
         server_header=False,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
     )
+
+
+def _log_config(settings: ApiSettings) -> dict[str, Any]:
+    """uvicorn's logging, plus the analyst access log: JSON lines on stderr, or appended to
+    ``settings.access_log_file``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["sna_access"] = {"format": "%(message)s"}
+    if settings.access_log_file is not None:
+        handler = {"class": "logging.FileHandler", "filename": str(settings.access_log_file)}
+    else:
+        handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    config["handlers"]["sna_access"] = {**handler, "formatter": "sna_access"}
+    config["loggers"]["sna.api.access"] = {"handlers": ["sna_access"], "level": "INFO"}
+    return config
 
 
 def serve(

@@ -71,9 +71,12 @@ class FailedAttempts:
             return max(1, int(self.window - (now - q[0]) + 0.999))
 
     def record(self, client: str) -> None:
-        """Count one failed attempt."""
+        """Count one failed attempt (and forget clients whose attempts are all old)."""
         now = time.monotonic()
         with self._lock:
+            if len(self._seen) > 10_000:
+                for c in [c for c, q in self._seen.items() if now - q[-1] > self.window]:
+                    del self._seen[c]
             self._recent(client, now).append(now)
 
 

@@ -46,6 +46,10 @@ class ApiSettings(BaseSettings):
     key_attempt_window: float = Field(
         60.0, gt=0, description="Seconds over which failed key attempts are counted."
     )
+    access_log_file: Path | None = Field(
+        None,
+        description="Append the analyst access log (JSON lines) to this file; default stderr.",
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (larger: 413)."
     )

@@ -37,12 +37,21 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def live_server(fixture_build):  # noqa: F811
+def access_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("access") / "access.log"
+
+
+@pytest.fixture(scope="module")
+def live_server(fixture_build, access_log):  # noqa: F811
     """The fixture app under a real uvicorn server on a free loopback port."""
     import uvicorn
 
     settings = ApiSettings(
-        region=REGION, data_dir=fixture_build, api_key="live-key", reload_interval=60
+        region=REGION,
+        data_dir=fixture_build,
+        api_key="live-key",
+        reload_interval=60,
+        access_log_file=access_log,
     )
     app = create_app(settings)
     port = _free_port()
@@ -292,9 +301,15 @@ def test_untrusted_host_is_refused(fixture_build):  # noqa: F811
         assert ok.headers["location"].startswith("http://maps.example.org/")
 
 
-def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app):  # noqa: F811
+def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app, monkeypatch):  # noqa: F811
+    import logging.config
+
+    # uvicorn.Config applies its logging config at once: keep the live server's as it is
+    monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     none = uvicorn_config(fixture_app, "127.0.0.1", 8000, ApiSettings())
     assert none.proxy_headers is False and none.server_header is False
+    assert none.log_config["loggers"]["sna.api.access"]["handlers"] == ["sna_access"]
+    assert none.log_config["handlers"]["sna_access"]["class"] == "logging.StreamHandler"
     proxied = uvicorn_config(
         fixture_app, "127.0.0.1", 8000, ApiSettings(forwarded_allow_ips="10.0.0.7, 10.0.0.8")
     )
@@ -312,6 +327,16 @@ def test_spoofed_forwarded_for_does_not_dodge_the_key_limit(live_server):
             for i in range(7)
         ]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
+
+
+def test_uvicorn_writes_the_access_log(live_server, access_log):
+    with httpx.Client(base_url=live_server) as c:
+        c.get("/api/v1/analyst/postcodes/B1%201AB", headers={"x-api-key": "live-key"})
+        c.get("/health")
+    lines = [json.loads(x) for x in access_log.read_text().splitlines()]
+    assert lines and all(x["event"] == "analyst_access" for x in lines)
+    assert lines[-1]["route"] == "/api/v1/analyst/postcodes/{postcode}"
+    assert "live-key" not in access_log.read_text() and "B1" not in access_log.read_text()
 
 
 # --- analyst access -----------------------------------------------------------------------

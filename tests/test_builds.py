@@ -113,18 +113,6 @@ def test_kill_9_during_publish_leaves_nothing_after_the_next_build(tmp_path):
     assert hidden == [mine.name]
 
 
-def test_build_region_cleans_up_before_it_stages():
-    """The pipeline calls the cleanup before staging (checked in the source: a full build
-    is exercised by the slow tests)."""
-    import inspect
-
-    from sna import build
-
-    src = inspect.getsource(build.build_region)
-    assert src.index("clean_leftovers(") < src.index("staging_dir(")
-    assert "new_build_id()" in src
-
-
 def test_prune_keeps_the_newest_and_never_the_current(tmp_path):
     ids = [f"2026010{i}T000000.000000Z-00000{i}" for i in range(1, 7)]
     folders = [_publish(tmp_path, i, publish=False) for i in ids]
