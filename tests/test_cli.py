@@ -1,8 +1,10 @@
 """The ``sna`` command line: thin commands, clear errors, non-zero exits."""
 
+import gzip
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from sna.cli import app
@@ -182,3 +184,36 @@ def test_builds_prune_keeps_n_and_current(tmp_path):
     listing = runner.invoke(app, ["builds", "--region", str(cfg), "--data-dir", str(data)])
     assert listing.exit_code == 0 and ids[4] in listing.output
     assert runner.invoke(app, [*args, "--keep", "0"]).exit_code == 2  # usage error
+
+
+@pytest.mark.slow
+def test_prepare_warns_about_empty_and_missing_police_months(tmp_path, shared_data):
+    crime = tmp_path / "crime"
+    crime.mkdir()
+    months = [f"2023-{m:02d}" for m in range(5, 13)] + [f"2024-{m:02d}" for m in range(1, 5)]
+    for month in months:
+        src = shared_data / "crime/bedfordshire" / f"{month}-bedfordshire-street.csv.gz"
+        if month == "2023-08":
+            continue  # missing
+        if month == "2023-09":  # header only
+            header = gzip.decompress(src.read_bytes()).splitlines()[0] + b"\n"
+            (crime / f"{month}-bedfordshire-street.csv").write_bytes(header)
+            continue
+        (crime / src.name).symlink_to(src)
+    text = (ROOT / "geodata/regions/bedfordshire.toml").read_text()
+    text = text.replace(
+        'police_uk = { path = ["crime/bedfordshire"]', f'police_uk = {{ path = ["{crime}"]'
+    )
+    cfg = tmp_path / "beds.toml"
+    cfg.write_text(text)
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    warnings = [x for x in result.output.splitlines() if x.startswith("warning:")]
+    assert any("2023-09-bedfordshire-street.csv: header only" in w for w in warnings)
+    assert any(
+        "2 month(s) missing inside 2023-05..2024-04: 2023-08, 2023-09" in w for w in warnings
+    )
+    manifest = json.loads((data / "bedfordshire" / "store" / "manifest.json").read_text())
+    assert len(manifest["warnings"]) == 2
+    assert manifest["tables"]["crime_points"]["load"][0]["warnings"] == manifest["warnings"]
