@@ -148,6 +148,7 @@ def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) 
         )
     out.print(f"{manifest['region_name']} store created {manifest['created']}")
     out.print(table)
+    _warn(manifest.get("warnings", []))
 
 
 @app.command("build")
