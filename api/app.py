@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import copy
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,12 +19,15 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sna.lookup import load_build
 from sna.tiles import TileCache
 from sna.watcher import BuildWatcher
 
+from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
+from .middleware import AccessLogMiddleware, BodySizeLimitMiddleware, SecurityHeadersMiddleware
 from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
 from .routers.health import create_health_router
@@ -32,7 +37,7 @@ from .routers.tiles import create_tiles_router
 from .routers.web import STATIC_DIR, create_web_router
 from .settings import ApiSettings
 
-__all__ = ["create_app", "serve"]
+__all__ = ["create_app", "serve", "uvicorn_config"]
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +72,11 @@ def create_app(
             load_build, asset_radius_m=settings.asset_radius_m, max_assets=settings.max_assets
         )
         watcher = BuildWatcher(
-            settings.region, settings.data_dir, interval=settings.reload_interval, loader=loader
+            settings.region,
+            settings.data_dir,
+            interval=settings.reload_interval,
+            loader=loader,
+            retry_after=settings.build_retry_seconds,
         )
     cache = TileCache(settings.tile_cache_size)
 
@@ -93,7 +102,9 @@ def create_app(
     app.include_router(create_postcodes_router(watcher, settings.api_max_age))
     app.include_router(create_areas_router(watcher, settings.api_max_age))
     app.include_router(create_meta_router(watcher, settings.api_max_age))
-    app.include_router(create_analyst_router(watcher, settings.api_key))
+    attempts = FailedAttempts(settings.key_attempts, settings.key_attempt_window)
+    app.state.key_attempts = attempts
+    app.include_router(create_analyst_router(watcher, settings.api_key, attempts))
     app.include_router(create_tiles_router(watcher, cache, settings.tile_max_age))
     app.include_router(
         create_web_router(settings.title, settings.basemap_url, settings.basemap_attribution)
@@ -111,11 +122,62 @@ def create_app(
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
 
+    # add_middleware puts each new one outside the ones before: the last is outermost
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"]
         )
+    key, key_id = settings.api_key, settings.key_id()
+
+    def access_key_id(given: str | None) -> str | None:
+        if not given:
+            return None
+        ok = key is not None and hmac.compare_digest(
+            given.encode(), key.get_secret_value().encode()
+        )
+        return key_id if ok else "invalid"
+
+    app.add_middleware(AccessLogMiddleware, prefix="/api/v1/analyst", key_id=access_key_id)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if "*" not in settings.trusted_hosts:
+        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def uvicorn_config(app: FastAPI, host: str, port: int, settings: ApiSettings):
+    """The uvicorn config ``serve`` runs: no ``server`` banner, and forwarded headers
+    (``X-Forwarded-For``/``-Proto``) trusted only from ``settings.forwarded_allow_ips``."""
+    import uvicorn
+
+    proxies = settings.forwarded_allow_ips
+    return uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        log_config=_log_config(settings),
+        access_log=False,
+        server_header=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=",".join(proxies) if proxies else "",
+    )
+
+
+def _log_config(settings: ApiSettings) -> dict[str, Any]:
+    """uvicorn's logging, plus the analyst access log: JSON lines on stderr, or appended to
+    ``settings.access_log_file``."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["sna_access"] = {"format": "%(message)s"}
+    if settings.access_log_file is not None:
+        handler = {"class": "logging.FileHandler", "filename": str(settings.access_log_file)}
+    else:
+        handler = {"class": "logging.StreamHandler", "stream": "ext://sys.stderr"}
+    config["handlers"]["sna_access"] = {**handler, "formatter": "sna_access"}
+    config["loggers"]["sna.api.access"] = {"handlers": ["sna_access"], "level": "INFO"}
+    return config
 
 
 def serve(
@@ -134,5 +196,10 @@ def serve(
     overrides = {"region": region, **settings}
     if data_dir is not None:
         overrides["data_dir"] = Path(data_dir)
-    app = create_app(ApiSettings(**overrides))
-    uvicorn.run(app, host=host, port=port, log_level="info", access_log=False)
+    api_settings = ApiSettings(**overrides)
+    if host not in ("0.0.0.0", "::", "") and "*" not in api_settings.trusted_hosts:
+        # the address it listens on is always a valid Host
+        hosts = [*api_settings.trusted_hosts, host]
+        api_settings = api_settings.model_copy(update={"trusted_hosts": list(dict.fromkeys(hosts))})
+    app = create_app(api_settings)
+    uvicorn.Server(uvicorn_config(app, host, port, api_settings)).run()

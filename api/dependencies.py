@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import hmac
+import threading
+import time
+from collections import deque
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from fastapi import HTTPException, Query, Security
+from fastapi import HTTPException, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
@@ -17,6 +20,7 @@ from sna.watcher import BuildWatcher
 __all__ = [
     "current_build",
     "api_key_dependency",
+    "FailedAttempts",
     "DefaultDependency",
     "AreaListParams",
     "JSON_HEADERS",
@@ -37,15 +41,68 @@ _KEY_HEADER = APIKeyHeader(
 )
 
 
-def api_key_dependency(key: SecretStr | None):
-    """A dependency answering 401 unless the request carries the analyst key."""
+class FailedAttempts:
+    """Failed key attempts per client over a sliding window; past ``limit`` the client waits.
 
-    async def check(given: str | None = Security(_KEY_HEADER)) -> None:
+    In memory, per process: enough to stop a key being guessed through one server.
+    """
+
+    def __init__(self, limit: int = 5, window: float = 60.0) -> None:
+        self.limit = int(limit)
+        self.window = float(window)
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, client: str, now: float) -> deque[float]:
+        q = self._seen.setdefault(client, deque())
+        while q and now - q[0] > self.window:
+            q.popleft()
+        return q
+
+    def retry_after(self, client: str) -> int:
+        """Seconds the client must wait (0: it may try)."""
+        now = time.monotonic()
+        with self._lock:
+            q = self._recent(client, now)
+            if len(q) < self.limit:
+                if not q:
+                    self._seen.pop(client, None)
+                return 0
+            return max(1, int(self.window - (now - q[0]) + 0.999))
+
+    def record(self, client: str) -> None:
+        """Count one failed attempt (and forget clients whose attempts are all old)."""
+        now = time.monotonic()
+        with self._lock:
+            if len(self._seen) > 10_000:
+                for c in [c for c, q in self._seen.items() if now - q[-1] > self.window]:
+                    del self._seen[c]
+            self._recent(client, now).append(now)
+
+
+def api_key_dependency(key: SecretStr | None, attempts: FailedAttempts | None = None):
+    """A dependency answering 401 unless the request carries the analyst key.
+
+    A client with too many failed attempts (``attempts``) gets 429 with ``Retry-After``,
+    whatever key it sends, until the window has passed.
+    """
+    attempts = attempts or FailedAttempts()
+
+    async def check(request: Request, given: str | None = Security(_KEY_HEADER)) -> None:
         if key is None or not key.get_secret_value():
             raise HTTPException(
                 401, "analyst endpoints are disabled: no API key is configured (SNA_API_KEY)"
             )
+        client = request.client.host if request.client else "unknown"
+        wait = attempts.retry_after(client)
+        if wait:
+            raise HTTPException(
+                429,
+                "too many failed key attempts; try again later",
+                headers={"Retry-After": str(wait)},
+            )
         if not given or not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
+            attempts.record(client)
             raise HTTPException(
                 401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "API-Key"}
             )

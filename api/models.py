@@ -7,7 +7,7 @@ conform to them.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -49,6 +49,7 @@ __all__ = [
 ]
 
 MAX_BULK = 100
+MAX_POSTCODE_CHARS = 32  # a postcode in any spacing is far shorter; longer items are refused
 Band = Literal["Highest", "High", "Medium", "Low", "Lowest"]
 
 
@@ -233,7 +234,7 @@ class PostcodeResult(_Provenance):
 class BulkQuery(BaseModel):
     """Up to 100 postcodes, any case or spacing."""
 
-    postcodes: list[str] = Field(
+    postcodes: list[Annotated[str, Field(max_length=MAX_POSTCODE_CHARS)]] = Field(
         min_length=1, max_length=MAX_BULK, examples=[["B1 1AY", "cv1 5fb"]]
     )
 

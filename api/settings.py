@@ -1,16 +1,17 @@
 """Settings of the API app, read once (pydantic-settings; env prefix ``SNA_API_``).
 
 Build the app with ``create_app(ApiSettings(...))`` so tests inject settings directly. The
-analyst key is read from ``SNA_API_KEY`` and the data directory from ``SNA_API_DATA_DIR`` or
-``SNA_DATA_DIR``.
+analyst key is read from ``SNA_API_KEY`` or from the file named by ``SNA_API_KEY_FILE`` (e.g. a
+mounted secret), and the data directory from ``SNA_API_DATA_DIR`` or ``SNA_DATA_DIR``.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 __all__ = ["ApiSettings"]
@@ -34,6 +35,37 @@ class ApiSettings(BaseSettings):
         validation_alias=AliasChoices("SNA_API_KEY", "api_key"),
         description="Key for the analyst endpoints (header X-API-Key); unset disables them.",
     )
+    api_key_file: Path | None = Field(
+        None,
+        validation_alias=AliasChoices("SNA_API_KEY_FILE", "api_key_file"),
+        description="File holding the analyst key (first line), instead of SNA_API_KEY.",
+    )
+    key_attempts: int = Field(
+        5, ge=1, description="Failed analyst key attempts per client before 429."
+    )
+    key_attempt_window: float = Field(
+        60.0, gt=0, description="Seconds over which failed key attempts are counted."
+    )
+    access_log_file: Path | None = Field(
+        None,
+        description="Append the analyst access log (JSON lines) to this file; default stderr.",
+    )
+    max_body_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (larger: 413)."
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["localhost", "127.0.0.1"],
+        description="Host header values served (comma-separated; '*.example.org' allowed, "
+        "'*' serves any); others get 400.",
+    )
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Proxy addresses whose X-Forwarded-For/-Proto headers are trusted "
+        "(comma-separated); empty: none.",
+    )
+    build_retry_seconds: float = Field(
+        30.0, ge=0, description="After a build fails to load, wait this long before retrying."
+    )
     reload_interval: float = Field(
         2.0, ge=0, description="Seconds between checks of the 'current' build pointer."
     )
@@ -51,7 +83,7 @@ class ApiSettings(BaseSettings):
     max_assets: int = Field(10, ge=0, le=100)
     title: str = "Violence reduction needs map"
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", mode="before")
     @classmethod
     def _split(cls, v: object) -> object:
         if isinstance(v, str):
@@ -70,3 +102,25 @@ class ApiSettings(BaseSettings):
                 "basemap_url must be an http(s) or /path XYZ template with {z}, {x}, {y}"
             )
         return v
+
+    @model_validator(mode="after")
+    def _key_from_file(self) -> ApiSettings:
+        if self.api_key_file is None:
+            return self
+        if self.api_key is not None:
+            raise ValueError("set SNA_API_KEY or SNA_API_KEY_FILE, not both")
+        try:
+            lines = self.api_key_file.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise ValueError(f"api_key_file: cannot read the key file ({exc.strerror})") from None
+        key = lines[0].strip() if lines else ""
+        if not key:
+            raise ValueError("api_key_file: the key file is empty")
+        self.api_key = SecretStr(key)
+        return self
+
+    def key_id(self) -> str | None:
+        """A short public id of the analyst key (for the access log), None when unset."""
+        if self.api_key is None or not self.api_key.get_secret_value():
+            return None
+        return "k-" + hashlib.sha256(self.api_key.get_secret_value().encode()).hexdigest()[:8]

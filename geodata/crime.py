@@ -380,6 +380,36 @@ def _check_months(months: tuple[str, str] | None) -> tuple[str, str] | None:
     return start, end
 
 
+_FILE_MONTH = re.compile(r"(?<!\d)(\d{4}-\d{2})(?!\d)")
+
+
+def months_present(months: pd.Series | Iterable[str]) -> list[str]:
+    """The distinct ``YYYY-MM`` months with at least one row, sorted."""
+    return sorted({str(m) for m in pd.Series(list(months), dtype="object").dropna()})
+
+
+def missing_months(present: Iterable[str], window: tuple[str, str] | None = None) -> list[str]:
+    """Months inside ``window`` (default: first to last present) with no rows."""
+    have = sorted(set(present))
+    if not have:
+        return []
+    start, end = window or (have[0], have[-1])
+    return [m for m in _month_range([start, end]) if m not in set(have)]
+
+
+def _check_month_gaps(month: pd.Series, window: tuple[str, str] | None, report: LoadReport) -> None:
+    """Warn about months missing inside the period read (rates must count months present)."""
+    present = months_present(month)
+    gaps = missing_months(present, window)
+    if gaps:
+        span = f"{window[0]}..{window[1]}" if window else f"{present[0]}..{present[-1]}"
+        shown = ", ".join(gaps[:12]) + (f" and {len(gaps) - 12} more" if len(gaps) > 12 else "")
+        report.warn(
+            f"police.uk: {len(gaps)} month(s) missing inside {span}: {shown}; "
+            f"rates use the {len(present)} month(s) present"
+        )
+
+
 def read_police_uk(
     paths: PathLike_ | Iterable[PathLike_],
     *,
@@ -440,7 +470,11 @@ def read_police_uk(
         frame, fmt = _parse(src)
         formats[fmt] = formats.get(fmt, 0) + 1
         if frame.empty:
-            report.notes.append(f"{src.short}: header only, no rows")
+            month = _FILE_MONTH.search(src.short)
+            report.warn(
+                f"{src.short}: header only, no rows"
+                + (f" (month {month.group(1)} has no data)" if month else "")
+            )
             continue
         parts.append(_tidy(frame, fmt, src))
     if not parts:
@@ -467,6 +501,7 @@ def read_police_uk(
         report.reject("crime type not requested", int((~keep).sum()))
         data = data.loc[keep]
 
+    _check_month_gaps(data["month"], window, report)
     unknown = ~data["crime_type"].isin(CRIME_TYPES).to_numpy(dtype=bool)
     report.flag("crime type not in the police.uk list", int(unknown.sum()))
     no_xy = int((~data["has_coordinates"]).sum())

@@ -7,6 +7,7 @@ non-zero; nothing is written to the store when one is raised.
 
 from __future__ import annotations
 
+import re
 from os import PathLike
 
 __all__ = [
@@ -19,6 +20,9 @@ __all__ = [
     "InvalidValueError",
     "CRSError",
 ]
+
+
+_TEXT_FILE = re.compile(r"\.(csv|tsv|txt)(\.gz)?$", re.IGNORECASE)
 
 
 class GeodataError(Exception):
@@ -35,7 +39,10 @@ class InputFileError(GeodataError):
     problem
         What is wrong, in plain words.
     row
-        1-based data row number (header excluded) where known.
+        1-based data row number (header excluded) where known. For a delimited text file
+        (``.csv``, ``.tsv``, ``.txt``, optionally gzipped) the message gives the file's line
+        number instead, ``row + 1`` (line 1 is the header), so an editor can jump to it; for
+        other files (GeoPackage, Parquet) it gives the row.
     column
         The column name where known.
     """
@@ -54,9 +61,18 @@ class InputFileError(GeodataError):
         self.column = column
         super().__init__(self._message())
 
+    @property
+    def line(self) -> int | None:
+        """The file line of ``row`` in a text file with one header line, else None."""
+        if self.row is None or not _TEXT_FILE.search(self.path.rsplit("!", 1)[-1]):
+            return None
+        return self.row + 1
+
     def _message(self) -> str:
         where = [self.path]
-        if self.row is not None:
+        if self.line is not None:
+            where.append(f"line {self.line}")
+        elif self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:
             where.append(f"column {self.column!r}")

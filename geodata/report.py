@@ -17,6 +17,8 @@ class LoadReport:
 
     ``rejected`` maps a plain-words reason to the number of rows dropped for it; ``flagged``
     maps a reason to the number of rows kept but marked (e.g. rows without coordinates).
+    ``warnings`` are problems an analyst should see (the CLI prints them): e.g. a police.uk
+    month with no rows, or months missing inside the period read.
     """
 
     source: str
@@ -25,6 +27,12 @@ class LoadReport:
     rejected: Counter[str] = field(default_factory=Counter)
     flagged: Counter[str] = field(default_factory=Counter)
     notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, message: str) -> None:
+        """Record a warning (shown by the CLI and kept in the manifest)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
 
     def reject(self, reason: str, n: int) -> None:
         """Record ``n`` rows dropped for ``reason`` (no-op when ``n`` is 0)."""
@@ -46,6 +54,7 @@ class LoadReport:
             "rejected": dict(self.rejected),
             "flagged": dict(self.flagged),
             "notes": list(self.notes),
+            "warnings": list(self.warnings),
         }
 
 

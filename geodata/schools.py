@@ -494,7 +494,7 @@ def _join_reasons(frame: pd.DataFrame, path: Path, report: LoadReport) -> pd.Dat
 
 def exclusion_rates(
     exclusions: pd.DataFrame,
-    la_to_district: Mapping[str, str],
+    la_to_district: Mapping[str, str] | Iterable[tuple[str, str]],
     *,
     year: str = "201617",
     school_type: str = "Total",
@@ -507,7 +507,9 @@ def exclusion_rates(
         The frame from :func:`read_la_exclusions`.
     la_to_district
         DfE LA name -> GSS district code (a region's ``la_names`` zipped with its
-        ``districts``).
+        ``districts``), as a mapping or as ``(la_name, district_code)`` pairs. In a two-tier
+        area several districts share one authority (the county): give pairs, and each of
+        them gets the county's rates.
     year, school_type
         Which academic year (DfE code) and school type (``Total`` = all state-funded).
 
@@ -528,8 +530,9 @@ def exclusion_rates(
         & (exclusions["school_type"] == school_type)
         & (exclusions["level"] == "Local authority")
     ]
+    pairs = la_to_district.items() if isinstance(la_to_district, Mapping) else la_to_district
     rows = []
-    for la, district in la_to_district.items():
+    for la, district in pairs:
         hit = sel[sel["la_name"] == la]
         if hit.empty:
             raise ValueError(f"no {school_type} exclusions row for {la!r} in {year}")

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import __version__
-from .builds import builds_dir, current_build, list_builds
+from .builds import builds_dir, clean_leftovers, current_build, list_builds, new_build_id
 from .config import RegionConfig, ScoringSpec, load_region
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
@@ -546,6 +546,7 @@ def build_region(
     timings["hotspots"] = time.perf_counter() - t
 
     target = builds_dir(config.id, data_dir)
+    clean_leftovers(config.id, data_dir)  # what killed builds left behind
     with staging_dir(target, "build") as tmp:
         t = step(7)
         (tmp / "surfaces").mkdir()
@@ -584,7 +585,7 @@ def build_region(
 
         synthetic_layers = [d.spec.id for d in layers if d.synthetic]
         checks.update(_checks(lsoa, pcs, need_contrib))
-        build_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        build_id = new_build_id()
         manifest = {
             "build_id": build_id,
             "region": config.id,
@@ -624,6 +625,7 @@ def build_region(
             "notes": scored.notes,
             "timings": {k: round(v, 3) for k, v in timings.items()},
             "prepare_rebuilt": prepared.rebuilt,
+            "warnings": prepared.warnings,  # about the inputs (e.g. missing police.uk months)
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         timings["write and publish"] = time.perf_counter() - t

@@ -6,20 +6,42 @@ report can find builds without importing the pipeline. Layout::
     <data_dir>/<region>/builds/<build_id>/     one build (manifest.json, lsoa.parquet, ...)
     <data_dir>/<region>/builds/current         symlink to the published build
 
-Build ids are UTC timestamps, so name order is time order.
+Build ids are UTC timestamps to the microsecond plus a random suffix
+(``20261201T091500.123456Z-3fa9c1``): name order is time order, and two builds started in the
+same instant still get different ids. Interrupted builds leave ``.build.tmp-<pid>-*``
+folders, which the next build removes (:func:`clean_leftovers`); :func:`prune_builds` removes
+old builds but never the current one.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
+import shutil
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import BuildNotFound
-from .store import region_dir
+from .errors import BuildNotFound, SnaError
+from .store import clean_staging, region_dir
 
-__all__ = ["builds_dir", "current_target", "current_build", "build_folders", "list_builds"]
+__all__ = [
+    "builds_dir",
+    "new_build_id",
+    "current_target",
+    "current_build",
+    "build_folders",
+    "list_builds",
+    "clean_leftovers",
+    "prune_builds",
+]
+
+
+def new_build_id(now: datetime | None = None) -> str:
+    """A build id that sorts by time and never repeats: ``YYYYmmddTHHMMSS.ffffffZ-xxxxxx``."""
+    now = now or datetime.now(UTC)
+    return now.strftime("%Y%m%dT%H%M%S.%fZ") + "-" + secrets.token_hex(3)
 
 
 def builds_dir(region_id: str, data_dir: Path | None = None) -> Path:
@@ -83,3 +105,32 @@ def list_builds(region_id: str, data_dir: Path | None = None) -> list[dict[str, 
             }
         )
     return out
+
+
+def clean_leftovers(region_id: str, data_dir: Path | None = None) -> list[str]:
+    """Remove the staging folders and pointer links of builds that were killed.
+
+    Those of a build running now (its process is alive) stay. Returns the names removed.
+    """
+    return clean_staging(builds_dir(region_id, data_dir), "build")
+
+
+def prune_builds(region_id: str, data_dir: Path | None = None, *, keep: int = 5) -> list[str]:
+    """Remove all but the ``keep`` newest builds; the current build is never removed.
+
+    A build is first renamed to a hidden name (readers see it vanish at once) and then
+    deleted. Returns the ids removed, oldest first.
+    """
+    if keep < 1:
+        raise SnaError(f"keep must be at least 1, got {keep}")
+    current = current_target(region_id, data_dir)
+    folders = build_folders(region_id, data_dir)
+    removed = []
+    for folder in folders[: max(0, len(folders) - keep)]:
+        if current is not None and folder.resolve() == current:
+            continue
+        doomed = folder.with_name(f".pruned-{folder.name}")
+        os.rename(folder, doomed)
+        shutil.rmtree(doomed, ignore_errors=True)
+        removed.append(folder.name)
+    return removed

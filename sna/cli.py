@@ -1,7 +1,10 @@
 """The ``sna`` command line: a thin shell over library calls, with progress bars and colour.
 
-Each command turns its options into one library call; errors from the library (bad input,
-missing store) are printed as one clear line and exit with status 1 or 2.
+Each command turns its options into one library call; errors from the library are printed
+as one clear line and exit with status 2 for a configuration error (the region TOML or the
+server settings: the line names the file or setting, the key and the problem) and 1 for a
+data error (bad input files, missing store or build). Warnings about the inputs (e.g.
+police.uk months that are empty or missing) are printed after a prepare or build.
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
+from rich.table import Column, Table
 
 from geodata.errors import GeodataError
 
-from .errors import SnaError
+from .errors import ConfigError, SnaError
 
 app = typer.Typer(
     help="Strategic needs assessment risk mapper for Violence Reduction Units.",
@@ -41,10 +44,22 @@ DataDirOpt = Annotated[
 ]
 
 
+EXIT_DATA = 1
+EXIT_CONFIG = 2
+
+
 def _fail(exc: Exception) -> None:
-    """Print a library error as one unwrapped line (paths stay copy-pasteable) and exit 1."""
-    console.print(f"[bold red]error:[/] {escape(str(exc))}", soft_wrap=True)
-    raise typer.Exit(code=1)
+    """Print a library error as one unwrapped line (paths stay copy-pasteable) and exit:
+    2 for a configuration error, 1 for a data error."""
+    line = " ".join(str(exc).split())
+    console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
+    raise typer.Exit(code=EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_DATA)
+
+
+def _warn(warnings: list[str]) -> None:
+    """Print input warnings, one line each, on stderr."""
+    for w in warnings:
+        console.print(f"[bold yellow]warning:[/] {escape(w)}", soft_wrap=True)
 
 
 def _with_progress(run, first: str, **kwargs):
@@ -81,7 +96,10 @@ def regions() -> None:
 
     table = Table("id", "name", "districts")
     for rid in available_regions():
-        cfg = load_region(rid)
+        try:
+            cfg = load_region(rid)
+        except SnaError as exc:
+            _fail(exc)
         table.add_row(rid, cfg.region.name, ", ".join(cfg.region.districts))
     out.print(table)
 
@@ -107,6 +125,7 @@ def data_prepare(
     placement = result.metrics.get("postcode_placement")
     if placement:
         out.print(f"postcode placement: {json.dumps(placement)}")
+    _warn(result.warnings)
 
 
 @data_app.command("info")
@@ -129,6 +148,7 @@ def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) 
         )
     out.print(f"{manifest['region_name']} store created {manifest['created']}")
     out.print(table)
+    _warn(manifest.get("warnings", []))
 
 
 @app.command("build")
@@ -153,11 +173,26 @@ def build(
     for k, v in result.checks.items():
         table.add_row(k, str(v))
     out.print(table)
+    from .config import load_region
+    from .store import Store
+
+    _warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
 
 
-@app.command("builds")
-def builds(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
+builds_app = typer.Typer(
+    help="List a region's builds, newest first (the current one is marked); prune old ones.",
+    invoke_without_command=True,
+)
+app.add_typer(builds_app, name="builds")
+
+
+@builds_app.callback()
+def builds(
+    ctx: typer.Context, region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None
+) -> None:
     """List a region's builds, newest first (the current one is marked)."""
+    if ctx.invoked_subcommand is not None:
+        return
     from .build import list_builds
     from .config import load_region
 
@@ -165,7 +200,8 @@ def builds(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> 
         cfg = load_region(region)
     except SnaError as exc:
         _fail(exc)
-    table = Table("build", "created", "current", "synthetic layers")
+    # ids are long (microseconds and a suffix): never wrapped, so they can be copied
+    table = Table(Column("build", no_wrap=True), "created", "current", "synthetic layers")
     for b in list_builds(cfg.id, data_dir):
         table.add_row(
             b["build_id"],
@@ -174,6 +210,29 @@ def builds(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> 
             ", ".join(b["synthetic_layers"]),
         )
     out.print(table)
+
+
+@builds_app.command("prune")
+def builds_prune(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Builds to keep, newest first (default: [builds].keep, 5)."),
+    ] = None,
+) -> None:
+    """Remove all but the newest builds; the current build is never removed."""
+    from .builds import prune_builds
+    from .config import load_region
+
+    try:
+        cfg = load_region(region)
+        removed = prune_builds(cfg.id, data_dir, keep=keep or cfg.builds.keep)
+    except SnaError as exc:
+        _fail(exc)
+    for build_id in removed:
+        out.print(f"removed {build_id}")
+    out.print(f"{cfg.id}: {len(removed)} build(s) removed, kept {keep or cfg.builds.keep}")
 
 
 @app.command("serve")
@@ -189,6 +248,7 @@ def serve(
 
     try:
         cfg = load_region(region)
+        _check_api_settings(cfg.id)
         folder = current_build(cfg.id, data_dir)
     except SnaError as exc:
         _fail(exc)
@@ -196,6 +256,23 @@ def serve(
 
     console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
     serve_app(cfg.id, host=host, port=port, data_dir=data_dir)
+
+
+def _check_api_settings(region_id: str) -> None:
+    """Read the server settings (environment and .env) now: a bad one is a ConfigError."""
+    from pydantic import ValidationError
+
+    from api.settings import ApiSettings
+
+    try:
+        ApiSettings(region=region_id)
+    except ValidationError as exc:
+        parts = []
+        for e in exc.errors():
+            key = str(e["loc"][0]).upper() if e["loc"] else ""
+            key = key if key.startswith("SNA_") else f"SNA_API_{key}" if key else "settings"
+            parts.append(f"{key}: {' '.join(str(e['msg']).removeprefix('Value error, ').split())}")
+        raise ConfigError("server settings (environment or .env): " + "; ".join(parts)) from None
 
 
 @app.command("maps")
@@ -315,6 +392,7 @@ def evaluate(
             f"{v['pai']:.2f}",
         )
     out.print(table)
+    _warn(result.setup.get("warnings", []))
     lead = "violence risk" if h["lead"] == "violence_risk" else "the index"
     for base, ok in h["verdicts"].items():
         if base == "ewm_counts":

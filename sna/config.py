@@ -40,6 +40,7 @@ __all__ = [
     "LayerSpec",
     "ScoringSpec",
     "ViolenceRiskSpec",
+    "BuildsSpec",
     "RegionConfig",
     "available_regions",
     "load_region",
@@ -137,7 +138,10 @@ class RegionInfo(_Strict):
     vru: str = ""
     police_force: str = ""
     la_names: list[str] = Field(
-        default_factory=list, description="Local authority names as DfE spells them."
+        default_factory=list,
+        description="The DfE local (education) authority of each district, as DfE spells it, "
+        "in the order of districts. In a two-tier area that is the county (upper tier): "
+        "give its name for each of its districts, e.g. 'Nottinghamshire' for Ashfield.",
     )
     districts: list[str] = Field(min_length=1)
 
@@ -146,7 +150,8 @@ class RegionInfo(_Strict):
         if self.la_names and len(self.la_names) != len(self.districts):
             raise ValueError(
                 f"la_names has {len(self.la_names)} names for {len(self.districts)} districts; "
-                "give one DfE local authority name per district, in the same order"
+                "give one DfE local authority name per district, in the same order (the "
+                "county's name for a district of a two-tier county)"
             )
         return self
 
@@ -225,12 +230,12 @@ class LayerSpec(_Strict):
         False, description="The source covers all of England, so national ranks are given."
     )
 
-    @field_validator("column")
-    @classmethod
-    def _column_needed(cls, v: str, info) -> str:
-        if info.data.get("measure") == "column" and not v:
-            raise ValueError("measure 'column' needs a column name")
-        return v
+    @model_validator(mode="after")
+    def _column_needed(self) -> LayerSpec:
+        # an after-validator: a field validator would not run when `column` is left out
+        if self.measure == "column" and not self.column.strip():
+            raise ValueError(f"layer {self.id!r}: measure 'column' needs a column name")
+        return self
 
 
 class ScoringSpec(_Strict):
@@ -332,6 +337,12 @@ class ViolenceRiskSpec(_Strict):
     draws: int = Field(500, ge=20, description="Monte Carlo draws for the rank intervals")
 
 
+class BuildsSpec(_Strict):
+    """Keeping builds: how many ``sna builds prune`` keeps by default (current always stays)."""
+
+    keep: int = Field(5, ge=1, description="Builds kept by `sna builds prune`.")
+
+
 class RegionConfig(_Strict):
     """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
 
@@ -340,6 +351,7 @@ class RegionConfig(_Strict):
     synthetic: SyntheticSpec = SyntheticSpec()
     scoring: ScoringSpec = ScoringSpec()
     violence_risk: ViolenceRiskSpec = ViolenceRiskSpec()
+    builds: BuildsSpec = BuildsSpec()
     layers: list[LayerSpec] = Field(default_factory=list)
 
     @field_validator("layers")
@@ -375,8 +387,12 @@ class RegionConfig(_Strict):
         return self.sources.root_dir(self.path.parent if self.path else None) / p
 
     def fingerprint(self) -> str:
-        """sha256 of the validated config, for cache keys and manifests."""
-        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True).encode()
+        """sha256 of the validated config, for cache keys and manifests.
+
+        ``[builds]`` (housekeeping) does not change what is built, so it is left out.
+        """
+        blob = json.dumps(self.model_dump(mode="json", exclude={"builds"}), sort_keys=True)
+        blob = blob.encode()
         return hashlib.sha256(blob).hexdigest()
 
 
@@ -385,12 +401,34 @@ def available_regions() -> list[str]:
     return sorted(p.stem for p in REGIONS_DIR.glob("*.toml"))
 
 
-def _format_validation(err: ValidationError) -> str:
+def _where(loc: tuple, raw: dict[str, Any]) -> str:
+    """``('layers', 3, 'column')`` -> ``layers[3] (id 'knife').column``, from the raw TOML."""
+    parts: list[str] = []
+    node: Any = raw
+    for x in loc:
+        if isinstance(x, int):
+            label = f"[{x}]"
+            item = node[x] if isinstance(node, list) and x < len(node) else None
+            if isinstance(item, dict) and "id" in item:
+                label += f" (id {item['id']!r})"
+            parts.append(label)
+            node = item
+        else:
+            parts.append(("." if parts else "") + str(x))
+            node = node.get(x) if isinstance(node, dict) else None
+    return "".join(parts) or "(top level)"
+
+
+def _format_validation(err: ValidationError, raw: dict[str, Any] | None = None) -> str:
+    """Every problem as ``key: problem``, joined on one line."""
     parts = []
     for e in err.errors():
-        loc = ".".join(str(x) for x in e["loc"])
-        parts.append(f"{loc}: {e['msg']}")
-    return "; ".join(parts)
+        msg = str(e["msg"]).removeprefix("Value error, ")
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (a typo?)"
+        loc = tuple(x for x in e["loc"] if x not in ("function-after",))
+        parts.append(f"{_where(loc, raw or {})}: {msg}")
+    return " ".join("; ".join(parts).split())
 
 
 def load_region(region: str | Path) -> RegionConfig:
@@ -412,8 +450,10 @@ def load_region(region: str | Path) -> RegionConfig:
     try:
         raw: dict[str, Any] = tomllib.loads(candidate.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{candidate}: invalid TOML ({exc})") from exc
+        raise ConfigError(f"{candidate}: invalid TOML ({' '.join(str(exc).split())})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{candidate}: cannot read the file ({exc})") from exc
     try:
         return RegionConfig.model_validate({**raw, "path": candidate.resolve()})
     except ValidationError as exc:
-        raise ConfigError(f"{candidate}: {_format_validation(exc)}") from exc
+        raise ConfigError(f"{candidate}: {_format_validation(exc, raw)}") from exc

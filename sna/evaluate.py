@@ -47,6 +47,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geodata.crime import missing_months
+
 from .config import LayerSpec, RegionConfig, ScoringSpec, load_region
 from .errors import EvaluationError
 from .layers import compute_layer, layer_points
@@ -514,7 +516,14 @@ def evaluate_tables(
             )
     in_train = located["month"].between(*train)
     in_test = located["month"].between(*test)
-    tr_m, te_m = _n_months(train), _n_months(test)
+    # rates count the months with data, not the span: a missing month is not a month of
+    # no crime (the gaps are reported in the setup and by the CLI)
+    gaps = {
+        n: missing_months([m for m in months if w[0] <= m <= w[1]], w)
+        for n, w in (("train", train), ("test", test))
+    }
+    tr_m = _n_months(train) - len(gaps["train"])
+    te_m = _n_months(test) - len(gaps["test"])
     scale = te_m / tr_m
     inputs, _ = _inputs(cfg.layers, tables, areas, live, crime_years=tr_m / 12.0)
     parent = _parent(areas, sc)
@@ -633,6 +642,13 @@ def evaluate_tables(
         "test": list(test),
         "train_months": tr_m,
         "test_months": te_m,
+        "missing_months": gaps,
+        "warnings": [
+            f"{n} window {w[0]}..{w[1]}: {len(gaps[n])} month(s) with no police.uk rows "
+            f"({', '.join(gaps[n][:12])}); rates use the {m} month(s) present"
+            for n, w, m in (("train", train, tr_m), ("test", test, te_m))
+            if gaps[n]
+        ],
         "n_lsoa": int(len(codes)),
         "n_cells": int(len(grid)) if grid is not None else 0,
         "cell_m": cell_m,

@@ -42,6 +42,7 @@ from geodata.report import LoadReport
 
 from . import __version__
 from .config import RegionConfig, SourceSpec, load_region
+from .errors import ConfigError
 from .settings import PROJECT_ROOT, downloads_dirs
 from .store import MANIFEST, Store, publish_dir, region_dir, staging_dir, write_table
 
@@ -63,6 +64,7 @@ class PrepareResult:
     seconds: float
     tables: dict[str, int] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def postcode_source_path(config: RegionConfig) -> Path:
@@ -208,6 +210,7 @@ def prepare_region(
                 seconds=time.perf_counter() - t0,
                 tables={k: v["rows"] for k, v in manifest["tables"].items()},
                 metrics=manifest.get("metrics", {}),
+                warnings=manifest.get("warnings", []),
             )
 
     steps = _steps(config)
@@ -236,9 +239,12 @@ def prepare_region(
             "tables": writer.tables,
             "metrics": ctx["metrics"],
             "synthetic_tables": sorted(k for k, v in writer.tables.items() if v["synthetic"]),
+            "warnings": [
+                w for t in writer.tables.values() for r in t["load"] for w in r.get("warnings", [])
+            ],
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{key[:8]}"
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
         old = store.link.resolve() if store.link.is_symlink() else None
         final = publish_dir(tmp, store.link, f"store.{stamp}")
     if old and old.exists() and old != final:
@@ -252,6 +258,7 @@ def prepare_region(
         seconds=time.perf_counter() - t0,
         tables={k: v["rows"] for k, v in writer.tables.items()},
         metrics=ctx["metrics"],
+        warnings=manifest["warnings"],
     )
 
 
@@ -463,24 +470,67 @@ def _step_crime(ctx: dict, w: _Writer) -> None:
         )
 
 
+def _education_authorities(config: RegionConfig, gias: pd.DataFrame | None) -> list[str]:
+    """The DfE (education) authority of each district, in the order of ``districts``.
+
+    ``[region].la_names`` when given (in a two-tier area, the county's name for each of its
+    districts); otherwise read from GIAS, where every school carries its authority's name:
+    each district's authority is the one its schools belong to (for a district of a
+    two-tier county that is the county).
+    """
+    if config.region.la_names:
+        return list(config.region.la_names)
+    if gias is None or gias.empty or "district_code" not in gias.columns:
+        raise ConfigError(
+            f"{config.path or config.id}: region.la_names: needed to find each district's DfE "
+            "authority (no GIAS schools source to read it from); give one name per district"
+        )
+    found, missing = [], []
+    for code in config.region.districts:
+        names = gias.loc[gias["district_code"] == code, "la_name"].dropna()
+        if names.empty:
+            missing.append(code)
+            continue
+        found.append(str(names.value_counts().index[0]))
+    if missing:
+        raise ConfigError(
+            f"{config.path or config.id}: region.la_names: no GIAS school in district(s) "
+            f"{missing}, so their DfE authority is unknown; give la_names, one per district"
+        )
+    return found
+
+
 def _step_schools(ctx: dict, w: _Writer) -> None:
     config: RegionConfig = ctx["config"]
     s = config.sources
+    gias = None
     if s.schools:
         g = schools.read_gias(
             _path(ctx, "schools"),
             districts=config.region.districts,
             lsoa_lookup=ctx["lsoa21"][["lsoa21_code", "district_code"]],
         )
+        gias = g.data
         w.write("schools", g.data, ["schools"], [g.report], description="Schools (GIAS)")
     la_rates = None
     if s.exclusions_la:
-        ex = schools.read_la_exclusions(
-            _path(ctx, "exclusions_la"),
-            la_names=config.region.la_names or None,
-            reasons_path=_path(ctx, "exclusions_reasons") if s.exclusions_reasons else None,
-        )
-        la_rates = ex.data
+        authorities = _education_authorities(config, gias)
+        where = f"{config.path or config.id}: region.la_names"
+        try:
+            ex = schools.read_la_exclusions(
+                _path(ctx, "exclusions_la"),
+                la_names=sorted(set(authorities)),
+                reasons_path=_path(ctx, "exclusions_reasons") if s.exclusions_reasons else None,
+            )
+        except ValueError as exc:  # an unknown authority name: a config error
+            raise ConfigError(f"{where}: {exc}") from exc
+        if not config.region.la_names:
+            ex.report.notes.append(
+                "DfE authority of each district read from GIAS: "
+                + ", ".join(
+                    f"{d} {a}" for d, a in zip(config.region.districts, authorities, strict=True)
+                )
+            )
         w.write(
             "exclusions_la",
             ex.data,
@@ -488,9 +538,14 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
             [ex.report],
             description="DfE exclusions by local authority (published)",
         )
-    if la_rates is not None and config.region.la_names:
-        mapping = dict(zip(config.region.la_names, config.region.districts, strict=True))
-        la_rates = schools.exclusion_rates(la_rates, mapping, year=config.synthetic.exclusions_year)
+        try:
+            la_rates = schools.exclusion_rates(
+                ex.data,
+                list(zip(authorities, config.region.districts, strict=True)),
+                year=config.synthetic.exclusions_year,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"{where} / synthetic.exclusions_year: {exc}") from exc
     ctx["la_exclusions"] = la_rates
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "write_table",
     "read_table",
     "staging_dir",
+    "clean_staging",
     "publish_dir",
     "Store",
 ]
@@ -68,9 +69,13 @@ def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
 
 @contextmanager
 def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
-    """A temporary folder beside the target, removed if the body raises."""
+    """A temporary folder beside the target, removed if the body raises.
+
+    Its name, ``.<prefix>.tmp-<pid>-<random>``, says which process writes it, so that
+    :func:`clean_staging` can remove the leftovers of a process that was killed.
+    """
     parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{prefix}.tmp-", dir=parent))
+    tmp = Path(tempfile.mkdtemp(prefix=f".{prefix}.tmp-{os.getpid()}-", dir=parent))
     try:
         yield tmp
     except BaseException:
@@ -78,16 +83,59 @@ def staging_dir(parent: Path, prefix: str) -> Iterator[Path]:
         raise
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
+
+
+def clean_staging(parent: Path, prefix: str) -> list[str]:
+    """Remove what interrupted runs left in ``parent``: staging folders and pointer links.
+
+    A staging folder (:func:`staging_dir`) or a temporary ``.<link>.link-<pid>-*`` symlink
+    is removed when the process that made it is gone (a build killed with ``kill -9``);
+    those of live processes (a build running now) are left alone. Returns the names removed.
+    """
+    removed: list[str] = []
+    if not parent.is_dir():
+        return removed
+    for entry in parent.iterdir():
+        name = entry.name
+        if name.startswith(f".{prefix}.tmp-"):
+            rest = name[len(f".{prefix}.tmp-") :]
+        elif name.startswith(".") and ".link-" in name and entry.is_symlink():
+            rest = name.split(".link-", 1)[1]
+        else:
+            continue
+        pid_text = rest.split("-", 1)[0]
+        if pid_text.isdigit() and (int(pid_text) == os.getpid() or _alive(int(pid_text))):
+            continue
+        if entry.is_symlink() or entry.is_file():
+            entry.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
+        removed.append(name)
+    return sorted(removed)
+
+
 def publish_dir(tmp: Path, link: Path, final_name: str) -> Path:
-    """Rename ``tmp`` to ``link.parent/final_name`` and atomically point ``link`` at it."""
+    """Rename ``tmp`` to ``link.parent/final_name`` and atomically point ``link`` at it.
+
+    An existing folder of that name is never replaced (it may be the one being served):
+    :class:`~sna.errors.StoreError` is raised instead and ``tmp`` is left to the caller.
+    """
     final = link.parent / final_name
-    if final.exists():
-        shutil.rmtree(final)
+    if link.exists() and not link.is_symlink():
+        raise StoreError(f"{link} exists and is not a symlink; move it away and re-run")
+    if final.exists() or final.is_symlink():
+        raise StoreError(f"{final} already exists; it is never replaced")
     os.rename(tmp, final)
     tmp_link = link.parent / f".{link.name}.link-{os.getpid()}-{time.monotonic_ns()}"
     os.symlink(final.name, tmp_link)
-    if link.exists() and not link.is_symlink():
-        raise StoreError(f"{link} exists and is not a symlink; move it away and re-run")
     os.replace(tmp_link, link)
     return final
 

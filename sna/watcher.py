@@ -3,7 +3,8 @@
 The API holds one :class:`BuildWatcher`. It loads the build that the region's ``current``
 pointer names in a background thread, checks the pointer every few seconds (one
 ``readlink``), and loads a newly published build while the old one keeps answering; a build
-that fails to load is skipped and the last good one stays.
+that fails to load is skipped and the last good one stays. A failed build is tried again
+only after a back-off period (``retry_after``), however often it is asked for.
 """
 
 from __future__ import annotations
@@ -39,6 +40,15 @@ class BuildWatcher:
         Seconds between pointer checks (0 checks on every call).
     loader
         ``path -> Build`` (default :func:`load_build`).
+    retry_after
+        Seconds to wait before loading a build that failed to load again.
+
+    Attributes
+    ----------
+    attempts
+        Loads started (successful or not).
+    last_error
+        The last load error, for the log; never sent to clients (it may hold paths).
     """
 
     def __init__(
@@ -48,6 +58,7 @@ class BuildWatcher:
         *,
         interval: float = 2.0,
         loader: Callable[[Path], Build] | None = None,
+        retry_after: float = 30.0,
     ) -> None:
         self.region = region
         self.data_dir = data_dir
@@ -58,8 +69,11 @@ class BuildWatcher:
         self._thread: threading.Thread | None = None
         self._checked = 0.0
         self._failed: Path | None = None
+        self._failed_at = 0.0
+        self.retry_after = float(retry_after)
         self.last_error: str | None = None
         self.reloads = 0
+        self.attempts = 0
 
     @property
     def build(self) -> Build | None:
@@ -76,11 +90,20 @@ class BuildWatcher:
         """Where the ``current`` pointer points now (None when there is no build)."""
         return current_target(self.region, self.data_dir)
 
+    def backing_off(self, target: Path | None = None) -> float:
+        """Seconds until ``target`` (default: the current one) may be tried again; 0: now."""
+        target = self.target() if target is None else target
+        if target is None or target != self._failed:
+            return 0.0
+        return max(0.0, self.retry_after - (time.monotonic() - self._failed_at))
+
     def _load(self, target: Path) -> None:
+        self.attempts += 1
         try:
             build = self.loader(target)
         except Exception as exc:  # keep serving the old build; report on /ready
             self._failed = target
+            self._failed_at = time.monotonic()
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("failed to load build %s", target)
             return
@@ -90,12 +113,15 @@ class BuildWatcher:
         self.reloads += 1
 
     def start(self) -> None:
-        """Load the current build in the background (returns at once)."""
+        """Load the current build in the background (returns at once).
+
+        Does nothing while a load runs, or while a failed build is backing off.
+        """
         with self._lock:
             if self._build is not None or self.loading:
                 return
             target = self.target()
-            if target is None:
+            if target is None or self.backing_off(target):
                 return
             self._thread = threading.Thread(
                 target=self._load, args=(target,), name="sna-build-loader", daemon=True
@@ -133,17 +159,18 @@ class BuildWatcher:
                         f"no published build for {self.region!r}; "
                         f"run: sna build --region {self.region}"
                     )
-                if target != self._failed:
+                if not self.backing_off(target):
                     self._load(target)
             if self._build is None:
                 raise BuildNotFound(
-                    f"the build of {self.region!r} could not be loaded: {self.last_error}"
+                    f"the build of {self.region!r} could not be loaded (the server log says "
+                    f"why); retrying in {self.backing_off(target):.0f} s"
                 )
             return self._build
 
     def _maybe_reload(self, build: Build) -> None:
         target = self.target()
-        if target is None or target == build.path or target == self._failed:
+        if target is None or target == build.path or self.backing_off(target):
             return
         with self._lock:
             if self.loading:

@@ -18,6 +18,8 @@ import pytest
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+# Starlette's TestClient sends "Host: testserver"; schemathesis sends "localhost"
+os.environ.setdefault("SNA_API_TRUSTED_HOSTS", "testserver,localhost,127.0.0.1")
 TEST_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
 
 
@@ -103,3 +105,16 @@ def beds_build() -> Path:
 def test_data_dir() -> Path:
     """The data directory the cached test stores and builds live in."""
     return TEST_DATA_DIR
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Refuse duplicate test ids: pytest-xdist reports one result per id, hiding the rest."""
+    counts: dict[str, int] = {}
+    for item in items:
+        counts[item.nodeid] = counts.get(item.nodeid, 0) + 1
+    repeated = sorted(n for n, c in counts.items() if c > 1)
+    if repeated:
+        raise pytest.UsageError(
+            f"{len(repeated)} test id(s) are collected more than once, so pytest-xdist would "
+            f"report only one result each: {repeated[:5]}"
+        )

@@ -6,7 +6,8 @@ import pytest
 from api_fixtures import REGION, make_fixture_build
 
 schemathesis = pytest.importorskip("schemathesis")
-from hypothesis import HealthCheck, settings  # noqa: E402
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
 from schemathesis import checks as st_checks  # noqa: E402
 
 from api.app import create_app  # noqa: E402
@@ -36,12 +37,25 @@ CHECKS = [
 ]
 
 
-@schema.parametrize()
+# One pytest parameter per operation, each with its own test id: schemathesis's own
+# ``schema.parametrize()`` gives every operation the same node id, so pytest-xdist reports
+# only one of them.
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
 @settings(
     max_examples=MAX_EXAMPLES,
     deadline=None,
     suppress_health_check=list(HealthCheck),
     derandomize=True,
 )
-def test_no_input_gives_a_server_error(case):
+@given(data=st.data())
+def test_no_input_gives_a_server_error(operation, data):
+    case = data.draw(operation.as_strategy())
     case.call_and_validate(checks=CHECKS)
+
+
+def test_every_operation_is_its_own_test():
+    ids = [op.label for op in OPERATIONS]
+    assert len(ids) >= 10 and len(set(ids)) == len(ids)

@@ -285,7 +285,7 @@ def test_pow_bad_values(tmp_path, old, new, column, problem):
     with pytest.raises(InvalidValueError) as err:
         read_places_of_worship(_write(tmp_path / "pow.csv.gz", [POW_HEADER, *rows]))
     msg = str(err.value)
-    assert f"pow.csv.gz, row 3, column '{column}'" in msg
+    assert f"pow.csv.gz, line 4, column '{column}'" in msg
     assert problem in msg
 
 
@@ -323,10 +323,10 @@ LIB_HEADER = (
 def test_libraries_bad_values(tmp_path, postcodes):
     ok = "Birmingham City Council,Library of Birmingham,B1 2ND,Yes,LAL,2013,,"
     rows = [ok, ok.replace(",2013,,", ",2013,soon,")]
-    with pytest.raises(InvalidValueError, match=r"lib\.csv\.gz, row 2, column 'Year closed'"):
+    with pytest.raises(InvalidValueError, match=r"lib\.csv\.gz, line 3, column 'Year closed'"):
         read_libraries(_write(tmp_path / "lib.csv.gz", [LIB_HEADER, *rows]), postcodes)
     rows = [ok.replace(",Yes,", ",Maybe,")]
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'Statutory'.*'Maybe' is not Yes"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'Statutory'.*'Maybe' is not Yes"):
         read_libraries(_write(tmp_path / "lib2.csv.gz", [LIB_HEADER, *rows]), postcodes)
 
 
@@ -373,7 +373,7 @@ def test_library_buildings_bad_wkt(tmp_path):
         f"{good},1,A,Cultural Facility,Library,One,15024",
         '"POLYGON ((400000 300000, 4000"' + ",2,B,Cultural Facility,Library,Two,15024",
     ]
-    with pytest.raises(InvalidValueError, match=r"b\.csv\.gz, row 2, column 'WKT'.*cannot read"):
+    with pytest.raises(InvalidValueError, match=r"b\.csv\.gz, line 3, column 'WKT'.*cannot read"):
         read_library_buildings(_write(tmp_path / "b.csv.gz", [BLD_HEADER, *rows]))
 
 

@@ -245,25 +245,25 @@ def test_lookup_bad_gss_code(tmp_path):
     with pytest.raises(InvalidValueError) as err:
         read_lsoa21_lookup(path)
     msg = str(err.value)
-    assert "lookup.csv.gz" in msg and "row 2" in msg and "'LSOA21CD'" in msg
+    assert "lookup.csv.gz" in msg and "line 3" in msg and "'LSOA21CD'" in msg
     assert "'E0100941X' is not a valid code" in msg
 
 
 def test_lookup_bad_ward_code(tmp_path):
     path = _ons_lookup(tmp_path, [GOOD_ROW.replace("E05011174", "E08000025")])
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'WD22CD'.*not a valid code"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'WD22CD'.*not a valid code"):
         read_lsoa21_lookup(path)
 
 
 def test_lookup_duplicate_lsoa(tmp_path):
     path = _ons_lookup(tmp_path, [GOOD_ROW, GOOD_ROW])
-    with pytest.raises(InvalidValueError, match=r"row 2.*E01009417.*more than once"):
+    with pytest.raises(InvalidValueError, match=r"line 3.*E01009417.*more than once"):
         read_lsoa21_lookup(path)
 
 
 def test_lookup_name_without_msoa(tmp_path):
     path = _ons_lookup(tmp_path, [GOOD_ROW.replace("Birmingham 001A", "Birmingham")])
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'LSOA21NM'.*MSOA cannot"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'LSOA21NM'.*MSOA cannot"):
         read_lsoa21_lookup(path)
 
 

@@ -115,7 +115,22 @@ def test_build_is_reproducible_and_publication_is_atomic(beds_prepared, tmp_path
         current_build("bedfordshire", data)
     cfg = load_region("bedfordshire")
     first = build_region(cfg, data_dir=data, mc_draws=40)
+    # the leftovers of a build killed with kill -9 (its process is gone)
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    leftover = data / "bedfordshire" / "builds" / f".build.tmp-{dead.stdout.strip()}-x"
+    leftover.mkdir()
+    (leftover / "lsoa.parquet").write_bytes(b"partial")
     second = build_region(cfg, data_dir=data, mc_draws=40)
+    assert first.build_id != second.build_id and first.path.exists()
+    assert not leftover.exists()
     a = pd.read_parquet(first.path / "lsoa.parquet")
     b = pd.read_parquet(second.path / "lsoa.parquet")
     pd.testing.assert_frame_equal(a, b)

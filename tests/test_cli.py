@@ -1,8 +1,10 @@
 """The ``sna`` command line: thin commands, clear errors, non-zero exits."""
 
+import gzip
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from sna.cli import app
@@ -37,7 +39,7 @@ def test_unknown_region_exits_non_zero_with_a_message(tmp_path):
     result = runner.invoke(
         app, ["data", "prepare", "--region", "atlantis", "--data-dir", str(tmp_path)]
     )
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a configuration error
     assert "atlantis.toml" in result.output and "not found" in result.output
     assert "Traceback" not in result.output
 
@@ -46,7 +48,7 @@ def test_bad_config_exits_non_zero(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[region]\nid = "Bad Id"\nname = "x"\ndistricts = []\n')
     result = runner.invoke(app, ["build", "--region", str(bad), "--data-dir", str(tmp_path)])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "bad.toml" in result.output and "region.id" in result.output
 
 
@@ -99,3 +101,119 @@ def test_error_text_is_printed_literally(tmp_path):
     line = next(x for x in result.output.splitlines() if x.startswith("error:"))
     assert str(bad) in line
     assert "missing column(s) ['age_group']" in line
+
+
+# --- exit codes, one-line config errors, prune ---------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _error_lines(output: str) -> list[str]:
+    return [x for x in output.splitlines() if x.strip()]
+
+
+def test_config_errors_are_one_line_naming_file_and_key_and_exit_2(tmp_path):
+    text = (ROOT / "geodata/regions/bedfordshire.toml").read_text()
+    i = text.index('measure = "column"')
+    j = text.index("column = ", i)
+    bad = tmp_path / "nocolumn.toml"
+    bad.write_text(text[:j] + text[text.index("\n", j) + 1 :] + "\n[builds]\nkepp = 3\n")
+    result = runner.invoke(app, ["data", "prepare", "--region", str(bad)])
+    assert result.exit_code == 2, result.output
+    lines = _error_lines(result.output)
+    assert len(lines) == 1 and lines[0].startswith("error:")
+    assert str(bad) in lines[0]
+    assert "measure 'column' needs a column name" in lines[0]
+    assert "builds.kepp: unknown key" in lines[0]
+    assert "Traceback" not in result.output
+    toml = tmp_path / "broken.toml"
+    toml.write_text('[region]\nid = "x\n')
+    result = runner.invoke(app, ["builds", "--region", str(toml)])
+    assert result.exit_code == 2 and len(_error_lines(result.output)) == 1
+    assert "broken.toml: invalid TOML" in result.output
+
+
+def test_regions_with_a_broken_shipped_file_exits_2(tmp_path, monkeypatch):
+    import sna.config
+
+    (tmp_path / "bad.toml").write_text('[region]\nid = "bad"\nname = "x"\ndistricts = ["X"]\n')
+    monkeypatch.setattr(sna.config, "REGIONS_DIR", tmp_path)
+    result = runner.invoke(app, ["regions"])
+    assert result.exit_code == 2
+    assert "bad.toml" in result.output and "region.districts" in result.output
+    assert "Traceback" not in result.output and len(_error_lines(result.output)) == 1
+
+
+def test_serve_with_bad_settings_exits_2_in_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("SNA_API_MAX_BODY_BYTES", "lots")
+    result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    lines = _error_lines(result.output)
+    assert len(lines) == 1 and "SNA_API_MAX_BODY_BYTES" in lines[0]
+    monkeypatch.delenv("SNA_API_MAX_BODY_BYTES")
+    monkeypatch.setenv("SNA_API_KEY_FILE", str(tmp_path / "missing-key"))
+    result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "cannot read the key file" in result.output
+    monkeypatch.delenv("SNA_API_KEY_FILE")
+    # no build is a data error
+    result = runner.invoke(app, ["serve", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1 and "no published build" in result.output
+
+
+def test_builds_prune_keeps_n_and_current(tmp_path):
+    from test_builds import _publish
+
+    from sna.builds import build_folders, current_target
+
+    data = tmp_path / "data"
+    cfg = tmp_path / "fixture.toml"
+    text = (ROOT / "geodata/regions/bedfordshire.toml").read_text()
+    text = text.replace('id = "bedfordshire"', 'id = "fixture"', 1)
+    cfg.write_text(text + "\n[builds]\nkeep = 3\n")
+    ids = [f"2026010{i}T000000.000000Z-00000{i}" for i in range(1, 6)]
+    for build_id in ids:
+        _publish(data, build_id)
+    args = ["builds", "prune", "--region", str(cfg), "--data-dir", str(data)]
+    result = runner.invoke(app, args)  # the config's default: keep 3
+    assert result.exit_code == 0, result.output
+    assert [f.name for f in build_folders("fixture", data)] == ids[2:]
+    result = runner.invoke(app, [*args, "--keep", "1"])
+    assert result.exit_code == 0 and "removed " + ids[2] in result.output
+    assert [f.name for f in build_folders("fixture", data)] == ids[4:]
+    assert current_target("fixture", data).name == ids[4]
+    listing = runner.invoke(app, ["builds", "--region", str(cfg), "--data-dir", str(data)])
+    assert listing.exit_code == 0 and ids[4] in listing.output
+    assert runner.invoke(app, [*args, "--keep", "0"]).exit_code == 2  # usage error
+
+
+@pytest.mark.slow
+def test_prepare_warns_about_empty_and_missing_police_months(tmp_path, shared_data):
+    crime = tmp_path / "crime"
+    crime.mkdir()
+    months = [f"2023-{m:02d}" for m in range(5, 13)] + [f"2024-{m:02d}" for m in range(1, 5)]
+    for month in months:
+        src = shared_data / "crime/bedfordshire" / f"{month}-bedfordshire-street.csv.gz"
+        if month == "2023-08":
+            continue  # missing
+        if month == "2023-09":  # header only
+            header = gzip.decompress(src.read_bytes()).splitlines()[0] + b"\n"
+            (crime / f"{month}-bedfordshire-street.csv").write_bytes(header)
+            continue
+        (crime / src.name).symlink_to(src)
+    text = (ROOT / "geodata/regions/bedfordshire.toml").read_text()
+    text = text.replace(
+        'police_uk = { path = ["crime/bedfordshire"]', f'police_uk = {{ path = ["{crime}"]'
+    )
+    cfg = tmp_path / "beds.toml"
+    cfg.write_text(text)
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["data", "prepare", "--region", str(cfg), "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    warnings = [x for x in result.output.splitlines() if x.startswith("warning:")]
+    assert any("2023-09-bedfordshire-street.csv: header only" in w for w in warnings)
+    assert any(
+        "2 month(s) missing inside 2023-05..2024-04: 2023-08, 2023-09" in w for w in warnings
+    )
+    manifest = json.loads((data / "bedfordshire" / "store" / "manifest.json").read_text())
+    assert len(manifest["warnings"]) == 2
+    assert manifest["tables"]["crime_points"]["load"][0]["warnings"] == manifest["warnings"]

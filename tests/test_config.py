@@ -46,7 +46,7 @@ def test_invalid_toml_is_reported(tmp_path):
 
 def test_unknown_key_is_refused(tmp_path):
     text = _base().replace("[scoring]\n", "[scoring]\nnormalization = 'zscore'\n")
-    with pytest.raises(ConfigError, match=r"scoring\.normalization: Extra inputs"):
+    with pytest.raises(ConfigError, match=r"scoring\.normalization: unknown key"):
         load_region(_write(tmp_path, text))
 
 
@@ -85,3 +85,38 @@ def test_new_area_by_configuration_alone(tmp_path):
     assert cfg.id == "luton-only" and cfg.region.districts == ["E06000032"]
     with pytest.raises(LayerNotFound, match="no layer 'nope'"):
         cfg.layer("nope")
+
+
+def _beds_text() -> str:
+    return (Path(__file__).resolve().parents[1] / "geodata/regions/bedfordshire.toml").read_text()
+
+
+def test_measure_column_without_a_column_is_refused(tmp_path):
+    text = _beds_text()
+    i = text.index('measure = "column"')
+    j = text.index("column = ", i)
+    with pytest.raises(ConfigError) as err:
+        load_region(_write(tmp_path, text[:j] + text[text.index("\n", j) + 1 :]))
+    msg = str(err.value)
+    assert msg.startswith(str(tmp_path / "area.toml"))
+    assert "layers[" in msg and "measure 'column' needs a column name" in msg
+    blank = text[:j] + 'column = "  "\n' + text[text.index("\n", j) + 1 :]
+    with pytest.raises(ConfigError, match="needs a column name"):
+        load_region(_write(tmp_path, blank))
+
+
+def test_config_error_is_one_line_with_the_layer_id(tmp_path):
+    text = _beds_text().replace('kind = "risk"', 'kind = "danger"', 1) + "\n[builds]\nkeep = 0\n"
+    with pytest.raises(ConfigError) as err:
+        load_region(_write(tmp_path, text))
+    msg = str(err.value)
+    assert "\n" not in msg
+    assert "layers[0] (id 'hospital_assault_u25').kind:" in msg
+    assert "builds.keep:" in msg
+
+
+def test_builds_keep_defaults_and_is_not_in_the_fingerprint(tmp_path):
+    beds = load_region("bedfordshire")
+    assert beds.builds.keep == 5
+    kept = load_region(_write(tmp_path, _beds_text() + "\n[builds]\nkeep = 2\n"))
+    assert kept.builds.keep == 2 and kept.fingerprint() == beds.fingerprint()

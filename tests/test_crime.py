@@ -329,7 +329,7 @@ def test_bad_month_value_names_the_row(tmp_path):
     with pytest.raises(InvalidValueError) as exc:
         read_police_uk(f)
     msg = str(exc.value)
-    assert "badmonth-street.csv" in msg and "row 3" in msg and "'Month'" in msg
+    assert "badmonth-street.csv" in msg and "line 4" in msg and "'Month'" in msg
     assert "'Jan 2022' is not a YYYY-MM month" in msg
 
 
@@ -338,5 +338,35 @@ def test_bad_coordinate_names_the_row(tmp_path):
         tmp_path / "badxy-street.csv",
         [HEADER, _row("a", "2022-01", "Robbery", lon="west")],
     )
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'Longitude': 'west' is not"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'Longitude': 'west' is not"):
         read_police_uk(f)
+
+
+def test_empty_and_missing_months_are_warned(tmp_path):
+    from geodata.crime import missing_months
+
+    folder = tmp_path / "force"
+    folder.mkdir()
+    _write(folder / "2022-01-x-street.csv", [HEADER, _row("a", "2022-01", "Robbery")])
+    _write(folder / "2022-02-x-street.csv", [HEADER])  # header only
+    _write(folder / "2022-04-x-street.csv", [HEADER, _row("b", "2022-04", "Robbery")])
+    loaded = read_police_uk(folder)
+    warnings = loaded.report.warnings
+    assert any("2022-02-x-street.csv: header only" in w and "2022-02" in w for w in warnings)
+    gap = [w for w in warnings if "missing inside" in w]
+    assert gap == [
+        "police.uk: 2 month(s) missing inside 2022-01..2022-04: 2022-02, 2022-03; "
+        "rates use the 2 month(s) present"
+    ]
+    assert loaded.report.to_dict()["warnings"] == warnings  # into the manifest
+    # a window reaching past the data: its missing months are named too
+    windowed = read_police_uk(folder, months=("2021-12", "2022-04"))
+    assert "3 month(s) missing inside 2021-12..2022-04" in " ".join(windowed.report.warnings)
+    assert missing_months(["2022-01", "2022-03"]) == ["2022-02"]
+    assert missing_months(["2022-01"], ("2021-11", "2022-01")) == ["2021-11", "2021-12"]
+
+
+def test_consecutive_months_give_no_warning(tmp_path):
+    f1 = _write(tmp_path / "2022-01-x-street.csv", [HEADER, _row("a", "2022-01", "Robbery")])
+    f2 = _write(tmp_path / "2022-02-x-street.csv", [HEADER, _row("b", "2022-02", "Robbery")])
+    assert read_police_uk([f1, f2]).report.warnings == []

@@ -237,19 +237,19 @@ def test_iod2025_non_numeric(tmp_path, scores_lines):
     with pytest.raises(InvalidValueError) as err:
         read_iod2025(path)
     assert str(err.value).endswith(
-        "scores.csv.gz, row 2, column 'Income_score': 'n/a' is not a number"
+        "scores.csv.gz, line 3, column 'Income_score': 'n/a' is not a number"
     )
 
 
 def test_iod2025_rank_out_of_range(tmp_path, scores_lines):
     path = _write(tmp_path / "scores.csv.gz", _edit(scores_lines, 3, "IMD_rank", "40000"))
-    with pytest.raises(InvalidValueError, match=r"row 3, column 'IMD_rank'.*1\.\.33,755"):
+    with pytest.raises(InvalidValueError, match=r"line 4, column 'IMD_rank'.*1\.\.33,755"):
         read_iod2025(path)
 
 
 def test_iod2025_decile_out_of_range(tmp_path, scores_lines):
     path = _write(tmp_path / "scores.csv.gz", _edit(scores_lines, 1, "Crime_decile", "11"))
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'Crime_decile'.*1\.\.10"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'Crime_decile'.*1\.\.10"):
         read_iod2025(path)
 
 
@@ -277,11 +277,11 @@ def test_iod2025_deciles_against_ranks(tmp_path, scores_lines):
 
 def test_iod2025_bad_and_duplicate_code(tmp_path, scores_lines):
     path = _write(tmp_path / "bad.csv.gz", _edit(scores_lines, 4, "lsoa21_code", "W01000001"))
-    with pytest.raises(InvalidValueError, match=r"row 4, column 'lsoa21_code'.*'W01000001'"):
+    with pytest.raises(InvalidValueError, match=r"line 5, column 'lsoa21_code'.*'W01000001'"):
         read_iod2025(path)
     dup = [*scores_lines, scores_lines[1]]
     path = _write(tmp_path / "dup.csv.gz", dup)
-    with pytest.raises(InvalidValueError, match=r"dup\.csv\.gz, row 6.*E01000001.*more than once"):
+    with pytest.raises(InvalidValueError, match=r"dup\.csv\.gz, line 7.*E01000001.*more than once"):
         read_iod2025(path)
 
 
@@ -301,10 +301,10 @@ def test_iod2025_indicators_negative_rate_and_text(tmp_path, d25, scores_lines):
     lines = _head(d25 / "imd2025_england_lsoa21_indicators.csv.gz", 5)
     col = "burglary_rate_per_1_000_at_risk_properties"
     ind = _write(tmp_path / "ind.csv.gz", _edit(lines, 2, col, "-1.5"))
-    with pytest.raises(InvalidValueError, match=rf"row 2, column '{col}'.*cannot be negative"):
+    with pytest.raises(InvalidValueError, match=rf"line 3, column '{col}'.*cannot be negative"):
         read_iod2025(scores, ind)
     ind = _write(tmp_path / "ind2.csv.gz", _edit(lines, 5, "patient_to_gp_ratio", "many"))
-    with pytest.raises(InvalidValueError, match=r"ind2\.csv\.gz, row 5, column 'patient_to_gp"):
+    with pytest.raises(InvalidValueError, match=r"ind2\.csv\.gz, line 6, column 'patient_to_gp"):
         read_iod2025(scores, ind)
 
 
@@ -323,7 +323,7 @@ def test_iod2025_subdomains_rank_check(tmp_path, d25, scores_lines):
     scores = _write(tmp_path / "scores.csv.gz", scores_lines)
     lines = _head(d25 / "imd2025_england_lsoa21_subdomains.csv.gz", 5)
     sub = _write(tmp_path / "sub.csv.gz", _edit(lines, 1, "indoors_rank", "0"))
-    with pytest.raises(InvalidValueError, match=r"sub\.csv\.gz, row 1, column 'indoors_rank'"):
+    with pytest.raises(InvalidValueError, match=r"sub\.csv\.gz, line 2, column 'indoors_rank'"):
         read_iod2025(scores, subdomains_path=sub)
 
 
@@ -349,7 +349,7 @@ def test_iod2019_thousands_separator_and_bad_number(tmp_path, d19):
     with pytest.raises(InvalidValueError) as err:
         read_iod2019(file1=_write(tmp_path / "f1bad.csv.gz", bad))
     msg = str(err.value)
-    assert "f1bad.csv.gz, row 1" in msg
+    assert "f1bad.csv.gz, line 2" in msg
     assert "'Index of Multiple Deprivation (IMD) Rank'" in msg
     assert "'29,19x' is not a number" in msg
 
@@ -374,7 +374,7 @@ def test_iod2019_file6_negative_population(tmp_path, d19):
     frame.to_csv(path, index=False)
     with pytest.raises(InvalidValueError) as err:
         read_iod2019(file6=path)
-    assert f"f6.csv, row 3, column '{col}': population must be a whole number" in str(err.value)
+    assert f"f6.csv, line 4, column '{col}': population must be a whole number" in str(err.value)
 
 
 def test_iod2019_files_disagree(tmp_path, d19):
@@ -400,10 +400,10 @@ def test_iod2019_ranks_missing_column(tmp_path, d19):
 def test_iod2019_bad_code_and_rank(tmp_path, d19):
     lines = _head(d19 / "imd2019_england_lsoa11.csv.gz", 3)
     path = _write(tmp_path / "r.csv.gz", _edit(lines, 2, "lsoa11_code", "E0100000"))
-    with pytest.raises(InvalidValueError, match=r"row 2, column 'lsoa11_code'.*'E0100000'"):
+    with pytest.raises(InvalidValueError, match=r"line 3, column 'lsoa11_code'.*'E0100000'"):
         read_iod2019(ranks=path)
     path = _write(tmp_path / "r2.csv.gz", _edit(lines, 1, "Crime_rank", "32845.0"))
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'Crime_rank'.*1\.\.32,844"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'Crime_rank'.*1\.\.32,844"):
         read_iod2019(ranks=path)
 
 

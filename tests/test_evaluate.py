@@ -414,3 +414,17 @@ def test_west_midlands_iod_era(wm_store, tmp_path):
     assert res.files["csv"].name == "evaluation_iod_era.csv"
     # the 2016-18 crime domain still ranks 2022-24 violence well above chance
     assert res.value("crime2019", target=t["target"].iloc[0]) > 2
+
+
+def test_crafted_missing_months_scale_by_months_present():
+    cfg, tables = _crafted_config(), _crafted_tables()
+    full = evaluate_tables(cfg, tables, cells=False, synthetic_tables=SYN)
+    assert full.setup["train_months"] == 24 and full.setup["warnings"] == []
+    pts = tables["crime_points"]
+    gone = ["2022-01", "2022-02", "2022-03"]
+    gappy = {**tables, "crime_points": pts[~pts["month"].isin(gone)].reset_index(drop=True)}
+    res = evaluate_tables(cfg, gappy, cells=False, synthetic_tables=SYN)
+    assert res.setup["train_months"] == 21  # months present, not the 24-month span
+    assert res.setup["missing_months"]["train"] == gone
+    assert res.setup["test_months"] == full.setup["test_months"]
+    assert "train window 2021-05..2023-04: 3 month(s)" in res.setup["warnings"][0]

@@ -98,20 +98,20 @@ def test_tiny_lookup_drops_duplicates(tiny_lookup):
 @pytest.mark.parametrize(
     ("rows", "where", "problem"),
     [
-        (TINY[:2] + ["E01000003,E01000003,Z"], "row 3, column 'change_code'", "'Z' is not a"),
-        (["E01000001,E01000009,U"], "row 1, column 'lsoa21_code'", "change code U but"),
-        (["E01000010,E01100011,S"], "row 1, column 'lsoa11_code'", "S but only one LSOA21"),
+        (TINY[:2] + ["E01000003,E01000003,Z"], "line 4, column 'change_code'", "'Z' is not a"),
+        (["E01000001,E01000009,U"], "line 2, column 'lsoa21_code'", "change code U but"),
+        (["E01000010,E01100011,S"], "line 2, column 'lsoa11_code'", "S but only one LSOA21"),
         (
             ["E01000021,E01100020,M", "E01000021,E01100021,M"],
-            "row 1, column 'lsoa11_code'",
+            "line 2, column 'lsoa11_code'",
             "M but several LSOA21s",
         ),
         (
             ["E01000010,E01100011,S", "E01000010,E01100012,U"],
-            "row 1, column 'lsoa11_code'",
+            "line 2, column 'lsoa11_code'",
             "more than one change code",
         ),
-        (["E01000001,E0100,U"], "row 1, column 'lsoa21_code'", "'E0100' is not a valid code"),
+        (["E01000001,E0100,U"], "line 2, column 'lsoa21_code'", "'E0100' is not a valid code"),
     ],
 )
 def test_bad_lookup(tmp_path, rows, where, problem):

@@ -100,13 +100,13 @@ def test_unknown_age_band(tmp_path):
     with pytest.raises(InvalidValueError) as err:
         read_census_population(_write(tmp_path / "bands.csv.gz", rows))
     msg = str(err.value)
-    assert "bands.csv.gz, row 4, column 'age_group'" in msg
+    assert "bands.csv.gz, line 5, column 'age_group'" in msg
     assert "unknown age band 'Aged 35 to 44 years'" in msg
 
 
 def test_negative_count(tmp_path):
     rows = _lsoa_rows(counts=(1, 2, -3, 4, 5, 6))
-    with pytest.raises(InvalidValueError, match=r"row 3, column 'usual_residents'.*'-3'.*>= 0"):
+    with pytest.raises(InvalidValueError, match=r"line 4, column 'usual_residents'.*'-3'.*>= 0"):
         read_census_population(_write(tmp_path / "neg.csv.gz", rows))
 
 
@@ -117,13 +117,13 @@ def test_non_numeric_count(tmp_path, value):
     with pytest.raises(InvalidValueError) as err:
         read_census_population(_write(tmp_path / "nn.csv.gz", rows))
     msg = str(err.value)
-    assert "nn.csv.gz, row 2, column 'usual_residents'" in msg
+    assert "nn.csv.gz, line 3, column 'usual_residents'" in msg
     assert ("missing count" if value == "" else f"'{value}' is not a whole number") in msg
 
 
 def test_duplicate_band(tmp_path):
     rows = [*_lsoa_rows(), _lsoa_rows()[0]]
-    with pytest.raises(InvalidValueError, match=r"row 7.*'Aged 15 years and under' more than"):
+    with pytest.raises(InvalidValueError, match=r"line 8.*'Aged 15 years and under' more than"):
         read_census_population(_write(tmp_path / "dup.csv.gz", rows))
 
 
@@ -135,7 +135,7 @@ def test_missing_band(tmp_path):
 
 def test_bad_code(tmp_path):
     rows = _lsoa_rows(code="E02000001")
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'lsoa21_code'.*'E02000001'"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'lsoa21_code'.*'E02000001'"):
         read_census_population(_write(tmp_path / "code.csv.gz", rows))
 
 

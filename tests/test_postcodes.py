@@ -309,7 +309,7 @@ def test_wheel_bad_date(tmp_path):
     with pytest.raises(InvalidValueError) as info:
         read_geocode_wheel(_good_wheel(tmp_path / "date.whl", ONS_HEADER + "".join(rows)))
     msg = str(info.value)
-    assert "row 3" in msg and "column 'dointr'" in msg and "'1990-2'" in msg
+    assert "line 4" in msg and "column 'dointr'" in msg and "'1990-2'" in msg
 
 
 def test_wheel_missing_file_and_bad_districts(tmp_path):
@@ -401,12 +401,12 @@ def test_onspd_bad_values(tmp_path):
     rows[1] = rows[1].replace('"433000"', '"43x000"')
     with pytest.raises(InvalidValueError) as info:
         read_onspd(_onspd(tmp_path / "east.csv", rows=rows))
-    assert "row 2" in str(info.value) and "column 'oseast1m'" in str(info.value)
+    assert "line 3" in str(info.value) and "column 'oseast1m'" in str(info.value)
     rows = list(ONSPD_ROWS)
     rows[3] = rows[3].replace('"0","",""', '"7","",""')
     with pytest.raises(InvalidValueError) as info:
         read_onspd(_onspd(tmp_path / "usertype.csv", rows=rows))
-    assert "row 4" in str(info.value) and "column 'usertype'" in str(info.value)
+    assert "line 5" in str(info.value) and "column 'usertype'" in str(info.value)
 
 
 def test_onspd_corrupt_zip_and_empty(tmp_path):

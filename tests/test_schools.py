@@ -110,10 +110,10 @@ def test_gias_crafted_errors(tmp_path):
     ):
         read_gias(f)
     f = _write(tmp_path / "gias2.csv", [header, row, row.replace("100000.0", "URN?")])
-    with pytest.raises(InvalidValueError, match=r"gias2\.csv, row 2, column 'urn'"):
+    with pytest.raises(InvalidValueError, match=r"gias2\.csv, line 3, column 'urn'"):
         read_gias(f)
     f = _write(tmp_path / "gias3.csv", [header, row.replace("533498.0", "east")])
-    with pytest.raises(InvalidValueError, match=r"row 1, column 'easting': 'east' is not"):
+    with pytest.raises(InvalidValueError, match=r"line 2, column 'easting': 'east' is not"):
         read_gias(f)
 
 
@@ -170,9 +170,9 @@ def test_la_exclusions_crafted_errors(tmp_path, excl_paths):
     f = _write(tmp_path / "la2.csv", [head, "201617,Local authority,A,Total,1,100,two,x,3,3"])
     with pytest.raises(InvalidValueError) as exc:
         read_la_exclusions(f)
-    assert "la2.csv, row 1, column 'perm_excl': 'two' is neither a number" in str(exc.value)
+    assert "la2.csv, line 2, column 'perm_excl': 'two' is neither a number" in str(exc.value)
     f = _write(tmp_path / "la3.csv", [head, "2016/17,Local authority,A,Total,1,100,1,1,3,3"])
-    with pytest.raises(InvalidValueError, match=r"la3\.csv, row 1, column 'year'"):
+    with pytest.raises(InvalidValueError, match=r"la3\.csv, line 2, column 'year'"):
         read_la_exclusions(f)
     f = _write(tmp_path / "la4.csv", [head.replace(",headcount", ""), "201617,L,A,Total,1,1,1,3,3"])
     with pytest.raises(MissingColumnsError, match=r"la4\.csv.*\['headcount'\]"):

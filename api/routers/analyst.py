@@ -7,19 +7,26 @@ from pydantic import SecretStr
 
 from sna.watcher import BuildWatcher
 
-from ..dependencies import api_key_dependency, current_build
+from ..dependencies import FailedAttempts, api_key_dependency, current_build
 from ..models import ErrorDetail
 
 __all__ = ["create_analyst_router"]
 
 
-def create_analyst_router(watcher: BuildWatcher, key: SecretStr | None) -> APIRouter:
-    """Routes under ``/api/v1/analyst``; every one answers 401 without ``X-API-Key``."""
+def create_analyst_router(
+    watcher: BuildWatcher, key: SecretStr | None, attempts: FailedAttempts | None = None
+) -> APIRouter:
+    """Routes under ``/api/v1/analyst``; every one answers 401 without ``X-API-Key``, and
+    429 after too many failed attempts (``attempts``)."""
     router = APIRouter(
         prefix="/api/v1/analyst",
         tags=["analyst"],
-        dependencies=[Depends(api_key_dependency(key))],
-        responses={401: {"model": ErrorDetail}, 404: {"model": ErrorDetail}},
+        dependencies=[Depends(api_key_dependency(key, attempts))],
+        responses={
+            401: {"model": ErrorDetail},
+            404: {"model": ErrorDetail},
+            429: {"model": ErrorDetail, "description": "Too many failed key attempts."},
+        },
     )
 
     @router.get("/areas/{code}", summary="An area with restricted values")

@@ -35,10 +35,15 @@ def create_health_router(watcher: BuildWatcher) -> APIRouter:
         if watcher.loading:
             body = Readiness(status="loading", build_id=None, detail="loading the build")
         else:
-            if watcher.target() is None:
+            target = watcher.target()
+            wait = watcher.backing_off(target)
+            if target is None:
                 detail = f"no published build for {watcher.region!r}"
+            elif wait:
+                # the error itself stays in the server log: it may name files
+                detail = f"the build could not be loaded; retrying in {wait:.0f} s"
             else:
-                detail = watcher.last_error or "build not loaded yet"
+                detail = "build not loaded yet"
                 watcher.start()
             body = Readiness(status="unavailable", build_id=None, detail=detail)
         return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})

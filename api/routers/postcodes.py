@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sna.watcher import BuildWatcher
@@ -50,6 +51,7 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         response_model=BulkResult,
         responses={
             400: {"model": ErrorDetail, "description": "The body could not be parsed."},
+            413: {"model": ErrorDetail, "description": "The body is larger than the limit."},
             422: {"model": ErrorDetail, "description": "Not a list of 1 to 100 strings."},
             503: ERRORS[503],
         },
@@ -58,7 +60,9 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
     async def bulk(query: BulkQuery) -> Response:
         """Each postcode answers on its own (status 200, 404 or 422 per item)."""
         build = await current_build(watcher)
-        return Response(build.postcodes_json(query.postcodes), media_type="application/json")
+        # up to 100 lookups: in a worker thread, so other requests keep being answered
+        body = await run_in_threadpool(build.postcodes_json, query.postcodes)
+        return Response(body, media_type="application/json")
 
     @router.get(
         "",

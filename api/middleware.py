@@ -1,0 +1,191 @@
+"""Pure ASGI middleware: body-size limit, security headers, analyst access log.
+
+Pure ASGI (not ``BaseHTTPMiddleware``) so that a refused body is never read, responses are
+not buffered, and the checks cost a header lookup.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+__all__ = [
+    "BodySizeLimitMiddleware",
+    "SecurityHeadersMiddleware",
+    "AccessLogMiddleware",
+    "SECURITY_HEADERS",
+]
+
+log = logging.getLogger(__name__)
+access_log = logging.getLogger("sna.api.access")
+
+SECURITY_HEADERS: dict[str, str] = {
+    "x-content-type-options": "nosniff",
+    "x-frame-options": "DENY",
+    "referrer-policy": "no-referrer",
+    # pages that set their own policy (the map) keep it; it holds frame-ancestors too
+    "content-security-policy": "frame-ancestors 'none'",
+}
+
+
+async def _send_json(send: Send, status: int, body: dict, headers: dict[str, str] | None = None):
+    payload = json.dumps(body).encode()
+    raw = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw += [(k.encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
+    await send({"type": "http.response.body", "body": payload})
+
+
+class BodySizeLimitMiddleware:
+    """Answer 413 to a request body above ``max_bytes``, before anything parses it.
+
+    A ``Content-Length`` above the limit is refused from the header alone, without reading
+    the body; a chunked body is counted as it streams and refused as soon as it passes.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = int(max_bytes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Check the declared length, then count the streamed bytes."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope["headers"]:
+            if name == b"content-length":
+                try:
+                    declared = int(value)
+                except ValueError:
+                    await _send_json(send, 400, {"detail": "invalid Content-Length header"})
+                    return
+                if declared > self.max_bytes:
+                    await self._refuse(send)
+                    return
+                break
+        seen = 0
+        started = refused = False
+
+        async def counted() -> Message:
+            nonlocal seen, refused
+            message = await receive()
+            if message["type"] == "http.request" and not refused:
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    refused = True
+                    if not started:
+                        await self._refuse(send)
+                    # the app sees the client go away and its answer is dropped
+                    return {"type": "http.disconnect"}
+            return message
+
+        async def tracked(message: Message) -> None:
+            nonlocal started
+            if refused:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        await self.app(scope, counted, tracked)
+
+    async def _refuse(self, send: Send) -> None:
+        await _send_json(
+            send,
+            413,
+            {"detail": f"request body larger than {self.max_bytes} bytes"},
+            {"connection": "close"},
+        )
+
+
+class SecurityHeadersMiddleware:
+    """Add :data:`SECURITY_HEADERS` to every response and drop any ``server`` header.
+
+    It is the outermost of the app's own middleware, so it also turns an unhandled error
+    into a plain JSON 500 that says nothing about the internals (the traceback is logged).
+    """
+
+    def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
+        self.app = app
+        self.headers = [(k.encode(), v.encode()) for k, v in (headers or SECURITY_HEADERS).items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Rewrite the response start message; answer 500 on an unhandled error."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def with_headers(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                have = {k.lower() for k, _ in message.get("headers", [])}
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
+                message["headers"] = kept + [(k, v) for k, v in self.headers if k not in have]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, with_headers)
+        except Exception:
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            if started:
+                raise
+            await _send_json(
+                with_headers, 500, {"detail": "internal server error"}, {"connection": "close"}
+            )
+
+
+class AccessLogMiddleware:
+    """One structured line per analyst request: key id, route, time, status, duration.
+
+    No values: the route is the template (``/api/v1/analyst/areas/{code}``), never the path,
+    and no query string, body or key is logged. ``key_id(header_value)`` names the key
+    (``None`` when no key was given).
+    """
+
+    def __init__(
+        self, app: ASGIApp, prefix: str, key_id: Callable[[str | None], str | None]
+    ) -> None:
+        self.app = app
+        self.prefix = prefix
+        self.key_id = key_id
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass through; log after the response has started."""
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+        t0 = time.perf_counter()
+        when = datetime.now(UTC).isoformat(timespec="milliseconds")
+        status = 500
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, capture)
+        finally:
+            given = None
+            for name, value in scope["headers"]:
+                if name == b"x-api-key":
+                    given = value.decode("latin-1")
+            route = scope.get("route")
+            record = {
+                "event": "analyst_access",
+                "time": when,
+                "key_id": self.key_id(given),
+                "method": scope.get("method"),
+                "route": getattr(route, "path", None) or f"{self.prefix} (unmatched)",
+                "status": status,
+                "ms": round((time.perf_counter() - t0) * 1000, 1),
+            }
+            access_log.info(json.dumps(record))
