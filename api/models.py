@@ -73,17 +73,22 @@ class RankInterval(_Model):
     level: float
 
 
-class IndexValue(_Model):
-    """One index of an area: value, rank among ``of`` areas, decile, band and interval."""
+class _Ranked(_Model):
+    """Where an area stands among ``of`` areas: rank, decile, band and their uncertainty."""
 
-    title: str
-    value: float | None
     rank: int | None
     of: int
     decile: int | None = Field(description="1 = the highest 10% of areas.")
     band: Band | None
     rank_interval: RankInterval | None
     p_top_decile: float | None
+
+
+class IndexValue(_Ranked):
+    """One index of an area: value, rank among ``of`` areas, decile, band and interval."""
+
+    title: str
+    value: float | None
 
 
 class Indices(_Model):
@@ -112,7 +117,7 @@ class ViolenceDriver(_Model):
     text: str
 
 
-class ViolenceRisk(_Model):
+class ViolenceRisk(_Ranked):
     """Violence risk: offences expected to be recorded here in the next 12 months."""
 
     title: str
@@ -123,12 +128,6 @@ class ViolenceRisk(_Model):
     recorded_last_year: float | None
     regional_mean: float | None
     ratio_to_regional_mean: float | None
-    rank: int | None
-    of: int
-    decile: int | None = Field(description="1 = the highest 10% of areas.")
-    band: Band | None
-    rank_interval: RankInterval | None
-    p_top_decile: float | None
     drivers: list[ViolenceDriver]
     explanation: str | None
 
