@@ -490,8 +490,39 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
         )
     if la_rates is not None and config.region.la_names:
         mapping = dict(zip(config.region.la_names, config.region.districts, strict=True))
+        interim = _district_exclusions(la_rates, mapping, ctx["lsoa21"])
+        w.write(
+            "exclusions_district",
+            interim,
+            ["exclusions_la"],
+            [ex.report],
+            description="DfE exclusions per 1,000 pupils by district (published, open), "
+            f"{interim['years'].iloc[0]}, given to each LSOA21 of the district",
+        )
         la_rates = schools.exclusion_rates(la_rates, mapping, year=config.synthetic.exclusions_year)
     ctx["la_exclusions"] = la_rates
+
+
+def _district_exclusions(
+    exclusions: pd.DataFrame, mapping: dict[str, str], areas: pd.DataFrame, n_years: int = 3
+) -> pd.DataFrame:
+    """Open DfE exclusion rates at district level, on every LSOA21 of the district.
+
+    Permanent exclusions plus suspensions per 1,000 pupils (all state-funded schools) over
+    the latest ``n_years`` academic years in the file: the interim layer used until a
+    pupil-level partner extract is configured.
+    """
+    years = sorted(exclusions["year"].dropna().unique())[-n_years:]
+    rates = [schools.exclusion_rates(exclusions, mapping, year=y) for y in years]
+    both = pd.concat(rates, ignore_index=True)
+    per = both.groupby("district_code")[["perm_excl", "fixed_excl", "headcount"]].sum()
+    rate = (per["perm_excl"] + per["fixed_excl"]) / per["headcount"] * 1000.0
+    label = f"{years[0][:4]}/{years[0][4:]}-{years[-1][:4]}/{years[-1][4:]}"
+    out = pd.DataFrame(areas[["lsoa21_code", "district_code"]]).copy()
+    out["exclusions_per_1000_pupils"] = out["district_code"].map(rate).astype(float)
+    out["years"] = label
+    out["level"] = "district"
+    return out.reset_index(drop=True)
 
 
 def _partner(ctx: dict, w: _Writer, *, source: str, table: str, reader, make_synthetic) -> None:
@@ -508,8 +539,8 @@ def _partner(ctx: dict, w: _Writer, *, source: str, table: str, reader, make_syn
             description=f"{table} (partner data: disclosure control applies)",
         )
         return
-    if not getattr(config.synthetic, source):
-        return
+    if not (config.synthetic.partner_data and getattr(config.synthetic, source)):
+        return  # awaiting partner data: the build gives the layer weight 0
     frame = make_synthetic()
     path = ctx["tmp"] / "partner" / f"{table}.synthetic.csv"
     path.parent.mkdir(parents=True, exist_ok=True)
