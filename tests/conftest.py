@@ -111,6 +111,14 @@ def wm_synthetic_build() -> Path:
 
 
 @pytest.fixture(scope="session")
+def wm_synthetic_store(wm_synthetic_build):
+    """The store behind :func:`wm_synthetic_build` (synthetic partner tables included)."""
+    from sna.store import Store
+
+    return Store("west-midlands", SYNTHETIC_DATA_DIR)
+
+
+@pytest.fixture(scope="session")
 def wm_build() -> Path:
     """The current West Midlands build folder (rebuilt only when code, config or data change)."""
     return _built("west-midlands")

@@ -25,12 +25,18 @@ def test_prepare_reports_up_to_date_store(wm_prepared, test_data_dir):
     assert "postcodes" in result.output and "85,847" in result.output
 
 
-def test_data_info_shows_provenance(wm_prepared, test_data_dir):
+def test_data_info_shows_provenance(wm_prepared, wm_synthetic_store, test_data_dir):
     result = runner.invoke(
         app, ["data", "info", "--region", "west-midlands", "--data-dir", str(test_data_dir)]
     )
     assert result.exit_code == 0, result.output
-    assert "IoD2025" in result.output and "yes" in result.output  # a synthetic table
+    assert "IoD2025" in result.output and "yes" not in result.output  # nothing synthetic
+    data_dir = wm_synthetic_store.link.parents[1]
+    result = runner.invoke(
+        app, ["data", "info", "--region", "west-midlands", "--data-dir", str(data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "yes" in result.output  # a synthetic table, asked for
 
 
 def test_unknown_region_exits_non_zero_with_a_message(tmp_path):
