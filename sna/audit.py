@@ -164,6 +164,7 @@ def _audit_lsoa_output(
     unit_of: pd.Series,
     unit_count: pd.Series,
     threshold: int,
+    lsoa_count: pd.Series,
 ) -> list[Finding]:
     """One LSOA-level public table against one partner-record layer."""
     lid = spec.id
@@ -172,12 +173,14 @@ def _audit_lsoa_output(
     unit = codes.map(unit_of).fillna(codes)
     count = unit.map(unit_count).fillna(0.0)
     small = (count > 0) & (count < threshold)
+    own = codes.map(lsoa_count).fillna(0.0)  # restricted columns are per-LSOA values
+    own_small = (own > 0) & (own < threshold)
     for col in (f"{p}{lid}" for p in _RESTRICTED):
         if col in pub.columns:
-            bad = codes[small & pub[col].notna()]
+            bad = codes[own_small & pub[col].notna()]
             found += [
                 Finding(name, f"LSOA {c}", f"column {col} derived from {int(n)} records")
-                for c, n in zip(bad, count[bad.index], strict=True)
+                for c, n in zip(bad, own[bad.index], strict=True)
             ]
             if not len(bad):
                 found.append(Finding(name, "all LSOAs", f"restricted column {col} is published"))
@@ -288,7 +291,9 @@ def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> Au
         unit_of = pd.Series(unit.to_numpy(), index=codes.to_numpy())
         unit_count = per_lsoa.groupby(unit.to_numpy()).sum()
         for name, pub in public.items():
-            result.findings += _audit_lsoa_output(name, pub, spec, unit_of, unit_count, thr)
+            result.findings += _audit_lsoa_output(
+                name, pub, spec, unit_of, unit_count, thr, per_lsoa.set_axis(codes.to_numpy())
+            )
             result.checked[name] = len(pub)
 
         if not spec.surface:

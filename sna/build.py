@@ -265,6 +265,7 @@ def _surfaces(
             cell=sc.surface_cell_m,
             bandwidth=sc.surface_bandwidth_m,
             years=_years(records) if spec.measure == "count" else 1.0,
+            exact=spec.partner,
         )
         if spec.partner:  # transparent wherever fewer than the threshold are in reach
             surface, _ = mask_small_support(surface, pts[:, 0], pts[:, 1], sc.disclosure_threshold)
