@@ -38,8 +38,8 @@ from .disclosure import mask_small_support
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
-from .layers import LayerData, compute_layer, layer_points, layer_records
-from .partner_layers import layer_status, plan_layers, protect_layers
+from .layers import LayerData, layer_points, layer_records
+from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
@@ -388,11 +388,7 @@ def build_region(
     # partner layers without data are held back (weight 0); partner layers with data are
     # aggregated to their disclosure geography (sna.partner_layers, sna.disclosure)
     declared = config
-    active, held = plan_layers(config.layers, tables)
-    layers = [compute_layer(s, tables, areas, live) for s in active]
-    partner_counts = {d.spec.id: d.count for d in layers if d.spec.partner and d.count is not None}
-    layers, units, suppressed = protect_layers(layers, areas, sc.disclosure_threshold)
-    held += suppressed
+    layers, units, held = scored_layers(config.layers, tables, areas, live, sc.disclosure_threshold)
     config = config.model_copy(update={"layers": [d.spec for d in layers]})
     inputs = _inputs(layers)
     parent = _parent(areas, sc)
@@ -419,7 +415,7 @@ def build_region(
     for lv in scored.levels.columns:
         lsoa[f"level_{lv}"] = scored.levels[lv].to_numpy()
     for lid, u in units.items():  # restricted: per-LSOA counts and the unit published
-        lsoa[f"n_{lid}"] = partner_counts[lid].to_numpy()
+        lsoa[f"n_{lid}"] = u.lsoa_counts.to_numpy()
         lsoa[f"unit_{lid}"] = u.unit.to_numpy()
     for k in INDICES:
         vals = getattr(scored, k)

@@ -170,6 +170,9 @@ def build(
     for k, v in result.checks.items():
         table.add_row(k, str(v))
     out.print(table)
+    held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
+    for d in held:  # partner layers with no extract: weight 0 (docs/partner-data-schemas.md)
+        out.print(f"[yellow]{d['id']}[/]: {d['status']} (weight 0)")
 
 
 @app.command("audit")

@@ -140,6 +140,7 @@ class DisclosureUnits:
     unit: pd.Series
     counts: pd.Series
     threshold: int
+    lsoa_counts: pd.Series | None = None  # restricted: the per-LSOA counts behind ``counts``
 
     @property
     def suppressed(self) -> bool:

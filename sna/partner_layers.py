@@ -23,7 +23,7 @@ import pandas as pd
 
 from .config import LayerSpec
 from .disclosure import DisclosureUnits, aggregate_layer, disclosure_geography
-from .layers import LayerData
+from .layers import LayerData, compute_layer
 
 __all__ = [
     "AWAITING",
@@ -31,6 +31,7 @@ __all__ = [
     "REPLACED",
     "plan_layers",
     "protect_layers",
+    "scored_layers",
     "layer_status",
 ]
 
@@ -111,6 +112,27 @@ def protect_layers(
         rate = aggregate_layer(u, d.count, d.denominator, d.spec.per)
         out.append(replace(d, raw=pd.Series(rate, index=d.raw.index, name=d.spec.id), count=None))
     return out, units, suppressed
+
+
+def scored_layers(
+    specs: list[LayerSpec],
+    tables: Mapping[str, pd.DataFrame],
+    areas: pd.DataFrame,
+    postcodes: pd.DataFrame | None,
+    threshold: int,
+) -> tuple[list[LayerData], dict[str, DisclosureUnits], list[dict[str, Any]]]:
+    """The layers a build scores, computed and made disclosure-safe, as :mod:`sna.build` does.
+
+    Returns ``(layers, units, held)``: the layer data (partner layers at their unit's rate),
+    the disclosure units of each partner layer (with the per-LSOA counts they were built from
+    as ``units[id].lsoa_counts``), and the layers held back (awaiting, replaced, suppressed).
+    """
+    active, held = plan_layers(specs, tables)
+    layers = [compute_layer(s, tables, areas, postcodes) for s in active]
+    counts = {d.spec.id: d.count for d in layers if d.spec.partner and d.count is not None}
+    layers, units, suppressed = protect_layers(layers, areas, threshold)
+    units = {lid: replace(u, lsoa_counts=counts[lid]) for lid, u in units.items()}
+    return layers, units, held + suppressed
 
 
 def layer_status(spec: LayerSpec, synthetic: bool) -> str:

@@ -27,7 +27,6 @@ import morecantile
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEST_DATA_DIR, file_lock
 from fastapi.testclient import TestClient
 from partner_extract import (
     BIRMINGHAM,
@@ -62,23 +61,27 @@ _STAMP = re.compile(
 
 
 @pytest.fixture(scope="module")
-def extract(wm_store):
-    """The design and, per version, its data folder and builds by variant."""
+def extract(wm_store, tmp_path_factory):
+    """The design and, per version, its data folder and builds by variant.
+
+    Each fixture instance builds into its own folder (removed afterwards), so concurrent
+    workers never touch each other's builds.
+    """
     from sna.build import build_region
 
     d = design(wm_store.read("postcodes"), wm_store.read("lsoa21"))
+    base = tmp_path_factory.mktemp("partner-extract")
     out: dict[str, tuple[Path, dict[str, Path]]] = {}
-    with file_lock("partner-extract"):
-        for version, variants in (("a", VARIANTS_A), ("b", VARIANTS_B)):
-            root = TEST_DATA_DIR / f"extract-{version}"
-            shutil.rmtree(root / "west-midlands" / "builds", ignore_errors=True)
-            csv = write_extract(d, root / "partner" / "hospital.csv", relocated=version == "b")
-            builds = {}
-            for name, scoring in variants.items():
-                cfg = extract_config(csv, **scoring)
-                builds[name] = build_region(cfg, data_dir=root).path
-            out[version] = (root, builds)
-    return d, out
+    for version, variants in (("a", VARIANTS_A), ("b", VARIANTS_B)):
+        root = base / f"extract-{version}"
+        csv = write_extract(d, root / "partner" / "hospital.csv", relocated=version == "b")
+        builds = {}
+        for name, scoring in variants.items():
+            cfg = extract_config(csv, **scoring)
+            builds[name] = build_region(cfg, data_dir=root).path
+        out[version] = (root, builds)
+    yield d, out
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _client(root: Path):

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from sna.cli import app
@@ -105,3 +106,25 @@ def test_error_text_is_printed_literally(tmp_path):
     line = next(x for x in result.output.splitlines() if x.startswith("error:"))
     assert str(bad) in line
     assert "missing column(s) ['age_group']" in line
+
+
+@pytest.mark.slow
+def test_build_flags_and_audit(wm_prepared, test_data_dir, tmp_path):
+    """`sna build` lists layers awaiting data; `--synthetic-partner-data` asks for stand-ins."""
+    import shutil
+
+    shutil.copytree(test_data_dir / "west-midlands" / "store", tmp_path / "west-midlands" / "store")
+    args = ["--region", "west-midlands", "--data-dir", str(tmp_path)]
+    result = runner.invoke(app, ["build", *args, "--draws", "20"])
+    assert result.exit_code == 0, result.output
+    assert "hospital_assault_u25: awaiting partner data (weight 0)" in result.output
+    audit = runner.invoke(app, ["audit", *args])
+    assert audit.exit_code == 0 and "disclosure audit passed" in audit.output
+    result = runner.invoke(app, ["build", *args, "--draws", "20", "--synthetic-partner-data"])
+    assert result.exit_code == 0, result.output
+    current = tmp_path / "west-midlands" / "builds" / "current"
+    m = json.loads((current / "manifest.json").read_text())
+    assert m["synthetic"] is True and m["config"]["synthetic"]["partner_data"] is True
+    audit = runner.invoke(app, ["audit", *args])
+    assert audit.exit_code == 0, audit.output
+    assert "surfaces/hospital_assault_u25.tif" in audit.output
