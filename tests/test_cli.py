@@ -113,7 +113,9 @@ def test_build_flags_and_audit(wm_prepared, test_data_dir, tmp_path):
     """`sna build` lists layers awaiting data; `--synthetic-partner-data` asks for stand-ins."""
     import shutil
 
-    shutil.copytree(test_data_dir / "west-midlands" / "store", tmp_path / "west-midlands" / "store")
+    store = (test_data_dir / "west-midlands" / "store").resolve()
+    shutil.copytree(store, tmp_path / "west-midlands" / store.name)
+    (tmp_path / "west-midlands" / "store").symlink_to(store.name)
     args = ["--region", "west-midlands", "--data-dir", str(tmp_path)]
     result = runner.invoke(app, ["build", *args, "--draws", "20"])
     assert result.exit_code == 0, result.output
