@@ -153,6 +153,10 @@ def _read_public_lsoa(folder: Path) -> dict[str, pd.DataFrame]:
     return out
 
 
+def _n(n: float) -> str:
+    return f"{int(n)} record" + ("" if int(n) == 1 else "s")
+
+
 def _title_in(text: Any, title: str) -> bool:
     return isinstance(text, str) and title.lower() in text.lower()
 
@@ -179,7 +183,7 @@ def _audit_lsoa_output(
         if col in pub.columns:
             bad = codes[own_small & pub[col].notna()]
             found += [
-                Finding(name, f"LSOA {c}", f"column {col} derived from {int(n)} records")
+                Finding(name, f"LSOA {c}", f"column {col} derived from {_n(n)}")
                 for c, n in zip(bad, own[bad.index], strict=True)
             ]
             if not len(bad):
@@ -190,7 +194,7 @@ def _audit_lsoa_output(
         vals = pub[col]
         bad = codes[small & vals.notna()]
         found += [
-            Finding(name, f"LSOA {c}", f"{col} derived from {int(n)} records")
+            Finding(name, f"LSOA {c}", f"{col} derived from {_n(n)}")
             for c, n in zip(bad, count[bad.index], strict=True)
         ]
         key = vals.round(9) if pd.api.types.is_numeric_dtype(vals) else vals.astype(str)
@@ -208,7 +212,7 @@ def _audit_lsoa_output(
         )
         bad = codes[small & named]
         found += [
-            Finding(name, f"LSOA {c}", f"{col} names {lid} ({int(n)} records)")
+            Finding(name, f"LSOA {c}", f"{col} names {lid} ({_n(n)})")
             for c, n in zip(bad, count[bad.index], strict=True)
         ]
     return found
