@@ -371,9 +371,19 @@ class LayerInfo(_Model):
     licence: str | None
     attribution: str | None
     national: bool
-    property: str = Field(description="The vector-tile property that holds the layer.")
-    display: Literal["score", "band"]
+    property: str | None = Field(
+        description="The vector-tile property that holds the layer (None: no values)."
+    )
+    display: Literal["score", "band", "none"]
     surface: SurfaceInfo | None
+    status: str | None = Field(
+        None,
+        description="open data, partner data, synthetic (illustrative), or awaiting partner "
+        "data (weight 0, no values)",
+    )
+    disclosure_level: str | None = Field(
+        None, description="Geography a partner layer is published at (lsoa, msoa, ward, district)."
+    )
 
 
 class ModelCoefficient(_Model):

@@ -92,6 +92,12 @@ class _Context:
         created = str(build.manifest.get("created", ""))[:4]
         year = created if created.isdigit() else str(datetime.now().year)
         self.attribution = [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION]
+        held = [
+            f"{d.get('title', d['id'])} ({d.get('status', 'not included')})"
+            for d in build.manifest.get("awaiting_layers", [])
+        ]
+        if held:  # listed, with their status: they carry weight 0 in this map
+            self.attribution.append("Not included (weight 0): " + "; ".join(held))
 
     def notice(self) -> str:
         if not self.build.synthetic:

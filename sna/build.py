@@ -31,12 +31,15 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import __version__
+from .audit import audit_build
 from .builds import builds_dir, clean_leftovers, current_build, list_builds, new_build_id
 from .config import RegionConfig, ScoringSpec, load_region
+from .disclosure import mask_small_support
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
-from .layers import LayerData, compute_layer, layer_points, layer_records
+from .layers import LayerData, layer_points, layer_records
+from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
@@ -263,7 +266,10 @@ def _surfaces(
             cell=sc.surface_cell_m,
             bandwidth=sc.surface_bandwidth_m,
             years=_years(records) if spec.measure == "count" else 1.0,
+            exact=spec.partner,
         )
+        if spec.partner:  # transparent wherever fewer than the threshold are in reach
+            surface, _ = mask_small_support(surface, pts[:, 0], pts[:, 1], sc.disclosure_threshold)
         write_geotiff(surface, folder / f"{spec.id}.tif", mask=mask)
         out[spec.id] = surface
     return out
@@ -325,7 +331,9 @@ def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
         if extra not in tables and store.has(extra):
             tables[extra] = store.read(extra)
     live = postcodes[postcodes["status"] == "live"]
-    layers = [compute_layer(s, tables, areas, live) for s in config.layers]
+    layers, _, _ = scored_layers(
+        config.layers, tables, areas, live, config.scoring.disclosure_threshold
+    )
     scored = score_layers(_inputs(layers), config.scoring, _parent(areas, config.scoring))
     return tables, areas, scored.scores, {d.spec.id for d in layers if d.synthetic}
 
@@ -398,10 +406,21 @@ def build_region(
     data_dir: Path | None = None,
     progress: Progress | None = None,
     mc_draws: int | None = None,
+    synthetic_partner_data: bool = False,
 ) -> BuildResult:
-    """Build and publish the indices of one region; see the module docstring."""
+    """Build and publish the indices of one region; see the module docstring.
+
+    ``synthetic_partner_data`` generates synthetic stand-ins for absent partner extracts
+    (as the config switch ``[synthetic] partner_data = true`` does); by default such layers
+    are awaiting partner data. The disclosure audit (:mod:`sna.audit`) runs before
+    ``current`` moves and raises :class:`~sna.errors.DisclosureError` on a leak.
+    """
     t0 = time.perf_counter()
     config = region if isinstance(region, RegionConfig) else load_region(region)
+    if synthetic_partner_data:
+        config = config.model_copy(
+            update={"synthetic": config.synthetic.model_copy(update={"partner_data": True})}
+        )
     if mc_draws is not None:
         config = config.model_copy(
             update={"scoring": config.scoring.model_copy(update={"mc_draws": mc_draws})}
@@ -439,7 +458,11 @@ def build_region(
         if extra not in tables and store.has(extra):
             tables[extra] = store.read(extra)
     live = postcodes[postcodes["status"] == "live"]
-    layers = [compute_layer(s, tables, areas, live) for s in config.layers]
+    # partner layers without data are held back (weight 0); partner layers with data are
+    # aggregated to their disclosure geography (sna.partner_layers, sna.disclosure)
+    declared = config
+    layers, units, held = scored_layers(config.layers, tables, areas, live, sc.disclosure_threshold)
+    config = config.model_copy(update={"layers": [d.spec for d in layers]})
     inputs = _inputs(layers)
     parent = _parent(areas, sc)
     timings["layers"] = time.perf_counter() - t
@@ -464,6 +487,9 @@ def build_region(
         lsoa[f"c_{lid}"] = need_contrib[lid].to_numpy()
     for lv in scored.levels.columns:
         lsoa[f"level_{lv}"] = scored.levels[lv].to_numpy()
+    for lid, u in units.items():  # restricted: per-LSOA counts and the unit published
+        lsoa[f"n_{lid}"] = u.lsoa_counts.to_numpy()
+        lsoa[f"unit_{lid}"] = u.unit.to_numpy()
     for k in INDICES:
         vals = getattr(scored, k)
         lsoa[k] = vals
@@ -515,6 +541,11 @@ def build_region(
     timings["uncertainty"] = time.perf_counter() - t
 
     t = step(5)
+    synthetic_layers = [d.spec.id for d in layers if d.synthetic]
+    titles = {
+        s.id: _lower_first(s.title) + (" (illustrative)" if s.id in synthetic_layers else "")
+        for s in config.layers
+    }
     protective_ids = [s.id for s in config.layers if s.kind == "protective"]
     # the drivers that explain where the area sits: above the regional average, what raises
     # it most; below, what lowers it most (the explanation sentence reads the same way)
@@ -577,13 +608,13 @@ def build_region(
         sens.to_csv(tmp / "sensitivity.csv", index=False)
         exports = tmp / "exports"
         exports.mkdir()
-        pub = public_lsoa_table(lsoa, config.layers)
+        pub = public_lsoa_table(lsoa, config.layers).assign(synthetic=bool(synthetic_layers))
         pub.drop(columns="geometry").to_csv(exports / "lsoa_indices.csv", index=False)
         pub.to_file(exports / "lsoa_indices.gpkg", driver="GPKG", engine="pyogrio")
         pub_pc = public_postcode_table(pd.DataFrame(pcs.drop(columns="geometry")), config.layers)
-        pub_pc.to_csv(exports / "postcode_indices.csv", index=False)
-
-        synthetic_layers = [d.spec.id for d in layers if d.synthetic]
+        pub_pc.assign(synthetic=bool(synthetic_layers)).to_csv(
+            exports / "postcode_indices.csv", index=False
+        )
         checks.update(_checks(lsoa, pcs, need_contrib))
         build_id = new_build_id()
         manifest = {
@@ -594,8 +625,8 @@ def build_region(
             "code_version": __version__,
             "git": _git_version(),
             "python": platform.python_version(),
-            "config": config.model_dump(mode="json"),
-            "config_fingerprint": config.fingerprint(),
+            "config": declared.model_dump(mode="json"),
+            "config_fingerprint": declared.fingerprint(),
             "code_fingerprint": code_fingerprint(),
             "store": {
                 "path": str(store.path),
@@ -606,7 +637,9 @@ def build_region(
                 {
                     **s.model_dump(mode="json"),
                     "synthetic": s.id in synthetic_layers,
+                    "status": layer_status(s, s.id in synthetic_layers),
                     "effective_weight": weights[s.id],
+                    **({"disclosure": units[s.id].summary()} if s.id in units else {}),
                 }
                 for s in config.layers
             ],
@@ -616,6 +649,7 @@ def build_region(
                 "carried_over_from": vstep.carried_from or None,
                 "unit": "violence and sexual offences expected in the next 12 months",
             },
+            "awaiting_layers": held,
             "synthetic_layers": synthetic_layers,
             "synthetic": bool(synthetic_layers),
             "surfaces": sorted(surfaces),
@@ -629,6 +663,7 @@ def build_region(
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         timings["write and publish"] = time.perf_counter() - t
+        audit_build(tmp, store=store).raise_if_leaking()  # a leaking build does not publish
         final = publish_dir(tmp, target / "current", build_id)
     return BuildResult(
         config.id,

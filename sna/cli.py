@@ -158,12 +158,29 @@ def build(
     draws: Annotated[
         int | None, typer.Option(help="Monte Carlo draws (default: the config's, 500).")
     ] = None,
+    synthetic_partner_data: Annotated[
+        bool,
+        typer.Option(
+            "--synthetic-partner-data",
+            help="Use seeded synthetic stand-ins for absent partner extracts (demos, tests); "
+            "every output is then flagged illustrative.",
+        ),
+    ] = False,
 ) -> None:
-    """Build the LSOA and postcode indices and publish them as the region's current build."""
+    """Build the LSOA and postcode indices and publish them as the region's current build.
+
+    The disclosure audit runs before the build is published: a build that would leak
+    partner records is not published and the command exits with status 1.
+    """
     from .build import build_region
 
     result = _with_progress(
-        build_region, "starting", region=region, data_dir=data_dir, mc_draws=draws
+        build_region,
+        "starting",
+        region=region,
+        data_dir=data_dir,
+        mc_draws=draws,
+        synthetic_partner_data=synthetic_partner_data,
     )
     out.print(
         f"[green]{result.region}[/]: build {result.build_id} in {result.seconds:.1f} s: "
@@ -177,6 +194,33 @@ def build(
     from .store import Store
 
     _warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
+    held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
+    for d in held:  # partner layers with no extract: weight 0 (docs/partner-data-schemas.md)
+        out.print(f"[yellow]{d['id']}[/]: {d['status']} (weight 0)")
+
+
+@app.command("audit")
+def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
+    """Check the current build's public outputs against the disclosure rule (exit 1 on a leak)."""
+    from .audit import audit_region
+
+    try:
+        result = audit_region(region, data_dir)
+    except SnaError as exc:
+        _fail(exc)
+    if not result.ok:
+        console.print(
+            f"[bold red]disclosure audit failed:[/] {len(result.findings)} public value(s) of "
+            f"{result.build.name} derived from fewer than {result.threshold} partner records",
+            soft_wrap=True,
+        )
+        out.print(escape(result.message()), soft_wrap=True)
+        raise typer.Exit(code=1)
+    checked = ", ".join(f"{k} ({v:,})" for k, v in result.checked.items())
+    out.print(
+        f"[green]{result.build.name}[/]: disclosure audit passed "
+        f"(threshold {result.threshold}; checked {checked})"
+    )
 
 
 builds_app = typer.Typer(

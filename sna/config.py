@@ -167,8 +167,16 @@ class RegionInfo(_Strict):
 
 
 class SyntheticSpec(_Strict):
-    """Seeded stand-ins for partner data that is not open; flagged everywhere they appear."""
+    """Seeded stand-ins for partner data that is not open; flagged everywhere they appear.
 
+    Off by default: a partner layer with no configured extract is "awaiting partner data"
+    (weight 0). ``partner_data = true`` (or ``sna build --synthetic-partner-data``) generates
+    the stand-ins named by ``hospital_admissions`` / ``pupil_exclusions``, for demos and tests.
+    """
+
+    partner_data: bool = Field(
+        False, description="Generate synthetic stand-ins for partner extracts that are absent."
+    )
     seed: int = 20261121
     hospital_admissions: bool = True
     pupil_exclusions: bool = True
@@ -229,6 +237,11 @@ class LayerSpec(_Strict):
     national: bool = Field(
         False, description="The source covers all of England, so national ranks are given."
     )
+    interim_for: str = Field(
+        "",
+        description="Id of a partner layer this open-data layer stands in for: used only while "
+        "that layer is awaiting partner data.",
+    )
 
     @model_validator(mode="after")
     def _column_needed(self) -> LayerSpec:
@@ -268,7 +281,19 @@ class ScoringSpec(_Strict):
     surface_crime_types: list[str] = Field(
         default_factory=lambda: ["Violence and sexual offences", "Robbery", "Possession of weapons"]
     )
-    disclosure_threshold: int = Field(8, ge=1)
+    disclosure_threshold: int = Field(
+        8,
+        ge=8,
+        description="No public value is derived from fewer partner records than this "
+        "(HES/ECDS convention: 8; it may be raised, never lowered).",
+    )
+    partner_bands: int = Field(
+        10,
+        ge=3,
+        le=20,
+        description="Partner layers are cut into this many quantile classes before a z-score "
+        "or min-max (and so geometric) normalisation, so no public score is a rate.",
+    )
 
     @field_validator("level_weights")
     @classmethod
@@ -361,6 +386,16 @@ class RegionConfig(_Strict):
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
             raise ValueError(f"layer ids repeat: {dup}")
+        by_id = {layer.id: layer for layer in v}
+        for layer in v:
+            target = by_id.get(layer.interim_for) if layer.interim_for else None
+            if layer.interim_for and (target is None or not target.partner):
+                raise ValueError(
+                    f"layer {layer.id!r}: interim_for {layer.interim_for!r} is not a partner "
+                    "layer of this region"
+                )
+            if layer.interim_for and layer.partner:
+                raise ValueError(f"layer {layer.id!r}: an interim layer must be open data")
         return v
 
     def layer(self, layer_id: str) -> LayerSpec:

@@ -18,6 +18,7 @@ __all__ = [
     "AreaNotFound",
     "OutsideCoverage",
     "EvaluationError",
+    "DisclosureError",
     "GeodataError",
     "InputFileError",
 ]
@@ -73,3 +74,7 @@ class OutsideCoverage(SnaError):
 
 class EvaluationError(SnaError):
     """The evaluation cannot run as asked (bad window, no data in a window, no targets)."""
+
+
+class DisclosureError(SnaError):
+    """A build's public outputs would disclose partner records (the message names them)."""

@@ -497,7 +497,12 @@ def evaluate_tables(
             "for IoD-only regions use evaluate_iod_era"
         )
     sc = config.scoring
+    from .partner_layers import plan_layers
+
+    active, held = plan_layers(config.layers, tables)  # partner layers awaiting data
+    config = config.model_copy(update={"layers": active})
     cfg, dropped = training_config(config, train, synthetic_tables=synthetic_tables)
+    dropped.update({d["id"]: d["status"] for d in held})
     areas = tables["lsoa21"].reset_index(drop=True)
     codes = pd.Index(areas["lsoa21_code"], name="lsoa21_code")
     postcodes = tables.get("postcodes")

@@ -514,6 +514,8 @@ class Build:
                 if raises
                 else f"{title}: below the regional average"
             )
+        if lid in self.synthetic:
+            text += " (illustrative: synthetic stand-in data)"
         return {
             "layer": lid,
             "title": title,
@@ -551,8 +553,11 @@ class Build:
 
     @staticmethod
     def _drivers_sentence(name: str, band: str | None, drivers: list[dict[str, Any]]) -> str:
-        raising = [d["title"].lower() for d in drivers if d["effect"] == "raises need"]
-        lowering = [d["title"].lower() for d in drivers if d["effect"] == "lowers need"]
+        def named(d: dict[str, Any]) -> str:
+            return d["title"].lower() + (" (illustrative)" if d.get("synthetic") else "")
+
+        raising = [named(d) for d in drivers if d["effect"] == "raises need"]
+        lowering = [named(d) for d in drivers if d["effect"] == "lowers need"]
         head = f"{name}: {band.lower()} need" if band else f"{name}"
 
         def join(items: list[str]) -> str:
@@ -1031,6 +1036,7 @@ class Build:
                 else:
                     p[f"s_{s.id}"] = _num(r.get(f"s_{s.id}"), 3)
             p["hotspot"] = _str(r.get("gi_label")) or ""
+            p["synthetic"] = bool(self.synthetic)
             out.append({k: v for k, v in p.items() if v is not None})
         return out
 
@@ -1216,6 +1222,34 @@ class Build:
                     "surface": None
                     if style is None
                     else {"tiles": f"/tiles/{lid}/{{z}}/{{x}}/{{y}}.png", **style.public()},
+                    "status": d.get("status")
+                    or ("synthetic (illustrative)" if lid in self.synthetic else None),
+                    "disclosure_level": (d.get("disclosure") or {}).get("level"),
+                }
+            )
+        for d in self.manifest.get("awaiting_layers", []):  # held back: weight 0, no values
+            out.append(
+                {
+                    "id": d["id"],
+                    "title": d.get("title", d["id"]),
+                    "description": d.get("description") or None,
+                    "kind": d.get("kind"),
+                    "level": d.get("level"),
+                    "measure": d.get("measure"),
+                    "partner": bool(d.get("partner")),
+                    "synthetic": False,
+                    "notice": d.get("note"),
+                    "weight": 0.0,
+                    "period": d.get("period") or None,
+                    "vintage": None,
+                    "licence": None,
+                    "attribution": None,
+                    "national": bool(d.get("national")),
+                    "property": None,
+                    "display": "none",
+                    "surface": None,
+                    "status": d.get("status"),
+                    "disclosure_level": None,
                 }
             )
         return out

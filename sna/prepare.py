@@ -538,15 +538,50 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
             [ex.report],
             description="DfE exclusions by local authority (published)",
         )
+        pairs = list(zip(authorities, config.region.districts, strict=True))
         try:
             la_rates = schools.exclusion_rates(
-                ex.data,
-                list(zip(authorities, config.region.districts, strict=True)),
-                year=config.synthetic.exclusions_year,
+                ex.data, pairs, year=config.synthetic.exclusions_year
             )
         except ValueError as exc:
             raise ConfigError(f"{where} / synthetic.exclusions_year: {exc}") from exc
+        interim = _district_exclusions(ex.data, pairs, ctx["lsoa21"])
+        w.write(
+            "exclusions_district",
+            interim,
+            ["exclusions_la"],
+            [ex.report],
+            description="DfE exclusions per 1,000 pupils by district (published, open), "
+            f"{interim['years'].iloc[0]}, given to each LSOA21 of the district",
+        )
     ctx["la_exclusions"] = la_rates
+
+
+def _district_exclusions(
+    exclusions: pd.DataFrame,
+    pairs: list[tuple[str, str]],
+    areas: pd.DataFrame,
+    n_years: int = 3,
+) -> pd.DataFrame:
+    """Open DfE exclusion rates at district level, on every LSOA21 of the district.
+
+    Permanent exclusions plus suspensions per 1,000 pupils (all state-funded schools) over
+    the latest ``n_years`` academic years in the file: the interim layer used until a
+    pupil-level partner extract is configured. ``pairs`` are (DfE authority, district code);
+    in a two-tier area the districts of one county share its rate, and ``level`` says so.
+    """
+    years = sorted(exclusions["year"].dropna().unique())[-n_years:]
+    rates = [schools.exclusion_rates(exclusions, pairs, year=y) for y in years]
+    both = pd.concat(rates, ignore_index=True)
+    per = both.groupby("district_code")[["perm_excl", "fixed_excl", "headcount"]].sum()
+    rate = (per["perm_excl"] + per["fixed_excl"]) / per["headcount"] * 1000.0
+    label = f"{years[0][:4]}/{years[0][4:]}-{years[-1][:4]}/{years[-1][4:]}"
+    out = pd.DataFrame(areas[["lsoa21_code", "district_code"]]).copy()
+    out["exclusions_per_1000_pupils"] = out["district_code"].map(rate).astype(float)
+    out["years"] = label
+    shared = len({a for a, _ in pairs}) < len(pairs)
+    out["level"] = "education authority (county)" if shared else "district"
+    return out.reset_index(drop=True)
 
 
 def _partner(ctx: dict, w: _Writer, *, source: str, table: str, reader, make_synthetic) -> None:
@@ -563,8 +598,8 @@ def _partner(ctx: dict, w: _Writer, *, source: str, table: str, reader, make_syn
             description=f"{table} (partner data: disclosure control applies)",
         )
         return
-    if not getattr(config.synthetic, source):
-        return
+    if not (config.synthetic.partner_data and getattr(config.synthetic, source)):
+        return  # awaiting partner data: the build gives the layer weight 0
     frame = make_synthetic()
     path = ctx["tmp"] / "partner" / f"{table}.synthetic.csv"
     path.parent.mkdir(parents=True, exist_ok=True)

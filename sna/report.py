@@ -390,6 +390,26 @@ def _layers(build: PublicBuild) -> list[dict[str, Any]]:
                 "period": d.get("period", ""),
                 "partner": bool(d.get("partner")),
                 "synthetic": d["id"] in synthetic or bool(d.get("synthetic")),
+                "status": d.get("status", ""),
+                "disclosure_level": (d.get("disclosure") or {}).get("level"),
+            }
+        )
+    for d in build.manifest.get("awaiting_layers", []):  # weight 0, no values
+        out.append(
+            {
+                "id": d["id"],
+                "title": d.get("title", d["id"]),
+                "description": d.get("note") or d.get("description", ""),
+                "kind": d.get("kind", ""),
+                "level": d.get("level", ""),
+                "measure": d.get("measure", ""),
+                "table": d.get("table", ""),
+                "weight": 0.0,
+                "period": d.get("period", ""),
+                "partner": bool(d.get("partner")),
+                "synthetic": False,
+                "status": d.get("status", ""),
+                "disclosure_level": None,
             }
         )
     return out

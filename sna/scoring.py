@@ -37,6 +37,7 @@ import pandas as pd
 
 from .aggregate import weighted_arithmetic, weighted_geometric
 from .config import LEVELS, LayerSpec, ScoringSpec
+from .disclosure import band_values
 from .errors import InvalidWeights
 from .normalise import normalise
 from .shrinkage import eb_shrink
@@ -192,6 +193,9 @@ def layer_scores(
         values[inp.spec.id] = v
         t = treat_outliers(v).values if scoring.treat_outliers else v
         method = "minmax" if scoring.aggregation == "geometric" else scoring.normalisation
+        if inp.spec.partner and method != "rank_normal":
+            # a z-score or min-max of a partner rate is the rate again: band it first
+            t = band_values(t, scoring.partner_bands)
         x = normalise(t, method, direction=inp.spec.direction)
         if scoring.exponential:
             x = iod_exponential(x) / 100.0 if method == "minmax" else iod_exponential(x)

@@ -21,6 +21,7 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 # Starlette's TestClient sends "Host: testserver"; schemathesis sends "localhost"
 os.environ.setdefault("SNA_API_TRUSTED_HOSTS", "testserver,localhost,127.0.0.1")
 TEST_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
+SYNTHETIC_DATA_DIR = TEST_DATA_DIR / "synthetic"  # builds asked for synthetic partner data
 
 
 @contextmanager
@@ -87,6 +88,36 @@ def _built(region: str) -> Path:
         if not build_is_current(config, TEST_DATA_DIR):
             build_region(config, data_dir=TEST_DATA_DIR)
         return current_build(region, TEST_DATA_DIR)
+
+
+def _built_synthetic(region: str) -> Path:
+    """A build with synthetic partner stand-ins, in its own data directory (own store)."""
+    from sna.build import build_is_current, build_region, current_build
+    from sna.config import load_region
+
+    data_dir = SYNTHETIC_DATA_DIR
+    with file_lock(f"build-synthetic-{region}"):
+        config = load_region(region)
+        config = config.model_copy(
+            update={"synthetic": config.synthetic.model_copy(update={"partner_data": True})}
+        )
+        if not build_is_current(config, data_dir):
+            build_region(config, data_dir=data_dir)
+        return current_build(region, data_dir)
+
+
+@pytest.fixture(scope="session")
+def wm_synthetic_build() -> Path:
+    """A West Midlands build asked for synthetic partner data (``--synthetic-partner-data``)."""
+    return _built_synthetic("west-midlands")
+
+
+@pytest.fixture(scope="session")
+def wm_synthetic_store(wm_synthetic_build):
+    """The store behind :func:`wm_synthetic_build` (synthetic partner tables included)."""
+    from sna.store import Store
+
+    return Store("west-midlands", SYNTHETIC_DATA_DIR)
 
 
 @pytest.fixture(scope="session")

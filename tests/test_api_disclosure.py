@@ -150,10 +150,14 @@ def test_fixture_build_public_endpoints_are_safe(client):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def real_client():
-    from conftest import _built
+    from conftest import SYNTHETIC_DATA_DIR, _built_synthetic
 
-    _built(REAL_REGION)  # the real West Midlands build (built once, cached between runs)
-    app = create_app(ApiSettings(region=REAL_REGION, data_dir=REAL_DATA_DIR, reload_interval=60))
+    # the West Midlands built with synthetic partner records at real home postcodes (as an
+    # extract would be): built once, cached between runs
+    _built_synthetic(REAL_REGION)
+    app = create_app(
+        ApiSettings(region=REAL_REGION, data_dir=SYNTHETIC_DATA_DIR, reload_interval=60)
+    )
     with TestClient(app) as c:
         yield c
 

@@ -208,6 +208,11 @@ def test_layer_switch_and_phone_layout(server, target, browser_context):
     page.click("#layers-toggle")
     radios = page.locator('input[name="layer"]')
     assert radios.count() >= 4
+    # partner layers with no extract are listed, with their status, and cannot be chosen
+    awaiting = page.inner_text("#awaiting-layers")
+    assert "Hospital admissions for assault" in awaiting and "awaiting partner data" in awaiting
+    assert page.locator('input[name="layer"][value="hospital_assault_u25"]').count() == 0
+    assert not page.is_visible("#notice")  # no synthetic banner on a real-data build
     page.check('input[name="layer"][value="protective"]')
     assert "Protective" in page.inner_text("#legend")
     page.click("#layers-toggle")

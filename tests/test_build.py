@@ -47,15 +47,48 @@ def test_west_midlands_build_acceptance(wm_build):
     assert hot.any() and (lsoa.loc[hot, "gi_p_fdr"] <= 0.05).all()
 
 
-def test_synthetic_flags_travel_into_the_build(wm_build):
+def test_default_build_holds_no_synthetic_data(wm_build):
+    """Partner layers with no extract await data: weight 0, listed, nothing synthetic."""
     m = json.loads((wm_build / "manifest.json").read_text())
+    assert m["synthetic"] is False and m["synthetic_layers"] == []
+    assert not any(layer["synthetic"] for layer in m["layers"])
+    held = {d["id"]: d for d in m["awaiting_layers"]}
+    assert {"hospital_assault_u25", "school_exclusions"} <= set(held)
+    for lid in ("hospital_assault_u25", "school_exclusions"):
+        assert held[lid]["status"] == "awaiting partner data"
+        assert held[lid]["effective_weight"] == 0.0
+    # their weight is redistributed: the scored risk layers still sum to 1
+    risk = [layer["effective_weight"] for layer in m["layers"] if layer["kind"] == "risk"]
+    assert sum(risk) == pytest.approx(1.0)
+    # the interim open layer stands in for pupil exclusions, labelled with level and years
+    interim = next(x for x in m["layers"] if x["id"] == "school_exclusions_district")
+    assert interim["effective_weight"] > 0 and "district" in interim["period"]
+    assert "2014/15-2016/17" in interim["period"]
+    lsoa = gpd.read_parquet(wm_build / "lsoa.parquet")
+    per_district = lsoa.groupby("district_code")["v_school_exclusions_district"].nunique()
+    assert (per_district == 1).all() and lsoa["v_school_exclusions_district"].notna().all()
+    assert not any("hospital" in c for c in lsoa.columns)
+    assert m["surfaces"] == ["faith_access"]
+    exported = pd.read_csv(wm_build / "exports" / "lsoa_indices.csv")
+    assert "synthetic" in exported.columns and not exported["synthetic"].any()
+    assert not exported["explanation"].str.contains("illustrative").any()
+    store = json.loads((wm_build.parent.parent / "store" / "manifest.json").read_text())
+    assert store["synthetic_tables"] == []
+
+
+def test_synthetic_flags_travel_into_the_build(wm_synthetic_build):
+    m = json.loads((wm_synthetic_build / "manifest.json").read_text())
     assert set(m["synthetic_layers"]) == {"hospital_assault_u25", "school_exclusions"}
     assert m["synthetic"] is True
     flagged = {layer["id"] for layer in m["layers"] if layer["synthetic"]}
     assert flagged == set(m["synthetic_layers"])
+    # with the pupil-level layer present the interim district layer is not used
+    held = {d["id"]: d["status"] for d in m["awaiting_layers"]}
+    assert held == {"school_exclusions_district": "replaced by partner data"}
 
 
-def test_public_exports_hold_no_partner_counts(wm_build):
+def test_public_exports_hold_no_partner_counts(wm_synthetic_build):
+    wm_build = wm_synthetic_build
     m = json.loads((wm_build / "manifest.json").read_text())
     partner = [layer["id"] for layer in m["layers"] if layer["partner"]]
     exported = pd.read_csv(wm_build / "exports" / "lsoa_indices.csv")
@@ -139,7 +172,12 @@ def test_build_is_reproducible_and_publication_is_atomic(beds_prepared, tmp_path
     # a build that fails leaves the current pointer where it was
     broken = cfg.model_copy(
         update={
-            "layers": [*cfg.layers, cfg.layers[0].model_copy(update={"id": "x", "table": "nope"})]
+            "layers": [
+                *cfg.layers,
+                next(x for x in cfg.layers if not x.partner).model_copy(
+                    update={"id": "x", "table": "nope"}
+                ),
+            ]
         }
     )
     with pytest.raises(LayerNotFound, match="table 'nope' is not in the store"):

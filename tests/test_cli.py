@@ -27,12 +27,18 @@ def test_prepare_reports_up_to_date_store(wm_prepared, test_data_dir):
     assert "postcodes" in result.output and "85,847" in result.output
 
 
-def test_data_info_shows_provenance(wm_prepared, test_data_dir):
+def test_data_info_shows_provenance(wm_prepared, wm_synthetic_store, test_data_dir):
     result = runner.invoke(
         app, ["data", "info", "--region", "west-midlands", "--data-dir", str(test_data_dir)]
     )
     assert result.exit_code == 0, result.output
-    assert "IoD2025" in result.output and "yes" in result.output  # a synthetic table
+    assert "IoD2025" in result.output and "yes" not in result.output  # nothing synthetic
+    data_dir = wm_synthetic_store.link.parents[1]
+    result = runner.invoke(
+        app, ["data", "info", "--region", "west-midlands", "--data-dir", str(data_dir)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "yes" in result.output  # a synthetic table, asked for
 
 
 def test_unknown_region_exits_non_zero_with_a_message(tmp_path):
@@ -217,3 +223,27 @@ def test_prepare_warns_about_empty_and_missing_police_months(tmp_path, shared_da
     manifest = json.loads((data / "bedfordshire" / "store" / "manifest.json").read_text())
     assert len(manifest["warnings"]) == 2
     assert manifest["tables"]["crime_points"]["load"][0]["warnings"] == manifest["warnings"]
+
+
+@pytest.mark.slow
+def test_build_flags_and_audit(wm_prepared, test_data_dir, tmp_path):
+    """`sna build` lists layers awaiting data; `--synthetic-partner-data` asks for stand-ins."""
+    import shutil
+
+    store = (test_data_dir / "west-midlands" / "store").resolve()
+    shutil.copytree(store, tmp_path / "west-midlands" / store.name)
+    (tmp_path / "west-midlands" / "store").symlink_to(store.name)
+    args = ["--region", "west-midlands", "--data-dir", str(tmp_path)]
+    result = runner.invoke(app, ["build", *args, "--draws", "20"])
+    assert result.exit_code == 0, result.output
+    assert "hospital_assault_u25: awaiting partner data (weight 0)" in result.output
+    audit = runner.invoke(app, ["audit", *args])
+    assert audit.exit_code == 0 and "disclosure audit passed" in audit.output
+    result = runner.invoke(app, ["build", *args, "--draws", "20", "--synthetic-partner-data"])
+    assert result.exit_code == 0, result.output
+    current = tmp_path / "west-midlands" / "builds" / "current"
+    m = json.loads((current / "manifest.json").read_text())
+    assert m["synthetic"] is True and m["config"]["synthetic"]["partner_data"] is True
+    audit = runner.invoke(app, ["audit", *args])
+    assert audit.exit_code == 0, audit.output
+    assert "surfaces/hospital_assault_u25.tif" in audit.output

@@ -36,8 +36,7 @@ def test_west_midlands_store_acceptance(wm_prepared, wm_store):
         "population",
         "schools",
         "exclusions_la",
-        "hospital_admissions",
-        "pupil_exclusions",
+        "exclusions_district",
         "assets",
         "crime_points_legacy",
         "wards",
@@ -54,7 +53,19 @@ def test_west_midlands_store_acceptance(wm_prepared, wm_store):
     assert "OpenStreetMap" in json.dumps(m["tables"]["assets"]["sources"])
 
 
-def test_synthetic_tables_are_flagged(wm_store):
+def test_default_store_has_no_partner_or_synthetic_tables(wm_store):
+    """No extract configured and no synthetic data asked for: the partner tables are absent."""
+    m = wm_store.manifest()
+    assert m["synthetic_tables"] == []
+    assert not {"hospital_admissions", "pupil_exclusions"} & set(m["tables"])
+    interim = wm_store.read("exclusions_district")
+    assert len(interim) == WM_LSOA and (interim["level"] == "district").all()
+    assert set(interim["years"]) == {"2014/15-2016/17"}
+    assert interim.groupby("district_code")["exclusions_per_1000_pupils"].nunique().max() == 1
+
+
+def test_synthetic_tables_are_flagged(wm_synthetic_store):
+    wm_store = wm_synthetic_store
     m = wm_store.manifest()
     assert set(m["synthetic_tables"]) == {"hospital_admissions", "pupil_exclusions"}
     for name in m["synthetic_tables"]:

@@ -25,7 +25,7 @@
     '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/">OGL v3.0</a>' +
     " · Contains OS data © Crown copyright and database right · © OpenStreetMap contributors (ODbL)";
 
-  var state = { layers: [], layer: null, build: null, marker: null, surface: null };
+  var state = { layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null };
 
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8+ removed.
   if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () { return true; }; }
@@ -131,6 +131,14 @@
       });
       html += "</div>";
     });
+    if (state.awaiting.length) {
+      html += '<div class="layer-group" id="awaiting-layers"><h2>Not yet included</h2>';
+      state.awaiting.forEach(function (l) {
+        html += '<p class="layer-option layer-awaiting"><span>' + esc(l.title) +
+          '<span class="tag tag-awaiting">' + esc(l.status) + "</span></span></p>";
+      });
+      html += '<p class="small muted">Weight 0 until the partner extract is configured.</p></div>';
+    }
     $("layer-groups").innerHTML = html;
     Array.prototype.forEach.call(document.querySelectorAll('input[name="layer"]'), function (el) {
       el.addEventListener("change", function () { selectLayer(el.value); });
@@ -425,7 +433,11 @@
     var build = res[0];
     state.build = build;
     state.build.violence_model = res[1].violence_model;
-    state.layers = indexLayers(state.build).concat(res[1].layers);
+    var all = res[1].layers;
+    // layers awaiting partner data have weight 0 and no values: listed, not selectable
+    state.awaiting = all.filter(function (l) { return l.display === "none"; });
+    state.layers = indexLayers(state.build).concat(
+      all.filter(function (l) { return l.display !== "none"; }));
     $("subtitle").textContent = build.region_name + " · where violence is expected, and " +
       "where residents carry its risk factors · build " + build.build_id;
     var b = build.bounds;
