@@ -55,7 +55,7 @@ VARIANTS_A = {
 }
 VARIANTS_B = {"zscore": {"normalisation": "zscore"}, "rank_normal": {}}
 _STAMP = re.compile(
-    r"\d{8}T\d{6}Z|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?"
+    r"\d{8}T\d{6}(\.\d+)?Z(-[0-9a-f]+)?|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(\+00:00|Z)?"
     r"|_[0-9a-f]{32}"  # Folium's random element ids
 )
 
