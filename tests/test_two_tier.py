@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -101,13 +102,23 @@ def test_nottinghamshire_prepares_and_builds_with_every_layer(tmp_path):
 
     path = notts_toml(tmp_path)
     cfg = load_region(path)
+    # synthetic partner stand-ins on request, so that every layer of the file, the two
+    # partner layers included, is computed (by default they await partner data)
     with file_lock("prepare-nottinghamshire"):
-        result = build_region(cfg, data_dir=TEST_DATA_DIR, mc_draws=40)
+        result = build_region(cfg, data_dir=TEST_DATA_DIR, mc_draws=40, synthetic_partner_data=True)
     lsoa = pd.read_parquet(result.path / "lsoa.parquet")
     assert set(lsoa["district_code"]) == set(DISTRICTS)
     wm = load_region("west-midlands")
-    for spec in wm.layers:  # every layer of the file it was copied from
-        assert lsoa[f"s_{spec.id}"].notna().all(), spec.id
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    held = {d["id"]: d["status"] for d in manifest["awaiting_layers"]}
+    # every layer of the file it was copied from: scored, or the interim district layer
+    # standing down for the (synthetic) pupil-level one
+    assert held == {"school_exclusions_district": "replaced by partner data"}
+    for spec in wm.layers:
+        if spec.id not in held:
+            assert lsoa[f"s_{spec.id}"].notna().all(), spec.id
+    # violence risk too: the IoD2025 crime counts with Bedfordshire's coefficients
+    assert lsoa["violence_risk"].notna().all() and (lsoa["violence_risk"] > 0).all()
     assert lsoa["need"].notna().all() and result.checks["missing_index_values"] == 0
     # the county's exclusion rate reaches its districts' synthetic pupils
     assert lsoa.loc[lsoa["district_code"].isin(COUNTY_DISTRICTS), "n_school_exclusions"].sum() > 0
