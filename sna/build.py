@@ -34,7 +34,7 @@ from . import __version__
 from .audit import audit_build
 from .builds import builds_dir, clean_leftovers, current_build, list_builds, new_build_id
 from .config import RegionConfig, ScoringSpec, load_region
-from .disclosure import mask_small_support
+from .disclosure import band_values, mask_small_support
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
@@ -308,6 +308,8 @@ def _postcode_index(
             surface, pc.loc[has_xy, "easting"].to_numpy(), pc.loc[has_xy, "northing"].to_numpy()
         )
         pc[f"local_{lid}"] = local
+        if specs[lid].partner and method != "rank_normal":  # as sna.scoring: classes, not rates
+            local = band_values(local, config.scoring.partner_bands)
         z = np.asarray(normalise(local, method, direction=specs[lid].direction), dtype=float)
         frame[lid] = np.where(np.isfinite(z), z, frame[lid])
     contrib = scored.contributions_for(frame)

@@ -25,6 +25,7 @@ from scipy.spatial import cKDTree
 
 BIRMINGHAM, COVENTRY = "E08000025", "E08000026"
 HOSPITAL_LAYER = "hospital_assault_u25"
+EXCLUSIONS_LAYER = "school_exclusions"
 
 
 @dataclass
@@ -153,17 +154,46 @@ def write_extract(d: Design, path: Path, relocated: bool = False) -> Path:
     return path
 
 
-def extract_config(csv_path: Path, **scoring):
-    """The West Midlands config with the extract plugged in (as a VRU would in its TOML)."""
+def write_pupil_extract(d: Design, path: Path, relocated: bool = False) -> Path:
+    """The same groups as pupil-level exclusions (PUPIL_EXCLUSION_COLUMNS), by home postcode."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = []
+    k = 0
+    for postcode, n in sorted(d.records(relocated).items()):
+        for _ in range(n):
+            k += 1
+            rows.append(
+                {
+                    "record_id": f"PUP-{k:05d}",
+                    "home_postcode": postcode,
+                    "date": f"2023-{(k % 9) + 1:02d}-1{k % 8}",
+                    "category": "Suspension" if k % 4 else "Permanent exclusion",
+                    "reason": "PA" if k % 2 else "Persistent disruptive behaviour",
+                    "age": 11 + k % 5,
+                    "school_urn": "",
+                }
+            )
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def extract_config(csv_path: Path, pupil_path: Path | None = None, **scoring):
+    """The West Midlands config with the extracts plugged in (as a VRU would in its TOML)."""
     from sna.config import SourceSpec, load_region
 
     base = load_region("west-midlands")
-    sources = base.sources.model_copy(
-        update={
-            "hospital_admissions": SourceSpec(
-                path=str(csv_path), vintage="test extract 2023", licence="restricted"
-            )
-        }
-    )
+    extracts = {
+        "hospital_admissions": SourceSpec(
+            path=str(csv_path), vintage="test extract 2023", licence="restricted"
+        )
+    }
+    if pupil_path is not None:
+        extracts["pupil_exclusions"] = SourceSpec(
+            path=str(pupil_path), vintage="test extract 2023/24", licence="restricted"
+        )
+    sources = base.sources.model_copy(update=extracts)
     sc = base.scoring.model_copy(update={"mc_draws": 20, "hotspot_permutations": 99, **scoring})
     return base.model_copy(update={"sources": sources, "scoring": sc})

@@ -30,16 +30,19 @@ import pytest
 from fastapi.testclient import TestClient
 from partner_extract import (
     BIRMINGHAM,
+    EXCLUSIONS_LAYER,
     HOSPITAL_LAYER,
     design,
     extract_config,
     write_extract,
+    write_pupil_extract,
 )
 from PIL import Image
 from pyproj import Transformer
 from typer.testing import CliRunner
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("partner_extract")]
+PARTNER = [HOSPITAL_LAYER, EXCLUSIONS_LAYER]
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
@@ -75,9 +78,10 @@ def extract(wm_store, tmp_path_factory):
     for version, variants in (("a", VARIANTS_A), ("b", VARIANTS_B)):
         root = base / f"extract-{version}"
         csv = write_extract(d, root / "partner" / "hospital.csv", relocated=version == "b")
+        pupils = write_pupil_extract(d, root / "partner" / "pupils.csv", relocated=version == "b")
         builds = {}
         for name, scoring in variants.items():
-            cfg = extract_config(csv, **scoring)
+            cfg = extract_config(csv, pupils, **scoring)
             builds[name] = build_region(cfg, data_dir=root).path
         out[version] = (root, builds)
     yield d, out
@@ -140,8 +144,13 @@ def test_extract_is_read_and_published_at_a_safe_geography(extract):
     # the restricted table knows the singles; the public value does not vary inside a district
     assert ((lsoa[f"n_{HOSPITAL_LAYER}"] > 0) & (lsoa[f"n_{HOSPITAL_LAYER}"] < 8)).sum() >= 8
     assert lsoa.groupby("district_code")[f"s_{HOSPITAL_LAYER}"].nunique().max() == 1
-    # the interim exclusions layer stays: no pupil-level extract is configured
-    assert any(x["id"] == "school_exclusions_district" for x in m["layers"])
+    # the pupil-level extract is read and published the same way; the interim DfE district
+    # layer gives way to it
+    pupils = next(x for x in m["layers"] if x["id"] == EXCLUSIONS_LAYER)
+    assert pupils["status"] == "partner data" and pupils["disclosure"]["level"] == "district"
+    held = {x["id"]: x["status"] for x in m["awaiting_layers"]}
+    assert held == {"school_exclusions_district": "replaced by partner data"}
+    assert lsoa.groupby("district_code")[f"s_{EXCLUSIONS_LAYER}"].nunique().max() == 1
     assert "hospital_assault_u25" in m["surfaces"]
 
 
@@ -153,7 +162,7 @@ def test_every_normalisation_passes_the_audit(extract, variant):
     root, builds = out["a"]
     result = audit_build(builds[variant])
     assert result.ok, result.message()
-    assert result.checked["partner_layers"] == 1
+    assert result.checked["partner_layers"] == 2
     pub = pd.read_csv(builds[variant] / "exports" / "lsoa_indices.csv")
     s = pub[f"s_{HOSPITAL_LAYER}"]
     # one value per district, and never the rate itself: banded before a linear scaling
@@ -184,7 +193,7 @@ def test_exports_do_not_move_with_the_small_groups(extract, variant):
         assert not [
             c
             for c in fa.columns
-            if c.startswith(("n_", "raw_", "v_", "local_")) and HOSPITAL_LAYER in c
+            if c.startswith(("n_", "raw_", "v_", "local_")) and any(p in c for p in PARTNER)
         ]
     ga = gpd.read_file(a / "exports" / "lsoa_indices.gpkg")
     gb = gpd.read_file(b / "exports" / "lsoa_indices.gpkg")
@@ -225,7 +234,7 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
         for code in codes:  # every area answer
             ja, jb = ca.get(f"/api/v1/areas/{code}").json(), cb.get(f"/api/v1/areas/{code}").json()
             assert _strip(ja) == _strip(jb), code
-            assert partner_violations(ja, [HOSPITAL_LAYER]) == [], code
+            assert partner_violations(ja, PARTNER) == [], code
         # postcodes at the small groups, at the clusters, and all others of their LSOAs
         pcs = build.postcodes_raw
         focus = d.small + list(d.clusters)
@@ -236,7 +245,7 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
             ja = ca.post("/api/v1/postcodes", json=body).json()
             jb = cb.post("/api/v1/postcodes", json=body).json()
             assert _strip(ja) == _strip(jb)
-            assert partner_violations(ja, [HOSPITAL_LAYER]) == []
+            assert partner_violations(ja, PARTNER) == []
         for p in d.small:  # no local partner value where fewer than 8 are in reach
             local = ca.get(f"/api/v1/postcodes/{p}").json()["local"]
             assert local.get(HOSPITAL_LAYER, {}).get("band") is None, p
@@ -302,7 +311,7 @@ def test_maps_and_report_do_not_move_with_the_small_groups(extract):
     assert set(texts["a"]) == set(texts["b"]) and len(texts["a"]) >= 3
     for name, text in texts["a"].items():
         other = texts["b"][name]
-        for restricted in (f"n_{HOSPITAL_LAYER}", f"v_{HOSPITAL_LAYER}", f"raw_{HOSPITAL_LAYER}"):
+        for restricted in (f"{p}{lid}" for p in ("n_", "v_", "raw_") for lid in PARTNER):
             assert restricted not in text, (name, restricted)
         assert text == other, f"{name} differs between the two placements of the small groups"
         if name != "report.html":  # no synthetic banner: the maps' notice is empty
@@ -323,7 +332,7 @@ def test_a_build_configured_to_leak_is_refused(extract, wm_store):
 
     d, out = extract
     root, builds = out["a"]
-    cfg = extract_config(root / "partner" / "hospital.csv")
+    cfg = extract_config(root / "partner" / "hospital.csv", root / "partner" / "pupils.csv")
     leaky = cfg.model_copy(
         update={
             "layers": [

@@ -127,7 +127,10 @@
           esc(l.id) + '"' + (state.layer && state.layer.id === l.id ? " checked" : "") +
           "><span>" + esc(l.title) +
           (l.synthetic && !l.index ? '<span class="tag tag-synthetic">illustrative</span>' : "") +
-          (l.partner ? '<span class="tag tag-partner">banded</span>' : "") + "</span></label>";
+          (l.partner ? '<span class="tag tag-partner">banded</span>' : "") +
+          (l.disclosure_level && l.disclosure_level !== "lsoa"
+            ? '<span class="tag tag-partner">by ' + esc(l.disclosure_level) + "</span>" : "") +
+          "</span></label>";
       });
       html += "</div>";
     });
