@@ -319,13 +319,26 @@ def _postcode_index(
     return pc
 
 
+_SOURCE_SCORES: dict[tuple[str, str], tuple] = {}
+
+
 def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
     """Tables, areas, normalised layer scores and synthetic ids of another region.
 
-    Used to fit the violence model of a region whose coefficients are carried over.
+    Used to fit the violence model of a region whose coefficients are carried over. Kept in
+    memory by the store's cache key and the config, so repeated builds in one process (tests,
+    notebooks) compute them once.
     """
     prepare_region(config, data_dir=data_dir)
     store = Store(config.id, data_dir)
+    key = (store.manifest()["cache_key"], config.fingerprint())
+    if key not in _SOURCE_SCORES:
+        _SOURCE_SCORES.clear()  # one source region at a time is enough
+        _SOURCE_SCORES[key] = _compute_region_scores(config, store)
+    return _SOURCE_SCORES[key]
+
+
+def _compute_region_scores(config: RegionConfig, store: Store) -> tuple:
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
     tables = _load_tables(store, config)

@@ -430,6 +430,17 @@ class RegionConfig(_Strict):
         blob = blob.encode()
         return hashlib.sha256(blob).hexdigest()
 
+    def store_fingerprint(self) -> str:
+        """sha256 of what the geodata store depends on: region, sources and synthetic settings.
+
+        Scoring, layers, violence risk and ``[builds]`` change the build, not the store, so a
+        change to them reuses the prepared store.
+        """
+        keep = self.model_dump(
+            mode="json", exclude={"builds", "scoring", "layers", "violence_risk"}
+        )
+        return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
+
 
 def available_regions() -> list[str]:
     """Ids of the regions shipped under ``geodata/regions``."""

@@ -122,7 +122,7 @@ def _checksums(files: dict[str, tuple[SourceSpec | None, list[Path]]]) -> dict[s
 
 def _cache_key(config: RegionConfig, checksums: dict[str, dict]) -> str:
     blob = json.dumps(
-        {"config": config.fingerprint(), "code": _code_fingerprint(), "inputs": checksums},
+        {"config": config.store_fingerprint(), "code": _code_fingerprint(), "inputs": checksums},
         sort_keys=True,
     ).encode()
     return hashlib.sha256(blob).hexdigest()
