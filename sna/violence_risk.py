@@ -512,7 +512,8 @@ def explain_violence(
     others = contributions.drop(labels=[PRIOR_TERM], errors="ignore")
     others = others.drop(labels=[EXPOSURE_TERM, "log_residents"], errors="ignore")
     ordered = others.sort_values(ascending=total < 0)
-    picked = [(t, v) for t, v in ordered.items() if (v > 0) == (total >= 0) and abs(v) > 0.01]
+    # name a factor only where it moves the expected count by 5% or more
+    picked = [(t, v) for t, v in ordered.items() if (v > 0) == (total >= 0) and abs(v) > 0.05]
     parts = []
     for t, v in picked[:n]:
         verb = "adds a factor of" if v > 0 else "lowers it by a factor of"
