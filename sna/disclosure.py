@@ -219,24 +219,17 @@ def support_counts(x, y, surface) -> np.ndarray:
     """
     from scipy.signal import fftconvolve
 
+    from .surfaces import bin_points
+
     cell, bw = surface.cell, surface.bandwidth
     rows, cols = surface.shape
     x0, y1 = surface.transform.c, surface.transform.f
     pad = int(math.ceil(bw / cell))
     px = np.asarray(x, dtype=float).ravel()
     py = np.asarray(y, dtype=float).ravel()
-    col = np.floor((px - (x0 - pad * cell)) / cell)
-    row = np.floor(((y1 + pad * cell) - py) / cell)
-    inside = (
-        np.isfinite(col)
-        & np.isfinite(row)
-        & (col >= 0)
-        & (col < cols + 2 * pad)
-        & (row >= 0)
-        & (row < rows + 2 * pad)
+    grid, _ = bin_points(
+        px, py, np.ones_like(px), x0=x0, y1=y1, rows=rows, cols=cols, pad=pad, cell=cell
     )
-    grid = np.zeros((rows + 2 * pad, cols + 2 * pad))
-    np.add.at(grid, (row[inside].astype(int), col[inside].astype(int)), 1.0)
     sup = fftconvolve(grid, _support_kernel(cell, bw), mode="same")
     return np.rint(sup[pad : pad + rows, pad : pad + cols])
 

@@ -134,6 +134,40 @@ def _discrete_kernel(cell: float, bandwidth: float) -> np.ndarray:
     return k / k.sum()
 
 
+def bin_points(
+    px: np.ndarray,
+    py: np.ndarray,
+    weights: np.ndarray,
+    *,
+    x0: float,
+    y1: float,
+    rows: int,
+    cols: int,
+    pad: int,
+    cell: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sum point weights into a grid padded by ``pad`` cells on every side.
+
+    Columns count from the west edge ``x0``, rows from the north edge ``y1``; points outside
+    the padded grid (or with non-finite coordinates) are dropped. Shared by the density
+    surfaces and the disclosure support count, so both bin a point into the same cell.
+    Returns the grid and the mask of points that fell inside it.
+    """
+    col = np.floor((px - (x0 - pad * cell)) / cell)
+    row = np.floor(((y1 + pad * cell) - py) / cell)
+    inside = (
+        np.isfinite(col)
+        & np.isfinite(row)
+        & (col >= 0)
+        & (col < cols + 2 * pad)
+        & (row >= 0)
+        & (row < rows + 2 * pad)
+    )
+    grid = np.zeros((rows + 2 * pad, cols + 2 * pad))
+    np.add.at(grid, (row[inside].astype(int), col[inside].astype(int)), weights[inside])
+    return grid, inside
+
+
 def kde_surface(
     x: ArrayLike,
     y: ArrayLike,
@@ -216,19 +250,7 @@ def kde_surface(
     rows = int(round((y1 - math.floor(ymin / cell) * cell) / cell))
     pad = int(math.ceil(bandwidth / cell))
 
-    # Bin into the padded grid: column from the west edge, row from the north edge.
-    col = np.floor((px - (x0 - pad * cell)) / cell)
-    row = np.floor(((y1 + pad * cell) - py) / cell)
-    inside = (
-        np.isfinite(col)
-        & np.isfinite(row)
-        & (col >= 0)
-        & (col < cols + 2 * pad)
-        & (row >= 0)
-        & (row < rows + 2 * pad)
-    )
-    counts = np.zeros((rows + 2 * pad, cols + 2 * pad))
-    np.add.at(counts, (row[inside].astype(int), col[inside].astype(int)), wt[inside])
+    counts, inside = bin_points(px, py, wt, x0=x0, y1=y1, rows=rows, cols=cols, pad=pad, cell=cell)
 
     kernel = _discrete_kernel(cell, bandwidth)
     if exact:
