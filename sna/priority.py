@@ -18,7 +18,7 @@ asset points of the store's ``assets`` table.
 
 Everything here is built from the public view of a build (:class:`PublicBuild`, via
 :func:`sna.publish.public_lsoa_table`): partner counts and exact partner rates never enter.
-The same reader is used by the report (:mod:`sna.report`) and the static maps (``maps``).
+The same reader is used by the report (:mod:`maps.report`) and the static maps (``maps``).
 """
 
 from __future__ import annotations

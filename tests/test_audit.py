@@ -298,7 +298,7 @@ def test_tiles_do_not_move_with_the_small_groups(extract, wm_store):
 
 def test_maps_and_report_do_not_move_with_the_small_groups(extract):
     from maps import write_maps
-    from sna.report import write_report
+    from maps.report import write_report
 
     d, out = extract
     texts = {}
@@ -356,7 +356,7 @@ def test_a_build_configured_to_leak_is_refused(extract, wm_store):
 
 
 def test_sna_audit_command(extract, tmp_path):
-    from sna.cli import app
+    from cli import app
 
     d, out = extract
     root, builds = out["a"]

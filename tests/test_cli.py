@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from sna.cli import app
+from cli import app
 
 runner = CliRunner()
 

@@ -9,8 +9,8 @@ import pytest
 from bs4 import BeautifulSoup
 from build_fixture import CHROMIUM, REGION, browse, make_fixture_build, real_build_dir
 
+from maps.report import compare_builds, previous_build, write_report
 from sna.priority import load_public_build
-from sna.report import compare_builds, previous_build, write_report
 
 SECTIONS = [
     "summary", "violence-risk", "priority", "charts", "maps", "changes", "method", "sources",

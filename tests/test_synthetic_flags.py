@@ -171,7 +171,7 @@ def test_priority_exports(synthetic, real, tmp_path):
 
 def test_static_maps_and_report(synthetic, real, tmp_path):
     from maps import write_maps
-    from sna.report import write_report
+    from maps.report import write_report
 
     for (folder, _), flag in ((synthetic, True), (real, False)):
         data_dir = folder.parent.parent.parent

@@ -21,8 +21,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Column, Table
 
 from geodata.errors import GeodataError
-
-from .errors import ConfigError, SnaError
+from sna.errors import ConfigError, SnaError
 
 app = typer.Typer(
     help="Strategic needs assessment risk mapper for Violence Reduction Units.",
@@ -92,7 +91,7 @@ def _with_progress(run, first: str, **kwargs):
 @app.command("regions")
 def regions() -> None:
     """List the shipped region configurations."""
-    from .config import available_regions, load_region
+    from sna.config import available_regions, load_region
 
     table = Table("id", "name", "districts")
     for rid in available_regions():
@@ -111,7 +110,7 @@ def data_prepare(
     force: Annotated[bool, typer.Option(help="Rebuild even if inputs are unchanged.")] = False,
 ) -> None:
     """Load every source of a region into its GeoParquet store with provenance."""
-    from .prepare import prepare_region
+    from sna.prepare import prepare_region
 
     result = _with_progress(
         prepare_region, "checking inputs", region=region, data_dir=data_dir, force=force
@@ -131,8 +130,8 @@ def data_prepare(
 @data_app.command("info")
 def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
     """Show the provenance manifest of a region's store."""
-    from .config import load_region
-    from .store import Store
+    from sna.config import load_region
+    from sna.store import Store
 
     try:
         cfg = load_region(region)
@@ -172,7 +171,7 @@ def build(
     The disclosure audit runs before the build is published: a build that would leak
     partner records is not published and the command exits with status 1.
     """
-    from .build import build_region
+    from sna.build import build_region
 
     result = _with_progress(
         build_region,
@@ -190,8 +189,8 @@ def build(
     for k, v in result.checks.items():
         table.add_row(k, str(v))
     out.print(table)
-    from .config import load_region
-    from .store import Store
+    from sna.config import load_region
+    from sna.store import Store
 
     _warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
     held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
@@ -202,7 +201,7 @@ def build(
 @app.command("audit")
 def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
     """Check the current build's public outputs against the disclosure rule (exit 1 on a leak)."""
-    from .audit import audit_region
+    from sna.audit import audit_region
 
     try:
         result = audit_region(region, data_dir)
@@ -237,8 +236,8 @@ def builds(
     """List a region's builds, newest first (the current one is marked)."""
     if ctx.invoked_subcommand is not None:
         return
-    from .build import list_builds
-    from .config import load_region
+    from sna.build import list_builds
+    from sna.config import load_region
 
     try:
         cfg = load_region(region)
@@ -266,8 +265,8 @@ def builds_prune(
     ] = None,
 ) -> None:
     """Remove all but the newest builds; the current build is never removed."""
-    from .builds import prune_builds
-    from .config import load_region
+    from sna.builds import prune_builds
+    from sna.config import load_region
 
     try:
         cfg = load_region(region)
@@ -287,8 +286,8 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
 ) -> None:
     """Serve the region's current build: the lookup and tile API and the public map."""
-    from .build import current_build
-    from .config import load_region
+    from sna.build import current_build
+    from sna.config import load_region
 
     try:
         cfg = load_region(region)
@@ -351,7 +350,7 @@ def report_command(
     pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = False,
 ) -> None:
     """Write the SNA report (HTML): method, sources, priority places, charts, maps, changes."""
-    from .report import write_report
+    from maps.report import write_report
 
     try:
         path = write_report(region, data_dir, out_path, pdf)
@@ -373,7 +372,7 @@ def priority_command(
     ] = "violence_risk",
 ) -> None:
     """Export the top N LSOAs per district by violence risk or need (CSV and GeoPackage)."""
-    from .priority import PRIORITY_BY, write_priority_places
+    from sna.priority import PRIORITY_BY, write_priority_places
 
     if by not in PRIORITY_BY:
         _fail(SnaError(f"--by must be one of {list(PRIORITY_BY)}, got {by!r}"))
@@ -407,7 +406,7 @@ def evaluate(
     ] = None,
 ) -> None:
     """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
-    from .evaluate import evaluate_iod_era, evaluate_region
+    from sna.evaluate import evaluate_iod_era, evaluate_region
 
     try:
         if iod_era:
@@ -453,5 +452,5 @@ def evaluate(
 
 
 def main() -> None:  # pragma: no cover - console script entry
-    """Entry point for ``python -m sna``."""
+    """Entry point for ``python -m cli`` (the console script is ``sna``)."""
     app()

@@ -1,6 +1,6 @@
 """The strategic needs assessment report: one self-contained HTML file per build.
 
-``write_report(region)`` renders ``sna/templates/report.html.j2`` into ``<build>/report.html``:
+``write_report(region)`` renders ``maps/templates/report.html.j2`` into ``<build>/report.html``:
 the method (layers, socio-ecological levels, weights, normalisation, shrinkage,
 uncertainty), sources and vintages (from the manifest), the priority places of each district
 with drivers and rank intervals (:mod:`sna.priority`), charts (matplotlib, embedded as base64
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
-from .errors import SnaError
-from .priority import PublicBuild, build_folders, load_public_build, priority_places
+from sna.config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
+from sna.errors import SnaError
+from sna.priority import PublicBuild, build_folders, load_public_build, priority_places
 
 __all__ = [
     "BuildComparison",
@@ -419,7 +419,7 @@ def _maps_links(build: PublicBuild, out: Path, make: bool) -> list[dict[str, str
     folder = build.path / "maps"
     if make and not (folder / "overview.html").exists():
         try:
-            from maps import write_maps  # lazy: maps depends on sna, not the other way round
+            from .static import write_maps
 
             write_maps(build.region, build.data_dir, build=build.path)
         except ImportError as exc:  # pragma: no cover - folium is a core dependency
@@ -525,7 +525,7 @@ def _violence(build: PublicBuild) -> dict[str, Any] | None:
         return None
     lsoa = build.lsoa
     titles = {k: v[:1].lower() + v[1:] for k, v in build.titles.items()}
-    from .violence_risk import term_title
+    from sna.violence_risk import term_title
 
     coefs = [
         {
