@@ -1,0 +1,1 @@
+"""The forward tests of ``sna evaluate`` (see :mod:`sna.evaluate` for the method)."""
