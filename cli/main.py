@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -45,14 +47,34 @@ DataDirOpt = Annotated[
 
 EXIT_DATA = 1
 EXIT_CONFIG = 2
+#: Exit status by error type, the most specific first: a configuration error is 2, a data
+#: (or any other library) error 1. The one table every command goes through.
+EXIT_CODES: tuple[tuple[type[Exception], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (SnaError, EXIT_DATA),
+    (GeodataError, EXIT_DATA),
+)
+
+
+def exit_code(exc: Exception) -> int:
+    """The exit status of a library error (:data:`EXIT_CODES`)."""
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), EXIT_DATA)
 
 
 def _fail(exc: Exception) -> None:
-    """Print a library error as one unwrapped line (paths stay copy-pasteable) and exit:
-    2 for a configuration error, 1 for a data error."""
+    """Print a library error as one unwrapped line (paths stay copy-pasteable) and exit."""
     line = " ".join(str(exc).split())
     console.print(f"[bold red]error:[/] {escape(line)}", soft_wrap=True)
-    raise typer.Exit(code=EXIT_CONFIG if isinstance(exc, ConfigError) else EXIT_DATA)
+    raise typer.Exit(code=exit_code(exc))
+
+
+@contextmanager
+def library_errors() -> Iterator[None]:
+    """Turn a library error raised inside the block into one line and its exit status."""
+    try:
+        yield
+    except (SnaError, GeodataError) as exc:
+        _fail(exc)
 
 
 def _warn(warnings: list[str]) -> None:
@@ -64,7 +86,7 @@ def _warn(warnings: list[str]) -> None:
 def _with_progress(run, first: str, **kwargs):
     """Call ``run(progress=step, **kwargs)`` under a rich progress bar of its steps.
 
-    Library errors become one clear line and exit status 1.
+    Library errors become one clear line and their exit status (:data:`EXIT_CODES`).
     """
     bar = Progress(
         TextColumn("[bold blue]{task.description:<28}"),
@@ -74,17 +96,14 @@ def _with_progress(run, first: str, **kwargs):
         console=console,
         transient=not sys.stderr.isatty(),
     )
-    try:
-        with bar:
-            task = bar.add_task(first, total=1)
+    with library_errors(), bar:
+        task = bar.add_task(first, total=1)
 
-            def step(label: str, done: int, total: int) -> None:
-                bar.update(task, description=label, completed=done, total=total)
+        def step(label: str, done: int, total: int) -> None:
+            bar.update(task, description=label, completed=done, total=total)
 
-            result = run(progress=step, **kwargs)
-            bar.update(task, completed=bar.tasks[0].total)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
+        result = run(progress=step, **kwargs)
+        bar.update(task, completed=bar.tasks[0].total)
     return result
 
 
@@ -95,10 +114,8 @@ def regions() -> None:
 
     table = Table("id", "name", "districts")
     for rid in available_regions():
-        try:
+        with library_errors():
             cfg = load_region(rid)
-        except SnaError as exc:
-            _fail(exc)
         table.add_row(rid, cfg.region.name, ", ".join(cfg.region.districts))
     out.print(table)
 
@@ -133,11 +150,9 @@ def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) 
     from sna.config import load_region
     from sna.store import Store
 
-    try:
+    with library_errors():
         cfg = load_region(region)
         manifest = Store(cfg.id, data_dir).manifest()
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
     table = Table("table", "rows", "synthetic", "sources", "rejected")
     for name, t in sorted(manifest["tables"].items()):
         rejected = sum(r["rows_rejected"] for r in t["load"])
@@ -203,10 +218,8 @@ def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = No
     """Check the current build's public outputs against the disclosure rule (exit 1 on a leak)."""
     from sna.audit import audit_region
 
-    try:
+    with library_errors():
         result = audit_region(region, data_dir)
-    except SnaError as exc:
-        _fail(exc)
     if not result.ok:
         console.print(
             f"[bold red]disclosure audit failed:[/] {len(result.findings)} public value(s) of "
@@ -239,10 +252,8 @@ def builds(
     from sna.build import list_builds
     from sna.config import load_region
 
-    try:
+    with library_errors():
         cfg = load_region(region)
-    except SnaError as exc:
-        _fail(exc)
     # ids are long (microseconds and a suffix): never wrapped, so they can be copied
     table = Table(Column("build", no_wrap=True), "created", "current", "synthetic layers")
     for b in list_builds(cfg.id, data_dir):
@@ -268,11 +279,9 @@ def builds_prune(
     from sna.builds import prune_builds
     from sna.config import load_region
 
-    try:
+    with library_errors():
         cfg = load_region(region)
         removed = prune_builds(cfg.id, data_dir, keep=keep or cfg.builds.keep)
-    except SnaError as exc:
-        _fail(exc)
     for build_id in removed:
         out.print(f"removed {build_id}")
     out.print(f"{cfg.id}: {len(removed)} build(s) removed, kept {keep or cfg.builds.keep}")
@@ -289,12 +298,10 @@ def serve(
     from sna.build import current_build
     from sna.config import load_region
 
-    try:
+    with library_errors():
         cfg = load_region(region)
         _check_api_settings(cfg.id)
         folder = current_build(cfg.id, data_dir)
-    except SnaError as exc:
-        _fail(exc)
     from api.app import serve as serve_app
 
     console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
@@ -332,10 +339,8 @@ def maps_command(
     """Write the static Folium maps of the current build (overview, districts, hotspots, gaps)."""
     from maps import write_maps
 
-    try:
+    with library_errors():
         paths = write_maps(region, data_dir, out_dir, basemap=basemap)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
     for p in paths:
         out.print(f"{p}  {p.stat().st_size / 1e6:.1f} MB")
 
@@ -352,10 +357,8 @@ def report_command(
     """Write the SNA report (HTML): method, sources, priority places, charts, maps, changes."""
     from maps.report import write_report
 
-    try:
+    with library_errors():
         path = write_report(region, data_dir, out_path, pdf)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
     out.print(f"report written: {path}")
 
 
@@ -376,10 +379,8 @@ def priority_command(
 
     if by not in PRIORITY_BY:
         _fail(SnaError(f"--by must be one of {list(PRIORITY_BY)}, got {by!r}"))
-    try:
+    with library_errors():
         paths = write_priority_places(region, data_dir, top=top, by=by)
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
     for p in paths:
         out.print(str(p))
 
@@ -408,15 +409,13 @@ def evaluate(
     """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
     from sna.evaluate import evaluate_iod_era, evaluate_region
 
-    try:
+    with library_errors():
         if iod_era:
             result = evaluate_iod_era(region, data_dir=data_dir, out_dir=out_dir)
         else:
             result = evaluate_region(
                 region, train=train, test=test, data_dir=data_dir, out_dir=out_dir
             )
-    except (SnaError, GeodataError) as exc:
-        _fail(exc)
     h = result.headline()
     table = Table(
         "method",

@@ -247,3 +247,14 @@ def test_build_flags_and_audit(wm_prepared, test_data_dir, tmp_path):
     audit = runner.invoke(app, ["audit", *args])
     assert audit.exit_code == 0, audit.output
     assert "surfaces/hospital_assault_u25.tif" in audit.output
+
+
+def test_one_exit_code_table():
+    from cli.main import EXIT_CODES, exit_code
+    from geodata.errors import GeodataError
+    from sna.errors import ConfigError, DisclosureError, StoreNotPrepared
+
+    assert exit_code(ConfigError("x")) == 2
+    assert exit_code(StoreNotPrepared("x")) == 1 and exit_code(DisclosureError("x")) == 1
+    assert exit_code(GeodataError("x")) == 1
+    assert EXIT_CODES[0] == (ConfigError, 2)  # the most specific first
