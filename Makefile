@@ -64,7 +64,7 @@ demo: fetch
 test: fetch
 	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
-test-fast: venv
+test-fast: fetch
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
 
 lint: venv

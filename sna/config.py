@@ -8,6 +8,7 @@ default.
 from __future__ import annotations
 
 import hashlib
+import importlib.resources
 import json
 import re
 import tomllib
@@ -46,7 +47,9 @@ __all__ = [
     "load_region",
 ]
 
-REGIONS_DIR = PROJECT_ROOT / "geodata" / "regions"
+#: The shipped region files, found through the installed package so that a non-editable
+#: install works as well as a checkout.
+REGIONS_DIR = Path(str(importlib.resources.files("geodata") / "regions"))
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
 OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"

@@ -138,8 +138,18 @@ def test_data_dir() -> Path:
     return TEST_DATA_DIR
 
 
+#: Debian's Chromium, which the browser tests drive (``.ci/run`` installs it).
+CHROMIUM = Path("/usr/bin/chromium")
+
+
 def pytest_collection_modifyitems(session, config, items):
-    """Refuse duplicate test ids: pytest-xdist reports one result per id, hiding the rest."""
+    """Refuse duplicate test ids (pytest-xdist reports one result per id, hiding the rest),
+    and skip the ``requires_browser`` tests, with the reason, where Chromium is missing."""
+    if not CHROMIUM.exists():
+        skip = pytest.mark.skip(reason="headless Chromium not installed: apt-get install chromium")
+        for item in items:
+            if "requires_browser" in item.keywords:
+                item.add_marker(skip)
     counts: dict[str, int] = {}
     for item in items:
         counts[item.nodeid] = counts.get(item.nodeid, 0) + 1

@@ -20,7 +20,7 @@ import httpx
 import pandas as pd
 import pytest
 
-pytestmark = pytest.mark.browser
+pytestmark = pytest.mark.requires_browser
 
 CHROMIUM = Path("/usr/bin/chromium")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -36,11 +36,6 @@ FLAGS = [
     "--no-first-run",
 ]
 
-if not CHROMIUM.exists():
-    pytest.skip(
-        "headless Chromium not installed: apt-get install -y chromium chromium-driver",
-        allow_module_level=True,
-    )
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 

@@ -10,7 +10,6 @@ import sys
 import pandas as pd
 import pytest
 from build_fixture import (
-    CHROMIUM,
     REGION,
     browse,
     make_fixture_build,
@@ -28,9 +27,6 @@ LEVEL_LAYERS = [
     "Community level risk",
     "Society level risk",
 ]
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="headless Chromium not installed (apt-get install chromium)"
-)
 
 
 def js_json(html: str, var: str):
@@ -227,8 +223,7 @@ def test_import_maps_does_not_load_folium():
     assert res.stdout.strip() == "ok"
 
 
-@pytest.mark.browser
-@needs_chromium
+@pytest.mark.requires_browser
 def test_maps_render_without_javascript_errors(fixture_maps):
     paths = fixture_maps[2]
 
@@ -290,8 +285,7 @@ def test_west_midlands_maps_are_complete_and_small(wm_maps):
 
 
 @pytest.mark.slow
-@pytest.mark.browser
-@needs_chromium
+@pytest.mark.requires_browser
 def test_west_midlands_overview_renders_in_chromium(wm_maps):
     errors = browse(wm_maps[:2], prefix="west-midlands-")
     assert errors == {"overview.html": [], "hotspots.html": []}

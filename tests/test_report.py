@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 from bs4 import BeautifulSoup
-from build_fixture import CHROMIUM, REGION, browse, make_fixture_build, real_build_dir
+from build_fixture import REGION, browse, make_fixture_build, real_build_dir
 
 from maps.report import compare_builds, previous_build, write_report
 from sna.priority import load_public_build
@@ -16,9 +16,6 @@ SECTIONS = [
     "summary", "violence-risk", "priority", "charts", "maps", "changes", "method", "sources",
     "attribution",
 ]  # fmt: skip
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(), reason="headless Chromium not installed (apt-get install chromium)"
-)
 
 
 @pytest.fixture(scope="module")
@@ -156,15 +153,13 @@ def test_no_partner_counts_in_the_report(fixture):
         assert col not in text
 
 
-@pytest.mark.browser
-@needs_chromium
+@pytest.mark.requires_browser
 def test_report_renders_without_javascript_errors(fixture):
     errors = browse([fixture[2]], full_page=True, prefix="fixture-")
     assert errors == {"report.html": []}
 
 
-@pytest.mark.browser
-@needs_chromium
+@pytest.mark.requires_browser
 def test_report_prints_to_pdf(fixture, tmp_path):
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not on PATH")
