@@ -17,6 +17,8 @@ __all__ = [
     "PostcodeNotFound",
     "AreaNotFound",
     "OutsideCoverage",
+    "TileNotFound",
+    "InvalidParameter",
     "EvaluationError",
     "DisclosureError",
     "GeodataError",
@@ -70,6 +72,14 @@ class AreaNotFound(SnaError):
 
 class OutsideCoverage(SnaError):
     """A location or tile outside the region's coverage."""
+
+
+class TileNotFound(OutsideCoverage):
+    """A tile index that does not exist at its zoom level (x or y beyond ``2**z - 1``)."""
+
+
+class InvalidParameter(SnaError):
+    """A request parameter outside its allowed values (e.g. an unknown ``sort`` or ``level``)."""
 
 
 class EvaluationError(SnaError):

@@ -42,7 +42,7 @@ from rasterio.io import MemoryFile
 from rasterio.warp import Resampling, calculate_default_transform, reproject, transform_bounds
 from rio_tiler.io import Reader
 
-from .errors import OutsideCoverage
+from .errors import TileNotFound
 
 __all__ = [
     "TILE_SIZE",
@@ -89,10 +89,6 @@ RAMP_COLOURS: tuple[tuple[int, int, int], ...] = (
     (189, 0, 38),
     (128, 0, 38),
 )
-
-
-class TileNotFound(OutsideCoverage):
-    """A tile index that does not exist at its zoom level (x or y beyond ``2**z - 1``)."""
 
 
 def check_tile(z: int, x: int, y: int, max_zoom: int = MAX_ZOOM) -> None:
