@@ -37,13 +37,14 @@ from .config import RegionConfig, ScoringSpec, load_region
 from .disclosure import band_values, mask_small_support
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
+from .fingerprint import code_fingerprint
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
 from .layers import LayerData, layer_points, layer_records
 from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
-from .scoring import LayerInput, Scored, score_layers
+from .scoring import INDICES, LayerInput, Scored, score_layers
 from .settings import PROJECT_ROOT
 from .store import Store, publish_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
@@ -60,7 +61,6 @@ __all__ = [
     "list_builds",
 ]
 
-INDICES = ("risk", "protective", "need")
 Progress = Callable[[str, int, int], None]
 
 
@@ -76,19 +76,6 @@ class BuildResult:
     n_postcodes: int
     timings: dict[str, float] = field(default_factory=dict)
     checks: dict[str, Any] = field(default_factory=dict)
-
-
-def code_fingerprint() -> str:
-    """sha256 over the package sources (sna, geodata), recorded in every build manifest."""
-    import hashlib
-
-    h = hashlib.sha256(__version__.encode())
-    for pkg in ("sna", "geodata"):
-        for f in sorted((PROJECT_ROOT / pkg).rglob("*.py")):
-            h.update(f.read_bytes())
-        for f in sorted((PROJECT_ROOT / pkg).rglob("*.toml")):
-            h.update(f.read_bytes())
-    return h.hexdigest()
 
 
 def build_is_current(config: RegionConfig, data_dir: Path | None = None) -> bool:
@@ -129,15 +116,7 @@ def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
 
 
 def _inputs(layers: list[LayerData]) -> list[LayerInput]:
-    return [
-        LayerInput(
-            d.spec,
-            d.raw.to_numpy(float),
-            None if d.count is None else d.count.to_numpy(float),
-            None if d.denominator is None else d.denominator.to_numpy(float),
-        )
-        for d in layers
-    ]
+    return [d.to_input() for d in layers]
 
 
 def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:

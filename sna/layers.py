@@ -17,6 +17,7 @@ from scipy.spatial import cKDTree
 
 from .config import LayerSpec
 from .errors import LayerNotFound, StoreError
+from .scoring import LayerInput
 
 __all__ = ["LayerData", "compute_layer", "layer_points", "layer_records"]
 
@@ -35,6 +36,20 @@ class LayerData:
     count: pd.Series | None = None
     denominator: pd.Series | None = None
     synthetic: bool = False
+
+    def to_input(self, years: float = 1.0) -> LayerInput:
+        """The scoring engine's input (:class:`sna.scoring.LayerInput`) for this layer.
+
+        ``years`` sets a count against person-years: the rate is divided by it and the
+        denominator multiplied, so a multi-year window gives an annual rate while the
+        shrinkage still sees the whole count.
+        """
+        return LayerInput(
+            self.spec,
+            self.raw.to_numpy(float) / years,
+            None if self.count is None else self.count.to_numpy(float),
+            None if self.denominator is None else self.denominator.to_numpy(float) * years,
+        )
 
 
 def _table(tables: Mapping[str, pd.DataFrame], spec: LayerSpec) -> pd.DataFrame:

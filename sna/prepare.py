@@ -43,7 +43,8 @@ from geodata.report import LoadReport
 from . import __version__
 from .config import RegionConfig, SourceSpec, load_region
 from .errors import ConfigError
-from .settings import PROJECT_ROOT, downloads_dirs
+from .fingerprint import code_fingerprint, package_sources
+from .settings import downloads_dirs
 from .store import MANIFEST, Store, publish_dir, region_dir, staging_dir, write_table
 
 __all__ = ["GEOCODE_WHEEL", "PrepareResult", "prepare_region", "postcode_source_path"]
@@ -106,12 +107,8 @@ def _source_files(config: RegionConfig) -> dict[str, tuple[SourceSpec | None, li
 
 
 def _code_fingerprint() -> str:
-    """sha256 over the loader and prepare code, so code changes invalidate the cache."""
-    h = hashlib.sha256(__version__.encode())
-    files = sorted((PROJECT_ROOT / "geodata").glob("*.py")) + [Path(__file__)]
-    for f in files:
-        h.update(f.read_bytes())
-    return h.hexdigest()
+    """The loaders' and this module's fingerprint, so their changes invalidate the store."""
+    return code_fingerprint(package_sources("geodata", patterns=("*.py",)) + [Path(__file__)])
 
 
 def _checksums(files: dict[str, tuple[SourceSpec | None, list[Path]]]) -> dict[str, dict]:

@@ -44,6 +44,7 @@ from .shrinkage import eb_shrink
 from .transforms import iod_exponential, treat_outliers
 
 __all__ = [
+    "INDICES",
     "LayerInput",
     "Scored",
     "effective_weights",
@@ -51,6 +52,10 @@ __all__ = [
     "score_layers",
     "shrink_scale",
 ]
+
+
+#: The three indices every build publishes, in their usual order.
+INDICES: tuple[str, ...] = ("risk", "protective", "need")
 
 
 @dataclass(frozen=True)

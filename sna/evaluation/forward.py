@@ -61,17 +61,10 @@ def _inputs(
     LSOA can record more crimes in two years than it has residents).
     """
     layers = [compute_layer(s, tables, areas, postcodes) for s in specs]
-    inputs = []
-    for d in layers:
-        years = crime_years if d.spec.table == "crime_points" and d.count is not None else 1.0
-        inputs.append(
-            LayerInput(
-                d.spec,
-                d.raw.to_numpy(float) / years,
-                None if d.count is None else d.count.to_numpy(float),
-                None if d.denominator is None else d.denominator.to_numpy(float) * years,
-            )
-        )
+    inputs = [
+        d.to_input(crime_years if d.spec.table == "crime_points" and d.count is not None else 1.0)
+        for d in layers
+    ]
     return inputs, layers
 
 
