@@ -21,13 +21,9 @@ from geodata.schools import (
     read_la_exclusions,
     read_pupil_exclusions,
 )
-from geodata.synthetic import (
-    DEFAULT_VIOLENCE_RATE_COL,
-    SCHOOL_AGE_FRACTION_OF_0_15,
-    synth_hospital_admissions,
-    synth_pupil_exclusions,
-    write_partner_csv,
-)
+from geodata.synthetic import write_partner_csv
+from geodata.synthetic_exclusions import SCHOOL_AGE_FRACTION_OF_0_15, synth_pupil_exclusions
+from geodata.synthetic_hospital import DEFAULT_VIOLENCE_RATE_COL, synth_hospital_admissions
 
 WM_LAS = ["Birmingham", "Coventry", "Dudley", "Sandwell", "Solihull", "Walsall", "Wolverhampton"]
 WM_DISTRICTS = [f"E0800002{i}" for i in range(5, 10)] + ["E08000030", "E08000031"]
