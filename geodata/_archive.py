@@ -106,31 +106,32 @@ def read_bytes(path: PathLike_, member: str | None = None, *, suffix: str = ".cs
     :class:`EmptyFileError`.
     """
     path = Path(path)
-    label = f"{path}!{member}" if member else str(path)
     if not path.exists():
         raise MissingFileError(path, "file not found")
-    raw = path.read_bytes()
-    if not raw:
+    if path.stat().st_size == 0:
         raise EmptyFileError(path, "file is empty")
-    if _is_zip(path, raw[:4]):
-        with open_zip(path, str(path), raw) as zf:
-            if member is None:
-                names = [n for n in zf.namelist() if n.lower().endswith(suffix)]
-                if len(names) != 1:
-                    kind = suffix.lstrip(".").upper()
-                    raise CorruptArchiveError(
-                        path, f"expected one {kind} in the zip, found {len(names)}: {names[:5]}"
-                    )
-                member = names[0]
-                label = f"{path}!{member}"
-            if member not in zf.namelist():
-                raise MissingFileError(path, f"no member {member!r} in the zip")
-            raw = read_member(zf, member, str(path))
-        if not raw:
-            raise EmptyFileError(label, "file is empty")
-    if raw[:2] == GZIP_MAGIC:
-        raw = gunzip(raw, label)
-    return raw
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic[:2] == GZIP_MAGIC:
+        return gunzip(path.read_bytes(), path)
+    if not _is_zip(path, magic):
+        return path.read_bytes()
+    with open_zip(path) as zf:  # read from the file: a member is not the whole archive
+        if member is None:
+            names = [n for n in zf.namelist() if n.lower().endswith(suffix)]
+            if len(names) != 1:
+                kind = suffix.lstrip(".").upper()
+                raise CorruptArchiveError(
+                    path, f"expected one {kind} in the zip, found {len(names)}: {names[:5]}"
+                )
+            member = names[0]
+        if member not in zf.namelist():
+            raise MissingFileError(path, f"no member {member!r} in the zip")
+        raw = read_member(zf, member, str(path))
+    label = f"{path}!{member}"
+    if not raw:
+        raise EmptyFileError(label, "file is empty")
+    return gunzip(raw, label) if raw[:2] == GZIP_MAGIC else raw
 
 
 def open_stream(path: PathLike_, member: str | None = None) -> tuple[io.IOBase, str]:

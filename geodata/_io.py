@@ -6,12 +6,9 @@ column, and the problem.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
@@ -20,6 +17,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._archive import read_bytes
 from .errors import (
     CorruptArchiveError,
     CRSError,
@@ -46,36 +44,6 @@ GSS_PATTERN = re.compile(r"^[EWSNLM]\d{8}$")
 PathLike_ = str | PathLike[str]
 
 
-def _csv_bytes(path: Path, member: str | None) -> bytes:
-    """Return the raw bytes of a CSV, decompressing gzip or a zip member."""
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    raw = path.read_bytes()
-    if not raw:
-        raise EmptyFileError(path, "file is empty")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptArchiveError(path, f"corrupt gzip file ({exc})") from exc
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                names = [n for n in zf.namelist() if n.lower().endswith(".csv")]
-                if member is None:
-                    if len(names) != 1:
-                        raise CorruptArchiveError(
-                            path, f"expected one CSV in the zip, found {len(names)}: {names[:5]}"
-                        )
-                    member = names[0]
-                return zf.read(member)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
-        except KeyError as exc:
-            raise MissingFileError(path, f"no member {member!r} in the zip") from exc
-    return raw
-
-
 def read_csv(
     path: PathLike_,
     *,
@@ -95,7 +63,7 @@ def read_csv(
     """
     path = Path(path)
     name = label or (f"{path}!{member}" if member else str(path))
-    data = _csv_bytes(path, member)
+    data = read_bytes(path, member)
     if not data.strip():
         raise EmptyFileError(name, "file is empty")
     try:

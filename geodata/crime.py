@@ -19,11 +19,8 @@ addresses, so nothing below about 100-200 m means anything.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from os import PathLike
@@ -34,9 +31,9 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from ._archive import read_bytes, zip_names
 from ._io import BNG, to_bng
 from .errors import (
-    CorruptArchiveError,
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
@@ -175,11 +172,7 @@ class _Source:
 
 
 def _zip_members(path: Path, report: LoadReport) -> list[_Source]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
+    names = zip_names(path)
     street = sorted(n for n in names if _STREET_FILE.search(n))
     ignored = [n for n in names if _CSV_FILE.search(n) and n not in street]
     if ignored:
@@ -230,21 +223,7 @@ def _discover(paths: PathLike_ | Iterable[PathLike_], report: LoadReport) -> lis
 
 
 def _read_bytes(src: _Source) -> bytes:
-    if src.member is not None:
-        try:
-            with zipfile.ZipFile(src.path) as zf:
-                raw = zf.read(src.member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise CorruptArchiveError(src.label, f"corrupt zip member ({exc})") from exc
-    else:
-        raw = src.path.read_bytes()
-    if not raw:
-        raise EmptyFileError(src.label, "file is empty")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptArchiveError(src.label, f"corrupt gzip file ({exc})") from exc
+    raw = read_bytes(src.path, src.member)
     if not raw.strip():
         raise EmptyFileError(src.label, "file is empty")
     return raw
