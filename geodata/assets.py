@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._checks import check_rows
 from ._io import BNG, check_codes, read_csv, require_columns
 from .errors import InvalidValueError
 from .report import Loaded, LoadReport
@@ -119,20 +120,16 @@ def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = No
         frame[col] = frame[col].str.strip()
     check_codes(frame["area_code"], path, "area_code")
     bad_type = ~frame["osm_type"].isin(list(_OSM_TYPES)).to_numpy()
-    if bad_type.any():
-        row = _first_row(bad_type)
-        raise InvalidValueError(
-            path,
-            f"OSM type {frame['osm_type'].iloc[row]!r} is not one of {sorted(_OSM_TYPES)}",
-            row=row + 1,
-            column="osm_type",
-        )
+    check_rows(
+        bad_type,
+        path,
+        lambda row: f"OSM type {frame['osm_type'].iloc[row]!r} is not one of {sorted(_OSM_TYPES)}",
+        column="osm_type",
+    )
     bad_id = ~frame["osm_id"].str.fullmatch(r"\d+").fillna(False).to_numpy()
-    if bad_id.any():
-        row = _first_row(bad_id)
-        raise InvalidValueError(
-            path, f"{frame['osm_id'].iloc[row]!r} is not an OSM id", row=row + 1, column="osm_id"
-        )
+    check_rows(
+        bad_id, path, lambda row: f"{frame['osm_id'].iloc[row]!r} is not an OSM id", column="osm_id"
+    )
     missing_faith = frame["faith"].isna().to_numpy()
     if missing_faith.any():
         raise InvalidValueError(
@@ -142,15 +139,15 @@ def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = No
     for col, limit in (("lon", 180.0), ("lat", 90.0)):
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = (frame[col].notna() & (values.isna() | (values.abs() > limit))).to_numpy()
-        if bad.any():
-            row = _first_row(bad)
-            raise InvalidValueError(
-                path,
+        check_rows(
+            bad,
+            path,
+            lambda row, col=col, limit=limit: (
                 f"{frame[col].iloc[row]!r} is not a {'longitude' if col == 'lon' else 'latitude'}"
-                f" in degrees (-{limit:g}..{limit:g})",
-                row=row + 1,
-                column=col,
-            )
+                f" in degrees (-{limit:g}..{limit:g})"
+            ),
+            column=col,
+        )
         coords[col] = values.to_numpy()
     keep = np.ones(len(frame), dtype=bool)
     if districts is not None:
@@ -310,21 +307,17 @@ def read_libraries(
 
     closed_text = frame["Year closed"].str.strip()
     bad_year = closed_text.notna() & ~closed_text.str.fullmatch(_YEAR.pattern).fillna(False)
-    if bad_year.any():
-        row = _first_row(bad_year.to_numpy())
-        raise InvalidValueError(
-            path, f"{closed_text.iloc[row]!r} is not a year", row=row + 1, column="Year closed"
-        )
+    check_rows(
+        bad_year, path, lambda row: f"{closed_text.iloc[row]!r} is not a year", column="Year closed"
+    )
     statutory = frame["Statutory"].str.strip().str.lower()
     bad_stat = ~statutory.isin(["yes", "no"]).to_numpy()
-    if bad_stat.any():
-        row = _first_row(bad_stat)
-        raise InvalidValueError(
-            path,
-            f"{frame['Statutory'].iloc[row]!r} is not Yes or No",
-            row=row + 1,
-            column="Statutory",
-        )
+    check_rows(
+        bad_stat,
+        path,
+        lambda row: f"{frame['Statutory'].iloc[row]!r} is not Yes or No",
+        column="Statutory",
+    )
     keep = np.ones(len(frame), dtype=bool)
     if local_authorities is not None:
         keep = _match_authorities(frame["Local authority"], list(local_authorities))
@@ -396,11 +389,12 @@ def _postcode_table(postcodes: pd.DataFrame) -> pd.DataFrame:
     )
     for col in ("easting", "northing"):
         bad = postcodes[col].notna().to_numpy() & np.isnan(pc[col].to_numpy())
-        if bad.any():
-            row = _first_row(bad)
-            raise InvalidValueError(
-                name, f"{postcodes[col].iloc[row]!r} is not a number", row=row + 1, column=col
-            )
+        check_rows(
+            bad,
+            name,
+            lambda row, col=col: f"{postcodes[col].iloc[row]!r} is not a number",
+            column=col,
+        )
     located = pc["postcode"].notna() & pc["easting"].notna() & pc["northing"].notna()
     return pc[located].drop_duplicates("postcode").reset_index(drop=True)
 
@@ -477,14 +471,12 @@ def read_library_buildings(
     no_wkt = wkt.isna().to_numpy()
     geoms = shapely.from_wkt(wkt.fillna("").to_numpy(), on_invalid="ignore")
     unparsed = ~no_wkt & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if unparsed.any():
-        row = _first_row(unparsed)
-        raise InvalidValueError(
-            path,
-            f"cannot read the WKT geometry {str(wkt.iloc[row])[:60]!r}",
-            row=row + 1,
-            column="WKT",
-        )
+    check_rows(
+        unparsed,
+        path,
+        lambda row: f"cannot read the WKT geometry {str(wkt.iloc[row])[:60]!r}",
+        column="WKT",
+    )
     xs, ys = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
     if (~no_wkt).any() and (np.nanmax(np.abs(xs)) < 181 and np.nanmax(np.abs(ys)) < 91):
         raise InvalidValueError(

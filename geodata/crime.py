@@ -32,6 +32,7 @@ import pandas as pd
 from pyproj import Transformer
 
 from ._archive import read_bytes, zip_names
+from ._checks import check_rows
 from ._io import BNG, to_bng
 from .errors import (
     EmptyFileError,
@@ -270,11 +271,7 @@ def _numeric(values: pd.Series, label: str, column: str) -> np.ndarray:
     """Coordinates as floats; blanks become NaN, anything else that is not a number is an error."""
     out = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)
     bad = np.isnan(out) & values.notna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            label, f"{values.iloc[i]!r} is not a number", row=i + 1, column=column
-        )
+    check_rows(bad, label, lambda i: f"{values.iloc[i]!r} is not a number", column=column)
     return out
 
 
@@ -282,14 +279,9 @@ def _tidy(frame: pd.DataFrame, fmt: str, src: _Source) -> pd.DataFrame:
     """One file's rows in the output columns (geometry added later, once for all files)."""
     month = frame["Month"]
     ok = month.str.strip().str.fullmatch(_MONTH.pattern).fillna(False).to_numpy(dtype=bool)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        raise InvalidValueError(
-            src.label,
-            f"month {month.iloc[i]!r} is not a YYYY-MM month",
-            row=i + 1,
-            column="Month",
-        )
+    check_rows(
+        ~ok, src.label, lambda i: f"month {month.iloc[i]!r} is not a YYYY-MM month", column="Month"
+    )
     if fmt == "current":
         lon = _numeric(frame["Longitude"], src.label, "Longitude")
         lat = _numeric(frame["Latitude"], src.label, "Latitude")

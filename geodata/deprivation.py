@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._checks import check_rows
 from ._io import check_codes, read_csv
 from .errors import InvalidValueError, MissingColumnsError
 from .report import Loaded, LoadReport
@@ -157,11 +158,9 @@ def _numeric(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> pd.Data
         cleaned = text.str.replace(",", "", regex=False).str.replace(" ", "", regex=False)
         values = pd.to_numeric(cleaned, errors="coerce")
         bad = (text.notna() & values.isna()).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InvalidValueError(
-                path, f"{text.iloc[row]!r} is not a number", row=row + 1, column=col
-            )
+        check_rows(
+            bad, path, lambda row, text=text: f"{text.iloc[row]!r} is not a number", column=col
+        )
         out[col] = values.astype("float64")
     return out
 
@@ -186,14 +185,12 @@ def _check_key(frame: pd.DataFrame, path: Path, column: str, pattern: re.Pattern
     frame[column] = codes.where(codes.isna(), codes.astype("str").str.strip())
     check_codes(frame[column], path, column, pattern=pattern)
     dup = frame[column].duplicated().to_numpy()
-    if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise InvalidValueError(
-            path,
-            f"LSOA {frame[column].iloc[row]!r} appears more than once",
-            row=row + 1,
-            column=column,
-        )
+    check_rows(
+        dup,
+        path,
+        lambda row: f"LSOA {frame[column].iloc[row]!r} appears more than once",
+        column=column,
+    )
 
 
 def _check_measures(
@@ -217,14 +214,12 @@ def _check_measures(
             raise InvalidValueError(path, "missing value", row=row + 1, column=name)
         hi = n_ranked if col.endswith("_rank") else 10
         bad = (~missing) & ((values % 1 != 0) | (values < 1) | (values > hi)).to_numpy()
-        if bad.any():
-            row = int(np.flatnonzero(bad)[0])
-            raise InvalidValueError(
-                path,
-                f"{values.iloc[row]:g} is not a whole number in 1..{hi:,}",
-                row=row + 1,
-                column=name,
-            )
+        check_rows(
+            bad,
+            path,
+            lambda row, v=values, hi=hi: f"{v.iloc[row]:g} is not a whole number in 1..{hi:,}",
+            column=name,
+        )
     for rank in [c for c in frame.columns if c.endswith("_rank")]:
         key = rank[: -len("_rank")]
         decile, score = f"{key}_decile", f"{key}_score"
@@ -405,11 +400,7 @@ def read_iod2025(
         )
         for col in CRIME_RATE_COLUMNS.values():
             neg = (frame[col] < 0).to_numpy()
-            if neg.any():
-                row = int(np.flatnonzero(neg)[0])
-                raise InvalidValueError(
-                    path, "a crime rate cannot be negative", row=row + 1, column=isrc[col]
-                )
+            check_rows(neg, path, "a crime rate cannot be negative", column=isrc[col])
         parts.append((frame, path))
         report.notes.append(f"indicators from {path.name}")
     if subdomains_path is not None:
@@ -549,11 +540,7 @@ def read_iod2019(
         for col in pops:
             values = frame[col]
             bad = (values.isna() | (values < 0) | (values % 1 != 0)).to_numpy()
-            if bad.any():
-                row = int(np.flatnonzero(bad)[0])
-                raise InvalidValueError(
-                    p, "population must be a whole number >= 0", row=row + 1, column=src[col]
-                )
+            check_rows(bad, p, "population must be a whole number >= 0", column=src[col])
         add(frame, src, p)
     if ranks is not None:
         p = Path(ranks)

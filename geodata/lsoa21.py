@@ -34,6 +34,7 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
+from ._checks import check_rows
 from ._io import check_codes, read_csv, require_columns
 from .errors import CRSError, InvalidValueError, MissingColumnsError
 from .report import Loaded, LoadReport
@@ -102,14 +103,14 @@ def read_lsoa11_lsoa21_lookup(path: str | PathLike[str]) -> Loaded:
     check_codes(frame["lsoa21_code"], name, "lsoa21_code")
     code = frame["change_code"]
     bad = ~code.isin(CHANGE_CODES).fillna(False).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            name,
-            f"{code.iloc[row]!r} is not a change code (expected one of {list(CHANGE_CODES)})",
-            row=row + 1,
-            column="change_code",
-        )
+    check_rows(
+        bad,
+        name,
+        lambda row: (
+            f"{code.iloc[row]!r} is not a change code (expected one of {list(CHANGE_CODES)})"
+        ),
+        column="change_code",
+    )
     dup = frame.duplicated(["lsoa11_code", "lsoa21_code"]).to_numpy()
     report.reject("duplicate LSOA11/LSOA21 pair", int(dup.sum()))
     frame = frame.loc[~dup]

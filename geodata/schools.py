@@ -27,6 +27,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from ._checks import check_rows
 from ._io import BNG, read_csv
 from ._partner import (
     _apply_rejections,
@@ -258,20 +259,14 @@ def read_gias(
 
     urn = pd.to_numeric(frame["urn"], errors="coerce")
     bad = urn.isna() | (urn != np.floor(urn))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InvalidValueError(
-            path, f"URN {frame['urn'].iloc[i]!r} is not a number", row=i + 1, column="urn"
-        )
+    check_rows(bad, path, lambda i: f"URN {frame['urn'].iloc[i]!r} is not a number", column="urn")
     numbers = {}
     for col in ("number_of_pupils", "percentage_fsm", "easting", "northing"):
         num = pd.to_numeric(frame[col], errors="coerce")
         nonnum = num.isna() & frame[col].notna()
-        if nonnum.any():
-            i = int(np.flatnonzero(nonnum.to_numpy())[0])
-            raise InvalidValueError(
-                path, f"{frame[col].iloc[i]!r} is not a number", row=i + 1, column=col
-            )
+        check_rows(
+            nonnum, path, lambda i, col=col: f"{frame[col].iloc[i]!r} is not a number", column=col
+        )
         numbers[col] = num
     lon = pd.to_numeric(frame["longitude"], errors="coerce")
     lat = pd.to_numeric(frame["latitude"], errors="coerce")
@@ -382,14 +377,12 @@ def _check_years(values: pd.Series, name: str) -> pd.Series:
     start = pd.to_numeric(values.str[:4].where(ok), errors="coerce")
     end = pd.to_numeric(values.str[4:].where(ok), errors="coerce")
     ok &= ((start + 1) % 100) == end
-    if not ok.all():
-        i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise InvalidValueError(
-            name,
-            f"{values.iloc[i]!r} is not a DfE academic year like 201617",
-            row=i + 1,
-            column="year",
-        )
+    check_rows(
+        ~ok.to_numpy(),
+        name,
+        lambda i: f"{values.iloc[i]!r} is not a DfE academic year like 201617",
+        column="year",
+    )
     return (values.str[:4] + "/" + values.str[4:]).astype("string")
 
 
@@ -469,22 +462,20 @@ def _join_reasons(frame: pd.DataFrame, path: Path, report: LoadReport) -> pd.Dat
     for col in keys:
         reasons[col] = reasons[col].str.strip()
     unknown = ~reasons["school_type"].isin(list(_REASON_SCHOOL_TYPES))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InvalidValueError(
-            path,
+    check_rows(
+        unknown,
+        path,
+        lambda i: (
             f"school type {reasons['school_type'].iloc[i]!r} is not one of "
-            f"{list(_REASON_SCHOOL_TYPES)}",
-            row=i + 1,
-            column="school_type",
-        )
+            f"{list(_REASON_SCHOOL_TYPES)}"
+        ),
+        column="school_type",
+    )
     reasons["school_type"] = reasons["school_type"].map(_REASON_SCHOOL_TYPES)
     wanted = reasons["year"].isin(frame["year"]) & reasons["la_name"].isin(frame["la_name"])
     reasons = _numeric_with_suppression(reasons.loc[wanted], REASON_COLUMNS, path, report)
     dupes = reasons.duplicated(list(keys))
-    if dupes.any():
-        i = int(np.flatnonzero(dupes.to_numpy())[0])
-        raise InvalidValueError(path, "repeats a year, LA and school type", row=i + 1)
+    check_rows(dupes, path, "repeats a year, LA and school type")
     for col in keys:
         reasons[col] = reasons[col].astype("string")
     out = frame.merge(reasons, on=list(keys), how="left", validate="many_to_one", indicator=True)
