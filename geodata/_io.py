@@ -14,10 +14,10 @@ from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from ._archive import read_bytes
+from ._checks import check_rows
 from .errors import (
     CorruptArchiveError,
     CRSError,
@@ -119,15 +119,10 @@ def check_codes(
     """Check that every value is a GSS code (or matches ``pattern``); name the first bad row."""
     s = values.astype("string")
     missing = s.isna()
-    if missing.any() and not allow_missing:
-        row = int(np.flatnonzero(missing.to_numpy())[0]) + 1
-        raise InvalidValueError(name, "missing code", row=row, column=column)
-    ok = s[~missing].str.fullmatch(pattern.pattern).fillna(False).to_numpy()
-    if not ok.all():
-        idx = np.flatnonzero(~missing.to_numpy())[np.flatnonzero(~ok)[0]]
-        raise InvalidValueError(
-            name, f"{s.iloc[idx]!r} is not a valid code", row=int(idx) + 1, column=column
-        )
+    if not allow_missing:
+        check_rows(missing, name, "missing code", column=column)
+    bad = ~missing & ~s.str.fullmatch(pattern.pattern).fillna(False)
+    check_rows(bad, name, lambda i: f"{s.iloc[i]!r} is not a valid code", column=column)
 
 
 def read_vector(

@@ -68,11 +68,6 @@ def _points(easting: np.ndarray, northing: np.ndarray, frame: pd.DataFrame) -> g
     )
 
 
-def _first_row(mask: np.ndarray) -> int:
-    """0-based index of the first True."""
-    return int(np.flatnonzero(mask)[0])
-
-
 # --- places of worship ---------------------------------------------------------------------
 
 _POW_REQUIRED = ["area_code", "faith", "osm_type", "osm_id", "name", "denomination", "lon", "lat"]
@@ -131,10 +126,7 @@ def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = No
         bad_id, path, lambda row: f"{frame['osm_id'].iloc[row]!r} is not an OSM id", column="osm_id"
     )
     missing_faith = frame["faith"].isna().to_numpy()
-    if missing_faith.any():
-        raise InvalidValueError(
-            path, "missing faith", row=_first_row(missing_faith) + 1, column="faith"
-        )
+    check_rows(missing_faith, path, "missing faith", column="faith")
     coords = {}
     for col, limit in (("lon", 180.0), ("lat", 90.0)):
         values = pd.to_numeric(frame[col], errors="coerce")
@@ -593,7 +585,7 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
     if dup.any():
         raise InvalidValueError(
             "combined assets",
-            f"asset_id {stacked['asset_id'].iloc[_first_row(dup)]!r} appears twice "
+            f"asset_id {stacked['asset_id'][dup].iloc[0]!r} appears twice "
             "(was a table passed twice?)",
             column="asset_id",
         )

@@ -209,9 +209,8 @@ def _check_measures(
         values = frame[col]
         name = src.get(col, col)
         missing = values.isna().to_numpy()
-        if complete and missing.any():
-            row = int(np.flatnonzero(missing)[0])
-            raise InvalidValueError(path, "missing value", row=row + 1, column=name)
+        if complete:
+            check_rows(missing, path, "missing value", column=name)
         hi = n_ranked if col.endswith("_rank") else 10
         bad = (~missing) & ((values % 1 != 0) | (values < 1) | (values > hi)).to_numpy()
         check_rows(
@@ -227,16 +226,15 @@ def _check_measures(
             pair = frame[[rank, decile]].dropna()
             r, d = pair[rank].to_numpy(), pair[decile].to_numpy()
             order = np.lexsort((d, r))
-            drops = np.diff(d[order]) < 0
-            if drops.any():
-                row = int(pair.index[order[np.flatnonzero(drops)[0] + 1]])
-                raise InvalidValueError(
-                    path,
-                    f"decile falls while rank rises ({src.get(rank, rank)!r}); ranks and "
-                    "deciles must both count from 1 = most deprived",
-                    row=row + 1,
-                    column=src.get(decile, decile),
-                )
+            falls = np.r_[False, np.diff(d[order]) < 0]  # at the row after the fall
+            check_rows(
+                falls,
+                path,
+                f"decile falls while rank rises ({src.get(rank, rank)!r}); ranks and "
+                "deciles must both count from 1 = most deprived",
+                column=src.get(decile, decile),
+                rows=pair.index.to_numpy()[order] + 1,
+            )
         if score in frame.columns:
             pair = frame[[rank, score]].dropna()
             if len(pair) >= 3 and pair[rank].nunique() > 1 and pair[score].nunique() > 1:

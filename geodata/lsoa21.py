@@ -117,14 +117,13 @@ def read_lsoa11_lsoa21_lookup(path: str | PathLike[str]) -> Loaded:
     rows = pd.Series(np.flatnonzero(~dup) + 1, index=frame.index)
 
     def fail(mask: pd.Series, column: str, problem: str) -> None:
-        if mask.any():
-            i = mask.to_numpy().nonzero()[0][0]
-            raise InvalidValueError(
-                name,
-                f"{frame[column].iloc[i]}: {problem}",
-                row=int(rows.iloc[i]),
-                column=column,
-            )
+        check_rows(
+            mask,
+            name,
+            lambda i: f"{frame[column].iloc[i]}: {problem}",
+            column=column,
+            rows=rows,
+        )
 
     n_codes = frame.groupby("lsoa11_code")["change_code"].transform("nunique")
     fail(n_codes > 1, "lsoa11_code", "has more than one change code")

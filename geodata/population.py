@@ -12,7 +12,6 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from ._checks import check_rows
@@ -95,15 +94,17 @@ def read_census_population(path: PathLike_, lsoa21_codes: Iterable[str] | None =
 
     counts = pd.to_numeric(frame["usual_residents"], errors="coerce")
     bad = (counts.isna() | (counts < 0) | (counts % 1 != 0)).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raw = frame["usual_residents"].iloc[row]
-        raise InvalidValueError(
-            path,
-            "missing count" if pd.isna(raw) else f"{raw!r} is not a whole number of people >= 0",
-            row=row + 1,
-            column="usual_residents",
-        )
+    raw = frame["usual_residents"]
+    check_rows(
+        bad,
+        path,
+        lambda i: (
+            "missing count"
+            if pd.isna(raw.iloc[i])
+            else f"{raw.iloc[i]!r} is not a whole number of people >= 0"
+        ),
+        column="usual_residents",
+    )
 
     long = pd.DataFrame(
         {

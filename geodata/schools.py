@@ -35,7 +35,7 @@ from ._partner import (
     _parse_ages,
     _parse_dates,
 )
-from .errors import InvalidValueError, MissingColumnsError
+from .errors import MissingColumnsError
 from .report import Loaded, LoadReport
 
 __all__ = [
@@ -358,14 +358,13 @@ def _numeric_with_suppression(
         suppressed = raw.str.lower().isin(SUPPRESSION_SYMBOLS).fillna(False)
         num = pd.to_numeric(raw.where(~suppressed), errors="coerce")
         bad = num.isna() & raw.notna() & ~suppressed
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InvalidValueError(
-                name,
-                f"{raw.iloc[i]!r} is neither a number nor a DfE symbol",
-                row=int(frame.index[i]) + 1,
-                column=col,
-            )
+        check_rows(
+            bad,
+            name,
+            lambda i, raw=raw: f"{raw.iloc[i]!r} is neither a number nor a DfE symbol",
+            column=col,
+            rows=frame.index + 1,
+        )
         report.flag(f"suppressed or unavailable {col} (set to NaN)", int(suppressed.sum()))
         out[col] = num.astype("float64")
     return out
