@@ -28,6 +28,7 @@ from pathlib import Path
 from .errors import CorruptArchiveError, EmptyFileError, MissingFileError
 
 __all__ = [
+    "check_file",
     "GZIP_MAGIC",
     "ZIP_MAGIC",
     "STREAM_ERRORS",
@@ -47,6 +48,17 @@ STREAM_ERRORS = (OSError, EOFError, zlib.error, zipfile.BadZipFile)
 _ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 PathLike_ = str | PathLike[str]
+
+
+def check_file(path: PathLike_, missing: str = "file not found") -> Path:
+    """The path, if it names a non-empty file: else :class:`MissingFileError` (``missing``)
+    or :class:`EmptyFileError` ``file is empty``."""
+    path = Path(path)
+    if not path.exists():
+        raise MissingFileError(path, missing)
+    if path.stat().st_size == 0:
+        raise EmptyFileError(path, "file is empty")
+    return path
 
 
 def _is_zip(path: Path, magic: bytes) -> bool:
@@ -105,11 +117,7 @@ def read_bytes(path: PathLike_, member: str | None = None, *, suffix: str = ".cs
     A zip member that is itself gzipped is decompressed too. An empty file is an
     :class:`EmptyFileError`.
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    path = check_file(path)
     with open(path, "rb") as fh:
         magic = fh.read(4)
     if magic[:2] == GZIP_MAGIC:

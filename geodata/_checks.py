@@ -8,7 +8,8 @@ file its **line** (data row + 1, line 1 being the header), for other files the r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import difflib
+from collections.abc import Callable, Iterable
 from os import PathLike
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .errors import InvalidValueError
 
-__all__ = ["first_bad_row", "check_rows"]
+__all__ = ["first_bad_row", "check_rows", "check_names"]
 
 
 def _as_bool(mask: Any) -> np.ndarray:
@@ -73,3 +74,14 @@ def check_rows(
         row = int(rows[i])
     text = problem(i) if callable(problem) else problem
     raise InvalidValueError(path, text, row=row, column=column)
+
+
+def check_names(requested: Iterable[str], available: Iterable[str], what: str) -> list[str]:
+    """Return ``requested`` as a list, or raise ValueError naming unknown ones with hints."""
+    req = [requested] if isinstance(requested, str) else list(requested)
+    have = sorted(set(available))
+    unknown = [n for n in req if n not in have]
+    if unknown:
+        hints = {n: difflib.get_close_matches(n, have, n=3) for n in unknown}
+        raise ValueError(f"unknown {what} {unknown}; closest names in the file: {hints}")
+    return req

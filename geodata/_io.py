@@ -16,7 +16,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from ._archive import read_bytes
+from ._archive import check_file, read_bytes
 from ._checks import check_rows
 from .errors import (
     CorruptArchiveError,
@@ -24,7 +24,6 @@ from .errors import (
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 
 __all__ = [
@@ -133,11 +132,7 @@ def read_vector(
     GeoParquet goes through pyarrow, every other format through pyogrio. A file without a
     CRS is refused rather than guessed.
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    path = check_file(path)
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path, columns=list(columns) + ["geometry"] if columns else None)

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._archive import check_file
 from ._checks import check_rows
 from ._io import BNG, check_codes, read_csv, require_columns, to_bng
 from .errors import (
@@ -28,7 +29,6 @@ from .errors import (
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 from .report import Loaded, LoadReport
 
@@ -70,10 +70,7 @@ def _read_raw(path: Path, layer: str | None, columns: Sequence[str]) -> gpd.GeoD
     are left to :func:`_to_bng_repaired` so that they run on the features kept only, and so
     that the repairs can be counted (``read_vector`` does not expose the count).
     """
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    check_file(path)
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path, columns=[*columns, "geometry"])

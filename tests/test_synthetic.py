@@ -13,11 +13,11 @@ import pytest
 from scipy.stats import spearmanr
 
 from geodata.errors import MissingColumnsError
+from geodata.gias import read_gias
 from geodata.hospital import HOSPITAL_COLUMNS, is_assault_code, read_hospital_admissions
 from geodata.schools import (
     PUPIL_EXCLUSION_COLUMNS,
     exclusion_rates,
-    read_gias,
     read_la_exclusions,
     read_pupil_exclusions,
 )
