@@ -6,27 +6,24 @@ column, and the problem.
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
 from os import PathLike
 from pathlib import Path
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
+from ._archive import check_file, read_bytes
+from ._checks import check_rows
 from .errors import (
     CorruptArchiveError,
     CRSError,
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 
 __all__ = [
@@ -44,36 +41,6 @@ BNG = "EPSG:27700"
 GSS_PATTERN = re.compile(r"^[EWSNLM]\d{8}$")
 
 PathLike_ = str | PathLike[str]
-
-
-def _csv_bytes(path: Path, member: str | None) -> bytes:
-    """Return the raw bytes of a CSV, decompressing gzip or a zip member."""
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    raw = path.read_bytes()
-    if not raw:
-        raise EmptyFileError(path, "file is empty")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptArchiveError(path, f"corrupt gzip file ({exc})") from exc
-    if raw[:4] == b"PK\x03\x04" or path.suffix.lower() == ".zip":
-        try:
-            with zipfile.ZipFile(io.BytesIO(raw)) as zf:
-                names = [n for n in zf.namelist() if n.lower().endswith(".csv")]
-                if member is None:
-                    if len(names) != 1:
-                        raise CorruptArchiveError(
-                            path, f"expected one CSV in the zip, found {len(names)}: {names[:5]}"
-                        )
-                    member = names[0]
-                return zf.read(member)
-        except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
-            raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
-        except KeyError as exc:
-            raise MissingFileError(path, f"no member {member!r} in the zip") from exc
-    return raw
 
 
 def read_csv(
@@ -95,7 +62,7 @@ def read_csv(
     """
     path = Path(path)
     name = label or (f"{path}!{member}" if member else str(path))
-    data = _csv_bytes(path, member)
+    data = read_bytes(path, member)
     if not data.strip():
         raise EmptyFileError(name, "file is empty")
     try:
@@ -151,15 +118,10 @@ def check_codes(
     """Check that every value is a GSS code (or matches ``pattern``); name the first bad row."""
     s = values.astype("string")
     missing = s.isna()
-    if missing.any() and not allow_missing:
-        row = int(np.flatnonzero(missing.to_numpy())[0]) + 1
-        raise InvalidValueError(name, "missing code", row=row, column=column)
-    ok = s[~missing].str.fullmatch(pattern.pattern).fillna(False).to_numpy()
-    if not ok.all():
-        idx = np.flatnonzero(~missing.to_numpy())[np.flatnonzero(~ok)[0]]
-        raise InvalidValueError(
-            name, f"{s.iloc[idx]!r} is not a valid code", row=int(idx) + 1, column=column
-        )
+    if not allow_missing:
+        check_rows(missing, name, "missing code", column=column)
+    bad = ~missing & ~s.str.fullmatch(pattern.pattern).fillna(False)
+    check_rows(bad, name, lambda i: f"{s.iloc[i]!r} is not a valid code", column=column)
 
 
 def read_vector(
@@ -170,11 +132,7 @@ def read_vector(
     GeoParquet goes through pyarrow, every other format through pyogrio. A file without a
     CRS is refused rather than guessed.
     """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    path = check_file(path)
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path, columns=list(columns) + ["geometry"] if columns else None)

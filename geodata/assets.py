@@ -1,6 +1,7 @@
 """Community assets that protect against violence: places of worship and public libraries.
 
-Three open sources, one point table. OpenStreetMap places of worship come as longitude and
+Three open sources, one point table. OpenStreetMap places of worship (read in
+:mod:`geodata.places_of_worship`, re-exported here) come as longitude and
 latitude; the public libraries list (Libraries Hacked schema) has only postcodes, so it is
 placed through a postcode table supplied by the caller; Ordnance Survey library buildings
 are polygons in British National Grid, reduced to centroids. :func:`combine_assets` stacks
@@ -20,8 +21,17 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from ._io import BNG, check_codes, read_csv, require_columns
+from ._asset_frame import (
+    ASSET_COLUMNS,
+    SOURCE_LIBRARIES,
+    SOURCE_LIBRARY_BUILDINGS,
+    SOURCE_PLACES_OF_WORSHIP,
+    asset_points,
+)
+from ._checks import check_rows
+from ._io import BNG, read_csv, require_columns
 from .errors import InvalidValueError
+from .places_of_worship import read_places_of_worship  # re-exported
 from .report import Loaded, LoadReport
 
 __all__ = [
@@ -38,167 +48,7 @@ __all__ = [
 
 PathLike_ = str | PathLike[str]
 
-#: Columns every asset table carries (readers add source-specific columns after these).
-ASSET_COLUMNS = [
-    "asset_id",
-    "asset_type",
-    "name",
-    "subtype",
-    "source",
-    "easting",
-    "northing",
-    "geometry",
-]
-SOURCE_PLACES_OF_WORSHIP = "osm_places_of_worship"
-SOURCE_LIBRARIES = "libraries_uk_schema"
-SOURCE_LIBRARY_BUILDINGS = "os_library_buildings"
-
-_OSM_TYPES = {"node", "way", "relation"}
 _YEAR = re.compile(r"^\d{4}$")
-
-
-def _points(easting: np.ndarray, northing: np.ndarray, frame: pd.DataFrame) -> gpd.GeoDataFrame:
-    """Attach easting/northing and point geometry (EPSG:27700) to ``frame``."""
-    frame = frame.copy()
-    frame["easting"] = np.asarray(easting, dtype="float64")
-    frame["northing"] = np.asarray(northing, dtype="float64")
-    return gpd.GeoDataFrame(
-        frame, geometry=gpd.points_from_xy(frame["easting"], frame["northing"]), crs=BNG
-    )
-
-
-def _first_row(mask: np.ndarray) -> int:
-    """0-based index of the first True."""
-    return int(np.flatnonzero(mask)[0])
-
-
-# --- places of worship ---------------------------------------------------------------------
-
-_POW_REQUIRED = ["area_code", "faith", "osm_type", "osm_id", "name", "denomination", "lon", "lat"]
-
-
-def read_places_of_worship(path: PathLike_, districts: Iterable[str] | None = None) -> Loaded:
-    """Read OpenStreetMap places of worship into EPSG:27700 points.
-
-    Parameters
-    ----------
-    path
-        CSV with ``area_code, faith, osm_type, osm_id, name, denomination, lon, lat`` (and
-        optionally ``area_name``); ``area_code`` is the district the point lies in.
-    districts
-        Keep only places in these district codes.
-
-    Returns
-    -------
-    Loaded
-        ``data``: :data:`ASSET_COLUMNS` with ``asset_type = "place_of_worship"``,
-        ``subtype`` = faith as published (``Christian``, ``Muslim`` ...), ``asset_id`` =
-        ``osm:<type>/<id>`` (suffixed ``#<faith>`` when one OSM feature is listed under two
-        faiths, e.g. a shared building), then ``faith``, ``denomination``, ``osm_type``,
-        ``osm_id``, ``district_code``, ``district_name``. Rows without coordinates and exact
-        repeats are rejected and counted.
-
-    Raises
-    ------
-    MissingColumnsError
-        A required column is absent.
-    InvalidValueError
-        A bad district code (in the file or in ``districts``), an unknown OSM type, a
-        longitude/latitude that is not a number or out of range.
-
-    Notes
-    -----
-    OSM is incomplete (about three quarters of mosques are mapped), so counts are a lower
-    bound, more so for some faiths than others.
-    """
-    path = Path(path)
-    report = LoadReport(source=str(path))
-    frame = read_csv(path, required=_POW_REQUIRED)
-    report.rows_read = len(frame)
-    for col in ("area_code", "faith", "osm_type", "osm_id"):
-        frame[col] = frame[col].str.strip()
-    check_codes(frame["area_code"], path, "area_code")
-    bad_type = ~frame["osm_type"].isin(list(_OSM_TYPES)).to_numpy()
-    if bad_type.any():
-        row = _first_row(bad_type)
-        raise InvalidValueError(
-            path,
-            f"OSM type {frame['osm_type'].iloc[row]!r} is not one of {sorted(_OSM_TYPES)}",
-            row=row + 1,
-            column="osm_type",
-        )
-    bad_id = ~frame["osm_id"].str.fullmatch(r"\d+").fillna(False).to_numpy()
-    if bad_id.any():
-        row = _first_row(bad_id)
-        raise InvalidValueError(
-            path, f"{frame['osm_id'].iloc[row]!r} is not an OSM id", row=row + 1, column="osm_id"
-        )
-    missing_faith = frame["faith"].isna().to_numpy()
-    if missing_faith.any():
-        raise InvalidValueError(
-            path, "missing faith", row=_first_row(missing_faith) + 1, column="faith"
-        )
-    coords = {}
-    for col, limit in (("lon", 180.0), ("lat", 90.0)):
-        values = pd.to_numeric(frame[col], errors="coerce")
-        bad = (frame[col].notna() & (values.isna() | (values.abs() > limit))).to_numpy()
-        if bad.any():
-            row = _first_row(bad)
-            raise InvalidValueError(
-                path,
-                f"{frame[col].iloc[row]!r} is not a {'longitude' if col == 'lon' else 'latitude'}"
-                f" in degrees (-{limit:g}..{limit:g})",
-                row=row + 1,
-                column=col,
-            )
-        coords[col] = values.to_numpy()
-    keep = np.ones(len(frame), dtype=bool)
-    if districts is not None:
-        wanted = pd.Series(list(dict.fromkeys(districts)), dtype="str")
-        check_codes(wanted, "districts argument", "districts")
-        keep = pd.Index(wanted).get_indexer(frame["area_code"].to_numpy()) >= 0
-        report.reject("outside the requested districts", int((~keep).sum()))
-        empty = sorted(set(wanted) - set(frame.loc[keep, "area_code"]))
-        if empty:
-            report.notes.append(f"no places of worship in district(s) {empty}")
-    no_xy = np.isnan(coords["lon"]) | np.isnan(coords["lat"])
-    report.reject("no coordinates", int((keep & no_xy).sum()))
-    keep &= ~no_xy
-    repeat = frame.duplicated(["osm_type", "osm_id", "faith"]).to_numpy()
-    report.reject("repeated OSM feature and faith", int((keep & repeat).sum()))
-    keep &= ~repeat
-
-    kept = frame.loc[keep].reset_index(drop=True)
-    lonlat = gpd.GeoSeries(
-        gpd.points_from_xy(coords["lon"][keep], coords["lat"][keep]), crs="EPSG:4326"
-    ).to_crs(BNG)
-    base_id = "osm:" + kept["osm_type"] + "/" + kept["osm_id"]
-    shared = base_id.duplicated(keep=False)
-    report.flag(
-        "OSM feature listed under more than one faith (kept once per faith)", int(shared.sum())
-    )
-    asset_id = base_id.where(~shared, base_id + "#" + kept["faith"].str.lower())
-    out = pd.DataFrame(
-        {
-            "asset_id": asset_id.to_numpy(),
-            "asset_type": "place_of_worship",
-            "name": kept["name"].to_numpy(),
-            "subtype": kept["faith"].to_numpy(),
-            "source": SOURCE_PLACES_OF_WORSHIP,
-            "faith": kept["faith"].to_numpy(),
-            "denomination": kept["denomination"].to_numpy(),
-            "osm_type": kept["osm_type"].to_numpy(),
-            "osm_id": kept["osm_id"].to_numpy(),
-            "district_code": kept["area_code"].to_numpy(),
-            "district_name": (kept["area_name"].to_numpy() if "area_name" in kept else pd.NA),
-        }
-    )
-    gdf = _points(lonlat.x.to_numpy(), lonlat.y.to_numpy(), out)
-    gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
-    gdf = gdf.sort_values("asset_id", ignore_index=True)
-    report.rows_kept = len(gdf)
-    report.notes.append("OpenStreetMap © OpenStreetMap contributors, ODbL 1.0")
-    return Loaded(gdf, report)
 
 
 # --- libraries -----------------------------------------------------------------------------
@@ -310,21 +160,17 @@ def read_libraries(
 
     closed_text = frame["Year closed"].str.strip()
     bad_year = closed_text.notna() & ~closed_text.str.fullmatch(_YEAR.pattern).fillna(False)
-    if bad_year.any():
-        row = _first_row(bad_year.to_numpy())
-        raise InvalidValueError(
-            path, f"{closed_text.iloc[row]!r} is not a year", row=row + 1, column="Year closed"
-        )
+    check_rows(
+        bad_year, path, lambda row: f"{closed_text.iloc[row]!r} is not a year", column="Year closed"
+    )
     statutory = frame["Statutory"].str.strip().str.lower()
     bad_stat = ~statutory.isin(["yes", "no"]).to_numpy()
-    if bad_stat.any():
-        row = _first_row(bad_stat)
-        raise InvalidValueError(
-            path,
-            f"{frame['Statutory'].iloc[row]!r} is not Yes or No",
-            row=row + 1,
-            column="Statutory",
-        )
+    check_rows(
+        bad_stat,
+        path,
+        lambda row: f"{frame['Statutory'].iloc[row]!r} is not Yes or No",
+        column="Statutory",
+    )
     keep = np.ones(len(frame), dtype=bool)
     if local_authorities is not None:
         keep = _match_authorities(frame["Local authority"], list(local_authorities))
@@ -373,7 +219,7 @@ def read_libraries(
             ),
         }
     )
-    gdf = _points(pc["easting"].to_numpy()[at], pc["northing"].to_numpy()[at], out)
+    gdf = asset_points(pc["easting"].to_numpy()[at], pc["northing"].to_numpy()[at], out)
     gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
     gdf = gdf.sort_values("asset_id", ignore_index=True)
     report.rows_kept = len(gdf)
@@ -396,11 +242,12 @@ def _postcode_table(postcodes: pd.DataFrame) -> pd.DataFrame:
     )
     for col in ("easting", "northing"):
         bad = postcodes[col].notna().to_numpy() & np.isnan(pc[col].to_numpy())
-        if bad.any():
-            row = _first_row(bad)
-            raise InvalidValueError(
-                name, f"{postcodes[col].iloc[row]!r} is not a number", row=row + 1, column=col
-            )
+        check_rows(
+            bad,
+            name,
+            lambda row, col=col: f"{postcodes[col].iloc[row]!r} is not a number",
+            column=col,
+        )
     located = pc["postcode"].notna() & pc["easting"].notna() & pc["northing"].notna()
     return pc[located].drop_duplicates("postcode").reset_index(drop=True)
 
@@ -477,14 +324,12 @@ def read_library_buildings(
     no_wkt = wkt.isna().to_numpy()
     geoms = shapely.from_wkt(wkt.fillna("").to_numpy(), on_invalid="ignore")
     unparsed = ~no_wkt & (shapely.is_missing(geoms) | shapely.is_empty(geoms))
-    if unparsed.any():
-        row = _first_row(unparsed)
-        raise InvalidValueError(
-            path,
-            f"cannot read the WKT geometry {str(wkt.iloc[row])[:60]!r}",
-            row=row + 1,
-            column="WKT",
-        )
+    check_rows(
+        unparsed,
+        path,
+        lambda row: f"cannot read the WKT geometry {str(wkt.iloc[row])[:60]!r}",
+        column="WKT",
+    )
     xs, ys = shapely.get_x(shapely.centroid(geoms)), shapely.get_y(shapely.centroid(geoms))
     if (~no_wkt).any() and (np.nanmax(np.abs(xs)) < 181 and np.nanmax(np.abs(ys)) < 91):
         raise InvalidValueError(
@@ -534,7 +379,7 @@ def read_library_buildings(
             "n_parts": n_parts.astype("int64"),
         }
     )
-    gdf = _points(np.asarray(ex), np.asarray(ny), out)
+    gdf = asset_points(np.asarray(ex), np.asarray(ny), out)
     gdf = gdf[ASSET_COLUMNS + [c for c in gdf.columns if c not in ASSET_COLUMNS]]
     gdf = gdf.sort_values("asset_id", ignore_index=True)
     report.rows_kept = len(gdf)
@@ -601,7 +446,7 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
     if dup.any():
         raise InvalidValueError(
             "combined assets",
-            f"asset_id {stacked['asset_id'].iloc[_first_row(dup)]!r} appears twice "
+            f"asset_id {stacked['asset_id'][dup].iloc[0]!r} appears twice "
             "(was a table passed twice?)",
             column="asset_id",
         )

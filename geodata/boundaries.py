@@ -20,6 +20,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from ._archive import check_file
+from ._checks import check_rows
 from ._io import BNG, check_codes, read_csv, require_columns, to_bng
 from .errors import (
     CorruptArchiveError,
@@ -27,7 +29,6 @@ from .errors import (
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 from .report import Loaded, LoadReport
 
@@ -69,10 +70,7 @@ def _read_raw(path: Path, layer: str | None, columns: Sequence[str]) -> gpd.GeoD
     are left to :func:`_to_bng_repaired` so that they run on the features kept only, and so
     that the repairs can be counted (``read_vector`` does not expose the count).
     """
-    if not path.exists():
-        raise MissingFileError(path, "file not found")
-    if path.stat().st_size == 0:
-        raise EmptyFileError(path, "file is empty")
+    check_file(path)
     try:
         if path.suffix.lower() in {".parquet", ".geoparquet"}:
             gdf = gpd.read_parquet(path, columns=[*columns, "geometry"])
@@ -234,14 +232,12 @@ def read_boundaries(
     no_geom = (gdf.geometry.isna() | gdf.geometry.is_empty).to_numpy()
     types = gdf.geometry.geom_type.to_numpy()
     wrong = ~no_geom & ~np.isin(types, list(_POLYGONAL))
-    if wrong.any():
-        row = int(np.flatnonzero(wrong)[0])
-        raise InvalidValueError(
-            path,
-            f"expected polygon boundaries, found a {types[row]} geometry",
-            row=row + 1,
-            column="geometry",
-        )
+    check_rows(
+        wrong,
+        path,
+        lambda row: f"expected polygon boundaries, found a {types[row]} geometry",
+        column="geometry",
+    )
     keep = np.ones(len(gdf), dtype=bool)
     if codes is not None:
         wanted = pd.Index(pd.unique(pd.Series(list(codes), dtype="str")))
@@ -386,29 +382,25 @@ def read_lsoa21_lookup(path: PathLike_) -> Loaded:
     check_codes(frame["district_code"], path, src["district_code"], pattern=DISTRICT_PATTERN)
     for col in ("lsoa21_name", "ward_name", "district_name"):
         missing = frame[col].isna().to_numpy()
-        if missing.any():
-            row = int(np.flatnonzero(missing)[0]) + 1
-            raise InvalidValueError(path, "missing name", row=row, column=src[col])
+        check_rows(missing, path, "missing name", column=src[col])
     dup = frame["lsoa21_code"].duplicated().to_numpy()
-    if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise InvalidValueError(
-            path,
-            f"LSOA {frame['lsoa21_code'].iloc[row]!r} appears more than once",
-            row=row + 1,
-            column=src["lsoa21_code"],
-        )
+    check_rows(
+        dup,
+        path,
+        lambda row: f"LSOA {frame['lsoa21_code'].iloc[row]!r} appears more than once",
+        column=src["lsoa21_code"],
+    )
     msoa = frame["lsoa21_name"].str.extract(LSOA_NAME_PATTERN)["msoa"]
     bad = msoa.isna().to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            path,
+    check_rows(
+        bad,
+        path,
+        lambda row: (
             f"LSOA name {frame['lsoa21_name'].iloc[row]!r} is not '<MSOA name> <3 digits>"
-            "<letter>', so its MSOA cannot be derived",
-            row=row + 1,
-            column=src["lsoa21_name"],
-        )
+            "<letter>', so its MSOA cannot be derived"
+        ),
+        column=src["lsoa21_name"],
+    )
     frame["msoa21_name"] = msoa
     frame["ward_vintage"] = vintage
     out = frame[LOOKUP_COLUMNS].sort_values("lsoa21_code", ignore_index=True)

@@ -19,28 +19,23 @@ addresses, so nothing below about 100-200 m means anything.
 
 from __future__ import annotations
 
-import gzip
 import io
 import re
-import zipfile
-import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from os import PathLike
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from ._checks import check_rows
 from ._io import BNG, to_bng
+from ._police_files import Source, discover, read_source
 from .errors import (
-    CorruptArchiveError,
     EmptyFileError,
     InvalidValueError,
     MissingColumnsError,
-    MissingFileError,
 )
 from .report import Loaded, LoadReport
 
@@ -144,115 +139,15 @@ OUTPUT_COLUMNS: tuple[str, ...] = (
 )
 """Columns of the frame returned by :func:`read_police_uk`, in order."""
 
-_STREET_FILE = re.compile(r"-street\.csv(\.gz)?$", re.IGNORECASE)
-_CSV_FILE = re.compile(r"\.csv(\.gz)?$", re.IGNORECASE)
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _WGS84_TO_BNG = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
 
 PathLike_ = str | PathLike[str]
 
 
-@dataclass(frozen=True)
-class _Source:
-    """One CSV to read: a plain/gzip file, or a member of a zip archive."""
-
-    path: Path
-    member: str | None = None
-
-    @property
-    def label(self) -> str:
-        """Name used in messages: the path, or ``archive.zip!member``."""
-        return f"{self.path}!{self.member}" if self.member else str(self.path)
-
-    @property
-    def short(self) -> str:
-        """Name kept in ``source_file``: the file name, or ``archive.zip!member``."""
-        return f"{self.path.name}!{self.member}" if self.member else self.path.name
-
-
-# --------------------------------------------------------------------------------------------
-# finding and opening files
-
-
-def _zip_members(path: Path, report: LoadReport) -> list[_Source]:
-    try:
-        with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise CorruptArchiveError(path, f"corrupt zip archive ({exc})") from exc
-    street = sorted(n for n in names if _STREET_FILE.search(n))
-    ignored = [n for n in names if _CSV_FILE.search(n) and n not in street]
-    if ignored:
-        report.notes.append(
-            f"{path.name}: ignored {len(ignored)} non-street CSV(s) (outcomes, stop and search)"
-        )
-    if not street:
-        raise EmptyFileError(path, "no street-level files (*-street.csv) in the zip archive")
-    return [_Source(path, n) for n in street]
-
-
-def _discover(paths: PathLike_ | Iterable[PathLike_], report: LoadReport) -> list[_Source]:
-    """Expand files, folders and zips into the street-level CSVs to read.
-
-    A file named explicitly is read whatever its name (its header decides); inside folders and
-    zip archives only ``*-street.csv[.gz]`` files are read, so the outcomes and stop-and-search
-    files of a police.uk archive are skipped (and counted in the notes).
-    """
-    if isinstance(paths, str | PathLike):
-        paths = [paths]
-    sources: list[_Source] = []
-    for raw in paths:
-        p = Path(raw)
-        if not p.exists():
-            raise MissingFileError(p, "file or folder not found")
-        if p.is_dir():
-            files = sorted(q for q in p.rglob("*") if q.is_file())
-            street = [q for q in files if _STREET_FILE.search(q.name)]
-            zips = [q for q in files if q.suffix.lower() == ".zip"]
-            ignored = [q for q in files if _CSV_FILE.search(q.name) and q not in street]
-            if ignored:
-                report.notes.append(
-                    f"{p}: ignored {len(ignored)} non-street CSV(s) (outcomes, stop and search)"
-                )
-            found = [_Source(q) for q in street]
-            for z in zips:
-                found.extend(_zip_members(z, report))
-            if not found:
-                raise EmptyFileError(p, "no street-level files (*-street.csv) in the folder")
-            sources.extend(found)
-        elif p.suffix.lower() == ".zip":
-            sources.extend(_zip_members(p, report))
-        else:
-            sources.append(_Source(p))
-    if not sources:
-        raise ValueError("no police.uk files given")
-    return sources
-
-
-def _read_bytes(src: _Source) -> bytes:
-    if src.member is not None:
-        try:
-            with zipfile.ZipFile(src.path) as zf:
-                raw = zf.read(src.member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise CorruptArchiveError(src.label, f"corrupt zip member ({exc})") from exc
-    else:
-        raw = src.path.read_bytes()
-    if not raw:
-        raise EmptyFileError(src.label, "file is empty")
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise CorruptArchiveError(src.label, f"corrupt gzip file ({exc})") from exc
-    if not raw.strip():
-        raise EmptyFileError(src.label, "file is empty")
-    return raw
-
-
-def _parse(src: _Source) -> tuple[pd.DataFrame, str]:
+def _parse(src: Source) -> tuple[pd.DataFrame, str]:
     """Read one CSV as strings and tell its format from the header."""
-    raw = _read_bytes(src)
+    raw = read_source(src)
     encoding = "utf-8-sig"
     try:
         raw.decode("utf-8-sig")
@@ -291,26 +186,17 @@ def _numeric(values: pd.Series, label: str, column: str) -> np.ndarray:
     """Coordinates as floats; blanks become NaN, anything else that is not a number is an error."""
     out = pd.to_numeric(values, errors="coerce").to_numpy(dtype="float64", copy=True)
     bad = np.isnan(out) & values.notna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            label, f"{values.iloc[i]!r} is not a number", row=i + 1, column=column
-        )
+    check_rows(bad, label, lambda i: f"{values.iloc[i]!r} is not a number", column=column)
     return out
 
 
-def _tidy(frame: pd.DataFrame, fmt: str, src: _Source) -> pd.DataFrame:
+def _tidy(frame: pd.DataFrame, fmt: str, src: Source) -> pd.DataFrame:
     """One file's rows in the output columns (geometry added later, once for all files)."""
     month = frame["Month"]
     ok = month.str.strip().str.fullmatch(_MONTH.pattern).fillna(False).to_numpy(dtype=bool)
-    if not ok.all():
-        i = int(np.flatnonzero(~ok)[0])
-        raise InvalidValueError(
-            src.label,
-            f"month {month.iloc[i]!r} is not a YYYY-MM month",
-            row=i + 1,
-            column="Month",
-        )
+    check_rows(
+        ~ok, src.label, lambda i: f"month {month.iloc[i]!r} is not a YYYY-MM month", column="Month"
+    )
     if fmt == "current":
         lon = _numeric(frame["Longitude"], src.label, "Longitude")
         lat = _numeric(frame["Latitude"], src.label, "Latitude")
@@ -463,7 +349,7 @@ def read_police_uk(
     wanted_types = _check_types(crime_types)
     window = _check_months(months)
     report = LoadReport(source="police.uk street-level crime")
-    sources = _discover(paths, report)
+    sources = discover(paths, report)
     parts: list[pd.DataFrame] = []
     formats: dict[str, int] = {}
     for src in sources:

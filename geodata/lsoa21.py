@@ -25,7 +25,6 @@ lookup.
 
 from __future__ import annotations
 
-from os import PathLike
 from typing import Any, Literal
 
 import geopandas as gpd
@@ -34,8 +33,13 @@ import pandas as pd
 import pyarrow as pa
 import shapely
 
-from ._io import check_codes, read_csv, require_columns
+from ._io import require_columns
 from .errors import CRSError, InvalidValueError, MissingColumnsError
+from .lsoa_lookup import (  # re-exported: the lookup reader has its own module
+    CHANGE_CODES,
+    LOOKUP_COLUMNS,
+    read_lsoa11_lsoa21_lookup,
+)
 from .report import Loaded, LoadReport
 
 __all__ = [
@@ -47,9 +51,6 @@ __all__ = [
     "carry_to_lsoa21",
 ]
 
-#: The ONS change codes of the LSOA11 → LSOA21 lookup.
-CHANGE_CODES = ("U", "S", "M", "X")
-
 #: ``lsoa21_method`` labels, in the order the methods are tried.
 METHODS = (
     "lookup_unchanged",  # U: LSOA21 = LSOA11
@@ -60,94 +61,9 @@ METHODS = (
     "largest_child",  # S/X, no coordinates, OA11 unhelpful: the child with most postcodes
 )
 
-_LOOKUP_COLUMNS = ["lsoa11_code", "lsoa21_code", "change_code"]
-_OPTIONAL_LOOKUP = ["lsoa11_name", "lsoa21_name", "ltla22_code", "ltla22_name"]
-
 
 def _frame(obj: pd.DataFrame | Loaded) -> pd.DataFrame:
     return obj.data if isinstance(obj, Loaded) else obj
-
-
-# --------------------------------------------------------------------------- the lookup
-
-
-def read_lsoa11_lsoa21_lookup(path: str | PathLike[str]) -> Loaded:
-    """Read and validate the ONS LSOA11 → LSOA21 lookup (one row per 2011/2021 pair).
-
-    Checks, each failing with :class:`~geodata.errors.InvalidValueError` naming the row and
-    column: both codes are GSS codes; ``change_code`` is one of U/S/M/X; a 2011 LSOA has one
-    change code; ``U`` maps a code to itself and to nothing else; ``M`` maps to exactly one
-    2021 LSOA; ``S`` to at least two, each with no other parent. Exact duplicate pairs are
-    dropped (counted in the report).
-
-    Parameters
-    ----------
-    path
-        ``lookup_lsoa11_lsoa21_ltla22.csv.gz`` (columns ``lsoa11_code``, ``lsoa21_code``,
-        ``change_code``; names and ``ltla22_code`` kept when present).
-
-    Returns
-    -------
-    Loaded
-        Columns ``lsoa11_code``, ``lsoa21_code``, ``change_code`` and the optional ones.
-    """
-    name = str(path)
-    raw = read_csv(path, required=_LOOKUP_COLUMNS)
-    report = LoadReport(source=name, rows_read=len(raw))
-    keep = _LOOKUP_COLUMNS + [c for c in _OPTIONAL_LOOKUP if c in raw.columns]
-    frame = raw[keep].copy()
-    for col in ("lsoa11_code", "lsoa21_code", "change_code"):
-        frame[col] = frame[col].astype("string").str.strip().str.upper()
-    check_codes(frame["lsoa11_code"], name, "lsoa11_code")
-    check_codes(frame["lsoa21_code"], name, "lsoa21_code")
-    code = frame["change_code"]
-    bad = ~code.isin(CHANGE_CODES).fillna(False).to_numpy(dtype=bool)
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raise InvalidValueError(
-            name,
-            f"{code.iloc[row]!r} is not a change code (expected one of {list(CHANGE_CODES)})",
-            row=row + 1,
-            column="change_code",
-        )
-    dup = frame.duplicated(["lsoa11_code", "lsoa21_code"]).to_numpy()
-    report.reject("duplicate LSOA11/LSOA21 pair", int(dup.sum()))
-    frame = frame.loc[~dup]
-    rows = pd.Series(np.flatnonzero(~dup) + 1, index=frame.index)
-
-    def fail(mask: pd.Series, column: str, problem: str) -> None:
-        if mask.any():
-            i = mask.to_numpy().nonzero()[0][0]
-            raise InvalidValueError(
-                name,
-                f"{frame[column].iloc[i]}: {problem}",
-                row=int(rows.iloc[i]),
-                column=column,
-            )
-
-    n_codes = frame.groupby("lsoa11_code")["change_code"].transform("nunique")
-    fail(n_codes > 1, "lsoa11_code", "has more than one change code")
-    n_children = frame.groupby("lsoa11_code")["lsoa21_code"].transform("size")
-    n_parents = frame.groupby("lsoa21_code")["lsoa11_code"].transform("size")
-    is_u, is_s, is_m = (code.loc[frame.index] == c for c in ("U", "S", "M"))
-    fail(
-        is_u & ((frame["lsoa21_code"] != frame["lsoa11_code"]) | (n_children > 1)),
-        "lsoa21_code",
-        "change code U but the LSOA21 differs or there are several",
-    )
-    fail(is_u & (n_parents > 1), "lsoa21_code", "change code U but several LSOA11 parents")
-    fail(is_m & (n_children > 1), "lsoa11_code", "change code M but several LSOA21s")
-    fail(is_s & (n_children < 2), "lsoa11_code", "change code S but only one LSOA21")
-    fail(is_s & (n_parents > 1), "lsoa21_code", "change code S but the LSOA21 has other parents")
-    frame = frame.reset_index(drop=True)
-    for col in _LOOKUP_COLUMNS:
-        frame[col] = frame[col].astype(str)
-    counts = frame.drop_duplicates("lsoa11_code")["change_code"].value_counts()
-    report.notes.append(
-        "LSOA11 by change code: " + ", ".join(f"{c} {int(counts.get(c, 0))}" for c in CHANGE_CODES)
-    )
-    report.rows_kept = len(frame)
-    return Loaded(frame, report)
 
 
 # --------------------------------------------------------------------------- polygons
@@ -289,7 +205,7 @@ def assign_lsoa21(
     pcs = _frame(postcodes)
     lk = _frame(lookup)
     require_columns(pcs.columns, ["lsoa11_code", "easting", "northing"], "postcodes")
-    require_columns(lk.columns, _LOOKUP_COLUMNS, "lookup")
+    require_columns(lk.columns, LOOKUP_COLUMNS, "lookup")
     report = LoadReport(source="assign_lsoa21", rows_read=len(pcs))
     n = len(pcs)
     parents, p_change, children, first_child, lk_pairs = _positions(lk)
@@ -442,7 +358,7 @@ def placement_agreement(
     pcs = _frame(postcodes)
     lk = _frame(lookup)
     require_columns(pcs.columns, ["lsoa11_code", "easting", "northing"], "postcodes")
-    require_columns(lk.columns, _LOOKUP_COLUMNS, "lookup")
+    require_columns(lk.columns, LOOKUP_COLUMNS, "lookup")
     parents, p_change, *_ = _positions(lk)
     ppos = parents.get_indexer(pcs["lsoa11_code"])
     is_u = (ppos >= 0) & (np.where(ppos >= 0, p_change[ppos], -1) == CHANGE_CODES.index("U"))
@@ -525,7 +441,7 @@ def carry_to_lsoa21(
     if kind not in {"rate", "score", "count"}:
         raise ValueError(f"kind must be 'rate', 'score' or 'count', got {kind!r}")
     lk = _frame(lookup)
-    require_columns(lk.columns, _LOOKUP_COLUMNS, "lookup")
+    require_columns(lk.columns, LOOKUP_COLUMNS, "lookup")
     data = frame.reset_index() if "lsoa11_code" not in frame.columns else frame
     if "lsoa11_code" not in data.columns:
         raise MissingColumnsError("frame", "no 'lsoa11_code' column or index")
@@ -533,7 +449,7 @@ def carry_to_lsoa21(
     values = data.drop_duplicates("lsoa11_code").set_index("lsoa11_code")[list(value_cols)]
     values = values.apply(pd.to_numeric, errors="coerce").astype(float)
 
-    pairs = lk[_LOOKUP_COLUMNS].drop_duplicates(["lsoa11_code", "lsoa21_code"]).copy()
+    pairs = lk[LOOKUP_COLUMNS].drop_duplicates(["lsoa11_code", "lsoa21_code"]).copy()
     touched = pairs.loc[pairs["lsoa11_code"].isin(values.index), "lsoa21_code"].unique()
     pairs = pairs.loc[pairs["lsoa21_code"].isin(touched)].reset_index(drop=True)
     n_children = pairs.groupby("lsoa11_code")["lsoa21_code"].transform("size").to_numpy(float)

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from ._checks import check_rows
 from ._io import check_codes, read_csv
 from .errors import InvalidValueError
 from .report import Loaded, LoadReport
@@ -85,26 +85,26 @@ def read_census_population(path: PathLike_, lsoa21_codes: Iterable[str] | None =
     labels = frame["age_group"].str.strip()
     band = labels.map(AGE_BANDS)
     unknown = band.isna().to_numpy()
-    if unknown.any():
-        row = int(np.flatnonzero(unknown)[0])
-        raise InvalidValueError(
-            path,
-            f"unknown age band {labels.iloc[row]!r}; expected one of {list(AGE_BANDS)}",
-            row=row + 1,
-            column="age_group",
-        )
+    check_rows(
+        unknown,
+        path,
+        lambda row: f"unknown age band {labels.iloc[row]!r}; expected one of {list(AGE_BANDS)}",
+        column="age_group",
+    )
 
     counts = pd.to_numeric(frame["usual_residents"], errors="coerce")
     bad = (counts.isna() | (counts < 0) | (counts % 1 != 0)).to_numpy()
-    if bad.any():
-        row = int(np.flatnonzero(bad)[0])
-        raw = frame["usual_residents"].iloc[row]
-        raise InvalidValueError(
-            path,
-            "missing count" if pd.isna(raw) else f"{raw!r} is not a whole number of people >= 0",
-            row=row + 1,
-            column="usual_residents",
-        )
+    raw = frame["usual_residents"]
+    check_rows(
+        bad,
+        path,
+        lambda i: (
+            "missing count"
+            if pd.isna(raw.iloc[i])
+            else f"{raw.iloc[i]!r} is not a whole number of people >= 0"
+        ),
+        column="usual_residents",
+    )
 
     long = pd.DataFrame(
         {
@@ -114,15 +114,14 @@ def read_census_population(path: PathLike_, lsoa21_codes: Iterable[str] | None =
         }
     )
     dup = long.duplicated(["lsoa21_code", "band"]).to_numpy()
-    if dup.any():
-        row = int(np.flatnonzero(dup)[0])
-        raise InvalidValueError(
-            path,
-            f"LSOA {long['lsoa21_code'].iloc[row]} has age band "
-            f"{labels.iloc[row]!r} more than once",
-            row=row + 1,
-            column="age_group",
-        )
+    check_rows(
+        dup,
+        path,
+        lambda row: (
+            f"LSOA {long['lsoa21_code'].iloc[row]} has age band {labels.iloc[row]!r} more than once"
+        ),
+        column="age_group",
+    )
 
     wide = long.pivot(index="lsoa21_code", columns="band", values="n")
     wide = wide.reindex(columns=list(AGE_BANDS.values()))

@@ -2,8 +2,9 @@
 
 Three sources of different standing:
 
-* :func:`read_gias`, the open Get Information About Schools register (one row per school, with
-  a grid reference and LSOA 2021 code): schools as points;
+* :func:`read_gias` (in :mod:`geodata.gias`, re-exported here), the open Get Information
+  About Schools register (one row per school, with a grid reference and LSOA 2021 code):
+  schools as points;
 * :func:`read_la_exclusions`, DfE's published permanent and fixed-period (suspension) exclusions
   by local authority and school type (2006/07 to 2016/17 in the bundle), optionally with the
   reasons file; used to calibrate the synthetic stand-in and as district context;
@@ -17,24 +18,23 @@ headcount x 100); :func:`exclusion_rates` recomputes them per pupil from the unr
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ._io import BNG, read_csv
+from ._checks import check_names, check_rows
+from ._io import read_csv
 from ._partner import (
     _apply_rejections,
     _open_partner,
     _parse_ages,
     _parse_dates,
 )
-from .errors import InvalidValueError, MissingColumnsError
+from .gias import GIAS_COLUMNS, read_gias  # re-exported: GIAS has its own module
 from .report import Loaded, LoadReport
 
 __all__ = [
@@ -57,24 +57,6 @@ __all__ = [
 ]
 
 PathLike_ = str | PathLike[str]
-
-GIAS_COLUMNS: tuple[str, ...] = (
-    "urn",
-    "la_code",
-    "la_name",
-    "establishment_name",
-    "establishment_type",
-    "establishment_type_group",
-    "education_phase",
-    "number_of_pupils",
-    "percentage_fsm",
-    "easting",
-    "northing",
-    "lsoa_code",
-    "longitude",
-    "latitude",
-)
-"""Columns read from the bundle's GIAS extract (``la_code`` is DfE's 3-digit LA number)."""
 
 LA_EXCLUSION_COLUMNS: tuple[str, ...] = (
     "year",
@@ -198,157 +180,6 @@ _REASON_LOOKUP: dict[str, str] = {
     "drug and alcohol": EXCLUSION_REASONS["drug_alcohol"],
 }
 
-_GIAS_PLACEHOLDER_LSOA = re.compile(r"^(9{9}|[A-Z]9{8})$")
-
-
-def _check_names(requested: Iterable[str], available: Iterable[str], what: str) -> list[str]:
-    """Return ``requested`` as a list, or raise ValueError naming unknown ones with hints."""
-    req = [requested] if isinstance(requested, str) else list(requested)
-    have = sorted(set(available))
-    unknown = [n for n in req if n not in have]
-    if unknown:
-        hints = {n: difflib.get_close_matches(n, have, n=3) for n in unknown}
-        raise ValueError(f"unknown {what} {unknown}; closest names in the file: {hints}")
-    return req
-
-
-# --------------------------------------------------------------------------------------------
-# GIAS
-
-
-def read_gias(
-    path: PathLike_,
-    districts: Iterable[str] | None = None,
-    la_names: Iterable[str] | None = None,
-    *,
-    lsoa_lookup: pd.DataFrame | Mapping[str, str] | None = None,
-) -> Loaded:
-    """Read the GIAS schools extract as points in EPSG:27700.
-
-    Parameters
-    ----------
-    path
-        The bundle's GIAS CSV (``.csv`` or ``.csv.gz``) with :data:`GIAS_COLUMNS`.
-    districts
-        GSS district codes to keep. GIAS has no district code, so this needs ``lsoa_lookup``:
-        a school is kept when its LSOA 2021 lies in one of the districts.
-    la_names
-        DfE local-authority names to keep (``la_name``, as DfE spells them, e.g.
-        ``'Birmingham'``). When both filters are given a school must pass both.
-    lsoa_lookup
-        LSOA 2021 -> district: a mapping, or a frame with ``lsoa21_code`` and
-        ``district_code`` (or ``ltla24_code``/``lad22cd``-style) columns. When given, a
-        ``district_code`` column is added.
-
-    Returns
-    -------
-    Loaded
-        ``data`` is a GeoDataFrame: ``urn`` (int), ``la_code`` (DfE number, string),
-        ``la_name``, ``establishment_name``, ``establishment_type``,
-        ``establishment_type_group``, ``education_phase``, ``number_of_pupils`` (Int64),
-        ``percentage_fsm`` (float), ``easting``, ``northing``, ``lsoa_code`` (LSOA 2021; null for
-        GIAS placeholders such as ``999999999``), ``longitude``, ``latitude``,
-        ``has_coordinates`` and geometry. Schools without a grid reference (blank, or GIAS's
-        ``0, 0`` placeholder for offshore establishments) are kept with no geometry and
-        flagged.
-    """
-    path = Path(path)
-    frame = read_csv(path, usecols=GIAS_COLUMNS, dtype=str)
-    report = LoadReport(source=f"GIAS ({path.name})", rows_read=len(frame))
-
-    urn = pd.to_numeric(frame["urn"], errors="coerce")
-    bad = urn.isna() | (urn != np.floor(urn))
-    if bad.any():
-        i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise InvalidValueError(
-            path, f"URN {frame['urn'].iloc[i]!r} is not a number", row=i + 1, column="urn"
-        )
-    numbers = {}
-    for col in ("number_of_pupils", "percentage_fsm", "easting", "northing"):
-        num = pd.to_numeric(frame[col], errors="coerce")
-        nonnum = num.isna() & frame[col].notna()
-        if nonnum.any():
-            i = int(np.flatnonzero(nonnum.to_numpy())[0])
-            raise InvalidValueError(
-                path, f"{frame[col].iloc[i]!r} is not a number", row=i + 1, column=col
-            )
-        numbers[col] = num
-    lon = pd.to_numeric(frame["longitude"], errors="coerce")
-    lat = pd.to_numeric(frame["latitude"], errors="coerce")
-
-    e, n = numbers["easting"], numbers["northing"]
-    placeholder = (e == 0) & (n == 0)
-    in_gb = e.between(1, 700_000) & n.between(1, 1_300_000)
-    has_xy = in_gb.fillna(False).to_numpy(dtype=bool)
-    report.flag("no coordinates (kept, no geometry)", int((e.isna() | n.isna()).sum()))
-    report.flag("placeholder coordinates 0,0 (kept, no geometry)", int(placeholder.sum()))
-    outside = ~has_xy & e.notna() & n.notna() & ~placeholder
-    report.flag("coordinates outside Great Britain (kept, no geometry)", int(outside.sum()))
-
-    lsoa = frame["lsoa_code"].str.strip().str.upper()
-    lsoa = lsoa.where(~lsoa.str.fullmatch(_GIAS_PLACEHOLDER_LSOA.pattern).fillna(True))
-    report.flag("no LSOA code (GIAS placeholder)", int(lsoa.isna().sum()))
-
-    data = pd.DataFrame(
-        {
-            "urn": urn.astype("int64"),
-            "la_code": frame["la_code"].str.strip().astype("string"),
-            "la_name": frame["la_name"].str.strip().astype("string"),
-            "establishment_name": frame["establishment_name"].astype("string"),
-            "establishment_type": frame["establishment_type"].astype("string"),
-            "establishment_type_group": frame["establishment_type_group"].astype("string"),
-            "education_phase": frame["education_phase"].astype("string"),
-            "number_of_pupils": numbers["number_of_pupils"].round().astype("Int64"),
-            "percentage_fsm": numbers["percentage_fsm"].astype("float64"),
-            "easting": e.where(has_xy).astype("float64"),
-            "northing": n.where(has_xy).astype("float64"),
-            "lsoa_code": lsoa.astype("string"),
-            "longitude": lon.where(has_xy).astype("float64"),
-            "latitude": lat.where(has_xy).astype("float64"),
-            "has_coordinates": has_xy,
-        }
-    )
-
-    if lsoa_lookup is not None:
-        data["district_code"] = data["lsoa_code"].map(_lookup_series(lsoa_lookup)).astype("string")
-    if la_names is not None:
-        names = _check_names(la_names, data["la_name"].dropna(), "GIAS la_name(s)")
-        keep = data["la_name"].isin(names).to_numpy(dtype=bool)
-        report.reject("outside the requested local authorities", int((~keep).sum()))
-        data = data.loc[keep]
-    if districts is not None:
-        if lsoa_lookup is None:
-            raise ValueError(
-                "read_gias(districts=...) needs lsoa_lookup (LSOA 2021 -> district): "
-                "GIAS has no district code"
-            )
-        wanted = [districts] if isinstance(districts, str) else list(districts)
-        keep = data["district_code"].isin(wanted).fillna(False).to_numpy(dtype=bool)
-        report.reject("outside the requested districts", int((~keep).sum()))
-        data = data.loc[keep]
-
-    data = data.reset_index(drop=True)
-    geometry = gpd.points_from_xy(data["easting"], data["northing"], crs=BNG)
-    geometry[~data["has_coordinates"].to_numpy()] = None
-    out = gpd.GeoDataFrame(data, geometry=geometry, crs=BNG)
-    report.rows_kept = len(out)
-    return Loaded(out, report)
-
-
-def _lookup_series(lookup: pd.DataFrame | Mapping[str, str]) -> pd.Series:
-    """LSOA 2021 code -> district code, from a mapping or a lookup frame."""
-    if isinstance(lookup, pd.DataFrame):
-        if "lsoa21_code" not in lookup.columns:
-            raise MissingColumnsError("lsoa_lookup", f"no 'lsoa21_code'; has {list(lookup)}")
-        for col in ("district_code", "ltla24_code", "lad24cd", "ltla22_code", "lad22cd"):
-            if col in lookup.columns:
-                return lookup.drop_duplicates("lsoa21_code").set_index("lsoa21_code")[col]
-        raise MissingColumnsError(
-            "lsoa_lookup", f"no district column (district_code, ltla24_code...); has {list(lookup)}"
-        )
-    return pd.Series(dict(lookup))
-
-
 # --------------------------------------------------------------------------------------------
 # DfE LA-level exclusions
 
@@ -363,14 +194,13 @@ def _numeric_with_suppression(
         suppressed = raw.str.lower().isin(SUPPRESSION_SYMBOLS).fillna(False)
         num = pd.to_numeric(raw.where(~suppressed), errors="coerce")
         bad = num.isna() & raw.notna() & ~suppressed
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise InvalidValueError(
-                name,
-                f"{raw.iloc[i]!r} is neither a number nor a DfE symbol",
-                row=int(frame.index[i]) + 1,
-                column=col,
-            )
+        check_rows(
+            bad,
+            name,
+            lambda i, raw=raw: f"{raw.iloc[i]!r} is neither a number nor a DfE symbol",
+            column=col,
+            rows=frame.index + 1,
+        )
         report.flag(f"suppressed or unavailable {col} (set to NaN)", int(suppressed.sum()))
         out[col] = num.astype("float64")
     return out
@@ -382,14 +212,12 @@ def _check_years(values: pd.Series, name: str) -> pd.Series:
     start = pd.to_numeric(values.str[:4].where(ok), errors="coerce")
     end = pd.to_numeric(values.str[4:].where(ok), errors="coerce")
     ok &= ((start + 1) % 100) == end
-    if not ok.all():
-        i = int(np.flatnonzero(~ok.to_numpy())[0])
-        raise InvalidValueError(
-            name,
-            f"{values.iloc[i]!r} is not a DfE academic year like 201617",
-            row=i + 1,
-            column="year",
-        )
+    check_rows(
+        ~ok.to_numpy(),
+        name,
+        lambda i: f"{values.iloc[i]!r} is not a DfE academic year like 201617",
+        column="year",
+    )
     return (values.str[:4] + "/" + values.str[4:]).astype("string")
 
 
@@ -446,7 +274,7 @@ def read_la_exclusions(
     frame = frame.loc[~null]
     if la_names is not None:
         las = frame.loc[frame["level"] == "Local authority", "la_name"]
-        names = _check_names(la_names, las, "DfE la_name(s)")
+        names = check_names(la_names, las, "DfE la_name(s)")
         keep = (frame["level"] == "Local authority") & frame["la_name"].isin(names)
         report.reject("outside the requested local authorities", int((~keep).sum()))
         frame = frame.loc[keep]
@@ -469,22 +297,20 @@ def _join_reasons(frame: pd.DataFrame, path: Path, report: LoadReport) -> pd.Dat
     for col in keys:
         reasons[col] = reasons[col].str.strip()
     unknown = ~reasons["school_type"].isin(list(_REASON_SCHOOL_TYPES))
-    if unknown.any():
-        i = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InvalidValueError(
-            path,
+    check_rows(
+        unknown,
+        path,
+        lambda i: (
             f"school type {reasons['school_type'].iloc[i]!r} is not one of "
-            f"{list(_REASON_SCHOOL_TYPES)}",
-            row=i + 1,
-            column="school_type",
-        )
+            f"{list(_REASON_SCHOOL_TYPES)}"
+        ),
+        column="school_type",
+    )
     reasons["school_type"] = reasons["school_type"].map(_REASON_SCHOOL_TYPES)
     wanted = reasons["year"].isin(frame["year"]) & reasons["la_name"].isin(frame["la_name"])
     reasons = _numeric_with_suppression(reasons.loc[wanted], REASON_COLUMNS, path, report)
     dupes = reasons.duplicated(list(keys))
-    if dupes.any():
-        i = int(np.flatnonzero(dupes.to_numpy())[0])
-        raise InvalidValueError(path, "repeats a year, LA and school type", row=i + 1)
+    check_rows(dupes, path, "repeats a year, LA and school type")
     for col in keys:
         reasons[col] = reasons[col].astype("string")
     out = frame.merge(reasons, on=list(keys), how="left", validate="many_to_one", indicator=True)

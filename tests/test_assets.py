@@ -19,7 +19,6 @@ from geodata.assets import (
     normalise_postcode,
     read_libraries,
     read_library_buildings,
-    read_places_of_worship,
 )
 from geodata.errors import (
     CorruptArchiveError,
@@ -27,6 +26,7 @@ from geodata.errors import (
     InvalidValueError,
     MissingColumnsError,
 )
+from geodata.places_of_worship import read_places_of_worship
 
 WM = [f"E080000{i}" for i in range(25, 32)]
 WM_NAMES = ["Birmingham", "Coventry", "Dudley", "Sandwell", "Solihull", "Walsall", "Wolverhampton"]

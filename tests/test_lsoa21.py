@@ -18,8 +18,8 @@ from geodata.lsoa21 import (
     assign_lsoa21,
     carry_to_lsoa21,
     placement_agreement,
-    read_lsoa11_lsoa21_lookup,
 )
+from geodata.lsoa_lookup import read_lsoa11_lsoa21_lookup
 from geodata.postcodes import read_geocode_wheel
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

@@ -19,17 +19,19 @@ from geodata.errors import (
     MissingColumnsError,
     MissingFileError,
 )
-from geodata.postcodes import (
-    CODEPOINT_MEMBER,
-    ONS_LOOKUP_MEMBER,
-    POSTCODE_COLUMNS,
+from geodata.postcode_format import (
     InvalidPostcodeError,
     is_valid_postcode,
     normalise_postcode,
     normalise_postcodes,
+    to_pcd7,
+)
+from geodata.postcodes import (
+    CODEPOINT_MEMBER,
+    ONS_LOOKUP_MEMBER,
+    POSTCODE_COLUMNS,
     read_geocode_wheel,
     read_onspd,
-    to_pcd7,
 )
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -259,7 +261,7 @@ def test_random_bytes_wheel(tmp_path):
     with pytest.raises(CorruptArchiveError) as info:
         read_geocode_wheel(bad)
     assert str(bad) in str(info.value)
-    assert "not a readable zip archive" in str(info.value)
+    assert "corrupt zip archive" in str(info.value)
 
 
 def test_wheel_without_7z_member(tmp_path):
@@ -412,7 +414,7 @@ def test_onspd_bad_values(tmp_path):
 def test_onspd_corrupt_zip_and_empty(tmp_path):
     bad = tmp_path / "onspd.zip"
     bad.write_bytes(b"PK\x03\x04" + bytes(200))
-    with pytest.raises(CorruptArchiveError, match="onspd.zip: not a readable zip archive"):
+    with pytest.raises(CorruptArchiveError, match="onspd.zip: corrupt zip archive"):
         read_onspd(bad)
     empty = tmp_path / "empty.csv"
     empty.write_text(ONSPD_HEADER)

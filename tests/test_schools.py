@@ -8,12 +8,12 @@ import pandas as pd
 import pytest
 
 from geodata.errors import InvalidValueError, MissingColumnsError
+from geodata.gias import read_gias
 from geodata.schools import (
     PUPIL_EXCLUSION_COLUMNS,
     exclusion_rates,
     normalise_exclusion_category,
     normalise_exclusion_reason,
-    read_gias,
     read_la_exclusions,
     read_pupil_exclusions,
 )

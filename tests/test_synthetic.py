@@ -13,21 +13,17 @@ import pytest
 from scipy.stats import spearmanr
 
 from geodata.errors import MissingColumnsError
+from geodata.gias import read_gias
 from geodata.hospital import HOSPITAL_COLUMNS, is_assault_code, read_hospital_admissions
 from geodata.schools import (
     PUPIL_EXCLUSION_COLUMNS,
     exclusion_rates,
-    read_gias,
     read_la_exclusions,
     read_pupil_exclusions,
 )
-from geodata.synthetic import (
-    DEFAULT_VIOLENCE_RATE_COL,
-    SCHOOL_AGE_FRACTION_OF_0_15,
-    synth_hospital_admissions,
-    synth_pupil_exclusions,
-    write_partner_csv,
-)
+from geodata.synthetic import write_partner_csv
+from geodata.synthetic_exclusions import SCHOOL_AGE_FRACTION_OF_0_15, synth_pupil_exclusions
+from geodata.synthetic_hospital import DEFAULT_VIOLENCE_RATE_COL, synth_hospital_admissions
 
 WM_LAS = ["Birmingham", "Coventry", "Dudley", "Sandwell", "Solihull", "Walsall", "Wolverhampton"]
 WM_DISTRICTS = [f"E0800002{i}" for i in range(5, 10)] + ["E08000030", "E08000031"]
