@@ -14,7 +14,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("sna", "api", "maps", "geodata")
+PACKAGES = ("sna", "api", "maps", "geodata", "cli")
 # declared, but used without an import statement of their own
 USED_WITHOUT_IMPORT = {
     "pyogrio": "geopandas I/O engine (engine='pyogrio')",
