@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: body-size limit, security headers, analyst access log.
+"""Pure ASGI middleware: body-size limit, security headers, analyst access log, HEAD and
+OPTIONS, and CORS for the public routes.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so that a refused body is never read, responses are
 not buffered, and the checks cost a header lookup.
@@ -18,6 +19,8 @@ __all__ = [
     "BodySizeLimitMiddleware",
     "SecurityHeadersMiddleware",
     "AccessLogMiddleware",
+    "MethodsMiddleware",
+    "PublicCORSMiddleware",
     "SECURITY_HEADERS",
 ]
 
@@ -62,7 +65,9 @@ class BodySizeLimitMiddleware:
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _send_json(send, 400, {"detail": "invalid Content-Length header"})
+                    await _send_json(
+                        send, 400, {"status": 400, "error": "invalid Content-Length header"}
+                    )
                     return
                 if declared > self.max_bytes:
                     await self._refuse(send)
@@ -98,7 +103,7 @@ class BodySizeLimitMiddleware:
         await _send_json(
             send,
             413,
-            {"detail": f"request body larger than {self.max_bytes} bytes"},
+            {"status": 413, "error": f"request body larger than {self.max_bytes} bytes"},
             {"connection": "close"},
         )
 
@@ -137,7 +142,10 @@ class SecurityHeadersMiddleware:
             if started:
                 raise
             await _send_json(
-                with_headers, 500, {"detail": "internal server error"}, {"connection": "close"}
+                with_headers,
+                500,
+                {"status": 500, "error": "internal server error"},
+                {"connection": "close"},
             )
 
 
@@ -189,3 +197,100 @@ class AccessLogMiddleware:
                 "ms": round((time.perf_counter() - t0) * 1000, 1),
             }
             access_log.info(json.dumps(record))
+
+
+class MethodsMiddleware:
+    """HEAD on every GET route, ``OPTIONS`` answered with the path's real ``Allow``, and
+    405 with the full ``Allow`` for any other method a path does not take.
+
+    HEAD runs the GET route and sends its headers (``Content-Length`` included) without the
+    body. GET and POST pass straight through, so lookups pay nothing. A CORS preflight
+    (``OPTIONS`` with ``Access-Control-Request-Method``) goes on to the CORS middleware.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], list]) -> None:
+        self.app = app
+        self.routes = routes
+
+    def allowed(self, scope: Scope) -> list[str]:
+        """Methods the path of ``scope`` answers (with HEAD and OPTIONS), or [] if none."""
+        from starlette.routing import Match, Mount
+
+        methods: set[str] = set()
+        for route in self.routes():
+            if isinstance(route, Mount):
+                if route.matches({**scope, "method": "GET"})[0] is Match.FULL:
+                    methods.update({"GET"})
+                continue
+            got = getattr(route, "methods", None)
+            if not got:
+                continue
+            match, _ = route.matches({**scope, "method": next(iter(got))})
+            if match is Match.FULL:
+                methods.update(got)
+        if not methods:
+            return []
+        if "GET" in methods:
+            methods.add("HEAD")
+        methods.add("OPTIONS")
+        order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        return sorted(methods, key=lambda m: order.index(m) if m in order else 99)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Dispatch on the method; see the class docstring."""
+        method = scope.get("method") if scope["type"] == "http" else None
+        if method in (None, "GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        if method == "HEAD":
+
+            async def no_body(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    if not message.get("more_body", False):
+                        await send({"type": "http.response.body", "body": b""})
+                    return
+                await send(message)
+
+            await self.app({**scope, "method": "GET"}, receive, no_body)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        if method == "OPTIONS" and b"access-control-request-method" in headers:
+            await self.app(scope, receive, send)  # CORS preflight
+            return
+        allowed = self.allowed(scope)
+        if not allowed:
+            await _send_json(send, 404, {"status": 404, "error": "Resource not found"})
+            return
+        allow = {"allow": ", ".join(allowed)}
+        if method == "OPTIONS":
+            raw = [(b"allow", allow["allow"].encode()), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 204, "headers": raw})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await _send_json(send, 405, {"status": 405, "error": "Method not allowed"}, allow)
+
+
+class PublicCORSMiddleware:
+    """CORS for the public read-only routes only: the analyst routes never get CORS
+    headers, whatever ``allow_origins`` says."""
+
+    def __init__(self, app: ASGIApp, allow_origins: list[str], private_prefix: str) -> None:
+        from starlette.middleware.cors import CORSMiddleware
+
+        self.app = app
+        self.private_prefix = private_prefix
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=allow_origins,
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=["Content-Type", "If-None-Match"],
+            expose_headers=["ETag"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """CORS unless the path is private."""
+        if scope["type"] == "http" and scope["path"].startswith(self.private_prefix):
+            await self.app(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)
