@@ -147,7 +147,7 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         build = await current_build(watcher)
         if lon is not None and lat is not None:
             body = build.nearest_json(lon, lat, radius, limit)
-        elif q is not None and lon is None and lat is None:
+        elif q is not None:
             body = _dumps(build.autocomplete(q, limit)["result"])
         else:
             raise HTTPException(400, "Give q, or both lon and lat")
