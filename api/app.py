@@ -156,11 +156,18 @@ def create_app(
             allow_origins=settings.cors_origins,
             private_prefix="/api/v1/analyst",
         )
-    app.add_middleware(MethodsMiddleware, routes=lambda: app.router.routes)
+    app.add_middleware(MethodsMiddleware, routes=lambda: _route_methods(app))
     if "*" not in settings.trusted_hosts:
         app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+def _route_methods(app: FastAPI) -> dict[str, set[str]]:
+    """Path template -> methods: every operation of the schema, the docs and static files."""
+    out = {p: set(ops) for p, ops in app.openapi()["paths"].items()}
+    out.update({"/openapi.json": {"GET"}, "/docs": {"GET"}, "/static/*": {"GET"}})
+    return out
 
 
 def uvicorn_config(app: FastAPI, host: str, port: int, settings: ApiSettings):

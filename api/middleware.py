@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -208,26 +209,31 @@ class MethodsMiddleware:
     (``OPTIONS`` with ``Access-Control-Request-Method``) goes on to the CORS middleware.
     """
 
-    def __init__(self, app: ASGIApp, routes: Callable[[], list]) -> None:
+    def __init__(self, app: ASGIApp, routes: Callable[[], dict[str, set[str]]]) -> None:
         self.app = app
-        self.routes = routes
+        self.routes = routes  # path template -> methods, read on first use
+        self._table: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    def _compiled(self) -> list[tuple[re.Pattern[str], set[str]]]:
+        if self._table is None:
+            table = []
+            for template, methods in self.routes().items():
+                parts = re.split(r"(\{[^}]+\})", template)
+                rx = "".join(
+                    "[^/]+" if p.startswith("{") else ".*" if p == "*" else re.escape(p)
+                    for p in parts
+                )
+                table.append((re.compile(f"^{rx}$"), {m.upper() for m in methods}))
+            self._table = table
+        return self._table
 
     def allowed(self, scope: Scope) -> list[str]:
         """Methods the path of ``scope`` answers (with HEAD and OPTIONS), or [] if none."""
-        from starlette.routing import Match, Mount
-
+        path = scope["path"]
         methods: set[str] = set()
-        for route in self.routes():
-            if isinstance(route, Mount):
-                if route.matches({**scope, "method": "GET"})[0] is Match.FULL:
-                    methods.update({"GET"})
-                continue
-            got = getattr(route, "methods", None)
-            if not got:
-                continue
-            match, _ = route.matches({**scope, "method": next(iter(got))})
-            if match is Match.FULL:
-                methods.update(got)
+        for rx, got in self._compiled():
+            if rx.match(path):
+                methods |= got
         if not methods:
             return []
         if "GET" in methods:

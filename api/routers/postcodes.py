@@ -142,7 +142,7 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         limit: int = Query(10, ge=1, le=100, description="At most this many.", examples=[10]),
     ) -> Response:
         """With ``lon`` and ``lat``: the live postcodes within ``radius`` metres, nearest
-        first, each with its ``distance`` (postcodes.io's reverse geocoding). With ``q``:
+        first, each with its ``distance`` (postcodes.io's reverse geocoding). Else, with ``q``:
         live postcodes starting with ``q``, sorted. ``[]`` when nothing matches."""
         build = await current_build(watcher)
         if lon is not None and lat is not None:
