@@ -34,6 +34,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -257,6 +258,7 @@ class Build:
         asset_radius_m: float = 1000.0,
         max_assets: int = 10,
         store_path: Path | None = None,
+        national_postcodes: Iterable[str] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.path = Path(path).resolve()
@@ -319,11 +321,52 @@ class Build:
                 "layers": self.layers(),
             }
         )
+        self._national: np.ndarray | None = None
+        if national_postcodes is not None:
+            self._national = _compact_array(national_postcodes)
+        else:
+            self._load_national_later()
         self.loaded_at = time.time()
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded build %s in %.1f s", self.build_id, self.load_seconds)
 
     # ----------------------------------------------------------------- loading helpers
+
+    def _load_national_later(self) -> None:
+        """Read every ONS postcode (the geocode wheel the store was prepared from) in a
+        background thread, so a 404 can say "outside the region" rather than "not found"."""
+        files = [
+            Path(f)
+            for s in self.manifest.get("store", {}).get("inputs", {}).get("postcodes", [])
+            for f in s.get("files", [])
+            if str(f).endswith(".whl")
+        ]
+        if not files or not files[0].exists():
+            return
+
+        def load() -> None:
+            from geodata.postcodes import read_geocode_wheel
+
+            try:
+                data = read_geocode_wheel(files[0]).data
+                self._national = _compact_array(data["postcode"].astype(str))
+                log.info("national postcode list: %d postcodes", len(self._national))
+            except Exception:  # noqa: BLE001 - optional: only the 404 wording depends on it
+                log.warning("could not read the national postcode list", exc_info=True)
+
+        threading.Thread(target=load, name="national-postcodes", daemon=True).start()
+
+    def _not_found(self, code: str) -> PostcodeNotFound:
+        """``PostcodeNotFound`` saying whether ``code`` is elsewhere in the UK."""
+        national = self._national
+        if national is None:
+            return PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+        key = code.replace(" ", "").encode()
+        i = int(np.searchsorted(national, key))
+        if i < len(national) and national[i] == key:
+            the = "the " if " " in self.region_name else ""
+            return PostcodeNotFound(f"{code} is outside {the}{self.region_name}")
+        return PostcodeNotFound("Postcode not found")
 
     def _store_path(self, given: Path | None) -> Path | None:
         if given is not None:
@@ -1161,7 +1204,7 @@ class Build:
         code = _normalise(text)
         got = self._postcodes.get(code)
         if got is None:
-            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+            raise self._not_found(code)
         head, i = got
         return b"".join((b"{", head, b",", self._lsoa_frags[i], b",", self._tail, b"}"))
 
@@ -1494,7 +1537,7 @@ class Build:
         """A postcode with its raw local surface values (partner ones included)."""
         code = _normalise(text)
         if code not in self._postcodes:
-            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+            raise self._not_found(code)
         row = self.postcodes_raw.loc[code]
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
@@ -1530,6 +1573,11 @@ def _int_list(values: np.ndarray) -> list[int | None]:
     return out
 
 
+def _compact_array(codes: Iterable[str]) -> np.ndarray:
+    """Sorted unique postcodes without spaces, as a bytes array (for ``searchsorted``)."""
+    return np.unique(np.array([str(c).replace(" ", "").upper() for c in codes], dtype="S8"))
+
+
 def _year_month(text: str | None) -> tuple[int | None, int | None]:
     """``(year, month)`` of a ``YYYY-MM`` date (``None`` parts when missing)."""
     m = re.match(r"^(\d{4})-(\d{2})", text or "")
@@ -1552,6 +1600,7 @@ def load_build(
     asset_radius_m: float = 1000.0,
     max_assets: int = 10,
     store_path: Path | None = None,
+    national_postcodes: Iterable[str] | None = None,
 ) -> Build:
     """Load a build folder and precompute its public answers.
 
@@ -1566,6 +1615,10 @@ def load_build(
     store_path
         The prepared store folder (assets, ward and district polygons); by default the one
         recorded in the manifest, else ``<region>/store``.
+    national_postcodes
+        Every UK postcode, so that a 404 tells a postcode outside the region ("B60 3AA is
+        outside the West Midlands") from an unknown one ("Postcode not found"). By default
+        read in the background from the geocode wheel the store was prepared from.
 
     Raises
     ------
@@ -1573,5 +1626,9 @@ def load_build(
         When a required file is missing or malformed.
     """
     return Build(
-        Path(path), asset_radius_m=asset_radius_m, max_assets=max_assets, store_path=store_path
+        Path(path),
+        asset_radius_m=asset_radius_m,
+        max_assets=max_assets,
+        store_path=store_path,
+        national_postcodes=national_postcodes,
     )

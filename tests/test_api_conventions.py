@@ -270,3 +270,18 @@ def test_cors_star_for_public_routes_only(fixture_build):  # noqa: F811
         assert pre.status_code == 200 and pre.headers["access-control-allow-origin"] == "*"
         r = c.get("/api/v1/analyst/areas/E01000001", headers={**origin, "X-API-Key": "k"})
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
+
+
+def test_404_tells_outside_the_region_from_not_found(fixture_build):  # noqa: F811
+    from sna.lookup import load_build
+
+    build = load_build(
+        fixture_build / REGION / "builds" / "current",
+        national_postcodes=["B60 3AA", "B1 1AB", "SW1A 1AA"],
+    )
+    with pytest.raises(Exception, match=r"^B60 3AA is outside the Fixture Region$"):
+        build.postcode_json("b603aa")
+    with pytest.raises(Exception, match=r"^Postcode not found$"):
+        build.postcode_json("B99 9ZZ")
+    got = build.postcodes_json(["SW1A 1AA", "B99 9ZZ"])
+    assert b"SW1A 1AA is outside the Fixture Region" in got and b"Postcode not found" in got
