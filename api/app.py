@@ -18,7 +18,6 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.gzip import GZipMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sna.lookup import load_build
@@ -30,6 +29,7 @@ from .errors import STATUS_CODES, add_exception_handlers
 from .middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
+    GZipWhenAskedMiddleware,
     MethodsMiddleware,
     PublicCORSMiddleware,
     SecurityHeadersMiddleware,
@@ -149,7 +149,7 @@ def create_app(
     app.add_middleware(AccessLogMiddleware, prefix="/api/v1/analyst", key_id=access_key_id)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # JSON, CSV, GeoJSON (and tiles) above 1 kB, when the client accepts gzip
-    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
+    app.add_middleware(GZipWhenAskedMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
     if settings.cors_origins:
         app.add_middleware(
             PublicCORSMiddleware,

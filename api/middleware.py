@@ -22,6 +22,7 @@ __all__ = [
     "AccessLogMiddleware",
     "MethodsMiddleware",
     "PublicCORSMiddleware",
+    "GZipWhenAskedMiddleware",
     "SECURITY_HEADERS",
 ]
 
@@ -59,6 +60,14 @@ class BodySizeLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Check the declared length, then count the streamed bytes."""
         if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared_body = False
+        for name, _ in scope["headers"]:
+            if name in (b"content-length", b"transfer-encoding"):
+                declared_body = True
+                break
+        if not declared_body:  # no body to read (a GET): nothing to count
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
@@ -300,3 +309,24 @@ class PublicCORSMiddleware:
             await self.app(scope, receive, send)
             return
         await self.cors(scope, receive, send)
+
+
+class GZipWhenAskedMiddleware:
+    """Starlette's ``GZipMiddleware`` for requests that accept gzip; every other request
+    goes straight to the app, untouched (a lookup from a client that does not ask for gzip
+    pays one header scan)."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024, compresslevel: int = 5) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Compress only when ``Accept-Encoding`` names gzip."""
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"accept-encoding" and b"gzip" in value:
+                    await self.gzip(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
