@@ -13,6 +13,7 @@ import gzip
 
 import pytest
 from api_fixtures import (  # noqa: F401
+    BUILD_ID,
     LIVE_POSTCODE,
     REGION,
     TERMINATED_POSTCODE,
@@ -249,7 +250,7 @@ def test_etag_and_cache_control_on_lookups(client):  # noqa: F811
         again = client.get(path, headers={"If-None-Match": etag})
         assert again.status_code == 304 and again.content == b""
         assert again.headers["etag"] == etag
-    assert client.get(f"/api/v1/postcodes/{LIVE_POSTCODE}").headers["etag"] != etag
+    assert BUILD_ID in etag  # a new build, a new validator
 
 
 def test_cors_off_by_default(client):  # noqa: F811
