@@ -18,7 +18,6 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from sna.lookup import load_build
 from sna.tiles import TileCache
@@ -33,6 +32,7 @@ from .middleware import (
     MethodsMiddleware,
     PublicCORSMiddleware,
     SecurityHeadersMiddleware,
+    TrustedHostFastPathMiddleware,
 )
 from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
@@ -160,7 +160,7 @@ def create_app(
         )
     app.add_middleware(MethodsMiddleware, routes=lambda: _route_methods(app))
     if "*" not in settings.trusted_hosts:
-        app.add_middleware(TrustedHostMiddleware, allowed_hosts=settings.trusted_hosts)
+        app.add_middleware(TrustedHostFastPathMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

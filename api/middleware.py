@@ -23,6 +23,7 @@ __all__ = [
     "MethodsMiddleware",
     "PublicCORSMiddleware",
     "GZipWhenAskedMiddleware",
+    "TrustedHostFastPathMiddleware",
     "SECURITY_HEADERS",
 ]
 
@@ -128,6 +129,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
         self.app = app
         self.headers = [(k.encode(), v.encode()) for k, v in (headers or SECURITY_HEADERS).items()]
+        self.names = frozenset(k for k, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Rewrite the response start message; answer 500 on an unhandled error."""
@@ -140,9 +142,15 @@ class SecurityHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                message["headers"] = kept + [(k, v) for k, v in self.headers if k not in have]
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                if b"server" in have:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"server"]
+                if have.isdisjoint(self.names):
+                    headers.extend(self.headers)
+                else:
+                    headers.extend((k, v) for k, v in self.headers if k not in have)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -330,3 +338,27 @@ class GZipWhenAskedMiddleware:
                     await self.gzip(scope, receive, send)
                     return
         await self.app(scope, receive, send)
+
+
+class TrustedHostFastPathMiddleware:
+    """Starlette's ``TrustedHostMiddleware``, with a fast path: a ``Host`` that is exactly
+    one of the allowed names goes straight on; anything else (wildcards, the www redirect,
+    the 400) is Starlette's."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        self.app = app
+        self.exact = {h.lower().encode() for h in allowed_hosts if "*" not in h}
+        self.full = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an exact match through; let Starlette judge the rest."""
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    if value.rsplit(b":", 1)[0].lower() in self.exact and b"[" not in value:
+                        await self.app(scope, receive, send)
+                        return
+                    break
+        await self.full(scope, receive, send)
