@@ -42,7 +42,11 @@ def cached_answer(
     body = envelope(result) if media_type is None else result
     etag = f'W/"{build_id}"'
     headers = {"ETag": etag, "Cache-Control": cache_control, "Vary": "Accept-Encoding"}
-    given = request.headers.get("if-none-match")
+    given = None
+    for name, value in request.scope["headers"]:  # no Headers object for one lookup
+        if name == b"if-none-match":
+            given = value.decode("latin-1")
+            break
     if given and etag in {t.strip() for t in given.split(",")} | (
         {etag} if given == "*" else set()
     ):
