@@ -1,4 +1,5 @@
-"""One table maps library errors to HTTP status codes; handlers answer ``{"detail": ...}``.
+"""One table maps library errors to HTTP status codes; every error answers
+``{"status": <code>, "error": "<why>"}`` (postcodes.io's shape), request validation included.
 
 Only unexpected 5xx errors are logged with a traceback. No answer carries a filesystem path
 or an internal error: 500s say only "internal server error", other details have any
@@ -16,6 +17,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from geodata.postcodes import InvalidPostcodeError
 from sna.errors import (
@@ -30,13 +32,20 @@ from sna.errors import (
 )
 from sna.tiles import TileNotFound
 
-__all__ = ["STATUS_CODES", "add_exception_handlers", "public_detail", "validation_errors"]
+__all__ = [
+    "STATUS_CODES",
+    "add_exception_handlers",
+    "error_body",
+    "public_detail",
+    "validation_errors",
+    "validation_message",
+]
 
 log = logging.getLogger(__name__)
 
 STATUS_CODES: dict[type[Exception], int] = {
-    InvalidPostcode: 422,
-    InvalidPostcodeError: 422,
+    InvalidPostcode: 404,  # as postcodes.io: an invalid postcode is not found
+    InvalidPostcodeError: 404,
     PostcodeNotFound: 404,
     AreaNotFound: 404,
     LayerNotFound: 404,
@@ -92,12 +101,37 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
+def error_body(status: int, error: str) -> dict[str, Any]:
+    """The one error shape: ``{"status": 404, "error": "Postcode not found"}``."""
+    return {"status": int(status), "error": str(error)}
+
+
+def validation_message(errors: list[dict[str, Any]]) -> str:
+    """Request validation errors in one line: ``query.limit: Input should be ... (got 0)``."""
+    parts = []
+    for e in validation_errors(errors):
+        where = ".".join(str(x) for x in e["loc"])
+        got = f" (got {e['input']!r})" if "input" in e and e["input"] is not None else ""
+        parts.append(f"{where}: {e['msg']}{got}" if where else e["msg"])
+    return "Invalid request: " + "; ".join(parts)
+
+
 async def _validation_handler(request: Request, exc: RequestValidationError) -> JSONResponse:
-    return JSONResponse({"detail": validation_errors(list(exc.errors()))}, status_code=422)
+    return JSONResponse(error_body(422, validation_message(list(exc.errors()))), status_code=422)
+
+
+async def _http_handler(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = "Resource not found"
+    return JSONResponse(
+        error_body(exc.status_code, detail), status_code=exc.status_code, headers=exc.headers
+    )
 
 
 def add_exception_handlers(app: FastAPI, status_codes: dict[type[Exception], int]) -> None:
-    """Install one handler per exception class of ``status_codes``, and the 422 handler."""
+    """Install one handler per exception class of ``status_codes``, the 422 handler and the
+    HTTP error handler, all answering :func:`error_body`."""
 
     def handler_for(status: int):
         async def handler(request: Request, exc: Exception) -> JSONResponse:
@@ -107,10 +141,11 @@ def add_exception_handlers(app: FastAPI, status_codes: dict[type[Exception], int
             else:
                 detail = public_detail(str(exc))
             headers = {"Retry-After": "5"} if status == 503 else None
-            return JSONResponse({"detail": detail}, status_code=status, headers=headers)
+            return JSONResponse(error_body(status, detail), status_code=status, headers=headers)
 
         return handler
 
     for exc_class, status in status_codes.items():
         app.add_exception_handler(exc_class, handler_for(status))
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_handler)

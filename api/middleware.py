@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: body-size limit, security headers, analyst access log.
+"""Pure ASGI middleware: body-size limit, security headers, analyst access log, HEAD and
+OPTIONS, and CORS for the public routes.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so that a refused body is never read, responses are
 not buffered, and the checks cost a header lookup.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +20,10 @@ __all__ = [
     "BodySizeLimitMiddleware",
     "SecurityHeadersMiddleware",
     "AccessLogMiddleware",
+    "MethodsMiddleware",
+    "PublicCORSMiddleware",
+    "GZipWhenAskedMiddleware",
+    "TrustedHostFastPathMiddleware",
     "SECURITY_HEADERS",
 ]
 
@@ -57,12 +63,22 @@ class BodySizeLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        declared_body = False
+        for name, _ in scope["headers"]:
+            if name in (b"content-length", b"transfer-encoding"):
+                declared_body = True
+                break
+        if not declared_body:  # no body to read (a GET): nothing to count
+            await self.app(scope, receive, send)
+            return
         for name, value in scope["headers"]:
             if name == b"content-length":
                 try:
                     declared = int(value)
                 except ValueError:
-                    await _send_json(send, 400, {"detail": "invalid Content-Length header"})
+                    await _send_json(
+                        send, 400, {"status": 400, "error": "invalid Content-Length header"}
+                    )
                     return
                 if declared > self.max_bytes:
                     await self._refuse(send)
@@ -98,7 +114,7 @@ class BodySizeLimitMiddleware:
         await _send_json(
             send,
             413,
-            {"detail": f"request body larger than {self.max_bytes} bytes"},
+            {"status": 413, "error": f"request body larger than {self.max_bytes} bytes"},
             {"connection": "close"},
         )
 
@@ -113,6 +129,7 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, headers: dict[str, str] | None = None) -> None:
         self.app = app
         self.headers = [(k.encode(), v.encode()) for k, v in (headers or SECURITY_HEADERS).items()]
+        self.names = frozenset(k for k, _ in self.headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Rewrite the response start message; answer 500 on an unhandled error."""
@@ -125,9 +142,15 @@ class SecurityHeadersMiddleware:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                have = {k.lower() for k, _ in message.get("headers", [])}
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"server"]
-                message["headers"] = kept + [(k, v) for k, v in self.headers if k not in have]
+                headers = list(message.get("headers", []))
+                have = {k.lower() for k, _ in headers}
+                if b"server" in have:
+                    headers = [(k, v) for k, v in headers if k.lower() != b"server"]
+                if have.isdisjoint(self.names):
+                    headers.extend(self.headers)
+                else:
+                    headers.extend((k, v) for k, v in self.headers if k not in have)
+                message["headers"] = headers
             await send(message)
 
         try:
@@ -137,7 +160,10 @@ class SecurityHeadersMiddleware:
             if started:
                 raise
             await _send_json(
-                with_headers, 500, {"detail": "internal server error"}, {"connection": "close"}
+                with_headers,
+                500,
+                {"status": 500, "error": "internal server error"},
+                {"connection": "close"},
             )
 
 
@@ -189,3 +215,150 @@ class AccessLogMiddleware:
                 "ms": round((time.perf_counter() - t0) * 1000, 1),
             }
             access_log.info(json.dumps(record))
+
+
+class MethodsMiddleware:
+    """HEAD on every GET route, ``OPTIONS`` answered with the path's real ``Allow``, and
+    405 with the full ``Allow`` for any other method a path does not take.
+
+    HEAD runs the GET route and sends its headers (``Content-Length`` included) without the
+    body. GET and POST pass straight through, so lookups pay nothing. A CORS preflight
+    (``OPTIONS`` with ``Access-Control-Request-Method``) goes on to the CORS middleware.
+    """
+
+    def __init__(self, app: ASGIApp, routes: Callable[[], dict[str, set[str]]]) -> None:
+        self.app = app
+        self.routes = routes  # path template -> methods, read on first use
+        self._table: list[tuple[re.Pattern[str], set[str]]] | None = None
+
+    def _compiled(self) -> list[tuple[re.Pattern[str], set[str]]]:
+        if self._table is None:
+            table = []
+            for template, methods in self.routes().items():
+                parts = re.split(r"(\{[^}]+\})", template)
+                rx = "".join(
+                    "[^/]+" if p.startswith("{") else ".*" if p == "*" else re.escape(p)
+                    for p in parts
+                )
+                table.append((re.compile(f"^{rx}$"), {m.upper() for m in methods}))
+            self._table = table
+        return self._table
+
+    def allowed(self, scope: Scope) -> list[str]:
+        """Methods the path of ``scope`` answers (with HEAD and OPTIONS), or [] if none."""
+        path = scope["path"]
+        methods: set[str] = set()
+        for rx, got in self._compiled():
+            if rx.match(path):
+                methods |= got
+        if not methods:
+            return []
+        if "GET" in methods:
+            methods.add("HEAD")
+        methods.add("OPTIONS")
+        order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        return sorted(methods, key=lambda m: order.index(m) if m in order else 99)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Dispatch on the method; see the class docstring."""
+        method = scope.get("method") if scope["type"] == "http" else None
+        if method in (None, "GET", "POST"):
+            await self.app(scope, receive, send)
+            return
+        if method == "HEAD":
+
+            async def no_body(message: Message) -> None:
+                if message["type"] == "http.response.body":
+                    if not message.get("more_body", False):
+                        await send({"type": "http.response.body", "body": b""})
+                    return
+                await send(message)
+
+            await self.app({**scope, "method": "GET"}, receive, no_body)
+            return
+        headers = {k.lower(): v for k, v in scope["headers"]}
+        if method == "OPTIONS" and b"access-control-request-method" in headers:
+            await self.app(scope, receive, send)  # CORS preflight
+            return
+        allowed = self.allowed(scope)
+        if not allowed:
+            await _send_json(send, 404, {"status": 404, "error": "Resource not found"})
+            return
+        allow = {"allow": ", ".join(allowed)}
+        if method == "OPTIONS":
+            raw = [(b"allow", allow["allow"].encode()), (b"content-length", b"0")]
+            await send({"type": "http.response.start", "status": 204, "headers": raw})
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await _send_json(send, 405, {"status": 405, "error": "Method not allowed"}, allow)
+
+
+class PublicCORSMiddleware:
+    """CORS for the public read-only routes only: the analyst routes never get CORS
+    headers, whatever ``allow_origins`` says."""
+
+    def __init__(self, app: ASGIApp, allow_origins: list[str], private_prefix: str) -> None:
+        from starlette.middleware.cors import CORSMiddleware
+
+        self.app = app
+        self.private_prefix = private_prefix
+        self.cors = CORSMiddleware(
+            app,
+            allow_origins=allow_origins,
+            allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+            allow_headers=["Content-Type", "If-None-Match"],
+            expose_headers=["ETag"],
+            max_age=600,
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """CORS unless the path is private."""
+        if scope["type"] == "http" and scope["path"].startswith(self.private_prefix):
+            await self.app(scope, receive, send)
+            return
+        await self.cors(scope, receive, send)
+
+
+class GZipWhenAskedMiddleware:
+    """Starlette's ``GZipMiddleware`` for requests that accept gzip; every other request
+    goes straight to the app, untouched (a lookup from a client that does not ask for gzip
+    pays one header scan)."""
+
+    def __init__(self, app: ASGIApp, minimum_size: int = 1024, compresslevel: int = 5) -> None:
+        from starlette.middleware.gzip import GZipMiddleware
+
+        self.app = app
+        self.gzip = GZipMiddleware(app, minimum_size=minimum_size, compresslevel=compresslevel)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Compress only when ``Accept-Encoding`` names gzip."""
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"accept-encoding" and b"gzip" in value:
+                    await self.gzip(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+
+class TrustedHostFastPathMiddleware:
+    """Starlette's ``TrustedHostMiddleware``, with a fast path: a ``Host`` that is exactly
+    one of the allowed names goes straight on; anything else (wildcards, the www redirect,
+    the 400) is Starlette's."""
+
+    def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
+        from starlette.middleware.trustedhost import TrustedHostMiddleware
+
+        self.app = app
+        self.exact = {h.lower().encode() for h in allowed_hosts if "*" not in h}
+        self.full = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass an exact match through; let Starlette judge the rest."""
+        if scope["type"] == "http":
+            for name, value in scope["headers"]:
+                if name == b"host":
+                    if value.rsplit(b":", 1)[0].lower() in self.exact and b"[" not in value:
+                        await self.app(scope, receive, send)
+                        return
+                    break
+        await self.full(scope, receive, send)

@@ -1,13 +1,13 @@
 """Response and request models: they document the JSON the library pre-serialises.
 
 The endpoints return pre-serialised bytes (a postcode answer is a dictionary lookup), so
-these models are used for the OpenAPI schema, and the schema fuzz test checks that the bytes
-conform to them.
+these models give the OpenAPI schema, and the schema fuzz test checks that every answer's
+bytes conform to them.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -30,8 +30,6 @@ __all__ = [
     "PostcodeResult",
     "BulkQuery",
     "BulkItem",
-    "BulkResult",
-    "Autocomplete",
     "LayerValue",
     "Comparison",
     "AreaResult",
@@ -46,6 +44,11 @@ __all__ = [
     "Health",
     "Readiness",
     "ErrorDetail",
+    "Envelope",
+    "PostcodeCodes",
+    "NearbyPostcode",
+    "TerminatedPostcode",
+    "Outcode",
 ]
 
 MAX_BULK = 100
@@ -89,6 +92,7 @@ class IndexValue(_Ranked):
 
     title: str
     value: float | None
+    unit: str
 
 
 class Indices(_Model):
@@ -136,6 +140,7 @@ class PostcodeViolenceRisk(_Model):
     """Violence risk at the postcode: the LSOA's expected count times a local factor."""
 
     value: float | None
+    unit: str
     local_factor: float | None
     decile: int | None
     band: Band | None
@@ -168,6 +173,7 @@ class PostcodeNeed(_Model):
     """The postcode need index (local surfaces in place of area values)."""
 
     value: float | None
+    unit: str
     decile: int | None
     band: Band | None
     drivers: list[Driver]
@@ -178,6 +184,7 @@ class LocalValue(_Model):
 
     band: Band | None
     value: float | None
+    unit: str = Field(description="Unit of ``value`` ('band' for partner data).")
 
 
 class Asset(_Model):
@@ -199,7 +206,8 @@ class Assets(_Model):
 
 
 class _Provenance(_Model):
-    vintages: dict[str, str | None]
+    vintages: dict[str, str | None] = Field(description="One vintage string per source.")
+    periods: dict[str, str | None] = Field(description="The period each layer covers.")
     synthetic: bool
     synthetic_layers: list[str]
     notice: str | None
@@ -208,10 +216,30 @@ class _Provenance(_Model):
     region: str
 
 
+class PostcodeCodes(_Model):
+    """GSS codes, as postcodes.io's ``codes``."""
+
+    lsoa: str | None
+    msoa: str | None
+    admin_ward: str | None
+    admin_district: str | None
+
+
 class PostcodeResult(_Provenance):
     """Everything the public map shows about one postcode."""
 
     postcode: str = Field(examples=["B1 1AY"])
+    outcode: str
+    incode: str
+    longitude: float | None = Field(description="WGS84; null without a grid reference.")
+    latitude: float | None
+    eastings: int | None = Field(description="British National Grid (m).")
+    northings: int | None
+    lsoa: str | None = Field(description="LSOA 2021 name.")
+    msoa: str | None = Field(description="MSOA 2021 name.")
+    admin_ward: str | None
+    admin_district: str | None
+    codes: PostcodeCodes
     status: Literal["live", "terminated"]
     date_introduced: str | None
     date_terminated: str | None
@@ -239,25 +267,44 @@ class BulkQuery(BaseModel):
 
 
 class BulkItem(_Model):
-    """One answer of a bulk lookup (its own status, like postcodes.io)."""
+    """One answer of a bulk lookup, as postcodes.io: the query and its result (or null)."""
 
     query: str
-    status: Literal[200, 404, 422]
     result: PostcodeResult | None
-    error: str | None
+    status: Literal[200, 404]
+    error: str | None = None
 
 
-class BulkResult(_Model):
-    """The answers, in the order asked."""
+class NearbyPostcode(PostcodeResult):
+    """A postcode answer of a reverse lookup, with its distance from the point."""
 
-    result: list[BulkItem]
+    distance: float = Field(description="Metres from the point asked.")
 
 
-class Autocomplete(_Model):
-    """Postcodes starting with the query."""
+class TerminatedPostcode(_Model):
+    """A terminated postcode, as postcodes.io's ``/terminated_postcodes``."""
 
-    query: str
-    result: list[str]
+    postcode: str
+    year_terminated: int | None
+    month_terminated: int | None
+    longitude: float | None
+    latitude: float | None
+
+
+class Outcode(_Model):
+    """An outward code, as postcodes.io's ``/outcodes``: its live postcodes' mean position."""
+
+    outcode: str
+    longitude: float | None
+    latitude: float | None
+    eastings: int | None
+    northings: int | None
+    admin_district: list[str]
+    admin_ward: list[str]
+    country: list[str]
+    postcodes: int = Field(description="Live postcodes of the outcode in this region.")
+    region: str
+    build_id: str
 
 
 class LayerValue(_Model):
@@ -459,7 +506,18 @@ class Readiness(_Model):
     detail: str | None = None
 
 
-class ErrorDetail(BaseModel):
-    """An error: why the request failed (a list of field errors for request validation)."""
+T = TypeVar("T")
 
-    detail: str | list[dict[str, Any]]
+
+class Envelope(BaseModel, Generic[T]):
+    """Every JSON answer, as postcodes.io: ``{"status": 200, "result": ...}``."""
+
+    status: Literal[200] = 200
+    result: T
+
+
+class ErrorDetail(BaseModel):
+    """Every error, as postcodes.io: ``{"status": 404, "error": "Postcode not found"}``."""
+
+    status: int = Field(ge=400, le=599, examples=[404])
+    error: str = Field(examples=["Postcode not found"])

@@ -78,7 +78,11 @@ class ApiSettings(BaseSettings):
     tile_cache_size: int = Field(4096, ge=0, description="Tiles kept in the in-process LRU.")
     tile_max_age: int = Field(3600, ge=0, description="Cache-Control max-age of tiles (s).")
     api_max_age: int = Field(60, ge=0, description="Cache-Control max-age of API answers (s).")
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed by CORS on the public read-only routes ('*': any); "
+        "empty: CORS off. Never on the analyst routes.",
+    )
     asset_radius_m: float = Field(1000.0, gt=0, le=5000)
     max_assets: int = Field(10, ge=0, le=100)
     title: str = "Violence reduction needs map"

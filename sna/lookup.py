@@ -34,6 +34,7 @@ import io
 import json
 import logging
 import re
+import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -95,9 +96,11 @@ VIOLENCE_MEASURES = (
     "(fitted to past recorded crime and the area's risk and protective factors)"
 )
 VIOLENCE_UNIT = "offences a year"
+INDEX_UNIT = "standardised score (0 = regional average)"
 SORTS: tuple[str, ...] = ("violence_risk", *INDICES, "name")
 _QUERY = re.compile(r"^[A-Z0-9 ]{1,8}$")
 _TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 class BuildLoadError(BuildNotFound):
@@ -255,6 +258,7 @@ class Build:
         asset_radius_m: float = 1000.0,
         max_assets: int = 10,
         store_path: Path | None = None,
+        national_postcodes: Iterable[str] | None = None,
     ) -> None:
         t0 = time.perf_counter()
         self.path = Path(path).resolve()
@@ -317,11 +321,52 @@ class Build:
                 "layers": self.layers(),
             }
         )
+        self._national: np.ndarray | None = None
+        if national_postcodes is not None:
+            self._national = _compact_array(national_postcodes)
+        else:
+            self._load_national_later()
         self.loaded_at = time.time()
         self.load_seconds = time.perf_counter() - t0
         log.info("loaded build %s in %.1f s", self.build_id, self.load_seconds)
 
     # ----------------------------------------------------------------- loading helpers
+
+    def _load_national_later(self) -> None:
+        """Read every ONS postcode (the geocode wheel the store was prepared from) in a
+        background thread, so a 404 can say "outside the region" rather than "not found"."""
+        files = [
+            Path(f)
+            for s in self.manifest.get("store", {}).get("inputs", {}).get("postcodes", [])
+            for f in s.get("files", [])
+            if str(f).endswith(".whl")
+        ]
+        if not files or not files[0].exists():
+            return
+
+        def load() -> None:
+            from geodata.postcodes import read_geocode_wheel
+
+            try:
+                data = read_geocode_wheel(files[0]).data
+                self._national = _compact_array(data["postcode"].astype(str))
+                log.info("national postcode list: %d postcodes", len(self._national))
+            except Exception:  # noqa: BLE001 - optional: only the 404 wording depends on it
+                log.warning("could not read the national postcode list", exc_info=True)
+
+        threading.Thread(target=load, name="national-postcodes", daemon=True).start()
+
+    def _not_found(self, code: str) -> PostcodeNotFound:
+        """``PostcodeNotFound`` saying whether ``code`` is elsewhere in the UK."""
+        national = self._national
+        if national is None:
+            return PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+        key = code.replace(" ", "").encode()
+        i = int(np.searchsorted(national, key))
+        if i < len(national) and national[i] == key:
+            the = "the " if " " in self.region_name else ""
+            return PostcodeNotFound(f"{code} is outside {the}{self.region_name}")
+        return PostcodeNotFound("Postcode not found")
 
     def _store_path(self, given: Path | None) -> Path | None:
         if given is not None:
@@ -344,7 +389,9 @@ class Build:
             sources = inputs.get(d.get("table", ""), [])
             out[d["id"]] = {
                 "period": d.get("period") or None,
-                "vintage": "; ".join(s.get("vintage", "") for s in sources if s.get("vintage"))
+                "vintage": "; ".join(
+                    dict.fromkeys(s.get("vintage", "") for s in sources if s.get("vintage"))
+                )
                 or None,
                 "licence": "; ".join(
                     sorted({s.get("licence", "") for s in sources if s.get("licence")})
@@ -357,13 +404,21 @@ class Build:
             }
         return out
 
+    def _source_vintages(self) -> dict[str, str | None]:
+        """One vintage string per source (each named once, however many tables use it)."""
+        out: dict[str, str | None] = {}
+        for items in self.manifest.get("store", {}).get("inputs", {}).values():
+            for s in items:
+                name = s.get("source")
+                if name and name not in out:
+                    out[str(name)] = s.get("vintage") or None
+        return dict(sorted(out.items()))
+
     def _tail_fragment(self) -> bytes:
         synthetic = sorted(self.synthetic)
         tail = {
-            "vintages": {
-                lid: " / ".join(x for x in (v["vintage"], v["period"]) if x) or None
-                for lid, v in self._vintages.items()
-            },
+            "vintages": self._source_vintages(),
+            "periods": {lid: v["period"] for lid, v in self._vintages.items()},
             "synthetic": bool(synthetic),
             "synthetic_layers": synthetic,
             "notice": SYNTHETIC_NOTICE if synthetic else None,
@@ -403,6 +458,7 @@ class Build:
             item = {
                 "title": _INDEX_TITLES[k],
                 "value": _num(row.get(k)),
+                "unit": INDEX_UNIT,
                 "rank": _int(row.get(f"{k}_rank")),
                 "of": n,
                 "decile": _int(row.get(f"{k}_decile")),
@@ -777,7 +833,18 @@ class Build:
         pos: dict[str, int] = {}
         for i, r in enumerate(lsoa.to_dict("records")):
             area = orjson.loads(self._areas[r["lsoa21_code"]].body)
+            ward, district = area["ward"] or {}, area["district"] or {}
             frag = {
+                "lsoa": area["name"],
+                "msoa": area.get("msoa_name"),
+                "admin_ward": ward.get("name"),
+                "admin_district": district.get("name"),
+                "codes": {
+                    "lsoa": area["code"],
+                    "msoa": None,
+                    "admin_ward": ward.get("code"),
+                    "admin_district": district.get("code"),
+                },
                 "lsoa21": {"code": area["code"], "name": area["name"]},
                 "ward": area["ward"],
                 "district": area["district"],
@@ -790,6 +857,11 @@ class Build:
             pos[r["lsoa21_code"]] = i
         none_frag = _inner(
             {
+                "lsoa": None,
+                "msoa": None,
+                "admin_ward": None,
+                "admin_district": None,
+                "codes": {"lsoa": None, "msoa": None, "admin_ward": None, "admin_district": None},
                 "lsoa21": None,
                 "ward": None,
                 "district": None,
@@ -850,6 +922,7 @@ class Build:
             lid: column(col) if lid in self.partner else column(col, "num")
             for lid, col in local_cols.items()
         }
+        local_units = {lid: self.surfaces[lid].unit or "density" for lid in local_cols}
         east_r, north_r = _num_list(use_e, 1), _num_list(use_n, 1)
         lon_r, lat_r = _num_list(lon, 6), _num_list(lat, 6)
         heads: dict[str, tuple[bytes, int]] = {}
@@ -862,8 +935,16 @@ class Build:
                 note = (
                     f"{code} was terminated{when}; the area shown is the last one it belonged to."
                 )
+            out_code, _, in_code = code.partition(" ")
+            real = bool(has_xy[i] and ok[i])
             head = {
                 "postcode": code,
+                "outcode": out_code,
+                "incode": in_code,
+                "longitude": lon_r[i] if real else None,
+                "latitude": lat_r[i] if real else None,
+                "eastings": int(round(east[i])) if real else None,
+                "northings": int(round(north[i])) if real else None,
                 "status": status[i],
                 "date_introduced": introduced[i],
                 "date_terminated": terminated_on[i],
@@ -879,6 +960,7 @@ class Build:
                 else None,
                 "postcode_violence_risk": {
                     "value": pvr[i],
+                    "unit": VIOLENCE_UNIT,
                     "local_factor": pvr_factor[i],
                     "decile": pvr_decile[i],
                     "band": pvr_band[i],
@@ -887,25 +969,92 @@ class Build:
                 else None,
                 "postcode_need": {
                     "value": need[i],
+                    "unit": INDEX_UNIT,
                     "decile": need_decile[i],
                     "band": need_band[i],
                     "drivers": pc_drivers[i],
                 },
                 "local": {
-                    lid: {"band": vals[i], "value": None}
+                    lid: {"band": vals[i], "value": None, "unit": "band"}
                     if lid in self.partner
-                    else {"band": None, "value": vals[i]}
+                    else {"band": None, "value": vals[i], "unit": local_units[lid]}
                     for lid, vals in local.items()
                 },
                 "assets": assets[i],
             }
             heads[code] = (_inner(head), int(lsoa_idx[i]))
         self._postcodes = heads
-        compact = sorted((c.replace(" ", ""), c) for c in heads)
+        self._status = dict(zip(codes, status, strict=True))
+        live = [c for c in heads if self._status[c] != "terminated"]
+        # reverse lookup: live postcodes with a grid reference
+        pick = np.array([has_xy[i] and status[i] != "terminated" for i in range(n)], dtype=bool)
+        self._xy_codes = [codes[i] for i in np.flatnonzero(pick).tolist()]
+        self._xy_tree = cKDTree(np.column_stack([east[pick], north[pick]])) if pick.any() else None
+        self._terminated = {
+            codes[i]: _dumps(
+                {
+                    "postcode": codes[i],
+                    "year_terminated": _year_month(terminated_on[i])[0],
+                    "month_terminated": _year_month(terminated_on[i])[1],
+                    "longitude": lon_r[i] if has_xy[i] else None,
+                    "latitude": lat_r[i] if has_xy[i] else None,
+                }
+            )
+            for i in range(n)
+            if status[i] == "terminated"
+        }
+        self._outcodes = self._outcode_answers(codes, status, east, north, has_xy, pc)
+        compact = sorted((c.replace(" ", ""), c) for c in live)
         self._compact_keys = [c for c, _ in compact]
         self._compact_codes = [p for _, p in compact]
-        self._pcds_keys = sorted(heads)
+        self._pcds_keys = sorted(live)
         self.n_postcodes = n
+
+    def _outcode_answers(
+        self,
+        codes: list[str],
+        status: list[str],
+        east: np.ndarray,
+        north: np.ndarray,
+        has_xy: np.ndarray,
+        pc: pd.DataFrame,
+    ) -> dict[str, bytes]:
+        """postcodes.io outcode answers: mean grid reference of the live postcodes, with
+        the wards and districts they fall in."""
+        frame = pd.DataFrame(
+            {
+                "outcode": [c.partition(" ")[0] for c in codes],
+                "live": [s != "terminated" for s in status],
+                "e": np.where(has_xy, east, np.nan),
+                "n": np.where(has_xy, north, np.nan),
+                "lsoa": pc["lsoa21_code"].astype(str).tolist(),
+            }
+        )
+        frame = frame[frame["live"]]
+        names = pd.DataFrame(self.lsoa_public.drop(columns="geometry")).set_index("lsoa21_code")
+        out = {}
+        for oc, g in frame.groupby("outcode", sort=True):
+            e, nn = g["e"].mean(), g["n"].mean()
+            lon = lat = None
+            if np.isfinite(e) and np.isfinite(nn):
+                lon, lat = (round(float(v), 6) for v in _TO_WGS84.transform(e, nn))
+            rows = names.reindex(g["lsoa"].unique())
+            out[str(oc)] = _dumps(
+                {
+                    "outcode": str(oc),
+                    "longitude": lon,
+                    "latitude": lat,
+                    "eastings": _int(e),
+                    "northings": _int(nn),
+                    "admin_district": sorted(rows["district_name"].dropna().unique().tolist()),
+                    "admin_ward": sorted(rows["ward_name"].dropna().unique().tolist()),
+                    "country": ["England"],
+                    "postcodes": int(len(g)),
+                    "region": self.region,
+                    "build_id": self.build_id,
+                }
+            )
+        return out
 
     def _postcode_drivers(self, pc: pd.DataFrame) -> list[orjson.Fragment]:
         """Top three postcode contributions as pre-serialised JSON lists."""
@@ -1055,38 +1204,83 @@ class Build:
         code = _normalise(text)
         got = self._postcodes.get(code)
         if got is None:
-            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+            raise self._not_found(code)
         head, i = got
         return b"".join((b"{", head, b",", self._lsoa_frags[i], b",", self._tail, b"}"))
 
-    def postcodes_json(self, texts: Iterable[str]) -> bytes:
-        """Bulk lookup: ``{"result": [{"query", "status", "result", "error"}, ...]}``.
+    def validate(self, text: str) -> bool:
+        """Whether ``text`` is a live or terminated postcode of this region."""
+        try:
+            return _normalise(text) in self._postcodes
+        except InvalidPostcode:
+            return False
 
-        Each item answers on its own (status 200, 404 or 422), like postcodes.io.
+    def terminated_json(self, text: str) -> bytes:
+        """A terminated postcode in postcodes.io's shape (``PostcodeNotFound`` otherwise)."""
+        code = _normalise(text)
+        got = self._terminated.get(code)
+        if got is None:
+            raise PostcodeNotFound("Terminated postcode not found")
+        return got
+
+    def outcode_json(self, text: str) -> bytes:
+        """An outward code of this region (``PostcodeNotFound`` when it has no live
+        postcode here)."""
+        code = re.sub(r"\s+", "", str(text)).upper()
+        got = self._outcodes.get(code)
+        if got is None:
+            raise PostcodeNotFound("Outcode not found")
+        return got
+
+    def nearest_json(
+        self, longitude: float, latitude: float, radius: float = 100.0, limit: int = 10
+    ) -> bytes:
+        """Reverse lookup: the live postcodes within ``radius`` metres of a point, nearest
+        first, each a postcode answer with its ``distance`` (m)."""
+        if self._xy_tree is None or limit < 1:
+            return b"[]"
+        e, n = _TO_BNG.transform(float(longitude), float(latitude))
+        if not (np.isfinite(e) and np.isfinite(n)):
+            return b"[]"
+        k = min(int(limit), len(self._xy_codes))
+        dist, idx = self._xy_tree.query([e, n], k=k, distance_upper_bound=float(radius))
+        dist, idx = np.atleast_1d(dist), np.atleast_1d(idx)
+        parts = []
+        for d, j in zip(dist.tolist(), idx.tolist(), strict=True):
+            if not np.isfinite(d):
+                break
+            body = self.postcode_json(self._xy_codes[j])
+            parts.append(b'{"distance":' + _dumps(round(d, 1)) + b"," + body[1:])
+        return b"[" + b",".join(parts) + b"]"
+
+    def postcodes_json(self, texts: Iterable[str]) -> bytes:
+        """Bulk lookup in postcodes.io's shape: ``[{"query", "result", "status", "error"}]``.
+
+        Each item answers on its own: ``result`` is the postcode answer, or ``null`` with
+        ``status`` 404 and the reason in ``error``.
         """
         parts = []
         for q in texts:
             qb = orjson.dumps(q)
             try:
                 body = self.postcode_json(q)
-                parts.append(
-                    b'{"query":' + qb + b',"status":200,"result":' + body + b',"error":null}'
-                )
-            except InvalidPostcode as exc:
+                parts.append(b'{"query":' + qb + b',"result":' + body + b',"status":200}')
+            except (InvalidPostcode, PostcodeNotFound) as exc:
                 err = orjson.dumps(str(exc))
                 parts.append(
-                    b'{"query":' + qb + b',"status":422,"result":null,"error":' + err + b"}"
+                    b'{"query":' + qb + b',"result":null,"status":404,"error":' + err + b"}"
                 )
-            except PostcodeNotFound as exc:
-                err = orjson.dumps(str(exc))
-                parts.append(
-                    b'{"query":' + qb + b',"status":404,"result":null,"error":' + err + b"}"
-                )
-        return b'{"result":[' + b",".join(parts) + b"]}"
+        return b"[" + b",".join(parts) + b"]"
 
     def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:
-        """Postcodes starting with ``q`` (spaces and case ignored), in sorted order."""
-        prefix = clean_query(q)
+        """Live postcodes starting with ``q`` (spaces and case ignored), in sorted order.
+
+        A ``q`` that cannot start a postcode matches nothing.
+        """
+        try:
+            prefix = clean_query(q)
+        except InvalidPostcode:
+            return {"query": q, "result": []}
         if " " in prefix:
             keys, codes = self._pcds_keys, self._pcds_keys
         else:
@@ -1343,7 +1537,7 @@ class Build:
         """A postcode with its raw local surface values (partner ones included)."""
         code = _normalise(text)
         if code not in self._postcodes:
-            raise PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+            raise self._not_found(code)
         row = self.postcodes_raw.loc[code]
         if isinstance(row, pd.DataFrame):
             row = row.iloc[0]
@@ -1379,6 +1573,17 @@ def _int_list(values: np.ndarray) -> list[int | None]:
     return out
 
 
+def _compact_array(codes: Iterable[str]) -> np.ndarray:
+    """Sorted unique postcodes without spaces, as a bytes array (for ``searchsorted``)."""
+    return np.unique(np.array([str(c).replace(" ", "").upper() for c in codes], dtype="S8"))
+
+
+def _year_month(text: str | None) -> tuple[int | None, int | None]:
+    """``(year, month)`` of a ``YYYY-MM`` date (``None`` parts when missing)."""
+    m = re.match(r"^(\d{4})-(\d{2})", text or "")
+    return (int(m.group(1)), int(m.group(2))) if m else (None, None)
+
+
 def _is_na(v: Any) -> bool:
     if v is None or v is pd.NA:
         return True
@@ -1395,6 +1600,7 @@ def load_build(
     asset_radius_m: float = 1000.0,
     max_assets: int = 10,
     store_path: Path | None = None,
+    national_postcodes: Iterable[str] | None = None,
 ) -> Build:
     """Load a build folder and precompute its public answers.
 
@@ -1409,6 +1615,10 @@ def load_build(
     store_path
         The prepared store folder (assets, ward and district polygons); by default the one
         recorded in the manifest, else ``<region>/store``.
+    national_postcodes
+        Every UK postcode, so that a 404 tells a postcode outside the region ("B60 3AA is
+        outside the West Midlands") from an unknown one ("Postcode not found"). By default
+        read in the background from the geocode wheel the store was prepared from.
 
     Raises
     ------
@@ -1416,5 +1626,9 @@ def load_build(
         When a required file is missing or malformed.
     """
     return Build(
-        Path(path), asset_radius_m=asset_radius_m, max_assets=max_assets, store_path=store_path
+        Path(path),
+        asset_radius_m=asset_radius_m,
+        max_assets=max_assets,
+        store_path=store_path,
+        national_postcodes=national_postcodes,
     )

@@ -21,7 +21,7 @@ from api_fixtures import (  # noqa: F401
 def test_area_levels(client, code, level):  # noqa: F811
     r = client.get(f"/api/v1/areas/{code}")
     assert r.status_code == 200
-    body = r.json()
+    body = r.json()["result"]
     assert body["level"] == level and body["code"] == code.upper()
     assert body["indices"]["need"]["band"]
     assert body["comparison"]["region"]["name"] == "Fixture Region"
@@ -31,13 +31,13 @@ def test_area_levels(client, code, level):  # noqa: F811
 
 def test_unknown_area_is_404(client):  # noqa: F811
     r = client.get("/api/v1/areas/E01999999")
-    assert r.status_code == 404 and "E01999999" in r.json()["detail"]
+    assert r.status_code == 404 and "E01999999" in r.json()["error"]
 
 
 def test_priority_list_json(client):  # noqa: F811
     r = client.get("/api/v1/areas", params={"district": "Birmingham", "sort": "need", "limit": 3})
     assert r.status_code == 200
-    body = r.json()
+    body = r.json()["result"]
     assert body["total"] == 6 and len(body["items"]) == 3 and body["district"] == "E08000025"
     needs = [i["need"] for i in body["items"]]
     assert needs == sorted(needs, reverse=True)
@@ -81,4 +81,4 @@ def test_priority_list_bad_params_are_422(client, params):  # noqa: F811
 
 def test_priority_list_unknown_district_is_404(client):  # noqa: F811
     r = client.get("/api/v1/areas", params={"district": "Atlantis"})
-    assert r.status_code == 404 and "Atlantis" in r.json()["detail"]
+    assert r.status_code == 404 and "Atlantis" in r.json()["error"]

@@ -39,7 +39,7 @@ TMS = morecantile.tms.get("WebMercatorQuad")
 
 def walk_public(c: TestClient, zoom: int = 10, postcodes_per_lsoa: int = 1) -> dict[str, int]:
     """Request every public answer; raise AssertionError listing any violation."""
-    layers = c.get("/api/v1/layers").json()["layers"]
+    layers = c.get("/api/v1/layers").json()["result"]["layers"]
     partner = [x["id"] for x in layers if x["partner"]]
     assert partner, "the build declares no partner layer: nothing to check"
     found: list[str] = []
@@ -49,10 +49,10 @@ def walk_public(c: TestClient, zoom: int = 10, postcodes_per_lsoa: int = 1) -> d
         found.extend(f"{where}: {v}" for v in partner_violations(obj, partner))
 
     check({"layers": layers}, "/api/v1/layers")
-    check(c.get("/api/v1/builds").json(), "/api/v1/builds")
+    check(c.get("/api/v1/builds").json()["result"], "/api/v1/builds")
     codes: dict[str, list[str]] = {}
     for level in ("lsoa", "ward", "district"):
-        body = c.get("/api/v1/areas", params={"level": level, "limit": 10000}).json()
+        body = c.get("/api/v1/areas", params={"level": level, "limit": 10000}).json()["result"]
         check(body, f"areas list {level}")
         codes[level] = [row["code"] for row in body["items"]]
         r = c.get("/api/v1/areas", params={"level": level, "limit": 10000, "format": "csv"})
@@ -64,7 +64,7 @@ def walk_public(c: TestClient, zoom: int = 10, postcodes_per_lsoa: int = 1) -> d
         for code in items:
             r = c.get(f"/api/v1/areas/{code}")
             assert r.status_code == 200, (code, r.text)
-            check(r.json(), f"/api/v1/areas/{code}")
+            check(r.json()["result"], f"/api/v1/areas/{code}")
             counts["areas"] += 1
     # Postcodes: the first few of every LSOA (by autocomplete order), plus terminated ones.
     build = c.app.state.watcher.get()

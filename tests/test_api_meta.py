@@ -26,7 +26,7 @@ STATIC = Path(__file__).resolve().parents[1] / "api" / "static"
 
 
 def test_layers(client):  # noqa: F811
-    body = client.get("/api/v1/layers").json()
+    body = client.get("/api/v1/layers").json()["result"]
     layers = {x["id"]: x for x in body["layers"]}
     assert body["build_id"] == BUILD_ID
     p = layers[PARTNER_LAYER]
@@ -37,7 +37,7 @@ def test_layers(client):  # noqa: F811
 
 
 def test_builds(client):  # noqa: F811
-    body = client.get("/api/v1/builds").json()
+    body = client.get("/api/v1/builds").json()["result"]
     assert body["build_id"] == BUILD_ID and body["region"] == REGION
     assert body["synthetic_layers"] == [PARTNER_LAYER]
     assert body["n_lsoa"] == 12 and body["n_postcodes"] == 37
@@ -46,25 +46,25 @@ def test_builds(client):  # noqa: F811
 
 
 def test_health_and_ready(client):  # noqa: F811
-    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/health").json() == {"status": 200, "result": {"status": "ok"}}
     # the build loads in the background: poll as a readiness probe would
     deadline = time.monotonic() + 60
     r = client.get("/ready")
     while r.status_code == 503 and time.monotonic() < deadline:
-        assert r.json()["status"] in {"loading", "unavailable"}
+        assert r.json()["status"] == 503 and r.json()["error"].startswith(("loading", "unav"))
         time.sleep(0.2)
         r = client.get("/ready")
-    assert r.status_code == 200 and r.json()["build_id"] == BUILD_ID
+    assert r.status_code == 200 and r.json()["result"]["build_id"] == BUILD_ID
 
 
 def test_ready_is_503_without_a_build(tmp_path):
     app = create_app(ApiSettings(region="nowhere", data_dir=tmp_path))
     with TestClient(app) as c:
         r = c.get("/ready")
-        assert r.status_code == 503 and "no published build" in r.json()["detail"]
+        assert r.status_code == 503 and "no published build" in r.json()["error"]
         assert c.get("/health").status_code == 200
         r = c.get("/api/v1/postcodes/B1%201AB")
-        assert r.status_code == 503 and "sna build" in r.json()["detail"]
+        assert r.status_code == 503 and "sna build" in r.json()["error"]
 
 
 def test_analyst_needs_the_key(client):  # noqa: F811
@@ -72,9 +72,9 @@ def test_analyst_needs_the_key(client):  # noqa: F811
     assert client.get(url).status_code == 401
     assert client.get(url, headers={"X-API-Key": "wrong"}).status_code == 401
     r = client.get(url, headers={"X-API-Key": "test-key"})
-    assert r.status_code == 200 and r.json()["layers"][PARTNER_LAYER]["count"] == 3
+    assert r.status_code == 200 and r.json()["result"]["layers"][PARTNER_LAYER]["count"] == 3
     r = client.get("/api/v1/analyst/postcodes/b11ab", headers={"X-API-Key": "test-key"})
-    assert r.status_code == 200 and r.json()["raw"][f"local_{PARTNER_LAYER}"] is not None
+    assert r.status_code == 200 and r.json()["result"]["raw"][f"local_{PARTNER_LAYER}"] is not None
     r = client.get("/api/v1/analyst/areas/E01999999", headers={"X-API-Key": "test-key"})
     assert r.status_code == 404
 
@@ -83,7 +83,7 @@ def test_analyst_disabled_without_configured_key(fixture_build):  # noqa: F811
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build))
     with TestClient(app) as c:
         r = c.get("/api/v1/analyst/areas/E01000001", headers={"X-API-Key": ""})
-        assert r.status_code == 401 and "disabled" in r.json()["detail"]
+        assert r.status_code == 401 and "disabled" in r.json()["error"]
 
 
 def test_api_key_from_environment(monkeypatch, fixture_build):  # noqa: F811
@@ -151,13 +151,13 @@ def test_app_reloads_a_newly_published_build(tmp_path):
     make_fixture_build(tmp_path)
     app = create_app(ApiSettings(region=REGION, data_dir=tmp_path, reload_interval=0))
     with TestClient(app) as c:
-        assert c.get("/api/v1/builds").json()["build_id"] == BUILD_ID
+        assert c.get("/api/v1/builds").json()["result"]["build_id"] == BUILD_ID
         make_fixture_build(tmp_path, "20250202T000000Z", shift=0.5)
         deadline = time.monotonic() + 30
         seen = BUILD_ID
         while seen == BUILD_ID and time.monotonic() < deadline:
-            seen = c.get("/api/v1/postcodes/B1%201AB").json()["build_id"]
+            seen = c.get("/api/v1/postcodes/B1%201AB").json()["result"]["build_id"]
             time.sleep(0.05)
         assert seen == "20250202T000000Z"
-        builds = c.get("/api/v1/builds").json()["builds"]
+        builds = c.get("/api/v1/builds").json()["result"]["builds"]
         assert [b["current"] for b in builds] == [True, False]

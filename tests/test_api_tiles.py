@@ -72,4 +72,4 @@ def test_empty_tiles(client):  # noqa: F811
 def test_bad_tiles(client, url, status):  # noqa: F811
     r = client.get(url)
     assert r.status_code == status
-    assert r.json()["detail"]
+    assert r.json()["error"]

@@ -210,7 +210,7 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
         assert build.build_id == out["a"][1]["rank_normal"].name
         for url in ("/api/v1/layers", "/api/v1/builds"):
             assert _strip(ca.get(url).json()) == _strip(cb.get(url).json()), url
-        layers = ca.get("/api/v1/layers").json()["layers"]
+        layers = ca.get("/api/v1/layers").json()["result"]["layers"]
         hosp = next(x for x in layers if x["id"] == HOSPITAL_LAYER)
         assert hosp["status"] == "partner data" and hosp["disclosure_level"] == "district"
         codes = []
@@ -228,8 +228,8 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
             codes += [
                 r["code"]
                 for r in ca.get("/api/v1/areas", params={"level": level, "limit": 10000}).json()[
-                    "items"
-                ]
+                    "result"
+                ]["items"]
             ]
         for code in codes:  # every area answer
             ja, jb = ca.get(f"/api/v1/areas/{code}").json(), cb.get(f"/api/v1/areas/{code}").json()
@@ -247,10 +247,10 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
             assert _strip(ja) == _strip(jb)
             assert partner_violations(ja, PARTNER) == []
         for p in d.small:  # no local partner value where fewer than 8 are in reach
-            local = ca.get(f"/api/v1/postcodes/{p}").json()["local"]
+            local = ca.get(f"/api/v1/postcodes/{p}").json()["result"]["local"]
             assert local.get(HOSPITAL_LAYER, {}).get("band") is None, p
         cluster = max(d.clusters, key=d.clusters.get)
-        local = ca.get(f"/api/v1/postcodes/{cluster}").json()["local"][HOSPITAL_LAYER]
+        local = ca.get(f"/api/v1/postcodes/{cluster}").json()["result"]["local"][HOSPITAL_LAYER]
         assert local["band"] is not None and local["value"] is None  # shown as a band only
 
 

@@ -154,7 +154,7 @@ def test_postcode_search_moves_the_map_and_explains_the_area(server, target, bro
     before = _centre(page)
     _search(page, server, postcode)
     after = _centre(page)
-    info = httpx.get(f"{server}/api/v1/postcodes/{postcode}").json()
+    info = httpx.get(f"{server}/api/v1/postcodes/{postcode}").json()["result"]
     loc = info["location"]
     assert after != before
     assert abs(after[0] - loc["latitude"]) < 0.005 and abs(after[1] - loc["longitude"]) < 0.005

@@ -56,11 +56,11 @@ def test_manifest(synthetic, real):
 
 
 def test_layers_api(synthetic, real):
-    layers = {x["id"]: x for x in synthetic[1].get("/api/v1/layers").json()["layers"]}
+    layers = {x["id"]: x for x in synthetic[1].get("/api/v1/layers").json()["result"]["layers"]}
     for lid in SYN:
         assert layers[lid]["synthetic"] and "synthetic" in layers[lid]["notice"].lower()
         assert layers[lid]["status"] == "synthetic (illustrative)"
-    plain = real[1].get("/api/v1/layers").json()["layers"]
+    plain = real[1].get("/api/v1/layers").json()["result"]["layers"]
     assert not any(x["synthetic"] for x in plain)
     held = {x["id"]: x for x in plain if x["status"] == "awaiting partner data"}
     assert set(held) == SYN and all(
@@ -69,15 +69,15 @@ def test_layers_api(synthetic, real):
 
 
 def test_builds_api(synthetic, real):
-    info = synthetic[1].get("/api/v1/builds").json()
+    info = synthetic[1].get("/api/v1/builds").json()["result"]
     assert info["synthetic"] is True and set(info["synthetic_layers"]) == SYN
-    assert real[1].get("/api/v1/builds").json()["synthetic"] is False
+    assert real[1].get("/api/v1/builds").json()["result"]["synthetic"] is False
 
 
 def _area_with_synthetic_driver(c):
-    rows = c.get("/api/v1/areas", params={"level": "lsoa", "limit": 2000}).json()["items"]
+    rows = c.get("/api/v1/areas", params={"level": "lsoa", "limit": 2000}).json()["result"]["items"]
     for row in rows:
-        body = c.get(f"/api/v1/areas/{row['code']}").json()
+        body = c.get(f"/api/v1/areas/{row['code']}").json()["result"]
         if any(d["synthetic"] for d in body["drivers"]) and "hospital" in body["explanation"]:
             return body
     raise AssertionError("no area has a synthetic driver")
@@ -89,20 +89,20 @@ def test_area_json_and_driver_sentences(synthetic, real):
     d = next(d for d in body["drivers"] if d["synthetic"])
     assert "illustrative" in d["text"]
     assert "hospital admissions for assault, under-25s (illustrative)" in body["explanation"]
-    ward = synthetic[1].get(f"/api/v1/areas/{body['ward']['code']}").json()
+    ward = synthetic[1].get(f"/api/v1/areas/{body['ward']['code']}").json()["result"]
     cited = [d for d in ward["drivers"] if d["synthetic"] and d["effect"] == "raises need"]
     if cited:
         assert "illustrative" in ward["explanation"]
-    plain = real[1].get(f"/api/v1/areas/{body['code']}").json()
+    plain = real[1].get(f"/api/v1/areas/{body['code']}").json()["result"]
     assert plain["synthetic"] is False and plain["notice"] is None
     assert "illustrative" not in json.dumps(plain)
 
 
 def test_postcode_json(synthetic, real):
     pc = "B1 1AY"
-    body = synthetic[1].get(f"/api/v1/postcodes/{pc}").json()
+    body = synthetic[1].get(f"/api/v1/postcodes/{pc}").json()["result"]
     assert body["synthetic"] is True and set(body["synthetic_layers"]) == SYN
-    plain = real[1].get(f"/api/v1/postcodes/{pc}").json()
+    plain = real[1].get(f"/api/v1/postcodes/{pc}").json()["result"]
     assert plain["synthetic"] is False and "illustrative" not in json.dumps(plain)
 
 
@@ -148,10 +148,10 @@ def test_vector_tiles(synthetic, real):
 
 def test_surface_tiles_are_listed_as_synthetic(synthetic, real):
     """A PNG carries no text: its layer entry (tile URL, legend) carries the flag."""
-    layers = {x["id"]: x for x in synthetic[1].get("/api/v1/layers").json()["layers"]}
+    layers = {x["id"]: x for x in synthetic[1].get("/api/v1/layers").json()["result"]["layers"]}
     hosp = layers["hospital_assault_u25"]
     assert hosp["surface"] and hosp["surface"]["tiles"].endswith(".png") and hosp["synthetic"]
-    plain = {x["id"]: x for x in real[1].get("/api/v1/layers").json()["layers"]}
+    plain = {x["id"]: x for x in real[1].get("/api/v1/layers").json()["result"]["layers"]}
     assert plain["hospital_assault_u25"]["surface"] is None
     assert real[1].get("/tiles/hospital_assault_u25/12/2025/1355.png").status_code == 404
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Path
 from pydantic import SecretStr
 
 from sna.watcher import BuildWatcher
 
 from ..dependencies import FailedAttempts, api_key_dependency, current_build
-from ..models import ErrorDetail
+from ..models import Envelope, ErrorDetail
 
 __all__ = ["create_analyst_router"]
 
@@ -29,21 +31,29 @@ def create_analyst_router(
         },
     )
 
-    @router.get("/areas/{code}", summary="An area with restricted values")
+    @router.get(
+        "/areas/{code}",
+        response_model=Envelope[dict[str, Any]],
+        summary="An area with restricted values",
+    )
     async def area(
         code: str = Path(description="LSOA21, ward or district code.", examples=["E01033620"]),
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Partner counts, raw and shrunk rates (sums and weighted means for wards and
         districts), with the public answer alongside. Not disclosure-controlled."""
         build = await current_build(watcher)
-        return build.analyst_area(code)
+        return {"status": 200, "result": build.analyst_area(code)}
 
-    @router.get("/postcodes/{postcode}", summary="A postcode with restricted values")
+    @router.get(
+        "/postcodes/{postcode}",
+        response_model=Envelope[dict[str, Any]],
+        summary="A postcode with restricted values",
+    )
     async def postcode(
         postcode: str = Path(description="Any case and spacing.", examples=["B1 1AY"]),
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Raw local surface values (partner ones included) and the public answer."""
         build = await current_build(watcher)
-        return build.analyst_postcode(postcode)
+        return {"status": 200, "result": build.analyst_postcode(postcode)}
 
     return router

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
-
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from sna.watcher import BuildWatcher
 
 from ..dependencies import AreaListParams, current_build
-from ..models import AreaList, AreaResult, ErrorDetail
+from ..models import AreaList, AreaResult, Envelope, ErrorDetail
+from ..responses import cached_answer
 
 __all__ = ["create_areas_router"]
 
@@ -18,15 +17,16 @@ __all__ = ["create_areas_router"]
 def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     """Routes under ``/api/v1/areas``."""
     router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
-    headers = {"Cache-Control": f"public, max-age={max_age}"}
+    cache_control = f"public, max-age={max_age}"
 
     @router.get(
         "/{code}",
-        response_model=AreaResult,
+        response_model=Envelope[AreaResult],
         responses={404: {"model": ErrorDetail}, 503: {"model": ErrorDetail}},
         summary="An LSOA21, ward or district",
     )
     async def area(
+        request: Request,
         code: str = Path(
             description="LSOA21, ward (WD22) or district code.", examples=["E01033620"]
         ),
@@ -36,11 +36,11 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         Ward and district indices are population-weighted means of their LSOAs.
         """
         build = await current_build(watcher)
-        return Response(build.area_json(code), media_type="application/json", headers=headers)
+        return cached_answer(request, build.area_json(code), build.build_id, cache_control)
 
     @router.get(
         "",
-        response_model=AreaList,
+        response_model=Envelope[AreaList],
         responses={
             200: {
                 "content": {"text/csv": {}, "application/geo+json": {}},
@@ -52,18 +52,14 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     )
     async def areas(request: Request, params: AreaListParams = Depends()) -> Response:
         """Areas sorted by an index (need, highest first, by default), optionally in one
-        district; ``format=csv`` or ``format=geojson`` for a download."""
+        district; ``format=csv`` or ``format=geojson`` for a download (not enveloped)."""
         build = await current_build(watcher)
         fmt = params.format
         body, media, filename = build.areas_export(fmt, **params.as_dict(exclude=("format",)))
-        head = {**headers, "Vary": "Accept-Encoding"}
         if fmt != "json":
-            head["Content-Disposition"] = f'attachment; filename="{filename}"'
-        # Downloads can be megabytes; compress them here rather than with a middleware that
-        # would tax every postcode lookup.
-        if len(body) > 4096 and "gzip" in request.headers.get("accept-encoding", ""):
-            body = gzip.compress(body, compresslevel=5)
-            head["Content-Encoding"] = "gzip"
-        return Response(body, media_type=media, headers=head)
+            response = cached_answer(request, body, build.build_id, cache_control, media)
+            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+            return response
+        return cached_answer(request, body, build.build_id, cache_control)
 
     return router

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 
 from sna.watcher import BuildWatcher
 
-from ..models import Health, Readiness
+from ..models import Envelope, ErrorDetail, Health, Readiness
 
 __all__ = ["create_health_router"]
 
@@ -16,22 +16,23 @@ def create_health_router(watcher: BuildWatcher) -> APIRouter:
     """``/health`` (the process answers) and ``/ready`` (a build is loaded)."""
     router = APIRouter(tags=["health"])
 
-    @router.get("/health", response_model=Health, summary="Liveness")
-    async def health() -> Health:
+    @router.get("/health", response_model=Envelope[Health], summary="Liveness")
+    async def health() -> Envelope[Health]:
         """Always ok while the process answers."""
-        return Health(status="ok")
+        return Envelope[Health](result=Health(status="ok"))
 
     @router.get(
         "/ready",
-        response_model=Readiness,
-        responses={503: {"model": Readiness, "description": "No build loaded yet."}},
+        response_model=Envelope[Readiness],
+        responses={503: {"model": ErrorDetail, "description": "No build loaded yet."}},
         summary="Readiness",
     )
     async def ready() -> JSONResponse:
         """200 once a build is loaded; 503 while loading or when there is no build."""
         build = watcher.build
         if build is not None:
-            return JSONResponse(Readiness(status="ready", build_id=build.build_id).model_dump())
+            ready = Readiness(status="ready", build_id=build.build_id)
+            return JSONResponse({"status": 200, "result": ready.model_dump()})
         if watcher.loading:
             body = Readiness(status="loading", build_id=None, detail="loading the build")
         else:
@@ -46,6 +47,10 @@ def create_health_router(watcher: BuildWatcher) -> APIRouter:
                 detail = "build not loaded yet"
                 watcher.start()
             body = Readiness(status="unavailable", build_id=None, detail=detail)
-        return JSONResponse(body.model_dump(), status_code=503, headers={"Retry-After": "5"})
+        return JSONResponse(
+            {"status": 503, "error": f"{body.status}: {body.detail}"},
+            status_code=503,
+            headers={"Retry-After": "5"},
+        )
 
     return router

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sna.lookup import list_builds
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
-from ..models import BuildInfo, ErrorDetail, LayerList
+from ..models import BuildInfo, Envelope, ErrorDetail, LayerList
+from ..responses import cached_answer, envelope
 
 __all__ = ["create_meta_router"]
 
@@ -17,29 +18,30 @@ __all__ = ["create_meta_router"]
 def create_meta_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     """``/api/v1/layers`` and ``/api/v1/builds``."""
     router = APIRouter(prefix="/api/v1", tags=["metadata"])
-    headers = {"Cache-Control": f"public, max-age={max_age}"}
+    cache_control = f"public, max-age={max_age}"
 
     @router.get(
         "/layers",
-        response_model=LayerList,
+        response_model=Envelope[LayerList],
         responses={503: {"model": ErrorDetail}},
         summary="Layers of the current build",
     )
-    async def layers() -> Response:
+    async def layers(request: Request) -> Response:
         """Titles, socio-ecological levels, sources, licences, vintages, synthetic flags
         and map styling (tile URL and legend of each surface)."""
         build = await current_build(watcher)
-        return Response(build.layers_json(), media_type="application/json", headers=headers)
+        return cached_answer(request, build.layers_json(), build.build_id, cache_control)
 
     @router.get(
         "/builds",
-        response_model=BuildInfo,
+        response_model=Envelope[BuildInfo],
         responses={503: {"model": ErrorDetail}},
         summary="Provenance of the current build",
     )
-    async def builds() -> BuildInfo:
+    async def builds() -> Response:
         """The current build (code version, sources, vintages, checks) and every build."""
         build = await current_build(watcher)
-        return BuildInfo(**build.info(), builds=list_builds(watcher.region, watcher.data_dir))
+        info = BuildInfo(**build.info(), builds=list_builds(watcher.region, watcher.data_dir))
+        return Response(envelope(info.model_dump_json().encode()), media_type="application/json")
 
     return router

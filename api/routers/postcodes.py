@@ -1,86 +1,188 @@
-"""Postcode lookups: one, bulk (up to 100) and prefix autocomplete."""
+"""Postcode lookups in postcodes.io's conventions: one, validate, autocomplete, bulk (up to
+100), reverse (nearest to a point), outward codes and terminated postcodes.
+
+Every answer is ``{"status": 200, "result": ...}``; every error ``{"status": 404,
+"error": "..."}``. The results are pre-serialised by the build.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Path, Query
+import orjson
+from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
-from ..models import Autocomplete, BulkQuery, BulkResult, ErrorDetail, PostcodeResult
+from ..models import (
+    MAX_BULK,
+    BulkItem,
+    BulkQuery,
+    Envelope,
+    ErrorDetail,
+    NearbyPostcode,
+    Outcode,
+    PostcodeResult,
+    TerminatedPostcode,
+)
+from ..responses import cached_answer, json_answer
 
 __all__ = ["create_postcodes_router"]
 
 ERRORS = {
-    404: {"model": ErrorDetail, "description": "A well-formed postcode not in the region."},
-    422: {"model": ErrorDetail, "description": "Not a valid postcode (the detail says why)."},
+    404: {
+        "model": ErrorDetail,
+        "description": "Not a postcode, or not one of the region (the error says which).",
+    },
+    422: {"model": ErrorDetail, "description": "A parameter out of range."},
     503: {"model": ErrorDetail, "description": "No build is loaded yet."},
 }
+POSTCODE = Path(description="Any case and spacing, e.g. 'b11ay' or 'B1 1AY'.", examples=["B1 1AY"])
 
 
 def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
-    """Routes under ``/api/v1/postcodes``; answers are pre-serialised by the build."""
-    router = APIRouter(prefix="/api/v1/postcodes", tags=["postcodes"])
-    headers = {"Cache-Control": f"public, max-age={max_age}"}
+    """Routes under ``/api/v1/postcodes``, ``/api/v1/outcodes`` and
+    ``/api/v1/terminated_postcodes``."""
+    router = APIRouter(prefix="/api/v1", tags=["postcodes"])
+    cache_control = f"public, max-age={max_age}"
 
     @router.get(
-        "/{postcode}",
-        response_model=PostcodeResult,
+        "/postcodes/{postcode}",
+        response_model=Envelope[PostcodeResult],
         responses=ERRORS,
         summary="Look up a postcode",
     )
-    async def postcode(
-        postcode: str = Path(
-            description="Any case and spacing, e.g. 'b11ay' or 'B1 1AY'.",
-            examples=["B1 1AY"],
-        ),
-    ) -> Response:
-        """Indices, drivers, nearby support and provenance for one postcode.
+    async def postcode(request: Request, postcode: str = POSTCODE) -> Response:
+        """Indices, drivers, nearby support and provenance for one postcode, with
+        postcodes.io's fields (postcode, outcode, incode, longitude, latitude, eastings,
+        northings, lsoa, msoa, admin_ward, admin_district, codes).
 
         A terminated postcode answers with the last area it belonged to and says so.
         """
         build = await current_build(watcher)
-        return Response(
-            build.postcode_json(postcode), media_type="application/json", headers=headers
-        )
+        return cached_answer(request, build.postcode_json(postcode), build.build_id, cache_control)
+
+    @router.get(
+        "/postcodes/{postcode}/validate",
+        response_model=Envelope[bool],
+        responses={503: ERRORS[503]},
+        summary="Is this a postcode of the region?",
+    )
+    async def validate(request: Request, postcode: str = POSTCODE) -> Response:
+        """``true`` for a postcode of the region (live or terminated), else ``false``."""
+        build = await current_build(watcher)
+        body = b"true" if build.validate(postcode) else b"false"
+        return cached_answer(request, body, build.build_id, cache_control)
+
+    @router.get(
+        "/postcodes/{postcode}/autocomplete",
+        response_model=Envelope[list[str]],
+        responses={422: ERRORS[422], 503: ERRORS[503]},
+        summary="Live postcodes starting with this one",
+    )
+    async def autocomplete_path(
+        request: Request,
+        postcode: str = Path(description="The start of a postcode.", examples=["B1 1"]),
+        limit: int = Query(10, ge=1, le=100, description="At most this many.", examples=[10]),
+    ) -> Response:
+        """As postcodes.io: sorted live postcodes that start with ``postcode`` ([] if none)."""
+        build = await current_build(watcher)
+        got = build.autocomplete(postcode[:8], limit)["result"]
+        return cached_answer(request, _dumps(got), build.build_id, cache_control)
 
     @router.post(
-        "",
-        response_model=BulkResult,
+        "/postcodes",
+        response_model=Envelope[list[BulkItem]],
         responses={
             400: {"model": ErrorDetail, "description": "The body could not be parsed."},
             413: {"model": ErrorDetail, "description": "The body is larger than the limit."},
-            422: {"model": ErrorDetail, "description": "Not a list of 1 to 100 strings."},
+            422: {"model": ErrorDetail, "description": f"Not a list of 1 to {MAX_BULK} strings."},
             503: ERRORS[503],
         },
-        summary="Look up to 100 postcodes",
+        summary=f"Look up to {MAX_BULK} postcodes",
     )
     async def bulk(query: BulkQuery) -> Response:
-        """Each postcode answers on its own (status 200, 404 or 422 per item)."""
+        """postcodes.io's bulk lookup: ``{"postcodes": [...]}`` in, ``{"status": 200,
+        "result": [{"query", "result"}, ...]}`` out, in the order asked (``result`` null,
+        with ``status`` 404 and ``error``, for a postcode not found)."""
         build = await current_build(watcher)
         # up to 100 lookups: in a worker thread, so other requests keep being answered
         body = await run_in_threadpool(build.postcodes_json, query.postcodes)
-        return Response(body, media_type="application/json")
+        return json_answer(body)
 
     @router.get(
-        "",
-        response_model=Autocomplete,
-        responses={422: ERRORS[422], 503: ERRORS[503]},
-        summary="Postcodes starting with a prefix",
+        "/postcodes",
+        response_model=Envelope[list[NearbyPostcode] | list[str]],
+        responses={
+            400: {"model": ErrorDetail, "description": "Neither q nor both lon and lat."},
+            422: ERRORS[422],
+            503: ERRORS[503],
+        },
+        summary="Nearest postcodes to a point (lon, lat), or autocomplete (q)",
     )
-    async def autocomplete(
-        q: str = Query(
+    async def search(
+        request: Request,
+        lon: float | None = Query(
+            None, ge=-180, le=180, description="Longitude (WGS84).", examples=[-1.8998]
+        ),
+        lat: float | None = Query(
+            None, ge=-90, le=90, description="Latitude (WGS84).", examples=[52.4796]
+        ),
+        radius: float = Query(
+            100, gt=0, le=2000, description="Metres around the point (reverse lookup)."
+        ),
+        q: str | None = Query(
+            None,
             min_length=1,
             max_length=8,
             description="The start of a postcode; a space ends the outward code.",
             examples=["B1 1"],
         ),
         limit: int = Query(10, ge=1, le=100, description="At most this many.", examples=[10]),
-    ) -> Autocomplete:
-        """Sorted postcodes (live and terminated) that start with ``q``."""
+    ) -> Response:
+        """With ``lon`` and ``lat``: the live postcodes within ``radius`` metres, nearest
+        first, each with its ``distance`` (postcodes.io's reverse geocoding). Else, with ``q``:
+        live postcodes starting with ``q``, sorted. ``[]`` when nothing matches."""
         build = await current_build(watcher)
-        return Autocomplete(**build.autocomplete(q, limit))
+        if lon is not None and lat is not None:
+            body = build.nearest_json(lon, lat, radius, limit)
+        elif q is not None:
+            body = _dumps(build.autocomplete(q, limit)["result"])
+        else:
+            raise HTTPException(400, "Give q, or both lon and lat")
+        return cached_answer(request, body, build.build_id, cache_control)
+
+    @router.get(
+        "/outcodes/{outcode}",
+        response_model=Envelope[Outcode],
+        responses={404: ERRORS[404], 503: ERRORS[503]},
+        summary="An outward code",
+    )
+    async def outcode(
+        request: Request,
+        outcode: str = Path(description="An outward code, e.g. 'B1'.", examples=["B1"]),
+    ) -> Response:
+        """As postcodes.io's outcode lookup: mean position of its live postcodes, and the
+        wards and districts they fall in."""
+        build = await current_build(watcher)
+        return cached_answer(request, build.outcode_json(outcode), build.build_id, cache_control)
+
+    @router.get(
+        "/terminated_postcodes/{postcode}",
+        response_model=Envelope[TerminatedPostcode],
+        responses={404: ERRORS[404], 503: ERRORS[503]},
+        summary="A terminated postcode",
+    )
+    async def terminated(request: Request, postcode: str = POSTCODE) -> Response:
+        """As postcodes.io: when a postcode of the region was terminated, and where it was."""
+        build = await current_build(watcher)
+        return cached_answer(
+            request, build.terminated_json(postcode), build.build_id, cache_control
+        )
 
     return router
+
+
+def _dumps(value: object) -> bytes:
+    return orjson.dumps(value)

@@ -344,7 +344,8 @@
     fetch("/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
       if (!r.ok) { throw new Error("area " + code + ": " + r.status); }
       return r.json();
-    }).then(function (a) {
+    }).then(function (body) {
+      var a = body.result;
       var cmp = a.comparison || {};
       var html = "<h2 id=\"panel-title\">" + esc(a.name) + "</h2><p class=\"place\">" +
         esc(a.level === "lsoa" ? "Neighbourhood (LSOA) " + a.code : a.code) +
@@ -383,13 +384,12 @@
       return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
     }).then(function (res) {
       if (!res.ok) {
-        var detail = res.body && res.body.detail;
-        if (Array.isArray(detail)) { detail = detail.map(function (d) { return d.msg; }).join("; "); }
-        searchError(res.status === 404 ? "We could not find " + q.toUpperCase() + " in this area."
-          : (detail || "That does not look like a postcode."));
+        var error = res.body && res.body.error;
+        searchError(res.status === 404 && error ? error
+          : (error || "That does not look like a postcode."));
         return;
       }
-      var pc = res.body;
+      var pc = res.body.result;
       if (pc.location) {
         var ll = [pc.location.latitude, pc.location.longitude];
         if (state.marker) { map.removeLayer(state.marker); }
@@ -411,7 +411,7 @@
       fetch("/api/v1/postcodes?limit=8&q=" + encodeURIComponent(q)).then(function (r) {
         return r.ok ? r.json() : { result: [] };
       }).then(function (body) {
-        $("postcode-list").innerHTML = body.result.map(function (p) {
+        $("postcode-list").innerHTML = (body.result || []).map(function (p) {
           return '<option value="' + esc(p) + '"></option>';
         }).join("");
       }).catch(function () { /* autocomplete is optional */ });
@@ -432,7 +432,8 @@
   Promise.all([
     fetch("/api/v1/builds").then(function (r) { if (!r.ok) { throw r; } return r.json(); }),
     fetch("/api/v1/layers").then(function (r) { if (!r.ok) { throw r; } return r.json(); })
-  ]).then(function (res) {
+  ]).then(function (bodies) {
+    var res = [bodies[0].result, bodies[1].result];
     var build = res[0];
     state.build = build;
     state.build.violence_model = res[1].violence_model;
