@@ -169,6 +169,26 @@ def cog_web_optimized(src_path: Path, dst_path: Path) -> Path:
     return dst_path
 
 
+def _settled(port: int, timeout: float = 90.0) -> None:
+    """Wait until our server has read the national postcode list in its background thread.
+
+    Until then that thread competes with the requests for the interpreter, which is a
+    start-up cost, not the steady state the load runs measure. The signal is the 404 for a
+    postcode outside the region, which names the region only once the list is in.
+    """
+    import time
+    import urllib.error
+
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            _get(port, "/api/v1/postcodes/SW1A1AA")
+        except urllib.error.HTTPError as err:
+            if "outside" in err.read().decode("utf-8", "replace"):
+                return
+        time.sleep(0.5)
+
+
 def _get(port: int, path: str) -> bytes:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as r:  # noqa: S310
         return r.read()
@@ -210,6 +230,7 @@ def run() -> dict[str, Any]:
             env={"SNA_API_TILE_CACHE_SIZE": "0"},
         )
         servers.append(ours)
+        _settled(port)
         pc_paths = [f"/api/v1/postcodes/{p.replace(' ', '')}" for p in postcodes]
         bodies = {
             p.replace(" ", ""): _get(port, path).decode()
@@ -225,6 +246,7 @@ def run() -> dict[str, Any]:
         port = free_port()
         ours = start_server([*api_args, "--port", str(port)], port=port, ready_path="/health")
         servers.append(ours)
+        _settled(port)
         for path in tile_paths:  # fill the tile cache: the run measures cache hits
             _get(port, path)
         results["ours_tile_cached"] = _load(port, tile_paths)
