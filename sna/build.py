@@ -501,7 +501,6 @@ def build_region(
         areas,
         scored.scores,
         skip=synthetic_ids,
-        data_dir=data_dir,
         source_scores=lambda src: _region_scores(src, data_dir),
     )
     vcols, vchecks = violence_columns(

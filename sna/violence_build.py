@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,7 +61,6 @@ def violence_step(
     scores: pd.DataFrame,
     *,
     skip: set[str],
-    data_dir: Path | None,
     source_scores: Any = None,
 ) -> ViolenceStep:
     """Fit the violence model on the region's street files, or carry one over (see module).
@@ -97,10 +95,13 @@ def violence_step(
         raise ConfigError(f"{config.id}: no way to compute {src.id}'s layers was given")
     s_tables, s_areas, s_scores, s_skip = source_scores(src)
     s_codes = pd.Index(s_areas["lsoa21_code"], name="lsoa21_code")
-    shared = [c for c in structural.columns]
     s_struct = structural_terms(
         s_scores.set_axis(s_codes),
-        [lid for lid in model_layer_ids(src.layers, src.violence_risk, s_skip) if lid in shared],
+        [
+            lid
+            for lid in model_layer_ids(src.layers, src.violence_risk, s_skip)
+            if lid in structural
+        ],
     )
     s_pts = _located(s_tables["crime_points"])
     s_spec = src.violence_risk.model_copy(update={"history": []})  # terms both regions have
@@ -127,7 +128,7 @@ def violence_step(
         source_fit,
         scale,
         prior,
-        structural.loc[:, [c for c in s_struct.columns]],
+        structural[list(s_struct.columns)],
         residents,
         source_region=src.id,
     )

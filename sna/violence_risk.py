@@ -198,7 +198,6 @@ class ViolenceFit:
     response_window: tuple[str, str]
     feature_window: tuple[str, str]
     candidates: list[dict[str, float]]
-    history: list[str]
     layers: list[str]
     source: str
     history_types: list[str] = field(default_factory=list)
@@ -301,7 +300,6 @@ def fit_violence(
             best = (h, model)
     assert best is not None
     h, model = best
-    hist_terms = [t for t in model.terms if t.startswith("prior_") and t != PRIOR_TERM]
     return ViolenceFit(
         model=model,
         half_life=h,
@@ -309,7 +307,6 @@ def fit_violence(
         response_window=resp,
         feature_window=feat,
         candidates=[{k: round(float(v), 4) for k, v in c.items()} for c in candidates],
-        history=hist_terms,
         layers=list(structural.columns),
         source="police.uk street-level files, fitted out of time in this region",
         history_types=list(spec.history),
@@ -428,7 +425,6 @@ def carry_over(
         response_window=source.response_window,
         feature_window=IOD2025_WINDOW,
         candidates=[],
-        history=[],
         layers=[t for t in keep if t in structural],
         source=(
             f"IoD2025 police recorded crime indicators ({IOD2025_WINDOW[0]} to "

@@ -281,7 +281,6 @@ def _violence(lsoa: pd.DataFrame, rng: np.random.Generator, titles: dict) -> dic
         response_window=("2023-08", "2024-04"),
         feature_window=("2021-05", "2023-07"),
         candidates=[],
-        history=[],
         layers=[],
         source="fixture",
     )
