@@ -111,7 +111,8 @@ def _git_version() -> str:
 
 
 def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
-    names = {layer.table for layer in config.layers}
+    """The store tables the layers read, and those the violence model reads."""
+    names = {layer.table for layer in config.layers} | {"crime_points", "iod2025"}
     return {n: store.read(n) for n in sorted(names) if store.has(n)}
 
 
@@ -321,9 +322,6 @@ def _compute_region_scores(config: RegionConfig, store: Store) -> tuple:
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
     tables = _load_tables(store, config)
-    for extra in ("crime_points", "iod2025"):
-        if extra not in tables and store.has(extra):
-            tables[extra] = store.read(extra)
     live = postcodes[postcodes["status"] == "live"]
     layers, _, _ = scored_layers(
         config.layers, tables, areas, live, config.scoring.disclosure_threshold
@@ -448,9 +446,6 @@ def build_region(
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
     tables = _load_tables(store, config)
-    for extra in ("crime_points", "iod2025"):  # the violence model reads them
-        if extra not in tables and store.has(extra):
-            tables[extra] = store.read(extra)
     live = postcodes[postcodes["status"] == "live"]
     # partner layers without data are held back (weight 0); partner layers with data are
     # aggregated to their disclosure geography (sna.partner_layers, sna.disclosure)
