@@ -23,7 +23,7 @@ import pandas as pd
 import shapely
 
 from sna.priority import PublicBuild
-from sna.ranking import deciles
+from sna.ranking import band_of_decile, deciles
 
 __all__ = [
     "Theme",
@@ -112,15 +112,16 @@ def _decile_theme(
     key: str, title: str, ramp: list[str], region: str, what: tuple[str, str], line: str
 ) -> Theme:
     colors = {str(i + 1): c for i, c in enumerate(ramp)}
-    labels = {str(d): f"decile {d} of 10" for d in range(1, 11)}
+    # the band of a decile is the one every output uses (sna.ranking.band_of_decile)
+    labels = {str(d): f"{band_of_decile(d)} · decile {d} of 10" for d in range(1, 11)}
     legend = []
     for d, c in enumerate(ramp, start=1):
         if d == 1:
-            label = f"1: highest 10% ({what[0]})"
+            label = f"1: highest 10% ({what[0]}) · {band_of_decile(d)}"
         elif d == 10:
-            label = f"10: lowest 10% ({what[1]})"
+            label = f"10: lowest 10% ({what[1]}) · {band_of_decile(d)}"
         else:
-            label = str(d)
+            label = f"{d} · {band_of_decile(d)}"
         legend.append((c, label))
     return Theme(
         key=key,

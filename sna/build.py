@@ -48,6 +48,7 @@ from .scoring import INDICES, LayerInput, Scored, score_layers
 from .settings import PROJECT_ROOT
 from .store import Store, publish_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
+from .trends import trend_tables, write_trends
 from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
 from .violence_build import violence_columns, violence_step
 
@@ -114,6 +115,14 @@ def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
     """The store tables the layers read, and those the violence model reads."""
     names = {layer.table for layer in config.layers} | {"crime_points", "iod2025"}
     return {n: store.read(n) for n in sorted(names) if store.has(n)}
+
+
+def _trend_tables(
+    store: Store, tables: dict[str, pd.DataFrame], areas: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.trends`)."""
+    iod2019 = store.read("iod2019_lsoa21") if store.has("iod2019_lsoa21") else None
+    return trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))
 
 
 def _inputs(layers: list[LayerData]) -> list[LayerInput]:
@@ -594,6 +603,7 @@ def build_region(
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
+        write_trends(tmp, *_trend_tables(store, tables, areas))
         exports = tmp / "exports"
         exports.mkdir()
         pub = public_lsoa_table(lsoa, config.layers).assign(synthetic=bool(synthetic_layers))

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .ranking import BAND_LABELS, bands
+
 __all__ = [
     "SUPPRESSED",
     "PARTNER_TABLES",
@@ -87,16 +89,14 @@ def public_count(count: float | int | None, threshold: int = 8, base: int = 5) -
 
 
 def band_rates(values: pd.Series, labels: tuple[str, ...] | None = None) -> pd.Series:
-    """Quintile bands of a partner-data rate (highest first), so no exact rate is published."""
-    labels = labels or ("Highest", "High", "Medium", "Low", "Lowest")
-    k = len(labels)
-    # ties share a band (an aggregated partner layer has one value per disclosure unit)
-    ranks = values.rank(method="max", ascending=False, na_option="keep")
-    n = ranks.notna().sum()
-    if n == 0:
-        return pd.Series(pd.NA, index=values.index, dtype="object")
-    idx = np.ceil(ranks / n * k).clip(1, k)
-    return idx.map(lambda i: labels[int(i) - 1] if pd.notna(i) else pd.NA)
+    """Quintile bands of a partner-data rate (highest first), so no exact rate is published.
+
+    The same banding rule as every other band (:func:`sna.ranking.bands`), with ties kept
+    together (an aggregated partner layer has one value per disclosure unit, so its LSOAs
+    tie and must share a band).
+    """
+    out = bands(pd.Series(values, dtype=float), labels or BAND_LABELS, ties="min")
+    return out.astype("object").where(out.notna(), pd.NA)
 
 
 def assert_no_small_counts(values, threshold: int = 8, where: str = "output") -> None:

@@ -455,7 +455,10 @@ def _step_crime(ctx: dict, w: _Writer) -> None:
         loaded = crime.read_police_uk([config.source_path(p) for p in spec.paths])
         pts = loaded.data
         placed = _points_in_lsoa21(pts, areas)
-        inside = placed["lsoa21_code"].notna() | ~placed["has_coordinates"]
+        # in the region by our point-in-polygon, or by police.uk's own LSOA code (a snapped
+        # point can fall just over the boundary of the LSOA the file names)
+        own = placed["lsoa_code_file"].isin(set(areas["lsoa21_code"]))
+        inside = placed["lsoa21_code"].notna() | own | ~placed["has_coordinates"]
         loaded.report.reject("outside the region", int((~inside).sum()))
         placed = placed.loc[inside].reset_index(drop=True)
         w.write(

@@ -18,7 +18,7 @@ from scipy.stats import rankdata
 
 from .normalise import _as_float_1d, _wrap
 
-__all__ = ["BAND_LABELS", "rank_desc", "quantile_groups", "deciles", "bands"]
+__all__ = ["BAND_LABELS", "band_of_decile", "rank_desc", "quantile_groups", "deciles", "bands"]
 
 BAND_LABELS: tuple[str, ...] = ("Highest", "High", "Medium", "Low", "Lowest")
 """Default labels of the five equal-count bands, highest risk first."""
@@ -169,3 +169,20 @@ def bands(
         return out
     cat = pd.Categorical(out, categories=list(labels), ordered=True)
     return pd.Series(cat, index=index, name=label)
+
+
+def band_of_decile(decile: int, labels: tuple[str, ...] = BAND_LABELS) -> str:
+    r"""The band a decile falls in: deciles 1-2 are the first band, 3-4 the second, ...
+
+    With ordinal ties :func:`bands` and :func:`deciles` agree exactly this way
+    (:math:`\lfloor 5a \rfloor = \lfloor \lfloor 10a \rfloor / 2 \rfloor` for
+    :math:`a = (k-1)/n`), so a map coloured by deciles and a panel showing bands never
+    disagree.
+
+    >>> [band_of_decile(d) for d in (1, 2, 3, 10)]
+    ['Highest', 'Highest', 'High', 'Lowest']
+    """
+    d = int(decile)
+    if not 1 <= d <= 10:
+        raise ValueError(f"decile must be 1..10, got {decile!r}")
+    return labels[(d - 1) * len(labels) // 10]
