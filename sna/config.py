@@ -26,6 +26,7 @@ from pydantic import (
 
 from .errors import ConfigError
 from .settings import PROJECT_ROOT, source_dir
+from .wording import denominator_words
 
 __all__ = [
     "REGIONS_DIR",
@@ -245,6 +246,23 @@ class LayerSpec(_Strict):
         description="Id of a partner layer this open-data layer stands in for: used only while "
         "that layer is awaiting partner data.",
     )
+    unit: str = Field(
+        "",
+        description="What the layer's value is measured in, as a resident reads it (e.g. 'per "
+        "1,000 at-risk population'). Default: derived from the measure ('per 1,000 children "
+        "aged 0-15' for counts, 'places within 1 km' for access); column layers should say.",
+    )
+
+    @property
+    def display_unit(self) -> str:
+        """The unit shown beside the layer's value in every public output."""
+        if self.unit:
+            return self.unit
+        if self.measure == "count" and self.denominator:
+            return f"per {self.per:,.0f} {denominator_words(self.denominator)}"
+        if self.measure == "access":
+            return f"places within {self.radius_m / 1000:g} km of residents' postcodes (average)"
+        return "score"
 
     @model_validator(mode="after")
     def _column_needed(self) -> LayerSpec:

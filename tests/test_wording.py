@@ -87,3 +87,23 @@ def test_index_summary_and_denominators():
     assert index_summary(None, 3, 10) is None
     assert denominator_words("pop_0_15") == "children aged 0-15"
     assert denominator_words("pupils_enrolled") == "pupils enrolled"
+
+
+def test_every_shipped_layer_says_its_unit():
+    from sna.config import LayerSpec, load_region
+
+    for region in ("west-midlands", "bedfordshire"):
+        for layer in load_region(region).layers:
+            assert layer.display_unit != "score", (region, layer.id)
+    spec = LayerSpec(
+        id="x",
+        title="X",
+        kind="risk",
+        level="individual",
+        table="t",
+        measure="count",
+        denominator="pop_0_24",
+        per=100,
+    )
+    assert spec.display_unit == "per 100 residents aged 0-24"
+    assert spec.model_copy(update={"unit": "per pupil"}).display_unit == "per pupil"
