@@ -184,6 +184,7 @@ def read_boundaries(
     name_col: str,
     codes: Iterable[str] | None = None,
     layer: str | None = None,
+    allow_missing: bool = False,
 ) -> Loaded:
     """Read area polygons (LSOA, ward, district, police force area) into EPSG:27700.
 
@@ -196,7 +197,10 @@ def read_boundaries(
     code_col, name_col
         Columns holding the GSS code and the name, e.g. ``"lsoa21_code"``, ``"lsoa21_name"``.
     codes
-        Keep only these codes. Every requested code must be present.
+        Keep only these codes. Every requested code must be present, unless
+        ``allow_missing``: then the absent codes are listed in ``report.notes`` and the
+        caller makes their polygons (e.g. districts abolished since the file's vintage,
+        dissolved from their LSOAs).
     layer
         Layer of a multi-layer GeoPackage; default the first.
 
@@ -242,7 +246,9 @@ def read_boundaries(
     if codes is not None:
         wanted = pd.Index(pd.unique(pd.Series(list(codes), dtype="str")))
         absent = wanted.difference(pd.Index(gdf[code_col]))
-        if len(absent):
+        if len(absent) and allow_missing:
+            report.notes.append(f"absent from the file: {', '.join(sorted(absent))}")
+        elif len(absent):
             raise InvalidValueError(
                 path,
                 f"{len(absent)} requested code(s) not in the file, e.g. {sorted(absent)[:5]}",

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Mapping
 from os import PathLike
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -229,6 +230,33 @@ _REASON_SCHOOL_TYPES = {
 }
 
 
+# Education authorities formed after the DfE exclusions file's last year (2016/17), and names
+# that the file spells differently from GIAS: each GIAS name maps to the authorities the file
+# holds for the same area (their counts are pooled).
+_DFE_PREDECESSORS: dict[str, tuple[str, ...]] = {
+    "Bournemouth, Christchurch and Poole": ("Bournemouth", "Poole"),
+    "Cumberland": ("Cumbria",),
+    "Westmorland and Furness": ("Cumbria",),
+    "North Northamptonshire": ("Northamptonshire",),
+    "West Northamptonshire": ("Northamptonshire",),
+    "County Durham": ("Durham",),
+    "Herefordshire, County of": ("Herefordshire",),
+}
+
+
+def dfe_authority_names(gias_name: str) -> tuple[str, ...]:
+    """The DfE exclusions file's authority name(s) for a GIAS ``la_name``.
+
+    >>> dfe_authority_names("Bristol, City of")
+    ('Bristol City of',)
+    >>> dfe_authority_names("Westmorland and Furness")
+    ('Cumbria',)
+    """
+    if gias_name in _DFE_PREDECESSORS:
+        return _DFE_PREDECESSORS[gias_name]
+    return (gias_name.replace(", City of", " City of"),)
+
+
 def read_la_exclusions(
     path: PathLike_,
     la_names: Iterable[str] | None = None,
@@ -324,6 +352,7 @@ def exclusion_rates(
     *,
     year: str = "201617",
     school_type: str = "Total",
+    suppressed: Literal["raise", "skip"] = "raise",
 ) -> pd.DataFrame:
     """Per-pupil permanent and fixed-period exclusion rates for each district, one year.
 
@@ -338,6 +367,8 @@ def exclusion_rates(
         them gets the county's rates.
     year, school_type
         Which academic year (DfE code) and school type (``Total`` = all state-funded).
+    suppressed
+        ``'raise'`` (default) on a suppressed count; ``'skip'`` leaves that authority out.
 
     Returns
     -------
@@ -364,6 +395,8 @@ def exclusion_rates(
             raise ValueError(f"no {school_type} exclusions row for {la!r} in {year}")
         r = hit.iloc[0]
         if pd.isna(r["perm_excl"]) or pd.isna(r["fixed_excl"]) or not r["headcount"] > 0:
+            if suppressed == "skip":
+                continue
             raise ValueError(f"exclusion counts for {la!r} in {year} are suppressed")
         rows.append(
             {
@@ -377,7 +410,8 @@ def exclusion_rates(
                 "fixed_rate": float(r["fixed_excl"]) / float(r["headcount"]),
             }
         )
-    return pd.DataFrame(rows)
+    columns = ["district_code", "la_name", "year", "headcount", "perm_excl", "fixed_excl"]
+    return pd.DataFrame(rows, columns=columns + ["perm_rate", "fixed_rate"])
 
 
 # --------------------------------------------------------------------------------------------

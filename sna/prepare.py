@@ -38,7 +38,7 @@ from geodata import (
 from geodata import postcodes as pc
 from geodata._io import sha256_file
 from geodata.errors import MissingFileError
-from geodata.report import LoadReport
+from geodata.report import Loaded, LoadReport
 
 from . import __version__
 from .config import RegionConfig, SourceSpec, load_region
@@ -323,14 +323,43 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
     wards_gdf = wards_gdf.merge(ward_district, on="ward_code", how="left")
     w.write("wards", wards_gdf, ["wards"], [wards.report], description="Electoral wards")
     dist = boundaries.read_boundaries(
-        _path(ctx, "districts"), code_col="ltla24_code", name_col="ltla24_name", codes=districts
+        _path(ctx, "districts"),
+        code_col="ltla24_code",
+        name_col="ltla24_name",
+        codes=districts,
+        allow_missing=True,
     )
     w.write(
         "districts",
-        dist.data.rename(columns={"code": "district_code", "name": "district_name"}),
+        _with_dissolved_districts(dist, areas),
         ["districts"],
         [dist.report],
         description="Local authority districts",
+    )
+
+
+def _with_dissolved_districts(dist: Loaded, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """District polygons: the boundary file's, and for districts it lacks, their LSOAs' union.
+
+    The LSOA lookup and the boundary file can be of different vintages (LAD 2022 against
+    LTLA 2024: the Cumbria, North Yorkshire and Somerset districts were merged in 2023), so
+    a district named by the lookup may be absent from the file. Its LSOAs are exactly the
+    area every district figure is summed over, so their union is the right outline.
+    """
+    out = dist.data.rename(columns={"code": "district_code", "name": "district_name"})
+    missing = sorted(set(areas["district_code"]) - set(out["district_code"]))
+    if not missing:
+        return out
+    sub = areas.loc[
+        areas["district_code"].isin(missing), ["district_code", "district_name", "geometry"]
+    ]
+    dissolved = sub.dissolve(by=["district_code", "district_name"], as_index=False)
+    dist.report.notes.append(
+        f"{len(missing)} district(s) dissolved from their LSOA21s (not in the boundary file)"
+    )
+    merged = pd.concat([out, dissolved[out.columns]], ignore_index=True)
+    return gpd.GeoDataFrame(merged, geometry="geometry", crs=out.crs).sort_values(
+        "district_code", ignore_index=True
     )
 
 
@@ -515,11 +544,18 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
     la_rates = None
     if s.exclusions_la:
         authorities = _education_authorities(config, gias)
+        # (DfE authority in the exclusions file, district): a reorganised authority pools
+        # its predecessors' counts (geodata.schools.dfe_authority_names)
+        pairs = [
+            (name, d)
+            for a, d in zip(authorities, config.region.districts, strict=True)
+            for name in schools.dfe_authority_names(a)
+        ]
         where = f"{config.path or config.id}: region.la_names"
         try:
             ex = schools.read_la_exclusions(
                 _path(ctx, "exclusions_la"),
-                la_names=sorted(set(authorities)),
+                la_names=sorted({a for a, _ in pairs}),
                 reasons_path=_path(ctx, "exclusions_reasons") if s.exclusions_reasons else None,
             )
         except ValueError as exc:  # an unknown authority name: a config error
@@ -538,13 +574,14 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
             [ex.report],
             description="DfE exclusions by local authority (published)",
         )
-        pairs = list(zip(authorities, config.region.districts, strict=True))
-        try:
+        try:  # the synthetic pupil-exclusions stand-in is calibrated on one year's rates
             la_rates = schools.exclusion_rates(
                 ex.data, pairs, year=config.synthetic.exclusions_year
             )
         except ValueError as exc:
-            raise ConfigError(f"{where} / synthetic.exclusions_year: {exc}") from exc
+            if config.synthetic.partner_data and config.synthetic.pupil_exclusions:
+                raise ConfigError(f"{where} / synthetic.exclusions_year: {exc}") from exc
+            la_rates = None  # not needed without the stand-in
         interim = _district_exclusions(ex.data, pairs, ctx["lsoa21"])
         w.write(
             "exclusions_district",
@@ -571,7 +608,8 @@ def _district_exclusions(
     in a two-tier area the districts of one county share its rate, and ``level`` says so.
     """
     years = sorted(exclusions["year"].dropna().unique())[-n_years:]
-    rates = [schools.exclusion_rates(exclusions, pairs, year=y) for y in years]
+    # a suppressed authority-year is left out (its district's rate uses its other years)
+    rates = [schools.exclusion_rates(exclusions, pairs, year=y, suppressed="skip") for y in years]
     both = pd.concat(rates, ignore_index=True)
     per = both.groupby("district_code")[["perm_excl", "fixed_excl", "headcount"]].sum()
     rate = (per["perm_excl"] + per["fixed_excl"]) / per["headcount"] * 1000.0

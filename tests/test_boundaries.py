@@ -425,3 +425,48 @@ def test_boundaries_empty_corrupt_missing(tmp_path):
 def test_region_lsoa21_needs_district_column():
     with pytest.raises(MissingColumnsError, match="LSOA21 lookup.*district_code"):
         region_lsoa21(pd.DataFrame({"lsoa21_code": ["E01000001"]}), WM)
+
+
+def test_districts_missing_from_the_boundary_file_are_dissolved_from_their_lsoas(tmp_path):
+    """LAD 2022 districts merged since (Cumbria's, in 2023) get their LSOAs' union."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geodata.boundaries import read_boundaries
+    from sna.prepare import _with_dissolved_districts
+
+    path = tmp_path / "ltla.gpkg"
+    gpd.GeoDataFrame(
+        {"ltla24_code": ["E06000001"], "ltla24_name": ["Hartlepool"]},
+        geometry=[box(445000, 530000, 450000, 535000)],
+        crs="EPSG:27700",
+    ).to_file(path)
+    with pytest.raises(Exception, match="1 requested code"):
+        read_boundaries(
+            path, code_col="ltla24_code", name_col="ltla24_name", codes=["E06000001", "E07000026"]
+        )
+    dist = read_boundaries(
+        path,
+        code_col="ltla24_code",
+        name_col="ltla24_name",
+        codes=["E06000001", "E07000026"],
+        allow_missing=True,
+    )
+    assert "E07000026" in " ".join(dist.report.notes)
+    areas = gpd.GeoDataFrame(
+        {
+            "lsoa21_code": ["E01000001", "E01019000", "E01019001"],
+            "district_code": ["E06000001", "E07000026", "E07000026"],
+            "district_name": ["Hartlepool", "Allerdale", "Allerdale"],
+        },
+        geometry=[
+            box(445000, 530000, 450000, 535000),
+            box(300000, 530000, 301000, 531000),
+            box(301000, 530000, 302000, 531000),
+        ],
+        crs="EPSG:27700",
+    )
+    out = _with_dissolved_districts(dist, areas)
+    assert out["district_code"].tolist() == ["E06000001", "E07000026"]
+    assert out.loc[1, "district_name"] == "Allerdale"
+    assert out.geometry.iloc[1].area == pytest.approx(2_000_000)

@@ -253,3 +253,34 @@ def test_pupil_reader_missing_columns(tmp_path):
     f.write_bytes(b"\xd0\xcf\x11\xe0")
     with pytest.raises(InvalidValueError, match=r"pupils\.xls: pupil exclusions must be a CSV"):
         read_pupil_exclusions(f)
+
+
+def test_reorganised_authorities_map_to_the_exclusions_file_names():
+    from geodata.schools import dfe_authority_names
+
+    assert dfe_authority_names("Bournemouth, Christchurch and Poole") == ("Bournemouth", "Poole")
+    assert dfe_authority_names("Cumberland") == ("Cumbria",)
+    assert dfe_authority_names("Kingston upon Hull, City of") == ("Kingston upon Hull City of",)
+    assert dfe_authority_names("Birmingham") == ("Birmingham",)
+
+
+def test_suppressed_exclusion_counts_raise_or_are_skipped():
+    import pandas as pd
+
+    from geodata.schools import exclusion_rates
+
+    frame = pd.DataFrame(
+        {
+            "year": ["201617"] * 2,
+            "level": ["Local authority"] * 2,
+            "la_name": ["A", "B"],
+            "school_type": ["Total"] * 2,
+            "headcount": [1000.0, 500.0],
+            "perm_excl": [2.0, None],
+            "fixed_excl": [30.0, None],
+        }
+    )
+    with pytest.raises(ValueError, match="'B' in 201617 are suppressed"):
+        exclusion_rates(frame, [("A", "E1"), ("B", "E2")])
+    got = exclusion_rates(frame, [("A", "E1"), ("B", "E2")], suppressed="skip")
+    assert got["la_name"].tolist() == ["A"] and got["perm_rate"].iloc[0] == pytest.approx(0.002)
