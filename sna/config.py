@@ -148,6 +148,13 @@ class RegionInfo(_Strict):
         "give its name for each of its districts, e.g. 'Nottinghamshire' for Ashfield.",
     )
     districts: list[str] = Field(min_length=1)
+    view_of: str = Field(
+        "",
+        description="Id of a national (or larger) region whose prepared store this region is a "
+        "view of: its tables are sliced from that store to these districts instead of being "
+        "prepared from the sources again. Sources, scoring, layers and violence-risk settings "
+        "not given here are inherited from that region's config.",
+    )
 
     @model_validator(mode="after")
     def _la_names_match(self) -> RegionInfo:
@@ -463,6 +470,31 @@ class RegionConfig(_Strict):
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 
+def _inherit(base: RegionConfig, raw: dict[str, Any], where: Path) -> dict[str, Any]:
+    """A view's TOML over the config of the region it is a view of.
+
+    ``[region]`` is the view's own. ``[sources]`` merges per source (the view adds its partner
+    extracts and service directory, the rest are the base's); ``[scoring]``,
+    ``[violence_risk]`` and ``[synthetic]`` merge per key; ``[[layers]]`` are the base's
+    unless the view lists its own.
+    """
+    if base.region.view_of:
+        raise ConfigError(f"{where}: region.view_of: {base.id!r} is itself a view")
+    merged = base.model_dump(mode="json", exclude={"path", "region"})
+    out: dict[str, Any] = {"region": raw["region"]}
+    for key, value in merged.items():
+        given = raw.get(key)
+        if key == "layers":
+            out[key] = given if given else value
+        elif isinstance(value, dict) and isinstance(given, dict):
+            out[key] = {**value, **given}
+        else:
+            out[key] = given if given is not None else value
+    for key, value in raw.items():
+        out.setdefault(key, value)
+    return out
+
+
 def available_regions() -> list[str]:
     """Ids of the regions shipped under ``geodata/regions``."""
     return sorted(p.stem for p in REGIONS_DIR.glob("*.toml"))
@@ -520,6 +552,9 @@ def load_region(region: str | Path) -> RegionConfig:
         raise ConfigError(f"{candidate}: invalid TOML ({' '.join(str(exc).split())})") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{candidate}: cannot read the file ({exc})") from exc
+    base_of = str(raw.get("region", {}).get("view_of", "") or "")
+    if base_of:
+        raw = _inherit(load_region(base_of), raw, candidate)
     try:
         return RegionConfig.model_validate({**raw, "path": candidate.resolve()})
     except ValidationError as exc:

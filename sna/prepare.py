@@ -193,6 +193,10 @@ def prepare_region(
     """
     t0 = time.perf_counter()
     config = region if isinstance(region, RegionConfig) else load_region(region)
+    if config.region.view_of:  # a VRU view: sliced from its national store (sna.views)
+        from .views import prepare_view
+
+        return prepare_view(config, data_dir=data_dir, force=force, progress=progress)
     files = _source_files(config)
     checksums = _checksums(files)
     key = _cache_key(config, checksums)

@@ -1,0 +1,111 @@
+"""A VRU as a view of a national build (sna.views): the same answers as a direct build."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import TEST_DATA_DIR, file_lock
+
+from sna.build import build_region
+from sna.config import load_region
+from sna.errors import ConfigError
+from sna.prepare import prepare_region
+from sna.views import slice_table
+
+WM = ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030", "E08000031"]
+BEDS = ["E06000055", "E06000056", "E06000032"]
+
+
+def _configs() -> tuple[Path, Path]:
+    """A small "nation" (West Midlands + Bedfordshire districts) and a WM view of it."""
+    folder = TEST_DATA_DIR / "configs"
+    folder.mkdir(parents=True, exist_ok=True)
+    wm = (Path(__file__).parents[1] / "geodata" / "regions" / "west-midlands.toml").read_text()
+    nation = wm.replace('id = "west-midlands"', 'id = "test-nation"')
+    nation = nation.replace('name = "West Midlands"', 'name = "Test nation"')
+    nation = re.sub(r"districts = \[.*\]", f"districts = {WM + BEDS!r}".replace("'", '"'), nation)
+    nation = re.sub(r"la_names = \[.*\]\n", "", nation)
+    national = folder / "test-nation.toml"
+    view = folder / "wm-view.toml"
+    if not national.exists() or national.read_text() != nation:
+        national.write_text(nation)
+    text = (
+        "[region]\n"
+        'id = "wm-view"\nname = "West Midlands"\n'
+        'vru = "West Midlands Violence Reduction Partnership"\n'
+        'police_force = "West Midlands Police"\n'
+        f'view_of = "{national}"\n'
+        f"districts = {WM!r}\n".replace("'", '"')
+        + 'la_names = ["Birmingham", "Coventry", "Dudley", "Sandwell", "Solihull", "Walsall", '
+        '"Wolverhampton"]\n'
+    )
+    if not view.exists() or view.read_text() != text:
+        view.write_text(text)
+    return national, view
+
+
+def test_view_inherits_everything_but_its_region():
+    national, view = _configs()
+    v, w = load_region(view), load_region("west-midlands")
+    assert v.region.view_of == str(national)
+    assert v.sources == w.sources and v.scoring == w.scoring and v.layers == w.layers
+    assert v.violence_risk == w.violence_risk
+
+
+def test_slice_rules_on_a_small_table():
+    pts = pd.DataFrame(
+        {
+            "lsoa21_code": ["A", None, None, "Z"],
+            "lsoa_code_file": ["A", "A", None, "Z"],
+            "has_coordinates": [True, True, False, True],
+            "force": ["F", "F", "F", "G"],
+        }
+    )
+    got = slice_table(
+        "crime_points", pts, lsoas={"A"}, districts=set(), wards=set(), police_force="F"
+    )
+    assert len(got) == 3  # placed in A; named A by police.uk; no coordinates, own force
+    pcs = pd.DataFrame({"district_code_x": ["D1", "D2"], "lsoa21_code": ["A", "A"]})
+    got = slice_table("postcodes", pcs, lsoas={"A"}, districts={"D1"}, wards=set(), police_force="")
+    assert got["district_code_x"].tolist() == ["D1"]
+
+
+@pytest.mark.slow
+def test_view_build_equals_a_direct_build_of_the_same_districts(wm_build: Path):
+    national, view = _configs()
+    with file_lock("build-wm-view"):
+        prepare_region(load_region(national), data_dir=TEST_DATA_DIR)
+        result = build_region(load_region(view), data_dir=TEST_DATA_DIR)
+    store_manifest = (TEST_DATA_DIR / "wm-view" / "store" / "manifest.json").read_text()
+    assert '"view_of": "test-nation"' in store_manifest
+    direct = pd.read_parquet(wm_build / "lsoa.parquet")
+    viewed = pd.read_parquet(result.path / "lsoa.parquet")
+    assert list(direct.columns) == list(viewed.columns) and len(direct) == 1719
+    for c in direct.columns:
+        if c == "geometry":
+            continue
+        a, b = direct[c], viewed[c]
+        if pd.api.types.is_numeric_dtype(a):
+            np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, err_msg=c)
+        else:
+            assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), c
+    pa = pd.read_parquet(wm_build / "postcodes.parquet", columns=["postcode", "pc_need"])
+    pb = pd.read_parquet(result.path / "postcodes.parquet", columns=["postcode", "pc_need"])
+    pd.testing.assert_frame_equal(pa, pb)
+
+
+@pytest.mark.slow
+def test_view_of_districts_outside_its_nation_is_refused(tmp_path: Path):
+    national, _ = _configs()
+    bad = tmp_path / "bad-view.toml"
+    bad.write_text(
+        f'[region]\nid = "bad-view"\nname = "Bad"\nview_of = "{national}"\n'
+        'districts = ["E08000025", "E09000001"]\n'
+    )
+    with file_lock("build-wm-view"):
+        with pytest.raises(ConfigError, match=r"E09000001.*not districts of 'test-nation'"):
+            prepare_region(load_region(bad), data_dir=TEST_DATA_DIR)
