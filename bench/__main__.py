@@ -1,8 +1,9 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
-Names: ``prepare``, ``build``, ``england``, ``references``, ``api`` (all when none is given).
-Each writes ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with
-status 1 when a target is missed (a benchmark that fails always exits with status 1).
+Names: ``prepare``, ``build``, ``england``, ``national``, ``references``, ``api`` (all when
+none is given). Each writes ``bench/results/<name>.json``. ``--list`` shows the names;
+``--strict`` exits with status 1 when a target is missed (a benchmark that fails always
+exits with status 1).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ BENCHMARKS: dict[str, str] = {
     "prepare": "bench.bench_prepare",
     "build": "bench.bench_build",
     "england": "bench.bench_england",
+    "national": "bench.bench_national",
     "api": "bench.bench_api",
     "references": "bench.bench_references",
 }
