@@ -50,6 +50,7 @@ from .store import Store, publish_dir, staging_dir, write_table
 from .surfaces import kde_surface, sample_surface, write_geotiff
 from .trends import trend_tables, write_trends
 from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
+from .views import national_ranks
 from .violence_build import violence_columns, violence_step
 
 __all__ = [
@@ -600,6 +601,11 @@ def build_region(
         timings["sensitivity"] = time.perf_counter() - t
 
         t = step(9)
+        national = None
+        if config.region.view_of:  # a view: national ranks beside the regional ones
+            ranks, national = national_ranks(config, lsoa["lsoa21_code"], data_dir)
+            if ranks is not None:
+                lsoa = lsoa.assign(**{c: ranks[c].to_numpy() for c in ranks.columns})
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
@@ -647,6 +653,7 @@ def build_region(
                 "carried_over_from": vstep.carried_from or None,
                 "unit": "violence and sexual offences expected in the next 12 months",
             },
+            "national": national,
             "awaiting_layers": held,
             "synthetic_layers": synthetic_layers,
             "synthetic": bool(synthetic_layers),

@@ -39,7 +39,7 @@ from . import __version__
 from .config import RegionConfig, load_region
 from .store import MANIFEST, Store, publish_dir, region_dir, staging_dir, write_table
 
-__all__ = ["prepare_view", "slice_table"]
+__all__ = ["NATIONAL_COLUMNS", "national_ranks", "prepare_view", "slice_table"]
 
 
 def _view_key(config: RegionConfig, national_key: str, code: str) -> str:
@@ -205,3 +205,37 @@ def prepare_view(
         metrics=manifest["metrics"],
         warnings=manifest["warnings"],
     )
+
+
+NATIONAL_COLUMNS = ("violence_risk", "need", "risk", "protective")
+"""Indices whose national rank and decile a view publishes beside its regional ones."""
+
+
+def national_ranks(
+    config: RegionConfig, lsoa_codes: pd.Series, data_dir: Path | None = None
+) -> tuple[pd.DataFrame | None, dict[str, Any]]:
+    """National ranks and deciles of a view's LSOAs, from the national build, if published.
+
+    Returns a frame aligned with ``lsoa_codes`` with ``<k>_national_rank`` and
+    ``<k>_national_decile`` (1 = highest in the nation), and a note for the manifest. A view
+    whose national build is not published yet gets ``None`` and a note saying so.
+    """
+    from .builds import current_build
+    from .errors import BuildNotFound
+
+    nation = config.region.view_of
+    national_id = load_region(nation).id
+    try:
+        folder = current_build(national_id, data_dir)
+    except BuildNotFound:
+        return None, {"national": national_id, "note": "national build not published yet"}
+    cols = [f"{k}_{x}" for k in NATIONAL_COLUMNS for x in ("rank", "decile")]
+    nat = pd.read_parquet(folder / "lsoa.parquet")
+    n_national = int(len(nat))
+    have = [c for c in cols if c in nat.columns]
+    nat = nat.set_index("lsoa21_code")[have].reindex(lsoa_codes.to_numpy())
+    nat.columns = [
+        c.replace("_rank", "_national_rank").replace("_decile", "_national_decile") for c in have
+    ]
+    note = {"national": national_id, "build_id": folder.name, "of": n_national}
+    return nat.reset_index(drop=True), note

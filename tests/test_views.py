@@ -78,13 +78,15 @@ def test_slice_rules_on_a_small_table():
 def test_view_build_equals_a_direct_build_of_the_same_districts(wm_build: Path):
     national, view = _configs()
     with file_lock("build-wm-view"):
-        prepare_region(load_region(national), data_dir=TEST_DATA_DIR)
+        nation = build_region(load_region(national), data_dir=TEST_DATA_DIR)
         result = build_region(load_region(view), data_dir=TEST_DATA_DIR)
     store_manifest = (TEST_DATA_DIR / "wm-view" / "store" / "manifest.json").read_text()
     assert '"view_of": "test-nation"' in store_manifest
     direct = pd.read_parquet(wm_build / "lsoa.parquet")
     viewed = pd.read_parquet(result.path / "lsoa.parquet")
-    assert list(direct.columns) == list(viewed.columns) and len(direct) == 1719
+    national = [c for c in viewed.columns if "_national_" in c]
+    assert list(direct.columns) == [c for c in viewed.columns if c not in national]
+    assert len(direct) == 1719
     for c in direct.columns:
         if c == "geometry":
             continue
@@ -93,6 +95,12 @@ def test_view_build_equals_a_direct_build_of_the_same_districts(wm_build: Path):
             np.testing.assert_allclose(a.to_numpy(float), b.to_numpy(float), rtol=1e-9, err_msg=c)
         else:
             assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), c
+    # national ranks beside the regional ones: the nation's own ranks of these LSOAs
+    nat = pd.read_parquet(nation.path / "lsoa.parquet").set_index("lsoa21_code")
+    for k in ("need", "violence_risk"):
+        want = nat.loc[viewed["lsoa21_code"], f"{k}_rank"].to_numpy()
+        assert (viewed[f"{k}_national_rank"].to_numpy() == want).all(), k
+        assert viewed[f"{k}_national_rank"].max() > 1719  # ranked among the nation's LSOAs
     pa = pd.read_parquet(wm_build / "postcodes.parquet", columns=["postcode", "pc_need"])
     pb = pd.read_parquet(result.path / "postcodes.parquet", columns=["postcode", "pc_need"])
     pd.testing.assert_frame_equal(pa, pb)
