@@ -1,6 +1,7 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
-Names: ``prepare``, ``build``, ``england``, ``references``, ``api`` (all when none is given).
+Names: ``prepare``, ``build``, ``england``, ``references``, ``api``, ``serving`` (all when
+none is given).
 Each writes ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with
 status 1 when a target is missed (a benchmark that fails always exits with status 1).
 """
@@ -24,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "build": "bench.bench_build",
     "england": "bench.bench_england",
     "api": "bench.bench_api",
+    "serving": "bench.bench_serving",
     "references": "bench.bench_references",
 }
 
