@@ -10,7 +10,6 @@ import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +18,6 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from sna.lookup import load_build
 from sna.tiles import TileCache
 from sna.watcher import BuildWatcher
 
@@ -75,20 +73,16 @@ def create_app(
     settings
         App settings; tests pass them directly.
     watcher
-        The build source; by default a :class:`~sna.lookup.BuildWatcher` of
+        The build source; by default a :class:`~sna.watcher.BuildWatcher` of
         ``settings.region`` under ``settings.data_dir`` that reloads when a new build is
         published.
     """
     settings = settings or ApiSettings()
     if watcher is None:
-        loader = partial(
-            load_build, asset_radius_m=settings.asset_radius_m, max_assets=settings.max_assets
-        )
         watcher = BuildWatcher(
             settings.region,
             settings.data_dir,
             interval=settings.reload_interval,
-            loader=loader,
             retry_after=settings.build_retry_seconds,
         )
     cache = TileCache(settings.tile_cache_size)
@@ -179,9 +173,12 @@ def _route_methods(app: FastAPI) -> dict[str, set[str]]:
     return out
 
 
-def uvicorn_config(app: FastAPI, host: str, port: int, settings: ApiSettings):
+def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: ApiSettings, **extra: Any):
     """The uvicorn config ``serve`` runs: no ``server`` banner, and forwarded headers
-    (``X-Forwarded-For``/``-Proto``) trusted only from ``settings.forwarded_allow_ips``."""
+    (``X-Forwarded-For``/``-Proto``) trusted only from ``settings.forwarded_allow_ips``.
+
+    ``app`` may be an import string (with ``factory=True`` in ``extra`` for worker
+    processes); ``extra`` goes to :class:`uvicorn.Config` as it is."""
     import uvicorn
 
     proxies = settings.forwarded_allow_ips
@@ -195,6 +192,7 @@ def uvicorn_config(app: FastAPI, host: str, port: int, settings: ApiSettings):
         server_header=False,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
+        **extra,
     )
 
 
@@ -219,11 +217,15 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     data_dir: Path | None = None,
+    workers: int = 1,
     **settings: Any,
 ) -> None:
     """Serve the region's current build with uvicorn until interrupted.
 
-    Extra keyword arguments are :class:`ApiSettings` fields (e.g. ``basemap_url``).
+    Extra keyword arguments are :class:`ApiSettings` fields (e.g. ``basemap_url``). With
+    ``workers`` > 1 uvicorn runs that many processes, each building the app from
+    :func:`create_app` with the same settings (passed through the environment); they share
+    the build's ``answers.sqlite`` pages through the OS page cache.
     """
     import uvicorn
 
@@ -235,5 +237,30 @@ def serve(
         # the address it listens on is always a valid Host
         hosts = [*api_settings.trusted_hosts, host]
         api_settings = api_settings.model_copy(update={"trusted_hosts": list(dict.fromkeys(hosts))})
-    app = create_app(api_settings)
-    uvicorn.Server(uvicorn_config(app, host, port, api_settings)).run()
+    if workers <= 1:
+        app = create_app(api_settings)
+        uvicorn.Server(uvicorn_config(app, host, port, api_settings)).run()
+        return
+    from uvicorn.supervisors import Multiprocess
+
+    _export_settings(api_settings)
+    config = uvicorn_config(
+        "api.app:create_app", host, port, api_settings, factory=True, workers=int(workers)
+    )
+    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[config.bind_socket()]).run()
+
+
+def _export_settings(settings: ApiSettings) -> None:
+    """Put ``settings`` in the environment (``SNA_API_*``), where each worker process's
+    :class:`ApiSettings` reads them."""
+    import os
+
+    for name, value in settings.model_dump(exclude_none=True).items():
+        if name == "api_key_file":  # already read into api_key
+            continue
+        if hasattr(value, "get_secret_value"):
+            value = value.get_secret_value()
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value)
+        env = "SNA_API_KEY" if name == "api_key" else f"SNA_API_{name.upper()}"
+        os.environ[env] = str(value)

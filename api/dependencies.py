@@ -14,7 +14,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
-from sna.lookup import Build
+from sna.answers import BuildReader
 from sna.watcher import BuildWatcher
 
 __all__ = [
@@ -23,13 +23,10 @@ __all__ = [
     "FailedAttempts",
     "DefaultDependency",
     "AreaListParams",
-    "JSON_HEADERS",
 ]
 
-JSON_HEADERS = {"Cache-Control": "public, max-age=60"}
 
-
-async def current_build(watcher: BuildWatcher) -> Build:
+async def current_build(watcher: BuildWatcher) -> BuildReader:
     """The current build; the first load runs in a worker thread so the loop stays free."""
     if watcher.build is not None:
         return watcher.get()

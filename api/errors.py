@@ -19,18 +19,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from geodata.postcodes import InvalidPostcodeError
+from geodata.errors import GeodataError
 from sna.errors import (
     AreaNotFound,
     BuildNotFound,
+    InvalidParameter,
     InvalidPostcode,
     LayerNotFound,
     OutsideCoverage,
     PostcodeNotFound,
     SnaError,
     StoreNotPrepared,
+    TileNotFound,
 )
-from sna.tiles import TileNotFound
 
 __all__ = [
     "STATUS_CODES",
@@ -45,7 +46,6 @@ log = logging.getLogger(__name__)
 
 STATUS_CODES: dict[type[Exception], int] = {
     InvalidPostcode: 404,  # as postcodes.io: an invalid postcode is not found
-    InvalidPostcodeError: 404,
     PostcodeNotFound: 404,
     AreaNotFound: 404,
     LayerNotFound: 404,
@@ -53,7 +53,9 @@ STATUS_CODES: dict[type[Exception], int] = {
     OutsideCoverage: 404,
     BuildNotFound: 503,
     StoreNotPrepared: 503,
+    InvalidParameter: 400,
     SnaError: 500,
+    GeodataError: 500,  # a bad input file met while serving: JSON, logged, no detail
 }
 
 

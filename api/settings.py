@@ -83,8 +83,6 @@ class ApiSettings(BaseSettings):
         description="Origins allowed by CORS on the public read-only routes ('*': any); "
         "empty: CORS off. Never on the analyst routes.",
     )
-    asset_radius_m: float = Field(1000.0, gt=0, le=5000)
-    max_assets: int = Field(10, ge=0, le=100)
     title: str = "Violence reduction needs map"
 
     @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", mode="before")

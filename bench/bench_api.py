@@ -262,17 +262,18 @@ def main(argv: list[str] | None = None) -> dict:
         print(f"no build for {args.region}; using the fixture build")
 
     sys.path.insert(0, str(ROOT))
-    from sna.lookup import load_build
+    from api.routers.postcodes import bulk_items
+    from sna.builds import open_build
 
-    build = load_build(data_dir / region / "builds" / "current")
+    build = open_build(data_dir / region / "builds" / "current")
     rng = random.Random(20261121)
-    postcodes = sorted(build._postcodes)
+    postcodes = sorted(c for (c,) in build._db().execute("SELECT code FROM postcodes"))
     sample = rng.sample(postcodes, min(2000, len(postcodes)))
     batch = sample[:100]
     t = time.perf_counter()
     reps = 200
     for _ in range(reps):
-        build.postcodes_json(batch)
+        bulk_items(build, batch)
     bulk_lib_ms = (time.perf_counter() - t) / reps * 1000
 
     port = free_port()

@@ -293,6 +293,9 @@ def serve(
     data_dir: DataDirOpt = None,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, max=64, help="Worker processes (they share the build's pages).")
+    ] = 1,
 ) -> None:
     """Serve the region's current build: the lookup and tile API and the public map."""
     from sna.build import current_build
@@ -305,7 +308,7 @@ def serve(
     from api.app import serve as serve_app
 
     console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
-    serve_app(cfg.id, host=host, port=port, data_dir=data_dir)
+    serve_app(cfg.id, host=host, port=port, data_dir=data_dir, workers=workers)
 
 
 def _check_api_settings(region_id: str) -> None:

@@ -31,6 +31,7 @@ import pandas as pd
 from scipy.stats import spearmanr
 
 from . import __version__
+from .answers.writer import write_answers
 from .audit import audit_build
 from .builds import builds_dir, clean_leftovers, current_build, list_builds, new_build_id
 from .config import RegionConfig, ScoringSpec, load_region
@@ -667,6 +668,7 @@ def build_region(
             "warnings": prepared.warnings,  # about the inputs (e.g. missing police.uk months)
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        write_answers(tmp, store_path=store.path)  # what the server reads, published with it
         timings["write and publish"] = time.perf_counter() - t
         audit_build(tmp, store=store).raise_if_leaking()  # a leaking build does not publish
         final = publish_dir(tmp, target / "current", build_id)

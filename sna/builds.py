@@ -19,12 +19,16 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BuildNotFound, SnaError
 from .store import clean_staging, region_dir
+
+if TYPE_CHECKING:
+    from .answers.reader import BuildReader
 
 __all__ = [
     "builds_dir",
@@ -35,6 +39,8 @@ __all__ = [
     "list_builds",
     "clean_leftovers",
     "prune_builds",
+    "build_folder",
+    "open_build",
 ]
 
 
@@ -134,3 +140,65 @@ def prune_builds(region_id: str, data_dir: Path | None = None, *, keep: int = 5)
         shutil.rmtree(doomed, ignore_errors=True)
         removed.append(folder.name)
     return removed
+
+
+def build_folder(
+    region: str | Path, data_dir: Path | None = None, build: str | Path | None = None
+) -> Path:
+    """The folder of ``build`` (an id or a folder; default the current one) of ``region``.
+
+    ``region`` may itself be a build folder (one with a ``manifest.json``).
+    """
+    if build is None and (Path(region) / "manifest.json").exists():
+        return Path(region).resolve()
+    from .config import load_region
+
+    rid = load_region(region).id if str(region).endswith(".toml") else str(region)
+    if build is None:
+        return current_build(rid, data_dir)
+    candidate = Path(build)
+    if not (candidate / "manifest.json").exists():
+        candidate = builds_dir(rid, data_dir) / str(build)
+    if not (candidate / "manifest.json").exists():
+        raise BuildNotFound(f"{candidate}: not a build folder (no manifest.json)")
+    return candidate.resolve()
+
+
+def open_build(
+    region: str | Path,
+    data_dir: Path | None = None,
+    build: str | Path | None = None,
+    *,
+    national_postcodes: Iterable[str] | None = None,
+    answers: bool = True,
+) -> BuildReader:
+    """Open a published build for reading: the one reader of the API, maps, report and
+    priority lists (:class:`~sna.answers.reader.BuildReader`).
+
+    Parameters
+    ----------
+    region
+        A region id, a region TOML path, or a build folder (or the ``current`` link).
+    data_dir
+        The data directory (default ``$SNA_DATA_DIR`` or ``./data``).
+    build
+        A build id or folder of ``region``; default its current build.
+    national_postcodes
+        Every UK postcode, for the wording of a 404 ("outside the region"); by default the
+        national index the build recorded, if present.
+    answers
+        Require ``answers.sqlite`` (what the server reads). ``False`` also opens a build made
+        before it existed, for the tables only (:meth:`BuildReader.public`).
+
+    Raises
+    ------
+    BuildNotFound
+        No such build; :class:`~sna.errors.BuildLoadError` when it cannot be read.
+    """
+    from .answers.reader import BuildReader
+
+    return BuildReader(
+        build_folder(region, data_dir, build),
+        national_postcodes=national_postcodes,
+        answers=answers,
+    )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import importlib.resources
 import json
-import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -23,6 +22,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from geodata._io import GSS_PATTERN
 
 from .errors import ConfigError
 from .settings import PROJECT_ROOT, source_dir
@@ -39,6 +40,7 @@ __all__ = [
     "RegionInfo",
     "SyntheticSpec",
     "LEVELS",
+    "manifest_specs",
     "LayerSpec",
     "ScoringSpec",
     "ViolenceRiskSpec",
@@ -54,7 +56,6 @@ REGIONS_DIR = Path(str(importlib.resources.files("geodata") / "regions"))
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
 OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
-_GSS = re.compile(r"^[EWSN]\d{8}$")
 
 
 class _Strict(BaseModel):
@@ -169,7 +170,7 @@ class RegionInfo(_Strict):
     @field_validator("districts")
     @classmethod
     def _gss(cls, v: list[str]) -> list[str]:
-        bad = [c for c in v if not _GSS.match(c)]
+        bad = [c for c in v if not GSS_PATTERN.match(c)]
         if bad:
             raise ValueError(f"not GSS district codes: {bad}")
         if len(set(v)) != len(v):
@@ -559,3 +560,10 @@ def load_region(region: str | Path) -> RegionConfig:
         return RegionConfig.model_validate({**raw, "path": candidate.resolve()})
     except ValidationError as exc:
         raise ConfigError(f"{candidate}: {_format_validation(exc, raw)}") from exc
+
+
+def manifest_specs(layers: list[dict[str, Any]]) -> list[LayerSpec]:
+    """A build manifest's layer records as :class:`LayerSpec` (extra keys such as
+    ``effective_weight`` and ``status`` dropped)."""
+    fields = set(LayerSpec.model_fields)
+    return [LayerSpec.model_validate({k: v for k, v in d.items() if k in fields}) for d in layers]

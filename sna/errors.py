@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from geodata.errors import GeodataError, InputFileError
+from geodata.postcode_format import InvalidPostcodeError
 
 __all__ = [
     "SnaError",
@@ -10,6 +11,7 @@ __all__ = [
     "StoreError",
     "StoreNotPrepared",
     "BuildNotFound",
+    "BuildLoadError",
     "LayerNotFound",
     "InvalidWeights",
     "PostcodeError",
@@ -46,6 +48,10 @@ class BuildNotFound(SnaError):
     """No published build exists for the region, or the named build is missing."""
 
 
+class BuildLoadError(BuildNotFound):
+    """A build folder exists but cannot be read (a missing or malformed file, named)."""
+
+
 class LayerNotFound(SnaError):
     """A layer id is not declared in the region configuration or the build."""
 
@@ -58,8 +64,12 @@ class PostcodeError(SnaError):
     """Base class for postcode lookup errors."""
 
 
-class InvalidPostcode(PostcodeError):
-    """The text is not a well-formed UK postcode."""
+class InvalidPostcode(PostcodeError, InvalidPostcodeError):
+    """The text is not a well-formed UK postcode.
+
+    The one invalid-postcode error: it is also geodata's :class:`InvalidPostcodeError`, so
+    either name catches it and the API maps it once.
+    """
 
 
 class PostcodeNotFound(PostcodeError):

@@ -36,8 +36,7 @@ import pandas as pd
 
 from . import builds
 from .config import LEVELS, LayerSpec, load_region
-from .errors import BuildNotFound, StoreError
-from .publish import public_lsoa_table
+from .errors import StoreError
 
 __all__ = [
     "PublicBuild",
@@ -201,56 +200,20 @@ def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path
     return builds.build_folders(region_id(region), data_dir)
 
 
-def _build_folder(rid: str, data_dir: Path | None, build: str | Path | None) -> Path:
-    root = builds_root(rid, data_dir)
-    if build is None:
-        link = root / "current"
-        if not (link / "manifest.json").exists():
-            raise BuildNotFound(
-                f"no published build for {rid!r} at {link}; run: sna build --region {rid}"
-            )
-        return link.resolve()
-    candidate = Path(build)
-    if not candidate.is_absolute() and not candidate.exists():
-        candidate = root / str(build)
-    if not (candidate / "manifest.json").exists():
-        raise BuildNotFound(f"{candidate}: not a build folder (no manifest.json)")
-    return candidate.resolve()
-
-
 def load_public_build(
     region: str | Path,
     data_dir: Path | None = None,
     build: str | Path | None = None,
 ) -> PublicBuild:
-    """Read a build's manifest and its public LSOA table.
-
-    Parameters
-    ----------
-    region : str or Path
-        Region id (``west-midlands``) or a region TOML path.
-    data_dir : Path, optional
-        Data directory (default ``$SNA_DATA_DIR`` or ``./data``).
-    build : str or Path, optional
-        A build id or folder; default the region's ``current`` build.
+    """The public view of a build: :func:`sna.builds.open_build` then
+    :meth:`~sna.answers.reader.BuildReader.public` (the one reader; no answers needed).
 
     Raises
     ------
     BuildNotFound
         When the region has no published build or ``build`` is not a build folder.
     """
-    from .store import read_table
-
-    rid = region_id(region)
-    folder = _build_folder(rid, data_dir, build)
-    manifest = json.loads((folder / "manifest.json").read_text())
-    fields = set(LayerSpec.model_fields)
-    specs = [LayerSpec(**{k: v for k, v in d.items() if k in fields}) for d in manifest["layers"]]
-    lsoa = read_table(folder / "lsoa.parquet")
-    public = public_lsoa_table(lsoa, specs)
-    if not isinstance(public, gpd.GeoDataFrame):  # pragma: no cover - builds are GeoParquet
-        raise BuildNotFound(f"{folder / 'lsoa.parquet'}: no geometry")
-    return PublicBuild(folder, manifest, specs, public, data_dir)
+    return builds.open_build(region, data_dir, build, answers=False).public(data_dir)
 
 
 def driver_titles(
@@ -328,11 +291,12 @@ def nearby_assets(
         ``nearest_assets`` ("St Mary's (place of worship, 0.3 km); ...") and
         ``nearest_asset_km``, one row per point.
     """
-    from scipy.spatial import cKDTree
+    from .answers.nearby import AssetIndex
 
     col = f"assets_within_{_km_label(radius_m)}"
     n = len(x)
-    if assets is None or len(assets) == 0:
+    index = AssetIndex(assets) if assets is not None and len(assets) else None
+    if index is None or len(index) == 0:
         return pd.DataFrame(
             {
                 col: np.zeros(n, int),
@@ -341,13 +305,10 @@ def nearby_assets(
                 "nearest_asset_km": np.full(n, np.nan),
             }
         )
-    a = assets.dropna(subset=["easting", "northing"]).reset_index(drop=True)
-    tree = cKDTree(a[["easting", "northing"]].to_numpy(float))
+    a = index.table
     pts = np.column_stack([x, y]).astype(float)
-    within = tree.query_ball_point(pts, r=radius_m)
-    kk = min(k, len(a))
-    dist, idx = tree.query(pts, k=kk)
-    dist, idx = np.asarray(dist).reshape(n, kk), np.asarray(idx).reshape(n, kk)
+    within = index.within(pts, radius_m)
+    dist, idx = index.nearest(pts, k)
     types = a["asset_type"].astype(str).to_numpy()
     names = a["name"].to_numpy() if "name" in a.columns else np.full(len(a), None)
     counts, by_type, nearest = [], [], []

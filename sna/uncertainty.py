@@ -35,6 +35,8 @@ from .normalise import _as_float_1d, _wrap
 from .ranking import _groups_from_ranks, _rank_desc_2d
 
 __all__ = [
+    "INTERVAL_PERCENTILES",
+    "INTERVAL_LEVEL",
     "MCResult",
     "RankComparison",
     "monte_carlo",
@@ -44,6 +46,11 @@ __all__ = [
     "rank_interval_contains",
     "compare_rankings",
 ]
+
+INTERVAL_PERCENTILES: tuple[float, float, float] = (5.0, 50.0, 95.0)
+"""Lower, middle and upper percentiles of every published interval (ranks and counts)."""
+INTERVAL_LEVEL: float = round((INTERVAL_PERCENTILES[2] - INTERVAL_PERCENTILES[0]) / 100, 6)
+"""The coverage the answers state for those intervals (0.9)."""
 
 Kernel = Callable[[np.random.Generator, int], ArrayLike]
 
@@ -124,7 +131,7 @@ def monte_carlo(
     point: ArrayLike,
     draws: int = 500,
     seed: int,
-    percentiles: tuple[float, float, float] = (5.0, 50.0, 95.0),
+    percentiles: tuple[float, float, float] = INTERVAL_PERCENTILES,
     rank_method: str = "min",
     keep_draws: bool = False,
 ) -> MCResult:

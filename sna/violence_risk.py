@@ -43,7 +43,7 @@ import pandas as pd
 
 from .config import LayerSpec, ViolenceRiskSpec
 from .count_model import EXPOSURE_TERM, CountModel, fit_count_model
-from .uncertainty import MCResult, monte_carlo
+from .uncertainty import INTERVAL_PERCENTILES, MCResult, monte_carlo
 
 __all__ = [
     "PRIOR_TERM",
@@ -466,7 +466,7 @@ def violence_uncertainty(
         return y + rng.uniform(0, 1e-6, size=y.shape)  # random tie-break between equal counts
 
     res = monte_carlo(kernel, point=risk.expected, draws=draws, seed=seed)
-    lo, hi = np.percentile(sims, [5, 95], axis=0)
+    lo, hi = np.percentile(sims, [INTERVAL_PERCENTILES[0], INTERVAL_PERCENTILES[2]], axis=0)
     return res, lo, hi
 
 

@@ -15,9 +15,9 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from .builds import current_target
+from .answers.reader import BuildReader
+from .builds import current_target, open_build
 from .errors import BuildNotFound
-from .lookup import Build, load_build
 
 __all__ = ["BuildWatcher"]
 
@@ -39,7 +39,7 @@ class BuildWatcher:
     interval
         Seconds between pointer checks (0 checks on every call).
     loader
-        ``path -> Build`` (default :func:`load_build`).
+        ``path -> BuildReader`` (default :func:`sna.builds.open_build`).
     retry_after
         Seconds to wait before loading a build that failed to load again.
 
@@ -57,14 +57,14 @@ class BuildWatcher:
         data_dir: Path | None = None,
         *,
         interval: float = 2.0,
-        loader: Callable[[Path], Build] | None = None,
+        loader: Callable[[Path], BuildReader] | None = None,
         retry_after: float = 30.0,
     ) -> None:
         self.region = region
         self.data_dir = data_dir
         self.interval = float(interval)
-        self.loader = loader or load_build
-        self._build: Build | None = None
+        self.loader = loader or open_build
+        self._build: BuildReader | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._checked = 0.0
@@ -76,7 +76,7 @@ class BuildWatcher:
         self.attempts = 0
 
     @property
-    def build(self) -> Build | None:
+    def build(self) -> BuildReader | None:
         """The loaded build, or None before the first load."""
         return self._build
 
@@ -128,7 +128,7 @@ class BuildWatcher:
             )
             self._thread.start()
 
-    def get(self) -> Build:
+    def get(self) -> BuildReader:
         """The current build, loading it first if needed.
 
         Raises
@@ -146,7 +146,7 @@ class BuildWatcher:
                 self._maybe_reload(build)
         return self._build or build
 
-    def _first_load(self) -> Build:
+    def _first_load(self) -> BuildReader:
         with self._lock:
             thread = self._thread
         if thread is not None:
@@ -168,7 +168,7 @@ class BuildWatcher:
                 )
             return self._build
 
-    def _maybe_reload(self, build: Build) -> None:
+    def _maybe_reload(self, build: BuildReader) -> None:
         target = self.target()
         if target is None or target == build.path or self.backing_off(target):
             return

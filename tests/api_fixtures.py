@@ -24,6 +24,7 @@ import rasterio
 from affine import Affine
 from shapely.geometry import Point, box
 
+from sna.answers import write_answers
 from sna.ranking import bands, deciles, rank_desc
 from sna.store import publish_dir, staging_dir, write_table
 
@@ -474,6 +475,7 @@ def make_fixture_build(
             },
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        write_answers(tmp, store_path=store, national=False)  # as sna build does
         if publish:
             return publish_dir(tmp, target / "current", build_id)
         final = target / build_id

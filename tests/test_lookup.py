@@ -1,4 +1,4 @@
-"""sna.lookup over the fixture build: answers, aggregation, disclosure and reloading."""
+"""The build reader over the fixture build: answers, aggregation, disclosure and reloading."""
 
 from __future__ import annotations
 
@@ -20,14 +20,16 @@ from api_fixtures import (
     partner_violations,
 )
 
+from api.routers.postcodes import bulk_items
+from sna.answers import clean_query
+from sna.builds import current_target, list_builds, open_build
 from sna.errors import AreaNotFound, BuildNotFound, InvalidPostcode, PostcodeNotFound
-from sna.lookup import clean_query, current_target, list_builds, load_build
 from sna.watcher import BuildWatcher
 
 
 @pytest.fixture(scope="module")
 def build(fixture_build):  # noqa: F811
-    return load_build(fixture_build / REGION / "builds" / "current")
+    return open_build(fixture_build / REGION / "builds" / "current")
 
 
 def test_postcode_is_lenient_about_case_and_spaces(build):
@@ -90,7 +92,7 @@ def test_unknown_postcode_is_not_found(build):
 
 
 def test_bulk_lookup_items_have_their_own_status(build):
-    items = orjson.loads(build.postcodes_json(["b11ab", "nonsense", "B99 9ZZ"]))
+    items = orjson.loads(bulk_items(build, ["b11ab", "nonsense", "B99 9ZZ"]))
     assert [r["status"] for r in items] == [200, 404, 404]
     assert items[0]["result"]["postcode"] == LIVE_POSTCODE
     assert items[1]["result"] is None and "not a valid" in items[1]["error"]
@@ -188,22 +190,21 @@ def test_area_table_filters_sorts_and_pages(build):
 
 
 def test_exports_csv_and_geojson(build):
-    body, media, name = build.areas_export("csv", district="Coventry", limit=100)
-    assert media.startswith("text/csv") and name.endswith(".csv")
+    body = build.areas_csv(district="Coventry", limit=100)
     frame = pd.read_csv(pd.io.common.BytesIO(body))
     # priority lists lead with violence risk: highest expected offences first by default
     assert len(frame) == 6 and frame["violence_risk"].is_monotonic_decreasing
-    body, _, name = build.areas_export("csv", district="Coventry", limit=100, sort="need")
+    body = build.areas_csv(district="Coventry", limit=100, sort="need")
     frame_need = pd.read_csv(pd.io.common.BytesIO(body))
-    assert frame_need["need"].is_monotonic_decreasing and name.endswith("need.csv")
+    assert frame_need["need"].is_monotonic_decreasing
     assert not [c for c in frame.columns if PARTNER_LAYER in c]
-    body, media, _ = build.areas_export("geojson", limit=3)
+    body = build.areas_geojson(limit=3)
     gj = json.loads(body)
-    assert media == "application/geo+json" and len(gj["features"]) == 3
+    assert len(gj["features"]) == 3
     ring = gj["features"][0]["geometry"]["coordinates"][0]
     lon, lat = ring[0]
     assert -2.0 < lon < -1.8 and 52.4 < lat < 52.6  # EPSG:4326
-    body, _, _ = build.areas_export("geojson", level="district")
+    body = build.areas_geojson(level="district")
     assert {f["id"] for f in json.loads(body)["features"]} == {"E08000025", "E08000026"}
 
 
@@ -267,4 +268,4 @@ def test_load_build_reports_missing_files(tmp_path):
     shutil.copytree(folder, copy)
     (copy / "postcodes.parquet").unlink()
     with pytest.raises(BuildNotFound, match="postcodes.parquet"):
-        load_build(copy)
+        open_build(copy)

@@ -11,7 +11,7 @@ import pytest
 from api_fixtures import PARTNER_LAYER, REGION, fixture_build  # noqa: F401
 from PIL import Image
 
-from sna.lookup import load_build
+from sna.builds import open_build
 from sna.tiles import (
     CLASS_COLOURS,
     EXTENT,
@@ -29,7 +29,7 @@ CENTRE = (-1.90, 52.476)  # inside the fixture grid, near the partner peak
 
 @pytest.fixture(scope="module")
 def build(fixture_build):  # noqa: F811
-    return load_build(fixture_build / REGION / "builds" / "current")
+    return open_build(fixture_build / REGION / "builds" / "current")
 
 
 def _rgba(png: bytes) -> np.ndarray:

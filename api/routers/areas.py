@@ -5,13 +5,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
+from sna.answers import BuildReader
 from sna.watcher import BuildWatcher
 
 from ..dependencies import AreaListParams, current_build
 from ..models import AreaList, AreaResult, Envelope, ErrorDetail
 from ..responses import cached_answer
 
-__all__ = ["create_areas_router"]
+__all__ = ["create_areas_router", "EXPORTS"]
+
+EXPORTS = {
+    "csv": ("text/csv; charset=utf-8", BuildReader.areas_csv),
+    "geojson": ("application/geo+json", BuildReader.areas_geojson),
+}
+"""Download formats of the area list: media type and the reader method that renders it."""
 
 
 def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
@@ -55,11 +62,14 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         district; ``format=csv`` or ``format=geojson`` for a download (not enveloped)."""
         build = await current_build(watcher)
         fmt = params.format
-        body, media, filename = build.areas_export(fmt, **params.as_dict(exclude=("format",)))
-        if fmt != "json":
-            response = cached_answer(request, body, build.build_id, cache_control, media)
-            response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-            return response
-        return cached_answer(request, body, build.build_id, cache_control)
+        query = params.as_dict(exclude=("format",))
+        if fmt == "json":
+            return cached_answer(request, build.areas_json(**query), build.build_id, cache_control)
+        media, render = EXPORTS[fmt]
+        body = render(build, **query)
+        response = cached_answer(request, body, build.build_id, cache_control, media)
+        stem = f"{build.region}-{params.level}-{params.sort}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+        return response
 
     return router

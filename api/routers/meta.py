@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import orjson
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from sna.lookup import list_builds
+from sna.answers import BuildReader
+from sna.builds import list_builds
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import BuildInfo, Envelope, ErrorDetail, LayerList
 from ..responses import cached_answer, envelope
+from .tiles import SURFACE_TILE_URL
 
 __all__ = ["create_meta_router"]
 
@@ -30,7 +33,7 @@ def create_meta_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         """Titles, socio-ecological levels, sources, licences, vintages, synthetic flags
         and map styling (tile URL and legend of each surface)."""
         build = await current_build(watcher)
-        return cached_answer(request, build.layers_json(), build.build_id, cache_control)
+        return cached_answer(request, layers_body(build), build.build_id, cache_control)
 
     @router.get(
         "/builds",
@@ -45,3 +48,22 @@ def create_meta_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         return Response(envelope(info.model_dump_json().encode()), media_type="application/json")
 
     return router
+
+
+_LAYERS: dict[str, bytes] = {}
+
+
+def layers_body(build: BuildReader) -> bytes:
+    """The build's layer catalogue with each surface's tile URL first in its ``surface``
+    (computed once per build)."""
+    got = _LAYERS.get(build.build_id)
+    if got is None:
+        body = orjson.loads(build.layers_json())
+        for layer in body["layers"]:
+            if layer.get("surface") is not None:
+                url = SURFACE_TILE_URL.format(layer=layer["id"])
+                layer["surface"] = {"tiles": url, **layer["surface"]}
+        got = orjson.dumps(body, option=orjson.OPT_NON_STR_KEYS)
+        _LAYERS.clear()  # one build is served at a time
+        _LAYERS[build.build_id] = got
+    return got

@@ -12,6 +12,8 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from sna.answers import BuildReader
+from sna.errors import PostcodeError
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
@@ -28,7 +30,7 @@ from ..models import (
 )
 from ..responses import cached_answer, json_answer
 
-__all__ = ["create_postcodes_router"]
+__all__ = ["create_postcodes_router", "bulk_items"]
 
 ERRORS = {
     404: {
@@ -108,7 +110,7 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         with ``status`` 404 and ``error``, for a postcode not found)."""
         build = await current_build(watcher)
         # up to 100 lookups: in a worker thread, so other requests keep being answered
-        body = await run_in_threadpool(build.postcodes_json, query.postcodes)
+        body = await run_in_threadpool(bulk_items, build, query.postcodes)
         return json_answer(body)
 
     @router.get(
@@ -186,3 +188,21 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
 
 def _dumps(value: object) -> bytes:
     return orjson.dumps(value)
+
+
+def bulk_items(build: BuildReader, texts: list[str]) -> bytes:
+    """Bulk lookup in postcodes.io's shape: ``[{"query", "result", "status", "error"}]``.
+
+    Each item answers on its own: ``result`` is the postcode answer, or ``null`` with
+    ``status`` 404 and the reason in ``error``.
+    """
+    parts = []
+    for q in texts:
+        qb = orjson.dumps(q)
+        try:
+            body = build.postcode_json(q)
+            parts.append(b'{"query":' + qb + b',"result":' + body + b',"status":200}')
+        except PostcodeError as exc:
+            err = orjson.dumps(str(exc))
+            parts.append(b'{"query":' + qb + b',"result":null,"status":404,"error":' + err + b"}")
+    return b"[" + b",".join(parts) + b"]"

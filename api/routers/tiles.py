@@ -8,16 +8,18 @@ from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sna.lookup import Build
+from sna.answers import BuildReader
 from sna.tiles import MAX_ZOOM, TileCache, check_tile, render_surface_tile
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import ErrorDetail
 
-__all__ = ["create_tiles_router", "MVT_MEDIA_TYPE"]
+__all__ = ["create_tiles_router", "MVT_MEDIA_TYPE", "SURFACE_TILE_URL"]
 
 MVT_MEDIA_TYPE = "application/vnd.mapbox-vector-tile"
+SURFACE_TILE_URL = "/tiles/{layer}/{{z}}/{{x}}/{{y}}.png"
+"""The tile URL template of a surface layer, as the layer catalogue publishes it."""
 Z = Path(ge=0, le=MAX_ZOOM, description="Zoom level.", examples=[12])
 X = Path(ge=0, description="Column (WebMercatorQuad).", examples=[2020])
 Y = Path(ge=0, description="Row (WebMercatorQuad).", examples=[1345])
@@ -30,7 +32,7 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
 
     async def serve(
         request: Request,
-        build: Build,
+        build: BuildReader,
         key: tuple,
         render: Callable[[], bytes],
         media_type: str,

@@ -1,0 +1,228 @@
+"""Compact serving: memory, start-up, a build swapping in, and lookups against a bare app.
+
+Targets (issue 14, West Midlands build): serve RSS under 300 MB after warm-up and no more
+than 1.5 times that while a new build swaps in; start-up under 3 s; over 1,000 distinct
+postcodes, lookup throughput at least 0.9 times a bare FastAPI app returning the same bytes
+(``bench/bare_api.py``), in the same run, at 16, 32 and 128 connections; p99 at 128
+connections no more than 1.5 times the bare app's.
+
+How: the server (``python -m api``) runs pinned to core 0 and wrk to core 1, as in
+``bench/bench_api.py``. Start-up is the wall time from spawning the process to ``/ready``
+answering 200. RSS is ``VmRSS`` of the server process (it counts the pages of
+``answers.sqlite`` it has touched, which the OS shares between workers); ``RssAnon`` is the
+process's own heap. The swap publishes a copy of the build under a new id (same files, new
+``manifest.json`` id) and samples RSS every 20 ms until the server reports the new id;
+``VmHWM`` is the peak over the whole run. Ours and the bare app alternate per connection
+count, so both see the same machine load. Results: ``bench/results/serving.json``.
+
+Usage::
+
+    .venv/bin/python -m bench.bench_serving [--region west-midlands] [--data-dir data/_test]
+        [--duration 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.bench_api import ROOT, free_port, machine, run_wrk, start_server
+
+RESULTS = ROOT / "bench" / "results" / "serving.json"
+CONNECTIONS = (16, 32, 128)
+
+
+def status_kb(pid: int) -> dict[str, int]:
+    """``VmRSS``, ``VmHWM``, ``RssAnon``, ``RssFile`` of a process, in kB."""
+    out = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, value = line.partition(":")
+        if key in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "RssShmem"):
+            out[key] = int(value.split()[0])
+    return out
+
+
+def mb(kb: int) -> float:
+    return round(kb / 1024, 1)
+
+
+def bare_server(bodies: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen, str]:
+    """The bare FastAPI app over ``bodies`` (``bench/bare_api.py``), pinned to core 0."""
+    file = tmp / "bodies.json"
+    file.write_text(json.dumps({k: v.decode("utf-8") for k, v in bodies.items()}))
+    port = free_port()
+    proc = start_server(
+        "", tmp, port, [sys.executable, "-m", "bench.bare_api", str(file), str(port)]
+    )
+    return proc, f"http://127.0.0.1:{port}"
+
+
+def stop(proc: subprocess.Popen) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def swap_in_copy(data_dir: Path, region: str, base: str, pid: int) -> dict:
+    """Publish a copy of the current build under a new id; sample RSS until it is served."""
+    builds = data_dir / region / "builds"
+    current = (builds / "current").resolve()
+    new_id = time.strftime("%Y%m%dT%H%M%S.000000Z-bench", time.gmtime())
+    copy = builds / new_id
+    shutil.copytree(current, copy)
+    manifest = json.loads((copy / "manifest.json").read_text())
+    manifest["build_id"] = new_id
+    (copy / "manifest.json").write_text(json.dumps(manifest))
+    samples: list[int] = []
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            samples.append(status_kb(pid)["VmRSS"])
+            time.sleep(0.02)
+
+    t = threading.Thread(target=sample, daemon=True)
+    before = status_kb(pid)
+    t.start()
+    link_tmp = builds / ".current.bench"
+    link_tmp.unlink(missing_ok=True)
+    os.symlink(new_id, link_tmp)
+    t0 = time.perf_counter()
+    os.replace(link_tmp, builds / "current")
+    served = None
+    with httpx.Client(base_url=base, timeout=10) as c:
+        while time.perf_counter() - t0 < 60:
+            got = c.get("/api/v1/builds").json()["result"]["build_id"]
+            c.get("/api/v1/postcodes/B1%201AY")  # keep answering during the swap
+            if got == new_id:
+                served = time.perf_counter() - t0
+                break
+            time.sleep(0.05)
+    time.sleep(0.5)
+    done.set()
+    t.join()
+    after = status_kb(pid)
+    # put the original build back as current and remove the copy
+    os.symlink(current.name, link_tmp)
+    os.replace(link_tmp, builds / "current")
+    return {
+        "copy": str(copy),
+        "swap_seconds": round(served, 2) if served is not None else None,
+        "rss_before_mb": mb(before["VmRSS"]),
+        "rss_peak_during_swap_mb": mb(max(samples) if samples else before["VmRSS"]),
+        "rss_after_mb": mb(after["VmRSS"]),
+        "vm_hwm_mb": mb(after["VmHWM"]),
+    }
+
+
+def main(argv: list[str] | None = None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--region", default="west-midlands")
+    p.add_argument("--data-dir", type=Path, default=ROOT / "data" / "_test")
+    p.add_argument("--duration", type=int, default=10)
+    p.add_argument("--postcodes", type=int, default=1000)
+    args = p.parse_args(argv)
+    if not shutil.which("wrk"):
+        sys.exit("wrk not found: apt-get install -y wrk")
+    region, data_dir = args.region, args.data_dir
+    from sna.builds import open_build
+
+    build = open_build(region, data_dir)
+    codes = [c for (c,) in build._db().execute("SELECT code FROM postcodes WHERE live = 1")]
+    sample = random.Random(20261201).sample(codes, min(args.postcodes, len(codes)))
+    paths = ["/api/v1/postcodes/" + pc.replace(" ", "%20") for pc in sample]
+    results: dict = {
+        "benchmark": "serving",
+        "machine": machine(),
+        "region": region,
+        "build_id": build.build_id,
+        "n_postcodes": build.n_postcodes,
+        "distinct_postcodes": len(paths),
+        "answers_sqlite_mb": round((build.path / "answers.sqlite").stat().st_size / 2**20, 1),
+    }
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    t0 = time.perf_counter()
+    server = start_server(region, data_dir, port)
+    results["startup_s"] = round(time.perf_counter() - t0, 2)
+    results["rss_ready_mb"] = mb(status_kb(server.pid)["VmRSS"])
+    copy = None
+    try:
+        with httpx.Client(base_url=base, timeout=30) as c:
+            bodies = {}
+            for path in paths:  # warm-up: every distinct postcode once, and keep the bytes
+                r = c.get(path, headers={"Accept-Encoding": "identity"})
+                assert r.status_code == 200, (path, r.status_code)
+                bodies[path] = r.content
+            for code in ("E08000025", "E05011118"):
+                c.get(f"/api/v1/areas/{code}")
+            c.get("/api/v1/areas", params={"limit": 100})
+        runs: dict = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            bare, bare_base = bare_server(bodies, Path(tmp))
+            try:
+                with httpx.Client(base_url=bare_base) as bc:
+                    got = bc.get(paths[0]).content
+                    assert got == bodies[paths[0]], "the bare app sends other bytes"
+                for n in CONNECTIONS:
+                    ours = run_wrk(base, paths, args.duration, n, server.pid)
+                    ref = run_wrk(bare_base, paths, args.duration, n, bare.pid)
+                    runs[str(n)] = {
+                        "ours": ours,
+                        "bare": ref,
+                        "throughput_ratio": round(ours["req_per_s"] / ref["req_per_s"], 3),
+                        "p99_ratio": round(ours["p99_ms"] / ref["p99_ms"], 3),
+                    }
+                results["rss_bare_mb"] = mb(status_kb(bare.pid)["VmRSS"])
+            finally:
+                stop(bare)
+        results["lookups"] = runs
+        warm = status_kb(server.pid)
+        results["rss_after_warmup_mb"] = mb(warm["VmRSS"])
+        results["rss_anon_after_warmup_mb"] = mb(warm["RssAnon"])
+        results["rss_file_after_warmup_mb"] = mb(warm["RssFile"])
+        swap = swap_in_copy(data_dir, region, base, server.pid)
+        copy = Path(swap.pop("copy"))
+        results["swap"] = swap
+    finally:
+        stop(server)
+        if copy is not None:
+            shutil.rmtree(copy, ignore_errors=True)
+    rss = results["rss_after_warmup_mb"]
+    results["targets"] = {
+        "rss_after_warmup_mb < 300": rss < 300,
+        "rss_peak_during_swap <= 1.5 x rss_after_warmup": results["swap"]["rss_peak_during_swap_mb"]
+        <= 1.5 * rss,
+        "startup_s < 3": results["startup_s"] < 3,
+        **{
+            f"throughput_ratio at {n} >= 0.9": runs[str(n)]["throughput_ratio"] >= 0.9
+            for n in CONNECTIONS
+        },
+        "p99_ratio at 128 <= 1.5": runs["128"]["p99_ratio"] <= 1.5,
+    }
+    results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    results["load_average_after"] = round(os.getloadavg()[0], 2)
+    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        json.dumps(
+            {k: results[k] for k in ("startup_s", "rss_after_warmup_mb", "targets")}, indent=2
+        )
+    )
+    return results
+
+
+if __name__ == "__main__":
+    main()

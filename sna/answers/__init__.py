@@ -1,0 +1,42 @@
+"""A build's public answers: computed once by ``sna build``, read by key when served.
+
+Modules, one job each:
+
+- :mod:`~sna.answers.groups`: ward and district aggregates (population-weighted means);
+- :mod:`~sna.answers.areas`: LSOA, ward and district answers and priority-list rows;
+- :mod:`~sna.answers.postcodes`: postcode, outcode and terminated-postcode answers;
+- :mod:`~sna.answers.catalogue`: layers, provenance, the shared tail, tile attributes;
+- :mod:`~sna.answers.words`: drivers in plain words;
+- :mod:`~sna.answers.nearby`: support nearby (the one KD-tree over the assets);
+- :mod:`~sna.answers.national`: the national postcode index (for "outside the region");
+- :mod:`~sna.answers.writer`: writes ``answers.sqlite`` into a build folder;
+- :mod:`~sna.answers.reader`: :class:`BuildReader`, what the server, maps and report read
+  (open one with :func:`sna.builds.open_build`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .query import clean_query, normalise
+from .reader import SORTS, BuildReader
+from .schema import ANSWERS_FILE, AREA_LEVELS
+
+__all__ = [
+    "ANSWERS_FILE",
+    "AREA_LEVELS",
+    "SORTS",
+    "BuildReader",
+    "clean_query",
+    "normalise",
+    "write_answers",
+]
+
+
+def __getattr__(name: str) -> Any:
+    """``write_answers`` on first use: the writer's stack (geopandas) is not the server's."""
+    if name == "write_answers":
+        from .writer import write_answers
+
+        return write_answers
+    raise AttributeError(name)

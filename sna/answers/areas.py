@@ -1,0 +1,351 @@
+"""Area answers: one body per LSOA, ward and district, and the rows of the priority lists.
+
+Every value comes from the public tables (:func:`sna.publish.public_lsoa_table` and
+:func:`sna.answers.groups.public_aggregate`), so partner counts and exact partner rates never
+appear; partner layers show quintile bands only.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from ..config import LEVELS
+from ..scoring import INDICES
+from ..uncertainty import INTERVAL_LEVEL
+from ._json import dumps, is_na, num, to_int, to_str, wrap
+from .schema import AREA_LEVELS
+from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
+
+if TYPE_CHECKING:
+    from .context import BuildContext
+
+__all__ = [
+    "AREA_LEVELS",
+    "INDEX_TITLES",
+    "VIOLENCE_TITLE",
+    "VIOLENCE_MEASURES",
+    "VIOLENCE_UNIT",
+    "INDEX_UNIT",
+    "AreaAnswers",
+    "area_answers",
+]
+
+INDEX_TITLES = {
+    "risk": "Risk factors (residents)",
+    "protective": "Protective access (residents)",
+    "need": "Needs index: where residents carry the risk factors",
+}
+VIOLENCE_TITLE = "Violence risk"
+VIOLENCE_MEASURES = (
+    "Violence and sexual offences expected to be recorded here in the next 12 months "
+    "(fitted to past recorded crime and the area's risk and protective factors)"
+)
+VIOLENCE_UNIT = "offences a year"
+INDEX_UNIT = "standardised score (0 = regional average)"
+
+
+@dataclass
+class AreaAnswers:
+    """Every area answer of a build, ready to store.
+
+    ``bodies``: code -> (level, name, JSON bytes); ``rows``: level -> list rows as JSON bytes
+    in build order, with the columns the list sorts and filters on; ``restricted``: code ->
+    the analyst-only per-layer values.
+    """
+
+    bodies: dict[str, tuple[str, str, bytes]] = field(default_factory=dict)
+    rows: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    restricted: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _index_block(row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
+    out = {}
+    for k in INDICES:
+        item = {
+            "title": INDEX_TITLES[k],
+            "value": num(row.get(k)),
+            "unit": INDEX_UNIT,
+            "rank": to_int(row.get(f"{k}_rank")),
+            "of": n,
+            "decile": to_int(row.get(f"{k}_decile")),
+            "band": to_str(row.get(f"{k}_band")),
+            "rank_interval": None,
+            "p_top_decile": None,
+        }
+        if interval and f"{k}_rank_lo" in row:
+            item["rank_interval"] = {
+                "lo": to_int(row.get(f"{k}_rank_lo")),
+                "median": to_int(row.get(f"{k}_rank_median")),
+                "hi": to_int(row.get(f"{k}_rank_hi")),
+                "level": INTERVAL_LEVEL,
+            }
+            item["p_top_decile"] = num(row.get(f"{k}_p_top_decile"), 3)
+        out[k] = item
+    return out
+
+
+def _violence_block(
+    ctx: BuildContext, row: dict[str, Any], level: str, n: int
+) -> dict[str, Any] | None:
+    """Violence risk of an area: expected offences, interval, rank, drivers, sentence."""
+    e = num(row.get("violence_risk"), 1)
+    if e is None or level not in ctx.violence_means:
+        return None
+    mean_e, mean_prior = ctx.violence_means[level]
+    prior = num(row.get("violence_prior"), 1)
+    interval = None
+    if "violence_risk_lo" in row and num(row.get("violence_risk_lo")) is not None:
+        interval = {
+            "lo": num(row.get("violence_risk_lo"), 1),
+            "hi": num(row.get("violence_risk_hi"), 1),
+            "level": INTERVAL_LEVEL,
+        }
+    rank_interval, p_top = None, None
+    if "violence_risk_rank_lo" in row:
+        rank_interval = {
+            "lo": to_int(row.get("violence_risk_rank_lo")),
+            "median": to_int(row.get("violence_risk_rank_median")),
+            "hi": to_int(row.get("violence_risk_rank_hi")),
+            "level": INTERVAL_LEVEL,
+        }
+        p_top = num(row.get("violence_risk_p_top_decile"), 3)
+    ratio = e / mean_e if mean_e > 0 else None
+    explanation = to_str(row.get("violence_risk_explanation"))
+    if explanation is None:
+        explanation = (
+            f"About {e:,.0f} violent or sexual offences expected in the next 12 months, "
+            f"{ratio:.1f} times the {ctx.region_name} average per {level}"
+            + (
+                f"; {prior:,.0f} recorded in the last year ({prior / mean_prior:.1f} times "
+                "the average)."
+                if prior is not None and mean_prior > 0
+                else "."
+            )
+        )
+    return {
+        "title": VIOLENCE_TITLE,
+        "measures": VIOLENCE_MEASURES,
+        "unit": VIOLENCE_UNIT,
+        "value": e,
+        "interval": interval,
+        "recorded_last_year": prior,
+        "regional_mean": num(mean_e, 1),
+        "ratio_to_regional_mean": num(ratio, 2),
+        "rank": to_int(row.get("violence_risk_rank")),
+        "of": n,
+        "decile": to_int(row.get("violence_risk_decile")),
+        "band": to_str(row.get("violence_risk_band")),
+        "rank_interval": rank_interval,
+        "p_top_decile": p_top,
+        "drivers": violence_drivers(row.get("violence_risk_drivers")),
+        "explanation": explanation,
+    }
+
+
+def _top_drivers(ctx: BuildContext, row: dict[str, Any], n: int = 3) -> list[dict[str, Any]]:
+    """The contributions that explain where a ward or district sits: above the regional
+    average (need >= 0) the largest positive ones, below it the most negative ones."""
+    contrib = {
+        s.id: float(row[f"c_{s.id}"])
+        for s in ctx.specs
+        if f"c_{s.id}" in row and num(row[f"c_{s.id}"]) is not None
+    }
+    sign = 1.0 if (num(row.get("need")) or 0.0) >= 0 else -1.0
+    top = sorted(contrib.items(), key=lambda kv: -sign * kv[1])[:n]
+    picked = [(lid, c) for lid, c in top if sign * c > 0] or top[:1]
+    return [driver(lid, c, ctx.meta_by_id, ctx.synthetic) for lid, c in picked]
+
+
+def _layer_values(ctx: BuildContext, row: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for s in ctx.specs:
+        lid = s.id
+        out.append(
+            {
+                "id": lid,
+                "title": s.title,
+                "kind": s.kind,
+                "level": s.level,
+                "partner": s.partner,
+                "synthetic": lid in ctx.synthetic,
+                "value": None if s.partner else num(row.get(f"v_{lid}")),
+                "band": to_str(row.get(f"band_{lid}")) if s.partner else None,
+                "score": num(row.get(f"s_{lid}")),
+                "contribution": num(row.get(f"c_{lid}")),
+                "national_decile": None if s.partner else to_int(row.get(f"nd_{lid}")),
+                "count": None if s.partner else num(row.get(f"n_{lid}"), 2),
+            }
+        )
+    return out
+
+
+def difference(value: Any, mean: float) -> float | None:
+    """``value - mean``, rounded; None when ``value`` is missing (0.0 is a value)."""
+    return None if num(value) is None else num(float(value) - mean)
+
+
+def _comparison(ctx: BuildContext, row: dict[str, Any], level: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if level != "district":
+        d = ctx.district_rows.get(row.get("district_code"))
+        if d is not None:
+            out["district"] = {
+                "code": d["code"],
+                "name": to_str(d.get("district_name")),
+                **{k: num(d.get(k)) for k in INDICES},
+            }
+    out["region"] = {
+        "code": ctx.region,
+        "name": ctx.region_name,
+        **{k: num(v) for k, v in ctx.region_means.items()},
+    }
+    out["difference_from_region"] = {
+        k: difference(row.get(k), ctx.region_means[k]) for k in INDICES
+    }
+    return out
+
+
+def _list_row(ctx: BuildContext, r: dict, level: str, code: str, body: dict) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "code": code,
+        "name": body["name"],
+        "level": level,
+        "ward_code": to_str(r.get("ward_code")) if level == "lsoa" else None,
+        "ward_name": to_str(r.get("ward_name")) if level == "lsoa" else None,
+        "district_code": to_str(r.get("district_code")) if level != "district" else code,
+        "district_name": to_str(r.get("district_name")),
+        "population": body["population"],
+    }
+    vr = body.get("violence_risk") or {}
+    row["violence_risk"] = vr.get("value")
+    row["violence_risk_rank"] = vr.get("rank")
+    row["violence_risk_band"] = vr.get("band")
+    for k in INDICES:
+        idx = body["indices"][k]
+        row[k] = idx["value"]
+        row[f"{k}_rank"] = idx["rank"]
+        row[f"{k}_decile"] = idx["decile"]
+        row[f"{k}_band"] = idx["band"]
+    interval = body["indices"]["need"]["rank_interval"] or {}
+    row["need_rank_lo"] = interval.get("lo")
+    row["need_rank_hi"] = interval.get("hi")
+    row["drivers"] = "; ".join(d["title"] for d in body["drivers"] if d["effect"] == "raises need")
+    row["explanation"] = body["explanation"]
+    row["synthetic"] = bool(ctx.synthetic)
+    return row
+
+
+def _restricted(ctx: BuildContext, row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        s.id: {
+            "partner": s.partner,
+            "count": num(row.get(f"n_{s.id}"), 3),
+            "raw_rate": num(row.get(f"raw_{s.id}"), 6),
+            "value": num(row.get(f"v_{s.id}"), 6),
+            "score": num(row.get(f"s_{s.id}"), 6),
+            "contribution": num(row.get(f"c_{s.id}"), 6),
+        }
+        for s in ctx.specs
+    }
+
+
+def area_answers(ctx: BuildContext) -> AreaAnswers:
+    """Every LSOA, ward and district answer of the build (see :class:`AreaAnswers`)."""
+    out = AreaAnswers()
+    lsoa = pd.DataFrame(ctx.lsoa_public.drop(columns="geometry"))
+    wards, districts = ctx.ward_public, ctx.district_public
+    ward_lsoas = lsoa.groupby("ward_code")["lsoa21_code"].apply(list).to_dict()
+    district_wards = wards.groupby("district_code")["code"].apply(list).to_dict()
+    district_lsoas = lsoa.groupby("district_code")["lsoa21_code"].apply(list).to_dict()
+    n_l, n_w, n_d = len(lsoa), len(wards), len(districts)
+    rows: dict[str, list[dict[str, Any]]] = {lv: [] for lv in AREA_LEVELS}
+    for r in lsoa.to_dict("records"):
+        code = r["lsoa21_code"]
+        drivers = drivers_from_json(r.get("drivers"), ctx.meta_by_id, ctx.synthetic)
+        body = {
+            "code": code,
+            "name": to_str(r.get("lsoa21_name")),
+            "level": "lsoa",
+            "msoa_name": to_str(r.get("msoa21_name")),
+            "ward": {"code": to_str(r.get("ward_code")), "name": to_str(r.get("ward_name"))},
+            "district": {
+                "code": to_str(r.get("district_code")),
+                "name": to_str(r.get("district_name")),
+            },
+            "population": to_int(r.get("pop_total")),
+            "area_km2": num(r.get("area_km2"), 3),
+            "n_lsoa": 1,
+            "violence_risk": _violence_block(ctx, r, "lsoa", n_l),
+            "indices": _index_block(r, n_l, interval=True),
+            "levels": {lv: num(r.get(f"level_{lv}")) for lv in LEVELS},
+            "drivers": drivers,
+            "explanation": to_str(r.get("explanation"))
+            or drivers_sentence(code, to_str(r.get("need_band")), drivers),
+            "hotspot": {
+                "getis_ord": to_str(r.get("gi_label")),
+                "local_moran": to_str(r.get("moran_label")),
+            },
+            "layers": _layer_values(ctx, r),
+            "comparison": _comparison(ctx, r, "lsoa"),
+            "lsoas": [code],
+        }
+        out.bodies[code] = ("lsoa", body["name"] or code, wrap(body, ctx.tail))
+        rows["lsoa"].append(_list_row(ctx, r, "lsoa", code, body))
+    raw_lsoa = pd.DataFrame(ctx.lsoa_raw.drop(columns="geometry"))
+    for r in raw_lsoa.to_dict("records"):
+        out.restricted[r["lsoa21_code"]] = _restricted(ctx, r)
+
+    for level, frame, raw, n, members in (
+        ("ward", wards, ctx.ward_raw, n_w, ward_lsoas),
+        ("district", districts, ctx.district_raw, n_d, district_lsoas),
+    ):
+        for r in frame.to_dict("records"):
+            code = r["code"]
+            name = to_str(r.get("name")) or code
+            drivers = _top_drivers(ctx, r)
+            body = {
+                "code": code,
+                "name": name,
+                "level": level,
+                "msoa_name": None,
+                "ward": None,
+                "district": (
+                    {"code": to_str(r.get("district_code")), "name": to_str(r.get("district_name"))}
+                    if level == "ward"
+                    else None
+                ),
+                "population": to_int(r.get("pop_total")),
+                "area_km2": None,
+                "n_lsoa": to_int(r.get("n_lsoa")),
+                "violence_risk": _violence_block(ctx, r, level, n),
+                "indices": _index_block(r, n, interval=False),
+                "levels": {lv: num(r.get(f"level_{lv}")) for lv in LEVELS},
+                "drivers": drivers,
+                "explanation": drivers_sentence(name, to_str(r.get("need_band")), drivers),
+                "hotspot": None,
+                "layers": _layer_values(ctx, r),
+                "comparison": _comparison(ctx, r, level),
+                "lsoas": sorted(members.get(code, [])),
+            }
+            if level == "district":
+                body["wards"] = sorted(district_wards.get(code, []))
+            out.bodies[code] = (level, name, wrap(body, ctx.tail))
+            rows[level].append(_list_row(ctx, r, level, code, body))
+        for r in raw.to_dict("records"):
+            out.restricted[r["code"]] = _restricted(ctx, r)
+    out.rows = rows
+    return out
+
+
+def list_records(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bytes]]:
+    """List rows as the list answer serialises them: typed as one table (so a rank column
+    with a gap is float, as before), missing values None; with each row's JSON bytes."""
+    frame = pd.DataFrame(rows)
+    out = []
+    for r in frame.to_dict("records"):
+        clean = {k: (None if is_na(v) else v) for k, v in r.items()}
+        out.append((clean, dumps(clean)))
+    return out

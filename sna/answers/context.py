@@ -1,0 +1,134 @@
+"""What the answer writers share about one build: manifest, layer specs, tables, aggregates.
+
+Read once per ``sna build`` (never by the server): :func:`load_context` reads the build
+folder's ``manifest.json``, ``lsoa.parquet`` and ``postcodes.parquet``, computes the ward and
+district aggregates (:mod:`sna.answers.groups`) and the regional means the answers compare
+against.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..config import LayerSpec, manifest_specs
+from ..errors import BuildLoadError
+from ..publish import public_lsoa_table
+from ..scoring import INDICES
+from ..store import read_table
+from ..tiles import SurfaceStyle, surface_style
+from .catalogue import layer_vintages, tail_fragment
+from .groups import aggregate, public_aggregate
+
+__all__ = ["BuildContext", "load_context", "store_path_of"]
+
+
+def store_path_of(folder: Path, manifest: dict[str, Any], given: Path | None = None) -> Path | None:
+    """The prepared store a build was made from: ``given``, the manifest's, else
+    ``<region>/store`` beside the builds (None when there is none)."""
+    if given is not None:
+        return Path(given)
+    recorded = manifest.get("store", {}).get("path")
+    if recorded and (Path(recorded) / "manifest.json").exists():
+        return Path(recorded)
+    link = folder.parent.parent / "store"
+    return link.resolve() if (link / "manifest.json").exists() else None
+
+
+@dataclass
+class BuildContext:
+    """One build's tables and the shared pieces every answer is made of."""
+
+    path: Path
+    manifest: dict[str, Any]
+    lsoa_raw: gpd.GeoDataFrame
+    postcodes_raw: pd.DataFrame
+    store_path: Path | None
+    asset_radius_m: float = 1000.0
+    max_assets: int = 10
+    specs: list[LayerSpec] = field(init=False)
+    surfaces: dict[str, SurfaceStyle] = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.manifest
+        self.build_id = str(m["build_id"])
+        self.region = str(m.get("region", ""))
+        self.region_name = str(m.get("region_name", self.region))
+        self.layer_meta: list[dict[str, Any]] = list(m.get("layers", []))
+        self.specs = manifest_specs(self.layer_meta)
+        self.partner = [s.id for s in self.specs if s.partner]
+        self.synthetic = set(m.get("synthetic_layers", []))
+        self.spec_by_id = {s.id: s for s in self.specs}
+        self.meta_by_id = {d["id"]: d for d in self.layer_meta}
+        self.lsoa_public = public_lsoa_table(self.lsoa_raw, self.specs)
+        self.surfaces = {}
+        for lid in m.get("surfaces", []):
+            tif = self.path / "surfaces" / f"{lid}.tif"
+            if tif.exists():
+                spec = self.spec_by_id.get(lid)
+                self.surfaces[lid] = surface_style(tif, lid, partner=bool(spec and spec.partner))
+        self.vintages = layer_vintages(m, self.layer_meta)
+        self.tail = tail_fragment(m, self.vintages)
+        lsoa = pd.DataFrame(self.lsoa_raw.drop(columns="geometry"))
+        self.ward_raw = aggregate(lsoa, "ward", self.partner)
+        self.district_raw = aggregate(lsoa, "district", self.partner)
+        self.ward_public = public_aggregate(self.ward_raw, self.partner)
+        self.district_public = public_aggregate(self.district_raw, self.partner)
+        w = lsoa["pop_total"].astype(float)
+        self.region_means = {
+            k: float(np.average(lsoa[k].astype(float), weights=w)) for k in INDICES
+        }
+        self.violence_means: dict[str, tuple[float, float]] = {}
+        if "violence_risk" in lsoa.columns:
+            for level, frame in (
+                ("lsoa", lsoa),
+                ("ward", self.ward_raw),
+                ("district", self.district_raw),
+            ):
+                self.violence_means[level] = (
+                    float(frame["violence_risk"].astype(float).mean()),
+                    float(frame["violence_prior"].astype(float).mean()),
+                )
+        self.district_rows = {r["code"]: r for r in self.district_public.to_dict("records")}
+
+    def store_table(self, name: str) -> pd.DataFrame | None:
+        """A table of the prepared store (assets, wards, districts), or None."""
+        if self.store_path is None or not (self.store_path / f"{name}.parquet").exists():
+            return None
+        return read_table(self.store_path / f"{name}.parquet")
+
+
+def load_context(
+    path: Path,
+    *,
+    store_path: Path | None = None,
+    asset_radius_m: float = 1000.0,
+    max_assets: int = 10,
+) -> BuildContext:
+    """Read a build folder for the answer writers (:class:`BuildLoadError` if unreadable)."""
+    path = Path(path).resolve()
+    try:
+        manifest = json.loads((path / "manifest.json").read_text())
+        str(manifest["build_id"])
+        lsoa = read_table(path / "lsoa.parquet")
+        postcodes = read_table(path / "postcodes.parquet")
+    except (OSError, KeyError, ValueError) as exc:
+        raise BuildLoadError(f"{path}: cannot read build ({exc})") from exc
+    if not isinstance(lsoa, gpd.GeoDataFrame):
+        raise BuildLoadError(f"{path / 'lsoa.parquet'}: no geometry column")
+    pcs = pd.DataFrame(postcodes.drop(columns="geometry", errors="ignore"))
+    return BuildContext(
+        path,
+        manifest,
+        lsoa.reset_index(drop=True),
+        pcs.reset_index(drop=True),
+        store_path_of(path, manifest, store_path),
+        float(asset_radius_m),
+        int(max_assets),
+    )

@@ -1,0 +1,435 @@
+"""Read a published build: every public answer by key from its ``answers.sqlite``.
+
+The server only reads. Each thread opens the file read-only and immutable
+(``file:...?mode=ro&immutable=1``) with a memory map, so several worker processes share the
+pages through the OS page cache and a request costs one indexed read; nothing per postcode
+is held as Python objects. The answers were computed by ``sna build``
+(:mod:`sna.answers.writer`).
+
+Disclosure control: the public answers come only from the public tables; the analyst
+answers (:meth:`BuildReader.analyst_area`, :meth:`BuildReader.analyst_postcode`) carry the
+restricted columns and must only be served behind an access check.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from ..errors import (
+    AreaNotFound,
+    BuildLoadError,
+    InvalidPostcode,
+    LayerNotFound,
+    PostcodeNotFound,
+)
+from .lists import SORTS, AreaLists
+from .query import clean_query, normalise, to_grid
+from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION
+
+__all__ = ["BuildReader", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
+
+REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.parquet")
+MMAP_BYTES = 1 << 30
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only, immutable connection with a memory map (no locking, no journal)."""
+    con = sqlite3.connect(
+        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
+    )
+    con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
+    return con
+
+
+class BuildReader(AreaLists):
+    """One published build, read by key; create with :func:`sna.builds.open_build`.
+
+    Attributes: ``path``, ``build_id``, ``region``, ``region_name``, ``manifest``, ``specs``,
+    ``partner`` and ``synthetic`` (layer ids), ``surfaces``
+    (:class:`~sna.tiles.SurfaceStyle` per surface layer), ``bounds`` (WGS84), ``n_lsoa``,
+    ``n_postcodes``; ``area_tiles`` is made on first use.
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        national_postcodes: Iterable[str] | None = None,
+        answers: bool = True,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.path = Path(path).resolve()
+        for name in REQUIRED_FILES:
+            if not (self.path / name).is_file():
+                raise BuildLoadError(f"{self.path}: cannot read build (no {name})")
+        try:
+            import pyarrow.parquet as pq
+
+            for name in ("lsoa.parquet", "postcodes.parquet"):  # complete, not truncated
+                pq.read_metadata(self.path / name)
+            self.manifest: dict[str, Any] = json.loads((self.path / "manifest.json").read_text())
+            self.build_id: str = str(self.manifest["build_id"])
+        except (OSError, ValueError, KeyError) as exc:
+            raise BuildLoadError(f"{self.path}: cannot read build ({exc})") from exc
+        from ..config import manifest_specs
+
+        self.region: str = str(self.manifest.get("region", ""))
+        self.region_name: str = str(self.manifest.get("region_name", self.region))
+        self.layer_meta: list[dict[str, Any]] = list(self.manifest.get("layers", []))
+        self.specs = manifest_specs(self.layer_meta)
+        self.partner = [s.id for s in self.specs if s.partner]
+        self.synthetic = set(self.manifest.get("synthetic_layers", []))
+        self._local = threading.local()
+        self._tiles_lock = threading.Lock()
+        self.has_answers = (self.path / ANSWERS_FILE).is_file()
+        if answers or self.has_answers:
+            self._open_answers(national_postcodes)
+        self.loaded_at = time.time()
+        self.load_seconds = time.perf_counter() - t0
+
+    def _open_answers(self, national_postcodes: Iterable[str] | None) -> None:
+        """Read ``answers.sqlite``'s small tables (meta, the LSOA fragments)."""
+        if not self.has_answers:
+            raise BuildLoadError(
+                f"{self.path}: cannot read build (no {ANSWERS_FILE}; rebuild it with this "
+                "version: sna build)"
+            )
+        try:
+            meta = dict(self._db().execute("SELECT key, value FROM meta"))
+            self._frags: list[bytes] = [
+                b for (b,) in self._db().execute("SELECT body FROM fragments ORDER BY id")
+            ]
+            if orjson.loads(meta.get("format_version", b"0")) != FORMAT_VERSION:
+                raise ValueError("unknown format version")
+        except (ValueError, sqlite3.Error) as exc:
+            raise BuildLoadError(f"{self.path / ANSWERS_FILE}: cannot read ({exc})") from exc
+        self._tail: bytes = meta["tail"]
+        self._layers_body: bytes = meta["layers"]
+        m = {k: orjson.loads(v) for k, v in meta.items() if k not in ("tail", "layers")}
+        self.bounds = tuple(m["bounds"])
+        self.n_lsoa, self.n_postcodes = int(m["n_lsoa"]), int(m["n_postcodes"])
+        self.threshold = int(m["threshold"])
+        self.asset_radius_m, self.max_assets = float(m["asset_radius_m"]), int(m["max_assets"])
+        self._district_names: dict[str, str] = m["district_names"]
+        self._district_codes = set(self._district_names.values())
+        from ..tiles import SurfaceStyle
+
+        self.surfaces: dict[str, SurfaceStyle] = {}
+        for lid, s in m["surfaces"].items():
+            s = {**s, "path": self.path / s["path"], "dataset": str(self.path / s["dataset"])}
+            s.update({k: tuple(s[k]) for k in ("breaks", "bounds") if k in s})
+            s["legend"] = tuple(s.get("legend", ()))
+            self.surfaces[lid] = SurfaceStyle(**s)
+        self._national_keys: frozenset[str] | None = None
+        self._national_path: Path | None = None
+        if national_postcodes is not None:
+            self._national_keys = frozenset(
+                str(c).replace(" ", "").upper() for c in national_postcodes
+            )
+        elif m.get("national_postcodes") and Path(m["national_postcodes"]).exists():
+            self._national_path = Path(m["national_postcodes"])
+
+    def public(self, data_dir: Path | None = None):
+        """The public tabular view the maps, report and priority lists draw from
+        (:class:`sna.priority.PublicBuild`: manifest, specs, the public LSOA table)."""
+        import geopandas as gpd
+
+        from ..priority import PublicBuild
+        from ..publish import public_lsoa_table
+
+        public = public_lsoa_table(self.lsoa_raw, self.specs)
+        if not isinstance(public, gpd.GeoDataFrame):  # pragma: no cover - builds are GeoParquet
+            raise BuildLoadError(f"{self.path / 'lsoa.parquet'}: no geometry")
+        return PublicBuild(self.path, self.manifest, self.specs, public, data_dir)
+
+    # ----------------------------------------------------------------- connections
+
+    def _db(self) -> sqlite3.Connection:
+        """This thread's connection to ``answers.sqlite``."""
+        con = getattr(self._local, "con", None)
+        if con is None:
+            con = self._local.con = _connect(self.path / ANSWERS_FILE)
+        return con
+
+    def _one(self, sql: str, args: tuple) -> Any:
+        row = self._db().execute(sql, args).fetchone()
+        return None if row is None else row[0]
+
+    def _in_national(self, key: str) -> bool | None:
+        """Whether a postcode (no spaces) is anywhere in the UK (None: not known)."""
+        if self._national_keys is not None:
+            return key in self._national_keys
+        if self._national_path is None:
+            return None
+        con = getattr(self._local, "national", None)
+        if con is None:
+            con = self._local.national = _connect(self._national_path)
+        return (
+            con.execute("SELECT 1 FROM postcodes WHERE compact = ?", (key,)).fetchone() is not None
+        )
+
+    def _not_found(self, code: str) -> PostcodeNotFound:
+        """``PostcodeNotFound`` saying whether ``code`` is elsewhere in the UK."""
+        known = self._in_national(code.replace(" ", ""))
+        if known is None:
+            return PostcodeNotFound(f"{code} is not a postcode of {self.region_name}")
+        if known:
+            the = "the " if " " in self.region_name else ""
+            return PostcodeNotFound(f"{code} is outside {the}{self.region_name}")
+        return PostcodeNotFound("Postcode not found")
+
+    # ----------------------------------------------------------------- postcodes
+
+    def postcode_json(self, text: str) -> bytes:
+        """The public answer for one postcode, as JSON bytes.
+
+        Raises :class:`InvalidPostcode` when ``text`` is not a well-formed postcode (the
+        message says why), :class:`PostcodeNotFound` when it is not one of this region.
+        """
+        code = normalise(text)
+        row = (
+            self._db()
+            .execute("SELECT head, frag FROM postcodes WHERE code = ?", (code,))
+            .fetchone()
+        )
+        if row is None:
+            raise self._not_found(code)
+        return b"".join((b"{", row[0], b",", self._frags[row[1]], b",", self._tail, b"}"))
+
+    def validate(self, text: str) -> bool:
+        """Whether ``text`` is a live or terminated postcode of this region."""
+        try:
+            code = normalise(text)
+        except InvalidPostcode:
+            return False
+        return self._one("SELECT 1 FROM postcodes WHERE code = ?", (code,)) is not None
+
+    def terminated_json(self, text: str) -> bytes:
+        """A terminated postcode in postcodes.io's shape (``PostcodeNotFound`` otherwise)."""
+        got = self._one("SELECT body FROM terminated WHERE code = ?", (normalise(text),))
+        if got is None:
+            raise PostcodeNotFound("Terminated postcode not found")
+        return got
+
+    def outcode_json(self, text: str) -> bytes:
+        """An outward code with live postcodes here (``PostcodeNotFound`` otherwise)."""
+        code = re.sub(r"\s+", "", str(text)).upper()
+        got = self._one("SELECT body FROM outcodes WHERE code = ?", (code,))
+        if got is None:
+            raise PostcodeNotFound("Outcode not found")
+        return got
+
+    def nearest(
+        self, longitude: float, latitude: float, radius: float = 100.0, limit: int = 10
+    ) -> list[tuple[float, str]]:
+        """Reverse lookup: ``(distance m, postcode)`` of the live postcodes within ``radius``
+        metres of a point, nearest first."""
+        if limit < 1:
+            return []
+        e, n = to_grid(longitude, latitude)
+        if not (math.isfinite(e) and math.isfinite(n)):
+            return []
+        r = float(radius)
+        rows = (
+            self._db()
+            .execute(
+                "SELECT p.code, q.e0, q.n0 FROM postcode_points q JOIN postcodes p ON p.id = q.id "
+                "WHERE q.e0 >= ? AND q.e1 <= ? AND q.n0 >= ? AND q.n1 <= ?",
+                (e - r, e + r, n - r, n + r),
+            )
+            .fetchall()
+        )
+        hits = sorted(
+            (d, code) for code, x, y in rows if (d := ((x - e) ** 2 + (y - n) ** 2) ** 0.5) < r
+        )
+        return hits[: int(limit)]
+
+    def nearest_json(
+        self, longitude: float, latitude: float, radius: float = 100.0, limit: int = 10
+    ) -> bytes:
+        """:meth:`nearest` as a JSON list of postcode answers, each with its ``distance``."""
+        parts = [
+            b'{"distance":' + orjson.dumps(round(d, 1)) + b"," + self.postcode_json(code)[1:]
+            for d, code in self.nearest(longitude, latitude, radius, limit)
+        ]
+        return b"[" + b",".join(parts) + b"]"
+
+    def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:
+        """Live postcodes starting with ``q`` (spaces and case ignored), in sorted order.
+
+        A space ends the outward code (``"b1 1"`` matches ``B1 1AA`` but not ``B11 1AA``);
+        a ``q`` that cannot start a postcode matches nothing.
+        """
+        try:
+            prefix = clean_query(q)
+        except InvalidPostcode:
+            return {"query": q, "result": []}
+        col = "code" if " " in prefix else "compact"
+        rows = self._db().execute(
+            f"SELECT code FROM postcodes WHERE live = 1 AND {col} >= ? AND {col} < ? "
+            f"ORDER BY {col} LIMIT ?",
+            (prefix, prefix + "~", max(int(limit), 0)),
+        )
+        return {"query": q, "result": [c for (c,) in rows]}
+
+    # ----------------------------------------------------------------- areas
+
+    def area_json(self, code: str) -> bytes:
+        """The public answer for an LSOA21, ward or district code (``AreaNotFound``)."""
+        got = self._one("SELECT body FROM areas WHERE code = ?", (str(code).strip().upper(),))
+        if got is None:
+            raise AreaNotFound(
+                f"{code!r} is not an LSOA21, ward or district code of {self.region_name}"
+            )
+        return got
+
+    # ----------------------------------------------------------------- catalogue
+
+    def layers_json(self) -> bytes:
+        """Every layer (titles, sources, licences, vintages, flags, styling) as JSON bytes:
+        ``{"build_id", "violence_model", "layers"}``."""
+        return self._layers_body
+
+    def layers(self) -> list[dict[str, Any]]:
+        """The layers of :meth:`layers_json` as dicts."""
+        return orjson.loads(self._layers_body)["layers"]
+
+    def surface(self, layer: str):
+        """The drawing style of a surface layer (``LayerNotFound`` when it has none)."""
+        style = self.surfaces.get(layer)
+        if style is None:
+            raise LayerNotFound(f"no surface {layer!r}; surfaces: {sorted(self.surfaces)}")
+        return style
+
+    @property
+    def area_tiles(self):
+        """Vector tiles of the LSOAs (:class:`~sna.tiles.AreaTiles`), made on first use."""
+        got = self.__dict__.get("_area_tiles")
+        if got is not None:
+            return got
+        with self._tiles_lock:
+            if "_area_tiles" not in self.__dict__:
+                import numpy as np
+                import shapely
+
+                from ..tiles import AreaTiles
+
+                rows = self._db().execute("SELECT wkb, props FROM tile_shapes ORDER BY pos")
+                wkb, props = zip(*rows, strict=True) if self.n_lsoa else ((), ())
+                geoms = shapely.from_wkb(np.array(wkb, dtype=object))
+                self.__dict__["_area_tiles"] = AreaTiles(
+                    geoms, [orjson.loads(p) for p in props], layer_name="lsoa"
+                )
+        return self.__dict__["_area_tiles"]
+
+    def info(self) -> dict[str, Any]:
+        """Provenance of this build: ids, dates, code version, sources, checks, timings."""
+        m = self.manifest
+        inputs = m.get("store", {}).get("inputs", {})
+        sources = {
+            table: [
+                {k: s.get(k) for k in ("source", "vintage", "licence", "attribution")}
+                for s in items
+            ]
+            for table, items in inputs.items()
+        }
+        from .catalogue import ATTRIBUTION
+
+        return {
+            "build_id": self.build_id,
+            "region": self.region,
+            "region_name": self.region_name,
+            "created": m.get("created"),
+            "code_version": m.get("code_version"),
+            "git": m.get("git"),
+            "python": m.get("python"),
+            "config_fingerprint": m.get("config_fingerprint"),
+            "scoring": m.get("config", {}).get("scoring"),
+            "n_lsoa": self.n_lsoa,
+            "n_postcodes": self.n_postcodes,
+            "synthetic": bool(self.synthetic),
+            "synthetic_layers": sorted(self.synthetic),
+            "surfaces": sorted(self.surfaces),
+            "bounds": list(self.bounds),
+            "checks": m.get("checks", {}),
+            "timings": m.get("timings", {}),
+            "sources": sources,
+            "attribution": list(ATTRIBUTION),
+            "loaded_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.loaded_at)),
+            "load_seconds": round(self.load_seconds, 2),
+        }
+
+    # ----------------------------------------------------------------- analyst answers
+
+    def analyst_area(self, code: str) -> dict[str, Any]:
+        """An area with its restricted columns (partner counts, rates, values) included.
+
+        For wards and districts, counts are sums and rates population-weighted means.
+        Only for authenticated analysts: nothing here is disclosure-controlled.
+        """
+        key = str(code).strip().upper()
+        row = (
+            self._db()
+            .execute("SELECT level, name, body, restricted FROM areas WHERE code = ?", (key,))
+            .fetchone()
+        )
+        if row is None:
+            raise AreaNotFound(f"{code!r} is not an LSOA21, ward or district code")
+        level, name, body, restricted = row
+        return {
+            "code": key,
+            "level": level,
+            "name": name,
+            "restricted": True,
+            "disclosure_threshold": self.threshold,
+            "layers": orjson.loads(restricted),
+            "public": orjson.loads(body),
+        }
+
+    def analyst_postcode(self, text: str) -> dict[str, Any]:
+        """A postcode with its raw local surface values (partner ones included)."""
+        import pandas as pd
+
+        public = orjson.loads(self.postcode_json(text))
+        code = public["postcode"]
+        frame = pd.read_parquet(self.path / "postcodes.parquet", filters=[("postcode", "==", code)])
+        row = frame.drop(columns="geometry", errors="ignore").iloc[0].to_dict()
+        raw = {
+            k: (None if _is_na(v) else (v.item() if hasattr(v, "item") else v))
+            for k, v in row.items()
+        }
+        return {"postcode": code, "restricted": True, "raw": raw, "public": public}
+
+    # ----------------------------------------------------------------- tables (analysts)
+
+    @cached_property
+    def lsoa_raw(self):
+        """``lsoa.parquet`` with every column, restricted ones included (read on first use)."""
+        from ..store import read_table
+
+        return read_table(self.path / "lsoa.parquet").reset_index(drop=True)
+
+    @cached_property
+    def postcodes_raw(self):
+        """``postcodes.parquet`` without geometry, every column (read on first use)."""
+        import pandas as pd
+
+        frame = pd.read_parquet(self.path / "postcodes.parquet")
+        return frame.drop(columns="geometry", errors="ignore")
+
+
+def _is_na(v: Any) -> bool:
+    from ._json import is_na
+
+    return is_na(v)

@@ -1,0 +1,34 @@
+"""Names shared by the writer and the reader of ``answers.sqlite`` (docs/build-format.md)."""
+
+from __future__ import annotations
+
+__all__ = ["ANSWERS_FILE", "FORMAT_VERSION", "AREA_LEVELS", "SORT_COLUMNS", "SCHEMA"]
+
+ANSWERS_FILE = "answers.sqlite"
+FORMAT_VERSION = 1
+AREA_LEVELS: tuple[str, ...] = ("lsoa", "ward", "district")
+SORT_COLUMNS: tuple[str, ...] = ("violence_risk", "need", "risk", "protective", "name")
+
+SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID;
+CREATE TABLE fragments (id INTEGER PRIMARY KEY, body BLOB NOT NULL);
+CREATE TABLE postcodes (
+    id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, compact TEXT NOT NULL,
+    live INTEGER NOT NULL, frag INTEGER NOT NULL, head BLOB NOT NULL);
+CREATE INDEX postcodes_compact ON postcodes (compact) WHERE live = 1;
+CREATE INDEX postcodes_live ON postcodes (code) WHERE live = 1;
+CREATE VIRTUAL TABLE postcode_points USING rtree (id, e0, e1, n0, n1);
+CREATE TABLE terminated (code TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE outcodes (code TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE areas (
+    code TEXT PRIMARY KEY, level TEXT NOT NULL, name TEXT, body BLOB NOT NULL,
+    restricted BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE area_list (
+    level TEXT NOT NULL, pos INTEGER NOT NULL, code TEXT NOT NULL, district_code TEXT,
+    violence_risk REAL, need REAL, risk REAL, protective REAL, name TEXT, row BLOB NOT NULL,
+    PRIMARY KEY (level, pos)) WITHOUT ROWID;
+CREATE TABLE geometry (
+    level TEXT NOT NULL, code TEXT NOT NULL, geojson BLOB NOT NULL,
+    PRIMARY KEY (level, code)) WITHOUT ROWID;
+CREATE TABLE tile_shapes (pos INTEGER PRIMARY KEY, wkb BLOB, props BLOB NOT NULL);
+"""

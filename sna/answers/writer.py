@@ -1,0 +1,180 @@
+"""Write a build's public answers into ``answers.sqlite``, the file the server reads.
+
+Called by ``sna build`` on the staging folder, so the atomic switch-over publishes the
+answers with the tables they come from. Every body is stored as the exact JSON bytes the API
+sends (a postcode as its own part plus its LSOA's shared part; see
+:mod:`sna.answers.postcodes`). Layout: docs/build-format.md.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import orjson
+import shapely
+
+from ..tiles import SurfaceStyle
+from .areas import area_answers, list_records
+from .catalogue import layers, tile_properties
+from .context import BuildContext, load_context
+from .national import national_index
+from .postcodes import postcode_answers
+from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
+from .shapes import geometry_json
+
+__all__ = ["write_answers", "geocode_wheel"]
+
+
+def geocode_wheel(manifest: dict[str, Any]) -> Path | None:
+    """The geocode wheel the build's store was prepared from, if recorded and present."""
+    for s in manifest.get("store", {}).get("inputs", {}).get("postcodes", []):
+        for f in s.get("files", []):
+            if str(f).endswith(".whl") and Path(f).exists():
+                return Path(f)
+    return None
+
+
+def _surface_meta(ctx: BuildContext, style: SurfaceStyle) -> dict[str, Any]:
+    """A surface's drawing style, and its EPSG:3857 tiled copy written to
+    ``tiles/<layer>.tif`` (what the PNG tiles are cut from; read through the page cache)."""
+    out = ctx.path / "tiles" / f"{style.layer}.tif"
+    out.parent.mkdir(exist_ok=True)
+    if style._memfile is not None:
+        out.write_bytes(bytes(style._memfile.getbuffer()))
+    keep = {f.name: getattr(style, f.name) for f in fields(style) if not f.name.startswith("_")}
+    return {
+        **keep,
+        "path": str(Path(style.path).relative_to(ctx.path)),
+        "dataset": str(out.relative_to(ctx.path)),
+    }
+
+
+def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
+    bounds = tuple(
+        float(v)
+        for v in gpd.GeoSeries(ctx.lsoa_raw.geometry, crs=ctx.lsoa_raw.crs)
+        .to_crs("EPSG:4326")
+        .total_bounds
+    )
+    surfaces = {lid: _surface_meta(ctx, s) for lid, s in ctx.surfaces.items()}
+    districts = {str(r["name"]).lower(): r["code"] for r in ctx.district_public.to_dict("records")}
+    layers_body = {
+        "build_id": ctx.build_id,
+        "violence_model": ctx.manifest.get("violence_model"),
+        "layers": layers(ctx),
+    }
+    values: dict[str, Any] = {
+        "format_version": FORMAT_VERSION,
+        "build_id": ctx.build_id,
+        "bounds": list(bounds),
+        "surfaces": surfaces,
+        "district_names": districts,
+        "n_lsoa": len(ctx.lsoa_raw),
+        "n_postcodes": len(ctx.postcodes_raw),
+        "asset_radius_m": ctx.asset_radius_m,
+        "max_assets": ctx.max_assets,
+        "threshold": int(
+            ctx.manifest.get("config", {}).get("scoring", {}).get("disclosure_threshold", 8)
+        ),
+        "national_postcodes": str(national) if national else None,
+    }
+    out = {k: orjson.dumps(v) for k, v in values.items()}
+    out["layers"] = orjson.dumps(layers_body, option=orjson.OPT_NON_STR_KEYS)
+    out["tail"] = ctx.tail
+    return out
+
+
+def write_answers(
+    folder: Path,
+    *,
+    store_path: Path | None = None,
+    asset_radius_m: float = 1000.0,
+    max_assets: int = 10,
+    national: bool = True,
+) -> Path:
+    """Compute every public answer of the build in ``folder`` and write ``answers.sqlite``.
+
+    Parameters
+    ----------
+    folder
+        A build folder (the staging one during ``sna build``).
+    store_path
+        The prepared store (assets, ward and district polygons); by default the manifest's.
+    asset_radius_m, max_assets
+        The "support nearby" search: radius in metres and how many nearest assets to list.
+    national
+        Also make sure the national postcode index exists (built once per geocode wheel
+        under ``<data_dir>/_shared``), so a 404 can say "outside the region".
+    """
+    folder = Path(folder)
+    ctx = load_context(
+        folder, store_path=store_path, asset_radius_m=asset_radius_m, max_assets=max_assets
+    )
+    nat = None
+    if national:
+        nat = national_index(geocode_wheel(ctx.manifest), folder.resolve().parents[2] / "_shared")
+    areas = area_answers(ctx)
+    pcs = postcode_answers(ctx, areas)
+    path = folder / ANSWERS_FILE
+    tmp = folder / f".{ANSWERS_FILE}.tmp-{os.getpid()}"
+    tmp.unlink(missing_ok=True)
+    con = sqlite3.connect(tmp)
+    try:
+        # 8 kB pages: a postcode row (about 1.5 kB) rarely spills to an overflow page;
+        # no journal: the file is new, and published only once it is complete
+        con.execute("PRAGMA page_size = 8192")
+        con.execute("PRAGMA journal_mode = OFF")
+        con.execute("PRAGMA synchronous = OFF")
+        con.executescript(SCHEMA)
+        con.executemany("INSERT INTO meta VALUES (?, ?)", _meta(ctx, nat).items())
+        con.executemany("INSERT INTO fragments VALUES (?, ?)", enumerate(pcs.fragments))
+        con.executemany(
+            "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?)",
+            (
+                (i, code, compact, int(status != "terminated"), frag, head)
+                for i, (code, compact, status, frag, head, _, _) in enumerate(pcs.rows)
+            ),
+        )
+        con.executemany(
+            "INSERT INTO postcode_points VALUES (?, ?, ?, ?, ?)",
+            ((i, e, e, n, n) for i, (*_, e, n) in enumerate(pcs.rows) if e is not None),
+        )
+        con.executemany("INSERT INTO terminated VALUES (?, ?)", pcs.terminated.items())
+        con.executemany("INSERT INTO outcodes VALUES (?, ?)", pcs.outcodes.items())
+        con.executemany(
+            "INSERT INTO areas VALUES (?, ?, ?, ?, ?)",
+            (
+                (code, level, name, body, orjson.dumps(areas.restricted.get(code, {})))
+                for code, (level, name, body) in areas.bodies.items()
+            ),
+        )
+        for level in AREA_LEVELS:
+            con.executemany(
+                "INSERT INTO area_list VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (level, pos, r["code"], r["district_code"], *(r[c] for c in SORT_COLUMNS), b)
+                    for pos, (r, b) in enumerate(list_records(areas.rows[level]))
+                ),
+            )
+            con.executemany(
+                "INSERT INTO geometry VALUES (?, ?, ?)",
+                ((level, c, g) for c, g in geometry_json(ctx, level).items()),
+            )
+        wkb = shapely.to_wkb(ctx.lsoa_raw.geometry.to_numpy())
+        con.executemany(
+            "INSERT INTO tile_shapes VALUES (?, ?, ?)",
+            (
+                (i, w, orjson.dumps(p))
+                for i, (w, p) in enumerate(zip(wkb, tile_properties(ctx), strict=True))
+            ),
+        )
+        con.commit()
+    finally:
+        con.close()
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,155 @@
+"""The answers store and its reader: read-only serving, errors, and the fixed defects."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+
+import orjson
+import pytest
+from api_fixtures import REGION, fixture_build, make_fixture_build  # noqa: F401
+from fastapi.testclient import TestClient
+
+import sna.answers.writer as writer
+from api.app import _export_settings, create_app
+from api.settings import ApiSettings
+from geodata.errors import MissingFileError
+from geodata.postcodes import InvalidPostcodeError
+from sna.answers import ANSWERS_FILE, write_answers
+from sna.answers.areas import difference
+from sna.answers.national import write_national
+from sna.builds import open_build
+from sna.errors import BuildLoadError, BuildNotFound, InvalidParameter, InvalidPostcode
+from sna.uncertainty import INTERVAL_LEVEL, INTERVAL_PERCENTILES
+
+
+@pytest.fixture(scope="module")
+def build(fixture_build):  # noqa: F811
+    return open_build(fixture_build / REGION / "builds" / "current")
+
+
+def test_the_server_opens_the_answers_read_only(build):
+    con = build._db()
+    assert con.execute("SELECT count(*) FROM postcodes").fetchone()[0] == build.n_postcodes
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        con.execute("DELETE FROM postcodes")
+
+
+def test_open_build_by_region_id_matches_the_folder(fixture_build, build):  # noqa: F811
+    by_id = open_build(REGION, fixture_build)
+    assert by_id.path == build.path
+    assert by_id.postcode_json("B1 1AB") == build.postcode_json("B1 1AB")
+    with pytest.raises(BuildNotFound, match="not a build folder"):
+        open_build(REGION, fixture_build, "19990101T000000Z")
+
+
+def test_a_build_without_answers_is_a_build_load_error(tmp_path):
+    folder = make_fixture_build(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    (copy / ANSWERS_FILE).unlink()
+    with pytest.raises(BuildLoadError, match=f"no {ANSWERS_FILE}; rebuild") as info:
+        open_build(copy)
+    assert isinstance(info.value, BuildNotFound)  # the API answers 503, as for no build
+
+
+def test_zero_is_a_value_not_a_missing_one():
+    # the old `row.get(k) or np.nan` turned an index of exactly 0.0 into a missing value
+    assert difference(0.0, 0.25) == -0.25
+    assert difference(None, 0.25) is None
+    assert difference(float("nan"), 0.25) is None
+
+
+def test_interval_level_comes_from_the_percentiles(build):
+    assert INTERVAL_LEVEL == pytest.approx(
+        (INTERVAL_PERCENTILES[2] - INTERVAL_PERCENTILES[0]) / 100
+    )
+    body = orjson.loads(build.area_json("E01000000"))
+    assert body["indices"]["need"]["rank_interval"]["level"] == INTERVAL_LEVEL
+    if body["violence_risk"] and body["violence_risk"]["interval"]:
+        assert body["violence_risk"]["interval"]["level"] == INTERVAL_LEVEL
+
+
+@pytest.mark.parametrize(("param", "value"), [("sort", "crime"), ("level", "county")])
+def test_bad_sort_or_level_is_an_invalid_parameter(build, param, value):
+    with pytest.raises(InvalidParameter, match=f"{param} must be one of"):
+        build.area_rows(**{param: value})
+
+
+def test_one_invalid_postcode_error(build):
+    with pytest.raises(InvalidPostcode) as info:
+        build.postcode_json("12345")
+    assert isinstance(info.value, InvalidPostcodeError)  # geodata's name catches it too
+
+
+def test_national_index_on_disk_words_the_404(tmp_path):
+    folder = make_fixture_build(tmp_path)
+    national = write_national(["B60 3AA", "b1 1ab"], tmp_path / "_shared" / "n.sqlite")
+    assert sqlite3.connect(national).execute("SELECT count(*) FROM postcodes").fetchone() == (2,)
+    original = writer.national_index
+    writer.national_index = lambda wheel, shared: national
+    try:
+        write_answers(folder)
+    finally:
+        writer.national_index = original
+    build = open_build(folder)
+    assert build._national_keys is None  # read by key from the file, not held in memory
+    with pytest.raises(Exception, match=r"^B60 3AA is outside the Fixture Region$"):
+        build.postcode_json("b603aa")
+    with pytest.raises(Exception, match=r"^Postcode not found$"):
+        build.postcode_json("B99 9ZZ")
+
+
+@pytest.fixture()
+def app_client(fixture_build):  # noqa: F811
+    app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, reload_interval=60))
+    with TestClient(app, raise_server_exceptions=False) as c:
+        yield c
+
+
+def test_geodata_error_is_a_json_500(app_client, monkeypatch):
+    build = app_client.app.state.watcher.get()
+
+    def broken(code: str) -> bytes:
+        raise MissingFileError("/secret/path/to/wards.parquet: missing")
+
+    monkeypatch.setattr(build, "area_json", broken)
+    r = app_client.get("/api/v1/areas/E01000000")
+    assert r.status_code == 500
+    assert r.json() == {"status": 500, "error": "internal server error"}
+
+
+def test_invalid_parameter_is_a_json_400(app_client, monkeypatch):
+    build = app_client.app.state.watcher.get()
+
+    def bad(**params) -> bytes:
+        raise InvalidParameter("sort must be one of [...], got 'crime'")
+
+    monkeypatch.setattr(build, "areas_json", bad)
+    r = app_client.get("/api/v1/areas")
+    assert r.status_code == 400 and "sort must be one of" in r.json()["error"]
+
+
+def test_dead_json_headers_are_gone():
+    import api.dependencies
+
+    assert not hasattr(api.dependencies, "JSON_HEADERS")
+
+
+def test_worker_settings_round_trip_through_the_environment(tmp_path, monkeypatch):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SNA_API_")}
+    monkeypatch.setattr(os, "environ", clean)  # _export_settings writes here, then dropped
+    given = ApiSettings(
+        region="fixture",
+        data_dir=tmp_path,
+        api_key="k3y",
+        trusted_hosts=["a.example", "b.example"],
+        reload_interval=7.0,
+    )
+    _export_settings(given)
+    assert clean["SNA_API_KEY"] == "k3y"
+    read = ApiSettings()  # what each worker process builds its app from
+    assert read.region == "fixture" and read.data_dir == tmp_path
+    assert read.api_key.get_secret_value() == "k3y"
+    assert read.trusted_hosts == ["a.example", "b.example"] and read.reload_interval == 7.0
