@@ -7,7 +7,7 @@ bytes conform to them.
 
 from __future__ import annotations
 
-from typing import Annotated, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -353,6 +353,30 @@ class AreaResult(_Provenance):
     layers: list[LayerValue]
     comparison: Comparison
     lsoas: list[str]
+
+
+class MonthlyTrend(_Model):
+    """Recorded offences per month (police.uk street-level files)."""
+
+    offence: str
+    source: str
+    months: list[str] = Field(description="Every month of the window, YYYY-MM.")
+    counts: list[int] = Field(description="Offences recorded in each month (0 is a real zero).")
+
+
+class AreaTrend(_Provenance):
+    """How an area has changed: monthly recorded violence and IoD2019 -> IoD2025 deciles."""
+
+    code: str
+    name: str | None = None
+    level: Literal["lsoa", "ward", "district"]
+    monthly: MonthlyTrend | None = Field(
+        None, description="Null where the region has no street-level files."
+    )
+    iod: dict[str, Any] = Field(
+        description="LSOA: imd_decile and crime_decile per edition (1 = most deprived 10% of "
+        "England); ward/district: lsoas and the number of them in decile 1 per edition."
+    )
 
 
 class AreaRow(_Model):

@@ -139,3 +139,30 @@ def test_bedfordshire_trend_equals_the_police_uk_files(beds_build: Path, shared_
     body = reader.answer(lsoas.iloc[0])
     assert body["iod"]["imd_decile"]["2019"] is not None
     assert body["iod"]["imd_decile"]["2025"] is not None
+
+    # the API's trend endpoint serves the same counts, for LSOAs, wards and districts
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    data_dir = beds_build.parents[2]
+    app = create_app(ApiSettings(region="bedfordshire", data_dir=data_dir, reload_interval=60))
+    with TestClient(app) as client:
+        code = lsoas.iloc[5]
+        r = client.get(f"/api/v1/areas/{code}/trend")
+        assert r.status_code == 200
+        got = r.json()["result"]
+        assert got["level"] == "lsoa" and got["code"] == code and got["name"]
+        want = raw.reindex(pd.MultiIndex.from_product([[code], reader.months]), fill_value=0)
+        assert got["monthly"]["counts"] == want.to_numpy().tolist()
+        assert got["monthly"]["months"][0] == "2021-05"
+        district = client.get("/api/v1/areas/E06000055/trend").json()["result"]
+        lsoa = pd.read_parquet(
+            beds_build / "lsoa.parquet", columns=["lsoa21_code", "district_code"]
+        )
+        in_district = lsoa.loc[lsoa["district_code"] == "E06000055", "lsoa21_code"]
+        direct = raw[raw.index.get_level_values(0).isin(in_district)].sum()
+        assert sum(district["monthly"]["counts"]) == direct
+        assert district["iod"]["lsoas"] == len(in_district)
+        assert client.get("/api/v1/areas/E01999999/trend").status_code == 404

@@ -9,7 +9,7 @@ from sna.answers import BuildReader
 from sna.watcher import BuildWatcher
 
 from ..dependencies import AreaListParams, current_build
-from ..models import AreaList, AreaResult, Envelope, ErrorDetail
+from ..models import AreaList, AreaResult, AreaTrend, Envelope, ErrorDetail
 from ..responses import cached_answer
 
 __all__ = ["create_areas_router", "EXPORTS"]
@@ -44,6 +44,24 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         """
         build = await current_build(watcher)
         return cached_answer(request, build.area_json(code), build.build_id, cache_control)
+
+    @router.get(
+        "/{code}/trend",
+        response_model=Envelope[AreaTrend],
+        responses={404: {"model": ErrorDetail}, 503: {"model": ErrorDetail}},
+        summary="How an area has changed",
+    )
+    async def area_trend(
+        request: Request,
+        code: str = Path(
+            description="LSOA21, ward (WD22) or district code.", examples=["E01033620"]
+        ),
+    ) -> Response:
+        """Violence and sexual offences recorded each month (where police.uk street-level
+        files exist; wards and districts are sums of their LSOAs), and the national IMD and
+        crime-domain deciles in IoD2019 and IoD2025."""
+        build = await current_build(watcher)
+        return cached_answer(request, build.trend_json(code), build.build_id, cache_control)
 
     @router.get(
         "",

@@ -294,6 +294,20 @@ class BuildReader(AreaLists):
             )
         return got
 
+    def trend_json(self, code: str) -> bytes:
+        """Monthly recorded violence and IoD decile changes of an area (``AreaNotFound``)."""
+        key = str(code).strip().upper()
+        try:
+            got = self._one("SELECT body FROM trends WHERE code = ?", (key,))
+        except sqlite3.OperationalError:  # a build written before trends were published
+            got = None
+        if got is None:
+            raise AreaNotFound(
+                f"{code!r} is not an LSOA21, ward or district code of {self.region_name}"
+                " with a trend"
+            )
+        return got
+
     # ----------------------------------------------------------------- catalogue
 
     def layers_json(self) -> bytes:

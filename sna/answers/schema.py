@@ -31,4 +31,5 @@ CREATE TABLE geometry (
     level TEXT NOT NULL, code TEXT NOT NULL, geojson BLOB NOT NULL,
     PRIMARY KEY (level, code)) WITHOUT ROWID;
 CREATE TABLE tile_shapes (pos INTEGER PRIMARY KEY, wkb BLOB, props BLOB NOT NULL);
+CREATE TABLE trends (code TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
 """

@@ -19,6 +19,8 @@ import orjson
 import shapely
 
 from ..tiles import SurfaceStyle
+from ..trends import TrendReader
+from ._json import wrap
 from .areas import area_answers, list_records
 from .catalogue import layers, tile_properties
 from .context import BuildContext, load_context
@@ -89,6 +91,19 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
     return out
 
 
+def _trend_rows(folder: Path, areas, tail: bytes) -> list[tuple[str, bytes]]:
+    """One trend answer per area (:mod:`sna.trends`), for ``/api/v1/areas/{code}/trend``."""
+    reader = TrendReader.open(folder)
+    if reader is None:
+        return []
+    rows = []
+    for code, (level, name, _body) in areas.bodies.items():
+        trend = reader.answer(code)
+        if trend is not None:
+            rows.append((code, wrap({"code": code, "name": name, "level": level, **trend}, tail)))
+    return rows
+
+
 def write_answers(
     folder: Path,
     *,
@@ -146,6 +161,7 @@ def write_answers(
         )
         con.executemany("INSERT INTO terminated VALUES (?, ?)", pcs.terminated.items())
         con.executemany("INSERT INTO outcodes VALUES (?, ?)", pcs.outcodes.items())
+        con.executemany("INSERT INTO trends VALUES (?, ?)", _trend_rows(folder, areas, ctx.tail))
         con.executemany(
             "INSERT INTO areas VALUES (?, ?, ?, ?, ?)",
             (
