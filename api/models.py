@@ -76,6 +76,15 @@ class RankInterval(_Model):
     level: float
 
 
+class InWords(_Model):
+    """The numbers above as a resident reads them (sna.wording: one wording everywhere)."""
+
+    summary: str | None = Field(
+        None, description="e.g. 'About 310 violent or sexual offences recorded a year ...'"
+    )
+    uncertainty: str | None = Field(None, description="e.g. 'likely among the top 5-20% ...'")
+
+
 class _Ranked(_Model):
     """Where an area stands among ``of`` areas: rank, decile, band and their uncertainty."""
 
@@ -93,6 +102,7 @@ class IndexValue(_Ranked):
     title: str
     value: float | None
     unit: str
+    in_words: InWords | None = None
 
 
 class Indices(_Model):
@@ -134,6 +144,7 @@ class ViolenceRisk(_Ranked):
     ratio_to_regional_mean: float | None
     drivers: list[ViolenceDriver]
     explanation: str | None
+    in_words: InWords | None = None
 
 
 class PostcodeViolenceRisk(_Model):
@@ -320,8 +331,15 @@ class LayerValue(_Model):
     band: Band | None
     score: float | None
     contribution: float | None
-    national_decile: int | None
+    national_decile: int | None = Field(
+        description="National decile where the source ranks all of England's LSOAs "
+        "(1 = most deprived 10%)."
+    )
     count: float | None
+    unit: str | None = Field(None, description="What the value is measured in.")
+    region_value: float | None = Field(
+        None, description="The region's average (population-weighted), same unit."
+    )
 
 
 class Comparison(_Model):

@@ -107,3 +107,32 @@ def test_every_shipped_layer_says_its_unit():
     )
     assert spec.display_unit == "per 100 residents aged 0-24"
     assert spec.model_copy(update={"unit": "per pupil"}).display_unit == "per pupil"
+
+
+@pytest.mark.slow
+def test_the_public_answer_reads_in_words_with_units(wm_build):
+    """The West Midlands answer for Birmingham 138A (B1 1BB) says its numbers in words."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    app = create_app(
+        ApiSettings(region="west-midlands", data_dir=wm_build.parents[2], reload_interval=60)
+    )
+    with TestClient(app) as client:
+        body = client.get("/api/v1/areas/E01033620").json()["result"]
+    vr = body["violence_risk"]
+    words = vr["in_words"]["summary"]
+    assert words.startswith("About ") and "violent or sexual offences recorded a year" in words
+    assert "(April 2022 to March 2024)" in words  # the IoD2025 crime indicators' two years
+    assert "times the West Midlands average per resident" in words
+    assert "of neighbourhoods in the region" in words or "lower half" in words
+    assert vr["in_words"]["uncertainty"].startswith("likely ")
+    need = body["indices"]["need"]["in_words"]
+    assert need["summary"].startswith(body["indices"]["need"]["band"] + " band")
+    units = {x["id"]: x["unit"] for x in body["layers"]}
+    assert units["child_poverty"] == "per 1,000 children aged 0-15"
+    assert all(u and u != "score" for u in units.values())
+    income = next(x for x in body["layers"] if x["id"] == "income_deprivation")
+    assert 0 < income["region_value"] < 1 and income["national_decile"] in range(1, 11)

@@ -15,6 +15,7 @@ import pandas as pd
 from ..config import LEVELS
 from ..scoring import INDICES
 from ..uncertainty import INTERVAL_LEVEL
+from ..wording import about, index_summary, interval_words, violence_summary
 from ._json import dumps, is_na, num, to_int, to_str, wrap
 from .schema import AREA_LEVELS
 from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
@@ -83,6 +84,11 @@ def _index_block(row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
                 "level": INTERVAL_LEVEL,
             }
             item["p_top_decile"] = num(row.get(f"{k}_p_top_decile"), 3)
+        ri = item["rank_interval"]
+        item["in_words"] = {
+            "summary": index_summary(item["band"], item["rank"], n),
+            "uncertainty": interval_words(ri["lo"], ri["hi"], n) if ri else None,
+        }
         out[k] = item
     return out
 
@@ -125,6 +131,32 @@ def _violence_block(
                 else "."
             )
         )
+    pop = num(row.get("pop_total"))
+    per_resident = None
+    if prior is not None and pop and ctx.violence_per_resident:
+        per_resident = (prior / pop) / ctx.violence_per_resident
+    rank = to_int(row.get("violence_risk_rank"))
+    what = {"lsoa": "neighbourhoods", "ward": "wards", "district": "districts"}[level]
+    in_words = {
+        "summary": violence_summary(
+            expected=e,
+            recorded=prior,
+            period=ctx.violence_period,
+            ratio_per_resident=per_resident,
+            rank=rank,
+            n=n,
+            region=ctx.region_name,
+            what=what,
+        ),
+        "uncertainty": (
+            interval_words(rank_interval["lo"], rank_interval["hi"], n) if rank_interval else None
+        )
+        or (
+            f"likely between {about(interval['lo'])} and {about(interval['hi'])} a year"
+            if interval
+            else None
+        ),
+    }
     return {
         "title": VIOLENCE_TITLE,
         "measures": VIOLENCE_MEASURES,
@@ -142,6 +174,7 @@ def _violence_block(
         "p_top_decile": p_top,
         "drivers": violence_drivers(row.get("violence_risk_drivers")),
         "explanation": explanation,
+        "in_words": in_words,
     }
 
 
@@ -177,6 +210,8 @@ def _layer_values(ctx: BuildContext, row: dict[str, Any]) -> list[dict[str, Any]
                 "contribution": num(row.get(f"c_{lid}")),
                 "national_decile": None if s.partner else to_int(row.get(f"nd_{lid}")),
                 "count": None if s.partner else num(row.get(f"n_{lid}"), 2),
+                "unit": s.display_unit,
+                "region_value": None if s.partner else num(ctx.layer_region_values.get(lid)),
             }
         )
     return out

@@ -95,6 +95,22 @@ class BuildContext:
                     float(frame["violence_risk"].astype(float).mean()),
                     float(frame["violence_prior"].astype(float).mean()),
                 )
+        # each open layer's regional average, population-weighted as the IoD's aggregates are
+        self.layer_region_values: dict[str, float] = {}
+        for spec in self.specs:
+            col = f"v_{spec.id}"
+            if spec.partner or col not in lsoa.columns:
+                continue
+            v, wt = lsoa[col].astype(float).to_numpy(), w.to_numpy()
+            ok = np.isfinite(v) & np.isfinite(wt) & (wt > 0)
+            if ok.any():
+                self.layer_region_values[spec.id] = float(np.average(v[ok], weights=wt[ok]))
+        self.violence_per_resident: float | None = None
+        if "violence_prior" in lsoa.columns and "pop_total" in lsoa.columns:
+            pop = float(lsoa["pop_total"].astype(float).sum())
+            if pop > 0:
+                self.violence_per_resident = float(lsoa["violence_prior"].astype(float).sum()) / pop
+        self.violence_period = recorded_period(m.get("violence_model") or {})
         self.district_rows = {r["code"]: r for r in self.district_public.to_dict("records")}
 
     def store_table(self, name: str) -> pd.DataFrame | None:
@@ -132,3 +148,29 @@ def load_context(
         float(asset_radius_m),
         int(max_assets),
     )
+
+
+def _month_words(month: str) -> str:
+    """``2022-04`` -> ``April 2022``."""
+    import calendar
+
+    year, mon = str(month).split("-")[:2]
+    return f"{calendar.month_name[int(mon)]} {year}"
+
+
+def recorded_period(model: dict) -> str | None:
+    """When the recorded count a resident reads was recorded, in words.
+
+    Street-level files: the whole window, as the model's prior weights recent months more;
+    IoD2025 indicators (carried-over model): their two years.
+    """
+    try:
+        if model.get("carried_over_from"):
+            first, last = model["feature_window"]
+            return f"{_month_words(first)} to {_month_words(last)}"
+        if model.get("window"):
+            first, last = model["window"]
+            return f"{_month_words(first)} to {_month_words(last)}, recent months counting more"
+    except (KeyError, TypeError, ValueError):
+        return None
+    return None
