@@ -87,9 +87,19 @@ def create_app(
         )
     cache = TileCache(settings.tile_cache_size)
 
+    # more regions (VRU views) under /vru/<id>/: each a whole app of its own over its own
+    # build; a mounted app's lifespan does not run, so their watchers start with this one's
+    views = {
+        rid: create_app(settings.model_copy(update={"region": rid, "views": []}))
+        for rid in dict.fromkeys(settings.views)
+        if rid != settings.region
+    }
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # load in the background; /ready says when it is done
+        for sub in views.values():
+            sub.state.watcher.start()
         yield
 
     app = FastAPI(
@@ -119,6 +129,18 @@ def create_app(
         create_web_router(settings.title, settings.basemap_url, settings.basemap_attribution)
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.state.views = views
+    for rid, sub in views.items():
+        app.mount(f"/vru/{rid}", sub, name=f"vru-{rid}")
+
+    @app.get("/api/v1/vrus", include_in_schema=True, tags=["meta"], summary="Regions served")
+    async def vrus() -> dict:
+        """The main region (at /) and each VRU view served under /vru/<id>/."""
+        return {
+            "status": 200,
+            "result": [{"id": settings.region, "path": "/"}]
+            + [{"id": rid, "path": f"/vru/{rid}/"} for rid in views],
+        }
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:

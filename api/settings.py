@@ -53,6 +53,11 @@ class ApiSettings(BaseSettings):
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (larger: 413)."
     )
+    views: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="More regions served by the same server, each under /vru/<id>/ (comma-"
+        "separated ids, e.g. VRU views of a national build); the main region stays at /.",
+    )
     trusted_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"],
         description="Host header values served (comma-separated; '*.example.org' allowed, "
@@ -85,7 +90,7 @@ class ApiSettings(BaseSettings):
     )
     title: str = "Violence reduction needs map"
 
-    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", mode="before")
+    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", "views", mode="before")
     @classmethod
     def _split(cls, v: object) -> object:
         if isinstance(v, str):

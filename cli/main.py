@@ -296,6 +296,10 @@ def serve(
     workers: Annotated[
         int, typer.Option(min=1, max=64, help="Worker processes (they share the build's pages).")
     ] = 1,
+    view: Annotated[
+        list[str] | None,
+        typer.Option(help="Also serve this region under /vru/<id>/ (repeatable)."),
+    ] = None,
 ) -> None:
     """Serve the region's current build: the lookup and tile API and the public map."""
     from sna.build import current_build
@@ -305,10 +309,15 @@ def serve(
         cfg = load_region(region)
         _check_api_settings(cfg.id)
         folder = current_build(cfg.id, data_dir)
+        views = [load_region(v).id for v in view or []]
+        for vid in views:
+            current_build(vid, data_dir)  # each must be built: a clear error now, not a 503
     from api.app import serve as serve_app
 
     console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
-    serve_app(cfg.id, host=host, port=port, data_dir=data_dir, workers=workers)
+    for vid in views:
+        console.print(f"  and {vid} on http://{host}:{port}/vru/{vid}/")
+    serve_app(cfg.id, host=host, port=port, data_dir=data_dir, workers=workers, views=views)
 
 
 def _check_api_settings(region_id: str) -> None:

@@ -117,3 +117,30 @@ def test_view_of_districts_outside_its_nation_is_refused(tmp_path: Path):
     with file_lock("build-wm-view"):
         with pytest.raises(ConfigError, match=r"E09000001.*not districts of 'test-nation'"):
             prepare_region(load_region(bad), data_dir=TEST_DATA_DIR)
+
+
+@pytest.mark.slow
+def test_one_server_serves_several_regions(wm_build: Path, beds_build: Path):
+    """The main region at /, another under /vru/<id>/, each from its own build."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    settings = ApiSettings(
+        region="west-midlands", views=["bedfordshire"], data_dir=TEST_DATA_DIR, reload_interval=60
+    )
+    with TestClient(create_app(settings)) as client:
+        listed = client.get("/api/v1/vrus").json()["result"]
+        assert listed == [
+            {"id": "west-midlands", "path": "/"},
+            {"id": "bedfordshire", "path": "/vru/bedfordshire/"},
+        ]
+        assert client.get("/api/v1/areas/E08000025").status_code == 200
+        assert client.get("/api/v1/areas/E06000055").status_code == 404
+        beds = client.get("/vru/bedfordshire/api/v1/areas/E06000055")
+        assert beds.status_code == 200 and beds.json()["result"]["region"] == "bedfordshire"
+        assert client.get("/vru/bedfordshire/api/v1/areas/E08000025").status_code == 404
+        trend = client.get("/vru/bedfordshire/api/v1/areas/E06000055/trend").json()["result"]
+        assert trend["monthly"] is not None  # Bedfordshire has street-level files
+    assert ApiSettings(views="a, b").views == ["a", "b"]
