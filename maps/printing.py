@@ -146,8 +146,9 @@ def map_sources(build: PublicBuild, theme: Theme) -> list[str]:
                     pieces.append(part)
     created = str(build.manifest.get("created", ""))[:4]
     year = created if created.isdigit() else str(datetime.now().year)
-    if not pieces:  # a manifest without provenance: the boundaries are still ONS/OS
-        pieces = [OGL, OS_ATTRIBUTION]
+    for must in (OGL, OS_ATTRIBUTION):  # the LSOA boundaries are ONS, from OS data, always
+        if must not in pieces:
+            pieces.append(must)
     pieces = [f"{p} {year}" if p == OS_ATTRIBUTION else p for p in pieces]
     lines = ["Sources: " + "; ".join(vintages) + "." if vintages else "Sources: see the build."]
     return lines + [p.rstrip(".") + "." for p in pieces]
@@ -190,10 +191,18 @@ def _nice_length(span_m: float) -> float:
     return 100_000.0
 
 
-def _halo(width: float = 2.5) -> list[Any]:
+def _label(ax: Any, x: float, y: float, text: str, halo: float = 2.5, **kw: Any) -> None:
+    """A name with a white halo that stays real text in a PDF (searchable, selectable).
+
+    Matplotlib draws text that has a path effect as outlines, so the halo is a second,
+    white, stroked copy underneath and the name itself is plain text on top.
+    """
     from matplotlib import patheffects
 
-    return [patheffects.withStroke(linewidth=width, foreground="white")]
+    kw = {"ha": "center", "va": "center", "clip_on": True, **kw}
+    stroke = [patheffects.withStroke(linewidth=halo, foreground="white")]
+    ax.text(x, y, text, **{**kw, "color": "white"}, path_effects=stroke)
+    ax.text(x, y, text, **kw)
 
 
 def _draw_map(ax: Any, ctx: PrintContext, spec: MapSpec, theme: Theme) -> None:
@@ -205,9 +214,7 @@ def _draw_map(ax: Any, ctx: PrintContext, spec: MapSpec, theme: Theme) -> None:
     others = np.flatnonzero(~spec.mask)
     if len(others):  # the rest of the region, for context
         ctx.geoms.iloc[others].plot(ax=ax, color="#ececec", edgecolor="white", linewidth=0.2)
-    ctx.geoms.iloc[idx].plot(
-        ax=ax, color=list(colours[idx]), edgecolor="white", linewidth=0.25
-    )
+    ctx.geoms.iloc[idx].plot(ax=ax, color=list(colours[idx]), edgecolor="white", linewidth=0.25)
     districts = ctx.outlines("district_name", np.ones(len(spec.mask), bool))
     districts.boundary.plot(ax=ax, color="#222222", linewidth=1.1)
     minx, miny, maxx, maxy = ctx.geoms.iloc[idx].total_bounds
@@ -220,19 +227,16 @@ def _draw_map(ax: Any, ctx: PrintContext, spec: MapSpec, theme: Theme) -> None:
         for name, geom in zip(wards["name"], wards.geometry, strict=True):
             p = geom.representative_point()
             if minx <= p.x <= maxx and miny <= p.y <= maxy:
-                ax.text(p.x, p.y, name, fontsize=5.2, ha="center", va="center", color=_INK,
-                        path_effects=_halo(1.8), clip_on=True)  # fmt: skip
+                _label(ax, p.x, p.y, name, 1.8, fontsize=5.2, color=_INK)
         for name, geom in zip(districts["name"], districts.geometry, strict=True):
             if name != spec.area:  # name the neighbours at their edge of the page
                 p = geom.representative_point()
                 if minx - pad <= p.x <= maxx + pad and miny - pad <= p.y <= maxy + pad:
-                    ax.text(p.x, p.y, name, fontsize=7, color=_MUTED, ha="center",
-                            style="italic", path_effects=_halo(), clip_on=True)  # fmt: skip
+                    _label(ax, p.x, p.y, name, fontsize=7, color=_MUTED, style="italic")
     else:
         for name, geom in zip(districts["name"], districts.geometry, strict=True):
             p = geom.representative_point()
-            ax.text(p.x, p.y, name, fontsize=8, weight="bold", color=_INK, ha="center",
-                    va="center", path_effects=_halo(2.8))  # fmt: skip
+            _label(ax, p.x, p.y, name, 2.8, fontsize=8, weight="bold", color=_INK)
     ax.set_aspect("equal")
     ax.set_axis_off()
     length = _nice_length(maxx - minx)
