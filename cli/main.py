@@ -373,9 +373,7 @@ def maps_command(
         else:
             from maps.printing import write_print_maps
 
-            paths = write_print_maps(
-                region, data_dir, out_dir, fmt=fmt.value, dpi=dpi, theme=theme
-            )
+            paths = write_print_maps(region, data_dir, out_dir, fmt=fmt.value, dpi=dpi, theme=theme)
     for p in paths:
         out.print(f"{p}  {p.stat().st_size / 1e6:.1f} MB")
 

@@ -363,14 +363,15 @@ def report_figure(ctx: PrintContext, spec: MapSpec, theme: Theme | None = None) 
     theme = theme or spec.themes[0]
     minx, miny, maxx, maxy = ctx.geoms.iloc[np.flatnonzero(spec.mask)].total_bounds
     aspect = (maxy - miny) / max(maxx - minx, 1.0)
-    map_w = 5.6
+    map_w, legend_w = 5.4, 3.0
+    total = map_w + legend_w
     h = float(np.clip(map_w * aspect, 3.6, 7.0))
-    fig = Figure(figsize=(map_w + 2.5, h))
-    ax = fig.add_axes((0.0, 0.0, map_w / (map_w + 2.5), 1.0))
+    fig = Figure(figsize=(total, h))
+    ax = fig.add_axes((0.0, 0.0, map_w / total, 1.0))
     _draw_map(ax, ctx, spec, theme)
-    lax = fig.add_axes((map_w / (map_w + 2.5) + 0.02, 0.02, 2.3 / (map_w + 2.5), 0.96))
+    lax = fig.add_axes(((map_w + 0.15) / total, 0.02, (legend_w - 0.2) / total, 0.96))
     colours = [c for c, keep in zip(_colours(theme, ctx.props), spec.mask, strict=True) if keep]
-    _draw_legend(lax, theme, colours, ncol=1, width_in=2.3)
+    _draw_legend(lax, theme, colours, ncol=1, width_in=legend_w - 0.2)
     return fig
 
 

@@ -114,7 +114,8 @@ def test_colours_are_the_html_maps_colours(printed):
     theme = overview_themes(view)[0]
     img = rendered(pdfium.PdfDocument(str(pdfs["overview"]))[0], scale=2.0).reshape(-1, 3)
     colours, counts = np.unique(img, axis=0, return_counts=True)
-    painted = {"#%02x%02x%02x" % tuple(c): n for c, n in zip(colours, counts, strict=True)}
+    hexes = ["#" + bytes(c).hex() for c in colours.astype(np.uint8)]
+    painted = dict(zip(hexes, counts, strict=True))
     present = set(view.lsoa["violence_risk_decile"].dropna().astype(int))
     assert len(present) == 10
     for d in present:
