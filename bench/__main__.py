@@ -1,8 +1,9 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
-Names: ``prepare``, ``build``, ``england``, ``references``, ``api`` (all when none is given).
-Each writes ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with
-status 1 when a target is missed (a benchmark that fails always exits with status 1).
+Names: ``prepare``, ``build``, ``england``, ``references``, ``api``, ``print`` (all when none
+is given). Each writes ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict``
+exits with status 1 when a target is missed (a benchmark that fails always exits with status
+1).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ BENCHMARKS: dict[str, str] = {
     "england": "bench.bench_england",
     "api": "bench.bench_api",
     "references": "bench.bench_references",
+    "print": "bench.bench_print",
 }
 
 
