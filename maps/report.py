@@ -600,6 +600,18 @@ def _violence(build: PublicBuild) -> dict[str, Any] | None:
     }
 
 
+def _css_string(text: Any) -> Any:
+    """``text`` as a quoted CSS string inside ``<style>`` (for the page footer's content).
+
+    HTML escaping would print ``&#39;`` literally there, so quotes, backslashes and ``<`` are
+    written as CSS escapes instead and the result is marked safe.
+    """
+    from markupsafe import Markup
+
+    out = str(text).replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ")
+    return Markup(f'"{out}"')
+
+
 def render_report(context: dict[str, Any]) -> str:
     """Render ``report.html.j2`` with ``context`` (autoescaped)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -613,6 +625,7 @@ def render_report(context: dict[str, Any]) -> str:
     env.filters["pct"] = lambda v: "" if v is None else f"{float(v):.0%}"
     env.filters["num"] = lambda v, d=3: "" if v is None else f"{float(v):.{d}f}"
     env.filters["int"] = lambda v: "" if v is None else f"{int(v):,}"
+    env.filters["css_string"] = _css_string
     return env.get_template("report.html.j2").render(**context)
 
 

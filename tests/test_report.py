@@ -276,3 +276,19 @@ def test_real_build_report(region, tmp_path):
     assert len(soup.select("figure img")) >= 3
     manifest_synthetic = load_public_build(region, data_dir).synthetic
     assert (soup.find(id="synthetic-notice") is not None) == manifest_synthetic
+
+
+def test_page_footer_is_a_css_string_whatever_the_region_name(fixture, tmp_path):
+    data_dir = fixture[0]
+    view = load_public_build(REGION, data_dir)
+    context = report_context(
+        view, tmp_path / "r.html", data_dir=data_dir, make_maps=False, map_images=False
+    )
+    context["region_name"] = 'King\'s Lynn "West" </style>'
+    html = render_report(context)
+    assert (
+        "content: \"King's Lynn \\22 West\\22  \\3c /style> strategic needs assessment, build "
+        in html
+    )
+    css = html.split("<style>")[1].split("</style>")[0]  # the name cannot close the style
+    assert "&#39;" not in css and "strategic needs assessment, build" in css
