@@ -385,7 +385,9 @@ def report_command(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Report path (default: <build>/report.html).")
     ] = None,
-    pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = False,
+    pdf: Annotated[
+        bool, typer.Option(help="Also print it to a paginated A4 PDF (needs Chromium).")
+    ] = False,
 ) -> None:
     """Write the SNA report (HTML): method, sources, priority places, charts, maps, changes."""
     from maps.report import write_report
