@@ -13,6 +13,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -337,22 +338,54 @@ def _check_api_settings(region_id: str) -> None:
         raise ConfigError("server settings (environment or .env): " + "; ".join(parts)) from None
 
 
+class MapFormat(StrEnum):
+    """What ``sna maps`` writes."""
+
+    html = "html"
+    pdf = "pdf"
+    png = "png"
+
+
 @app.command("maps")
 def maps_command(
     region: RegionOpt = "west-midlands",
     data_dir: DataDirOpt = None,
     out_dir: Annotated[
-        Path | None, typer.Option(help="Folder for the HTML maps (default: <build>/maps).")
+        Path | None, typer.Option(help="Folder for the maps (default: <build>/maps).")
+    ] = None,
+    fmt: Annotated[
+        MapFormat,
+        typer.Option(
+            "--format",
+            help="html: interactive Folium maps; pdf or png: one A4 page per map, to print.",
+        ),
+    ] = MapFormat.html,
+    dpi: Annotated[int, typer.Option(min=50, max=600, help="PNG resolution.")] = 200,
+    theme: Annotated[
+        str | None,
+        typer.Option(
+            help="pdf/png: the theme to print (need, risk, protective, level_community, ...); "
+            "default: each map's first (violence risk)."
+        ),
     ] = None,
     basemap: Annotated[
         str | None, typer.Option(help="Optional base-map tile URL template (none by default).")
     ] = None,
 ) -> None:
-    """Write the static Folium maps of the current build (overview, districts, hotspots, gaps)."""
-    from maps import write_maps
+    """Write the static maps of the current build (overview, districts, hotspots, gaps).
 
+    HTML maps are interactive; ``--format pdf`` or ``png`` prints each map as one A4 page
+    with its legend, title, build date, sources and attribution, from the build's own layers.
+    """
     with library_errors():
-        paths = write_maps(region, data_dir, out_dir, basemap=basemap)
+        if fmt is MapFormat.html:
+            from maps import write_maps
+
+            paths = write_maps(region, data_dir, out_dir, basemap=basemap)
+        else:
+            from maps.printing import write_print_maps
+
+            paths = write_print_maps(region, data_dir, out_dir, fmt=fmt.value, dpi=dpi, theme=theme)
     for p in paths:
         out.print(f"{p}  {p.stat().st_size / 1e6:.1f} MB")
 
@@ -364,7 +397,9 @@ def report_command(
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Report path (default: <build>/report.html).")
     ] = None,
-    pdf: Annotated[bool, typer.Option(help="Also print a PDF (needs Chromium).")] = False,
+    pdf: Annotated[
+        bool, typer.Option(help="Also print it to a paginated A4 PDF (needs Chromium).")
+    ] = False,
 ) -> None:
     """Write the SNA report (HTML): method, sources, priority places, charts, maps, changes."""
     from maps.report import write_report

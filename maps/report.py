@@ -4,8 +4,16 @@
 the method (layers, socio-ecological levels, weights, normalisation, shrinkage,
 uncertainty), sources and vintages (from the manifest), the priority places of each district
 with drivers and rank intervals (:mod:`sna.priority`), charts (matplotlib, embedded as base64
-PNG), the static maps (``maps``; linked and shown in an iframe), the synthetic-data notice,
-attribution, and what changed since the previous build.
+PNG), the static maps (drawn by :mod:`maps.printing` and embedded as PNG images; the
+interactive HTML maps are linked beside them), the synthetic-data notice, attribution, and
+what changed since the previous build.
+
+Printing: ``write_report(..., pdf=True)`` prints the HTML with headless Chromium. The
+template's print rules set A4 pages with margins and page numbers, keep headings with what
+follows them and figures, cards and table rows whole, and never ask a whole section to stay on
+one page: a section taller than what is left of a page used to be pushed to the next one
+(``break-inside: avoid-page``), which left the first page with only the title banner when the
+summary did not fit below it.
 
 Comparing builds: with :math:`T_a` and :math:`T_b` the sets of LSOAs in the top need decile
 of the previous and current builds, LSOAs *entering* are :math:`T_b \\setminus T_a` and
@@ -440,6 +448,34 @@ def _maps_links(build: PublicBuild, out: Path, make: bool) -> list[dict[str, str
     return links
 
 
+def _map_figures(build: PublicBuild, dpi: int = 110) -> list[dict[str, str]]:
+    """The static maps drawn by the print renderer, as base64 PNGs for the report.
+
+    Violence risk and the needs index over the region, the hotspots, the protective gap and
+    violence risk in each district: the same themes, bands and colours as the HTML maps.
+    """
+    from ._specs import map_specs
+    from .printing import PrintContext, figure_bytes, report_figure
+
+    ctx = PrintContext.of(build)
+    figures = []
+    for spec in map_specs(build):
+        themes = spec.themes[:2] if spec.kind == "overview" else spec.themes[:1]
+        for theme in themes:
+            fig = report_figure(ctx, spec, theme)
+            png = base64.b64encode(figure_bytes(fig, "png", dpi)).decode("ascii")
+            title = spec.title if spec.kind != "overview" else f"{spec.area}: {theme.title.lower()}"
+            figures.append(
+                {
+                    "id": f"map-{spec.stem}-{theme.key.removeprefix('k_')}",
+                    "title": title,
+                    "legend": theme.legend_title,
+                    "png": png,
+                }
+            )
+    return figures
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records"))
 
@@ -451,6 +487,7 @@ def report_context(
     top: int = 5,
     data_dir: Path | None = None,
     make_maps: bool = True,
+    map_images: bool = True,
 ) -> dict[str, Any]:
     """Everything the template needs, from the public view of ``build``."""
     lsoa = build.lsoa
@@ -512,6 +549,7 @@ def report_context(
         "comparison_entering": _records(comparison.entering) if comparison else [],
         "comparison_leaving": _records(comparison.leaving) if comparison else [],
         "maps": _maps_links(build, out, make_maps),
+        "map_figures": _map_figures(build) if map_images else [],
         "attribution": [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION],
         "checks": manifest.get("checks", {}),
         "violence": _violence(build),
@@ -562,6 +600,18 @@ def _violence(build: PublicBuild) -> dict[str, Any] | None:
     }
 
 
+def _css_string(text: Any) -> Any:
+    """``text`` as a quoted CSS string inside ``<style>`` (for the page footer's content).
+
+    HTML escaping would print ``&#39;`` literally there, so quotes, backslashes and ``<`` are
+    written as CSS escapes instead and the result is marked safe.
+    """
+    from markupsafe import Markup
+
+    out = str(text).replace("\\", "\\5c ").replace('"', "\\22 ").replace("<", "\\3c ")
+    return Markup(f'"{out}"')
+
+
 def render_report(context: dict[str, Any]) -> str:
     """Render ``report.html.j2`` with ``context`` (autoescaped)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -575,6 +625,7 @@ def render_report(context: dict[str, Any]) -> str:
     env.filters["pct"] = lambda v: "" if v is None else f"{float(v):.0%}"
     env.filters["num"] = lambda v, d=3: "" if v is None else f"{float(v):.{d}f}"
     env.filters["int"] = lambda v: "" if v is None else f"{int(v):,}"
+    env.filters["css_string"] = _css_string
     return env.get_template("report.html.j2").render(**context)
 
 
@@ -620,6 +671,7 @@ def write_report(
     build: str | Path | None = None,
     top: int = 5,
     make_maps: bool = True,
+    map_images: bool = True,
 ) -> Path:
     """Write the SNA report of a region's build; one call for ``sna report --region R``.
 
@@ -639,7 +691,10 @@ def write_report(
     top : int
         Priority places per district in the headline tables.
     make_maps : bool
-        Write the static maps first if the build has none (they are linked, not inlined).
+        Write the interactive HTML maps first if the build has none (they are linked).
+    map_images : bool
+        Embed the static maps as PNG images drawn by :mod:`maps.printing` (so the printed
+        report shows them).
 
     Returns
     -------
@@ -649,7 +704,9 @@ def write_report(
     view = load_public_build(region, data_dir, build)
     target = Path(out) if out else view.path / "report.html"
     target.parent.mkdir(parents=True, exist_ok=True)
-    context = report_context(view, target, top=top, data_dir=data_dir, make_maps=make_maps)
+    context = report_context(
+        view, target, top=top, data_dir=data_dir, make_maps=make_maps, map_images=map_images
+    )
     target.write_text(render_report(context), encoding="utf-8")
     if pdf:
         _print_pdf(target, target.with_suffix(".pdf"))

@@ -28,9 +28,7 @@ Folium is imported lazily (inside the functions), so ``import maps`` stays light
 from __future__ import annotations
 
 import logging
-import re
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -39,14 +37,12 @@ import numpy as np
 from sna.config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from sna.priority import PublicBuild, load_public_build
 
+from ._specs import district_stem, map_specs
 from ._themes import (
     Theme,
     feature_properties,
     features_geojson,
-    gap_themes,
-    hotspot_themes,
     outlines_geojson,
-    overview_themes,
     postcode_index,
     simplified_wgs84,
 )
@@ -73,8 +69,7 @@ def _require_folium() -> Any:
 
 def district_filename(name: str) -> str:
     """``district-<slug>.html`` for a district name (``Birmingham`` -> ``district-birmingham``)."""
-    slug = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") or "district"
-    return f"district-{slug}.html"
+    return f"{district_stem(name)}.html"
 
 
 class _Context:
@@ -215,49 +210,20 @@ def build_maps(
     """
     _require_folium()
     ctx = _Context(build, tolerance_m)
-    region = build.region_name
     common = {"basemap": basemap, "basemap_attribution": basemap_attribution}
-    sub = f"{ctx.n:,} LSOAs, build {build.build_id}"
-    # the three region-wide maps differ only in their title and themes
-    region_map = partial(
-        _make_map,
-        ctx,
-        mask=np.ones(ctx.n, bool),
-        area=region,
-        outline_by="district_name",
-        **common,
-    )
-    maps = {
-        "overview.html": region_map(
-            title=f"{region}: violence risk and needs by neighbourhood",
-            subtitle=f"Expected offences next year, needs, risk and protective by LSOA; {sub}",
-            themes=overview_themes(build),
-        ),
-        "hotspots.html": region_map(
-            title=f"{region}: hotspots of need",
-            subtitle=f"Significant spatial clusters of the need index; {sub}",
-            themes=hotspot_themes(build),
-        ),
-        "protective-gap.html": region_map(
-            title=f"{region}: protective gap",
-            subtitle=f"High risk with little protective access nearby; {sub}",
-            themes=gap_themes(build),
-        ),
+    return {
+        f"{spec.stem}.html": _make_map(
+            ctx,
+            title=spec.title,
+            subtitle=spec.subtitle,
+            themes=spec.themes,
+            mask=spec.mask,
+            area=spec.area,
+            outline_by=spec.outline_by,
+            **common,
+        )
+        for spec in map_specs(build, districts=districts)
     }
-    if districts:
-        for code, name in build.districts.itertuples(index=False):
-            mask = ctx.district_codes == str(code)
-            maps[district_filename(str(name))] = _make_map(
-                ctx,
-                title=f"{name}: violence risk and needs by neighbourhood",
-                subtitle=f"{int(mask.sum()):,} LSOAs; colours are deciles across {region}",
-                themes=overview_themes(build),
-                mask=mask,
-                area=str(name),
-                outline_by="ward_name" if "ward_name" in build.lsoa.columns else None,
-                **common,
-            )
-    return maps
 
 
 def write_maps(

@@ -9,7 +9,14 @@ import pytest
 from bs4 import BeautifulSoup
 from build_fixture import REGION, browse, make_fixture_build, real_build_dir
 
-from maps.report import compare_builds, previous_build, write_report
+from maps.report import (
+    _print_pdf,
+    compare_builds,
+    previous_build,
+    render_report,
+    report_context,
+    write_report,
+)
 from sna.priority import load_public_build
 
 SECTIONS = [
@@ -159,13 +166,102 @@ def test_report_renders_without_javascript_errors(fixture):
     assert errors == {"report.html": []}
 
 
+def test_static_maps_are_embedded_as_images(soup):
+    figures = soup.select("#maps figure.map")
+    assert [f["id"] for f in figures] == [
+        "map-overview-violence",
+        "map-overview-need",
+        "map-hotspots-gi",
+        "map-protective-gap-gap",
+        "map-district-birmingham-violence",
+        "map-district-solihull-violence",
+    ]
+    prefix = "data:image/png;base64,"
+    for f in figures:
+        img = f.find("img")
+        assert img["src"].startswith(prefix)
+        png = base64.b64decode(img["src"][len(prefix) :])
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
+        assert img["alt"].startswith("Map: ")
+    caption = figures[1].find("figcaption").get_text(" ", strip=True)
+    assert "Needs index: deciles across Fixture Borough" in caption
+
+
+def test_print_rules_set_a4_and_never_keep_a_whole_section_on_one_page(fixture):
+    html = fixture[2].read_text()
+    assert "@page { size: A4;" in html
+    # a section taller than the rest of page 1 was pushed to page 2, leaving page 1 blank
+    assert "break-inside: avoid-page" not in html
+
+
+def _pdf_pages(pdf):
+    pdfium = pytest.importorskip("pypdfium2")
+    return pdfium, pdfium.PdfDocument(str(pdf))
+
+
+def _white(img) -> float:
+    return float((img >= 250).all(axis=2).mean())
+
+
+def _page_image(page):
+    import numpy as np
+
+    return np.asarray(page.render(scale=0.5).to_pil().convert("RGB"))
+
+
+def _assert_first_page_filled(doc):
+    img = _page_image(doc[0])
+    assert _white(img) < 0.98
+    # below the title banner too: the lower two thirds hold the summary, not white paper
+    assert _white(img[img.shape[0] // 3 :]) < 0.97
+    assert "Summary" in doc[0].get_textpage().get_text_range()
+
+
+A4_PT = (595.28, 841.89)
+
+
 @pytest.mark.requires_browser
-def test_report_prints_to_pdf(fixture, tmp_path):
+def test_report_prints_to_a4_pdf_with_a_full_first_page_and_map_images(fixture, tmp_path):
     if shutil.which("chromium") is None:
         pytest.skip("chromium is not on PATH")
     out = write_report(REGION, fixture[0], out=tmp_path / "report.html", pdf=True)
     pdf = out.with_suffix(".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
+    pdfium, doc = _pdf_pages(pdf)
+    assert len(doc) >= 5
+    for i in range(len(doc)):
+        w, h = doc[i].get_size()
+        assert abs(w - A4_PT[0]) <= 1 and abs(h - A4_PT[1]) <= 1, (i, w, h)
+    _assert_first_page_filled(doc)
+    # the maps are images in the PDF, on the pages that carry their captions
+    image = pdfium.raw.FPDF_PAGEOBJ_IMAGE
+    map_pages = [
+        i
+        for i in range(len(doc))
+        if "violence risk and needs by neighbourhood" in doc[i].get_textpage().get_text_range()
+    ]
+    assert map_pages
+    for i in map_pages:
+        assert len(list(doc[i].get_objects(filter=[image]))) >= 1, i
+    n_images = sum(len(list(doc[i].get_objects(filter=[image]))) for i in range(len(doc)))
+    assert n_images >= 4 + 6  # four charts and six maps
+    text = doc[len(doc) - 1].get_textpage().get_text_range()
+    assert f"Page {len(doc)} of {len(doc)}" in text
+
+
+@pytest.mark.requires_browser
+def test_a_long_summary_does_not_leave_page_one_blank(fixture, tmp_path):
+    """The cause of the blank first page: a first section taller than the rest of page 1."""
+    if shutil.which("chromium") is None:
+        pytest.skip("chromium is not on PATH")
+    data_dir = fixture[0]
+    view = load_public_build(REGION, data_dir)
+    out = tmp_path / "long.html"
+    context = report_context(view, out, data_dir=data_dir, make_maps=False, map_images=False)
+    context["districts"] = context["districts"] * 20  # a summary table of 40 districts
+    out.write_text(render_report(context), encoding="utf-8")
+    _, doc = _pdf_pages(_print_pdf(out, out.with_suffix(".pdf")))
+    _assert_first_page_filled(doc)
 
 
 @pytest.mark.slow
@@ -180,3 +276,19 @@ def test_real_build_report(region, tmp_path):
     assert len(soup.select("figure img")) >= 3
     manifest_synthetic = load_public_build(region, data_dir).synthetic
     assert (soup.find(id="synthetic-notice") is not None) == manifest_synthetic
+
+
+def test_page_footer_is_a_css_string_whatever_the_region_name(fixture, tmp_path):
+    data_dir = fixture[0]
+    view = load_public_build(REGION, data_dir)
+    context = report_context(
+        view, tmp_path / "r.html", data_dir=data_dir, make_maps=False, map_images=False
+    )
+    context["region_name"] = 'King\'s Lynn "West" </style>'
+    html = render_report(context)
+    assert (
+        "content: \"King's Lynn \\22 West\\22  \\3c /style> strategic needs assessment, build "
+        in html
+    )
+    css = html.split("<style>")[1].split("</style>")[0]  # the name cannot close the style
+    assert "&#39;" not in css and "strategic needs assessment, build" in css
