@@ -93,7 +93,9 @@ def test_overview_has_legend_attribution_and_synthetic_notice(overview):
     cfg = json.loads(panels.group(1))
     assert cfg["initialTheme"]["legendTitle"] == "Violence risk: deciles across Fixture Borough"
     assert len(cfg["initialTheme"]["legend"]) == 10
-    assert cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most offences expected)"
+    assert (
+        cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most offences expected) · Highest"
+    )
     assert any("Open Government Licence" in a for a in cfg["attribution"])
     assert any("OS data" in a and "Crown copyright" in a for a in cfg["attribution"])
     assert any("OpenStreetMap" in a for a in cfg["attribution"])
