@@ -51,6 +51,7 @@ from scipy.spatial import cKDTree
 
 from geodata.postcodes import InvalidPostcodeError, normalise_postcode
 
+from . import support
 from .builds import builds_dir, current_target, list_builds
 from .config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, LayerSpec
 from .disclosure import band_rates
@@ -282,6 +283,7 @@ class Build:
         scoring = self.manifest.get("config", {}).get("scoring", {})
         self.threshold = int(scoring.get("disclosure_threshold", 8))
         self.store_path = self._store_path(store_path)
+        self._services_geojson: bytes | None = None  # the services map layer, on first use
 
         if not isinstance(lsoa, gpd.GeoDataFrame):
             raise BuildLoadError(f"{self.path / 'lsoa.parquet'}: no geometry column")
@@ -1088,42 +1090,24 @@ class Build:
     ) -> list[orjson.Fragment]:
         """Support nearby, per point, as pre-serialised JSON objects.
 
-        Lists the nearest ``max_assets`` assets within ``asset_radius_m`` (one entry per
-        name and type, so an asset recorded by two sources is listed once) and counts all
-        assets within the radius by type.
+        Lists up to ``max_assets`` assets within ``asset_radius_m`` and counts all of them
+        by type. Which assets, in what order and under what name is decided by
+        :mod:`sna.support` (the VRU's directory services first, then the rest by distance;
+        unnamed records by their type), shared with :mod:`sna.priority`; this method only
+        serialises, each asset's entry once.
         """
         n = len(east)
         radius = self.asset_radius_m
-        table = self._store_table("assets")
-        if table is None or len(table) == 0 or self.max_assets == 0:
+        points = support.support_points(self._store_table("assets"))
+        if points is None or self.max_assets == 0:
             empty = _dumps({"radius_m": radius, "count": 0, "nearest": [], "by_type": {}})
             return [orjson.Fragment(empty)] * n
-        table = pd.DataFrame(table.drop(columns="geometry", errors="ignore"))
-        table = table[np.isfinite(table["easting"]) & np.isfinite(table["northing"])]
-        table = table.reset_index(drop=True)
-        xy = table[["easting", "northing"]].to_numpy(float)
-        types = table["asset_type"].astype(str).tolist()
-        names_col = table["name"] if "name" in table.columns else pd.Series([None] * len(table))
-        sub_col = table["subtype"] if "subtype" in table.columns else pd.Series([None] * len(table))
-        names = [
-            _str(x) or f"Unnamed {t.replace('_', ' ')}"
-            for x, t in zip(names_col.tolist(), types, strict=True)
-        ]
-        prefix = [
-            _dumps({"name": nm, "type": t, "subtype": _str(st)})[:-1] + b',"distance_m":'
-            for nm, t, st in zip(names, types, sub_col.tolist(), strict=True)
-        ]
-        ident = [(nm.lower(), t) for nm, t in zip(names, types, strict=True)]
-        type_ids = sorted(set(types))
+        # each entry serialised once, distance left open: b'{"name":...,"distance_m":'
+        prefix = [_dumps(e)[:-1] + b',"distance_m":' for e in points.entries]
+        type_ids = sorted(set(points.types))
         type_index = {t: k for k, t in enumerate(type_ids)}
-        asset_type = np.array([type_index[t] for t in types], dtype=int)
-        tree = cKDTree(xy)
-        pts = np.column_stack([np.where(ok, east, 0.0), np.where(ok, north, 0.0)])
-        k = min(self.max_assets * 2, len(xy))
-        dist, idx = tree.query(pts, k=k, distance_upper_bound=radius)
-        dist = np.asarray(dist).reshape(n, k)
-        idx = np.asarray(idx).reshape(n, k)
-        within = tree.query_ball_point(pts, radius)
+        asset_type = np.array([type_index[t] for t in points.types], dtype=int)
+        found = support.nearby(points, east, north, ok, radius=radius, limit=self.max_assets)
         head = b'{"radius_m":' + _dumps(radius) + b',"count":'
         empty = orjson.Fragment(
             head + b'0,"nearest":[],"by_type":' + _dumps(dict.fromkeys(type_ids, 0)) + b"}"
@@ -1133,17 +1117,9 @@ class Build:
             if not ok[i]:
                 out.append(empty)
                 continue
-            members = within[i]
+            members = found.within[i]
             counts = np.bincount(asset_type[members], minlength=len(type_ids)).tolist()
-            seen: set[tuple[str, str]] = set()
-            items = []
-            for d, j in zip(dist[i].tolist(), idx[i].tolist(), strict=True):
-                if d == np.inf or len(items) >= self.max_assets:
-                    break
-                if ident[j] in seen:
-                    continue
-                seen.add(ident[j])
-                items.append(prefix[j] + str(int(round(d))).encode() + b"}")
+            items = [prefix[j] + str(int(round(d))).encode() + b"}" for j, d in found.picks[i]]
             out.append(
                 orjson.Fragment(
                     head
@@ -1156,6 +1132,12 @@ class Build:
                 )
             )
         return out
+
+    def services_geojson(self) -> bytes:
+        """The VRU's directory services as GeoJSON (the map's services layer), computed once."""
+        if self._services_geojson is None:
+            self._services_geojson = support.services_geojson(self._store_table("assets"))
+        return self._services_geojson
 
     # ----------------------------------------------------------------- tiles
 
