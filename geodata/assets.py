@@ -447,7 +447,7 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
             {c: [] for c in ASSET_COLUMNS + DETAIL_COLUMNS if c != "geometry"},
             geometry=gpd.GeoSeries([], crs=BNG),
             crs=BNG,
-        )
+        )[ASSET_COLUMNS + DETAIL_COLUMNS]
     stacked = pd.concat(parts, ignore_index=True)
     dup = stacked["asset_id"].duplicated().to_numpy()
     if dup.any():

@@ -258,7 +258,7 @@ def test_combine_errors():
     with pytest.raises(InvalidValueError, match=r"asset table 1.*EPSG:4326.*expected EPSG:27700"):
         combine_assets(listed.to_crs("EPSG:4326"))
     empty = combine_assets()
-    assert list(empty.columns) == ASSET_COLUMNS and len(empty) == 0
+    assert list(empty.columns) == ASSET_COLUMNS + DETAIL_COLUMNS and len(empty) == 0
 
 
 # --- crafted bad files ---------------------------------------------------------------------

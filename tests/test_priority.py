@@ -185,4 +185,5 @@ def test_real_build_priority_places(region, n_districts, tmp_path):
     )
     assert (table["assets_within_1km"] >= 0).all()
     assert table["nearest_assets"].str.len().gt(0).all()
+    assert not table["nearest_assets"].str.contains("Unnamed").any()  # named by type instead
     assert not [c for c in table.columns if c.startswith(("n_", "raw_", "v_"))]
