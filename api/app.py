@@ -57,7 +57,8 @@ Postcode routes follow postcodes.io: every JSON answer is `{"status": 200, "resu
 and every error `{"status": 404, "error": "..."}`; postcodes carry postcodes.io's field names
 (postcode, outcode, incode, longitude, latitude, eastings, northings, lsoa, msoa, admin_ward,
 admin_district, codes) beside this service's own (violence_risk, indices, drivers, assets,
-vintages, flags).
+vintages, flags). `assets` (support nearby) lists the VRU's own service directory first;
+`/api/v1/services` gives that directory as GeoJSON for the map.
 
 Partner data (hospital admissions, pupil exclusions) is disclosure-controlled: no count
 below 8 and no exact rate is ever returned; partner rates appear only as bands. Layers built

@@ -330,3 +330,24 @@ def test_prepare_with_services_section(wm_with_services):
     assert any("line 4, column 'postcode'" in w for w in manifest["warnings"])
     assert any("line 5, column 'ages'" in w for w in manifest["warnings"])
     assert "services" in [s["source"] for s in manifest["tables"]["assets"]["sources"]]
+
+
+def test_the_documented_example_loads_on_the_real_bundle(wm_store):
+    path = Path(__file__).resolve().parents[1] / "docs" / "examples" / "service-directory.csv"
+    loaded = read_service_directory(
+        path, wm_store.read("postcodes"), region=wm_store.read("lsoa21"), region_name="WM"
+    )
+    data = loaded.data.set_index("name")
+    assert len(data) == 5 and loaded.report.warnings == []
+    assert set(data["asset_type"]) == {
+        "youth_club",
+        "mentoring",
+        "safe_routes",
+        "holiday_activities",
+        "sport",
+    }
+    # B1 2ND (Centenary Square) at its Code-Point Open grid reference
+    club = data.loc["Example Youth Club (Centenary Square)"]
+    assert (club["easting"], club["northing"]) == (406377.0, 286911.0)
+    doc = (path.parents[1] / "service-directory.md").read_text(encoding="utf-8")
+    assert path.read_text(encoding="utf-8").strip() in doc  # the page shows this very file

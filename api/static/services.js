@@ -18,6 +18,8 @@
     if (value == null || value === "") { return; }
     var dt = el("dt", label);
     dt.style.fontWeight = "600";
+    dt.style.fontSize = "0.8em";
+    dt.style.color = "#555";
     var dd = el("dd");
     dd.style.margin = "0 0 4px 0";
     if (value.nodeType) { dd.appendChild(value); } else { dd.textContent = String(value); }
