@@ -388,8 +388,8 @@ class ServicesSpec(_Strict):
         "skip: bad rows are left out and each one is reported as a warning.",
     )
     vintage: str = Field("", description="When the list was last checked, e.g. '2026-11'.")
-    licence: str = "OGL v3.0"
-    attribution: str = ""
+    licence: str = Field("", description="The licence the VRU publishes the list under.")
+    attribution: str = Field("", description="Credit line shown with the list, if any.")
 
     @property
     def paths(self) -> list[str]:
