@@ -37,6 +37,7 @@ from .routers.areas import create_areas_router
 from .routers.health import create_health_router
 from .routers.meta import create_meta_router
 from .routers.postcodes import create_postcodes_router
+from .routers.services import create_services_router
 from .routers.tiles import create_tiles_router
 from .routers.web import STATIC_DIR, create_web_router
 from .settings import ApiSettings
@@ -54,7 +55,8 @@ Postcode routes follow postcodes.io: every JSON answer is `{"status": 200, "resu
 and every error `{"status": 404, "error": "..."}`; postcodes carry postcodes.io's field names
 (postcode, outcode, incode, longitude, latitude, eastings, northings, lsoa, msoa, admin_ward,
 admin_district, codes) beside this service's own (violence_risk, indices, drivers, assets,
-vintages, flags).
+vintages, flags). `assets` (support nearby) lists the VRU's own service directory first;
+`/api/v1/services` gives that directory as GeoJSON for the map.
 
 Partner data (hospital admissions, pupil exclusions) is disclosure-controlled: no count
 below 8 and no exact rate is ever returned; partner rates appear only as bands. Layers built
@@ -121,6 +123,7 @@ def create_app(
     app.include_router(create_health_router(watcher))
     app.include_router(create_areas_router(watcher, settings.api_max_age))
     app.include_router(create_meta_router(watcher, settings.api_max_age))
+    app.include_router(create_services_router(watcher, settings.api_max_age))
     attempts = FailedAttempts(settings.key_attempts, settings.key_attempt_window)
     app.state.key_attempts = attempts
     app.include_router(create_analyst_router(watcher, settings.api_key, attempts))

@@ -27,6 +27,10 @@ __all__ = [
     "LocalValue",
     "Asset",
     "Assets",
+    "ServiceProperties",
+    "PointGeometry",
+    "ServiceFeature",
+    "ServiceCollection",
     "PostcodeResult",
     "BulkQuery",
     "BulkItem",
@@ -199,11 +203,20 @@ class LocalValue(_Model):
 
 
 class Asset(_Model):
-    """A protective community asset near the postcode."""
+    """Support near the postcode: a service of the VRU's directory, a school, a place of
+    worship or a library. Directory services come first; an unnamed record is named by its
+    type ("Place of worship (Christian)")."""
 
     name: str
-    type: str
-    subtype: str | None
+    type: str = Field(description="youth_club, mentoring, ..., school, place_of_worship, library")
+    subtype: str | None = Field(description="Faith, school phase or library type.")
+    source: str | None = Field(
+        None, description="service_directory, gias_schools, osm_places_of_worship, ..."
+    )
+    ages: str | None = Field(None, description="Ages served ('10-18', '11+'); directory only.")
+    website: str | None = None
+    phone: str | None = None
+    opening_times: str | None = None
     distance_m: int
 
 
@@ -214,6 +227,42 @@ class Assets(_Model):
     count: int
     nearest: list[Asset]
     by_type: dict[str, int]
+
+
+class ServiceProperties(_Model):
+    """What the map's popup shows of one service of the VRU's directory."""
+
+    id: str | None
+    name: str
+    type: str
+    type_label: str
+    ages: str | None
+    website: str | None
+    phone: str | None
+    opening_times: str | None
+    postcode: str | None
+
+
+class PointGeometry(_Model):
+    """A GeoJSON point, WGS84 longitude then latitude."""
+
+    type: Literal["Point"]
+    coordinates: list[float] = Field(min_length=2, max_length=2)
+
+
+class ServiceFeature(_Model):
+    """One service as a GeoJSON feature."""
+
+    type: Literal["Feature"]
+    geometry: PointGeometry
+    properties: ServiceProperties
+
+
+class ServiceCollection(_Model):
+    """The VRU's directory services (GeoJSON, EPSG:4326); empty without a directory."""
+
+    type: Literal["FeatureCollection"]
+    features: list[ServiceFeature]
 
 
 class _Provenance(_Model):

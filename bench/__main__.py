@@ -1,9 +1,9 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
 Names: ``prepare``, ``build``, ``england``, ``national``, ``references``, ``api``,
-``serving``, ``print`` (all when none is given). Each writes ``bench/results/<name>.json``.
-``--list`` shows the names; ``--strict`` exits with status 1 when a target is missed (a
-benchmark that fails always exits with status 1).
+``serving``, ``print``, ``support`` (all when none is given). Each writes
+``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with status 1
+when a target is missed (a benchmark that fails always exits with status 1).
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ BENCHMARKS: dict[str, str] = {
     "serving": "bench.bench_serving",
     "references": "bench.bench_references",
     "print": "bench.bench_print",
+    "support": "bench.bench_support",
 }
 
 

@@ -13,6 +13,9 @@ __all__ = [
     "SOURCE_PLACES_OF_WORSHIP",
     "SOURCE_LIBRARIES",
     "SOURCE_LIBRARY_BUILDINGS",
+    "SOURCE_GIAS",
+    "SOURCE_SERVICE_DIRECTORY",
+    "DETAIL_COLUMNS",
     "asset_points",
 ]
 
@@ -30,6 +33,13 @@ ASSET_COLUMNS = [
 SOURCE_PLACES_OF_WORSHIP = "osm_places_of_worship"
 SOURCE_LIBRARIES = "libraries_uk_schema"
 SOURCE_LIBRARY_BUILDINGS = "os_library_buildings"
+SOURCE_GIAS = "gias_schools"
+SOURCE_SERVICE_DIRECTORY = "service_directory"
+
+#: What a service directory says about a service and the open sources do not: carried by the
+#: combined assets table for every row (missing for sources without them), so support nearby
+#: can show them. See docs/service-directory.md.
+DETAIL_COLUMNS = ["ages", "website", "phone", "opening_times"]
 
 
 def asset_points(

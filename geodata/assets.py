@@ -23,6 +23,7 @@ import shapely
 
 from ._asset_frame import (
     ASSET_COLUMNS,
+    DETAIL_COLUMNS,
     SOURCE_LIBRARIES,
     SOURCE_LIBRARY_BUILDINGS,
     SOURCE_PLACES_OF_WORSHIP,
@@ -36,6 +37,7 @@ from .report import Loaded, LoadReport
 
 __all__ = [
     "ASSET_COLUMNS",
+    "DETAIL_COLUMNS",
     "SOURCE_PLACES_OF_WORSHIP",
     "SOURCE_LIBRARIES",
     "SOURCE_LIBRARY_BUILDINGS",
@@ -397,7 +399,8 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
     ----------
     *frames
         ``Loaded.data`` of :func:`read_places_of_worship`, :func:`read_libraries`,
-        :func:`read_library_buildings` (any subset, any order).
+        :func:`read_library_buildings`, :func:`geodata.school_assets.school_assets` and
+        :func:`geodata.services.read_service_directory` (any subset, any order).
     dedupe_within
         An OS library building (source ``os_library_buildings``) whose point lies within
         this many metres of a library from the list (source ``libraries_uk_schema``) is the
@@ -410,9 +413,10 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
     Returns
     -------
     geopandas.GeoDataFrame
-        Columns :data:`ASSET_COLUMNS` only, points in EPSG:27700, sorted by ``asset_type``
-        and ``asset_id``. ``attrs["duplicates_dropped"]`` holds the number of buildings
-        dropped.
+        Columns :data:`ASSET_COLUMNS` then :data:`DETAIL_COLUMNS` (ages, website, phone,
+        opening times: missing for the sources that have none), points in EPSG:27700,
+        sorted by ``asset_type`` and ``asset_id``. ``attrs["duplicates_dropped"]`` holds
+        the number of buildings dropped.
 
     Raises
     ------
@@ -434,13 +438,16 @@ def combine_assets(*frames: pd.DataFrame, dedupe_within: float = 300.0) -> gpd.G
         crs = getattr(frame, "crs", None)
         if crs is None or crs.to_epsg() != 27700:
             raise InvalidValueError(name, f"CRS is {crs}; expected {BNG}", column="geometry")
-        parts.append(pd.DataFrame(frame[ASSET_COLUMNS]))
+        part = pd.DataFrame(frame[ASSET_COLUMNS])
+        for col in DETAIL_COLUMNS:
+            part[col] = frame[col].astype(object) if col in frame.columns else None
+        parts.append(part)
     if not parts:
         return gpd.GeoDataFrame(
-            {c: [] for c in ASSET_COLUMNS if c != "geometry"},
+            {c: [] for c in ASSET_COLUMNS + DETAIL_COLUMNS if c != "geometry"},
             geometry=gpd.GeoSeries([], crs=BNG),
             crs=BNG,
-        )
+        )[ASSET_COLUMNS + DETAIL_COLUMNS]
     stacked = pd.concat(parts, ignore_index=True)
     dup = stacked["asset_id"].duplicated().to_numpy()
     if dup.any():

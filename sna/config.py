@@ -45,6 +45,7 @@ __all__ = [
     "ScoringSpec",
     "ViolenceRiskSpec",
     "BuildsSpec",
+    "ServicesSpec",
     "RegionConfig",
     "available_regions",
     "load_region",
@@ -397,6 +398,31 @@ class BuildsSpec(_Strict):
     keep: int = Field(5, ge=1, description="Builds kept by `sna builds prune`.")
 
 
+class ServicesSpec(_Strict):
+    """The VRU's own service directory (docs/service-directory.md): off when absent.
+
+    A CSV of the services the VRU commissions (youth clubs, mentoring, safe routes to
+    school, holiday activities ...), listed first in support nearby and drawn as a map layer.
+    ``path`` is relative to the region file's folder (the directory is the VRU's own file,
+    not part of the open-data bundle), or absolute.
+    """
+
+    path: str = Field(min_length=1, description="The directory CSV (relative to this file).")
+    on_error: Literal["fail", "skip"] = Field(
+        "fail",
+        description="fail: any bad row stops `sna data prepare`, naming every bad row; "
+        "skip: bad rows are left out and each one is reported as a warning.",
+    )
+    vintage: str = Field("", description="When the list was last checked, e.g. '2026-11'.")
+    licence: str = Field("", description="The licence the VRU publishes the list under.")
+    attribution: str = Field("", description="Credit line shown with the list, if any.")
+
+    @property
+    def paths(self) -> list[str]:
+        """The path as a list (the shape the store's provenance expects of a source)."""
+        return [self.path]
+
+
 class RegionConfig(_Strict):
     """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
 
@@ -406,6 +432,7 @@ class RegionConfig(_Strict):
     scoring: ScoringSpec = ScoringSpec()
     violence_risk: ViolenceRiskSpec = ViolenceRiskSpec()
     builds: BuildsSpec = BuildsSpec()
+    services: ServicesSpec | None = None
     layers: list[LayerSpec] = Field(default_factory=list)
 
     @field_validator("layers")
@@ -449,6 +476,15 @@ class RegionConfig(_Strict):
         if p.is_absolute():
             return p
         return self.sources.root_dir(self.path.parent if self.path else None) / p
+
+    def services_path(self) -> Path | None:
+        """The service directory's absolute path, or None when ``[services]`` is absent."""
+        if self.services is None:
+            return None
+        p = Path(self.services.path).expanduser()
+        if p.is_absolute():
+            return p
+        return ((self.path.parent if self.path else PROJECT_ROOT) / p).resolve()
 
     def fingerprint(self) -> str:
         """sha256 of the validated config, for cache keys and manifests.

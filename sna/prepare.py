@@ -32,7 +32,9 @@ from geodata import (
     hospital,
     lsoa21,
     population,
+    school_assets,
     schools,
+    services,
     synthetic,
 )
 from geodata import postcodes as pc
@@ -103,6 +105,11 @@ def _source_files(config: RegionConfig) -> dict[str, tuple[SourceSpec | None, li
             raise MissingFileError(config.source_path(spec.paths[0]), f"source {name!r} is empty")
         out[name] = (spec, files)
     out["postcodes"] = (None, [postcode_source_path(config)])
+    services = config.services_path()
+    if services is not None:  # the VRU's own directory: checksummed like every source
+        if not services.is_file():
+            raise MissingFileError(services, "service directory not found ([services].path)")
+        out["services"] = (config.services, [services])  # type: ignore[assignment]
     return out
 
 
@@ -545,6 +552,7 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
         )
         gias = g.data
         w.write("schools", g.data, ["schools"], [g.report], description="Schools (GIAS)")
+    ctx["gias"] = gias
     la_rates = None
     if s.exclusions_la:
         authorities = _education_authorities(config, gias)
@@ -737,15 +745,27 @@ def _step_partner(ctx: dict, w: _Writer) -> None:
 
 
 def _step_assets(ctx: dict, w: _Writer) -> None:
+    """Support nearby: places of worship, libraries, state schools and the VRU's directory."""
     config: RegionConfig = ctx["config"]
     s = config.sources
     frames, reports, used = [], [], []
     areas = ctx["lsoa21"]
+    gias = ctx.get("gias")
     if s.places_of_worship:
         pw = assets.read_places_of_worship(
             _path(ctx, "places_of_worship"), districts=config.region.districts
         )
-        frames.append(pw.data)
+        worship = pw.data
+        if gias is not None:  # an OSM "place of worship" that is a GIAS school is a school
+            worship, dropped = school_assets.drop_worship_at_schools(worship, gias)
+            pw.report.reject("a GIAS school, not a place of worship", len(dropped))
+            for r in dropped.itertuples():
+                pw.report.notes.append(
+                    f"{r.asset_id} {r.name!r} dropped: GIAS school {r.school_name!r} "
+                    f"{r.distance_m} m away"
+                )
+            pw.report.rows_kept = len(worship)
+        frames.append(worship)
         reports.append(pw.report)
         used.append("places_of_worship")
     if s.libraries:
@@ -760,18 +780,39 @@ def _step_assets(ctx: dict, w: _Writer) -> None:
         frames.append(lb.data)
         reports.append(lb.report)
         used.append("library_buildings")
+    if gias is not None:
+        sch = school_assets.school_assets(gias)
+        frames.append(sch.data)
+        reports.append(sch.report)
+        used.append("schools")
+    if config.services is not None:
+        table = pd.DataFrame(
+            ctx["postcodes"][["postcode", "easting", "northing", "status", "date_terminated"]]
+        )
+        svc = services.read_service_directory(
+            config.services_path(),
+            table,
+            region=areas[["geometry"]],
+            region_name=config.region.name,
+            on_error=config.services.on_error,
+        )
+        frames.append(svc.data)
+        reports.append(svc.report)
+        used.append("services")
     if not frames:
         return
     combined = assets.combine_assets(*frames)
     joined = gpd.sjoin(
         combined, areas[["lsoa21_code", "geometry"]], how="inner", predicate="within"
     ).drop(columns="index_right")
+    joined = joined[~joined.index.duplicated(keep="first")]  # a point on a shared edge
     w.write(
         "assets",
         joined.reset_index(drop=True),
         used,
         reports,
-        description="Protective community assets (places of worship, libraries)",
+        description="Support nearby: the VRU's service directory, state schools (GIAS), "
+        "places of worship (OSM) and libraries",
     )
 
 

@@ -34,7 +34,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import builds
+from . import builds, support
 from .config import LEVELS, LayerSpec, load_region
 from .errors import StoreError
 
@@ -248,15 +248,8 @@ def driver_titles(
     return out
 
 
-_TYPE_WORDS = {
-    "place_of_worship": ("place of worship", "places of worship"),
-    "library": ("library", "libraries"),
-}
-
-
 def _type_word(kind: str, n: int = 1) -> str:
-    one, many = _TYPE_WORDS.get(kind, (kind.replace("_", " "), kind.replace("_", " ") + "s"))
-    return one if n == 1 else many
+    return support.type_words(kind, n)  # one vocabulary with the postcode answer
 
 
 def _km_label(radius_m: float) -> str:
@@ -291,12 +284,10 @@ def nearby_assets(
         ``nearest_assets`` ("St Mary's (place of worship, 0.3 km); ...") and
         ``nearest_asset_km``, one row per point.
     """
-    from .answers.nearby import AssetIndex
-
     col = f"assets_within_{_km_label(radius_m)}"
     n = len(x)
-    index = AssetIndex(assets) if assets is not None and len(assets) else None
-    if index is None or len(index) == 0:
+    points = support.support_points(assets)
+    if points is None:
         return pd.DataFrame(
             {
                 col: np.zeros(n, int),
@@ -305,32 +296,37 @@ def nearby_assets(
                 "nearest_asset_km": np.full(n, np.nan),
             }
         )
-    a = index.table
-    pts = np.column_stack([x, y]).astype(float)
-    within = index.within(pts, radius_m)
-    dist, idx = index.nearest(pts, k)
-    types = a["asset_type"].astype(str).to_numpy()
-    names = a["name"].to_numpy() if "name" in a.columns else np.full(len(a), None)
+    # sna.support decides the order (directory services within the radius first, then the
+    # nearest others however far) and the names (unnamed records by their type)
+    found = support.nearby(
+        points,
+        np.asarray(x, float),
+        np.asarray(y, float),
+        radius=radius_m,
+        limit=k,
+        others_within=None,
+    )
+    from scipy.spatial import cKDTree  # lazy, as before
+
+    nearest_m = cKDTree(points.xy).query(np.column_stack([x, y]).astype(float), k=1)[0]
+    types = np.asarray(points.types)
     counts, by_type, nearest = [], [], []
     for i in range(n):
-        hits = within[i]
+        hits = found.within[i]
         counts.append(len(hits))
         tally = pd.Series(types[hits]).value_counts() if hits else pd.Series(dtype=int)
         by_type.append(", ".join(f"{c} {_type_word(t, c)}" for t, c in tally.items()))
         parts = []
-        for d, j in zip(dist[i], idx[i], strict=True):
-            nm = names[j]
-            label = (
-                str(nm) if isinstance(nm, str) and nm.strip() else f"Unnamed {_type_word(types[j])}"
-            )
-            parts.append(f"{label} ({_type_word(types[j])}, {d / 1000:.1f} km)")
+        for j, d in found.picks[i]:
+            e = points.entries[j]
+            parts.append(f"{e['name']} ({_type_word(e['type'])}, {d / 1000:.1f} km)")
         nearest.append("; ".join(parts))
     return pd.DataFrame(
         {
             col: np.asarray(counts, int),
             "assets_by_type": by_type,
             "nearest_assets": nearest,
-            "nearest_asset_km": np.round(dist[:, 0] / 1000, 2),
+            "nearest_asset_km": np.round(np.asarray(nearest_m, float).reshape(n) / 1000, 2),
         }
     )
 

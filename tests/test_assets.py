@@ -13,6 +13,7 @@ from shapely.geometry import Point
 
 from geodata.assets import (
     ASSET_COLUMNS,
+    DETAIL_COLUMNS,
     SOURCE_LIBRARIES,
     SOURCE_LIBRARY_BUILDINGS,
     combine_assets,
@@ -196,7 +197,8 @@ def test_library_buildings_no_merge(shared_data):
 
 def test_combine_real(worship, libraries, buildings):
     combined = combine_assets(worship.data, libraries.data, buildings.data)
-    assert list(combined.columns) == ASSET_COLUMNS
+    assert list(combined.columns) == ASSET_COLUMNS + DETAIL_COLUMNS
+    assert combined[DETAIL_COLUMNS].isna().all().all()  # no open source has them
     assert combined.crs.to_epsg() == 27700
     assert combined["asset_id"].is_unique
     # the OS building of the Library of Birmingham lies 20 m from the listed library
@@ -256,7 +258,7 @@ def test_combine_errors():
     with pytest.raises(InvalidValueError, match=r"asset table 1.*EPSG:4326.*expected EPSG:27700"):
         combine_assets(listed.to_crs("EPSG:4326"))
     empty = combine_assets()
-    assert list(empty.columns) == ASSET_COLUMNS and len(empty) == 0
+    assert list(empty.columns) == ASSET_COLUMNS + DETAIL_COLUMNS and len(empty) == 0
 
 
 # --- crafted bad files ---------------------------------------------------------------------

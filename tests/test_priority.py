@@ -16,6 +16,7 @@ from sna.priority import (
     priority_places,
     write_priority_places,
 )
+from sna.support import display_name
 
 
 @pytest.fixture(scope="module")
@@ -97,7 +98,10 @@ def test_nearby_assets_counts_within_1km_and_names_nearest(view, places):
     )
     assert row["assets_within_1km"] == int((d <= 1000).sum())
     nearest = assets.iloc[np.argsort(d.to_numpy())[:3]]
-    names = [n if isinstance(n, str) else "Unnamed" for n in nearest["name"]]
+    names = [
+        display_name(n, t, st)
+        for n, t, st in zip(nearest["name"], nearest["asset_type"], nearest["subtype"], strict=True)
+    ]
     parts = row["nearest_assets"].split("; ")
     assert len(parts) == 3
     for part, name in zip(parts, names, strict=True):
@@ -118,7 +122,7 @@ def test_nearby_assets_words_and_empty_input():
     assert out.loc[0, "assets_within_1km"] == 2
     assert out.loc[0, "assets_by_type"] == "2 places of worship"
     assert out.loc[0, "nearest_assets"] == (
-        "St Mary's (place of worship, 0.1 km); Unnamed place of worship (place of worship, "
+        "St Mary's (place of worship, 0.1 km); Place of worship (place of worship, "
         "0.2 km); Central Library (library, 2.4 km)"
     )
     empty = nearby_assets(np.array([1.0, 2.0]), np.array([1.0, 2.0]), None)
@@ -181,4 +185,5 @@ def test_real_build_priority_places(region, n_districts, tmp_path):
     )
     assert (table["assets_within_1km"] >= 0).all()
     assert table["nearest_assets"].str.len().gt(0).all()
+    assert not table["nearest_assets"].str.contains("Unnamed").any()  # named by type instead
     assert not [c for c in table.columns if c.startswith(("n_", "raw_", "v_"))]

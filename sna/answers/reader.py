@@ -37,6 +37,8 @@ from .lists import SORTS, AreaLists
 from .query import clean_query, normalise, to_grid
 from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION
 
+EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build without a directory
+
 __all__ = ["BuildReader", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
 
 REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.parquet")
@@ -116,7 +118,9 @@ class BuildReader(AreaLists):
             raise BuildLoadError(f"{self.path / ANSWERS_FILE}: cannot read ({exc})") from exc
         self._tail: bytes = meta["tail"]
         self._layers_body: bytes = meta["layers"]
-        m = {k: orjson.loads(v) for k, v in meta.items() if k not in ("tail", "layers")}
+        self._services: bytes = meta.get("services") or EMPTY_SERVICES
+        raw = ("tail", "layers", "services")
+        m = {k: orjson.loads(v) for k, v in meta.items() if k not in raw}
         self.bounds = tuple(m["bounds"])
         self.n_lsoa, self.n_postcodes = int(m["n_lsoa"]), int(m["n_postcodes"])
         self.threshold = int(m["threshold"])
@@ -293,6 +297,10 @@ class BuildReader(AreaLists):
                 f"{code!r} is not an LSOA21, ward or district code of {self.region_name}"
             )
         return got
+
+    def services_geojson(self) -> bytes:
+        """The VRU's directory services as GeoJSON (the map's services layer)."""
+        return self._services
 
     def trend_json(self, code: str) -> bytes:
         """Monthly recorded violence and IoD decile changes of an area (``AreaNotFound``)."""

@@ -18,6 +18,7 @@ import geopandas as gpd
 import orjson
 import shapely
 
+from ..support import services_geojson
 from ..tiles import SurfaceStyle
 from ..trends import TrendReader
 from ._json import wrap
@@ -88,6 +89,8 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
     out = {k: orjson.dumps(v) for k, v in values.items()}
     out["layers"] = orjson.dumps(layers_body, option=orjson.OPT_NON_STR_KEYS)
     out["tail"] = ctx.tail
+    # the VRU's service directory as the map's layer (GeoJSON; empty without a directory)
+    out["services"] = services_geojson(ctx.store_table("assets"))
     return out
 
 
