@@ -8,7 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from fastapi import APIRouter
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 __all__ = ["STATIC_DIR", "create_web_router", "content_security_policy", "basemap_sources"]
 
@@ -91,6 +91,15 @@ def create_web_router(
         "Cache-Control": "no-cache",
         "X-Content-Type-Options": "nosniff",
     }
+
+    favicon = (STATIC_DIR / "favicon.svg").read_bytes()
+
+    @router.get("/favicon.ico", include_in_schema=False)
+    async def favicon_ico() -> Response:
+        """The page links ``/static/favicon.svg``; this answers browsers that ask anyway."""
+        return Response(
+            favicon, media_type="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"}
+        )
 
     @router.get("/", response_class=HTMLResponse, summary="The interactive map")
     async def index() -> HTMLResponse:
