@@ -46,6 +46,7 @@
   var map = L.map("map", { zoomControl: false, preferCanvas: true, minZoom: 7, maxZoom: 18 });
   L.control.zoom({ position: "bottomright" }).addTo(map);
   window.snaMap = map;
+  window.snaState = state;  // for the browser tests: the marker and the labels
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
   map.setView([52.48, -1.89], 10);
