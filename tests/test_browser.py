@@ -81,10 +81,12 @@ def target():
     return "west-midlands", REAL_DATA_DIR, _live_postcode(_built("west-midlands"))
 
 
-def _serve(region: str, data_dir: Path):
+def _serve(region: str, data_dir: Path, env_extra: dict[str, str] | None = None):
     port = _free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     env.pop("SNA_API_BASEMAP_URL", None)
+    env.pop("SNA_API_BASEMAP_ATTRIBUTION", None)
+    env.update(env_extra or {})
     proc = subprocess.Popen(
         [
             sys.executable,
@@ -141,6 +143,17 @@ def synthetic_server():
     postcode = _live_postcode(_built_synthetic("west-midlands"))
     for base in _serve("west-midlands", SYNTHETIC_DATA_DIR):
         yield base, postcode
+
+
+BASEMAP = "https://{s}.tiles.data.example.org:8443/{z}/{x}/{y}.png"
+
+
+@pytest.fixture(scope="module")
+def basemap_server(target):
+    """The real build with a base map configured on another host (the CSP case)."""
+    region, data_dir, _ = target
+    extra = {"SNA_API_BASEMAP_URL": BASEMAP, "SNA_API_BASEMAP_ATTRIBUTION": "Example tiles"}
+    yield from _serve(region, data_dir, extra)
 
 
 @pytest.fixture()
@@ -496,3 +509,37 @@ def test_favicon_is_served_and_linked(server, browser_context):
         assert r.text.lstrip().startswith("<svg")
     page.wait_for_timeout(500)
     watch.check(server)  # no 404 (a missing favicon would be one)
+
+
+def test_a_configured_basemap_loads_from_its_own_host(basemap_server, browser_context):
+    """The CSP allows exactly the template's hosts: the tiles load, nothing is refused."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), (200, 220, 240)).save(buf, "PNG")
+    served: list[str] = []
+
+    def tile(route, request):
+        served.append(request.url)
+        route.fulfill(status=200, content_type="image/png", body=buf.getvalue())
+
+    page = browser_context.new_page()
+    watch = Watch(page)
+    page.route(re.compile(r"https://[abc]\.tiles\.data\.example\.org:8443/.*"), tile)
+    page.goto(basemap_server + "/")
+    page.wait_for_selector("body[data-ready=true]", timeout=30000)
+    page.wait_for_load_state("networkidle")
+    assert served, "no base-map tile was requested"
+    hosts = {u.split("/")[2] for u in served}
+    assert hosts <= {f"{c}.tiles.data.example.org:8443" for c in "abc"} and len(hosts) > 1
+    loaded = page.evaluate(
+        "() => [...document.querySelectorAll('img.leaflet-tile')]"
+        ".filter(i => i.src.includes('tiles.data.example.org') && i.complete && i.naturalWidth)"
+        ".length"
+    )
+    assert loaded > 0  # drawn, not refused by the content security policy
+    assert "Example tiles" in page.inner_text(".leaflet-control-attribution")
+    watch.requests = [u for u in watch.requests if "tiles.data.example.org" not in u]
+    watch.check(basemap_server)  # no CSP refusal in the console either

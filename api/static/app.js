@@ -52,7 +52,8 @@
   map.setView([52.48, -1.89], 10);
   if (config.basemapUrl) {
     L.tileLayer(config.basemapUrl, {
-      attribution: esc(config.basemapAttribution || ""), maxZoom: 19
+      attribution: esc(config.basemapAttribution || ""), maxZoom: 19,
+      subdomains: "abc"  // the CSP allows exactly these (api/routers/web.py)
     }).addTo(map);
   }
 
