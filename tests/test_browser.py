@@ -314,7 +314,8 @@ def _check_panel(page, info: dict, layers: dict) -> None:
     else:
         assert unc.startswith("Likely among the top ")
         assert f"ranked {vr['rank_interval']['lo']:,} to {vr['rank_interval']['hi']:,}" in unc
-    assert "Likely among the top" in page.inner_text("#need-uncertainty")
+    need_words = (need.get("in_words") or {}).get("uncertainty")
+    assert (need_words or "Likely among the top") in page.inner_text("#need-uncertainty")
     assert panel.lower().index("violence risk") < panel.lower().index("needs index")
     assert page.locator("#violence-drivers li").count() == len(vr["drivers"]) >= 1
     assert page.locator("#drivers li").count() == len(info["drivers"]) >= 1
@@ -543,3 +544,37 @@ def test_a_configured_basemap_loads_from_its_own_host(basemap_server, browser_co
     assert "Example tiles" in page.inner_text(".leaflet-control-attribution")
     watch.requests = [u for u in watch.requests if "tiles.data.example.org" not in u]
     watch.check(basemap_server)  # no CSP refusal in the console either
+
+
+def test_the_panel_shows_the_api_wording_when_it_is_given(server, target, browser_context):
+    """``in_words`` and ``england_value`` (coming from the API) are shown as given."""
+    _, _, postcode = target
+    summary = "About 64 violent or sexual offences recorded a year (test wording)."
+    uncertainty = "Likely among the top 35-73% (test wording)."
+    need_words = {"summary": "Need: test summary.", "uncertainty": "Need: test uncertainty."}
+
+    def postcode_answer(route, request):
+        body = route.fetch().json()
+        if body.get("status") == 200:
+            r = body["result"]
+            r["violence_risk"]["in_words"] = {"summary": summary, "uncertainty": uncertainty}
+            r["indices"]["need"]["in_words"] = need_words
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    def area_answer(route, request):
+        body = route.fetch().json()
+        for i, layer in enumerate(body["result"]["layers"]):
+            layer["england_value"] = 100.0 + i
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    page, watch, _ = _open(browser_context, server, DESKTOP)
+    page.route(re.compile(r".*/api/v1/postcodes/[^/?]+$"), postcode_answer)
+    page.route(re.compile(r".*/api/v1/areas/E\d+$"), area_answer)
+    _search(page, postcode)
+    assert page.inner_text("#violence-headline") == summary
+    assert page.inner_text("#violence-uncertainty") == uncertainty
+    assert need_words["summary"] in page.inner_text("#need-value")
+    assert page.inner_text("#need-uncertainty") == need_words["uncertainty"]
+    cmp = page.locator("#profile li[data-layer] .cmp").all_inner_texts()
+    assert "England 100" in cmp[0] and "England 101" in cmp[1]
+    watch.check(server)
