@@ -620,19 +620,27 @@
     if (state.marker) { map.removeLayer(state.marker); state.marker = null; }
   }
 
-  // The map centre that puts ``ll`` in the middle of the part of the map the panel does not
-  // cover: to the right of the side panel, or above the bottom sheet on a phone.
+  // The map centre that puts ``ll`` in the middle of the part of the map nothing covers:
+  // right of the side panel and left of the layer cards on a desktop; above the bottom
+  // sheet and below the two buttons on a phone.
   function centreClearOfPanel(ll, zoom) {
-    var panel = $("panel");
-    if (panel.hidden) { return L.latLng(ll); }
-    var m = $("map").getBoundingClientRect(), p = panel.getBoundingClientRect();
-    var shift = L.point(0, 0);
-    if (p.width >= 0.9 * m.width) {
-      shift = L.point(0, Math.max(0, m.bottom - p.top) / 2);
-    } else {
-      shift = L.point(-Math.max(0, p.right - m.left) / 2, 0);
+    var m = $("map").getBoundingClientRect(), panel = $("panel");
+    var left = m.left, right = m.right, top = m.top, bottom = m.bottom;
+    if (!panel.hidden) {
+      var p = panel.getBoundingClientRect();
+      if (p.width >= 0.9 * m.width) { bottom = Math.min(bottom, p.top); }
+      else { left = Math.max(left, p.right); }
     }
-    return map.unproject(map.project(ll, zoom).add(shift), zoom);
+    var phone = window.matchMedia("(max-width: 640px)").matches;
+    Array.prototype.forEach.call(document.querySelectorAll(".sidebar > *"), function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width || !r.height) { return; }
+      if (phone) { top = Math.max(top, r.bottom); } else { right = Math.min(right, r.left); }
+    });
+    if (right - left < 40 || bottom - top < 40) { return L.latLng(ll); }
+    var want = L.point((left + right) / 2 - m.left, (top + bottom) / 2 - m.top);
+    var mid = L.point(m.width / 2, m.height / 2);
+    return map.unproject(map.project(ll, zoom).subtract(want.subtract(mid)), zoom);
   }
 
   $("postcode-form").addEventListener("submit", function (e) {
