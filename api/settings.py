@@ -108,6 +108,9 @@ class ApiSettings(BaseSettings):
             raise ValueError(
                 "basemap_url must be an http(s) or /path XYZ template with {z}, {x}, {y}"
             )
+        from .routers.web import basemap_sources
+
+        basemap_sources(v)  # a host no CSP source can allow exactly is refused here
         return v
 
     @model_validator(mode="after")

@@ -1,7 +1,10 @@
-"""Map tiles: raster surfaces (PNG) and LSOA vector tiles (MVT), cached and ETagged."""
+"""Map tiles: raster surfaces (PNG), LSOA vector tiles and the bearings (outlines and names,
+MVT, plus the name points as JSON for the page's labels), cached and ETagged."""
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 
 from fastapi import APIRouter, Path, Request
@@ -9,7 +12,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.tiles import MAX_ZOOM, TileCache, check_tile, render_surface_tile
+from sna.outlines import load_outlines
+from sna.tiles import MAX_ZOOM, OutlineTiles, TileCache, check_tile, render_surface_tile
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
@@ -25,10 +29,34 @@ X = Path(ge=0, description="Column (WebMercatorQuad).", examples=[2020])
 Y = Path(ge=0, description="Row (WebMercatorQuad).", examples=[1345])
 
 
+class _Outlines:
+    """The outline tiles of the current build, made on first use (a few hundred ms at most)
+    and kept for that build only."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._for: tuple[str, OutlineTiles, bytes] | None = None
+
+    def get(self, build: BuildReader) -> tuple[OutlineTiles, bytes]:
+        """(tiles, label JSON bytes) of ``build``."""
+        with self._lock:
+            if self._for is None or self._for[0] != build.build_id:
+                tiles = load_outlines(build.lsoa_raw, build.store_path)
+                labels = json.dumps(
+                    {"status": 200, "result": {"build_id": build.build_id, **tiles.labels()}},
+                    separators=(",", ":"),
+                    ensure_ascii=False,
+                ).encode()
+                self._for = (build.build_id, tiles, labels)
+            return self._for[1], self._for[2]
+
+
 def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 3600) -> APIRouter:
-    """``/tiles/areas/{z}/{x}/{y}.pbf`` and ``/tiles/{layer}/{z}/{x}/{y}.png``."""
+    """``/tiles/areas/{z}/{x}/{y}.pbf``, ``/tiles/outlines/{z}/{x}/{y}.pbf``,
+    ``/tiles/labels.json`` and ``/tiles/{layer}/{z}/{x}/{y}.png``."""
     router = APIRouter(prefix="/tiles", tags=["tiles"])
     cache_control = f"public, max-age={max_age}"
+    outlines = _Outlines()
 
     async def serve(
         request: Request,
@@ -69,6 +97,45 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
             lambda: build.area_tiles.tile(z, x, y),
             MVT_MEDIA_TYPE,
         )
+
+    @router.get(
+        "/outlines/{z}/{x}/{y}.pbf",
+        response_class=Response,
+        responses={
+            200: {"content": {MVT_MEDIA_TYPE: {}}, "description": "Mapbox Vector Tile."},
+            404: {"model": ErrorDetail},
+        },
+        summary="District and ward outlines and area name points",
+    )
+    async def outline_tile(request: Request, z: int = Z, x: int = X, y: int = Y) -> Response:
+        """Layers ``districts`` and ``wards`` (outlines as lines; wards from zoom 11) and
+        ``district_labels``, ``ward_labels`` (zoom 12+), ``lsoa_labels`` (zoom 15+): one
+        point inside each area, with ``code`` and ``name``. From the build's own boundary
+        files; empty body where nothing is drawn."""
+        check_tile(z, x, y)
+        build = await current_build(watcher)
+        tiles, _ = await run_in_threadpool(outlines.get, build)
+        return await serve(
+            request, build, ("outlines", z, x, y), lambda: tiles.tile(z, x, y), MVT_MEDIA_TYPE
+        )
+
+    @router.get(
+        "/labels.json",
+        response_class=Response,
+        responses={200: {"content": {"application/json": {}}, "description": "Name points."}},
+        summary="Name points of every district, ward and LSOA, for map labels",
+    )
+    async def labels(request: Request) -> Response:
+        """``{"zooms": {"district": 0, "ward": 12, "lsoa": 15}, "district": [{"code",
+        "name", "lon", "lat"}], "ward": [...], "lsoa": [...]}``: where the map writes each
+        area's name, and from which zoom."""
+        build = await current_build(watcher)
+        _, body = await run_in_threadpool(outlines.get, build)
+        etag = f'"{build.build_id}-labels"'
+        headers = {"ETag": etag, "Cache-Control": cache_control}
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=304, headers=headers)
+        return Response(body, media_type="application/json", headers=headers)
 
     @router.get(
         "/{layer}/{z}/{x}/{y}.png",

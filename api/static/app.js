@@ -1,6 +1,9 @@
-/* The public needs map: LSOA vector tiles coloured by the chosen layer, optional
- * kernel-density surfaces, a postcode search that flies to the postcode and opens a panel
- * with the area's band, its drivers in plain English and the support nearby.
+/* The public needs map: LSOA vector tiles coloured by the chosen layer, district and ward
+ * outlines and names (our own boundary files), optional kernel-density surfaces, and a
+ * postcode search that moves the map to the postcode (kept clear of the panel) and opens a
+ * panel: violence risk in words and numbers, the needs profile with units and comparisons,
+ * the trend, and the support nearby. Bands and deciles are the API's and the tiles' own:
+ * this page never bands a value itself.
  * Every request goes to this server (no CDN, no outside base map unless configured). */
 (function () {
   "use strict";
@@ -13,10 +16,9 @@
     Highest: "#006d2c", High: "#31a354", Medium: "#74c476", Low: "#bae4b3", Lowest: "#edf8e9"
   };
   var BANDS = ["Highest", "High", "Medium", "Low", "Lowest"];
-  var SCORE_LABELS = {
-    Highest: "Well above the regional average", High: "Above average",
-    Medium: "Around average", Low: "Below average", Lowest: "Well below average"
-  };
+  // Open-data layers are drawn as a continuous colour of their standardised score (0 = the
+  // regional average), not cut into bands: the only bands shown are those the build gives.
+  var SCORE_STOPS = [-2, -1, 0, 1, 2];
   var LEVEL_TITLES = {
     individual: "Individual", relationship: "Relationships (family and peers)",
     community: "Community", society: "Society"
@@ -25,7 +27,10 @@
     '<a href="https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/">OGL v3.0</a>' +
     " · Contains OS data © Crown copyright and database right · © OpenStreetMap contributors (ODbL)";
 
-  var state = { layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null };
+  var state = {
+    layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null,
+    labels: null, query: 0
+  };
 
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8+ removed.
   if (!L.DomEvent.fakeStop) { L.DomEvent.fakeStop = function () { return true; }; }
@@ -41,33 +46,46 @@
   var map = L.map("map", { zoomControl: false, preferCanvas: true, minZoom: 7, maxZoom: 18 });
   L.control.zoom({ position: "bottomright" }).addTo(map);
   window.snaMap = map;
+  window.snaState = state;  // for the browser tests: the marker and the labels
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
   map.setView([52.48, -1.89], 10);
   if (config.basemapUrl) {
     L.tileLayer(config.basemapUrl, {
-      attribution: esc(config.basemapAttribution || ""), maxZoom: 19
+      attribution: esc(config.basemapAttribution || ""), maxZoom: 19,
+      subdomains: "abc"  // the CSP allows exactly these (api/routers/web.py)
     }).addTo(map);
   }
 
   // ------------------------------------------------------------------ colouring
-  function scoreBand(s) {
-    if (s == null) { return null; }
-    if (s >= 1) { return "Highest"; }
-    if (s >= 0.4) { return "High"; }
-    if (s > -0.4) { return "Medium"; }
-    if (s > -1) { return "Low"; }
-    return "Lowest";
-  }
   function palette(layer) { return layer.kind === "protective" ? GREEN : BAND_COLOURS; }
-  function bandOf(props, layer) {
-    if (layer.display === "band") { return props[layer.property] || null; }
-    return scoreBand(props[layer.property]);
+  function hexRgb(h) {
+    return [1, 3, 5].map(function (i) { return parseInt(h.slice(i, i + 2), 16); });
+  }
+  // The colour of a score along the layer's five colours, -2 to +2 standard deviations.
+  function scoreColour(s, layer) {
+    var cols = BANDS.slice().reverse().map(function (b) { return hexRgb(palette(layer)[b]); });
+    var t = Math.max(0, Math.min(4, Number(s) + 2));
+    var i = Math.min(3, Math.floor(t)), f = t - i;
+    var rgb = [0, 1, 2].map(function (c) {
+      return Math.round(cols[i][c] + (cols[i + 1][c] - cols[i][c]) * f);
+    });
+    return "rgb(" + rgb.join(",") + ")";
+  }
+  function fillOf(props, layer) {
+    if (layer.display === "band") {
+      var b = props[layer.property];
+      return b ? palette(layer)[b] : null;
+    }
+    // a band for this layer, where the tiles carry one (the build's own rule), wins
+    var band = props["band_" + layer.id] || props[layer.id + "_band"];
+    if (band) { return palette(layer)[band]; }
+    var s = props[layer.property];
+    return s == null ? null : scoreColour(s, layer);
   }
   function style(props) {
     var layer = state.layer;
-    var band = layer ? bandOf(props, layer) : null;
-    var fill = band ? palette(layer)[band] : "#cfd5dd";
+    var fill = (layer && fillOf(props, layer)) || "#cfd5dd";
     return {
       fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.75,
       color: "#ffffff", weight: 0.8, opacity: 0.9
@@ -86,6 +104,55 @@
   grid.on("load", function () { document.body.dataset.tiles = "loaded"; });
   grid.on("click", function (e) {
     if (e.layer && e.layer.properties) { showArea(e.layer.properties.code); }
+  });
+
+  // ------------------------------------------------------------------ bearings
+  // District and ward outlines from our own boundary files, and names as labels: districts
+  // always, wards from zoom 12, neighbourhoods (LSOAs) from zoom 15 (zooms from the server).
+  map.createPane("outlines").style.zIndex = 450;
+  map.createPane("labels").style.zIndex = 460;
+  var HIDE = function () { return []; };
+  var outlines = L.vectorGrid.protobuf("/tiles/outlines/{z}/{x}/{y}.pbf", {
+    pane: "outlines",
+    interactive: false,
+    maxZoom: 18,
+    rendererFactory: L.canvas.tile,
+    vectorTileLayerStyles: {
+      districts: { color: "#1d2430", weight: 2.2, opacity: 0.85, fill: false },
+      wards: { color: "#3a4250", weight: 1, opacity: 0.7, dashArray: "4 3", fill: false },
+      district_labels: HIDE, ward_labels: HIDE, lsoa_labels: HIDE
+    }
+  }).addTo(map);
+  var labelLayer = L.layerGroup([], { pane: "labels" }).addTo(map);
+  var MAX_LABELS = 250;
+  function drawLabels() {
+    labelLayer.clearLayers();
+    var names = state.labels;
+    if (!names || !$("outlines-toggle").checked) { return; }
+    var z = map.getZoom(), zooms = names.zooms || {};
+    var level = z >= (zooms.lsoa || 15) ? "lsoa" : z >= (zooms.ward || 12) ? "ward" : "district";
+    var view = map.getBounds().pad(0.1), shown = 0;
+    (names[level] || []).some(function (p) {
+      if (!p.name || !view.contains([p.lat, p.lon])) { return false; }
+      L.marker([p.lat, p.lon], {
+        pane: "labels", interactive: false, keyboard: false,
+        icon: L.divIcon({
+          className: "area-label area-label-" + level, iconSize: null,
+          html: "<span>" + esc(p.name) + "</span>"
+        })
+      }).addTo(labelLayer);
+      shown += 1;
+      return shown >= MAX_LABELS;
+    });
+    document.body.dataset.labels = level + ":" + shown;
+  }
+  map.on("moveend zoomend", drawLabels);
+  fetch("/tiles/labels.json").then(function (r) { return r.ok ? r.json() : null; })
+    .then(function (body) { state.labels = body && body.result; drawLabels(); })
+    .catch(function () { /* names are a help, not needed */ });
+  $("outlines-toggle").addEventListener("change", function () {
+    if (this.checked) { outlines.addTo(map); } else { map.removeLayer(outlines); }
+    drawLabels();
   });
 
   // ------------------------------------------------------------------ layers
@@ -176,11 +243,20 @@
     if (!l) { return; }
     var pal = palette(l);
     var html = "<h3>" + esc(l.title) + "</h3>";
-    BANDS.forEach(function (b) {
-      var label = l.display === "band" ? b : SCORE_LABELS[b];
-      html += '<div class="row"><span class="swatch" data-colour="' + pal[b] +
-        '"></span>' + esc(label) + "</div>";
-    });
+    if (l.display === "band") {
+      BANDS.forEach(function (b, i) {
+        html += '<div class="row"><span class="swatch" data-colour="' + pal[b] + '"></span>' +
+          esc(b) + ' <span class="muted">(' + (i === 0 ? "top fifth" : i === 4 ? "bottom fifth"
+            : "fifth " + (i + 1) + " of 5") + ")</span></div>";
+      });
+    } else {
+      SCORE_STOPS.slice().reverse().forEach(function (s) {
+        html += '<div class="row"><span class="swatch" data-colour="' + scoreColour(s, l) +
+          '"></span>' + (s === 0 ? "0: the regional average"
+          : (s > 0 ? "+" : "−") + Math.abs(s) + " standard deviation" + (Math.abs(s) > 1 ? "s" : "") +
+            (s > 0 ? " above" : " below")) + "</div>";
+      });
+    }
     if (state.surface && l.surface) {
       html += '<p class="note">Surface: ' +
         (l.surface.mode === "classes" ? "five classes (partner data, no values shown)"
@@ -190,9 +266,11 @@
           '"></span>' + esc(e.label) + "</div>";
       });
     }
-    html += '<p class="note">' + (l.index ? "Fifths of the region's neighbourhoods (LSOAs)."
-      : l.display === "band" ? "Fifths of the region's neighbourhoods; partner data shown as bands only."
-        : "Standardised score against the region.") + "</p>";
+    html += '<p class="note">' + (l.display === "band"
+      ? "Bands are fifths of the region's neighbourhoods (LSOAs), ranked highest first" +
+        (l.partner ? "; partner data is shown as bands only." : ".")
+      : "Colour: the neighbourhood's standardised score against the region's.") +
+      " Lines: districts (solid) and wards (dashed).</p>";
     $("legend").innerHTML = html;
     // The CSP forbids inline style attributes, so colours are applied through the DOM.
     Array.prototype.forEach.call($("legend").querySelectorAll(".swatch"), function (el) {
@@ -206,67 +284,164 @@
       .map(function (l) { return l.title; });
   }
 
+  // The notice is a strip in the page flow above the map, so the map is resized with it.
   function renderNotice() {
-    var l = state.layer, el = $("notice");
-    if (!l || !l.synthetic) { el.hidden = true; return; }
+    var l = state.layer, el = $("notice"), was = el.hidden;
+    if (!l || !l.synthetic) {
+      el.hidden = true;
+      if (!was) { map.invalidateSize(); }
+      return;
+    }
     el.textContent = l.index
       ? "Illustrative data: this index includes synthetic (made-up) stand-ins for partner data: " +
         synthTitles().join("; ") + ". Do not use it to judge a real place."
       : "Illustrative data: “" + l.title + "” is built from synthetic (made-up) records standing " +
         "in for partner data that is not open. Do not use it to judge a real place.";
     el.hidden = false;
+    if (was) { map.invalidateSize(); }
   }
 
   // ------------------------------------------------------------------ panel
   function openPanel(html) {
     $("panel-body").innerHTML = html;
     $("panel").hidden = false;
+    $("panel").scrollTop = 0;
   }
-  $("panel-close").addEventListener("click", function () { $("panel").hidden = true; });
-
-  function indexSummary(idx, label) {
-    if (!idx) { return ""; }
-    var interval = idx.rank_interval
-      ? " (likely between " + fmt(idx.rank_interval.lo) + " and " + fmt(idx.rank_interval.hi) + ")"
-      : "";
-    return '<div class="band-row"><span class="band-chip band-' + esc(idx.band) + '">' +
-      esc(idx.band) + " " + esc(label) + "</span><span>Decile " + fmt(idx.decile) +
-      " of 10</span></div><p class=\"small muted\">Ranked " + fmt(idx.rank) + " of " +
-      fmt(idx.of) + interval + "; 1 is the highest in the region.</p>";
+  function closePanel() {
+    $("panel").hidden = true;
+    $("panel-body").innerHTML = "";
   }
+  $("panel-close").addEventListener("click", closePanel);
 
   function num(x, digits) {
     return x == null ? "–" : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits || 0 });
   }
+  function pct(rank, of) { return Math.max(1, Math.ceil((100 * rank) / of)); }
 
-  // Violence risk leads the answer: expected offences with their interval, the comparison
-  // with the regional average, the rank in words and the model's drivers as factors.
-  function violenceSummary(v) {
+  // Where an area stands, in words that run the same way as its band: decile 1 is the
+  // highest tenth, so "decile 2" is "in the top 20%", next to the band "Highest".
+  function standingWords(x, noun) {
+    if (!x || x.decile == null) { return ""; }
+    var d = Number(x.decile);
+    var where = d <= 5 ? "In the top " + d * 10 + "%" : "In the lowest " + (11 - d) * 10 + "%";
+    return where + " of the region's " + fmt(x.of) + " " + noun + " (decile " + d +
+      " of 10, where decile 1 is the highest tenth)";
+  }
+  // The rank interval in words ("likely among the top 5-20%"), unless the API words it.
+  function uncertaintyWords(x) {
+    if (x && x.in_words && x.in_words.uncertainty) { return x.in_words.uncertainty; }
+    var ri = x && x.rank_interval;
+    if (!ri || ri.lo == null || ri.hi == null || !x.of) { return ""; }
+    var lo = pct(ri.lo, x.of), hi = pct(ri.hi, x.of);
+    var level = Math.round(100 * (ri.level || 0.9));
+    return (lo === hi ? "Likely among the top " + lo + "%"
+      : "Likely among the top " + lo + "–" + hi + "%") + " of neighbourhoods (ranked " +
+      fmt(ri.lo) + " to " + fmt(ri.hi) + " of " + fmt(x.of) + " in " + level + "% of simulations" +
+      (x.p_top_decile != null ? "; a " + Math.round(100 * x.p_top_decile) +
+        "% chance of being in the top 10%" : "") + ").";
+  }
+
+  function bandRow(x, label, noun) {
+    if (!x || !x.band) { return ""; }
+    return '<div class="band-row"><span class="band-chip band-' + esc(x.band) + '">' +
+      esc(x.band) + " " + esc(label) + '</span></div><p class="standing">' +
+      esc(standingWords(x, noun)) + ".</p>";
+  }
+
+  // Violence risk leads the answer: expected offences (with units and interval), against
+  // the regional average, where it stands in words, its uncertainty, and its drivers.
+  function violenceSummary(v, regionName) {
     if (!v) { return ""; }
-    var html = '<section id="violence-risk"><h3>' + esc(v.title) + "</h3>" +
-      '<div class="band-row"><span class="band-chip band-' + esc(v.band) + '">' + esc(v.band) +
-      " violence risk</span><span>Decile " + fmt(v.decile) + " of 10 (1 = highest)</span></div>" +
-      '<p class="headline" id="violence-headline">About <strong>' + num(v.value) + "</strong> " +
-      "violent or sexual offences expected in the next 12 months" +
-      (v.interval ? " (likely " + num(v.interval.lo) + " to " + num(v.interval.hi) + ")" : "") +
-      ", " + num(v.ratio_to_regional_mean, 1) + " times the regional average of " +
-      num(v.regional_mean) + ".</p>";
+    var unit = v.unit || "offences a year";
+    var words = v.in_words && v.in_words.summary;
+    var headline = words ? esc(words)
+      : "About <strong>" + num(v.value) + " " + esc(unit) + "</strong>: violent or sexual " +
+        "offences expected to be recorded here over the next 12 months" +
+        (v.interval ? " (likely " + num(v.interval.lo) + " to " + num(v.interval.hi) + ")" : "") +
+        (v.ratio_to_regional_mean != null ? ", " + num(v.ratio_to_regional_mean, 1) +
+          " times the " + esc(regionName || "regional") + " average of " + num(v.regional_mean) +
+          " " + esc(unit) + " per neighbourhood" : "") + ".";
+    var html = '<section id="violence-risk"><h3>' + esc(v.title || "Violence risk") + "</h3>" +
+      '<p class="headline" id="violence-headline">' + headline + "</p>";
     if (v.recorded_last_year != null) {
-      html += '<p class="small">Recorded in the last year: about ' + num(v.recorded_last_year) +
-        " offences.</p>";
+      html += '<p class="small" id="violence-recorded">Recorded here in the last year: about ' +
+        num(v.recorded_last_year) + " offences.</p>";
     }
-    html += '<p class="small muted">Ranked ' + fmt(v.rank) + " of " + fmt(v.of) +
-      (v.rank_interval ? " (likely between " + fmt(v.rank_interval.lo) + " and " +
-        fmt(v.rank_interval.hi) + ")" : "") +
-      (v.p_top_decile != null ? "; a " + Math.round(100 * v.p_top_decile) +
-        "% chance of being in the top 10%" : "") + ".</p>";
+    html += bandRow(v, "violence risk", "neighbourhoods");
+    var unc = uncertaintyWords(v);
+    if (unc) { html += '<p class="small uncertainty" id="violence-uncertainty">' + esc(unc) + "</p>"; }
     if (v.drivers && v.drivers.length) {
       html += '<ul class="drivers" id="violence-drivers">' + v.drivers.map(function (d) {
         return "<li>" + esc(d.text) + "</li>";
       }).join("") + "</ul>";
     }
-    html += '<p class="small muted">' + esc(v.measures) + ".</p></section>";
-    return html;
+    if (v.measures) { html += '<p class="small muted">' + esc(v.measures) + ".</p>"; }
+    return html + "</section>";
+  }
+
+  function needSummary(idx, cmp) {
+    if (!idx) { return ""; }
+    var words = idx.in_words && idx.in_words.summary;
+    var html = '<section id="need"><h3>Needs index</h3><p class="small muted">Where residents, ' +
+      "young people especially, carry the risk factors behind violence.</p>";
+    html += bandRow(idx, "need", "neighbourhoods");
+    html += '<p class="small" id="need-value">' + (words ? esc(words)
+      : "Score " + num(idx.value, 2) + " (unit: " + esc(idx.unit || "standardised score") + ")" +
+        (cmp && cmp.region && cmp.region.need != null ? "; the " + esc(cmp.region.name) +
+          " average is " + num(cmp.region.need, 2) : "") +
+        (cmp && cmp.district && cmp.district.need != null ? ", " + esc(cmp.district.name) + "'s " +
+          num(cmp.district.need, 2) : "") + ".") + "</p>";
+    var unc = uncertaintyWords(idx);
+    if (unc) { html += '<p class="small uncertainty" id="need-uncertainty">' + esc(unc) + "</p>"; }
+    return html + "</section>";
+  }
+
+  function layerInfo(id) {
+    return state.layers.concat(state.awaiting).filter(function (l) { return l.id === id; })[0] || {};
+  }
+  // The unit of a layer's value: the API's where it gives one; otherwise read from the
+  // layer's description ("per 1,000 children aged 0-15"), or what kind of value it is.
+  function unitOf(l) {
+    var info = layerInfo(l.id);
+    if (l.unit) { return l.unit; }
+    if (info.unit) { return info.unit; }
+    var d = info.description || "";
+    var per = d.match(/per [0-9][0-9,]* [^;(),]+/);
+    if (per) { return per[0].trim(); }
+    var mean = d.match(/^Mean number of (.+?) within ([0-9.]+ ?k?m)/i);
+    if (mean) { return mean[1] + " within " + mean[2] + " of homes (mean)"; }
+    var iod = String(info.period || info.vintage || "").match(/IoD\d{4}/);
+    if (info.measure === "column" && iod) { return iod[0] + " indicator"; }
+    return "value";
+  }
+  function sdWords(s) {
+    if (s == null) { return ""; }
+    var a = Math.abs(Number(s));
+    if (a < 0.005) { return "at the regional average"; }
+    return num(a, 2) + " standard deviations " + (s > 0 ? "above" : "below") + " the regional average";
+  }
+  // Each layer: value with unit, then the regional comparison (the regional value where the
+  // API gives one, else the standardised score in words) and England's where it is ranked.
+  function profileItems(area) {
+    return area.layers.map(function (l) {
+      var value, cmp = [];
+      if (l.partner) {
+        value = l.band ? l.band + " band (partner data: bands only)" : "–";
+      } else {
+        value = l.value == null ? "–" : num(l.value, Math.abs(l.value) < 10 ? 2 : 1) + " " + unitOf(l);
+      }
+      if (l.regional_value != null) { cmp.push("region " + num(l.regional_value, 2)); }
+      if (l.score != null) { cmp.push(sdWords(l.score)); }
+      if (l.england_value != null) { cmp.push("England " + num(l.england_value, 2)); }
+      if (l.national_decile != null) {
+        cmp.push("England decile " + l.national_decile + " of 10 (1 = most deprived 10% of " +
+          "England's 33,755 neighbourhoods)");
+      }
+      return '<li data-layer="' + esc(l.id) + '"><span class="factor">' + esc(l.title) +
+        (l.synthetic ? ' <span class="tag tag-synthetic">illustrative</span>' : "") +
+        '</span><span class="value">' + esc(value) + '</span><span class="cmp">' +
+        esc(cmp.join("; ") || "no comparison available") + "</span></li>";
+    }).join("");
   }
 
   function driverList(drivers) {
@@ -306,18 +481,89 @@
       "</dl><p class=\"small muted\">Build " + esc(obj.build_id) + "</p></details>";
   }
 
-  function showPostcode(pc) {
+  // ------------------------------------------------------------------ trend
+  var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function monthName(ym) {
+    var p = String(ym).split("-");
+    return (MONTHS[Number(p[1]) - 1] || p[1]) + " " + p[0];
+  }
+  // A small inline SVG of the monthly counts (first and last month labelled) and the
+  // IoD2019 to IoD2025 decile change in words; nothing when there is neither.
+  function trendHtml(t) {
+    var m = t && t.monthly, iod = (t && t.iod) || {};
+    var rows = [["crime_decile", "Crime domain"], ["imd_decile", "Overall deprivation (IMD)"]]
+      .map(function (k) {
+        var d = iod[k[0]] || {};
+        if (d["2019"] == null && d["2025"] == null) { return ""; }
+        var change = d["2019"] != null && d["2025"] != null
+          ? (d["2025"] === d["2019"] ? "unchanged" : d["2025"] < d["2019"]
+            ? "more deprived than in 2019" : "less deprived than in 2019") : "";
+        return "<li>" + esc(k[1]) + ": decile " + esc(d["2019"] == null ? "–" : d["2019"]) +
+          " in IoD2019, " + esc(d["2025"] == null ? "–" : d["2025"]) + " in IoD2025" +
+          (change ? " (" + change + ")" : "") + "</li>";
+      }).join("");
+    var counts = m && m.counts && m.counts.length ? m.counts : null;
+    if (!counts && !rows) { return ""; }
+    var html = '<section id="trend" class="trend"><h3>Trend</h3>';
+    if (counts) {
+      var w = 300, h = 64, pad = 4, max = Math.max.apply(null, counts.concat([1]));
+      var step = counts.length > 1 ? (w - 2 * pad) / (counts.length - 1) : 0;
+      var pts = counts.map(function (c, i) {
+        return (pad + i * step).toFixed(1) + "," + (h - pad - ((h - 2 * pad) * c) / max).toFixed(1);
+      }).join(" ");
+      var total = counts.reduce(function (a, b) { return a + b; }, 0);
+      var first = monthName(m.months[0]), last = monthName(m.months[m.months.length - 1]);
+      var label = esc(m.offence) + " recorded each month, " + first + " to " + last + ": " +
+        fmt(total) + " in all, at most " + fmt(max) + " in a month";
+      html += '<p class="small">' + label + ' <span class="muted">(' + esc(m.source) +
+        ")</span></p>" + '<svg id="trend-chart" viewBox="0 0 ' + w + " " + h +
+        '" role="img" aria-label="' + label + '"><polyline fill="none" stroke="#1f5fbf" ' +
+        'stroke-width="2" stroke-linejoin="round" points="' + pts + '"/></svg>' +
+        '<div class="axis"><span id="trend-first">' + first + "</span><span id=\"trend-last\">" +
+        last + "</span></div>";
+    }
+    if (rows) {
+      html += '<ul class="small" id="trend-iod">' + rows + '</ul><p class="small muted">' +
+        "Deciles of England's neighbourhoods: 1 = the most deprived 10%.</p>";
+    }
+    return html + "</section>";
+  }
+  function loadTrend(code, ticket) {
+    var box = $("trend-box");
+    if (!box || !code) { return; }
+    fetch("/api/v1/areas/" + encodeURIComponent(code) + "/trend").then(function (r) {
+      return r.ok ? r.json() : null;
+    }).then(function (body) {
+      if (ticket !== state.query || !$("trend-box")) { return; }
+      $("trend-box").innerHTML = body ? trendHtml(body.result) : "";
+    }).catch(function () { /* the trend is optional */ });
+  }
+
+  // The needs profile (every layer, units, comparisons) and the trend of one LSOA, filled
+  // in after the postcode's own answer so that the headline shows at once.
+  function loadProfile(code, ticket) {
+    fetch("/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
+      if (!r.ok) { throw new Error("area " + code + ": " + r.status); }
+      return r.json();
+    }).then(function (body) {
+      if (ticket !== state.query || !$("profile")) { return; }
+      $("profile").innerHTML = profileItems(body.result);
+    }).catch(function (err) { console.warn(err); });
+  }
+
+  function showPostcode(pc, ticket) {
+    var region = state.build && state.build.region_name;
     var html = "<h2 id=\"panel-title\">" + esc(pc.postcode) + "</h2>" +
       '<p class="place">' + esc(pc.lsoa21 ? pc.lsoa21.name : "") +
       (pc.ward ? " · " + esc(pc.ward.name) : "") + (pc.district ? " · " + esc(pc.district.name) : "") +
       "</p>";
     if (pc.note) { html += '<p class="warn" id="terminated">' + esc(pc.note) + "</p>"; }
-    html += violenceSummary(pc.violence_risk);
-    html += "<h3>Needs index</h3><p class=\"small muted\">Where residents, young people " +
-      "especially, carry the risk factors behind violence.</p>";
-    html += indexSummary(pc.indices && pc.indices.need, "need");
+    html += violenceSummary(pc.violence_risk, region);
+    html += needSummary(pc.indices && pc.indices.need, null);
     html += '<p class="explain" id="explanation">' + esc(pc.explanation) + "</p>";
     html += "<h3>What drives the needs index</h3>" + driverList(pc.drivers);
+    html += '<h3>Needs profile</h3><ul class="profile" id="profile"><li class="muted">Loading…</li></ul>';
+    html += '<div id="trend-box"></div>';
     html += "<h3>Support nearby</h3>" + assetList(pc.assets);
     html += synthWarning(pc);
     if (pc.lsoa21) {
@@ -326,45 +572,37 @@
     }
     html += vintages(pc);
     openPanel(html);
+    if (pc.lsoa21) {
+      loadProfile(pc.lsoa21.code, ticket);
+      loadTrend(pc.lsoa21.code, ticket);
+    }
     var link = $("area-link");
     if (link) {
       link.addEventListener("click", function (e) { e.preventDefault(); showArea(link.dataset.code); });
     }
   }
 
-  function layerRows(area) {
-    return "<dl class=\"kv\">" + area.layers.map(function (l) {
-      var v = l.partner ? (l.band ? l.band + " (band)" : "–")
-        : (l.value == null ? "–" : Number(l.value).toLocaleString("en-GB", { maximumFractionDigits: 2 }));
-      return "<dt>" + esc(l.title) + (l.synthetic ? " *" : "") + "</dt><dd>" + esc(v) + "</dd>";
-    }).join("") + "</dl>";
-  }
-
   function showArea(code) {
+    var ticket = ++state.query;
     fetch("/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
       if (!r.ok) { throw new Error("area " + code + ": " + r.status); }
       return r.json();
     }).then(function (body) {
+      if (ticket !== state.query) { return; }
       var a = body.result;
-      var cmp = a.comparison || {};
       var html = "<h2 id=\"panel-title\">" + esc(a.name) + "</h2><p class=\"place\">" +
         esc(a.level === "lsoa" ? "Neighbourhood (LSOA) " + a.code : a.code) +
         (a.ward ? " · " + esc(a.ward.name) : "") + (a.district ? " · " + esc(a.district.name) : "") +
         " · " + fmt(a.population) + " residents</p>";
-      html += violenceSummary(a.violence_risk);
-      html += "<h3>Needs index</h3><p class=\"small muted\">Where residents, young people " +
-        "especially, carry the risk factors behind violence.</p>";
-      html += indexSummary(a.indices.need, "need");
+      html += violenceSummary(a.violence_risk, state.build && state.build.region_name);
+      html += needSummary(a.indices.need, a.comparison);
       html += '<p class="explain" id="explanation">' + esc(a.explanation) + "</p>";
       html += "<h3>What drives the needs index</h3>" + driverList(a.drivers);
-      html += "<h3>Compared with</h3><dl class=\"kv\">";
-      if (cmp.district) {
-        html += "<dt>" + esc(cmp.district.name) + "</dt><dd>need " + esc(cmp.district.need) + "</dd>";
-      }
-      html += "<dt>" + esc(cmp.region.name) + "</dt><dd>need " + esc(cmp.region.need) + "</dd>" +
-        "<dt>This area</dt><dd>need " + esc(a.indices.need.value) + "</dd></dl>";
-      html += "<h3>Layers</h3>" + layerRows(a) + synthWarning(a) + vintages(a);
+      html += '<h3>Needs profile</h3><ul class="profile" id="profile">' + profileItems(a) + "</ul>";
+      html += '<div id="trend-box"></div>';
+      html += synthWarning(a) + vintages(a);
       openPanel(html);
+      loadTrend(a.code, ticket);
     }).catch(function (err) { console.warn(err); });
   }
 
@@ -374,32 +612,70 @@
     el.textContent = text || "";
     el.hidden = !text;
   }
+  // A failed search must not leave the last answer on screen, where it would read as
+  // the answer to this one.
+  function clearAnswer() {
+    state.query += 1;
+    closePanel();
+    if (state.marker) { map.removeLayer(state.marker); state.marker = null; }
+  }
+
+  // The map centre that puts ``ll`` in the middle of the part of the map nothing covers:
+  // right of the side panel and left of the layer cards on a desktop; above the bottom
+  // sheet and below the two buttons on a phone.
+  function centreClearOfPanel(ll, zoom) {
+    var m = $("map").getBoundingClientRect(), panel = $("panel");
+    var left = m.left, right = m.right, top = m.top, bottom = m.bottom;
+    if (!panel.hidden) {
+      var p = panel.getBoundingClientRect();
+      if (p.width >= 0.9 * m.width) { bottom = Math.min(bottom, p.top); }
+      else { left = Math.max(left, p.right); }
+    }
+    var phone = window.matchMedia("(max-width: 640px)").matches;
+    Array.prototype.forEach.call(document.querySelectorAll(".sidebar > *"), function (el) {
+      var r = el.getBoundingClientRect();
+      if (!r.width || !r.height) { return; }
+      if (phone) { top = Math.max(top, r.bottom); } else { right = Math.min(right, r.left); }
+    });
+    if (right - left < 40 || bottom - top < 40) { return L.latLng(ll); }
+    var want = L.point((left + right) / 2 - m.left, (top + bottom) / 2 - m.top);
+    var mid = L.point(m.width / 2, m.height / 2);
+    return map.unproject(map.project(ll, zoom).subtract(want.subtract(mid)), zoom);
+  }
 
   $("postcode-form").addEventListener("submit", function (e) {
     e.preventDefault();
     var q = $("postcode-input").value.trim();
     if (!q) { return; }
     searchError("");
+    var ticket = ++state.query;
     fetch("/api/v1/postcodes/" + encodeURIComponent(q)).then(function (r) {
       return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
     }).then(function (res) {
+      if (ticket !== state.query) { return; }
       if (!res.ok) {
         var error = res.body && res.body.error;
+        clearAnswer();
         searchError(res.status === 404 && error ? error
           : (error || "That does not look like a postcode."));
         return;
       }
       var pc = res.body.result;
+      if (state.marker) { map.removeLayer(state.marker); state.marker = null; }
+      showPostcode(pc, ticket);
       if (pc.location) {
-        var ll = [pc.location.latitude, pc.location.longitude];
-        if (state.marker) { map.removeLayer(state.marker); }
+        var ll = L.latLng(pc.location.latitude, pc.location.longitude);
         state.marker = L.circleMarker(ll, {
           radius: 9, color: "#ffffff", weight: 3, fillColor: "#1f5fbf", fillOpacity: 1
         }).addTo(map).bindTooltip(pc.postcode);
-        map.flyTo(ll, 15, { duration: 0.8 });
+        state.markerAt = ll;
+        map.flyTo(centreClearOfPanel(ll, 15), 15, { duration: 0.8 });
       }
-      showPostcode(pc);
-    }).catch(function () { searchError("The service did not answer; try again."); });
+    }).catch(function () {
+      if (ticket !== state.query) { return; }
+      clearAnswer();
+      searchError("The service did not answer; try again.");
+    });
   });
 
   var timer = null;
@@ -418,11 +694,21 @@
     }, 150);
   });
 
+  // On a phone the layer list and the key fold behind two buttons (one open at a time).
+  function toggleCard(button, card, other, otherCard) {
+    var open = !$(card).classList.contains("open");
+    $(card).classList.toggle("open", open);
+    $(button).setAttribute("aria-expanded", String(open));
+    if (open) {
+      $(otherCard).classList.remove("open");
+      $(other).setAttribute("aria-expanded", "false");
+    }
+  }
   $("layers-toggle").addEventListener("click", function () {
-    var box = $("layers");
-    var open = !box.classList.contains("open");
-    box.classList.toggle("open", open);
-    this.setAttribute("aria-expanded", String(open));
+    toggleCard("layers-toggle", "layers", "legend-toggle", "legend");
+  });
+  $("legend-toggle").addEventListener("click", function () {
+    toggleCard("legend-toggle", "legend", "layers-toggle", "layers");
   });
   $("surface-toggle").addEventListener("change", function () {
     updateSurface(); grid.redraw(); renderLegend();

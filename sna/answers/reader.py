@@ -435,6 +435,13 @@ class BuildReader(AreaLists):
 
     # ----------------------------------------------------------------- tables (analysts)
 
+    @property
+    def store_path(self) -> Path | None:
+        """The prepared store the build was made from (ward and district shapes), if present."""
+        given = (self.manifest.get("store") or {}).get("path")
+        path = Path(given) if given else None
+        return path if path is not None and path.exists() else None
+
     @cached_property
     def lsoa_raw(self):
         """``lsoa.parquet`` with every column, restricted ones included (read on first use)."""

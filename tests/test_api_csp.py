@@ -1,0 +1,87 @@
+"""The map page's content security policy allows exactly the configured base-map hosts."""
+
+from __future__ import annotations
+
+import pytest
+from api_fixtures import REGION, fixture_build  # noqa: F401
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.routers.web import basemap_sources, content_security_policy
+from api.settings import ApiSettings
+
+
+def _img_src(csp: str) -> list[str]:
+    directive = next(d.strip() for d in csp.split(";") if d.strip().startswith("img-src"))
+    return directive.split()[1:]
+
+
+@pytest.mark.parametrize(
+    ("url", "hosts"),
+    [
+        # the bug: "tiles.data.example.org" became "tiles.dat*.example.org"
+        ("https://tiles.data.example.org/{z}/{x}/{y}.png", ["https://tiles.data.example.org"]),
+        ("https://a.tiles.example.org/{z}/{x}/{y}.png", ["https://a.tiles.example.org"]),
+        ("http://localhost:8080/osm/{z}/{x}/{y}.png", ["http://localhost:8080"]),
+        ("https://Tiles.Example.ORG:443/{z}/{x}/{y}.png", ["https://tiles.example.org:443"]),
+        (
+            "https://{s}.tile.example.org/{z}/{x}/{y}.png",
+            [
+                "https://a.tile.example.org",
+                "https://b.tile.example.org",
+                "https://c.tile.example.org",
+            ],
+        ),
+        (
+            "https://tile-{s}.maps.example.org:8443/{z}/{x}/{y}{r}.png",
+            [
+                "https://tile-a.maps.example.org:8443",
+                "https://tile-b.maps.example.org:8443",
+                "https://tile-c.maps.example.org:8443",
+            ],
+        ),
+        ("http://[::1]:8081/{z}/{x}/{y}.png", ["http://[::1]:8081"]),
+        ("https://user:pw@tiles.example.org/{z}/{x}/{y}.png", ["https://tiles.example.org"]),
+        ("/basemap/{z}/{x}/{y}.png", []),  # this origin: 'self' already allows it
+        ("", []),
+    ],
+)
+def test_basemap_sources_are_exactly_the_tile_hosts(url, hosts):
+    assert basemap_sources(url) == hosts
+    img = _img_src(content_security_policy(url))
+    assert img == ["'self'", "data:", "blob:", *hosts]
+    assert not any("*" in s for s in img)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://{z}.tiles.example.org/{z}/{x}/{y}.png",
+        "https://*.tiles.example.org/{z}/{x}/{y}.png",
+        "https://tiles.example.org:port/{z}/{x}/{y}.png",
+    ],
+)
+def test_a_host_no_source_can_allow_exactly_is_a_settings_error(url):
+    with pytest.raises(ValueError, match="basemap_url"):
+        ApiSettings(basemap_url=url)
+
+
+def test_the_served_page_allows_the_configured_host(fixture_build):  # noqa: F811
+    url = "https://tiles.data.example.org:8443/{z}/{x}/{y}.png"
+    attribution = "Example tiles, CC BY 4.0"
+    app = create_app(
+        ApiSettings(
+            region=REGION,
+            data_dir=fixture_build,
+            basemap_url=url,
+            basemap_attribution=attribution,
+        )
+    )
+    with TestClient(app) as c:
+        r = c.get("/")
+        assert "https://tiles.data.example.org:8443" in _img_src(
+            r.headers["content-security-policy"]
+        )
+        assert url in r.text and attribution in r.text
+        # the API answers keep the strict default policy
+        assert c.get("/health").headers["content-security-policy"] == "frame-ancestors 'none'"

@@ -1,0 +1,103 @@
+"""Bearings from our own boundary files: district and ward outlines and area names."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import mapbox_vector_tile
+import morecantile
+import pytest
+import shapely
+from api_fixtures import client, fixture_app, fixture_build, fixture_settings  # noqa: F401
+
+from sna.outlines import load_outlines
+from sna.store import read_table
+from sna.tiles import EXTENT, LABEL_ZOOMS
+
+TMS = morecantile.tms.get("WebMercatorQuad")
+BIRMINGHAM = (-1.8904, 52.4862)
+
+
+@pytest.fixture(scope="module")
+def wm(wm_build):
+    lsoa = read_table(wm_build / "lsoa.parquet")
+    store = wm_build.parent.parent / "store"
+    return lsoa, store, load_outlines(lsoa, store)
+
+
+def _layers(outlines, z: int, lon: float = BIRMINGHAM[0], lat: float = BIRMINGHAM[1]) -> dict:
+    t = TMS.tile(lon, lat, z)
+    data = outlines.tile(t.z, t.x, t.y)
+    return mapbox_vector_tile.decode(data) if data else {}
+
+
+def test_every_area_of_the_build_has_one_name_point_inside_it(wm):
+    lsoa, store, outlines = wm
+    labels = outlines.labels()
+    assert labels["zooms"] == LABEL_ZOOMS
+    assert sorted(p["code"] for p in labels["lsoa"]) == sorted(lsoa["lsoa21_code"])
+    assert sorted(p["code"] for p in labels["ward"]) == sorted(lsoa["ward_code"].unique())
+    assert sorted(p["code"] for p in labels["district"]) == sorted(lsoa["district_code"].unique())
+    names = dict(zip(lsoa["district_code"], lsoa["district_name"], strict=True))
+    assert {p["code"]: p["name"] for p in labels["district"]} == names
+    districts = gpd.read_parquet(store / "districts.parquet").to_crs("EPSG:4326")
+    for p in labels["district"]:
+        shape = districts.loc[districts["district_code"] == p["code"], "geometry"].iloc[0]
+        assert shape.buffer(1e-5).contains(shapely.Point(p["lon"], p["lat"])), p["name"]
+
+
+def test_layers_appear_at_their_zooms(wm):
+    _, _, outlines = wm
+    z9, z12, z15 = (_layers(outlines, z) for z in (9, 12, 15))
+    assert {"districts", "district_labels"} <= set(z9) and "wards" not in z9
+    assert "ward_labels" not in z9 and "lsoa_labels" not in z9
+    assert {"wards", "ward_labels"} <= set(z12) and "lsoa_labels" not in z12
+    assert "lsoa_labels" in z15
+    lines = z9["districts"]["features"]
+    assert lines and all("LineString" in f["geometry"]["type"] for f in lines)
+    assert {f["properties"]["name"] for f in lines} >= {"Birmingham"}
+    for f in z15["lsoa_labels"]["features"]:
+        x, y = f["geometry"]["coordinates"]
+        assert f["geometry"]["type"] == "Point" and f["properties"]["name"]
+        assert -64 <= x <= EXTENT + 64 and -64 <= y <= EXTENT + 64  # in the tile (+buffer)
+
+
+def test_without_a_store_the_outlines_are_the_union_of_the_lsoas(wm, tmp_path):
+    lsoa, _, outlines = wm
+    fallback = load_outlines(lsoa, tmp_path)  # no wards.parquet or districts.parquet here
+    got, want = fallback.labels(), outlines.labels()
+    for level in ("district", "ward"):
+        assert [p["code"] for p in got[level]] == [p["code"] for p in want[level]]
+    assert _layers(fallback, 12)["wards"]["features"]
+
+
+def test_a_table_without_area_names_is_refused(wm):
+    lsoa, store, _ = wm
+    with pytest.raises(ValueError, match="ward_name"):
+        load_outlines(lsoa.drop(columns="ward_name"), store)
+
+
+def test_outline_tiles_and_labels_are_served(client):  # noqa: F811
+    t = TMS.tile(-1.90, 52.476, 12)
+    r = client.get(f"/tiles/outlines/{t.z}/{t.x}/{t.y}.pbf")
+    assert (
+        r.status_code == 200 and r.headers["content-type"] == "application/vnd.mapbox-vector-tile"
+    )
+    layers = mapbox_vector_tile.decode(r.content)
+    assert {"districts", "wards", "ward_labels"} <= set(layers)
+    assert {f["properties"]["name"] for f in layers["ward_labels"]["features"]} <= {
+        "Ward A",
+        "Ward B",
+        "Ward C",
+        "Ward D",
+    }
+    again = client.get(r.url.path, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+    assert client.get("/tiles/outlines/10/0/0.pbf").content == b""
+    assert client.get("/tiles/outlines/3/99/0.pbf").status_code == 404
+    labels = client.get("/tiles/labels.json", headers={"Accept-Encoding": "gzip"})
+    assert labels.status_code == 200 and labels.headers["etag"]
+    body = labels.json()["result"]
+    assert sorted(p["name"] for p in body["ward"]) == ["Ward A", "Ward B", "Ward C", "Ward D"]
+    assert {p["name"] for p in body["district"]} == {"Birmingham", "Coventry"}
+    assert all(-3 < p["lon"] < 0 and 51 < p["lat"] < 54 for p in body["lsoa"])
+    assert labels.headers.get("content-encoding") == "gzip"  # about 160 kB for a region
