@@ -430,7 +430,8 @@
       } else {
         value = l.value == null ? "–" : num(l.value, Math.abs(l.value) < 10 ? 2 : 1) + " " + unitOf(l);
       }
-      if (l.regional_value != null) { cmp.push("region " + num(l.regional_value, 2)); }
+      var rv = l.region_value != null ? l.region_value : l.regional_value;
+      if (rv != null) { cmp.push("region average " + num(rv, Math.abs(rv) < 10 ? 2 : 1)); }
       if (l.score != null) { cmp.push(sdWords(l.score)); }
       if (l.england_value != null) { cmp.push("England " + num(l.england_value, 2)); }
       if (l.national_decile != null) {
