@@ -14,7 +14,6 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from os import PathLike
-from pathlib import Path
 
 import dask
 import dask.dataframe as dd
@@ -22,6 +21,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
+from ..errors import MissingFileError
 from .engine import ArchiveResult, Progress, RunOptions, cell_index, tidy_counts, tidy_grid
 from .layout import Partition, partitions
 from .placement import Placement, PlacementSpec, load_placement
@@ -128,7 +128,7 @@ class DaskEngine:
             if not options.months or options.months[0] <= p.month <= options.months[1]
         ]
         if not parts:
-            raise FileNotFoundError(f"{Path(root)}: no archive partitions (force=*/month=*)")
+            raise MissingFileError(root, "no archive partitions (force=*/month=*) in the folder")
         rows = dd.from_map(_read_partition, parts, spec=spec, options=options, meta=_META)
         kept = rows[rows["status"] == "kept"]
         counts = kept.groupby(["force", "month", "crime_type", "lsoa21_code"]).size()

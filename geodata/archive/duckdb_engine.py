@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import time
 from os import PathLike
-from pathlib import Path
 
 import duckdb
 
+from ..errors import MissingFileError
 from .engine import ArchiveResult, Progress, RunOptions, tidy_counts, tidy_grid
 from .layout import partitions
 from .placement import Placement
@@ -76,7 +76,7 @@ class DuckDBEngine:
                 continue
             by_month.setdefault(part.month, []).extend(part.files)
         if not by_month:
-            raise FileNotFoundError(f"{Path(root)}: no archive partitions (force=*/month=*)")
+            raise MissingFileError(root, "no archive partitions (force=*/month=*) in the folder")
         con = self._connect()
         con.register("codes", placement.table)
         types = list(options.crime_types) if options.crime_types else None
