@@ -84,6 +84,9 @@ class Placement:
             ignore_index=True,
         )
         """``code`` -> ``lsoa21``, ``method``: every code the lookup decides alone."""
+        self._code_index = pd.Index(self.table["code"].to_numpy(dtype=object))
+        self._lsoa = self.table["lsoa21"].to_numpy(dtype=object)
+        self._method = self.table["method"].to_numpy(dtype=object)
         sx = lk.loc[lk["change_code"].isin(["S", "X"])]
         self.children = sx.groupby("lsoa11_code")["lsoa21_code"].apply(sorted).to_dict()
         """Split/irregular 2011 code -> its 2021 children (sorted), placed by point."""
@@ -93,9 +96,9 @@ class Placement:
     ) -> tuple[np.ndarray, np.ndarray]:
         """LSOA21 and method (or unplaced reason) of each row; codes may be None."""
         code = pd.Series(code, dtype="object")
-        idx = pd.Index(self.table["code"]).get_indexer(code.fillna("").to_numpy())
-        lsoa = np.where(idx >= 0, self.table["lsoa21"].to_numpy()[idx], None).astype(object)
-        meth = np.where(idx >= 0, self.table["method"].to_numpy()[idx], None).astype(object)
+        idx = self._code_index.get_indexer(code.fillna("").to_numpy())
+        lsoa = np.where(idx >= 0, self._lsoa[idx], None).astype(object)
+        meth = np.where(idx >= 0, self._method[idx], None).astype(object)
         rest = np.flatnonzero(idx < 0)
         if len(rest):
             lr, mr = self.place_by_point(code.to_numpy()[rest], x[rest], y[rest])
