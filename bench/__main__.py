@@ -25,6 +25,7 @@ BENCHMARKS: dict[str, str] = {
     "england": "bench.bench_england",
     "api": "bench.bench_api",
     "references": "bench.bench_references",
+    "archive": "bench.bench_archive",
 }
 
 

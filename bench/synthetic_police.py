@@ -238,7 +238,9 @@ def write_archive(
             m = len(idx)
             take = pa.array(idx)
             code_col, name_col = (
-                ("lsoa11_code", "lsoa11_name") if month < switch_month else ("lsoa21_code", "lsoa21_name")
+                ("lsoa11_code", "lsoa11_name")
+                if month < switch_month
+                else ("lsoa21_code", "lsoa21_name")
             )
             mask = pa.array(no_loc)
             oc = rng.integers(0, len(OUTCOMES), m)
