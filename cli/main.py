@@ -183,7 +183,8 @@ def _archive_dir(archive: Path | None) -> Path:
     return archive if archive is not None else data_dir() / "archive" / "police-uk"
 
 
-def _bar(total_label: str) -> Progress:
+def _bar() -> Progress:
+    """A rich progress bar on stderr (transient when stderr is not a terminal)."""
     return Progress(
         TextColumn("[bold blue]{task.description:<34}"),
         BarColumn(),
@@ -203,7 +204,7 @@ def archive_ingest(
     from geodata.archive import ingest_archive
 
     root = _archive_dir(archive)
-    with library_errors(), _bar("ingest") as bar:
+    with library_errors(), _bar() as bar:
         task = bar.add_task("reading files", total=None)
 
         def step(done: int, total: int, name: str) -> None:
@@ -274,7 +275,7 @@ def archive_counts(
             cfg.source_path(cfg.sources.lsoa11_lsoa21_lookup.paths[0]),
             cfg.source_path(cfg.sources.lsoa21_boundaries.paths[0]),
         )
-        with _bar("counts") as bar:
+        with _bar() as bar:
             task = bar.add_task(f"{runner.name}: months", total=None)
 
             def step(done: int, total: int, label: str) -> None:
