@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from . import PROJECT_ROOT, target, write_result
+from . import PROJECT_ROOT, RESULTS_DIR, target, write_result
 
 __all__ = ["NAME", "run"]
 
@@ -143,16 +143,28 @@ def _fit(xs: list[float], ys: list[float], at: float) -> dict[str, float]:
     }
 
 
-def run(sizes: tuple[int, ...] = SIZES, dask_size: int | None = None) -> dict[str, Any]:
-    """Run every size; write ``bench/results/archive.json``; return the results."""
+def run(
+    sizes: tuple[int, ...] = SIZES, dask_size: int | None = None, *, merge: bool = False
+) -> dict[str, Any]:
+    """Run every size; write ``bench/results/archive.json`` after each; return the results.
+
+    ``dask_size`` (default the smallest size; 0 for none) is the size Dask also runs at.
+    ``merge`` keeps the sizes of an earlier ``archive.json`` that are not re-run, so sizes can
+    be run one at a time on a busy machine.
+    """
     import pandas as pd
 
     from sna.settings import source_dir
 
     src = str(source_dir())
-    dask_size = dask_size or min(sizes)
+    dask_size = min(sizes) if dask_size is None else dask_size
     runs: dict[str, Any] = {}
     agreement: dict[str, Any] = {}
+    old = RESULTS_DIR / f"{NAME}.json"
+    if merge and old.exists():
+        earlier = json.loads(old.read_text())
+        runs.update(earlier.get("runs", {}))
+        agreement = earlier.get("dask_vs_duckdb", {})
     BENCH.mkdir(parents=True, exist_ok=True)
     for rows in sizes:
         tag = f"{rows / 1e6:g}M"
@@ -212,26 +224,39 @@ def run(sizes: tuple[int, ...] = SIZES, dask_size: int | None = None) -> dict[st
             shutil.rmtree(base, ignore_errors=True)
         runs[tag] = {"rows_requested": rows, **step}
         print(f"archive {tag}: {json.dumps(step)}", flush=True)
+        payload = _payload(sizes, runs, agreement)
+        write_result(NAME, payload)
+    return payload
+
+
+def _payload(sizes: tuple[int, ...], runs: dict[str, Any], agreement: dict[str, Any]) -> dict:
+    """The result document; the fit needs two sizes or more."""
+    runs = dict(sorted(runs.items(), key=lambda kv: kv[1]["rows_requested"]))
     xs = [runs[k]["ingest"]["rows"] for k in runs]
-    extrapolation = {
-        name: {
-            "seconds": _fit(xs, [runs[k][name]["wall_s"] for k in runs], 1e8),
-            "peak_rss_mib": _fit(xs, [runs[k][name]["peak_rss_mib"] for k in runs], 1e8),
+    extrapolation = (
+        {
+            name: {
+                "seconds": _fit(xs, [runs[k][name]["wall_s"] for k in runs], 1e8),
+                "peak_rss_mib": _fit(xs, [runs[k][name]["peak_rss_mib"] for k in runs], 1e8),
+            }
+            for name in ("generate", "ingest", "counts_duckdb")
         }
-        for name in ("generate", "ingest", "counts_duckdb")
-    }
-    payload = {
+        if len(runs) >= 2
+        else {}
+    )
+    return {
         "description": __doc__.strip().splitlines()[0],
         "synthetic": "every row is generated (bench/synthetic_police.py) and says so in Context",
-        "sizes": list(sizes),
+        "sizes": [runs[k]["rows_requested"] for k in runs],
         "runs": runs,
         "dask_vs_duckdb": agreement,
         "extrapolation_100M_rows": extrapolation,
     }
-    write_result(NAME, payload)
-    return payload
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sizes = tuple(int(s) for s in sys.argv[1:]) or SIZES
-    print(json.dumps(run(sizes), indent=2, default=str))
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    sizes = tuple(int(s) for s in args) or SIZES
+    no_dask = "--no-dask" in sys.argv
+    out = run(sizes, 0 if no_dask else None, merge="--merge" in sys.argv)
+    print(json.dumps(out, indent=2, default=str))
