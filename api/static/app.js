@@ -455,14 +455,26 @@
 
   function assetList(assets) {
     if (!assets || !assets.nearest || !assets.nearest.length) {
-      return '<p class="muted">No places of worship or libraries recorded within ' +
-        fmt(assets ? assets.radius_m : 1000) + " m.</p>";
+      return '<p class="muted">No support services, schools, places of worship or libraries ' +
+        "recorded within " + fmt(assets ? assets.radius_m : 1000) + " m.</p>";
     }
     return '<p class="small muted">' + fmt(assets.count) + " within " + fmt(assets.radius_m) +
-      ' m; nearest:</p><ul class="assets" id="assets">' + assets.nearest.map(function (a) {
-        return "<li><span>" + esc(a.name) + ' <span class="muted small">' +
-          esc(String(a.type).replace(/_/g, " ")) + "</span></span><span class=\"dist\">" +
-          fmt(a.distance_m) + " m</span></li>";
+      ' m; services the partnership funds first, then the nearest:</p>' +
+      '<ul class="assets" id="assets">' + assets.nearest.map(function (a) {
+        var details = [];
+        if (a.ages) { details.push("ages " + a.ages); }
+        if (a.opening_times) { details.push(a.opening_times); }
+        if (a.phone) { details.push(a.phone); }
+        var site = a.website && /^https?:\/\//.test(a.website)
+          ? ' <a href="' + esc(a.website) + '" rel="noopener noreferrer" target="_blank">website</a>'
+          : "";
+        return "<li" + (a.source === "service_directory" ? ' class="service"' : "") + "><span>" +
+          esc(a.name) + ' <span class="muted small">' +
+          esc(String(a.type).replace(/_/g, " ")) + "</span>" +
+          (details.length || site
+            ? '<br><span class="small">' + esc(details.join(" · ")) + site + "</span>"
+            : "") +
+          "</span><span class=\"dist\">" + fmt(a.distance_m) + " m</span></li>";
       }).join("") + "</ul>";
   }
 
