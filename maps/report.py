@@ -553,7 +553,56 @@ def report_context(
         "attribution": [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION],
         "checks": manifest.get("checks", {}),
         "violence": _violence(build),
+        "trends": _trends(build),
     }
+
+
+def _trends(build: PublicBuild) -> dict[str, Any] | None:
+    """Monthly recorded violence by district (a chart) and IoD2019 -> IoD2025 in a table.
+
+    From the build's trend tables (:mod:`sna.trends`); ``None`` for a build made before them.
+    """
+    folder = Path(build.path)
+    monthly_path, iod_path = folder / "trends_monthly.parquet", folder / "trends_iod.parquet"
+    if not iod_path.exists():
+        return None
+    names = dict(zip(build.lsoa["district_code"], build.lsoa["district_name"], strict=False))
+    iod = pd.read_parquet(iod_path)
+    rows = []
+    for r in iod[iod["level"] == "district"].to_dict("records"):
+        rows.append(
+            {
+                "name": names.get(r["code"], r["code"]),
+                "lsoas": int(r["lsoas"]),
+                **{
+                    k: (None if pd.isna(r.get(k)) else int(r[k]))
+                    for k in (
+                        "imd_most_deprived_2019",
+                        "imd_most_deprived_2025",
+                        "crime_most_deprived_2019",
+                        "crime_most_deprived_2025",
+                    )
+                },
+            }
+        )
+    chart, months = None, None
+    monthly = pd.read_parquet(monthly_path) if monthly_path.exists() else pd.DataFrame()
+    if len(monthly):
+        wide = monthly[monthly["level"] == "district"].pivot(
+            index="month", columns="code", values="count"
+        )
+        months = (str(wide.index[0]), str(wide.index[-1]))
+        fig = _figure(7.0, 3.0)
+        ax = fig.add_subplot()
+        for code in wide.columns:
+            ax.plot(range(len(wide)), wide[code].to_numpy(), lw=1.4, label=names.get(code, code))
+        step = max(1, len(wide) // 6)
+        ax.set_xticks(range(0, len(wide), step), [str(m) for m in wide.index[::step]])
+        ax.set_ylabel("offences recorded", fontsize=8)
+        ax.legend(fontsize=7, frameon=False, ncols=min(4, len(wide.columns)))
+        _style(ax)
+        chart = _png(fig)
+    return {"districts": rows, "chart": chart, "months": months}
 
 
 def _violence(build: PublicBuild) -> dict[str, Any] | None:

@@ -270,8 +270,12 @@ def test_real_build_report(region, tmp_path):
     data_dir = real_build_dir(region)
     out = write_report(region, data_dir, out=tmp_path / "report.html", make_maps=False)
     soup = BeautifulSoup(out.read_text(), "html.parser")
-    assert [s["id"] for s in soup.find_all("section")] == SECTIONS
+    ids = [s["id"] for s in soup.find_all("section")]
+    assert [i for i in ids if i != "trends"] == SECTIONS and "trends" in ids
     n_districts = 7 if region == "west-midlands" else 3
+    # trends: IoD decile changes per district everywhere, monthly chart where street files are
+    assert len(soup.select("#trend-iod tbody tr")) == n_districts
+    assert (soup.find(id="chart-trends") is not None) == (region == "bedfordshire")
     assert len(soup.select("table.priority")) == n_districts
     assert len(soup.select("figure img")) >= 3
     manifest_synthetic = load_public_build(region, data_dir).synthetic
