@@ -215,7 +215,8 @@ def main(argv: list[str] | None = None) -> dict:
     }
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["load_average_after"] = round(os.getloadavg()[0], 2)
-    RESULTS.write_text(json.dumps(results, indent=2) + "\n")
+    out = RESULTS if region == "west-midlands" else RESULTS.with_name(f"serving-{region}.json")
+    out.write_text(json.dumps(results, indent=2) + "\n")
     print(
         json.dumps(
             {k: results[k] for k in ("startup_s", "rss_after_warmup_mb", "targets")}, indent=2
