@@ -10,6 +10,7 @@ the answers store small (about 1.5 kB per postcode instead of 6 kB).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,10 +56,11 @@ class PostcodeAnswers:
     ``rows``: ``(postcode, compact key, status, fragment index, head bytes, easting,
     northing)`` with the grid reference only for live postcodes that have one (for the
     reverse lookup); ``fragments``: the LSOA parts (the last one is for "no LSOA");
-    ``terminated`` and ``outcodes``: code -> answer bytes.
+    ``terminated`` and ``outcodes``: code -> answer bytes. ``rows`` is made lazily, a chunk
+    at a time, and can be read once; ``terminated`` is complete once it has been read.
     """
 
-    rows: list[tuple[str, str, str, int, bytes, float | None, float | None]]
+    rows: Iterable[tuple[str, str, str, int, bytes, float | None, float | None]]
     fragments: list[bytes]
     terminated: dict[str, bytes]
     outcodes: dict[str, bytes]
@@ -179,8 +181,82 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
     lat = np.full(n, np.nan)
     lon[ok], lat[ok] = TO_WGS84.transform(use_e[ok], use_n[ok])
 
+    codes_all = pc["postcode"].astype(str).tolist()
+    terminated: dict[str, bytes] = {}
+    rows = _rows(ctx, pc, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat, terminated)
+    frame = pd.DataFrame(
+        {
+            "outcode": [c.partition(" ")[0] for c in codes_all],
+            "live": (pc["status"].astype(str) != "terminated").to_numpy()
+            if "status" in pc.columns
+            else np.ones(len(pc), bool),
+            "e": np.where(has_xy, east, np.nan),
+            "n": np.where(has_xy, north, np.nan),
+            "lsoa": pc["lsoa21_code"].astype(str).tolist(),
+        }
+    )
+    return PostcodeAnswers(rows, frags, terminated, _outcode_answers(ctx, frame))
+
+
+# postcodes are serialised this many at a time, so that memory stays bounded for all of
+# England (2.2M postcodes) and the writer stores each chunk before the next is made
+CHUNK = 100_000
+
+
+def _rows(
+    ctx: BuildContext,
+    pc_all: pd.DataFrame,
+    lsoa_idx_all: np.ndarray,
+    east_all: np.ndarray,
+    north_all: np.ndarray,
+    has_xy_all: np.ndarray,
+    use_e_all: np.ndarray,
+    use_n_all: np.ndarray,
+    ok_all: np.ndarray,
+    lon_all: np.ndarray,
+    lat_all: np.ndarray,
+    terminated: dict[str, bytes],
+) -> Iterator[tuple[str, str, str, int, bytes, float | None, float | None]]:
+    """The postcode rows, made ``CHUNK`` at a time (``terminated`` filled on the way)."""
+    assets_table = ctx.store_table("assets")
+    local_cols = {
+        lid: (f"band_local_{lid}" if lid in ctx.partner else f"local_{lid}") for lid in ctx.surfaces
+    }
+    local_units = {lid: ctx.surfaces[lid].unit or "density" for lid in local_cols}
+    for first in range(0, len(pc_all), CHUNK):
+        sl = slice(first, first + CHUNK)
+        pc = pc_all.iloc[sl].reset_index(drop=True)
+        n = len(pc)
+        lsoa_idx, east, north = lsoa_idx_all[sl], east_all[sl], north_all[sl]
+        has_xy, use_e, use_n, ok = has_xy_all[sl], use_e_all[sl], use_n_all[sl], ok_all[sl]
+        lon, lat = lon_all[sl], lat_all[sl]
+        yield from _chunk_rows(
+            ctx,
+            pc,
+            n,
+            lsoa_idx,
+            east,
+            north,
+            has_xy,
+            use_e,
+            use_n,
+            ok,
+            lon,
+            lat,
+            assets_table,
+            local_cols,
+            local_units,
+            terminated,
+        )
+
+
+def _chunk_rows(
+    ctx, pc, n, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat,
+    assets_table, local_cols, local_units, terminated,
+):  # fmt: skip
+    """One chunk of postcode rows (the body of :func:`_rows`)."""
     assets = asset_fragments(
-        ctx.store_table("assets"),
+        assets_table,
         use_e,
         use_n,
         ok,
@@ -188,9 +264,6 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
         max_assets=ctx.max_assets,
     )
     pc_drivers = _postcode_drivers(ctx, pc)
-    local_cols = {
-        lid: (f"band_local_{lid}" if lid in ctx.partner else f"local_{lid}") for lid in ctx.surfaces
-    }
 
     def column(name: str, kind: str = "str", nd: int = 4) -> list[Any]:
         if name not in pc.columns:
@@ -217,11 +290,8 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
         lid: column(col) if lid in ctx.partner else column(col, "num")
         for lid, col in local_cols.items()
     }
-    local_units = {lid: ctx.surfaces[lid].unit or "density" for lid in local_cols}
     east_r, north_r = num_list(use_e, 1), num_list(use_n, 1)
     lon_r, lat_r = num_list(lon, 6), num_list(lat, 6)
-    rows = []
-    terminated: dict[str, bytes] = {}
     for i in range(n):
         code = codes[i]
         gone = status[i] == "terminated"
@@ -287,24 +357,12 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
             "assets": assets[i],
         }
         xy = has_xy[i] and not gone
-        rows.append(
-            (
-                code,
-                code.replace(" ", ""),
-                status[i],
-                int(lsoa_idx[i]),
-                inner(head),
-                float(east[i]) if xy else None,
-                float(north[i]) if xy else None,
-            )
+        yield (
+            code,
+            code.replace(" ", ""),
+            status[i],
+            int(lsoa_idx[i]),
+            inner(head),
+            float(east[i]) if xy else None,
+            float(north[i]) if xy else None,
         )
-    frame = pd.DataFrame(
-        {
-            "outcode": [c.partition(" ")[0] for c in codes],
-            "live": [s != "terminated" for s in status],
-            "e": np.where(has_xy, east, np.nan),
-            "n": np.where(has_xy, north, np.nan),
-            "lsoa": pc["lsoa21_code"].astype(str).tolist(),
-        }
-    )
-    return PostcodeAnswers(rows, frags, terminated, _outcode_answers(ctx, frame))

@@ -8,6 +8,7 @@ sends (a postcode as its own part plus its LSOA's shared part; see
 
 from __future__ import annotations
 
+import itertools
 import os
 import sqlite3
 from dataclasses import fields
@@ -151,17 +152,22 @@ def write_answers(
         con.executescript(SCHEMA)
         con.executemany("INSERT INTO meta VALUES (?, ?)", _meta(ctx, nat).items())
         con.executemany("INSERT INTO fragments VALUES (?, ?)", enumerate(pcs.fragments))
-        con.executemany(
-            "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?)",
-            (
-                (i, code, compact, int(status != "terminated"), frag, head)
-                for i, (code, compact, status, frag, head, _, _) in enumerate(pcs.rows)
-            ),
-        )
-        con.executemany(
-            "INSERT INTO postcode_points VALUES (?, ?, ?, ?, ?)",
-            ((i, e, e, n, n) for i, (*_, e, n) in enumerate(pcs.rows) if e is not None),
-        )
+        # the rows come a chunk at a time (sna.answers.postcodes.CHUNK): stored as they come
+        rows = iter(pcs.rows)
+        i = 0
+        while batch := list(itertools.islice(rows, 50_000)):
+            con.executemany(
+                "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    (i + k, code, compact, int(status != "terminated"), frag, head)
+                    for k, (code, compact, status, frag, head, _, _) in enumerate(batch)
+                ),
+            )
+            con.executemany(
+                "INSERT INTO postcode_points VALUES (?, ?, ?, ?, ?)",
+                ((i + k, e, e, n, n) for k, (*_, e, n) in enumerate(batch) if e is not None),
+            )
+            i += len(batch)
         con.executemany("INSERT INTO terminated VALUES (?, ?)", pcs.terminated.items())
         con.executemany("INSERT INTO outcodes VALUES (?, ?)", pcs.outcodes.items())
         con.executemany("INSERT INTO trends VALUES (?, ?)", _trend_rows(folder, areas, ctx.tail))
