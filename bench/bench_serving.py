@@ -128,6 +128,52 @@ def swap_in_copy(data_dir: Path, region: str, base: str, pid: int) -> dict:
     }
 
 
+def private_mb(pid: int) -> float:
+    """Memory only this process holds (``Private_Clean + Private_Dirty``), MB."""
+    kb = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.startswith(("Private_Clean:", "Private_Dirty:")):
+            kb += int(line.split()[1])
+    return round(kb / 1024, 1)
+
+
+def two_workers(region: str, data_dir: Path, paths: list[str]) -> dict:
+    """``--workers 2``: each worker's private memory after both have answered every path.
+
+    Pages of ``answers.sqlite`` are shared through the page cache, so what a second worker
+    costs is its private memory (its heap and its own copy of the imported libraries).
+    """
+    port = free_port()
+    cmd = [sys.executable, "-m", "api", "--region", region, "--port", str(port),
+           "--data-dir", str(data_dir), "--workers", "2"]  # fmt: skip
+    server = start_server(region, data_dir, port, cmd=cmd)
+    try:
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as c:
+            for _ in range(3):  # new connections land on either worker
+                for path in paths:
+                    c.get(path, headers={"Connection": "close"})
+        kids = []
+        for d in Path("/proc").iterdir():  # the supervisor's children are the workers
+            if d.name.isdigit():
+                try:
+                    stat = (d / "stat").read_text()
+                except OSError:
+                    continue
+                if int(stat.rsplit(")", 1)[1].split()[1]) == server.pid:
+                    kids.append(int(d.name))
+        workers = []
+        for pid in kids:
+            st = status_kb(pid)
+            workers.append({"pid": pid, "private_mb": private_mb(pid),
+                            "rss_mb": mb(st["VmRSS"])})  # fmt: skip
+        return {
+            "workers": workers,
+            "second_worker_private_mb": max((w["private_mb"] for w in workers), default=None),
+        }
+    finally:
+        stop(server)
+
+
 def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--region", default="west-midlands")
@@ -201,6 +247,7 @@ def main(argv: list[str] | None = None) -> dict:
         stop(server)
         if copy is not None:
             shutil.rmtree(copy, ignore_errors=True)
+    results["two_workers"] = two_workers(region, data_dir, paths[:300])
     rss = results["rss_after_warmup_mb"]
     results["targets"] = {
         "rss_after_warmup_mb < 300": rss < 300,
@@ -212,6 +259,10 @@ def main(argv: list[str] | None = None) -> dict:
             for n in CONNECTIONS
         },
         "p99_ratio at 128 <= 1.5": runs["128"]["p99_ratio"] <= 1.5,
+        "second worker private memory < 300 MB": (
+            results["two_workers"]["second_worker_private_mb"] or 1e9
+        )
+        < 300,
     }
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["load_average_after"] = round(os.getloadavg()[0], 2)
