@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import hmac
+import inspect
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -272,7 +273,11 @@ def serve(
     config = uvicorn_config(
         "api.app:create_app", host, port, api_settings, factory=True, workers=int(workers)
     )
-    Multiprocess(config, target=uvicorn.Server(config).run, sockets=[config.bind_socket()]).run()
+    sockets = [config.bind_socket()]
+    if "target" in inspect.signature(Multiprocess.__init__).parameters:  # uvicorn < 0.50
+        Multiprocess(config, target=uvicorn.Server(config).run, sockets=sockets).run()
+    else:
+        Multiprocess(config, sockets=sockets).run()
 
 
 def _export_settings(settings: ApiSettings) -> None:
