@@ -82,8 +82,10 @@ def swap_in_copy(data_dir: Path, region: str, base: str, pid: int) -> dict:
     current = (builds / "current").resolve()
     new_id = time.strftime("%Y%m%dT%H%M%S.000000Z-bench", time.gmtime())
     copy = builds / new_id
-    shutil.copytree(current, copy)
+    # hard links: the same bytes under a new id, without copying gigabytes (England)
+    shutil.copytree(current, copy, copy_function=os.link)
     manifest = json.loads((copy / "manifest.json").read_text())
+    (copy / "manifest.json").unlink()  # a new file, not a write through the shared link
     manifest["build_id"] = new_id
     (copy / "manifest.json").write_text(json.dumps(manifest))
     samples: list[int] = []
