@@ -27,24 +27,12 @@ import shapely
 from pyproj import Transformer
 
 from geodata.boundaries import read_boundaries
+from geodata.crime import CURRENT_COLUMNS
 
 __all__ = ["CRIME_MIX", "SnapPool", "snap_pool", "write_archive", "month_list"]
 
 SOURCES = Path(__file__).resolve().parents[1].parent / "shared" / "data"
-COLUMNS = [
-    "Crime ID",
-    "Month",
-    "Reported by",
-    "Falls within",
-    "Longitude",
-    "Latitude",
-    "Location",
-    "LSOA code",
-    "LSOA name",
-    "Crime type",
-    "Last outcome category",
-    "Context",
-]
+COLUMNS = list(CURRENT_COLUMNS)  # the police.uk street-level header, as the loader reads it
 #: Share of rows by police.uk category (roughly England and Wales 2023).
 CRIME_MIX = {
     "Violence and sexual offences": 0.33,
