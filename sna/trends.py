@@ -70,7 +70,7 @@ def _police_lsoa(points: pd.DataFrame, areas: pd.DataFrame) -> pd.Series:
     if own is None:
         return placed
     own = own.astype("object")
-    return own.where(own.isin(region) | own.notna(), placed).where(lambda c: c.isin(region))
+    return own.where(own.notna(), placed).where(lambda c: c.isin(region))
 
 
 def monthly_counts(
