@@ -205,9 +205,12 @@ def national_ranks(
     except BuildNotFound:
         return None, {"national": national_id, "note": "national build not published yet"}
     cols = [f"{k}_{x}" for k in NATIONAL_COLUMNS for x in ("rank", "decile")]
-    nat = pd.read_parquet(folder / "lsoa.parquet")
+    import pyarrow.parquet as pq
+
+    path = folder / "lsoa.parquet"
+    have = [c for c in cols if c in pq.read_schema(path).names]  # only the rank columns
+    nat = pd.read_parquet(path, columns=["lsoa21_code", *have])
     n_national = int(len(nat))
-    have = [c for c in cols if c in nat.columns]
     nat = nat.set_index("lsoa21_code")[have].reindex(lsoa_codes.to_numpy())
     nat.columns = [
         c.replace("_rank", "_national_rank").replace("_decile", "_national_decile") for c in have
