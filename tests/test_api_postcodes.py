@@ -137,3 +137,38 @@ def test_autocomplete_lists_live_postcodes_only(client):  # noqa: F811
     assert TERMINATED_POSTCODE not in got
     got = client.get("/api/v1/postcodes/B1 9/autocomplete").json()["result"]
     assert TERMINATED_POSTCODE not in got
+
+
+def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_app):  # noqa: F811
+    """The lookup is a bare ASGI endpoint (``PostcodeAnswer``) in front of the documented
+    FastAPI route: the same bytes and headers as ``cached_answer``, the same errors, HEAD,
+    304, and the route still in the schema."""
+    from starlette.requests import Request
+
+    from api.responses import cached_answer, envelope
+    from api.routers.postcodes import PostcodeAnswer
+
+    first = next(
+        r
+        for r in fixture_app.router.routes
+        if getattr(r, "path", "") == "/api/v1/postcodes/{postcode}"
+    )
+    assert isinstance(first.app, PostcodeAnswer)  # matched first, ahead of the schema route
+    build = fixture_app.state.watcher.get()
+    plain = {"Accept-Encoding": "identity"}
+    r = client.get(f"/api/v1/postcodes/{LIVE_POSTCODE}", headers=plain)
+    assert r.content == envelope(build.postcode_json(LIVE_POSTCODE))
+    scope = {"type": "http", "headers": [], "method": "GET", "path": "/"}
+    want = cached_answer(Request(scope), b"{}", build.build_id, r.headers["cache-control"])
+    for name, value in want.raw_headers:
+        if name != b"content-length":
+            assert r.headers[name.decode()] == value.decode()
+    assert r.headers["x-content-type-options"] == "nosniff"  # the middleware still runs
+    again = client.get(r.url, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    head = client.head(r.url, headers=plain)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(r.content))
+    assert client.get("/api/v1/postcodes/B99%209ZZ").json()["status"] == 404
+    schema = client.get("/openapi.json").json()
+    assert "get" in schema["paths"]["/api/v1/postcodes/{postcode}"]
