@@ -20,7 +20,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from sna.tiles import TileCache
+from sna.tile_specs import TileCache
 from sna.watcher import BuildWatcher
 
 from .dependencies import FailedAttempts

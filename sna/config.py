@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from geodata._io import GSS_PATTERN
+from geodata.codes import GSS_PATTERN
 
 from .errors import ConfigError
 from .settings import PROJECT_ROOT, source_dir

@@ -27,8 +27,7 @@ from __future__ import annotations
 import io
 import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -46,6 +45,7 @@ from rasterio.warp import Resampling, calculate_default_transform, reproject, tr
 from rio_tiler.io import Reader
 
 from .errors import TileNotFound
+from .tile_specs import MAX_ZOOM, SurfaceStyle, TileCache, check_tile  # noqa: F401 (re-exported)
 
 __all__ = [
     "TILE_SIZE",
@@ -71,7 +71,6 @@ __all__ = [
 
 TILE_SIZE = 256
 EXTENT = 4096
-MAX_ZOOM = 22
 WEB_MERCATOR = morecantile.tms.get("WebMercatorQuad")
 
 #: Class names of partner-data surfaces, lowest first (the legend shows these, not numbers).
@@ -96,15 +95,6 @@ RAMP_COLOURS: tuple[tuple[int, int, int], ...] = (
     (189, 0, 38),
     (128, 0, 38),
 )
-
-
-def check_tile(z: int, x: int, y: int, max_zoom: int = MAX_ZOOM) -> None:
-    """Raise :class:`TileNotFound` unless ``0 <= z <= max_zoom`` and ``0 <= x, y < 2**z``."""
-    if not 0 <= z <= max_zoom:
-        raise TileNotFound(f"zoom {z} is outside 0..{max_zoom}")
-    n = 1 << z
-    if not (0 <= x < n and 0 <= y < n):
-        raise TileNotFound(f"tile {z}/{x}/{y} does not exist: x and y must be in 0..{n - 1}")
 
 
 def _ramp_lut() -> np.ndarray:
@@ -133,50 +123,6 @@ _CLASS_LUT = _class_lut()
 
 def _hex(rgb: Sequence[int]) -> str:
     return "#{:02x}{:02x}{:02x}".format(*rgb[:3])
-
-
-@dataclass(frozen=True)
-class SurfaceStyle:
-    """How one surface is drawn: continuous ramp up to ``vmax``, or five classes.
-
-    Attributes
-    ----------
-    layer, path
-        Layer id and GeoTIFF path.
-    partner
-        Partner data: drawn as classes split at ``breaks`` (never published).
-    vmax
-        Value mapped to the top of the ramp (99th percentile of positive cells).
-    floor
-        Cells at or below this value are transparent (no events nearby).
-    breaks
-        The four inner class boundaries (quintiles of positive cells) for partner layers.
-    legend
-        What the map key shows: ``[{"label", "colour"}]``; numbers only for open data.
-    bounds
-        Geographic bounds ``(west, south, east, north)`` of the surface.
-    """
-
-    layer: str
-    path: Path
-    partner: bool
-    vmax: float
-    floor: float
-    breaks: tuple[float, ...] = ()
-    legend: tuple[dict[str, str], ...] = ()
-    bounds: tuple[float, float, float, float] = (0.0, 0.0, 0.0, 0.0)
-    unit: str = "per km² per year"
-    dataset: str = ""
-    _memfile: Any = field(default=None, repr=False, compare=False)
-
-    def public(self) -> dict[str, Any]:
-        """The legend and drawing mode, safe to publish (no partner class boundaries)."""
-        return {
-            "mode": "classes" if self.partner else "ramp",
-            "unit": None if self.partner else self.unit,
-            "legend": [dict(x) for x in self.legend],
-            "bounds": list(self.bounds),
-        }
 
 
 def _warp_to_web_mercator(path: Path) -> MemoryFile:
@@ -563,43 +509,3 @@ def outline_tiles(
             )
         )
     return OutlineTiles(layers)
-
-
-class TileCache:
-    """A thread-safe least-recently-used cache of tile bytes, bounded by entry count."""
-
-    def __init__(self, maxsize: int = 4096) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Hashable, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-        self.hits = 0
-        self.misses = 0
-
-    def get(self, key: Hashable) -> bytes | None:
-        """The cached bytes for ``key`` (marking them recently used), or None."""
-        with self._lock:
-            value = self._data.get(key)
-            if value is None:
-                self.misses += 1
-                return None
-            self._data.move_to_end(key)
-            self.hits += 1
-            return value
-
-    def put(self, key: Hashable, value: bytes) -> None:
-        """Store ``value``, evicting the least recently used entries beyond ``maxsize``."""
-        if self.maxsize <= 0:
-            return
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-    def __len__(self) -> int:
-        return len(self._data)
-
-    def clear(self) -> None:
-        """Drop every entry."""
-        with self._lock:
-            self._data.clear()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from api_fixtures import (  # noqa: F401
     LIVE_POSTCODE,
+    REGION,
     TERMINATED_POSTCODE,
     client,
     fixture_app,
@@ -172,3 +173,28 @@ def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_ap
     assert client.get("/api/v1/postcodes/B99%209ZZ").json()["status"] == 404
     schema = client.get("/openapi.json").json()
     assert "get" in schema["paths"]["/api/v1/postcodes/{postcode}"]
+
+
+def test_server_answers_lookups_without_the_data_stack(fixture_build):  # noqa: F811
+    """A server that has loaded a build and answered lookups has not imported pandas,
+    pyarrow, rasterio or the tile renderers: its memory is its answers (issue 14's
+    serving target), and those load only when a tile or export is asked for."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from fastapi.testclient import TestClient
+        from api.app import create_app
+        from api.settings import ApiSettings
+        app = create_app(ApiSettings(region={REGION!r}, data_dir=Path({str(fixture_build)!r})))
+        with TestClient(app) as c:
+            assert c.get("/api/v1/postcodes/{LIVE_POSTCODE}").status_code == 200
+            assert c.get("/api/v1/areas/E01000000").status_code == 200
+        heavy = ("pandas", "pyarrow", "numpy", "rasterio", "rio_tiler", "shapely", "scipy")
+        print(",".join(m for m in heavy if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

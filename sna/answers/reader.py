@@ -76,10 +76,8 @@ class BuildReader(AreaLists):
             if not (self.path / name).is_file():
                 raise BuildLoadError(f"{self.path}: cannot read build (no {name})")
         try:
-            import pyarrow.parquet as pq
-
             for name in ("lsoa.parquet", "postcodes.parquet"):  # complete, not truncated
-                pq.read_metadata(self.path / name)
+                _check_parquet_ends(self.path / name)
             self.manifest: dict[str, Any] = json.loads((self.path / "manifest.json").read_text())
             self.build_id: str = str(self.manifest["build_id"])
         except (OSError, ValueError, KeyError) as exc:
@@ -127,7 +125,7 @@ class BuildReader(AreaLists):
         self.asset_radius_m, self.max_assets = float(m["asset_radius_m"]), int(m["max_assets"])
         self._district_names: dict[str, str] = m["district_names"]
         self._district_codes = set(self._district_names.values())
-        from ..tiles import SurfaceStyle
+        from ..tile_specs import SurfaceStyle
 
         self.surfaces: dict[str, SurfaceStyle] = {}
         for lid, s in m["surfaces"].items():
@@ -462,3 +460,22 @@ def _is_na(v: Any) -> bool:
     from ._json import is_na
 
     return is_na(v)
+
+
+def _check_parquet_ends(path: Path) -> None:
+    """Raise ``ValueError`` unless ``path`` starts with Parquet's magic and ends with a
+    footer that fits in the file (a truncated copy does not).
+
+    The footer's length and magic are the file's last 8 bytes, so this reads 12 bytes and
+    needs no Parquet reader: the server loads a build without pyarrow.
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+        size = f.seek(0, 2)
+        if size < 12:
+            raise ValueError(f"{path.name}: not a Parquet file ({size} bytes)")
+        f.seek(size - 8)
+        tail = f.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if head != b"PAR1" or tail[4:] != b"PAR1" or footer + 12 > size:
+        raise ValueError(f"{path.name}: not a complete Parquet file")
