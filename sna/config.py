@@ -57,6 +57,8 @@ REGIONS_DIR = Path(str(importlib.resources.files("geodata") / "regions"))
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"
 OS_ATTRIBUTION = "Contains OS data © Crown copyright and database right"
 OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
+#: What every build's outputs are attributed to (all its sources are under these).
+ATTRIBUTION: tuple[str, ...] = (OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION)
 
 
 class _Strict(BaseModel):

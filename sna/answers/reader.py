@@ -19,6 +19,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -52,6 +53,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     )
     con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
     return con
+
+
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for con in connections:
+        con.close()
 
 
 class BuildReader(AreaLists):
@@ -92,6 +98,11 @@ class BuildReader(AreaLists):
         self.synthetic = set(self.manifest.get("synthetic_layers", []))
         self._local = threading.local()
         self._tiles_lock = threading.Lock()
+        # every connection any thread opened, closed when this reader goes: a sqlite3
+        # connection sits in a reference cycle (with its statement cache), so it would
+        # otherwise wait for a full collection, and keep its memory map, after a swap
+        self._connections: list[sqlite3.Connection] = []
+        weakref.finalize(self, _close_all, self._connections)
         self.has_answers = (self.path / ANSWERS_FILE).is_file()
         if answers or self.has_answers:
             self._open_answers(national_postcodes)
@@ -162,6 +173,7 @@ class BuildReader(AreaLists):
         con = getattr(self._local, "con", None)
         if con is None:
             con = self._local.con = _connect(self.path / ANSWERS_FILE)
+            self._connections.append(con)
         return con
 
     def _one(self, sql: str, args: tuple) -> Any:
@@ -177,6 +189,7 @@ class BuildReader(AreaLists):
         con = getattr(self._local, "national", None)
         if con is None:
             con = self._local.national = _connect(self._national_path)
+            self._connections.append(con)
         return (
             con.execute("SELECT 1 FROM postcodes WHERE compact = ?", (key,)).fetchone() is not None
         )
@@ -364,7 +377,7 @@ class BuildReader(AreaLists):
             ]
             for table, items in inputs.items()
         }
-        from .catalogue import ATTRIBUTION
+        from ..config import ATTRIBUTION
 
         return {
             "build_id": self.build_id,
