@@ -36,6 +36,75 @@ def _project(geoms: np.ndarray) -> np.ndarray:
     return shapely.transform(geoms, fn)
 
 
+def _tile_frame(
+    z: int, x: int, y: int, buffer: int
+) -> tuple[tuple[float, float, float, float], tuple[float, float], float]:
+    """``(clip box, (minx, maxy) origin, scale)`` of tile ``z/x/y`` in EPSG:3857.
+
+    ``scale`` is extent units per metre; the clip box is the tile grown by ``buffer`` extent
+    units, so that strokes at tile edges join up. Raises :class:`TileNotFound` for a tile
+    that does not exist.
+    """
+    check_tile(z, x, y)
+    minx, miny, maxx, maxy = WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z))
+    scale = EXTENT / (maxx - minx)
+    pad = buffer / scale
+    return (minx - pad, miny - pad, maxx + pad, maxy + pad), (minx, maxy), scale
+
+
+@dataclass
+class _Projected:
+    """Geometries in EPSG:3857 with their spatial index, simplified once per zoom.
+
+    One copy of what every vector layer needs, so :class:`AreaTiles` and
+    :class:`VectorLayer` cut tiles the same way.
+    """
+
+    merc: np.ndarray
+    tree: shapely.STRtree = field(init=False, repr=False)
+    _simplified: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
+    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+
+    def __post_init__(self) -> None:
+        self.tree = shapely.STRtree(self.merc)
+
+    def at(self, z: int) -> np.ndarray:
+        """The geometries simplified to one extent unit at zoom ``z`` (originals from 14)."""
+        if z >= 14:
+            return self.merc
+        with self._lock:
+            got = self._simplified.get(z)
+            if got is None:
+                tol = (WEB_MERCATOR.matrix(z).cellSize * TILE_SIZE) / EXTENT
+                got = shapely.simplify(self.merc, tol, preserve_topology=True)
+                self._simplified[z] = got
+            return got
+
+    def in_tile(
+        self,
+        z: int,
+        clip: tuple[float, float, float, float],
+        origin: tuple[float, float],
+        scale: float,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Indices (ascending) of the geometries touching ``clip``, and their clipped copies
+        in tile coordinates (y down from ``origin``, ``scale`` units per metre)."""
+        idx = self.tree.query(shapely.box(*clip), predicate="intersects")
+        if idx.size == 0:
+            return idx, np.empty(0, dtype=object)
+        idx.sort()
+        clipped = shapely.clip_by_rect(self.at(z)[idx], *clip)
+        minx, maxy = origin
+
+        def to_tile(coords: np.ndarray) -> np.ndarray:
+            out = np.empty_like(coords)
+            out[:, 0] = np.round((coords[:, 0] - minx) * scale)
+            out[:, 1] = np.round((maxy - coords[:, 1]) * scale)
+            return out
+
+        return idx, shapely.transform(clipped, to_tile)
+
+
 @dataclass
 class AreaTiles:
     """Vector tiles of polygons with attributes (MVT, one layer).
@@ -56,47 +125,17 @@ class AreaTiles:
     properties: list[dict[str, Any]]
     layer_name: str = "lsoa"
     buffer: int = 64
-    _merc: np.ndarray = field(init=False, repr=False)
-    _tree: shapely.STRtree = field(init=False, repr=False)
-    _simplified: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
-    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _geo: _Projected = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._merc = shapely.make_valid(_project(np.asarray(self.geometries, dtype=object)))
-        self._tree = shapely.STRtree(self._merc)
-
-    def _geoms_at(self, z: int) -> np.ndarray:
-        """Polygons simplified to one extent unit at zoom ``z`` (originals from zoom 14)."""
-        if z >= 14:
-            return self._merc
-        with self._lock:
-            got = self._simplified.get(z)
-            if got is None:
-                tol = (WEB_MERCATOR.matrix(z).cellSize * TILE_SIZE) / EXTENT
-                got = shapely.simplify(self._merc, tol, preserve_topology=True)
-                self._simplified[z] = got
-            return got
+        self._geo = _Projected(
+            shapely.make_valid(_project(np.asarray(self.geometries, dtype=object)))
+        )
 
     def tile(self, z: int, x: int, y: int) -> bytes:
         """The MVT bytes of tile ``z/x/y`` (empty bytes when no polygon touches it)."""
-        check_tile(z, x, y)
-        minx, miny, maxx, maxy = WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z))
-        scale = EXTENT / (maxx - minx)
-        pad = self.buffer / scale
-        clip = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        idx = self._tree.query(shapely.box(*clip), predicate="intersects")
-        if idx.size == 0:
-            return b""
-        idx.sort()
-        clipped = shapely.clip_by_rect(self._geoms_at(z)[idx], *clip)
-
-        def to_tile(coords: np.ndarray) -> np.ndarray:
-            out = np.empty_like(coords)
-            out[:, 0] = np.round((coords[:, 0] - minx) * scale)
-            out[:, 1] = np.round((maxy - coords[:, 1]) * scale)
-            return out
-
-        local = shapely.transform(clipped, to_tile)
+        clip, origin, scale = _tile_frame(z, x, y, self.buffer)
+        idx, local = self._geo.in_tile(z, clip, origin, scale)
         features = [
             {"geometry": g, "properties": self.properties[i]}
             for i, g in zip(idx, local, strict=True)
@@ -112,8 +151,6 @@ class AreaTiles:
 
 #: The zoom from which each level's names are shown (districts always; LSOAs close up).
 LABEL_ZOOMS: dict[str, int] = {"district": 0, "ward": 12, "lsoa": 15}
-
-
 #: The zoom from which ward outlines are drawn (districts' are drawn at every zoom).
 WARD_OUTLINE_ZOOM = 11
 
@@ -130,10 +167,7 @@ class VectorLayer:
     geometries: np.ndarray
     properties: list[dict[str, Any]]
     min_zoom: int = 0
-    _merc: np.ndarray = field(init=False, repr=False)
-    _tree: shapely.STRtree = field(init=False, repr=False)
-    _simplified: dict[int, np.ndarray] = field(init=False, repr=False, default_factory=dict)
-    _lock: threading.Lock = field(init=False, repr=False, default_factory=threading.Lock)
+    _geo: _Projected = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.geometries) != len(self.properties):
@@ -141,19 +175,7 @@ class VectorLayer:
                 f"vector layer {self.name!r}: {len(self.geometries)} geometries but "
                 f"{len(self.properties)} property rows"
             )
-        self._merc = _project(np.asarray(self.geometries, dtype=object))
-        self._tree = shapely.STRtree(self._merc)
-
-    def _geoms_at(self, z: int) -> np.ndarray:
-        if z >= 14:
-            return self._merc
-        with self._lock:
-            got = self._simplified.get(z)
-            if got is None:
-                tol = (WEB_MERCATOR.matrix(z).cellSize * TILE_SIZE) / EXTENT
-                got = shapely.simplify(self._merc, tol, preserve_topology=True)
-                self._simplified[z] = got
-            return got
+        self._geo = _Projected(_project(np.asarray(self.geometries, dtype=object)))
 
     def features(
         self,
@@ -165,20 +187,7 @@ class VectorLayer:
         """The layer's features in tile coordinates (none below ``min_zoom``)."""
         if z < self.min_zoom:
             return []
-        idx = self._tree.query(shapely.box(*clip), predicate="intersects")
-        if idx.size == 0:
-            return []
-        idx.sort()
-        clipped = shapely.clip_by_rect(self._geoms_at(z)[idx], *clip)
-        minx, maxy = origin
-
-        def to_tile(coords: np.ndarray) -> np.ndarray:
-            out = np.empty_like(coords)
-            out[:, 0] = np.round((coords[:, 0] - minx) * scale)
-            out[:, 1] = np.round((maxy - coords[:, 1]) * scale)
-            return out
-
-        local = shapely.transform(clipped, to_tile)
+        idx, local = self._geo.in_tile(z, clip, origin, scale)
         return [
             {"geometry": g, "properties": self.properties[i]}
             for i, g in zip(idx, local, strict=True)
@@ -187,7 +196,8 @@ class VectorLayer:
 
     def points_wgs84(self) -> list[dict[str, Any]]:
         """Each point's properties with its ``lon`` and ``lat`` (for a label list)."""
-        wgs = _TO_4326.transform(shapely.get_x(self._merc), shapely.get_y(self._merc))
+        merc = self._geo.merc
+        wgs = _TO_4326.transform(shapely.get_x(merc), shapely.get_y(merc))
         return [
             {**props, "lon": round(float(lon), 6), "lat": round(float(lat), 6)}
             for props, lon, lat in zip(self.properties, *wgs, strict=True)
@@ -203,14 +213,10 @@ class OutlineTiles:
 
     def tile(self, z: int, x: int, y: int) -> bytes:
         """The MVT bytes of tile ``z/x/y`` (empty bytes when nothing is drawn there)."""
-        check_tile(z, x, y)
-        minx, miny, maxx, maxy = WEB_MERCATOR.xy_bounds(morecantile.Tile(x, y, z))
-        scale = EXTENT / (maxx - minx)
-        pad = self.buffer / scale
-        clip = (minx - pad, miny - pad, maxx + pad, maxy + pad)
+        clip, origin, scale = _tile_frame(z, x, y, self.buffer)
         out = []
         for layer in self.layers:
-            feats = layer.features(z, clip, (minx, maxy), scale)
+            feats = layer.features(z, clip, origin, scale)
             if feats:
                 out.append({"name": layer.name, "features": feats})
         if not out:
