@@ -92,14 +92,7 @@ def with_progress(run, first: str, **kwargs):
 
     Library errors become one clear line and their exit status (:data:`EXIT_CODES`).
     """
-    bar = Progress(
-        TextColumn("[bold blue]{task.description:<28}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(),
-        console=console,
-        transient=not sys.stderr.isatty(),
-    )
+    bar = progress_bar(28)
     with library_errors(), bar:
         task = bar.add_task(first, total=1)
 
@@ -111,10 +104,11 @@ def with_progress(run, first: str, **kwargs):
     return result
 
 
-def progress_bar() -> Progress:
-    """A rich progress bar on stderr (transient when stderr is not a terminal)."""
+def progress_bar(width: int = 34) -> Progress:
+    """A rich progress bar on stderr, its label ``width`` characters (transient when stderr
+    is not a terminal)."""
     return Progress(
-        TextColumn("[bold blue]{task.description:<34}"),
+        TextColumn(f"[bold blue]{{task.description:<{width}}}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeElapsedColumn(),
