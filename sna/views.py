@@ -1,7 +1,8 @@
 """A VRU as a view of a national build: its store sliced from the national store.
 
 A VRU config with ``[region] view_of = "england"`` names its districts (and may add its own
-partner extracts); everything else is inherited from the national config
+partner extracts and service directory, prepared on top of the slice by
+:mod:`sna.view_sources`); everything else is inherited from the national config
 (:func:`sna.config.load_region`). Preparing it does not read the sources again: each table
 of the national prepared store is cut to the view's districts by the same rule the prepare
 step applies to a region of its own, so that a view's store, and therefore its build, is the
@@ -38,13 +39,16 @@ import pandas as pd
 from . import __version__
 from .config import RegionConfig, load_region
 from .store import Store, region_dir, staging_dir, write_table
+from .view_sources import own_checksums, own_sources, prepare_own_sources
 
 __all__ = ["NATIONAL_COLUMNS", "national_ranks", "prepare_view", "slice_table"]
 
 
-def _view_key(config: RegionConfig, national_key: str, code: str) -> str:
+def _view_key(
+    config: RegionConfig, national_key: str, code: str, own: dict[str, dict[str, str]]
+) -> str:
     blob = json.dumps(
-        {"view": config.store_fingerprint(), "national": national_key, "code": code},
+        {"view": config.store_fingerprint(), "national": national_key, "code": code, "own": own},
         sort_keys=True,
     ).encode()
     return hashlib.sha256(blob).hexdigest()
@@ -113,7 +117,9 @@ def prepare_view(
     prepare_region(national_config, data_dir=data_dir, progress=progress)  # up to date first
     source = Store(national_config.id, data_dir)
     nat_manifest = source.manifest()
-    key = _view_key(config, nat_manifest["cache_key"], _code_fingerprint())
+    own = own_sources(config, national_config)  # its partner extracts, its directory
+    own_sums = own_checksums(own)
+    key = _view_key(config, nat_manifest["cache_key"], _code_fingerprint(), own_sums)
     store = Store(config.id, data_dir)
     if not force and store.exists() and store.manifest().get("cache_key") == key:
         return _result(config.id, store.path, store.manifest(), False, t0)
@@ -162,6 +168,14 @@ def prepare_view(
             entry = dict(nat_manifest["tables"][name])
             entry["rows"] = int(len(frame))
             tables[name] = entry
+        if own:
+            if progress:
+                progress(f"own sources: {', '.join(sorted(own))}", 0, 1)
+            mine = prepare_own_sources(config, own, own_sums, tmp, tables)
+            tables.update(mine)
+            warnings = [w for t in mine.values() for r in t["load"] for w in r.get("warnings", [])]
+        else:
+            warnings = []
         manifest = {
             "region": config.id,
             "region_name": config.region.name,
@@ -175,8 +189,9 @@ def prepare_view(
             "code_fingerprint": _code_fingerprint(),
             "tables": tables,
             "metrics": {"sliced_from": national_config.id},
+            "own_sources": sorted(own),
             "synthetic_tables": sorted(k for k, v in tables.items() if v.get("synthetic")),
-            "warnings": nat_manifest.get("warnings", []),
+            "warnings": nat_manifest.get("warnings", []) + warnings,
         }
         final = _publish_store(tmp, store, key, manifest)
     return _result(config.id, final, manifest, True, t0)

@@ -144,3 +144,83 @@ def test_one_server_serves_several_regions(wm_build: Path, beds_build: Path):
         trend = client.get("/vru/bedfordshire/api/v1/areas/E06000055/trend").json()["result"]
         assert trend["monthly"] is not None  # Bedfordshire has street-level files
     assert ApiSettings(views="a, b").views == ["a", "b"]
+
+
+def _own_sources_view(folder: Path, national: Path, extract: Path, directory: Path) -> Path:
+    view = folder / "wm-view-own.toml"
+    text = (
+        "[region]\n"
+        'id = "wm-view-own"\nname = "West Midlands"\n'
+        'police_force = "West Midlands Police"\n'
+        f'view_of = "{national}"\n'
+        f"districts = {WM!r}\n".replace("'", '"')
+        + "\n[sources.hospital_admissions]\n"
+        f'path = "{extract}"\nvintage = "test extract 2023"\nlicence = "restricted"\n'
+        f'\n[services]\npath = "{directory}"\n'
+    )
+    view.write_text(text)
+    return view
+
+
+def _admissions(path: Path, postcodes: list[tuple[str, int]]) -> Path:
+    rows = ["record_id,postcode,admission_date,age,sex,icd10_cause,mechanism"]
+    k = 0
+    for pc, n in postcodes:
+        for _ in range(n):
+            k += 1
+            rows.append(f"T-{k:05d},{pc},2023-{k % 12 + 1:02d}-15,{16 + k % 8},M,Y04.0,")
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.slow
+def test_a_view_prepares_its_own_sources_on_top_of_the_slice(tmp_path: Path):
+    """A view's own partner extract and service directory are read and placed in the view's
+    LSOAs over the sliced tables; changing them re-prepares the view, never the nation."""
+    import json
+
+    from sna.store import Store
+
+    national, _ = _configs()
+    with file_lock("build-wm-view"):
+        prepare_region(load_region(national), data_dir=TEST_DATA_DIR)
+    nation = Store("test-nation", TEST_DATA_DIR)
+    nation_key = nation.manifest()["cache_key"]
+    pcs = nation.read("postcodes")
+    live = pcs[(pcs["status"] == "live") & pcs["easting"].notna()].sort_values("postcode")
+    ons = "district_code_x" if "district_code_x" in live.columns else "district_code"
+    wm = live[live[ons].isin(WM)]
+    beds = live[live[ons].isin(BEDS)]
+    a, b, out = wm["postcode"].iloc[10], wm["postcode"].iloc[2000], beds["postcode"].iloc[0]
+    extract = _admissions(tmp_path / "admissions.csv", [(a, 12), (b, 9), (out, 5)])
+    header = (Path(__file__).parents[1] / "docs/examples/service-directory.csv").read_text()
+    directory = tmp_path / "services.csv"
+    directory.write_text(
+        header.splitlines()[0]
+        + f"\nView Youth Club,youth_club,{a},,,,,11-18,,,\nView Mentoring,mentoring,{b},,,,,,,,\n"
+    )
+    view = _own_sources_view(tmp_path, national, extract, directory)
+    with file_lock("build-wm-view-own"):
+        first = prepare_region(load_region(view), data_dir=TEST_DATA_DIR)
+        again = prepare_region(load_region(view), data_dir=TEST_DATA_DIR)
+        store = Store("wm-view-own", TEST_DATA_DIR)
+        admissions = store.read("hospital_admissions")
+        assets = store.read("assets")
+        manifest = store.manifest()
+        _admissions(extract, [(a, 12), (b, 10)])  # a new extract
+        third = prepare_region(load_region(view), data_dir=TEST_DATA_DIR)
+        changed = len(Store("wm-view-own", TEST_DATA_DIR).read("hospital_admissions"))
+    assert first.rebuilt and not again.rebuilt and third.rebuilt
+    assert nation.manifest()["cache_key"] == nation_key  # the nation is not prepared again
+    assert len(admissions) == 21 and changed == 22  # Bedfordshire's 5 are not the view's
+    lsoa_of = wm.set_index("postcode")["lsoa21_code"]
+    assert set(admissions["lsoa21_code"]) == {lsoa_of[a], lsoa_of[b]}
+    services = assets[assets["source"] == "service_directory"]
+    assert sorted(services["name"]) == ["View Mentoring", "View Youth Club"]
+    inherited = nation.read("assets")
+    inherited = inherited[inherited["lsoa21_code"].isin(store.read("lsoa21")["lsoa21_code"])]
+    assert len(assets) == len(inherited) + 2  # the sliced assets, plus the view's services
+    assert manifest["own_sources"] == ["hospital_admissions", "services"]
+    used = [s["source"] for s in manifest["tables"]["assets"]["sources"]]
+    assert "services" in used and "places_of_worship" in used
+    assert json.dumps(manifest["tables"]["hospital_admissions"]["sources"]).count("sha256") == 1
