@@ -8,7 +8,7 @@ import sqlite3
 
 import orjson
 import pytest
-from api_fixtures import REGION, fixture_build, make_fixture_build  # noqa: F401
+from build_fixture import REGION, make_fixture_build
 from fastapi.testclient import TestClient
 
 import sna.answers.writer as writer
@@ -25,7 +25,7 @@ from sna.uncertainty import INTERVAL_LEVEL, INTERVAL_PERCENTILES
 
 
 @pytest.fixture(scope="module")
-def build(fixture_build):  # noqa: F811
+def build(fixture_build):
     return open_build(fixture_build / REGION / "builds" / "current")
 
 
@@ -36,7 +36,7 @@ def test_the_server_opens_the_answers_read_only(build):
         con.execute("DELETE FROM postcodes")
 
 
-def test_open_build_by_region_id_matches_the_folder(fixture_build, build):  # noqa: F811
+def test_open_build_by_region_id_matches_the_folder(fixture_build, build):
     by_id = open_build(REGION, fixture_build)
     assert by_id.path == build.path
     assert by_id.postcode_json("B1 1AB") == build.postcode_json("B1 1AB")
@@ -102,7 +102,7 @@ def test_national_index_on_disk_words_the_404(tmp_path):
 
 
 @pytest.fixture()
-def app_client(fixture_build):  # noqa: F811
+def app_client(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, reload_interval=60))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -155,7 +155,7 @@ def test_worker_settings_round_trip_through_the_environment(tmp_path, monkeypatc
     assert read.trusted_hosts == ["a.example", "b.example"] and read.reload_interval == 7.0
 
 
-def test_two_worker_processes_serve_the_build(fixture_build):  # noqa: F811
+def test_two_worker_processes_serve_the_build(fixture_build):
     """``--workers 2`` really starts (uvicorn's supervisor API changes between versions)."""
     import socket
     import subprocess
