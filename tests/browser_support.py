@@ -7,11 +7,13 @@ the reason, where :data:`CHROMIUM` is missing.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -77,6 +79,24 @@ def serve(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def chromium_context(folder: Path, viewport: dict[str, int]):
+    """A headless Chromium context with its own profile under ``folder`` (removed after)."""
+    from playwright.sync_api import sync_playwright
+
+    profile = folder / "chromium-profile"
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), headless=True, args=FLAGS,
+            viewport=viewport,
+        )  # fmt: skip
+        try:
+            yield context
+        finally:
+            context.close()
+    shutil.rmtree(profile, ignore_errors=True)
 
 
 def browse(

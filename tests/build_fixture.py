@@ -545,6 +545,17 @@ def make_fixture_builds(data_dir: Path) -> Path:
     return make_fixture_build(data_dir)
 
 
+def not_synthetic_copy(build: Path, folder: Path) -> Path:
+    """``build`` (its tables linked) with a manifest that declares no synthetic data."""
+    manifest = json.loads((build / "manifest.json").read_text())
+    manifest.update(synthetic=False, synthetic_layers=[])
+    folder.mkdir()
+    for name in ("lsoa.parquet", "postcodes.parquet"):
+        (folder / name).symlink_to(build / name)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    return folder
+
+
 # --------------------------------------------------------------------------- disclosure walk
 
 RESTRICTED_PREFIXES = ("n_", "raw_", "v_", "local_", "denom_")

@@ -10,7 +10,13 @@ import sys
 import pandas as pd
 import pytest
 from browser_support import browse
-from build_fixture import REGION, REGION_NAME, TERMINATED_POSTCODE, TERMINATED_WITH_GRID
+from build_fixture import (
+    REGION,
+    REGION_NAME,
+    TERMINATED_POSTCODE,
+    TERMINATED_WITH_GRID,
+    not_synthetic_copy,
+)
 
 pytest.importorskip("folium")
 
@@ -191,13 +197,7 @@ def test_protective_gap_map_marks_high_risk_low_access(fixture_maps):
 
 def test_no_notice_when_the_build_is_not_synthetic(fixture_maps, tmp_path):
     data_dir, build, _ = fixture_maps
-    manifest = json.loads((build / "manifest.json").read_text())
-    manifest.update(synthetic=False, synthetic_layers=[])
-    copy = tmp_path / "b"
-    copy.mkdir()
-    for name in ("lsoa.parquet", "postcodes.parquet"):
-        (copy / name).symlink_to(build / name)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    copy = not_synthetic_copy(build, tmp_path / "b")
     paths = write_maps(REGION, data_dir, tmp_path / "out", build=copy, districts=False)
     assert [p.name for p in paths] == ["overview.html", "hotspots.html", "protective-gap.html"]
     assert '"notice":""' in paths[0].read_text()

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from build_fixture import BUILD_ID, REGION, REGION_NAME
+from build_fixture import BUILD_ID, REGION, REGION_NAME, not_synthetic_copy
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -168,13 +166,7 @@ def test_unknown_theme_or_format_is_a_clear_error(printed, tmp_path):
 
 def test_no_notice_when_the_build_is_not_synthetic(printed, tmp_path):
     data_dir, build, _ = printed
-    manifest = json.loads((build / "manifest.json").read_text())
-    manifest.update(synthetic=False, synthetic_layers=[])
-    copy = tmp_path / "b"
-    copy.mkdir()
-    for name in ("lsoa.parquet", "postcodes.parquet"):
-        (copy / name).symlink_to(build / name)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    copy = not_synthetic_copy(build, tmp_path / "b")
     paths = write_print_maps(REGION, data_dir, tmp_path / "out", build=copy, districts=False)
     text = page_text(pdfium.PdfDocument(str(paths[0]))[0])
     assert "Synthetic data" not in text and REGION_NAME in text
