@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import shutil
 
 import pytest
 from browser_support import browse
@@ -223,8 +222,6 @@ A4_PT = (595.28, 841.89)
 
 @pytest.mark.requires_browser
 def test_report_prints_to_a4_pdf_with_a_full_first_page_and_map_images(fixture, tmp_path):
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not on PATH")
     out = write_report(REGION, fixture[0], out=tmp_path / "report.html", pdf=True)
     pdf = out.with_suffix(".pdf")
     assert pdf.read_bytes()[:5] == b"%PDF-" and pdf.stat().st_size > 50_000
@@ -253,8 +250,6 @@ def test_report_prints_to_a4_pdf_with_a_full_first_page_and_map_images(fixture, 
 @pytest.mark.requires_browser
 def test_a_long_summary_does_not_leave_page_one_blank(fixture, tmp_path):
     """The cause of the blank first page: a first section taller than the rest of page 1."""
-    if shutil.which("chromium") is None:
-        pytest.skip("chromium is not on PATH")
     data_dir = fixture[0]
     view = load_public_build(REGION, data_dir)
     out = tmp_path / "long.html"
