@@ -157,32 +157,9 @@ def test_worker_settings_round_trip_through_the_environment(tmp_path, monkeypatc
 
 def test_two_worker_processes_serve_the_build(fixture_build):
     """``--workers 2`` really starts (uvicorn's supervisor API changes between versions)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
     import httpx
+    from serving import served
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "api", "--region", REGION, "--port", str(port),
-           "--data-dir", str(fixture_build), "--workers", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline, ready = time.monotonic() + 60, False
-        while time.monotonic() < deadline and proc.poll() is None and not ready:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        assert ready, proc.stderr.read().decode(errors="replace") if proc.poll() else "not ready"
-        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/areas/E01000003", timeout=5)
+    with served(REGION, fixture_build, timeout=60, args=("--workers", "2")) as base:
+        r = httpx.get(f"{base}/api/v1/areas/E01000003", timeout=5)
         assert r.status_code == 200 and r.json()["result"]["code"] == "E01000003"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -14,6 +14,7 @@ import pytest
 from build_fixture import REGION, make_fixture_build
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from serving import free_port, wait_ready
 
 from api.app import create_app, uvicorn_config
 from api.errors import public_detail, validation_errors
@@ -21,12 +22,6 @@ from api.settings import ApiSettings
 from sna.watcher import BuildWatcher
 
 MB = 1_000_000
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -47,21 +42,12 @@ def live_server(fixture_build, access_log):
         access_log_file=access_log,
     )
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        pytest.fail("the server did not become ready")
+    wait_ready(base, timeout=30)
     yield base
     server.should_exit = True
     thread.join(10)

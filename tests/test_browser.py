@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from browser_support import ARTIFACTS, chromium_context, serve
+from serving import ARTIFACTS, chromium_context, serve
 
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
 

@@ -9,7 +9,6 @@ import sys
 
 import pandas as pd
 import pytest
-from browser_support import browse
 from build_fixture import (
     REGION,
     REGION_NAME,
@@ -17,6 +16,7 @@ from build_fixture import (
     TERMINATED_WITH_GRID,
     not_synthetic_copy,
 )
+from serving import browse
 
 pytest.importorskip("folium")
 

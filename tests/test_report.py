@@ -5,9 +5,9 @@ from __future__ import annotations
 import base64
 
 import pytest
-from browser_support import browse
 from bs4 import BeautifulSoup
 from build_fixture import PREVIOUS_BUILD_ID, REGION, REGION_NAME, make_fixture_build
+from serving import browse
 
 from maps.report import (
     _print_pdf,

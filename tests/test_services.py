@@ -55,6 +55,7 @@ def _directory(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def fixture_dir(tmp_path_factory) -> Path:
+    """A fixture build of this module's own: ``with_directory`` adds services to its store."""
     data_dir = tmp_path_factory.mktemp("services-data")
     make_fixture_build(data_dir)
     return data_dir

@@ -7,7 +7,7 @@ writes it) with uvicorn on a free loopback port, and drives headless Debian Chro
 from __future__ import annotations
 
 import pytest
-from browser_support import ARTIFACTS, chromium_context, serve
+from serving import ARTIFACTS, chromium_context, serve
 from test_services import (  # noqa: F401  (the fixture build with a directory)
     fixture_dir,
     region_tables,

@@ -1,4 +1,4 @@
-"""What the browser tests share: Debian's Chromium, its flags, a served app, page screenshots.
+"""The app served on a loopback port, and the headless Chromium that the browser tests drive.
 
 Tests that drive Chromium are marked ``requires_browser``; ``conftest.py`` skips them, with
 the reason, where :data:`CHROMIUM` is missing.
@@ -40,13 +40,34 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_ready(base: str, timeout: float = 90, proc: subprocess.Popen | None = None) -> None:
+    """Wait until ``<base>/ready`` answers 200; a ``RuntimeError`` if ``proc`` ends first
+    (with its output) or ``timeout`` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(proc.stdout.read().decode(errors="replace"))
+        try:
+            if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"the server did not become ready in {timeout:.0f} s")
+
+
 def serve(
-    region: str, data_dir: Path, env_extra: dict[str, str] | None = None, timeout: float = 90
+    region: str,
+    data_dir: Path,
+    env_extra: dict[str, str] | None = None,
+    timeout: float = 90,
+    args: tuple[str, ...] = (),
 ) -> Iterator[str]:
     """Run ``python -m api`` for ``region`` on a free port; yield its base URL once ready.
 
-    For a module fixture: ``yield from serve(...)``. The base-map settings of the caller's
-    environment are dropped unless ``env_extra`` sets them; the server is stopped afterwards.
+    For a module fixture: ``yield from serve(...)``. ``args`` are more command-line options
+    (``("--workers", "2")``). The base-map settings of the caller's environment are dropped
+    unless ``env_extra`` sets them; the server is stopped afterwards.
     """
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -54,24 +75,13 @@ def serve(
     env.pop("SNA_API_BASEMAP_ATTRIBUTION", None)
     env.update(env_extra or {})
     cmd = [sys.executable, "-m", "api", "--region", region, "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--data-dir", str(data_dir)]
+    cmd += ["--port", str(port), "--data-dir", str(data_dir), *args]
     proc = subprocess.Popen(
         cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode(errors="replace"))
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
-            raise RuntimeError(f"the server did not become ready in {timeout:.0f} s")
+        wait_ready(base, timeout, proc)
         yield base
     finally:
         proc.terminate()
@@ -79,6 +89,12 @@ def serve(
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+@contextmanager
+def served(region: str, data_dir: Path, **kwargs) -> Iterator[str]:
+    """:func:`serve` as a context manager (``with served(...) as base:``)."""
+    yield from serve(region, data_dir, **kwargs)
 
 
 @contextmanager
