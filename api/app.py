@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 import hmac
 import inspect
 import logging
@@ -19,7 +20,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from sna.tiles import TileCache
+from sna.tile_specs import TileCache
 from sna.watcher import BuildWatcher
 
 from .dependencies import FailedAttempts
@@ -103,6 +104,11 @@ def create_app(
         watcher.start()  # load in the background; /ready says when it is done
         for sub in views.values():
             sub.state.watcher.start()
+        # what start-up made (modules, the app, its routes) lives as long as the process:
+        # out of the collector's sight, a full collection no longer walks it (pauses at
+        # 128 connections were full collections over this heap)
+        gc.collect()
+        gc.freeze()
         yield
 
     app = FastAPI(

@@ -7,9 +7,9 @@ import threading
 import time
 from collections import deque
 from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import HTTPException, Query, Request, Security
+from fastapi import HTTPException, Path, Query, Request, Security
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
@@ -23,7 +23,13 @@ __all__ = [
     "FailedAttempts",
     "DefaultDependency",
     "AreaListParams",
+    "AreaCode",
 ]
+
+AreaCode = Annotated[
+    str, Path(description="LSOA21, ward (WD22) or district code.", examples=["E01033620"])
+]
+"""The ``{code}`` of an area route: an LSOA21, ward or district code."""
 
 
 async def current_build(watcher: BuildWatcher) -> BuildReader:

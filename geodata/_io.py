@@ -18,6 +18,7 @@ import pandas as pd
 
 from ._archive import check_file, read_bytes
 from ._checks import check_rows
+from .codes import GSS_PATTERN
 from .errors import (
     CorruptArchiveError,
     CRSError,
@@ -38,7 +39,6 @@ __all__ = [
 ]
 
 BNG = "EPSG:27700"
-GSS_PATTERN = re.compile(r"^[EWSNLM]\d{8}$")
 
 PathLike_ = str | PathLike[str]
 

@@ -21,7 +21,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 
 from ._checks import check_rows
-from ._io import GSS_PATTERN
+from .codes import GSS_PATTERN
 from .errors import EmptyFileError, InvalidValueError
 from .postcode_format import POSTCODE_PATTERN, POSTCODE_SHAPE
 from .report import LoadReport

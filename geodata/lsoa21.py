@@ -20,21 +20,30 @@ neighbouring area (see :func:`assign_lsoa21` for the fallbacks). :func:`placemen
 measures how much plain point-in-polygon would have got wrong.
 
 :func:`carry_to_lsoa21` carries LSOA11-keyed values (e.g. IoD2019) to LSOA21 with the same
-lookup.
+lookup (in :mod:`geodata.lsoa21_carry`, re-exported here).
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import shapely
 
 from ._io import require_columns
-from .errors import CRSError, InvalidValueError, MissingColumnsError
+from ._lsoa21_placement import (
+    _first_container,
+    _frame,
+    _labels,
+    _pick_max,
+    _polygons,
+    _positions,
+    _xy,
+)
+from .errors import InvalidValueError
+from .lsoa21_carry import carry_to_lsoa21
 from .lsoa_lookup import (  # re-exported: the lookup reader has its own module
     CHANGE_CODES,
     LOOKUP_COLUMNS,
@@ -60,100 +69,6 @@ METHODS = (
     "oa11_majority",  # S/X, no coordinates: the commonest child among the OA11's postcodes
     "largest_child",  # S/X, no coordinates, OA11 unhelpful: the child with most postcodes
 )
-
-
-def _frame(obj: pd.DataFrame | Loaded) -> pd.DataFrame:
-    return obj.data if isinstance(obj, Loaded) else obj
-
-
-# --------------------------------------------------------------------------- polygons
-
-
-def _polygons(lsoa21_polygons: gpd.GeoDataFrame) -> tuple[pd.Index, np.ndarray]:
-    """Codes and (prepared) geometries of the LSOA21 polygons, checked for CRS."""
-    name = "lsoa21_polygons"
-    if not isinstance(lsoa21_polygons, gpd.GeoDataFrame):
-        raise TypeError(
-            f"lsoa21_polygons must be a GeoDataFrame, got {type(lsoa21_polygons).__name__}"
-        )
-    require_columns(lsoa21_polygons.columns, ["lsoa21_code"], name)
-    crs = lsoa21_polygons.crs
-    if crs is None or crs.to_epsg() != 27700:
-        raise CRSError(
-            name, f"polygons are in {crs.to_string() if crs else 'no CRS'}; expected EPSG:27700"
-        )
-    codes = pd.Index(lsoa21_polygons["lsoa21_code"].astype(str).to_numpy())
-    if codes.has_duplicates:
-        dup = codes[codes.duplicated()][0]
-        raise InvalidValueError(name, f"{dup} appears more than once", column="lsoa21_code")
-    geoms = np.asarray(lsoa21_polygons.geometry.array, dtype=object)
-    shapely.prepare(geoms)
-    return codes, geoms
-
-
-def _xy(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    x = pd.to_numeric(frame["easting"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    y = pd.to_numeric(frame["northing"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    return x, y
-
-
-def _first_container(geoms: np.ndarray, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Plain point-in-polygon: the first polygon (frame order) containing each point.
-
-    The tree is built on the points and queried with the (prepared) polygons, which is about
-    three times faster than querying a polygon tree point by point. Returns the polygon
-    position (-1 when none) and the number of polygons containing each point.
-    """
-    hit = np.full(len(x), -1, dtype=np.int64)
-    n_hits = np.zeros(len(x), dtype=np.int64)
-    ok = np.flatnonzero(np.isfinite(x) & np.isfinite(y))
-    if len(ok) == 0 or len(geoms) == 0:
-        return hit, n_hits
-    tree = shapely.STRtree(shapely.points(x[ok], y[ok]))
-    g_idx, p_idx = tree.query(geoms, predicate="contains")
-    order = np.lexsort((g_idx, p_idx))
-    p_idx, g_idx = p_idx[order], g_idx[order]
-    first = np.r_[True, p_idx[1:] != p_idx[:-1]] if len(p_idx) else np.zeros(0, bool)
-    hit[ok[p_idx[first]]] = g_idx[first]
-    np.add.at(n_hits, ok[p_idx], 1)
-    return hit, n_hits
-
-
-def _positions(lk: pd.DataFrame) -> tuple[pd.Index, np.ndarray, pd.Index, np.ndarray, np.ndarray]:
-    """Integer views of the lookup, so millions of postcodes never become Python strings.
-
-    Returns the parent index (LSOA11 codes), each parent's change-code position in
-    :data:`CHANGE_CODES`, the sorted child index (LSOA21 codes, so position order is code
-    order), each parent's first child position, and the (parent, child) positions of every
-    lookup row.
-    """
-    first = lk.drop_duplicates("lsoa11_code")
-    parents = pd.Index(first["lsoa11_code"].astype(str).to_numpy())
-    change = pd.Index(CHANGE_CODES).get_indexer(first["change_code"].astype(str).to_numpy())
-    children = pd.Index(np.sort(lk["lsoa21_code"].astype(str).unique()))
-    first_child = children.get_indexer(first["lsoa21_code"].astype(str).to_numpy())
-    pairs = np.column_stack(
-        [
-            parents.get_indexer(lk["lsoa11_code"].astype(str).to_numpy()),
-            children.get_indexer(lk["lsoa21_code"].astype(str).to_numpy()),
-        ]
-    )
-    return parents, change, children, first_child, pairs
-
-
-def _labels(values: np.ndarray, positions: np.ndarray) -> pd.api.extensions.ExtensionArray:
-    """``values[positions]`` as a pandas string array, ``<NA>`` where the position is -1."""
-    taken = pa.array(np.asarray(values, dtype=object)).take(pa.array(positions, mask=positions < 0))
-    return taken.to_pandas().array
-
-
-def _pick_max(counts: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """For each ``by`` group, the child ``c`` with the largest ``n`` (ties: lowest code)."""
-    ranked = counts.sort_values(by + ["n", "c"], ascending=[True] * len(by) + [False, True])
-    return ranked.drop_duplicates(by)[by + ["c"]]
-
-
-# --------------------------------------------------------------------------- assignment
 
 
 def assign_lsoa21(
@@ -388,121 +303,3 @@ def placement_agreement(
         out["assigned_same"] = agree
         out["assigned_agreement"] = float(agree / len(u)) if len(u) else float("nan")
     return out
-
-
-# --------------------------------------------------------------------------- tables
-
-
-def carry_to_lsoa21(
-    frame: pd.DataFrame,
-    lookup: pd.DataFrame | Loaded,
-    value_cols: list[str],
-    kind: Literal["rate", "score", "count"],
-    weights: pd.Series | None = None,
-) -> pd.DataFrame:
-    """Carry an LSOA11-keyed table to LSOA21 with the ONS change codes.
-
-    Each lookup pair :math:`(i, j)` (2011 LSOA :math:`i`, 2021 LSOA :math:`j`) gets a share
-    :math:`a_{ij}`, the part of :math:`i` that went into :math:`j`:
-
-    - ``U`` and ``M``: :math:`a_{ij} = 1`;
-    - ``S``: :math:`a_{ij} = w_j / \\sum_{k \\in C(i)} w_k` with the LSOA21 population weights
-      :math:`w` (``kind="count"`` with ``weights``), else :math:`1 / |C(i)|`;
-    - ``X``: :math:`a_{ij} = 1 / |C(i)|` (equal shares: the bundle has no areal or postcode
-      split for the six irregular LSOAs).
-
-    Then, for counts, :math:`V_j = \\sum_i a_{ij} V_i` (so ``U`` copies, ``M`` sums, ``S``
-    apportions); for rates and scores the weighted mean
-    :math:`V_j = \\sum_i a_{ij} p_i V_i / \\sum_i a_{ij} p_i` with :math:`p_i` the LSOA11
-    population (``weights``) or 1 (so ``U`` copies, ``M`` is the population-weighted mean,
-    ``S`` keeps the parent's value).
-
-    Parameters
-    ----------
-    frame
-        ``lsoa11_code`` (column or index) and the ``value_cols``.
-    lookup
-        The table of :func:`read_lsoa11_lsoa21_lookup` (or a subset of its rows).
-    value_cols
-        Numeric columns to carry.
-    kind
-        ``"rate"``/``"score"`` (weighted mean) or ``"count"`` (shares summed).
-    weights
-        Populations: indexed by ``lsoa11_code`` for rates/scores, by ``lsoa21_code`` for
-        counts. Missing for a needed code raises ``InvalidValueError``.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``lsoa21_code`` and the ``value_cols``, one row per LSOA21 with at least one parent in
-        ``frame``, sorted by code. Missing values are skipped in means; a count is ``NaN``
-        when a contributing parent's value is missing or the parent is absent from ``frame``.
-    """
-    if kind not in {"rate", "score", "count"}:
-        raise ValueError(f"kind must be 'rate', 'score' or 'count', got {kind!r}")
-    lk = _frame(lookup)
-    require_columns(lk.columns, LOOKUP_COLUMNS, "lookup")
-    data = frame.reset_index() if "lsoa11_code" not in frame.columns else frame
-    if "lsoa11_code" not in data.columns:
-        raise MissingColumnsError("frame", "no 'lsoa11_code' column or index")
-    require_columns(data.columns, value_cols, "frame")
-    values = data.drop_duplicates("lsoa11_code").set_index("lsoa11_code")[list(value_cols)]
-    values = values.apply(pd.to_numeric, errors="coerce").astype(float)
-
-    pairs = lk[LOOKUP_COLUMNS].drop_duplicates(["lsoa11_code", "lsoa21_code"]).copy()
-    touched = pairs.loc[pairs["lsoa11_code"].isin(values.index), "lsoa21_code"].unique()
-    pairs = pairs.loc[pairs["lsoa21_code"].isin(touched)].reset_index(drop=True)
-    n_children = pairs.groupby("lsoa11_code")["lsoa21_code"].transform("size").to_numpy(float)
-    code = pairs["change_code"].to_numpy()
-    share = np.ones(len(pairs))
-    split = code == "S"
-    irregular = code == "X"
-    share[irregular] = 1.0 / n_children[irregular]
-    share[split] = 1.0 / n_children[split]
-
-    def need(w: pd.Series, keys: pd.Series, what: str) -> np.ndarray:
-        got = pd.to_numeric(w, errors="coerce").astype(float).reindex(keys.to_numpy())
-        if got.isna().any():
-            first = got.index[got.isna().to_numpy()][0]
-            raise InvalidValueError(
-                "weights", f"no population weight for {what} {first}", column=what
-            )
-        if (got < 0).any():
-            raise InvalidValueError("weights", "negative population weight", column=what)
-        return got.to_numpy()
-
-    v = values.reindex(pairs["lsoa11_code"].to_numpy()).to_numpy()
-    present = pairs["lsoa11_code"].isin(values.index).to_numpy()
-    if kind == "count":
-        if weights is not None and split.any():
-            w21 = need(weights, pairs.loc[split, "lsoa21_code"], "lsoa21_code")
-            tmp = pd.Series(w21, index=pairs.index[split])
-            tot = tmp.groupby(pairs.loc[split, "lsoa11_code"]).transform("sum").to_numpy()
-            share[split] = np.where(tot > 0, w21 / np.where(tot > 0, tot, 1), share[split])
-        contrib = v * share[:, None]
-        contrib[~present] = np.nan
-        out = pd.DataFrame(contrib, columns=list(value_cols))
-        out["lsoa21_code"] = pairs["lsoa21_code"].to_numpy()
-        result = out.groupby("lsoa21_code", sort=True)[list(value_cols)].sum(min_count=1)
-        incomplete = (
-            pd.DataFrame(np.isnan(contrib), columns=list(value_cols))
-            .groupby(out["lsoa21_code"].to_numpy())
-            .any()
-        )
-        result = result.mask(incomplete.reindex(result.index))
-    else:
-        p = np.ones(len(pairs))
-        if weights is not None:
-            p = need(weights, pairs.loc[present, "lsoa11_code"], "lsoa11_code")
-            p_full = np.zeros(len(pairs))
-            p_full[present] = p
-            p = p_full
-        wt = share * p
-        wv = np.where(np.isnan(v), 0.0, v) * wt[:, None]
-        wsum = np.where(np.isnan(v), 0.0, 1.0) * wt[:, None]
-        keys = pairs["lsoa21_code"].to_numpy()
-        num = pd.DataFrame(wv, columns=list(value_cols)).groupby(keys).sum()
-        den = pd.DataFrame(wsum, columns=list(value_cols)).groupby(keys).sum()
-        result = num / den.where(den > 0)
-    result.index.name = "lsoa21_code"
-    return result.reset_index()

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from .errors import GeodataError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "POSTCODE_PATTERN",
@@ -139,6 +140,9 @@ def normalise_postcodes(
     pandas.Series
         ``pcds`` forms, same index as the input, string dtype.
     """
+    import numpy as np  # here, not at the top: the server normalises one postcode at a time
+    import pandas as pd
+
     if errors not in {"coerce", "raise"}:
         raise ValueError(f"errors must be 'coerce' or 'raise', got {errors!r}")
     s = values if isinstance(values, pd.Series) else pd.Series(list(values))

@@ -4,23 +4,78 @@ The public API is re-exported here, one statistic per module underneath (as in e
 shrinkage, transforms, normalisation, aggregation, ranking, uncertainty, drivers, hotspots
 and surfaces; the composite model (:func:`score_layers`); and the pipeline entry points
 (:func:`prepare_region`, :func:`build_region`). ``import sna`` does not load the web stack
-(FastAPI) or the mapping stack (Folium).
+(FastAPI) or the mapping stack (Folium), and each name's module is imported on first use.
 """
 
 __version__ = "0.1.0"
 
-from .aggregate import need_index, weighted_arithmetic, weighted_geometric  # noqa: E402
-from .config import LayerSpec, RegionConfig, ScoringSpec, load_region  # noqa: E402
-from .drivers import explain, level_contributions, top_drivers  # noqa: E402
-from .errors import SnaError  # noqa: E402
-from .hotspots import getis_ord_gi_star, local_moran, spatial_weights  # noqa: E402
-from .normalise import blom_scores, minmax, normalise, zscores  # noqa: E402
-from .ranking import bands, deciles, rank_desc  # noqa: E402
-from .scoring import LayerInput, Scored, score_layers  # noqa: E402
-from .shrinkage import eb_shrink  # noqa: E402
-from .surfaces import kde_surface, sample_surface, write_geotiff  # noqa: E402
-from .transforms import iod_exponential, treat_outliers  # noqa: E402
-from .uncertainty import monte_carlo  # noqa: E402
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+#: public name -> the module it lives in; imported on first use (PEP 562), so that a part
+#: of the engine (the server's answer reader, say) does not load scipy and pandas with it
+_EXPORTS: dict[str, str] = {
+    "need_index": "aggregate",
+    "weighted_arithmetic": "aggregate",
+    "weighted_geometric": "aggregate",
+    "LayerSpec": "config",
+    "RegionConfig": "config",
+    "ScoringSpec": "config",
+    "load_region": "config",
+    "explain": "drivers",
+    "level_contributions": "drivers",
+    "top_drivers": "drivers",
+    "SnaError": "errors",
+    "getis_ord_gi_star": "hotspots",
+    "local_moran": "hotspots",
+    "spatial_weights": "hotspots",
+    "blom_scores": "normalise",
+    "minmax": "normalise",
+    "normalise": "normalise",
+    "zscores": "normalise",
+    "bands": "ranking",
+    "deciles": "ranking",
+    "rank_desc": "ranking",
+    "LayerInput": "scoring",
+    "Scored": "scoring",
+    "score_layers": "scoring",
+    "eb_shrink": "shrinkage",
+    "kde_surface": "surfaces",
+    "sample_surface": "surfaces",
+    "write_geotiff": "surfaces",
+    "iod_exponential": "transforms",
+    "treat_outliers": "transforms",
+    "monte_carlo": "uncertainty",
+}
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from .aggregate import need_index, weighted_arithmetic, weighted_geometric  # noqa: F401
+    from .config import LayerSpec, RegionConfig, ScoringSpec, load_region  # noqa: F401
+    from .drivers import explain, level_contributions, top_drivers  # noqa: F401
+    from .errors import SnaError  # noqa: F401
+    from .hotspots import getis_ord_gi_star, local_moran, spatial_weights  # noqa: F401
+    from .normalise import blom_scores, minmax, normalise, zscores  # noqa: F401
+    from .ranking import bands, deciles, rank_desc  # noqa: F401
+    from .scoring import LayerInput, Scored, score_layers  # noqa: F401
+    from .shrinkage import eb_shrink  # noqa: F401
+    from .surfaces import kde_surface, sample_surface, write_geotiff  # noqa: F401
+    from .transforms import iod_exponential, treat_outliers  # noqa: F401
+    from .uncertainty import monte_carlo  # noqa: F401
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module on first use (``sna.score_layers`` and
+    ``from sna import score_layers`` both work)."""
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sna' has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
 
 
 def prepare_region(*args, **kwargs):

@@ -1,4 +1,4 @@
-"""What drives an area's score: level contributions, top drivers and a plain-words sentence.
+"""What drives an area's score: level contributions, top drivers, and drivers in plain words.
 
 Works on the exact contributions of an arithmetic index
 (:func:`sna.aggregate.weighted_arithmetic`): because they sum to the index, a level's
@@ -6,6 +6,10 @@ contribution (the sum of its layers') and the ordering of layers are honest expl
 the score, not approximations. A positive contribution pushes the area's score up (above the
 average when layers are centred, as Blom scores and z-scores are); a negative one pulls it
 down.
+
+Words: :func:`driver_text` is the one wording of a single driver, used by the API's answers,
+the map popups, the report and the priority-place exports, so a driver reads the same
+everywhere; :func:`explain` is the one-sentence explanation of a whole score.
 """
 
 from __future__ import annotations
@@ -16,7 +20,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-__all__ = ["level_contributions", "top_drivers", "explain"]
+__all__ = ["level_contributions", "top_drivers", "driver_text", "explain", "SYNTHETIC_SUFFIX"]
+
+SYNTHETIC_SUFFIX = " (illustrative: synthetic stand-in data)"
+"""Added to the words of a driver built from synthetic stand-in data."""
 
 
 def level_contributions(
@@ -125,6 +132,49 @@ def top_drivers(
     for row, idx in enumerate(order):
         out.append([(cols[j], float(values[row, j])) for j in idx if not np.isnan(values[row, j])])
     return pd.Series(out, index=contributions.index, name="drivers", dtype=object)
+
+
+def driver_text(
+    title: str, contribution: float, *, kind: str = "risk", synthetic: bool = False
+) -> str:
+    """One driver of a place's need in plain words: the layer and which way it pulls.
+
+    A risk layer raises need when the place is *above* the regional average; a protective
+    layer raises it when access is *below* it (less protection). Every output that words a
+    driver calls this: the API's ``drivers[].text``, the map popups and the priority places
+    of the report and the exports.
+
+    Parameters
+    ----------
+    title : str
+        The layer's title, as the build's manifest gives it.
+    contribution : float
+        The layer's contribution to the need index (> 0: it raises need).
+    kind : {'risk', 'protective'}
+        The layer's kind.
+    synthetic : bool
+        The layer is built from synthetic stand-in data (:data:`SYNTHETIC_SUFFIX` is added).
+
+    Returns
+    -------
+    str
+
+    Examples
+    --------
+    >>> driver_text("Violence with injury", 0.4)
+    'Violence with injury: above the regional average'
+    >>> driver_text("Libraries within 1.5 km", 0.2, kind="protective")
+    'Libraries within 1.5 km: below the regional average, so less protection'
+    >>> driver_text("Hospital admissions for assault", -0.1, synthetic=True)
+    'Hospital admissions for assault: below the regional average (illustrative: synthetic stand-in data)'
+    """  # noqa: E501
+    raises = contribution > 0
+    if kind == "protective":
+        side = "below the regional average, so less protection" if raises else ""
+        side = side or "above the regional average, adding protection"
+    else:
+        side = "above the regional average" if raises else "below the regional average"
+    return f"{title}: {side}" + (SYNTHETIC_SUFFIX if synthetic else "")
 
 
 def _join(items: Sequence[str]) -> str:

@@ -5,8 +5,8 @@ A navigator or commissioner asks "where first, why, and what is already there?".
 district this module takes the top ``N`` LSOAs by violence risk (the offences expected in the
 next 12 months) or, with ``by="need"``, by the needs index (the build's regional rank, so
 places compare across districts), with their Monte Carlo rank interval (5th-95th
-percentile rank, from the build), the drivers in plain words (the layer titles of the largest
-positive contributions to need) and the community assets near them: the number within
+percentile rank, from the build), the drivers in plain words (worded as the API's answers
+word them, :func:`sna.drivers.driver_text`) and the community assets near them: the number within
 ``radius_m`` of the LSOA centroid and the three nearest by straight-line distance,
 
 .. math::
@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ import pandas as pd
 
 from . import builds, support
 from .config import LEVELS, LayerSpec, load_region
+from .drivers import driver_text
 from .errors import StoreError
 
 __all__ = [
@@ -45,7 +45,6 @@ __all__ = [
     "region_id",
     "builds_root",
     "build_folders",
-    "driver_titles",
     "nearby_assets",
     "priority_places",
     "write_priority_places",
@@ -124,8 +123,26 @@ class PublicBuild:
         return {s.id for s in self.specs if s.kind == "protective"}
 
     def driver_words(self, drivers: str | list | None, sep: str = "; ") -> str:
-        """The drivers of one LSOA in plain words (see :func:`driver_titles`)."""
-        words = driver_titles(drivers, self.titles, protective=self.protective_layers)
+        """What raises one LSOA's need, in words: the layers of its ``drivers``
+        (``[[layer_id, contribution], ...]``) that raise need, each worded as the API's
+        answers word it (:func:`sna.drivers.driver_text`), joined by ``sep``.
+        """
+        if drivers is None or (isinstance(drivers, float) and np.isnan(drivers)):
+            items = []
+        else:
+            items = json.loads(drivers) if isinstance(drivers, str) else list(drivers)
+        kinds = {s.id: s.kind for s in self.specs}
+        titles, synthetic = self.titles, set(self.synthetic_layers)
+        words = [
+            driver_text(
+                titles.get(lid, lid),
+                float(c),
+                kind=kinds.get(lid, "risk"),
+                synthetic=lid in synthetic,
+            )
+            for lid, c in items
+            if float(c) > 0
+        ]
         return sep.join(words) or "no layer raises need above average"
 
     @property
@@ -214,38 +231,6 @@ def load_public_build(
         When the region has no published build or ``build`` is not a build folder.
     """
     return builds.open_build(region, data_dir, build, answers=False).public(data_dir)
-
-
-def driver_titles(
-    drivers: str | list | None,
-    titles: dict[str, str],
-    *,
-    protective: Collection[str] = (),
-    positive_only: bool = True,
-) -> list[str]:
-    """Plain-words drivers: the titles of the layers in a ``drivers`` JSON list.
-
-    ``drivers`` is the build's ``[[layer_id, contribution], ...]`` (largest first). With
-    ``positive_only`` only layers that raise need (contribution > 0) are named. A protective
-    layer raises need when access is low, so it is named "<title> (low)".
-
-    Examples
-    --------
-    >>> driver_titles('[["a", 0.4], ["p", 0.2], ["b", -0.1]]',
-    ...               {"a": "Violence with injury", "p": "Libraries within 1.5 km"},
-    ...               protective={"p"})
-    ['Violence with injury', 'Libraries within 1.5 km (low)']
-    """
-    if drivers is None or (isinstance(drivers, float) and np.isnan(drivers)):
-        return []
-    items = json.loads(drivers) if isinstance(drivers, str) else list(drivers)
-    out = []
-    for lid, c in items:
-        if positive_only and float(c) <= 0:
-            continue
-        title = titles.get(lid, lid.replace("_", " ").capitalize())
-        out.append(f"{title} (low)" if lid in protective and float(c) > 0 else title)
-    return out
 
 
 def _type_word(kind: str, n: int = 1) -> str:

@@ -20,13 +20,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from .errors import StoreError, StoreNotPrepared
 from .settings import data_dir as default_data_dir
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = [
     "MANIFEST",
@@ -49,6 +49,8 @@ def region_dir(region_id: str, data_dir: Path | None = None) -> Path:
 
 def write_table(folder: Path, name: str, frame: pd.DataFrame) -> Path:
     """Write ``frame`` as ``<folder>/<name>.parquet`` (GeoParquet when it has geometry)."""
+    import geopandas as gpd  # here: the server imports this module but reads no tables
+
     path = folder / f"{name}.parquet"
     if isinstance(frame, gpd.GeoDataFrame):
         frame.to_parquet(path, index=False, compression="zstd", write_covering_bbox=False)
@@ -59,6 +61,8 @@ def write_table(folder: Path, name: str, frame: pd.DataFrame) -> Path:
 
 def read_table(path: Path, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a table written by :func:`write_table`, as a GeoDataFrame when it has geometry."""
+    import geopandas as gpd
+    import pandas as pd
     import pyarrow.parquet as pq
 
     meta = pq.read_schema(path).metadata or {}

@@ -29,21 +29,35 @@ police recorded crime indicators: the published rates per 1,000 times residents,
 over the IoD's own window. The coefficients of the prior-violence term and of the layers both
 regions share are carried over from that region (``carry_over_from``), and the intercept is
 set so that the expected total equals the recorded annual total.
+
+This module fits, applies and carries over the model; its terms are computed in
+:mod:`sna.violence_features` and put into words in :mod:`sna.violence_words` (both
+re-exported here).
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .config import LayerSpec, ViolenceRiskSpec
+from .config import ViolenceRiskSpec
 from .count_model import EXPOSURE_TERM, CountModel, fit_count_model
 from .uncertainty import INTERVAL_PERCENTILES, MCResult, monte_carlo
+from .violence_features import (
+    CURVATURE_TERM,
+    PRIOR_TERM,
+    _history,
+    model_layer_ids,
+    month_number,
+    month_text,
+    structural_terms,
+    weighted_counts,
+)
+from .violence_words import explain_violence, term_title
 
 __all__ = [
     "PRIOR_TERM",
@@ -64,128 +78,8 @@ __all__ = [
     "term_title",
 ]
 
-PRIOR_TERM = "prior_violence"
-#: The square of PRIOR_TERM: lets the effect of past violence steepen where it is highest.
-CURVATURE_TERM = "prior_violence_squared"
 #: The IoD2025 police recorded crime indicators cover April 2022 to March 2024.
 IOD2025_WINDOW: tuple[str, str] = ("2022-04", "2024-03")
-
-
-def month_number(months: Any) -> np.ndarray:
-    """``'YYYY-MM'`` -> months since year 0 (``2024-01`` -> 24288), vectorised."""
-    s = pd.Series(np.asarray(months, dtype=object)).astype(str)
-    y = s.str.slice(0, 4).astype(int).to_numpy()
-    m = s.str.slice(5, 7).astype(int).to_numpy()
-    return y * 12 + (m - 1)
-
-
-def month_text(n: int) -> str:
-    """Inverse of :func:`month_number` for one month."""
-    return f"{int(n) // 12:04d}-{int(n) % 12 + 1:02d}"
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def weighted_counts(
-    months: Any,
-    codes: Any,
-    units: pd.Index,
-    *,
-    start: str,
-    end: str,
-    half_life: float,
-    months_present: Sequence[str] | None = None,
-    weights: Any = None,
-) -> np.ndarray:
-    r"""Time-weighted count per unit, as an annual equivalent.
-
-    .. math::  c_i = 12 \, \frac{\sum_{e \in i} 2^{-a_e/h}}{\sum_{m} 2^{-a_m/h}}
-
-    over events :math:`e` of months ``start..end`` (age :math:`a` = months before ``end``) and
-    the months :math:`m` of data present in that window (``months_present``; default every
-    month of the span), so a window with a missing month is not under-counted. ``half_life``
-    may be ``inf`` (a flat average).
-    """
-    lo, hi = month_number([start, end])
-    present = (
-        np.arange(lo, hi + 1)
-        if months_present is None
-        else np.unique(month_number(list(months_present)))
-    )
-    present = present[(present >= lo) & (present <= hi)]
-    if present.size == 0:
-        return np.zeros(len(units))
-    mn = month_number(months)
-    keep = (mn >= lo) & (mn <= hi)
-    age = (hi - mn[keep]).astype(float)
-    w = np.power(2.0, -age / half_life)
-    if weights is not None:
-        w = w * np.asarray(weights, float)[keep]
-    norm = np.power(2.0, -(hi - present).astype(float) / half_life).sum()
-    sums = pd.Series(w).groupby(np.asarray(codes)[keep]).sum()
-    return 12.0 * sums.reindex(units).fillna(0.0).to_numpy() / norm
-
-
-def model_layer_ids(layers: Sequence[LayerSpec], spec: ViolenceRiskSpec, skip: set[str]) -> list:
-    """The layers that enter the model: every non-crime layer on real data, unless listed."""
-    if spec.layers is not None:
-        return [lid for lid in spec.layers if lid not in skip]
-    out = []
-    for s in layers:
-        crime = s.table == "crime_points" or (
-            s.table.startswith("iod") and s.column.startswith("crime")
-        )
-        if not crime and s.id not in skip:
-            out.append(s.id)
-    return out
-
-
-def structural_terms(scores: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
-    """The layers' normalised scores, standardised to mean 0 and sd 1 (constant ones dropped)."""
-    out = {}
-    for lid in ids:
-        if lid not in scores.columns:
-            continue
-        v = scores[lid].to_numpy(float)
-        v = np.where(np.isfinite(v), v, np.nanmean(v) if np.isfinite(v).any() else 0.0)
-        sd = v.std()
-        if sd > 1e-12:
-            out[lid] = (v - v.mean()) / sd
-    return pd.DataFrame(out, index=scores.index)
-
-
-def _history(
-    points: pd.DataFrame,
-    units: pd.Index,
-    spec: ViolenceRiskSpec,
-    *,
-    start: str,
-    end: str,
-    half_life: float,
-    months_present: Sequence[str],
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """log(1 + time-weighted counts) of the target (PRIOR_TERM) and each history type."""
-    out, prior = {}, None
-    for crime_type in [spec.target, *spec.history]:
-        sub = points[points["crime_type"] == crime_type]
-        c = weighted_counts(
-            sub["month"].to_numpy(),
-            sub["lsoa21_code"].to_numpy(),
-            units,
-            start=start,
-            end=end,
-            half_life=half_life,
-            months_present=months_present,
-        )
-        if crime_type == spec.target:
-            prior = c
-            out[PRIOR_TERM] = np.log1p(c)
-            out[CURVATURE_TERM] = np.log1p(c) ** 2
-        elif len(sub):
-            out[f"prior_{_slug(crime_type)}"] = np.log1p(c)
-    return pd.DataFrame(out, index=units), prior
 
 
 @dataclass
@@ -468,56 +362,3 @@ def violence_uncertainty(
     res = monte_carlo(kernel, point=risk.expected, draws=draws, seed=seed)
     lo, hi = np.percentile(sims, [INTERVAL_PERCENTILES[0], INTERVAL_PERCENTILES[2]], axis=0)
     return res, lo, hi
-
-
-#: Plain-words names of the model's own terms.
-_TERM_TITLES = {
-    PRIOR_TERM: "recorded violence over the last year",
-    CURVATURE_TERM: "recorded violence over the last year",
-    "log_residents": "residents, beyond proportional exposure",
-    EXPOSURE_TERM: "the number of residents",
-    "prior_robbery": "recent robbery",
-    "prior_possession_of_weapons": "recent weapons possession",
-    "prior_public_order": "recent public order offences",
-    "prior_anti_social_behaviour": "recent anti-social behaviour",
-}
-
-
-def term_title(term: str, titles: Mapping[str, str]) -> str:
-    """Plain words for a model term (a layer's title, or the model's own term names)."""
-    return _TERM_TITLES.get(term) or titles.get(term) or term.replace("_", " ")
-
-
-def explain_violence(
-    contributions: pd.Series,
-    titles: Mapping[str, str],
-    *,
-    expected: float,
-    regional_mean: float,
-    prior_ratio: float,
-    region: str,
-    n: int = 2,
-) -> str:
-    """One sentence: the expected count, the ratio to the average, and the main factors.
-
-    The factors are the terms other than recorded violence with the largest effects in the
-    direction the area sits (above or below the typical neighbourhood), as multiplicative
-    factors ``exp(t)``.
-    """
-    total = float(contributions.sum())
-    others = contributions.drop(labels=[PRIOR_TERM], errors="ignore")
-    others = others.drop(labels=[EXPOSURE_TERM, "log_residents"], errors="ignore")
-    ordered = others.sort_values(ascending=total < 0)
-    # name a factor only where it moves the expected count by 5% or more
-    picked = [(t, v) for t, v in ordered.items() if (v > 0) == (total >= 0) and abs(v) > 0.05]
-    parts = []
-    for t, v in picked[:n]:
-        verb = "adds a factor of" if v > 0 else "lowers it by a factor of"
-        f = np.exp(v) if v > 0 else np.exp(-v)
-        parts.append(f"{term_title(t, titles)} {verb} {f:.2f}")
-    head = (
-        f"About {expected:,.0f} violent or sexual offences expected in the next 12 months, "
-        f"{expected / regional_mean:.1f} times the {region} average per neighbourhood"
-    )
-    prior = f"recorded violence here over the last year was {prior_ratio:.1f} times the average"
-    return head + "; " + prior + ("; " + "; ".join(parts) if parts else "") + "."

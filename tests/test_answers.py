@@ -54,6 +54,44 @@ def test_a_build_without_answers_is_a_build_load_error(tmp_path):
     assert isinstance(info.value, BuildNotFound)  # the API answers 503, as for no build
 
 
+@pytest.mark.parametrize("name", ["lsoa.parquet", "postcodes.parquet"])
+def test_a_truncated_table_is_a_build_load_error(tmp_path, name):
+    folder = make_fixture_build(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    data = (copy / name).read_bytes()
+    (copy / name).write_bytes(data[: len(data) // 2])  # a copy cut off half way
+    with pytest.raises(BuildLoadError, match=f"{name}: not a complete Parquet file"):
+        open_build(copy)
+    (copy / name).write_bytes(b"PAR1")
+    with pytest.raises(BuildLoadError, match="not a Parquet file"):
+        open_build(copy)
+
+
+def test_a_dropped_reader_closes_its_connections_at_once(fixture_build):
+    """After a swap the old build's connections (and their memory maps) go with the old
+    reader, without waiting for a full garbage collection."""
+    import gc
+    import sqlite3
+    import threading
+
+    reader = open_build(REGION, fixture_build)
+    reader.postcode_json("B1 1AB")
+    other = threading.Thread(target=reader.postcode_json, args=("B1 1AB",))
+    other.start()
+    other.join()
+    connections = list(reader._connections)
+    assert len(connections) == 2  # one per thread
+    gc.disable()
+    try:
+        del reader
+        for con in connections:
+            with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+                con.execute("SELECT 1")
+    finally:
+        gc.enable()
+
+
 def test_zero_is_a_value_not_a_missing_one():
     # the old `row.get(k) or np.nan` turned an index of exactly 0.0 into a missing value
     assert difference(0.0, 0.25) == -0.25

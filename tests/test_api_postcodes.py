@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from build_fixture import LIVE_POSTCODE, TERMINATED_POSTCODE
+from build_fixture import LIVE_POSTCODE, REGION, TERMINATED_POSTCODE
 
 
 def test_lookup_is_lenient(client):
@@ -130,3 +130,63 @@ def test_autocomplete_lists_live_postcodes_only(client):
     assert TERMINATED_POSTCODE not in got
     got = client.get("/api/v1/postcodes/B1 9/autocomplete").json()["result"]
     assert TERMINATED_POSTCODE not in got
+
+
+def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_app):
+    """The lookup is a bare ASGI endpoint (``PostcodeAnswer``) in front of the documented
+    FastAPI route: the same bytes and headers as ``cached_answer``, the same errors, HEAD,
+    304, and the route still in the schema."""
+    from starlette.requests import Request
+
+    from api.responses import cached_answer, envelope
+    from api.routers.postcodes import PostcodeAnswer
+
+    first = next(
+        r
+        for r in fixture_app.router.routes
+        if getattr(r, "path", "") == "/api/v1/postcodes/{postcode}"
+    )
+    assert isinstance(first.app, PostcodeAnswer)  # matched first, ahead of the schema route
+    build = fixture_app.state.watcher.get()
+    plain = {"Accept-Encoding": "identity"}
+    r = client.get(f"/api/v1/postcodes/{LIVE_POSTCODE}", headers=plain)
+    assert r.content == envelope(build.postcode_json(LIVE_POSTCODE))
+    scope = {"type": "http", "headers": [], "method": "GET", "path": "/"}
+    want = cached_answer(Request(scope), b"{}", build.build_id, r.headers["cache-control"])
+    for name, value in want.raw_headers:
+        if name != b"content-length":
+            assert r.headers[name.decode()] == value.decode()
+    assert r.headers["x-content-type-options"] == "nosniff"  # the middleware still runs
+    again = client.get(r.url, headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""
+    head = client.head(r.url, headers=plain)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == str(len(r.content))
+    assert client.get("/api/v1/postcodes/B99%209ZZ").json()["status"] == 404
+    schema = client.get("/openapi.json").json()
+    assert "get" in schema["paths"]["/api/v1/postcodes/{postcode}"]
+
+
+def test_server_answers_lookups_without_the_data_stack(fixture_build):
+    """A server that has loaded a build and answered lookups has not imported pandas,
+    pyarrow, rasterio or the tile renderers: its memory is its answers (issue 14's
+    serving target), and those load only when a tile or export is asked for."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from fastapi.testclient import TestClient
+        from api.app import create_app
+        from api.settings import ApiSettings
+        app = create_app(ApiSettings(region={REGION!r}, data_dir=Path({str(fixture_build)!r})))
+        with TestClient(app) as c:
+            assert c.get("/api/v1/postcodes/{LIVE_POSTCODE}").status_code == 200
+            assert c.get("/api/v1/areas/E01000000").status_code == 200
+        heavy = ("pandas", "pyarrow", "numpy", "rasterio", "rio_tiler", "shapely", "scipy")
+        print(",".join(m for m in heavy if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

@@ -4,9 +4,10 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
+from build_fixture import REGION
 
 from sna.aggregate import weighted_arithmetic
-from sna.drivers import explain, level_contributions, top_drivers
+from sna.drivers import SYNTHETIC_SUFFIX, driver_text, explain, level_contributions, top_drivers
 
 mod = importlib.import_module("sna.drivers")  # the package re-exports same-named functions
 
@@ -102,3 +103,45 @@ def test_explain_variants():
     )
     assert explain({"knife_crime": 0.2}, {}) == ("The score is driven mainly by high knife crime.")
     assert explain({"vwi": np.nan}, TITLES) == "The score is close to the regional average."
+
+
+def test_driver_text_words_each_kind_and_direction():
+    assert driver_text("Violence with injury", 0.3) == (
+        "Violence with injury: above the regional average"
+    )
+    assert driver_text("Violence with injury", -0.3) == (
+        "Violence with injury: below the regional average"
+    )
+    assert driver_text("Libraries", 0.2, kind="protective") == (
+        "Libraries: below the regional average, so less protection"
+    )
+    assert driver_text("Libraries", -0.2, kind="protective") == (
+        "Libraries: above the regional average, adding protection"
+    )
+    assert driver_text("Hospital admissions", 0.1, synthetic=True).endswith(SYNTHETIC_SUFFIX)
+
+
+def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_build, tmp_path):
+    """One wording of a driver: what raises an LSOA's need reads the same in the API's
+    answer, the map popup, the priority list and the report (``sna.drivers.driver_text``)."""
+    from html import escape
+
+    from maps._themes import feature_properties
+    from maps.report import render_report, report_context
+    from sna.priority import load_public_build, priority_places
+
+    view = load_public_build(REGION, fixture_build)
+    places = priority_places(view, top=3)
+    popups = feature_properties(view).set_index("c")["t"]
+    context = report_context(view, tmp_path / "report.html", make_maps=False, map_images=False)
+    report = {p["lsoa21_code"]: p["drivers"] for d in context["districts"] for p in d["places"]}
+    html = render_report(context)
+    kinds = set()
+    for code, listed in zip(places["lsoa21_code"], places["drivers"], strict=True):
+        drivers = client.get(f"/api/v1/areas/{code}").json()["result"]["drivers"]
+        raising = [d for d in drivers if d["effect"] == "raises need"]
+        api = "; ".join(d["text"] for d in raising) or "no layer raises need above average"
+        assert listed == api == popups[code] == report[code], code
+        assert escape(api) in html
+        kinds |= {(d["kind"], d["synthetic"]) for d in raising}
+    assert len(kinds) > 1  # more than one wording was compared

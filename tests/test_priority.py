@@ -8,9 +8,9 @@ import pyogrio
 import pytest
 from build_fixture import PREVIOUS_BUILD_ID, REGION
 
+from sna.drivers import driver_text
 from sna.errors import BuildNotFound
 from sna.priority import (
-    driver_titles,
     load_public_build,
     nearby_assets,
     priority_places,
@@ -71,22 +71,26 @@ def test_drivers_are_plain_words(view, places):
         if text == "no layer raises need above average":  # a violent place of average need
             continue
         for part in text.split("; "):
-            assert part.removesuffix(" (low)") in titles, part
+            title, _, side = part.partition(": ")
+            assert title in titles, part
+            assert side.startswith("above the regional average"), part
     # protective access is shown beside the needs index, not subtracted (need_lambda 0), so
     # no protective layer is named as a driver of need
-    assert not places["drivers"].str.contains(r"\(low\)").any()
+    assert not places["drivers"].str.contains("protection").any()
     assert not places["drivers"].str.contains("_").any()
 
 
-def test_driver_titles():
-    titles = {"a": "Violence with injury", "p": "Libraries within 1.5 km"}
-    raw = '[["a", 0.4], ["p", 0.2], ["b", -0.1]]'
-    assert driver_titles(raw, titles, protective={"p"}) == [
-        "Violence with injury",
-        "Libraries within 1.5 km (low)",
-    ]
-    assert driver_titles(raw, titles, positive_only=False)[-1] == "B"
-    assert driver_titles(None, titles) == []
+def test_driver_words_name_what_raises_need_in_the_api_words(view):
+    raw = '[["violence_with_injury", 0.4], ["library_access", 0.2], ["child_poverty", -0.1]]'
+    assert view.driver_words(raw) == "; ".join(
+        [
+            driver_text("Violence with injury", 0.4),
+            driver_text(view.titles["library_access"], 0.2, kind="protective"),
+        ]
+    )
+    synthetic = '[["hospital_assault_u25", 0.3]]'
+    assert view.driver_words(synthetic).endswith("(illustrative: synthetic stand-in data)")
+    assert view.driver_words(None) == "no layer raises need above average"
 
 
 def test_nearby_assets_counts_within_1km_and_names_nearest(view, places):

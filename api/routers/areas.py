@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
 from sna.watcher import BuildWatcher
 
-from ..dependencies import AreaListParams, current_build
-from ..models import AreaList, AreaResult, AreaTrend, Envelope, ErrorDetail
-from ..responses import cached_answer
+from ..dependencies import AreaCode, AreaListParams
+from ..models import AreaList, AreaResult, AreaTrend, ErrorDetail
+from ..responses import BuildAnswers, cached_answer
 
 __all__ = ["create_areas_router", "EXPORTS"]
 
@@ -23,49 +23,26 @@ EXPORTS = {
 
 def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     """Routes under ``/api/v1/areas``."""
-    router = APIRouter(prefix="/api/v1/areas", tags=["areas"])
-    cache_control = f"public, max-age={max_age}"
+    api = BuildAnswers(watcher, max_age, prefix="/api/v1/areas", tags=["areas"])
 
-    @router.get(
-        "/{code}",
-        response_model=Envelope[AreaResult],
-        responses={404: {"model": ErrorDetail}, 503: {"model": ErrorDetail}},
-        summary="An LSOA21, ward or district",
-    )
-    async def area(
-        request: Request,
-        code: str = Path(
-            description="LSOA21, ward (WD22) or district code.", examples=["E01033620"]
-        ),
-    ) -> Response:
+    @api.get("/{code}", AreaResult, 404, 503, summary="An LSOA21, ward or district")
+    async def area(request: Request, code: AreaCode) -> Response:
         """Layer values, indices, drivers and comparison with the district and region.
 
         Ward and district indices are population-weighted means of their LSOAs.
         """
-        build = await current_build(watcher)
-        return cached_answer(request, build.area_json(code), build.build_id, cache_control)
+        return await api.answer(request, lambda build: build.area_json(code))
 
-    @router.get(
-        "/{code}/trend",
-        response_model=Envelope[AreaTrend],
-        responses={404: {"model": ErrorDetail}, 503: {"model": ErrorDetail}},
-        summary="How an area has changed",
-    )
-    async def area_trend(
-        request: Request,
-        code: str = Path(
-            description="LSOA21, ward (WD22) or district code.", examples=["E01033620"]
-        ),
-    ) -> Response:
+    @api.get("/{code}/trend", AreaTrend, 404, 503, summary="How an area has changed")
+    async def area_trend(request: Request, code: AreaCode) -> Response:
         """Violence and sexual offences recorded each month (where police.uk street-level
         files exist; wards and districts are sums of their LSOAs), and the national IMD and
         crime-domain deciles in IoD2019 and IoD2025."""
-        build = await current_build(watcher)
-        return cached_answer(request, build.trend_json(code), build.build_id, cache_control)
+        return await api.answer(request, lambda build: build.trend_json(code))
 
-    @router.get(
+    @api.get(
         "",
-        response_model=Envelope[AreaList],
+        AreaList,
         responses={
             200: {
                 "content": {"text/csv": {}, "application/geo+json": {}},
@@ -78,16 +55,16 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     async def areas(request: Request, params: AreaListParams = Depends()) -> Response:
         """Areas sorted by an index (need, highest first, by default), optionally in one
         district; ``format=csv`` or ``format=geojson`` for a download (not enveloped)."""
-        build = await current_build(watcher)
         fmt = params.format
         query = params.as_dict(exclude=("format",))
         if fmt == "json":
-            return cached_answer(request, build.areas_json(**query), build.build_id, cache_control)
+            return await api.answer(request, lambda build: build.areas_json(**query))
+        build = await api.build()
         media, render = EXPORTS[fmt]
         body = render(build, **query)
-        response = cached_answer(request, body, build.build_id, cache_control, media)
+        response = cached_answer(request, body, build.build_id, api.cache_control, media)
         stem = f"{build.region}-{params.level}-{params.sort}"
         response.headers["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
         return response
 
-    return router
+    return api.router

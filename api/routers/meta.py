@@ -10,9 +10,8 @@ from sna.answers import BuildReader
 from sna.builds import list_builds
 from sna.watcher import BuildWatcher
 
-from ..dependencies import current_build
-from ..models import BuildInfo, Envelope, ErrorDetail, LayerList
-from ..responses import cached_answer, envelope
+from ..models import BuildInfo, LayerList
+from ..responses import BuildAnswers, envelope
 from .tiles import SURFACE_TILE_URL
 
 __all__ = ["create_meta_router"]
@@ -20,34 +19,22 @@ __all__ = ["create_meta_router"]
 
 def create_meta_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
     """``/api/v1/layers`` and ``/api/v1/builds``."""
-    router = APIRouter(prefix="/api/v1", tags=["metadata"])
-    cache_control = f"public, max-age={max_age}"
+    api = BuildAnswers(watcher, max_age, prefix="/api/v1", tags=["metadata"])
 
-    @router.get(
-        "/layers",
-        response_model=Envelope[LayerList],
-        responses={503: {"model": ErrorDetail}},
-        summary="Layers of the current build",
-    )
+    @api.get("/layers", LayerList, summary="Layers of the current build")
     async def layers(request: Request) -> Response:
         """Titles, socio-ecological levels, sources, licences, vintages, synthetic flags
         and map styling (tile URL and legend of each surface)."""
-        build = await current_build(watcher)
-        return cached_answer(request, layers_body(build), build.build_id, cache_control)
+        return await api.answer(request, layers_body)
 
-    @router.get(
-        "/builds",
-        response_model=Envelope[BuildInfo],
-        responses={503: {"model": ErrorDetail}},
-        summary="Provenance of the current build",
-    )
+    @api.get("/builds", BuildInfo, summary="Provenance of the current build")
     async def builds() -> Response:
         """The current build (code version, sources, vintages, checks) and every build."""
-        build = await current_build(watcher)
+        build = await api.build()
         info = BuildInfo(**build.info(), builds=list_builds(watcher.region, watcher.data_dir))
         return Response(envelope(info.model_dump_json().encode()), media_type="application/json")
 
-    return router
+    return api.router
 
 
 _LAYERS: dict[str, bytes] = {}

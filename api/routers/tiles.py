@@ -6,18 +6,21 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from fastapi import APIRouter, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.outlines import load_outlines
-from sna.tiles import MAX_ZOOM, OutlineTiles, TileCache, check_tile, render_surface_tile
+from sna.tile_specs import MAX_ZOOM, TileCache, check_tile
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import ErrorDetail
+
+if TYPE_CHECKING:
+    from sna.tiles import OutlineTiles
 
 __all__ = ["create_tiles_router", "MVT_MEDIA_TYPE", "SURFACE_TILE_URL"]
 
@@ -41,6 +44,8 @@ class _Outlines:
         """(tiles, label JSON bytes) of ``build``."""
         with self._lock:
             if self._for is None or self._for[0] != build.build_id:
+                from sna.outlines import load_outlines  # the vector stack, on first use
+
                 tiles = load_outlines(build.lsoa_raw, build.store_path)
                 labels = json.dumps(
                     {"status": 200, "result": {"build_id": build.build_id, **tiles.labels()}},
@@ -161,8 +166,16 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
             request,
             build,
             (layer, z, x, y),
-            lambda: render_surface_tile(style, z, x, y),
+            lambda: _render_surface_tile(style, z, x, y),
             "image/png",
         )
 
     return router
+
+
+def _render_surface_tile(style, z: int, x: int, y: int) -> bytes:
+    """:func:`sna.tiles.render_surface_tile`, imported on the first tile drawn (rasterio and
+    rio-tiler stay out of a server that only answers lookups)."""
+    from sna.tiles import render_surface_tile
+
+    return render_surface_tile(style, z, x, y)

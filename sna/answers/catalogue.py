@@ -6,9 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from ..config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
+from ..config import ATTRIBUTION
 from ..scoring import INDICES
 from ._json import inner, num, to_int, to_str
 
@@ -29,7 +27,6 @@ SYNTHETIC_NOTICE = (
     "Illustrative data: this layer is built from synthetic (made-up) records standing in for "
     "partner data that is not open. Do not use it to judge a real place."
 )
-ATTRIBUTION: tuple[str, ...] = (OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION)
 
 
 def _joined(sources: list[dict[str, Any]], key: str, *, ordered: bool) -> str | None:
@@ -147,6 +144,8 @@ def layers(ctx: BuildContext) -> list[dict[str, Any]]:
 
 def tile_properties(ctx: BuildContext) -> list[dict[str, Any]]:
     """The public attributes of each LSOA in the vector tiles, in ``lsoa.parquet`` order."""
+    import pandas as pd
+
     pub = pd.DataFrame(ctx.lsoa_public.drop(columns="geometry"))
     out = []
     for r in pub.to_dict("records"):

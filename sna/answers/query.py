@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from geodata.postcodes import InvalidPostcodeError, normalise_postcode
+from geodata.postcode_format import InvalidPostcodeError, normalise_postcode
 
 from ..errors import InvalidPostcode
 

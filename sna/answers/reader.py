@@ -19,6 +19,7 @@ import re
 import sqlite3
 import threading
 import time
+import weakref
 from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
@@ -54,6 +55,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def _close_all(connections: list[sqlite3.Connection]) -> None:
+    for con in connections:
+        con.close()
+
+
 class BuildReader(AreaLists):
     """One published build, read by key; create with :func:`sna.builds.open_build`.
 
@@ -76,10 +82,8 @@ class BuildReader(AreaLists):
             if not (self.path / name).is_file():
                 raise BuildLoadError(f"{self.path}: cannot read build (no {name})")
         try:
-            import pyarrow.parquet as pq
-
             for name in ("lsoa.parquet", "postcodes.parquet"):  # complete, not truncated
-                pq.read_metadata(self.path / name)
+                _check_parquet_ends(self.path / name)
             self.manifest: dict[str, Any] = json.loads((self.path / "manifest.json").read_text())
             self.build_id: str = str(self.manifest["build_id"])
         except (OSError, ValueError, KeyError) as exc:
@@ -94,6 +98,11 @@ class BuildReader(AreaLists):
         self.synthetic = set(self.manifest.get("synthetic_layers", []))
         self._local = threading.local()
         self._tiles_lock = threading.Lock()
+        # every connection any thread opened, closed when this reader goes: a sqlite3
+        # connection sits in a reference cycle (with its statement cache), so it would
+        # otherwise wait for a full collection, and keep its memory map, after a swap
+        self._connections: list[sqlite3.Connection] = []
+        weakref.finalize(self, _close_all, self._connections)
         self.has_answers = (self.path / ANSWERS_FILE).is_file()
         if answers or self.has_answers:
             self._open_answers(national_postcodes)
@@ -127,7 +136,7 @@ class BuildReader(AreaLists):
         self.asset_radius_m, self.max_assets = float(m["asset_radius_m"]), int(m["max_assets"])
         self._district_names: dict[str, str] = m["district_names"]
         self._district_codes = set(self._district_names.values())
-        from ..tiles import SurfaceStyle
+        from ..tile_specs import SurfaceStyle
 
         self.surfaces: dict[str, SurfaceStyle] = {}
         for lid, s in m["surfaces"].items():
@@ -164,6 +173,7 @@ class BuildReader(AreaLists):
         con = getattr(self._local, "con", None)
         if con is None:
             con = self._local.con = _connect(self.path / ANSWERS_FILE)
+            self._connections.append(con)
         return con
 
     def _one(self, sql: str, args: tuple) -> Any:
@@ -179,6 +189,7 @@ class BuildReader(AreaLists):
         con = getattr(self._local, "national", None)
         if con is None:
             con = self._local.national = _connect(self._national_path)
+            self._connections.append(con)
         return (
             con.execute("SELECT 1 FROM postcodes WHERE compact = ?", (key,)).fetchone() is not None
         )
@@ -366,7 +377,7 @@ class BuildReader(AreaLists):
             ]
             for table, items in inputs.items()
         }
-        from .catalogue import ATTRIBUTION
+        from ..config import ATTRIBUTION
 
         return {
             "build_id": self.build_id,
@@ -462,3 +473,22 @@ def _is_na(v: Any) -> bool:
     from ._json import is_na
 
     return is_na(v)
+
+
+def _check_parquet_ends(path: Path) -> None:
+    """Raise ``ValueError`` unless ``path`` starts with Parquet's magic and ends with a
+    footer that fits in the file (a truncated copy does not).
+
+    The footer's length and magic are the file's last 8 bytes, so this reads 12 bytes and
+    needs no Parquet reader: the server loads a build without pyarrow.
+    """
+    with open(path, "rb") as f:
+        head = f.read(4)
+        size = f.seek(0, 2)
+        if size < 12:
+            raise ValueError(f"{path.name}: not a Parquet file ({size} bytes)")
+        f.seek(size - 8)
+        tail = f.read(8)
+    footer = int.from_bytes(tail[:4], "little")
+    if head != b"PAR1" or tail[4:] != b"PAR1" or footer + 12 > size:
+        raise ValueError(f"{path.name}: not a complete Parquet file")

@@ -1,7 +1,7 @@
 """Drivers in plain words: what raises or lowers a place's need, and its violence risk.
 
-One wording per driver, used by every public answer (postcodes, areas) so the same driver
-reads the same everywhere.
+One wording per driver (:func:`sna.drivers.driver_text`), used by every public answer
+(postcodes, areas), the maps and the report, so the same driver reads the same everywhere.
 """
 
 from __future__ import annotations
@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from ..drivers import driver_text
 from ._json import num
 
 __all__ = ["driver", "drivers_from_json", "drivers_sentence", "violence_drivers"]
-
-SYNTHETIC_SUFFIX = " (illustrative: synthetic stand-in data)"
 
 
 def driver(
@@ -25,29 +24,13 @@ def driver(
     meta_by_id: Mapping[str, Mapping[str, Any]],
     synthetic: frozenset[str] | set[str],
 ) -> dict[str, Any]:
-    """One need driver: the layer, its contribution and a sentence saying which way it pulls.
-
-    A protective layer raises need when access is *below* the regional average (less
-    protection); a risk layer raises it when *above*.
-    """
+    """One need driver: the layer, its contribution and its words
+    (:func:`sna.drivers.driver_text`, the one wording of a driver)."""
     meta = meta_by_id.get(lid, {"title": lid, "kind": "risk", "level": None})
     title = meta.get("title", lid)
     kind = meta.get("kind", "risk")
     raises = contribution > 0
-    if kind == "protective":
-        text = (
-            f"{title}: below the regional average, so less protection"
-            if raises
-            else f"{title}: above the regional average, adding protection"
-        )
-    else:
-        text = (
-            f"{title}: above the regional average"
-            if raises
-            else f"{title}: below the regional average"
-        )
-    if lid in synthetic:
-        text += SYNTHETIC_SUFFIX
+    text = driver_text(title, contribution, kind=kind, synthetic=lid in synthetic)
     return {
         "layer": lid,
         "title": title,

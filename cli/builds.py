@@ -1,0 +1,133 @@
+"""``sna build``, ``sna audit`` and ``sna builds``: make, check and keep a region's builds."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Column, Table
+
+from ._common import DataDirOpt, RegionOpt, console, library_errors, out, warn, with_progress
+
+__all__ = ["build", "audit_command", "builds_app"]
+
+
+def build(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    draws: Annotated[
+        int | None, typer.Option(help="Monte Carlo draws (default: the config's, 500).")
+    ] = None,
+    synthetic_partner_data: Annotated[
+        bool,
+        typer.Option(
+            "--synthetic-partner-data",
+            help="Use seeded synthetic stand-ins for absent partner extracts (demos, tests); "
+            "every output is then flagged illustrative.",
+        ),
+    ] = False,
+) -> None:
+    """Build the LSOA and postcode indices and publish them as the region's current build.
+
+    The disclosure audit runs before the build is published: a build that would leak
+    partner records is not published and the command exits with status 1.
+    """
+    from sna.build import build_region
+
+    result = with_progress(
+        build_region,
+        "starting",
+        region=region,
+        data_dir=data_dir,
+        mc_draws=draws,
+        synthetic_partner_data=synthetic_partner_data,
+    )
+    out.print(
+        f"[green]{result.region}[/]: build {result.build_id} in {result.seconds:.1f} s: "
+        f"{result.n_lsoa:,} LSOAs, {result.n_postcodes:,} postcodes -> {result.path}"
+    )
+    table = Table("check", "value")
+    for k, v in result.checks.items():
+        table.add_row(k, str(v))
+    out.print(table)
+    from sna.config import load_region
+    from sna.store import Store
+
+    warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
+    held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
+    for d in held:  # partner layers with no extract: weight 0 (docs/partner-data-schemas.md)
+        out.print(f"[yellow]{d['id']}[/]: {d['status']} (weight 0)")
+
+
+def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
+    """Check the current build's public outputs against the disclosure rule (exit 1 on a leak)."""
+    from sna.audit import audit_region
+
+    with library_errors():
+        result = audit_region(region, data_dir)
+    if not result.ok:
+        console.print(
+            f"[bold red]disclosure audit failed:[/] {len(result.findings)} public value(s) of "
+            f"{result.build.name} derived from fewer than {result.threshold} partner records",
+            soft_wrap=True,
+        )
+        out.print(escape(result.message()), soft_wrap=True)
+        raise typer.Exit(code=1)
+    checked = ", ".join(f"{k} ({v:,})" for k, v in result.checked.items())
+    out.print(
+        f"[green]{result.build.name}[/]: disclosure audit passed "
+        f"(threshold {result.threshold}; checked {checked})"
+    )
+
+
+builds_app = typer.Typer(
+    help="List a region's builds, newest first (the current one is marked); prune old ones.",
+    invoke_without_command=True,
+)
+
+
+@builds_app.callback()
+def builds(
+    ctx: typer.Context, region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None
+) -> None:
+    """List a region's builds, newest first (the current one is marked)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from sna.build import list_builds
+    from sna.config import load_region
+
+    with library_errors():
+        cfg = load_region(region)
+    # ids are long (microseconds and a suffix): never wrapped, so they can be copied
+    table = Table(Column("build", no_wrap=True), "created", "current", "synthetic layers")
+    for b in list_builds(cfg.id, data_dir):
+        table.add_row(
+            b["build_id"],
+            b["created"],
+            "*" if b["current"] else "",
+            ", ".join(b["synthetic_layers"]),
+        )
+    out.print(table)
+
+
+@builds_app.command("prune")
+def builds_prune(
+    region: RegionOpt = "west-midlands",
+    data_dir: DataDirOpt = None,
+    keep: Annotated[
+        int | None,
+        typer.Option(min=1, help="Builds to keep, newest first (default: [builds].keep, 5)."),
+    ] = None,
+) -> None:
+    """Remove all but the newest builds; the current build is never removed."""
+    from sna.builds import prune_builds
+    from sna.config import load_region
+
+    with library_errors():
+        cfg = load_region(region)
+        removed = prune_builds(cfg.id, data_dir, keep=keep or cfg.builds.keep)
+    for build_id in removed:
+        out.print(f"removed {build_id}")
+    out.print(f"{cfg.id}: {len(removed)} build(s) removed, kept {keep or cfg.builds.keep}")

@@ -1,0 +1,218 @@
+"""How a region's build scores: its layers, the index method and the violence-risk model.
+
+The ``[[layers]]``, ``[scoring]`` and ``[violence_risk]`` tables of a region file: they
+change the build, never the prepared store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from .config_base import _Strict
+from .wording import denominator_words
+
+__all__ = ["LEVELS", "LayerSpec", "ScoringSpec", "ViolenceRiskSpec", "manifest_specs"]
+
+
+Level = Literal["individual", "relationship", "community", "society"]
+LEVELS: tuple[str, ...] = ("individual", "relationship", "community", "society")
+
+
+class LayerSpec(_Strict):
+    """One risk or protective factor, turned into one value per LSOA21.
+
+    ``measure`` says how:
+
+    - ``column``: a published value per LSOA21 (an IoD score, rate or indicator) read from
+      ``table[column]``;
+    - ``count``: records in a record-level ``table`` (hospital admissions, exclusions, crime
+      points) counted per LSOA21, optionally filtered, as a rate per ``per`` of
+      ``denominator`` (a population column of the ``lsoa21`` table), with small-number
+      shrinkage;
+    - ``access``: the mean, over an LSOA's live postcodes, of the number of ``table`` points
+      (e.g. community assets) within ``radius_m`` metres: the access residents have.
+    """
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    description: str = ""
+    kind: Literal["risk", "protective"]
+    level: Level
+    table: str
+    measure: Literal["column", "count", "access"]
+    column: str = ""
+    filter: str = Field("", description="pandas query applied to record tables, e.g. 'age < 25'")
+    denominator: str = ""
+    per: float = 1000.0
+    radius_m: float = Field(1000.0, gt=0)
+    direction: Literal[1, -1] = 1
+    weight: float = Field(1.0, ge=0)
+    period: str = ""
+    months: int = Field(
+        0,
+        ge=0,
+        description="Record tables with a month column: use the last N months of the data "
+        "(0 = all). Relative to the data, so a new data drop or an evaluation window needs no "
+        "edit to the layer.",
+    )
+    partner: bool = Field(False, description="Partner data: disclosure control applies.")
+    proportion: bool = Field(
+        False,
+        description="Counts are people within the denominator (at most one each), so the "
+        "empirical logit suits them; otherwise counts are events and Poisson-Gamma is used.",
+    )
+    surface: bool = Field(
+        False, description="Also build a kernel-density surface from the table's points."
+    )
+    national: bool = Field(
+        False, description="The source covers all of England, so national ranks are given."
+    )
+    interim_for: str = Field(
+        "",
+        description="Id of a partner layer this open-data layer stands in for: used only while "
+        "that layer is awaiting partner data.",
+    )
+    unit: str = Field(
+        "",
+        description="What the layer's value is measured in, as a resident reads it (e.g. 'per "
+        "1,000 at-risk population'). Default: derived from the measure ('per 1,000 children "
+        "aged 0-15' for counts, 'places within 1 km' for access); column layers should say.",
+    )
+
+    @property
+    def display_unit(self) -> str:
+        """The unit shown beside the layer's value in every public output."""
+        if self.unit:
+            return self.unit
+        if self.measure == "count" and self.denominator:
+            return f"per {self.per:,.0f} {denominator_words(self.denominator)}"
+        if self.measure == "access":
+            return f"places within {self.radius_m / 1000:g} km of residents' postcodes (average)"
+        return "score"
+
+    @model_validator(mode="after")
+    def _column_needed(self) -> LayerSpec:
+        # an after-validator: a field validator would not run when `column` is left out
+        if self.measure == "column" and not self.column.strip():
+            raise ValueError(f"layer {self.id!r}: measure 'column' needs a column name")
+        return self
+
+
+class ScoringSpec(_Strict):
+    """Every method choice of the index, with documented defaults (docs/scoring-method.md)."""
+
+    normalisation: Literal["rank_normal", "zscore", "minmax"] = "rank_normal"
+    aggregation: Literal["arithmetic", "geometric"] = "arithmetic"
+    shrinkage: Literal["auto", "logit", "poisson_gamma", "none"] = Field(
+        "auto",
+        description="auto: logit for proportion layers, Poisson-Gamma for event rates",
+    )
+    shrink_parent: Literal["msoa", "district"] = "msoa"
+    treat_outliers: bool = True
+    exponential: bool = False
+    need_lambda: float = Field(
+        0.0,
+        ge=0,
+        le=2,
+        description="needs = risk - lambda x protective; 0 (the default) shows protective "
+        "access beside the needs index without subtracting it",
+    )
+    level_weights: dict[str, float] = Field(default_factory=lambda: {lv: 0.25 for lv in LEVELS})
+    mc_draws: int = Field(500, ge=20)
+    weight_concentration: float = Field(50.0, gt=0)
+    seed: int = 20261121
+    hotspot_permutations: int = Field(999, ge=99)
+    fdr_alpha: float = Field(0.05, gt=0, lt=1)
+    surface_cell_m: float = Field(100.0, gt=0)
+    surface_bandwidth_m: float = Field(400.0, gt=0)
+    surface_crime_types: list[str] = Field(
+        default_factory=lambda: ["Violence and sexual offences", "Robbery", "Possession of weapons"]
+    )
+    disclosure_threshold: int = Field(
+        8,
+        ge=8,
+        description="No public value is derived from fewer partner records than this "
+        "(HES/ECDS convention: 8; it may be raised, never lowered).",
+    )
+    partner_bands: int = Field(
+        10,
+        ge=3,
+        le=20,
+        description="Partner layers are cut into this many quantile classes before a z-score "
+        "or min-max (and so geometric) normalisation, so no public score is a rate.",
+    )
+
+    @field_validator("level_weights")
+    @classmethod
+    def _levels(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = set(v) - set(LEVELS)
+        if unknown:
+            raise ValueError(f"unknown levels {sorted(unknown)}; levels are {list(LEVELS)}")
+        if any(x < 0 for x in v.values()) or sum(v.values()) <= 0:
+            raise ValueError("level weights must be non-negative and not all zero")
+        return v
+
+
+class ViolenceRiskSpec(_Strict):
+    """The fitted violence-risk model (docs/scoring-method.md, "Violence risk").
+
+    Where the region has police.uk street files, the model is fitted on them out of time:
+    the features of one 12-month period predict the next, then the coefficients are applied
+    to the latest period. Where it has none, the prior-violence term comes from the IoD2025
+    police recorded crime indicators (``iod_columns``, rate per 1,000 x residents) and the
+    coefficients are carried over from the fitted region ``carry_over_from``.
+    """
+
+    target: str = Field(
+        "Violence and sexual offences", description="police.uk crime type to forecast"
+    )
+    history: list[str] = Field(
+        default_factory=lambda: [
+            "Robbery",
+            "Possession of weapons",
+            "Public order",
+            "Anti-social behaviour",
+        ],
+        description="Other crime types whose time-weighted prior counts are candidate terms",
+    )
+    half_lives: list[float] = Field(
+        default_factory=lambda: [1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 12.0, 24.0],
+        description="Candidate half-lives (months) of the time weights, chosen on training data",
+    )
+    baseline_half_life: float = Field(
+        6.0, gt=0, description="Half-life of the exponentially weighted prior-count baseline"
+    )
+    response_months: int = Field(
+        0,
+        ge=0,
+        description="Months of the fit's response period (0: a quarter of the training "
+        "window, 3 to 12 months); the features use the months before it",
+    )
+    family: Literal["negative_binomial", "poisson"] = "negative_binomial"
+    prior_sd: float = Field(1.0, gt=0, description="Ridge prior sd of standardised terms")
+    layers: list[str] | None = Field(
+        None,
+        description="Layer ids entering the model; default: every non-crime, real-data layer",
+    )
+    exposure: str = Field("pop_total", description="Exposure (offset) column of lsoa21")
+    carry_over_from: str = Field(
+        "", description="Region whose fitted coefficients apply where no street files exist"
+    )
+    iod_columns: list[str] = Field(
+        default_factory=lambda: [
+            "crime_violence_with_injury_rate",
+            "crime_violence_without_injury_rate",
+            "crime_stalking_harassment_rate",
+        ],
+        description="IoD2025 crime indicators summed into the prior-violence count",
+    )
+    draws: int = Field(500, ge=20, description="Monte Carlo draws for the rank intervals")
+
+
+def manifest_specs(layers: list[dict[str, Any]]) -> list[LayerSpec]:
+    """A build manifest's layer records as :class:`LayerSpec` (extra keys such as
+    ``effective_weight`` and ``status`` dropped)."""
+    fields = set(LayerSpec.model_fields)
+    return [LayerSpec.model_validate({k: v for k, v in d.items() if k in fields}) for d in layers]

@@ -1,0 +1,65 @@
+"""The violence model in plain words: term names and the one-sentence explanation per LSOA."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .count_model import EXPOSURE_TERM
+from .violence_features import CURVATURE_TERM, PRIOR_TERM
+
+__all__ = ["explain_violence", "term_title"]
+
+#: Plain-words names of the model's own terms.
+_TERM_TITLES = {
+    PRIOR_TERM: "recorded violence over the last year",
+    CURVATURE_TERM: "recorded violence over the last year",
+    "log_residents": "residents, beyond proportional exposure",
+    EXPOSURE_TERM: "the number of residents",
+    "prior_robbery": "recent robbery",
+    "prior_possession_of_weapons": "recent weapons possession",
+    "prior_public_order": "recent public order offences",
+    "prior_anti_social_behaviour": "recent anti-social behaviour",
+}
+
+
+def term_title(term: str, titles: Mapping[str, str]) -> str:
+    """Plain words for a model term (a layer's title, or the model's own term names)."""
+    return _TERM_TITLES.get(term) or titles.get(term) or term.replace("_", " ")
+
+
+def explain_violence(
+    contributions: pd.Series,
+    titles: Mapping[str, str],
+    *,
+    expected: float,
+    regional_mean: float,
+    prior_ratio: float,
+    region: str,
+    n: int = 2,
+) -> str:
+    """One sentence: the expected count, the ratio to the average, and the main factors.
+
+    The factors are the terms other than recorded violence with the largest effects in the
+    direction the area sits (above or below the typical neighbourhood), as multiplicative
+    factors ``exp(t)``.
+    """
+    total = float(contributions.sum())
+    others = contributions.drop(labels=[PRIOR_TERM], errors="ignore")
+    others = others.drop(labels=[EXPOSURE_TERM, "log_residents"], errors="ignore")
+    ordered = others.sort_values(ascending=total < 0)
+    # name a factor only where it moves the expected count by 5% or more
+    picked = [(t, v) for t, v in ordered.items() if (v > 0) == (total >= 0) and abs(v) > 0.05]
+    parts = []
+    for t, v in picked[:n]:
+        verb = "adds a factor of" if v > 0 else "lowers it by a factor of"
+        f = np.exp(v) if v > 0 else np.exp(-v)
+        parts.append(f"{term_title(t, titles)} {verb} {f:.2f}")
+    head = (
+        f"About {expected:,.0f} violent or sexual offences expected in the next 12 months, "
+        f"{expected / regional_mean:.1f} times the {region} average per neighbourhood"
+    )
+    prior = f"recorded violence here over the last year was {prior_ratio:.1f} times the average"
+    return head + "; " + prior + ("; " + "; ".join(parts) if parts else "") + "."
