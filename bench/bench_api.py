@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> dict:
     tmp = None
     if not (data_dir / region / "builds" / "current" / "manifest.json").exists():
         sys.path.insert(0, str(ROOT / "tests"))
-        from api_fixtures import REGION, make_fixture_build
+        from build_fixture import REGION, make_fixture_build
 
         tmp = Path(tempfile.mkdtemp(prefix="sna-bench-"))
         make_fixture_build(tmp)

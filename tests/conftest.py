@@ -1,4 +1,9 @@
-"""Shared fixtures: paths to the real bundle and prepared stores cached between test runs.
+"""Shared fixtures: the synthetic fixture build, and the real bundle's stores and builds.
+
+The fast tests use the small synthetic build of ``build_fixture.py``: ``fixture_build`` (one
+published build), ``fixture_builds`` (an earlier build and the current one), and the API over
+it (``fixture_settings``, ``fixture_app``, ``client``). Every test that uses the real bundle,
+through a fixture of :data:`REAL_DATA_FIXTURES`, is marked ``slow`` here.
 
 Prepared stores live under ``data/_test`` (or ``$SNA_TEST_DATA_DIR``) and are reused while
 their inputs, config and code are unchanged (``prepare_region`` checks a cache key), so only
@@ -15,6 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from serving import CHROMIUM
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
@@ -138,13 +144,97 @@ def test_data_dir() -> Path:
     return TEST_DATA_DIR
 
 
-#: Debian's Chromium, which the browser tests drive (``.ci/run`` installs it).
-CHROMIUM = Path("/usr/bin/chromium")
+@pytest.fixture(scope="session")
+def real_build_dir():
+    """``real_build_dir(region)``: the test data directory, holding a current build of
+    ``region`` (built first if stale)."""
+
+    def build(region: str) -> Path:
+        _built(region)
+        return TEST_DATA_DIR
+
+    return build
 
 
+# --------------------------------------------------------------- the synthetic fixture build
+
+
+@pytest.fixture(scope="session")
+def fixture_build(tmp_path_factory) -> Path:
+    """The data directory of one published fixture build (region ``fixture``)."""
+    from build_fixture import make_fixture_build
+
+    data_dir = tmp_path_factory.mktemp("fixture-data")
+    make_fixture_build(data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def fixture_builds(tmp_path_factory) -> Path:
+    """The data directory of two fixture builds, an earlier one and the current one."""
+    from build_fixture import make_fixture_builds
+
+    data_dir = tmp_path_factory.mktemp("fixture-builds")
+    make_fixture_builds(data_dir)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
+def fixture_settings(fixture_build):
+    """API settings pointing at the fixture build, with an analyst key."""
+    from build_fixture import REGION
+
+    from api.settings import ApiSettings
+
+    return ApiSettings(
+        region=REGION, data_dir=fixture_build, api_key="test-key", reload_interval=0.0
+    )
+
+
+@pytest.fixture(scope="session")
+def fixture_app(fixture_settings):
+    """The app over the fixture build."""
+    from api.app import create_app
+
+    return create_app(fixture_settings)
+
+
+@pytest.fixture(scope="session")
+def client(fixture_app):
+    """A TestClient over the fixture app (lifespan run once per session)."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(fixture_app) as c:
+        yield c
+
+
+# ------------------------------------------------------------------------------------ markers
+
+#: Fixtures that read the shared bundle or build from it: a test using any is marked ``slow``.
+REAL_DATA_FIXTURES = frozenset(
+    {
+        "shared_data",
+        "wm_prepared",
+        "beds_prepared",
+        "wm_store",
+        "beds_store",
+        "wm_build",
+        "beds_build",
+        "wm_synthetic_build",
+        "wm_synthetic_store",
+        "real_build_dir",
+    }
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
 def pytest_collection_modifyitems(session, config, items):
-    """Refuse duplicate test ids (pytest-xdist reports one result per id, hiding the rest),
-    and skip the ``requires_browser`` tests, with the reason, where Chromium is missing."""
+    """Mark ``slow`` every test that uses the real bundle (:data:`REAL_DATA_FIXTURES`),
+    skip the ``requires_browser`` tests, with the reason, where Chromium is missing, and
+    refuse duplicate test ids (pytest-xdist reports one result per id, hiding the rest)."""
+    for item in items:
+        if REAL_DATA_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     if not CHROMIUM.exists():
         skip = pytest.mark.skip(reason="headless Chromium not installed: apt-get install chromium")
         for item in items:

@@ -8,7 +8,7 @@ import sqlite3
 
 import orjson
 import pytest
-from api_fixtures import REGION, fixture_build, make_fixture_build  # noqa: F401
+from build_fixture import REGION, make_fixture_build
 from fastapi.testclient import TestClient
 
 import sna.answers.writer as writer
@@ -25,7 +25,7 @@ from sna.uncertainty import INTERVAL_LEVEL, INTERVAL_PERCENTILES
 
 
 @pytest.fixture(scope="module")
-def build(fixture_build):  # noqa: F811
+def build(fixture_build):
     return open_build(fixture_build / REGION / "builds" / "current")
 
 
@@ -36,7 +36,7 @@ def test_the_server_opens_the_answers_read_only(build):
         con.execute("DELETE FROM postcodes")
 
 
-def test_open_build_by_region_id_matches_the_folder(fixture_build, build):  # noqa: F811
+def test_open_build_by_region_id_matches_the_folder(fixture_build, build):
     by_id = open_build(REGION, fixture_build)
     assert by_id.path == build.path
     assert by_id.postcode_json("B1 1AB") == build.postcode_json("B1 1AB")
@@ -68,7 +68,7 @@ def test_a_truncated_table_is_a_build_load_error(tmp_path, name):
         open_build(copy)
 
 
-def test_a_dropped_reader_closes_its_connections_at_once(fixture_build):  # noqa: F811
+def test_a_dropped_reader_closes_its_connections_at_once(fixture_build):
     """After a swap the old build's connections (and their memory maps) go with the old
     reader, without waiting for a full garbage collection."""
     import gc
@@ -140,7 +140,7 @@ def test_national_index_on_disk_words_the_404(tmp_path):
 
 
 @pytest.fixture()
-def app_client(fixture_build):  # noqa: F811
+def app_client(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, reload_interval=60))
     with TestClient(app, raise_server_exceptions=False) as c:
         yield c
@@ -193,34 +193,11 @@ def test_worker_settings_round_trip_through_the_environment(tmp_path, monkeypatc
     assert read.trusted_hosts == ["a.example", "b.example"] and read.reload_interval == 7.0
 
 
-def test_two_worker_processes_serve_the_build(fixture_build):  # noqa: F811
+def test_two_worker_processes_serve_the_build(fixture_build):
     """``--workers 2`` really starts (uvicorn's supervisor API changes between versions)."""
-    import socket
-    import subprocess
-    import sys
-    import time
-
     import httpx
+    from serving import served
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    cmd = [sys.executable, "-m", "api", "--region", REGION, "--port", str(port),
-           "--data-dir", str(fixture_build), "--workers", "2"]  # fmt: skip
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline, ready = time.monotonic() + 60, False
-        while time.monotonic() < deadline and proc.poll() is None and not ready:
-            try:
-                ready = httpx.get(f"http://127.0.0.1:{port}/ready", timeout=2).status_code == 200
-            except httpx.HTTPError:
-                time.sleep(0.3)
-        assert ready, proc.stderr.read().decode(errors="replace") if proc.poll() else "not ready"
-        r = httpx.get(f"http://127.0.0.1:{port}/api/v1/areas/E01000003", timeout=5)
+    with served(REGION, fixture_build, timeout=60, args=("--workers", "2")) as base:
+        r = httpx.get(f"{base}/api/v1/areas/E01000003", timeout=5)
         assert r.status_code == 200 and r.json()["result"]["code"] == "E01000003"
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            proc.kill()

@@ -6,19 +6,13 @@ import csv
 import io
 
 import pytest
-from api_fixtures import (  # noqa: F401
-    PARTNER_LAYER,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-)
+from build_fixture import PARTNER_LAYER
 
 
 @pytest.mark.parametrize(
     ("code", "level"), [("E01000003", "lsoa"), ("E05000002", "ward"), ("e08000025", "district")]
 )
-def test_area_levels(client, code, level):  # noqa: F811
+def test_area_levels(client, code, level):
     r = client.get(f"/api/v1/areas/{code}")
     assert r.status_code == 200
     body = r.json()["result"]
@@ -29,12 +23,12 @@ def test_area_levels(client, code, level):  # noqa: F811
     assert body["drivers"] and body["explanation"]
 
 
-def test_unknown_area_is_404(client):  # noqa: F811
+def test_unknown_area_is_404(client):
     r = client.get("/api/v1/areas/E01999999")
     assert r.status_code == 404 and "E01999999" in r.json()["error"]
 
 
-def test_priority_list_json(client):  # noqa: F811
+def test_priority_list_json(client):
     r = client.get("/api/v1/areas", params={"district": "Birmingham", "sort": "need", "limit": 3})
     assert r.status_code == 200
     body = r.json()["result"]
@@ -44,7 +38,7 @@ def test_priority_list_json(client):  # noqa: F811
     assert body["items"][0]["need_rank"] <= body["items"][1]["need_rank"]
 
 
-def test_priority_list_csv(client):  # noqa: F811
+def test_priority_list_csv(client):
     r = client.get("/api/v1/areas", params={"format": "csv", "level": "ward", "limit": 100})
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("text/csv")
@@ -53,7 +47,7 @@ def test_priority_list_csv(client):  # noqa: F811
     assert len(rows) == 4 and {row["level"] for row in rows} == {"ward"}
 
 
-def test_priority_list_geojson(client):  # noqa: F811
+def test_priority_list_geojson(client):
     r = client.get("/api/v1/areas", params={"format": "geojson", "district": "E08000026"})
     assert r.status_code == 200
     assert r.headers["content-type"] == "application/geo+json"
@@ -75,10 +69,10 @@ def test_priority_list_geojson(client):  # noqa: F811
         {"order": "up"},
     ],
 )
-def test_priority_list_bad_params_are_422(client, params):  # noqa: F811
+def test_priority_list_bad_params_are_422(client, params):
     assert client.get("/api/v1/areas", params=params).status_code == 422
 
 
-def test_priority_list_unknown_district_is_404(client):  # noqa: F811
+def test_priority_list_unknown_district_is_404(client):
     r = client.get("/api/v1/areas", params={"district": "Atlantis"})
     assert r.status_code == 404 and "Atlantis" in r.json()["error"]

@@ -12,16 +12,7 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from api_fixtures import (  # noqa: F401
-    BUILD_ID,
-    LIVE_POSTCODE,
-    REGION,
-    TERMINATED_POSTCODE,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-)
+from build_fixture import BUILD_ID, LIVE_POSTCODE, REGION, TERMINATED_POSTCODE
 from fastapi.testclient import TestClient
 from pyproj import Transformer
 
@@ -88,7 +79,7 @@ POSTCODE_FIELDS = (
 
 
 @pytest.fixture
-def pio(client):  # noqa: F811
+def pio(client):
     return PostcodesIoClient(client)
 
 
@@ -182,7 +173,7 @@ def test_provenance_one_vintage_per_source_a_period_per_layer_a_unit_per_value(p
         "/tiles/areas/14/8100/5400.pbf",
     ],
 )
-def test_head_on_every_get(client, path):  # noqa: F811
+def test_head_on_every_get(client, path):
     got = client.get(path)
     head = client.head(path)
     assert head.status_code == got.status_code == 200
@@ -191,7 +182,7 @@ def test_head_on_every_get(client, path):  # noqa: F811
     assert head.headers["content-type"] == got.headers["content-type"]
 
 
-def test_every_get_route_answers_head(client):  # noqa: F811
+def test_every_get_route_answers_head(client):
     paths = client.get("/openapi.json").json()["paths"]
     gets = [p for p, ops in paths.items() if "get" in ops]
     for p in gets:
@@ -207,7 +198,7 @@ def test_every_get_route_answers_head(client):  # noqa: F811
         ("/api/v1/areas", "GET, HEAD, OPTIONS"),
     ],
 )
-def test_options_and_405_say_the_real_allow(client, path, allow):  # noqa: F811
+def test_options_and_405_say_the_real_allow(client, path, allow):
     r = client.options(path)
     assert r.status_code == 204 and r.headers["allow"] == allow
     r = client.delete(path)
@@ -215,12 +206,12 @@ def test_options_and_405_say_the_real_allow(client, path, allow):  # noqa: F811
     assert r.json() == {"status": 405, "error": "Method not allowed"}
 
 
-def test_options_of_nothing_is_404(client):  # noqa: F811
+def test_options_of_nothing_is_404(client):
     r = client.options("/nope")
     assert r.status_code == 404 and r.json()["status"] == 404
 
 
-def test_gzip_for_json_csv_geojson(client):  # noqa: F811
+def test_gzip_for_json_csv_geojson(client):
     for path in (
         "/api/v1/areas?limit=100",
         "/api/v1/areas?limit=100&format=csv",
@@ -242,7 +233,7 @@ def test_gzip_for_json_csv_geojson(client):  # noqa: F811
     assert gzip.compress(r.content)  # decoded body is the JSON
 
 
-def test_etag_and_cache_control_on_lookups(client):  # noqa: F811
+def test_etag_and_cache_control_on_lookups(client):
     for path in (f"/api/v1/postcodes/{LIVE_POSTCODE}", "/api/v1/areas/E01000001"):
         r = client.get(path)
         etag = r.headers["etag"]
@@ -253,12 +244,12 @@ def test_etag_and_cache_control_on_lookups(client):  # noqa: F811
     assert BUILD_ID in etag  # a new build, a new validator
 
 
-def test_cors_off_by_default(client):  # noqa: F811
+def test_cors_off_by_default(client):
     r = client.get("/api/v1/layers", headers={"Origin": "https://example.org"})
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_cors_star_for_public_routes_only(fixture_build):  # noqa: F811
+def test_cors_star_for_public_routes_only(fixture_build):
     settings = ApiSettings(region=REGION, data_dir=fixture_build, api_key="k", cors_origins=["*"])
     with TestClient(create_app(settings)) as c:
         origin = {"Origin": "https://example.org"}
@@ -273,7 +264,7 @@ def test_cors_star_for_public_routes_only(fixture_build):  # noqa: F811
         assert r.status_code == 200 and "access-control-allow-origin" not in r.headers
 
 
-def test_404_tells_outside_the_region_from_not_found(fixture_build):  # noqa: F811
+def test_404_tells_outside_the_region_from_not_found(fixture_build):
     from api.routers.postcodes import bulk_items
     from sna.builds import open_build
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from api_fixtures import REGION, fixture_build  # noqa: F401
+from build_fixture import REGION
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -66,7 +66,7 @@ def test_a_host_no_source_can_allow_exactly_is_a_settings_error(url):
         ApiSettings(basemap_url=url)
 
 
-def test_the_served_page_allows_the_configured_host(fixture_build):  # noqa: F811
+def test_the_served_page_allows_the_configured_host(fixture_build):
     url = "https://tiles.data.example.org:8443/{z}/{x}/{y}.png"
     attribution = "Example tiles, CC BY 4.0"
     app = create_app(

@@ -11,16 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from api_fixtures import (  # noqa: F401
-    REGION,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-    make_fixture_build,
-)
+from build_fixture import REGION, make_fixture_build
 from fastapi.testclient import TestClient
 from pydantic import ValidationError
+from serving import free_port, wait_ready
 
 from api.app import create_app, uvicorn_config
 from api.errors import public_detail, validation_errors
@@ -30,19 +24,13 @@ from sna.watcher import BuildWatcher
 MB = 1_000_000
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def access_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("access") / "access.log"
 
 
 @pytest.fixture(scope="module")
-def live_server(fixture_build, access_log):  # noqa: F811
+def live_server(fixture_build, access_log):
     """The fixture app under a real uvicorn server on a free loopback port."""
     import uvicorn
 
@@ -54,21 +42,12 @@ def live_server(fixture_build, access_log):  # noqa: F811
         access_log_file=access_log,
     )
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn_config(app, "127.0.0.1", port, settings))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{base}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.05)
-    else:
-        pytest.fail("the server did not become ready")
+    wait_ready(base, timeout=30)
     yield base
     server.should_exit = True
     thread.join(10)
@@ -125,7 +104,7 @@ def test_50mb_body_is_refused_fast_without_stalling_health(live_server):
     assert len(health_times) > n_before and max(health_times) < 0.5
 
 
-def test_streamed_body_over_the_limit_is_refused(fixture_build):  # noqa: F811
+def test_streamed_body_over_the_limit_is_refused(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, max_body_bytes=4096))
 
     def body():
@@ -145,7 +124,7 @@ def test_streamed_body_over_the_limit_is_refused(fixture_build):  # noqa: F811
 
 
 @pytest.mark.parametrize("literal", ["NaN", "Infinity", "-Infinity", "1e999", "-1e999"])
-def test_non_finite_numbers_give_422(client, literal):  # noqa: F811
+def test_non_finite_numbers_give_422(client, literal):
     r = client.post(
         "/api/v1/postcodes",
         content=f'{{"postcodes": [{literal}]}}',
@@ -158,7 +137,7 @@ def test_non_finite_numbers_give_422(client, literal):  # noqa: F811
     json.loads(r.text)  # strict JSON
 
 
-def test_422_echoes_only_a_short_input(client):  # noqa: F811
+def test_422_echoes_only_a_short_input(client):
     long_items = ["x" * 5000 for _ in range(100)]  # 500 kB: under the body limit
     r = client.post("/api/v1/postcodes", json={"postcodes": long_items})
     assert r.status_code == 422
@@ -249,7 +228,7 @@ def test_ready_backs_off_from_a_failed_build(tmp_path):
         assert len(calls) == 2
 
 
-def test_unhandled_error_is_a_plain_500_with_headers(fixture_build):  # noqa: F811
+def test_unhandled_error_is_a_plain_500_with_headers(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build))
 
     @app.get("/boom")
@@ -270,7 +249,7 @@ def test_unhandled_error_is_a_plain_500_with_headers(fixture_build):  # noqa: F8
     "path",
     ["/health", "/ready", "/api/v1/layers", "/api/v1/postcodes/ZZ99", "/nope", "/docs", "/"],
 )
-def test_security_headers_on_every_response(client, path):  # noqa: F811
+def test_security_headers_on_every_response(client, path):
     r = client.get(path)
     assert r.headers["x-content-type-options"] == "nosniff"
     assert r.headers["referrer-policy"] == "no-referrer"
@@ -287,7 +266,7 @@ def test_no_server_banner_and_headers_from_uvicorn(live_server):
     assert bad.status_code == 413 and "server" not in bad.headers
 
 
-def test_untrusted_host_is_refused(fixture_build):  # noqa: F811
+def test_untrusted_host_is_refused(fixture_build):
     app = create_app(
         ApiSettings(region=REGION, data_dir=fixture_build, trusted_hosts="maps.example.org")
     )
@@ -301,7 +280,7 @@ def test_untrusted_host_is_refused(fixture_build):  # noqa: F811
         assert ok.headers["location"].startswith("http://maps.example.org/")
 
 
-def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app, monkeypatch):  # noqa: F811
+def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app, monkeypatch):
     import logging.config
 
     # uvicorn.Config applies its logging config at once: keep the live server's as it is
@@ -342,7 +321,7 @@ def test_uvicorn_writes_the_access_log(live_server, access_log):
 # --- analyst access -----------------------------------------------------------------------
 
 
-def test_failed_key_attempts_are_rate_limited(fixture_build):  # noqa: F811
+def test_failed_key_attempts_are_rate_limited(fixture_build):
     app = create_app(
         ApiSettings(
             region=REGION,
@@ -363,7 +342,7 @@ def test_failed_key_attempts_are_rate_limited(fixture_build):  # noqa: F811
         assert c.get(url, headers={"x-api-key": "right"}).status_code in (200, 404)
 
 
-def test_analyst_access_log_has_no_values(fixture_build, caplog):  # noqa: F811
+def test_analyst_access_log_has_no_values(fixture_build, caplog):
     settings = ApiSettings(region=REGION, data_dir=fixture_build, api_key="s3cret-key")
     app = create_app(settings)
     with TestClient(app) as c, caplog.at_level(logging.INFO, logger="sna.api.access"):
@@ -384,7 +363,7 @@ def test_analyst_access_log_has_no_values(fixture_build, caplog):  # noqa: F811
     assert "B1" not in text
 
 
-def test_key_from_a_file(tmp_path, fixture_build):  # noqa: F811
+def test_key_from_a_file(tmp_path, fixture_build):
     key_file = tmp_path / "key"
     key_file.write_text("from-file-key\n")
     settings = ApiSettings(region=REGION, data_dir=fixture_build, api_key_file=key_file)
@@ -422,7 +401,7 @@ SAMPLES = {
 }
 
 
-def test_no_answer_carries_a_filesystem_path(fixture_build):  # noqa: F811
+def test_no_answer_carries_a_filesystem_path(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, api_key="walk-key"))
     with TestClient(app) as c:
         paths = c.get("/openapi.json").json()["paths"]

@@ -7,16 +7,7 @@ import time
 from pathlib import Path
 
 import pytest
-from api_fixtures import (  # noqa: F401
-    BUILD_ID,
-    PARTNER_LAYER,
-    REGION,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-    make_fixture_build,
-)
+from build_fixture import BUILD_ID, PARTNER_LAYER, REGION, make_fixture_build
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -25,7 +16,7 @@ from api.settings import ApiSettings
 STATIC = Path(__file__).resolve().parents[1] / "api" / "static"
 
 
-def test_layers(client):  # noqa: F811
+def test_layers(client):
     body = client.get("/api/v1/layers").json()["result"]
     layers = {x["id"]: x for x in body["layers"]}
     assert body["build_id"] == BUILD_ID
@@ -36,16 +27,16 @@ def test_layers(client):  # noqa: F811
     assert layers["income_deprivation"]["level"] == "society"
 
 
-def test_builds(client):  # noqa: F811
+def test_builds(client):
     body = client.get("/api/v1/builds").json()["result"]
     assert body["build_id"] == BUILD_ID and body["region"] == REGION
     assert body["synthetic_layers"] == [PARTNER_LAYER]
-    assert body["n_lsoa"] == 12 and body["n_postcodes"] == 37
+    assert body["n_lsoa"] == 12 and body["n_postcodes"] == 38  # 36 live, 2 terminated
     assert [b["build_id"] for b in body["builds"]] == [BUILD_ID]
     assert "path" not in str(body["builds"]) and len(body["bounds"]) == 4
 
 
-def test_health_and_ready(client):  # noqa: F811
+def test_health_and_ready(client):
     assert client.get("/health").json() == {"status": 200, "result": {"status": "ok"}}
     # the build loads in the background: poll as a readiness probe would
     deadline = time.monotonic() + 60
@@ -67,7 +58,7 @@ def test_ready_is_503_without_a_build(tmp_path):
         assert r.status_code == 503 and "sna build" in r.json()["error"]
 
 
-def test_analyst_needs_the_key(client):  # noqa: F811
+def test_analyst_needs_the_key(client):
     url = "/api/v1/analyst/areas/E01000001"
     assert client.get(url).status_code == 401
     assert client.get(url, headers={"X-API-Key": "wrong"}).status_code == 401
@@ -79,14 +70,14 @@ def test_analyst_needs_the_key(client):  # noqa: F811
     assert r.status_code == 404
 
 
-def test_analyst_disabled_without_configured_key(fixture_build):  # noqa: F811
+def test_analyst_disabled_without_configured_key(fixture_build):
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build))
     with TestClient(app) as c:
         r = c.get("/api/v1/analyst/areas/E01000001", headers={"X-API-Key": ""})
         assert r.status_code == 401 and "disabled" in r.json()["error"]
 
 
-def test_api_key_from_environment(monkeypatch, fixture_build):  # noqa: F811
+def test_api_key_from_environment(monkeypatch, fixture_build):
     monkeypatch.setenv("SNA_API_KEY", "env-key")
     monkeypatch.setenv("SNA_API_REGION", REGION)
     monkeypatch.setenv("SNA_DATA_DIR", str(fixture_build))
@@ -101,7 +92,7 @@ def test_settings_reject_bad_basemap():
     assert ApiSettings(cors_origins="http://a, http://b").cors_origins == ["http://a", "http://b"]
 
 
-def test_docs_and_openapi(client):  # noqa: F811
+def test_docs_and_openapi(client):
     docs = client.get("/docs")
     assert docs.status_code == 200
     # Swagger UI comes from this app, not a CDN: the docs work offline
@@ -123,7 +114,7 @@ def test_docs_and_openapi(client):  # noqa: F811
         assert p in paths
 
 
-def test_map_page_is_self_contained(client):  # noqa: F811
+def test_map_page_is_self_contained(client):
     r = client.get("/")
     assert r.status_code == 200
     html = r.text
@@ -138,7 +129,7 @@ def test_map_page_is_self_contained(client):  # noqa: F811
     assert not re.search(r"https?://(?!www\.nationalarchives)", js)  # no outside requests
 
 
-def test_map_page_with_basemap_allows_only_that_host(fixture_build):  # noqa: F811
+def test_map_page_with_basemap_allows_only_that_host(fixture_build):
     url = "https://tiles.example.org/{z}/{x}/{y}.png"
     app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, basemap_url=url))
     with TestClient(app) as c:

@@ -3,18 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from api_fixtures import (  # noqa: F401
-    LIVE_POSTCODE,
-    REGION,
-    TERMINATED_POSTCODE,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-)
+from build_fixture import LIVE_POSTCODE, REGION, TERMINATED_POSTCODE
 
 
-def test_lookup_is_lenient(client):  # noqa: F811
+def test_lookup_is_lenient(client):
     for text in ("b11ab", "B1%201AB", "b1%20%201ab"):
         r = client.get(f"/api/v1/postcodes/{text}")
         assert r.status_code == 200
@@ -23,7 +15,7 @@ def test_lookup_is_lenient(client):  # noqa: F811
         assert r.json()["result"]["postcode"] == LIVE_POSTCODE
 
 
-def test_lookup_body(client):  # noqa: F811
+def test_lookup_body(client):
     body = client.get(f"/api/v1/postcodes/{LIVE_POSTCODE}").json()["result"]
     assert {"location", "lsoa21", "ward", "district", "indices", "drivers", "assets"} <= set(body)
     assert body["indices"]["need"]["rank_interval"]["lo"] >= 1
@@ -31,7 +23,7 @@ def test_lookup_body(client):  # noqa: F811
     assert body["assets"]["nearest"][0]["name"] == "St Mary's Church"
 
 
-def test_terminated_postcode(client):  # noqa: F811
+def test_terminated_postcode(client):
     body = client.get("/api/v1/postcodes/b19zz").json()["result"]
     assert body["postcode"] == TERMINATED_POSTCODE and body["status"] == "terminated"
     assert "last one it belonged to" in body["note"]
@@ -47,19 +39,19 @@ def test_terminated_postcode(client):  # noqa: F811
         ("B1%201AB%3B", "not a valid UK postcode"),
     ],
 )
-def test_invalid_postcode_is_404_with_reason(client, text, reason):  # noqa: F811
+def test_invalid_postcode_is_404_with_reason(client, text, reason):
     r = client.get(f"/api/v1/postcodes/{text}")
     assert r.status_code == 404  # as postcodes.io: an invalid postcode is not found
     assert r.json()["status"] == 404 and reason in r.json()["error"]
 
 
-def test_unknown_postcode_is_404(client):  # noqa: F811
+def test_unknown_postcode_is_404(client):
     r = client.get("/api/v1/postcodes/B99%209ZZ")
     assert r.status_code == 404
     assert r.json() == {"status": 404, "error": "B99 9ZZ is not a postcode of Fixture Region"}
 
 
-def test_bulk_lookup(client):  # noqa: F811
+def test_bulk_lookup(client):
     r = client.post("/api/v1/postcodes", json={"postcodes": ["b11ab", "bad", "B99 9ZZ", "B1 9ZZ"]})
     assert r.status_code == 200
     items = r.json()["result"]
@@ -80,25 +72,25 @@ def test_bulk_lookup(client):  # noqa: F811
         [],
     ],
 )
-def test_bulk_rejects_bad_bodies(client, body):  # noqa: F811
+def test_bulk_rejects_bad_bodies(client, body):
     r = client.post("/api/v1/postcodes", json=body)
     assert r.status_code == 422
     assert r.json()["error"]
 
 
-def test_bulk_of_100_is_accepted(client):  # noqa: F811
+def test_bulk_of_100_is_accepted(client):
     r = client.post("/api/v1/postcodes", json={"postcodes": ["B1 1AB"] * 100})
     assert r.status_code == 200 and len(r.json()["result"]) == 100
 
 
-def test_bulk_rejects_non_json(client):  # noqa: F811
+def test_bulk_rejects_non_json(client):
     r = client.post(
         "/api/v1/postcodes", content=b"{not json", headers={"content-type": "application/json"}
     )
     assert r.status_code == 422
 
 
-def test_autocomplete(client):  # noqa: F811
+def test_autocomplete(client):
     r = client.get("/api/v1/postcodes", params={"q": "b1 1", "limit": 2})
     assert r.status_code == 200
     assert r.json() == {"status": 200, "result": ["B1 1AB", "B1 1AD"]}
@@ -115,32 +107,32 @@ def test_autocomplete(client):  # noqa: F811
         {"q": "b1", "limit": "x"},
     ],
 )
-def test_autocomplete_bad_input_is_422(client, params):  # noqa: F811
+def test_autocomplete_bad_input_is_422(client, params):
     r = client.get("/api/v1/postcodes", params=params)
     assert r.status_code == 422
     assert r.json()["status"] == 422 and r.json()["error"].startswith("Invalid request")
 
 
 @pytest.mark.parametrize("q", ["b1*", "B 1 1", "%C3%A5", "V\u00d9"])
-def test_autocomplete_of_no_postcode_is_empty(client, q):  # noqa: F811
+def test_autocomplete_of_no_postcode_is_empty(client, q):
     r = client.get("/api/v1/postcodes", params={"q": q})
     assert r.status_code == 200 and r.json() == {"status": 200, "result": []}
 
 
-def test_search_needs_q_or_a_point(client):  # noqa: F811
+def test_search_needs_q_or_a_point(client):
     for params in ({}, {"lon": -1.9}, {"lat": 52.5}):
         r = client.get("/api/v1/postcodes", params=params)
         assert r.status_code == 400 and r.json()["status"] == 400
 
 
-def test_autocomplete_lists_live_postcodes_only(client):  # noqa: F811
+def test_autocomplete_lists_live_postcodes_only(client):
     got = client.get("/api/v1/postcodes", params={"q": "B1 9"}).json()["result"]
     assert TERMINATED_POSTCODE not in got
     got = client.get("/api/v1/postcodes/B1 9/autocomplete").json()["result"]
     assert TERMINATED_POSTCODE not in got
 
 
-def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_app):  # noqa: F811
+def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_app):
     """The lookup is a bare ASGI endpoint (``PostcodeAnswer``) in front of the documented
     FastAPI route: the same bytes and headers as ``cached_answer``, the same errors, HEAD,
     304, and the route still in the schema."""
@@ -175,7 +167,7 @@ def test_bare_lookup_endpoint_answers_as_the_documented_route(client, fixture_ap
     assert "get" in schema["paths"]["/api/v1/postcodes/{postcode}"]
 
 
-def test_server_answers_lookups_without_the_data_stack(fixture_build):  # noqa: F811
+def test_server_answers_lookups_without_the_data_stack(fixture_build):
     """A server that has loaded a build and answered lookups has not imported pandas,
     pyarrow, rasterio or the tile renderers: its memory is its answers (issue 14's
     serving target), and those load only when a tile or export is asked for."""

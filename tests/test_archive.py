@@ -35,7 +35,8 @@ MONTHS = ["2021-05", "2021-06"]
 
 
 @pytest.fixture(scope="module")
-def placement():
+def placement(shared_data):
+    """The LSOA placement of all England and Wales (from the shared bundle: tests are slow)."""
     return load_placement(LOOKUP, POLYGONS)
 
 
@@ -173,7 +174,8 @@ def test_duckdb_and_dask_agree_on_a_small_archive_with_filters(small, placement)
 
 
 @pytest.fixture(scope="module")
-def beds(tmp_path_factory):
+def beds(tmp_path_factory, shared_data):
+    """The shared bundle's Bedfordshire street files as an archive."""
     root = tmp_path_factory.mktemp("beds") / "parquet"
     ingest_archive(BEDS, root)
     return root

@@ -202,7 +202,7 @@ def test_exports_do_not_move_with_the_small_groups(extract, variant):
 
 
 def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
-    from api_fixtures import partner_violations
+    from build_fixture import partner_violations
 
     d, out = extract
     with _client(out["a"][0]) as ca, _client(out["b"][0]) as cb:

@@ -13,34 +13,16 @@ outlines and names; the favicon. The trend endpoint is answered from a fixture b
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import httpx
 import pandas as pd
 import pytest
+from serving import ARTIFACTS, chromium_context, serve
 
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
 
-CHROMIUM = Path("/usr/bin/chromium")
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-ARTIFACTS = PROJECT_ROOT / "tests" / "artifacts"
-REAL_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 390, "height": 844}
 MONTHS = [f"{y}-{m:02d}" for y in (2021, 2022, 2023, 2024) for m in range(1, 13)][4:40]
@@ -61,12 +43,6 @@ TREND = {
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _live_postcode(build: Path) -> str:
     pcs = pd.read_parquet(build / "postcodes.parquet", columns=["postcode", "status"])
     live = set(pcs.loc[pcs["status"] == "live", "postcode"])
@@ -74,74 +50,24 @@ def _live_postcode(build: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def target():
+def target(wm_build, test_data_dir):
     """(region, data_dir, postcode) to serve: the real West Midlands build."""
-    from conftest import _built
-
-    return "west-midlands", REAL_DATA_DIR, _live_postcode(_built("west-midlands"))
-
-
-def _serve(region: str, data_dir: Path, env_extra: dict[str, str] | None = None):
-    port = _free_port()
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("SNA_API_BASEMAP_URL", None)
-    env.pop("SNA_API_BASEMAP_ATTRIBUTION", None)
-    env.update(env_extra or {})
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "api",
-            "--region",
-            region,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--data-dir",
-            str(data_dir),
-        ],
-        cwd=PROJECT_ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 90
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode(errors="replace"))
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
-            raise RuntimeError("the server did not become ready in 90 s")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    return "west-midlands", test_data_dir, _live_postcode(wm_build)
 
 
 @pytest.fixture(scope="module")
 def server(target):
     region, data_dir, _ = target
-    yield from _serve(region, data_dir)
+    yield from serve(region, data_dir)
 
 
 @pytest.fixture(scope="module")
-def synthetic_server():
+def synthetic_server(wm_synthetic_build):
     """The West Midlands build asked for synthetic partner data: it shows the notice."""
-    from conftest import SYNTHETIC_DATA_DIR, _built_synthetic
+    from conftest import SYNTHETIC_DATA_DIR
 
-    postcode = _live_postcode(_built_synthetic("west-midlands"))
-    for base in _serve("west-midlands", SYNTHETIC_DATA_DIR):
+    postcode = _live_postcode(wm_synthetic_build)
+    for base in serve("west-midlands", SYNTHETIC_DATA_DIR):
         yield base, postcode
 
 
@@ -154,25 +80,13 @@ def basemap_server(target):
     """The real build with a base map configured on another host (the CSP case)."""
     region, data_dir, _ = target
     extra = {"SNA_API_BASEMAP_URL": BASEMAP, "SNA_API_BASEMAP_ATTRIBUTION": "Example tiles"}
-    yield from _serve(region, data_dir, extra)
+    yield from serve(region, data_dir, extra)
 
 
 @pytest.fixture()
 def browser_context(tmp_path):
-    profile = tmp_path / "chromium-profile"
-    with playwright.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport=DESKTOP,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium_context(tmp_path, DESKTOP) as context:
+        yield context
 
 
 class Watch:

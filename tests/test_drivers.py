@@ -4,7 +4,7 @@ import importlib
 import numpy as np
 import pandas as pd
 import pytest
-from api_fixtures import REGION, client, fixture_app, fixture_build, fixture_settings  # noqa: F401
+from build_fixture import REGION
 
 from sna.aggregate import weighted_arithmetic
 from sna.drivers import SYNTHETIC_SUFFIX, driver_text, explain, level_contributions, top_drivers
@@ -121,7 +121,7 @@ def test_driver_text_words_each_kind_and_direction():
     assert driver_text("Hospital admissions", 0.1, synthetic=True).endswith(SYNTHETIC_SUFFIX)
 
 
-def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_build, tmp_path):  # noqa: F811
+def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_build, tmp_path):
     """One wording of a driver: what raises an LSOA's need reads the same in the API's
     answer, the map popup, the priority list and the report (``sna.drivers.driver_text``)."""
     from html import escape

@@ -9,13 +9,12 @@ import numpy as np
 import orjson
 import pandas as pd
 import pytest
-from api_fixtures import (
+from build_fixture import (
     BUILD_ID,
     LIVE_POSTCODE,
     PARTNER_COUNTS,
     PARTNER_LAYER,
     REGION,
-    fixture_build,  # noqa: F401
     make_fixture_build,
     partner_violations,
 )
@@ -28,7 +27,7 @@ from sna.watcher import BuildWatcher
 
 
 @pytest.fixture(scope="module")
-def build(fixture_build):  # noqa: F811
+def build(fixture_build):
     return open_build(fixture_build / REGION / "builds" / "current")
 
 
@@ -221,7 +220,7 @@ def test_layers_list_vintages_licences_and_styling(build):
     assert layers["child_poverty"]["surface"] is None
 
 
-def test_list_builds_and_current_target(fixture_build):  # noqa: F811
+def test_list_builds_and_current_target(fixture_build):
     target = current_target(REGION, fixture_build)
     assert target is not None and target.name == BUILD_ID
     builds = list_builds(REGION, fixture_build)

@@ -11,10 +11,12 @@ import pandas as pd
 import pytest
 from build_fixture import (
     REGION,
-    browse,
-    make_fixture_build,
-    real_build_dir,
+    REGION_NAME,
+    TERMINATED_POSTCODE,
+    TERMINATED_WITH_GRID,
+    not_synthetic_copy,
 )
+from serving import browse
 
 pytest.importorskip("folium")
 
@@ -45,11 +47,10 @@ def control_layers(html: str) -> tuple[list[str], list[str]]:
 
 
 @pytest.fixture(scope="module")
-def fixture_maps(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("maps")
-    build = make_fixture_build(data_dir)
-    paths = write_maps(REGION, data_dir)
-    return data_dir, build, {p.name: p for p in paths}
+def fixture_maps(fixture_build):
+    paths = write_maps(REGION, fixture_build)
+    build = (fixture_build / REGION / "builds" / "current").resolve()
+    return fixture_build, build, {p.name: p for p in paths}
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +65,7 @@ def test_write_maps_writes_every_map_into_the_build(fixture_maps):
         "hotspots.html",
         "protective-gap.html",
         "district-birmingham.html",
-        "district-solihull.html",
+        "district-coventry.html",
     ]
     for p in paths.values():
         assert p.parent == build / "maps"
@@ -91,7 +92,7 @@ def test_overview_has_legend_attribution_and_synthetic_notice(overview):
     panels = re.search(r"SNA\.panels\([^,]+, (\{.*?\}),\s*\n", overview, re.S)
     assert panels
     cfg = json.loads(panels.group(1))
-    assert cfg["initialTheme"]["legendTitle"] == "Violence risk: deciles across Fixture Borough"
+    assert cfg["initialTheme"]["legendTitle"] == f"Violence risk: deciles across {REGION_NAME}"
     assert len(cfg["initialTheme"]["legend"]) == 10
     assert (
         cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most offences expected) · Highest"
@@ -101,7 +102,7 @@ def test_overview_has_legend_attribution_and_synthetic_notice(overview):
     assert any("OpenStreetMap" in a for a in cfg["attribution"])
     assert "Hospital admissions for assault, under-25s" in cfg["notice"]
     assert "synthetic" in cfg["notice"]
-    assert "<title>Fixture Borough: violence risk and needs by neighbourhood" in overview
+    assert f"<title>{REGION_NAME}: violence risk and needs by neighbourhood" in overview
 
 
 def test_maps_open_offline_without_cdn_links(overview):
@@ -112,7 +113,7 @@ def test_maps_open_offline_without_cdn_links(overview):
 
 def test_tooltip_properties_are_public_only(overview):
     feats = js_json(overview, "sna_features")["features"]
-    assert len(feats) == 48
+    assert len(feats) == 12
     keys = set().union(*(f["properties"] for f in feats))
     assert keys == {
         "c", "n", "w", "d", "nb", "rb", "pb", "nr", "lo", "hi", "t", "x", "ve", "vr", "k_violence",
@@ -120,7 +121,7 @@ def test_tooltip_properties_are_public_only(overview):
         "k_level_community", "k_level_society", "k_gi", "k_moran", "k_gap",
     }  # fmt: skip
     first = feats[0]["properties"]
-    assert first["n"] == "Birmingham 001A"
+    assert first["n"] == "Fixture 000A"
     assert first["nb"] in {"Highest", "High", "Medium", "Low", "Lowest"}
     # protective access is not subtracted from the needs index (need_lambda 0): not a driver
     assert "(low)" not in first["t"]
@@ -142,32 +143,34 @@ def test_postcode_search_uses_the_build_postcodes(fixture_maps, overview):
     pcs = js_json(overview, "sna_postcodes")
     table = pd.read_parquet(build / "postcodes.parquet")
     live = table[(table["status"] == "live") & table["easting"].notna()]
-    assert len(pcs) == len(live) == 190  # 192 less one terminated and one without coordinates
-    lat, lon, feature = pcs["B11AA"]
+    assert len(pcs) == len(live) == 36  # 3 live postcodes in each of the 12 LSOAs
+    lat, lon, feature = pcs["B11AB"]
     assert 52.4 < lat < 52.6 and -2.0 < lon < -1.8
     feats = js_json(overview, "sna_features")["features"]
     assert (
         feats[feature]["properties"]["c"]
-        == table.loc[table["pcd7"] == "B1  1AA", "lsoa21_code"].iloc[0]
+        == table.loc[table["pcd7"] == "B1  1AB", "lsoa21_code"].iloc[0]
     )
-    assert "B12AD" not in pcs  # terminated
+    # terminated: left out, with a grid reference or without
+    terminated = {TERMINATED_WITH_GRID, TERMINATED_POSTCODE}
+    assert {t.replace(" ", "") for t in terminated}.isdisjoint(pcs)
     # a district map embeds only its own district's postcodes
     brum = js_json(paths["district-birmingham.html"].read_text(), "sna_postcodes")
     codes = set(table.loc[table["district_code"] == "E08000025", "postcode"].str.replace(" ", ""))
-    assert set(brum) <= codes and len(brum) == 95
+    assert set(brum) <= codes and len(brum) == 18
 
 
 def test_district_maps_show_their_district_with_regional_colours(fixture_maps):
     paths = fixture_maps[2]
-    html = paths["district-solihull.html"].read_text()
+    html = paths["district-coventry.html"].read_text()
     feats = js_json(html, "sna_features")["features"]
-    assert len(feats) == 24 and {f["properties"]["d"] for f in feats} == {"Solihull"}
+    assert len(feats) == 6 and {f["properties"]["d"] for f in feats} == {"Coventry"}
     base, overlays = control_layers(html)
     assert base[:3] == ["Violence risk", "Needs index", "Risk index"]
     assert overlays == ["Ward boundaries"]
-    # regional deciles: Solihull (the low-need half) has no decile-1 areas in the fixture
+    # regional deciles: Coventry (the low-need half) has no decile-1 areas in the fixture
     assert min(f["properties"]["k_need"] for f in feats) > 1
-    assert "colours are deciles across Fixture Borough" in html
+    assert f"colours are deciles across {REGION_NAME}" in html
 
 
 def test_hotspot_map_labels_significant_clusters(fixture_maps):
@@ -194,13 +197,7 @@ def test_protective_gap_map_marks_high_risk_low_access(fixture_maps):
 
 def test_no_notice_when_the_build_is_not_synthetic(fixture_maps, tmp_path):
     data_dir, build, _ = fixture_maps
-    manifest = json.loads((build / "manifest.json").read_text())
-    manifest.update(synthetic=False, synthetic_layers=[])
-    copy = tmp_path / "b"
-    copy.mkdir()
-    for name in ("lsoa.parquet", "postcodes.parquet"):
-        (copy / name).symlink_to(build / name)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    copy = not_synthetic_copy(build, tmp_path / "b")
     paths = write_maps(REGION, data_dir, tmp_path / "out", build=copy, districts=False)
     assert [p.name for p in paths] == ["overview.html", "hotspots.html", "protective-gap.html"]
     assert '"notice":""' in paths[0].read_text()
@@ -237,10 +234,10 @@ def test_maps_render_without_javascript_errors(fixture_maps):
             page.wait_for_timeout(200)
             assert page.locator(".sna-tooltip").count() == 1
             assert "Top drivers" in page.locator(".sna-tooltip").inner_text()
-            page.fill(".sna-search input", "b1 1aa")
+            page.fill(".sna-search input", "b1 1ab")
             page.press(".sna-search input", "Enter")
             page.wait_for_timeout(300)
-            assert "B1 1AA" in page.locator(".leaflet-popup-content").inner_text()
+            assert "B1 1AB" in page.locator(".leaflet-popup-content").inner_text()
             page.fill(".sna-search input", "ZZ9 9ZZ")
             page.press(".sna-search input", "Enter")
             assert "not a live postcode" in page.locator(".sna-search-msg").inner_text()
@@ -248,13 +245,13 @@ def test_maps_render_without_javascript_errors(fixture_maps):
             assert "Individual level risk" in page.locator(".sna-legend h2").inner_text()
             assert page.locator(".sna-notice").count() == 1
 
-    shown = ["overview.html", "hotspots.html", "protective-gap.html", "district-solihull.html"]
+    shown = ["overview.html", "hotspots.html", "protective-gap.html", "district-coventry.html"]
     errors = browse([paths[n] for n in shown], interact, prefix="fixture-")
     assert errors == {name: [] for name in shown}
 
 
 @pytest.fixture(scope="module")
-def wm_maps(tmp_path_factory):
+def wm_maps(tmp_path_factory, real_build_dir):
     data_dir = real_build_dir("west-midlands")
     out = tmp_path_factory.mktemp("wm-maps")
     return write_maps("west-midlands", data_dir, out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from build_fixture import real_build_dir
 
 nbformat = pytest.importorskip("nbformat")
 nbclient = pytest.importorskip("nbclient")
@@ -53,17 +52,17 @@ def test_notebooks_are_stored_without_outputs():
 
 
 @pytest.fixture(scope="module")
-def wm_data_dir() -> Path:
-    data_dir = real_build_dir("west-midlands")
-    return data_dir
+def wm_data_dir(wm_build, test_data_dir) -> Path:
+    """The data directory holding the current West Midlands build."""
+    return test_data_dir
 
 
 @pytest.fixture(scope="module")
-def place(tmp_path_factory):
+def place(wm_data_dir):
     """(data dir, region, a postcode, its LSOA code) on the real West Midlands build."""
     import pandas as pd
 
-    data_dir = real_build_dir("west-midlands")
+    data_dir = wm_data_dir
     region = "west-midlands"
     build = data_dir / region / "builds" / "current"
     pcs = pd.read_parquet(build / "postcodes.parquet", columns=["postcode", "lsoa21_code"])

@@ -7,7 +7,6 @@ import mapbox_vector_tile
 import morecantile
 import pytest
 import shapely
-from api_fixtures import client, fixture_app, fixture_build, fixture_settings  # noqa: F401
 
 from sna.outlines import load_outlines
 from sna.store import read_table
@@ -76,7 +75,7 @@ def test_a_table_without_area_names_is_refused(wm):
         load_outlines(lsoa.drop(columns="ward_name"), store)
 
 
-def test_outline_tiles_and_labels_are_served(client):  # noqa: F811
+def test_outline_tiles_and_labels_are_served(client):
     t = TMS.tile(-1.90, 52.476, 12)
     r = client.get(f"/tiles/outlines/{t.z}/{t.x}/{t.y}.pbf")
     assert (

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pytest
-from build_fixture import REGION, make_fixture_build, real_build_dir
+from build_fixture import BUILD_ID, REGION, REGION_NAME, not_synthetic_copy
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -21,7 +19,7 @@ pdfium = pytest.importorskip("pypdfium2")
 
 runner = CliRunner()
 A4_PT = (595.28, 841.89)
-NAMES = ["overview", "hotspots", "protective-gap", "district-birmingham", "district-solihull"]
+NAMES = ["overview", "hotspots", "protective-gap", "district-birmingham", "district-coventry"]
 
 
 def page_text(page) -> str:
@@ -40,11 +38,11 @@ def is_a4(size: tuple[float, float]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def printed(tmp_path_factory):
+def printed(fixture_build, tmp_path_factory):
     """The fixture build's maps printed to PDF through the command line."""
-    data_dir = tmp_path_factory.mktemp("print")
-    build = make_fixture_build(data_dir, n_builds=1)
-    out = data_dir / "printed"
+    data_dir = fixture_build
+    build = (data_dir / REGION / "builds" / "current").resolve()
+    out = tmp_path_factory.mktemp("printed")
     res = runner.invoke(
         app,
         ["maps", "--region", REGION, "--data-dir", str(data_dir), "--format", "pdf"]
@@ -74,13 +72,16 @@ def test_pages_are_not_blank(printed):
 
 def test_overview_page_has_title_date_legend_sources_and_notice(printed):
     text = page_text(pdfium.PdfDocument(str(printed[2]["overview"]))[0])
-    assert "Fixture Borough: violence risk and needs by neighbourhood" in text
-    assert "build of 1 March 2025 (20250301T000000Z)" in text
-    assert "Violence risk: deciles across Fixture Borough" in text
+    assert f"{REGION_NAME}: violence risk and needs by neighbourhood" in text
+    assert f"build of 1 January 2025 ({BUILD_ID})" in text
+    assert f"Violence risk: deciles across {REGION_NAME}" in text
     for _, label in overview_themes(load_public_build(REGION, printed[0]))[0].legend:
         assert label in text  # the HTML map's legend rows, word for word
     # sources and attribution from the build manifest
-    assert "Sources: LSOA 2021 generalised (BGC); IoD2025; OpenStreetMap extract" in text
+    assert (
+        "Sources: LSOA 2021 generalised (BGC); synthetic (seeded); IoD2025; "
+        "OpenStreetMap extract." in text
+    )
     assert "Open Government Licence v3.0" in text
     assert "Contains OS data © Crown copyright and database right 2025" in text
     assert "© OpenStreetMap" in text
@@ -100,11 +101,11 @@ def test_hotspot_and_gap_pages_use_their_own_legends(printed):
 
 
 def test_district_page_names_its_wards(printed):
-    text = page_text(pdfium.PdfDocument(str(printed[2]["district-solihull"]))[0])
-    assert "Solihull: violence risk and needs by neighbourhood" in text
-    assert "Solihull Ward 2" in text
-    assert "Birmingham Ward" not in text  # only its own wards are named
-    assert "24 neighbourhoods" in text
+    text = page_text(pdfium.PdfDocument(str(printed[2]["district-coventry"]))[0])
+    assert "Coventry: violence risk and needs by neighbourhood" in text
+    assert "Ward C" in text and "Ward D" in text
+    assert "Ward A" not in text and "Ward B" not in text  # only its own wards are named
+    assert "6 neighbourhoods" in text
 
 
 def test_colours_are_the_html_maps_colours(printed):
@@ -146,7 +147,7 @@ def test_theme_option_prints_another_theme(printed, tmp_path):
     )
     assert res.exit_code == 0, res.output
     text = page_text(pdfium.PdfDocument(str(tmp_path / "overview.pdf"))[0])
-    assert "Needs index: deciles across Fixture Borough" in text
+    assert f"Needs index: deciles across {REGION_NAME}" in text
     assert "Violence risk: deciles" not in text
     # the hotspot map has no needs theme: it prints its own first theme
     hot = page_text(pdfium.PdfDocument(str(tmp_path / "hotspots.pdf"))[0])
@@ -165,16 +166,10 @@ def test_unknown_theme_or_format_is_a_clear_error(printed, tmp_path):
 
 def test_no_notice_when_the_build_is_not_synthetic(printed, tmp_path):
     data_dir, build, _ = printed
-    manifest = json.loads((build / "manifest.json").read_text())
-    manifest.update(synthetic=False, synthetic_layers=[])
-    copy = tmp_path / "b"
-    copy.mkdir()
-    for name in ("lsoa.parquet", "postcodes.parquet"):
-        (copy / name).symlink_to(build / name)
-    (copy / "manifest.json").write_text(json.dumps(manifest))
+    copy = not_synthetic_copy(build, tmp_path / "b")
     paths = write_print_maps(REGION, data_dir, tmp_path / "out", build=copy, districts=False)
     text = page_text(pdfium.PdfDocument(str(paths[0]))[0])
-    assert "Synthetic data" not in text and "Fixture Borough" in text
+    assert "Synthetic data" not in text and REGION_NAME in text
 
 
 def test_print_and_html_maps_share_one_list(printed):
@@ -184,7 +179,7 @@ def test_print_and_html_maps_share_one_list(printed):
 
 
 @pytest.mark.slow
-def test_bedfordshire_pages_name_police_uk_and_the_districts(tmp_path):
+def test_bedfordshire_pages_name_police_uk_and_the_districts(tmp_path, real_build_dir):
     data_dir = real_build_dir("bedfordshire")
     paths = write_print_maps("bedfordshire", data_dir, tmp_path)
     assert [p.stem for p in paths][:3] == ["overview", "hotspots", "protective-gap"]

@@ -1,7 +1,7 @@
 """The VRU's service directory: checked rows, listed first in support nearby, on the map.
 
 A directory CSV with good and bad rows is written by each test, over the small API fixture
-build (tests/api_fixtures.py: 1 km LSOAs near Birmingham, postcodes ``B<n> 1A[BDE]``) and,
+build (tests/build_fixture.py: 1 km LSOAs near Birmingham, postcodes ``B<n> 1A[BDE]``) and,
 for the configuration path, over the real West Midlands bundle.
 """
 
@@ -13,16 +13,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
-from api_fixtures import (  # noqa: F401  (client and its fixtures: the app without a directory)
-    LIVE_POSTCODE,
-    ORIGIN,
-    REGION,
-    client,
-    fixture_app,
-    fixture_build,
-    fixture_settings,
-    make_fixture_build,
-)
+from build_fixture import LIVE_POSTCODE, ORIGIN, REGION, make_fixture_build
 from pyproj import Transformer
 
 from geodata.services import ServiceDirectoryError, parse_ages, read_service_directory
@@ -64,6 +55,7 @@ def _directory(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def fixture_dir(tmp_path_factory) -> Path:
+    """A fixture build of this module's own: ``with_directory`` adds services to its store."""
     data_dir = tmp_path_factory.mktemp("services-data")
     make_fixture_build(data_dir)
     return data_dir
@@ -278,7 +270,7 @@ def test_services_map_layer(services_client):
     assert "innerHTML" not in js.text  # popups are built from text nodes only
 
 
-def test_services_layer_is_empty_without_a_directory(client):  # noqa: F811
+def test_services_layer_is_empty_without_a_directory(client):
     r = client.get("/api/v1/services")
     assert r.status_code == 200
     assert r.json()["result"] == {"type": "FeatureCollection", "features": []}

@@ -6,16 +6,8 @@ writes it) with uvicorn on a free loopback port, and drives headless Debian Chro
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-
-import httpx
 import pytest
-from test_browser import ARTIFACTS, CHROMIUM, FLAGS, PROJECT_ROOT
+from serving import ARTIFACTS, chromium_context, serve
 from test_services import (  # noqa: F401  (the fixture build with a directory)
     fixture_dir,
     region_tables,
@@ -28,91 +20,49 @@ playwright = pytest.importorskip("playwright.sync_api", reason="pip install play
 
 @pytest.fixture(scope="module")
 def server(with_directory):  # noqa: F811
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("SNA_API_BASEMAP_URL", None)
-    cmd = [sys.executable, "-m", "api", "--region", "fixture", "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--data-dir", str(with_directory)]
-    proc = subprocess.Popen(
-        cmd, cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(proc.stdout.read().decode(errors="replace"))
-            try:
-                if httpx.get(f"{base}/ready", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        else:
-            raise RuntimeError("the server did not become ready in 60 s")
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    yield from serve("fixture", with_directory, timeout=60)
 
 
 def test_services_layer_toggle_and_popup(server, tmp_path):
-    profile = tmp_path / "chromium-profile"
-    with playwright.sync_playwright() as p:
-        context = p.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=FLAGS,
-            viewport={"width": 1280, "height": 800},
+    with chromium_context(tmp_path, {"width": 1280, "height": 800}) as context:
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(server + "/")
+        page.wait_for_selector("body[data-services='4']", state="attached", timeout=30000)
+        assert page.evaluate("() => snaMap.hasLayer(snaServices)")
+        assert page.evaluate("() => snaServices.getLayers().length") == 4
+        assert "Services we fund (4)" in page.inner_text(".services-toggle")
+        # the popup of the Walking Bus shows its details
+        page.evaluate(
+            """() => snaServices.eachLayer(function (m) {
+                if (m.feature.properties.name === 'Walking Bus') {
+                    snaMap.setView(m.getLatLng(), 15); m.openPopup();
+                }
+            })"""
         )
-        try:
-            page = context.new_page()
-            errors: list[str] = []
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            requests: list[str] = []
-            page.on("request", lambda r: requests.append(r.url))
-            page.goto(server + "/")
-            page.wait_for_selector("body[data-services='4']", state="attached", timeout=30000)
-            assert page.evaluate("() => snaMap.hasLayer(snaServices)")
-            assert page.evaluate("() => snaServices.getLayers().length") == 4
-            assert "Services we fund (4)" in page.inner_text(".services-toggle")
-            # the popup of the Walking Bus shows its details
-            page.evaluate(
-                """() => snaServices.eachLayer(function (m) {
-                    if (m.feature.properties.name === 'Walking Bus') {
-                        snaMap.setView(m.getLatLng(), 15); m.openPopup();
-                    }
-                })"""
-            )
-            popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000).inner_text()
-            for text in (
-                "Walking Bus",
-                "Safe routes to school",
-                "5-11",
-                "walk.example.org",
-                "0121 303 1111",
-                "Mon-Fri 8:00-8:45",
-            ):
-                assert text in popup
-            link = page.locator(".leaflet-popup-content a[target=_blank]")
-            assert link.get_attribute("href") == "https://walk.example.org"
-            assert link.get_attribute("rel") == "noopener noreferrer"
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "map-services.png"))
-            # the toggle hides and shows the layer
-            page.uncheck("#services-toggle")
-            assert not page.evaluate("() => snaMap.hasLayer(snaServices)")
-            page.check("#services-toggle")
-            assert page.evaluate("() => snaMap.hasLayer(snaServices)")
-            assert not errors, errors
-            outside = [u for u in requests if not u.startswith((server, "data:", "blob:"))]
-            assert not outside, outside
-        finally:
-            context.close()
-    shutil.rmtree(profile, ignore_errors=True)
+        popup = page.wait_for_selector(".leaflet-popup-content", timeout=5000).inner_text()
+        for text in (
+            "Walking Bus",
+            "Safe routes to school",
+            "5-11",
+            "walk.example.org",
+            "0121 303 1111",
+            "Mon-Fri 8:00-8:45",
+        ):
+            assert text in popup
+        link = page.locator(".leaflet-popup-content a[target=_blank]")
+        assert link.get_attribute("href") == "https://walk.example.org"
+        assert link.get_attribute("rel") == "noopener noreferrer"
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "map-services.png"))
+        # the toggle hides and shows the layer
+        page.uncheck("#services-toggle")
+        assert not page.evaluate("() => snaMap.hasLayer(snaServices)")
+        page.check("#services-toggle")
+        assert page.evaluate("() => snaMap.hasLayer(snaServices)")
+        assert not errors, errors
+        outside = [u for u in requests if not u.startswith((server, "data:", "blob:"))]
+        assert not outside, outside

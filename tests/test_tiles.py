@@ -8,7 +8,7 @@ import mapbox_vector_tile
 import morecantile
 import numpy as np
 import pytest
-from api_fixtures import PARTNER_LAYER, REGION, fixture_build  # noqa: F401
+from build_fixture import PARTNER_LAYER, REGION
 from PIL import Image
 
 from sna.builds import open_build
@@ -28,7 +28,7 @@ CENTRE = (-1.90, 52.476)  # inside the fixture grid, near the partner peak
 
 
 @pytest.fixture(scope="module")
-def build(fixture_build):  # noqa: F811
+def build(fixture_build):
     return open_build(fixture_build / REGION / "builds" / "current")
 
 
