@@ -26,32 +26,36 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import geopandas as gpd
 import numpy as np
 import pandas as pd
-from scipy.stats import spearmanr
 
 from . import __version__
 from .answers.writer import write_answers
 from .audit import audit_build
+from .build_inputs import (  # noqa: F401
+    _SOURCE_SCORES,
+    _inputs,
+    _load_tables,
+    _parent,
+    _region_scores,
+    _trend_tables,
+)
+from .build_postcodes import _postcode_index, _postcode_violence, _surfaces, _years  # noqa: F401
 from .builds import builds_dir, clean_leftovers, current_build, list_builds, new_build_id
-from .config import RegionConfig, ScoringSpec, load_region
-from .disclosure import band_values, mask_small_support
+from .config import RegionConfig, load_region
 from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .fingerprint import code_fingerprint
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
-from .layers import LayerData, layer_points, layer_records
 from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
-from .scoring import INDICES, LayerInput, Scored, score_layers
+from .robustness import ALTERNATIVES, _monte_carlo, sensitivity  # noqa: F401
+from .scoring import INDICES, score_layers
 from .settings import PROJECT_ROOT
 from .store import Store, publish_dir, staging_dir, write_table
-from .surfaces import kde_surface, sample_surface, write_geotiff
-from .trends import trend_tables, write_trends
-from .uncertainty import MCResult, dirichlet_weights, gamma_redraw, monte_carlo
+from .trends import write_trends
 from .views import national_ranks
 from .violence_build import violence_columns, violence_step
 
@@ -109,296 +113,6 @@ def _git_version() -> str:
         ).stdout.strip()
     except Exception:  # not a git checkout
         return ""
-
-
-# --- layer inputs ------------------------------------------------------------------------
-
-
-def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
-    """The store tables the layers read, and those the violence model reads."""
-    names = {layer.table for layer in config.layers} | {"crime_points", "iod2025"}
-    return {n: store.read(n) for n in sorted(names) if store.has(n)}
-
-
-def _trend_tables(
-    store: Store, tables: dict[str, pd.DataFrame], areas: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.trends`)."""
-    iod2019 = store.read("iod2019_lsoa21") if store.has("iod2019_lsoa21") else None
-    return trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))
-
-
-def _inputs(layers: list[LayerData]) -> list[LayerInput]:
-    return [d.to_input() for d in layers]
-
-
-def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
-    col = "msoa21_name" if scoring.shrink_parent == "msoa" else "district_code"
-    return areas[col].astype(str).to_numpy()
-
-
-# --- Monte Carlo --------------------------------------------------------------------------
-
-
-def _monte_carlo(
-    inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray, scored: Scored
-) -> dict[str, MCResult]:
-    """Rank intervals of the three indices under count noise and weight perturbation.
-
-    Each draw redraws every count layer from its Jeffreys posterior ``Gamma(r + 0.5, 1)``
-    (so a zero count is uncertain too), perturbs the layer weights and the level weights with
-    Dirichlet draws centred on the defaults (concentration ``scoring.weight_concentration``),
-    and recomputes all three indices with :func:`sna.scoring.score_layers`. Published values
-    (IoD scores) carry no sampling noise here: the IoD already shrinks them. One engine
-    (:func:`sna.uncertainty.monte_carlo`) summarises the draws; risk and protective reuse the
-    draws made for need, so the three intervals come from the same simulations.
-    """
-    specs = [i.spec for i in inputs]
-    ids = [s.id for s in specs]
-    base_w = {s.id: s.weight for s in specs if s.weight > 0}
-    base_lv = {lv: w for lv, w in scoring.level_weights.items() if w > 0}
-    total_w = sum(base_w.values())
-    side: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    fixed = (scored.values, scored.scores)  # published layers do not change between draws
-
-    def kernel(rng: np.random.Generator, i: int) -> np.ndarray:
-        drawn = [
-            LayerInput(x.spec, x.raw, gamma_redraw(x.count, rng), x.denominator)
-            if x.count is not None
-            else x
-            for x in inputs
-        ]
-        w = dirichlet_weights(base_w, scoring.weight_concentration, rng)
-        layer_w = {lid: w.get(lid, 0.0) * total_w for lid in ids}
-        lv = dirichlet_weights(base_lv, scoring.weight_concentration, rng)
-        s = score_layers(
-            drawn, scoring, parent, layer_weights=layer_w, level_weights=lv, fixed=fixed
-        )
-        side[i] = (s.risk, s.protective)
-        return s.need
-
-    draws, seed = scoring.mc_draws, scoring.seed
-    need = monte_carlo(kernel, point=scored.need, draws=draws, seed=seed)
-    risk = monte_carlo(lambda rng, i: side[i][0], point=scored.risk, draws=draws, seed=seed)
-    prot = monte_carlo(lambda rng, i: side[i][1], point=scored.protective, draws=draws, seed=seed)
-    return {"risk": risk, "protective": prot, "need": need}
-
-
-# --- sensitivity --------------------------------------------------------------------------
-
-ALTERNATIVES: dict[str, dict[str, Any]] = {
-    "z-scores": {"normalisation": "zscore"},
-    "min-max": {"normalisation": "minmax"},
-    "geometric aggregation": {"aggregation": "geometric"},
-    "no shrinkage": {"shrinkage": "none"},
-    "Poisson-Gamma shrinkage for all": {"shrinkage": "poisson_gamma"},
-    "shrink to district": {"shrink_parent": "district"},
-    "no outlier treatment": {"treat_outliers": False},
-    "IoD exponential transform": {"exponential": True},
-    "community level weighted double": {
-        "level_weights": {"individual": 0.2, "relationship": 0.2, "community": 0.4, "society": 0.2}
-    },
-    "protective access subtracted (lambda 0.25)": {"need_lambda": 0.25},
-}
-
-
-def sensitivity(
-    inputs: list[LayerInput],
-    scoring: ScoringSpec,
-    areas: pd.DataFrame,
-    base: Scored,
-) -> pd.DataFrame:
-    """Spearman correlation of LSOA ranks, and decile changes, under each alternative choice."""
-    rows = []
-    base_dec = {k: deciles(getattr(base, k)) for k in INDICES}
-    for name, change in ALTERNATIVES.items():
-        alt_spec = scoring.model_copy(update=change)
-        alt = score_layers(inputs, alt_spec, _parent(areas, alt_spec))
-        row: dict[str, Any] = {"alternative": name, "change": json.dumps(change)}
-        for k in INDICES:
-            a, b = getattr(base, k), getattr(alt, k)
-            if np.allclose(a, a[0]) or np.allclose(b, b[0]):
-                rho = np.nan
-            else:
-                rho = float(spearmanr(a, b).statistic)
-            row[f"spearman_{k}"] = rho
-            row[f"decile_changed_{k}"] = float(np.mean(deciles(b) != base_dec[k]))
-            row[f"top_decile_overlap_{k}"] = float(
-                np.mean((deciles(b) == 1)[base_dec[k] == 1]) if (base_dec[k] == 1).any() else 0
-            )
-        rows.append(row)
-    return pd.DataFrame(rows)
-
-
-# --- postcode index -----------------------------------------------------------------------
-
-
-def _surfaces(
-    config: RegionConfig,
-    tables: dict[str, pd.DataFrame],
-    areas: gpd.GeoDataFrame,
-    folder: Path,
-) -> dict[str, Any]:
-    """Kernel-density surfaces of every layer declared with ``surface = true``."""
-    sc = config.scoring
-    minx, miny, maxx, maxy = areas.total_bounds
-    pad = sc.surface_bandwidth_m
-    bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-    mask = areas.geometry.union_all()
-    out = {}
-    for spec in config.layers:
-        if not spec.surface or spec.table not in tables:
-            continue
-        records = layer_records(tables, spec)
-        pts = layer_points(tables, spec, records)
-        surface = kde_surface(
-            pts[:, 0],
-            pts[:, 1],
-            bounds=bounds,
-            cell=sc.surface_cell_m,
-            bandwidth=sc.surface_bandwidth_m,
-            years=_years(records) if spec.measure == "count" else 1.0,
-            exact=spec.partner,
-        )
-        if spec.partner:  # transparent wherever fewer than the threshold are in reach
-            surface, _ = mask_small_support(surface, pts[:, 0], pts[:, 1], sc.disclosure_threshold)
-        write_geotiff(surface, folder / f"{spec.id}.tif", mask=mask)
-        out[spec.id] = surface
-    return out
-
-
-def _postcode_index(
-    postcodes: pd.DataFrame,
-    lsoa: pd.DataFrame,
-    scored: Scored,
-    surfaces: dict[str, Any],
-    config: RegionConfig,
-) -> pd.DataFrame:
-    """Each postcode: its LSOA's layer scores, with surface layers replaced by local values.
-
-    For a layer with a surface, the kernel density sampled at the postcode is normalised
-    across the region's postcodes (same method and direction as the LSOA layer) and used in
-    place of the LSOA score; other layers keep their LSOA score. Contributions use the
-    LSOA-level weights, centres and scales (:meth:`Scored.contributions_for`), so the postcode
-    need index is on the LSOA scale and its contributions sum to it exactly. Postcodes
-    without coordinates (most terminated ones) keep their LSOA's values.
-    """
-    from .normalise import normalise
-
-    specs = {s.id: s for s in config.layers}
-    pc = postcodes.copy()
-    pos = pd.Series(np.arange(len(lsoa)), index=lsoa["lsoa21_code"].to_numpy())
-    rows = pos.reindex(pc["lsoa21_code"].to_numpy()).to_numpy()
-    frame = pd.DataFrame(
-        scored.scores.to_numpy()[rows], columns=scored.scores.columns, index=pc.index
-    )
-    has_xy = pc["easting"].notna().to_numpy()
-    method = "minmax" if scored.geometric else config.scoring.normalisation
-    for lid, surface in surfaces.items():
-        local = np.full(len(pc), np.nan)
-        local[has_xy] = sample_surface(
-            surface, pc.loc[has_xy, "easting"].to_numpy(), pc.loc[has_xy, "northing"].to_numpy()
-        )
-        pc[f"local_{lid}"] = local
-        if specs[lid].partner and method != "rank_normal":  # as sna.scoring: classes, not rates
-            local = band_values(local, config.scoring.partner_bands)
-        z = np.asarray(normalise(local, method, direction=specs[lid].direction), dtype=float)
-        frame[lid] = np.where(np.isfinite(z), z, frame[lid])
-    contrib = scored.contributions_for(frame)
-    pc["pc_need"] = contrib.sum(axis=1)
-    for lid in contrib.columns:
-        pc[f"pc_c_{lid}"] = contrib[lid]
-    return pc
-
-
-_SOURCE_SCORES: dict[tuple[str, str], tuple] = {}
-
-
-def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
-    """Tables, areas, normalised layer scores and synthetic ids of another region.
-
-    Used to fit the violence model of a region whose coefficients are carried over. Kept in
-    memory by the store's cache key and the config, so repeated builds in one process (tests,
-    notebooks) compute them once.
-    """
-    prepare_region(config, data_dir=data_dir)
-    store = Store(config.id, data_dir)
-    key = (store.manifest()["cache_key"], config.fingerprint())
-    if key not in _SOURCE_SCORES:
-        _SOURCE_SCORES.clear()  # one source region at a time is enough
-        _SOURCE_SCORES[key] = _compute_region_scores(config, store)
-    return _SOURCE_SCORES[key]
-
-
-def _compute_region_scores(config: RegionConfig, store: Store) -> tuple:
-    areas = store.read("lsoa21")
-    postcodes = store.read("postcodes")
-    tables = _load_tables(store, config)
-    live = postcodes[postcodes["status"] == "live"]
-    layers, _, _ = scored_layers(
-        config.layers, tables, areas, live, config.scoring.disclosure_threshold
-    )
-    scored = score_layers(_inputs(layers), config.scoring, _parent(areas, config.scoring))
-    return tables, areas, scored.scores, {d.spec.id for d in layers if d.synthetic}
-
-
-def _postcode_violence(
-    pcs: pd.DataFrame, lsoa: pd.DataFrame, tables: dict[str, pd.DataFrame], config: RegionConfig
-) -> pd.DataFrame:
-    """Violence risk at each postcode: its LSOA's expected count times a local factor.
-
-    Where the region has street-level points, the factor is the kernel density of the last
-    12 months' target points at the postcode divided by the mean density over the LSOA's
-    located postcodes (1 on average within each LSOA); elsewhere it is 1.
-    """
-    spec, sc = config.violence_risk, config.scoring
-    e = pd.Series(lsoa["violence_risk"].to_numpy(), index=lsoa["lsoa21_code"].to_numpy())
-    base = e.reindex(pcs["lsoa21_code"].to_numpy()).to_numpy()
-    factor = np.ones(len(pcs))
-    pts = tables.get("crime_points")
-    has_xy = pcs["easting"].notna().to_numpy()
-    if pts is not None and has_xy.any():
-        tgt = pts[(pts["crime_type"] == spec.target) & pts["easting"].notna()]
-        last = sorted(set(tgt["month"].astype(str)))[-12:]
-        tgt = tgt[tgt["month"].astype(str).isin(last)]
-        if len(tgt):
-            minx, miny, maxx, maxy = lsoa.total_bounds
-            pad = sc.surface_bandwidth_m
-            surface = kde_surface(
-                tgt["easting"].to_numpy(float),
-                tgt["northing"].to_numpy(float),
-                bounds=(minx - pad, miny - pad, maxx + pad, maxy + pad),
-                cell=sc.surface_cell_m,
-                bandwidth=sc.surface_bandwidth_m,
-            )
-            dens = np.full(len(pcs), np.nan)
-            dens[has_xy] = sample_surface(
-                surface,
-                pcs.loc[has_xy, "easting"].to_numpy(),
-                pcs.loc[has_xy, "northing"].to_numpy(),
-            )
-            mean = pd.Series(dens).groupby(pcs["lsoa21_code"].to_numpy()).transform("mean")
-            mean = mean.to_numpy()
-            ok = np.isfinite(dens) & (mean > 0)
-            factor[ok] = dens[ok] / mean[ok]
-    out = pcs.copy()
-    out["pc_violence_local_factor"] = factor
-    out["pc_violence_risk"] = base * factor
-    out["pc_violence_risk_decile"] = deciles(out["pc_violence_risk"].to_numpy())
-    out["pc_violence_risk_band"] = bands(out["pc_violence_risk"].to_numpy())
-    return out
-
-
-def _years(frame: pd.DataFrame) -> float:
-    """Years of data in a record table, so surfaces are events per km² per year."""
-    if "month" in frame.columns and frame["month"].notna().any():
-        return max(frame["month"].nunique() / 12.0, 1 / 12)
-    for col in ("admission_date", "date"):
-        if col in frame.columns:
-            d = pd.to_datetime(frame[col], errors="coerce").dropna()
-            if len(d):
-                return max((d.max() - d.min()).days / 365.25, 1 / 12)
-    return 1.0
 
 
 # --- the build ----------------------------------------------------------------------------

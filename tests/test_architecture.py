@@ -44,3 +44,29 @@ def test_the_check_would_catch_a_lazy_import(tmp_path):
 def test_the_cli_is_the_composition_root():
     used = set().union(*(_imports(p) for p in sorted((ROOT / "cli").glob("*.py"))))
     assert {"sna", "api", "maps"} <= used
+
+
+#: The most lines a module of ours may have: past it, a module does more than one job.
+MAX_MODULE_LINES = 500
+
+
+def _too_long(folder: Path) -> dict[str, int]:
+    return {
+        str(p.relative_to(folder)): n
+        for p in sorted(folder.rglob("*.py"))
+        if ".venv" not in p.parts
+        and (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+
+
+def test_no_module_is_over_500_lines():
+    long = {}
+    for package in ("sna", "api", "geodata", "maps", "cli", "bench"):
+        long.update(_too_long(ROOT / package))
+    assert long == {}, f"split these by job: {long}"
+
+
+def test_the_length_check_would_catch_a_long_module(tmp_path):
+    (tmp_path / "big.py").write_text("x = 1\n" * (MAX_MODULE_LINES + 1))
+    (tmp_path / "small.py").write_text("x = 1\n" * MAX_MODULE_LINES)
+    assert _too_long(tmp_path) == {"big.py": MAX_MODULE_LINES + 1}
