@@ -54,15 +54,16 @@ class PostcodeAnswers:
     """Every postcode answer of a build, ready to store.
 
     ``rows``: ``(postcode, compact key, status, fragment index, head bytes, easting,
-    northing)`` with the grid reference only for live postcodes that have one (for the
-    reverse lookup); ``fragments``: the LSOA parts (the last one is for "no LSOA");
-    ``terminated`` and ``outcodes``: code -> answer bytes. ``rows`` is made lazily, a chunk
-    at a time, and can be read once; ``terminated`` is complete once it has been read.
+    northing, terminated answer)`` with the grid reference only for live postcodes that have
+    one (for the reverse lookup) and the terminated answer (postcodes.io's
+    ``/terminated_postcodes``) only for a terminated one; ``fragments``: the LSOA parts (the
+    last one is for "no LSOA"); ``outcodes``: code -> answer bytes. ``rows`` is made lazily,
+    a chunk at a time, and can be read once: nothing of a chunk outlives it (a dict of the
+    terminated answers, filled on the way, held all of England's heap pages: 6 GiB).
     """
 
-    rows: Iterable[tuple[str, str, str, int, bytes, float | None, float | None]]
+    rows: Iterable[tuple[str, str, str, int, bytes, float | None, float | None, bytes | None]]
     fragments: list[bytes]
-    terminated: dict[str, bytes]
     outcodes: dict[str, bytes]
 
 
@@ -182,8 +183,7 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
     lon[ok], lat[ok] = TO_WGS84.transform(use_e[ok], use_n[ok])
 
     codes_all = pc["postcode"].astype(str).tolist()
-    terminated: dict[str, bytes] = {}
-    rows = _rows(ctx, pc, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat, terminated)
+    rows = _rows(ctx, pc, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat)
     frame = pd.DataFrame(
         {
             "outcode": [c.partition(" ")[0] for c in codes_all],
@@ -195,7 +195,7 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
             "lsoa": pc["lsoa21_code"].astype(str).tolist(),
         }
     )
-    return PostcodeAnswers(rows, frags, terminated, _outcode_answers(ctx, frame))
+    return PostcodeAnswers(rows, frags, _outcode_answers(ctx, frame))
 
 
 # postcodes are serialised this many at a time, so that memory stays bounded for all of
@@ -215,9 +215,8 @@ def _rows(
     ok_all: np.ndarray,
     lon_all: np.ndarray,
     lat_all: np.ndarray,
-    terminated: dict[str, bytes],
-) -> Iterator[tuple[str, str, str, int, bytes, float | None, float | None]]:
-    """The postcode rows, made ``CHUNK`` at a time (``terminated`` filled on the way)."""
+) -> Iterator[tuple[str, str, str, int, bytes, float | None, float | None, bytes | None]]:
+    """The postcode rows, made ``CHUNK`` at a time."""
     assets_table = ctx.store_table("assets")
     local_cols = {
         lid: (f"band_local_{lid}" if lid in ctx.partner else f"local_{lid}") for lid in ctx.surfaces
@@ -246,13 +245,12 @@ def _rows(
             assets_table,
             local_cols,
             local_units,
-            terminated,
         )
 
 
 def _chunk_rows(
     ctx, pc, n, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat,
-    assets_table, local_cols, local_units, terminated,
+    assets_table, local_cols, local_units,
 ):  # fmt: skip
     """One chunk of postcode rows (the body of :func:`_rows`)."""
     assets = asset_fragments(
@@ -295,12 +293,12 @@ def _chunk_rows(
     for i in range(n):
         code = codes[i]
         gone = status[i] == "terminated"
-        note = None
+        note = gone_answer = None
         if gone:
             when = f" in {terminated_on[i]}" if terminated_on[i] else ""
             note = f"{code} was terminated{when}; the area shown is the last one it belonged to."
             year, month = _year_month(terminated_on[i])
-            terminated[code] = dumps(
+            gone_answer = dumps(
                 {
                     "postcode": code,
                     "year_terminated": year,
@@ -365,4 +363,5 @@ def _chunk_rows(
             inner(head),
             float(east[i]) if xy else None,
             float(north[i]) if xy else None,
+            gone_answer,
         )

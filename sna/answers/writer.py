@@ -160,15 +160,18 @@ def write_answers(
                 "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?)",
                 (
                     (i + k, code, compact, int(status != "terminated"), frag, head)
-                    for k, (code, compact, status, frag, head, _, _) in enumerate(batch)
+                    for k, (code, compact, status, frag, head, *_) in enumerate(batch)
                 ),
             )
             con.executemany(
                 "INSERT INTO postcode_points VALUES (?, ?, ?, ?, ?)",
-                ((i + k, e, e, n, n) for k, (*_, e, n) in enumerate(batch) if e is not None),
+                ((i + k, e, e, n, n) for k, (*_, e, n, _) in enumerate(batch) if e is not None),
+            )
+            con.executemany(
+                "INSERT INTO terminated VALUES (?, ?)",
+                ((row[0], row[-1]) for row in batch if row[-1] is not None),
             )
             i += len(batch)
-        con.executemany("INSERT INTO terminated VALUES (?, ?)", pcs.terminated.items())
         con.executemany("INSERT INTO outcodes VALUES (?, ?)", pcs.outcodes.items())
         con.executemany("INSERT INTO trends VALUES (?, ?)", _trend_rows(folder, areas, ctx.tail))
         con.executemany(
