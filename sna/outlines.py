@@ -16,7 +16,7 @@ import pandas as pd
 from .store import read_table
 from .tiles import OutlineTiles, outline_tiles
 
-__all__ = ["load_outlines"]
+__all__ = ["load_outlines", "outline_sources"]
 
 _CRS = "EPSG:27700"
 
@@ -48,10 +48,14 @@ def _level(
     )
 
 
-def load_outlines(lsoa: gpd.GeoDataFrame, store_path: Path | None) -> OutlineTiles:
-    """Outline and name layers for the LSOAs of a build (``lsoa`` in EPSG:27700, with
-    ``lsoa21_code``, ``lsoa21_name``, ``ward_code``, ``ward_name``, ``district_code``,
-    ``district_name``), the ward and district shapes read from ``store_path``."""
+def outline_sources(
+    lsoa: gpd.GeoDataFrame, store_path: Path | None
+) -> dict[str, tuple[list, list[str], list[str]]]:
+    """``(geometries, codes, names)`` of the districts, wards and LSOAs of a build, in
+    EPSG:27700 (``lsoa`` with ``lsoa21_code``, ``lsoa21_name``, ``ward_code``,
+    ``ward_name``, ``district_code``, ``district_name``), the ward and district shapes read
+    from ``store_path``. The build stores them (``answers.sqlite``), so the server draws the
+    outlines from the build alone."""
     lsoa = lsoa.to_crs(_CRS) if lsoa.crs is not None else lsoa
     missing = {
         "lsoa21_code",
@@ -63,12 +67,18 @@ def load_outlines(lsoa: gpd.GeoDataFrame, store_path: Path | None) -> OutlineTil
     } - set(lsoa.columns)
     if missing:
         raise ValueError(f"LSOA table: no {', '.join(sorted(missing))} column for the outlines")
-    return outline_tiles(
-        _level(lsoa, store_path, "district"),
-        _level(lsoa, store_path, "ward"),
-        (
+    return {
+        "district": _level(lsoa, store_path, "district"),
+        "ward": _level(lsoa, store_path, "ward"),
+        "lsoa": (
             list(lsoa.geometry),
             lsoa["lsoa21_code"].astype(str).tolist(),
             lsoa["lsoa21_name"].where(pd.notna(lsoa["lsoa21_name"]), "").astype(str).tolist(),
         ),
-    )
+    }
+
+
+def load_outlines(lsoa: gpd.GeoDataFrame, store_path: Path | None) -> OutlineTiles:
+    """Outline and name layers for the LSOAs of a build (see :func:`outline_sources`)."""
+    got = outline_sources(lsoa, store_path)
+    return outline_tiles(got["district"], got["ward"], got["lsoa"])

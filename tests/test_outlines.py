@@ -100,3 +100,31 @@ def test_outline_tiles_and_labels_are_served(client):
     assert {p["name"] for p in body["district"]} == {"Birmingham", "Coventry"}
     assert all(-3 < p["lon"] < 0 and 51 < p["lat"] < 54 for p in body["lsoa"])
     assert labels.headers.get("content-encoding") == "gzip"  # about 160 kB for a region
+
+
+def test_outlines_are_served_from_the_build_alone(tmp_path):
+    """The outline shapes and the labels are stored in the build (answers.sqlite): the
+    server draws the build's own, even when the prepared store has changed since."""
+    from build_fixture import REGION, make_fixture_build
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    t = TMS.tile(-1.90, 52.476, 12)
+    path = f"/tiles/outlines/{t.z}/{t.x}/{t.y}.pbf"
+    got = {}
+    for changed in (False, True):
+        folder = make_fixture_build(tmp_path / str(changed))
+        if changed:  # the store's wards redrawn and renamed after the build
+            wards_file = (folder.parent.parent / "store").resolve() / "wards.parquet"
+            wards = read_table(wards_file)
+            wards["geometry"] = wards.geometry.translate(3000, 3000)
+            wards["ward_name"] = "Renamed"
+            wards.to_parquet(wards_file)
+        app = create_app(ApiSettings(region=REGION, data_dir=tmp_path / str(changed)))
+        with TestClient(app, base_url="http://127.0.0.1") as c:
+            got[changed] = (c.get(path).content, c.get("/tiles/labels.json").json()["result"])
+    assert got[True][0] and got[True][0] == got[False][0]
+    assert got[True][1]["ward"] == got[False][1]["ward"]
+    assert "Renamed" not in {p["name"] for p in got[True][1]["ward"]}

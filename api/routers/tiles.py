@@ -3,7 +3,6 @@ MVT, plus the name points as JSON for the page's labels), cached and ETagged."""
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import ErrorDetail
+from ..responses import envelope
 
 if TYPE_CHECKING:
     from sna.tiles import OutlineTiles
@@ -33,27 +33,23 @@ Y = Path(ge=0, description="Row (WebMercatorQuad).", examples=[1345])
 
 
 class _Outlines:
-    """The outline tiles of the current build, made on first use (a few hundred ms at most)
-    and kept for that build only."""
+    """The outline tiles of the current build, cut from the shapes the build stored (made on
+    first use, kept for that build only)."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._for: tuple[str, OutlineTiles, bytes] | None = None
+        self._for: tuple[str, OutlineTiles] | None = None
 
-    def get(self, build: BuildReader) -> tuple[OutlineTiles, bytes]:
-        """(tiles, label JSON bytes) of ``build``."""
+    def get(self, build: BuildReader) -> OutlineTiles:
+        """The outline tiles of ``build``, cut from the shapes the build stored."""
         with self._lock:
             if self._for is None or self._for[0] != build.build_id:
-                from sna.outlines import load_outlines  # the vector stack, on first use
+                from sna.tiles import outline_tiles  # the vector stack, on first use
 
-                tiles = load_outlines(build.lsoa_raw, build.store_path)
-                labels = json.dumps(
-                    {"status": 200, "result": {"build_id": build.build_id, **tiles.labels()}},
-                    separators=(",", ":"),
-                    ensure_ascii=False,
-                ).encode()
-                self._for = (build.build_id, tiles, labels)
-            return self._for[1], self._for[2]
+                got = build.outline_sources()
+                tiles = outline_tiles(got["district"], got["ward"], got["lsoa"])
+                self._for = (build.build_id, tiles)
+            return self._for[1]
 
 
 def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 3600) -> APIRouter:
@@ -119,7 +115,7 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
         files; empty body where nothing is drawn."""
         check_tile(z, x, y)
         build = await current_build(watcher)
-        tiles, _ = await run_in_threadpool(outlines.get, build)
+        tiles = await run_in_threadpool(outlines.get, build)
         return await serve(
             request, build, ("outlines", z, x, y), lambda: tiles.tile(z, x, y), MVT_MEDIA_TYPE
         )
@@ -135,7 +131,7 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
         "name", "lon", "lat"}], "ward": [...], "lsoa": [...]}``: where the map writes each
         area's name, and from which zoom."""
         build = await current_build(watcher)
-        _, body = await run_in_threadpool(outlines.get, build)
+        body = envelope(build.labels_json)  # made at build time
         etag = f'"{build.build_id}-labels"'
         headers = {"ETag": etag, "Cache-Control": cache_control}
         if request.headers.get("if-none-match") == etag:

@@ -128,7 +128,8 @@ class BuildReader(AreaLists):
         self._tail: bytes = meta["tail"]
         self._layers_body: bytes = meta["layers"]
         self._services: bytes = meta.get("services") or EMPTY_SERVICES
-        raw = ("tail", "layers", "services")
+        self.labels_json: bytes = meta["labels"]
+        raw = ("tail", "layers", "services", "labels")
         m = {k: orjson.loads(v) for k, v in meta.items() if k not in raw}
         self.bounds = tuple(m["bounds"])
         self.n_lsoa, self.n_postcodes = int(m["n_lsoa"]), int(m["n_postcodes"])
@@ -452,6 +453,25 @@ class BuildReader(AreaLists):
         given = (self.manifest.get("store") or {}).get("path")
         path = Path(given) if given else None
         return path if path is not None and path.exists() else None
+
+    def outline_sources(self) -> dict[str, tuple[list, list[str], list[str]]]:
+        """``(geometries, codes, names)`` per level (district, ward, lsoa) in EPSG:27700, as
+        :func:`sna.outlines.outline_sources` made them at build time."""
+        import shapely
+
+        out: dict[str, tuple[list, list[str], list[str]]] = {}
+        for level in ("district", "ward", "lsoa"):
+            rows = (
+                self._db()
+                .execute(
+                    "SELECT code, name, wkb FROM outline_shapes WHERE level = ? ORDER BY pos",
+                    (level,),
+                )
+                .fetchall()
+            )
+            geoms = list(shapely.from_wkb([r[2] for r in rows])) if rows else []
+            out[level] = (geoms, [r[0] for r in rows], [r[1] for r in rows])
+        return out
 
     @cached_property
     def lsoa_raw(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 __all__ = ["ANSWERS_FILE", "FORMAT_VERSION", "AREA_LEVELS", "SORT_COLUMNS", "SCHEMA"]
 
 ANSWERS_FILE = "answers.sqlite"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 AREA_LEVELS: tuple[str, ...] = ("lsoa", "ward", "district")
 SORT_COLUMNS: tuple[str, ...] = ("violence_risk", "need", "risk", "protective", "name")
 
@@ -32,4 +32,7 @@ CREATE TABLE geometry (
     PRIMARY KEY (level, code)) WITHOUT ROWID;
 CREATE TABLE tile_shapes (pos INTEGER PRIMARY KEY, wkb BLOB, props BLOB NOT NULL);
 CREATE TABLE trends (code TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE outline_shapes (
+    level TEXT NOT NULL, pos INTEGER NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL,
+    wkb BLOB NOT NULL, PRIMARY KEY (level, pos)) WITHOUT ROWID;
 """

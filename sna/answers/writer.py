@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import orjson
 import shapely
 
+from ..outlines import outline_sources
 from ..support import services_geojson
-from ..tiles import SurfaceStyle
+from ..tiles import SurfaceStyle, outline_tiles
 from ..trends import TrendReader
 from ._json import wrap
 from .areas import area_answers, list_records
@@ -93,6 +95,23 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
     # the VRU's service directory as the map's layer (GeoJSON; empty without a directory)
     out["services"] = services_geojson(ctx.store_table("assets"))
     return out
+
+
+def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
+    """Store the district, ward and LSOA shapes the map's bearings are cut from (so the
+    server needs nothing but the build), and return the name points as the labels answer."""
+    sources = outline_sources(ctx.lsoa_raw, ctx.store_path)
+    for level, (geoms, codes, names) in sources.items():
+        wkb = shapely.to_wkb(np.asarray(geoms, dtype=object))
+        con.executemany(
+            "INSERT INTO outline_shapes VALUES (?, ?, ?, ?, ?)",
+            (
+                (level, pos, c, n, w)
+                for pos, (w, c, n) in enumerate(zip(wkb, codes, names, strict=True))
+            ),
+        )
+    tiles = outline_tiles(sources["district"], sources["ward"], sources["lsoa"])
+    return orjson.dumps({"build_id": ctx.build_id, **tiles.labels()})
 
 
 def _trend_rows(folder: Path, areas, tail: bytes) -> list[tuple[str, bytes]]:
@@ -201,6 +220,8 @@ def write_answers(
                 for i, (w, p) in enumerate(zip(wkb, tile_properties(ctx), strict=True))
             ),
         )
+        labels = _write_outlines(con, ctx)
+        con.execute("INSERT INTO meta VALUES (?, ?)", ("labels", labels))
         con.commit()
     finally:
         con.close()
