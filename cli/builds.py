@@ -95,7 +95,7 @@ def builds(
     """List a region's builds, newest first (the current one is marked)."""
     if ctx.invoked_subcommand is not None:
         return
-    from sna.build import list_builds
+    from sna.builds import list_builds
     from sna.config import load_region
 
     with library_errors():

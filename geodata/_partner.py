@@ -20,13 +20,13 @@ import numpy as np
 import pandas as pd
 
 from ._io import read_csv, require_columns
+from .codes import LSOA_PATTERN
 from .errors import InvalidValueError, MissingColumnsError, MissingFileError
 from .report import LoadReport
 
 PathLike_ = str | PathLike[str]
 
 _POSTCODE = re.compile(r"^([A-Z]{1,2}\d[A-Z\d]?|[A-Z]{3})\d[A-Z]{2}$")  # spaces removed
-_LSOA = re.compile(r"^[EW]01\d{6}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ][\d:.]+)?$")
 _EXCEL = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 _TRUE = {"true", "1", "yes", "y", "t"}
@@ -116,7 +116,7 @@ def _clean_postcodes(values: pd.Series) -> tuple[pd.Series, pd.Series]:
 def _clean_lsoa(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     """Upper-case LSOA codes; return them and a mask of non-blank invalid ones."""
     up = values.str.upper().str.replace(r"\s+", "", regex=True)
-    ok = up.str.fullmatch(_LSOA.pattern).fillna(False).astype(bool)
+    ok = up.str.fullmatch(LSOA_PATTERN.pattern).fillna(False).astype(bool)
     return up.where(ok, pd.NA).astype("string"), values.notna() & ~ok
 
 

@@ -23,6 +23,7 @@ import shapely
 from ._archive import check_file
 from ._checks import check_rows
 from ._io import BNG, check_codes, read_csv, require_columns, to_bng
+from .codes import LSOA_PATTERN, WARD_PATTERN
 from .errors import (
     CorruptArchiveError,
     CRSError,
@@ -46,8 +47,6 @@ LOOKUP_COLUMNS = [
     "district_name",
 ]
 
-LSOA_PATTERN = re.compile(r"^[EW]01\d{6}$")
-WARD_PATTERN = re.compile(r"^[EW]05\d{6}$")
 DISTRICT_PATTERN = re.compile(r"^(E0[6-9]|W06)\d{6}$")
 # An LSOA name is its MSOA name plus one letter: "Birmingham 001A" belongs to "Birmingham 001".
 LSOA_NAME_PATTERN = re.compile(r"^(?P<msoa>.+ \d{3})[A-Z]$")

@@ -7,7 +7,6 @@ people, assets per 10,000 residents) have their denominators side by side.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from os import PathLike
 from pathlib import Path
@@ -16,6 +15,7 @@ import pandas as pd
 
 from ._checks import check_rows
 from ._io import check_codes, read_csv
+from .codes import LSOA_PATTERN
 from .errors import InvalidValueError
 from .report import Loaded, LoadReport
 
@@ -37,7 +37,6 @@ AGE_BANDS: dict[str, str] = {
 #: Output columns after the key and name: the six bands, the total and ages 0-24.
 POPULATION_COLUMNS = [*AGE_BANDS.values(), "pop_total", "pop_0_24"]
 
-_LSOA21 = re.compile(r"^[EW]01\d{6}$")
 _REQUIRED = ["lsoa21_code", "lsoa21_name", "age_group", "usual_residents"]
 
 
@@ -80,7 +79,7 @@ def read_census_population(path: PathLike_, lsoa21_codes: Iterable[str] | None =
     frame = read_csv(path, required=_REQUIRED, usecols=_REQUIRED)
     report.rows_read = len(frame)
     frame["lsoa21_code"] = frame["lsoa21_code"].str.strip()
-    check_codes(frame["lsoa21_code"], path, "lsoa21_code", pattern=_LSOA21)
+    check_codes(frame["lsoa21_code"], path, "lsoa21_code", pattern=LSOA_PATTERN)
 
     labels = frame["age_group"].str.strip()
     band = labels.map(AGE_BANDS)
