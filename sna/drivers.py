@@ -149,7 +149,7 @@ def driver_text(
     title : str
         The layer's title, as the build's manifest gives it.
     contribution : float
-        The layer's contribution to the need index (> 0: it raises need).
+        The layer's contribution to the need index (> 0: it raises need; 0: neither).
     kind : {'risk', 'protective'}
         The layer's kind.
     synthetic : bool
@@ -165,15 +165,18 @@ def driver_text(
     'Violence with injury: above the regional average'
     >>> driver_text("Libraries within 1.5 km", 0.2, kind="protective")
     'Libraries within 1.5 km: below the regional average, so less protection'
+    >>> driver_text("Libraries within 1.5 km", 0.0, kind="protective")
+    'Libraries within 1.5 km: at the regional average'
     >>> driver_text("Hospital admissions for assault", -0.1, synthetic=True)
     'Hospital admissions for assault: below the regional average (illustrative: synthetic stand-in data)'
     """  # noqa: E501
-    raises = contribution > 0
-    if kind == "protective":
-        side = "below the regional average, so less protection" if raises else ""
+    if contribution == 0:  # exactly average: it pulls neither way
+        side = "at the regional average"
+    elif kind == "protective":
+        side = "below the regional average, so less protection" if contribution > 0 else ""
         side = side or "above the regional average, adding protection"
     else:
-        side = "above the regional average" if raises else "below the regional average"
+        side = "above the regional average" if contribution > 0 else "below the regional average"
     return f"{title}: {side}" + (SYNTHETIC_SUFFIX if synthetic else "")
 
 

@@ -145,3 +145,16 @@ def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_bu
         assert escape(api) in html
         kinds |= {(d["kind"], d["synthetic"]) for d in raising}
     assert len(kinds) > 1  # more than one wording was compared
+
+
+def test_a_zero_contribution_pulls_neither_way():
+    from sna.answers.words import driver
+
+    meta = {"lib": {"title": "Libraries within 1.5 km", "kind": "protective", "level": "community"}}
+    d = driver("lib", 0.0, meta, set())
+    assert (
+        d["effect"] == "no effect"
+        and d["text"] == "Libraries within 1.5 km: at the regional average"
+    )
+    assert driver("lib", -0.1, meta, set())["effect"] == "lowers need"
+    assert driver("lib", 0.1, meta, set())["effect"] == "raises need"

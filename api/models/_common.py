@@ -123,7 +123,7 @@ class Driver(_Model):
     kind: Literal["risk", "protective"]
     level: str | None
     contribution: float | None
-    effect: Literal["raises need", "lowers need"]
+    effect: Literal["raises need", "lowers need", "no effect"]
     text: str
     synthetic: bool
 

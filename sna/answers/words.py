@@ -29,7 +29,6 @@ def driver(
     meta = meta_by_id.get(lid, {"title": lid, "kind": "risk", "level": None})
     title = meta.get("title", lid)
     kind = meta.get("kind", "risk")
-    raises = contribution > 0
     text = driver_text(title, contribution, kind=kind, synthetic=lid in synthetic)
     return {
         "layer": lid,
@@ -37,7 +36,11 @@ def driver(
         "kind": kind,
         "level": meta.get("level"),
         "contribution": num(contribution),
-        "effect": "raises need" if raises else "lowers need",
+        "effect": "raises need"
+        if contribution > 0
+        else "lowers need"
+        if contribution < 0
+        else "no effect",
         "text": text,
         "synthetic": lid in synthetic,
     }
