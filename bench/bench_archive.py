@@ -43,6 +43,7 @@ __all__ = ["NAME", "run"]
 NAME = "archive"
 BENCH = PROJECT_ROOT / "data" / "_bench" / "archive"
 SIZES = (5_000_000, 20_000_000)
+MONTHS = 36
 GIB = 6.0
 _MARK = "BENCH_RESULT "
 
@@ -53,7 +54,7 @@ t0 = time.perf_counter()
 from bench.synthetic_police import snap_pool, write_archive, month_list
 pool = snap_pool()
 t1 = time.perf_counter()
-w = write_archive(Path({csv!r}), {rows}, pool=pool, months=month_list("2021-05", 36),
+w = write_archive(Path({csv!r}), {rows}, pool=pool, months=month_list({start!r}, {months}),
                   switch_month="2022-05")
 print("BENCH_RESULT " + json.dumps({{"rows": sum(w.values()), "forces": len(w),
       "snap_points": len(pool.frame), "pool_s": t1 - t0, "write_s": time.perf_counter() - t1}}))
@@ -205,13 +206,19 @@ def run(
     dask_sizes: tuple[int, ...] | None = None,
     *,
     merge: bool = False,
+    months: int = MONTHS,
 ) -> dict[str, Any]:
     """Run every size; write ``bench/results/archive.json`` after each; return the results.
 
     ``dask_sizes`` (default every size; ``()`` for none) are the sizes Dask also runs at.
+    ``months`` other than 36 spreads the rows over that many months ending 2024-04 (tagged
+    ``<size>-<months>mo`` and left out of the fit in rows): the same rows per month over more
+    months, to see whether memory grows with the length of the archive.
     ``merge`` keeps the sizes of an earlier ``archive.json`` that are not re-run, so sizes can
     be run one at a time on a busy machine.
     """
+    import pandas as pd
+
     from sna.settings import source_dir
 
     src = str(source_dir())
@@ -228,13 +235,16 @@ def run(
         }
     BENCH.mkdir(parents=True, exist_ok=True)
     for rows in sizes:
-        tag = f"{rows / 1e6:g}M"
+        tag = f"{rows / 1e6:g}M" + ("" if months == MONTHS else f"-{months}mo")
+        start = str(pd.Period("2024-04", freq="M") - (months - 1))
         base = BENCH / tag
         shutil.rmtree(base, ignore_errors=True)
         csv, root = base / "csv", base / "parquet"
         step: dict[str, Any] = {}
         try:
-            step["generate"] = _child(_GENERATE.format(csv=str(csv), rows=rows), "generate")
+            step["generate"] = _child(
+                _GENERATE.format(csv=str(csv), rows=rows, start=start, months=months), "generate"
+            )
             step["csv_gib"] = round(sum(f.stat().st_size for f in csv.rglob("*.csv")) / 2**30, 2)
             step["ingest"] = _child(_INGEST.format(csv=str(csv), root=str(root)), "ingest")
             shutil.rmtree(csv, ignore_errors=True)  # the CSVs are not needed any more
@@ -276,7 +286,7 @@ def run(
             step["peak_rss_gib"] = target(peak / 1024, GIB, "GiB")
         finally:
             shutil.rmtree(base, ignore_errors=True)
-        runs[tag] = {"rows_requested": rows, **step}
+        runs[tag] = {"rows_requested": rows, "months": months, **step}
         print(f"archive {tag}: {json.dumps(step)}", flush=True)
         if tag in agreement:
             print(f"archive {tag} dask vs duckdb: {json.dumps(agreement[tag])}", flush=True)
@@ -290,10 +300,12 @@ STEPS = ("generate", "ingest", "counts_duckdb", "counts_dask_localcluster")
 
 def _payload(runs: dict[str, Any], agreement: dict[str, Any]) -> dict:
     """The result document; a step's fit needs it measured at two sizes or more."""
-    runs = dict(sorted(runs.items(), key=lambda kv: kv[1]["rows_requested"]))
+    runs = dict(
+        sorted(runs.items(), key=lambda kv: (kv[1].get("months", MONTHS), kv[1]["rows_requested"]))
+    )
     extrapolation: dict[str, Any] = {}
     for name in STEPS:
-        have = [k for k in runs if name in runs[k]]
+        have = [k for k in runs if name in runs[k] and runs[k].get("months", MONTHS) == MONTHS]
         if len(have) < 2:
             continue
         xs = [runs[k]["ingest"]["rows"] for k in have]
@@ -306,9 +318,9 @@ def _payload(runs: dict[str, Any], agreement: dict[str, Any]) -> dict:
         "description": __doc__.strip().splitlines()[0],
         "synthetic": "every row is generated (bench/synthetic_police.py) and says so in Context",
         "fit": "least squares y = a + b * rows over the sizes run, evaluated at 100M rows",
-        "sizes": [runs[k]["rows_requested"] for k in runs],
+        "sizes": [runs[k]["rows_requested"] for k in runs if runs[k].get("months", 36) == 36],
         "runs": runs,
-        "dask_vs_duckdb": dict(sorted(agreement.items(), key=lambda kv: float(kv[0][:-1]))),
+        "dask_vs_duckdb": {k: agreement[k] for k in runs if k in agreement},
         "extrapolation_100M_rows": extrapolation,
     }
 
@@ -317,5 +329,6 @@ if __name__ == "__main__":  # pragma: no cover
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     sizes = tuple(int(s) for s in args) or SIZES
     no_dask = "--no-dask" in sys.argv
-    out = run(sizes, () if no_dask else None, merge="--merge" in sys.argv)
+    n_months = next((int(a[9:]) for a in sys.argv if a.startswith("--months=")), MONTHS)
+    out = run(sizes, () if no_dask else None, merge="--merge" in sys.argv, months=n_months)
     print(json.dumps(out, indent=2, default=str))
