@@ -162,7 +162,12 @@ def _tree_rss_kib(pid: int) -> int:
 
 
 def _child(code: str, label: str) -> dict[str, Any]:
-    """Run ``python -c code``; wall time and peak process-tree RSS; its BENCH_RESULT."""
+    """Run ``python -c code``; wall time and peak process-tree RSS; its BENCH_RESULT.
+
+    ``load_1min`` is the machine's load average when the step started (a shared 2-core
+    machine: a load above 2 means the step's time includes waiting for a core).
+    """
+    load = round(os.getloadavg()[0], 2)
     t0 = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
@@ -189,7 +194,12 @@ def _child(code: str, label: str) -> dict[str, Any]:
     for line in stdout.splitlines():
         if line.startswith(_MARK):
             result = json.loads(line[len(_MARK) :])
-    return {"wall_s": round(seconds, 2), "peak_rss_mib": round(peak[0] / 1024, 1), **result}
+    return {
+        "wall_s": round(seconds, 2),
+        "peak_rss_mib": round(peak[0] / 1024, 1),
+        "load_1min": load,
+        **result,
+    }
 
 
 def _fit(xs: list[float], ys: list[float], at: float) -> dict[str, float]:
