@@ -324,6 +324,29 @@ def _payload(runs: dict[str, Any], agreement: dict[str, Any]) -> dict:
             "seconds": _fit(xs, [runs[k][name]["wall_s"] for k in have], 1e8),
             "peak_rss_mib": _fit(xs, [runs[k][name]["peak_rss_mib"] for k in have], 1e8),
         }
+    # the same rows per month over 4x the months: does memory follow the archive's length?
+    months_scaling = {
+        f"{short} vs {long}": {
+            step: {
+                "peak_rss_mib": [
+                    runs[short][step]["peak_rss_mib"],
+                    runs[long][step]["peak_rss_mib"],
+                ],
+                "wall_s": [runs[short][step]["wall_s"], runs[long][step]["wall_s"]],
+            }
+            for step in STEPS[1:]
+            if step in runs[short] and step in runs[long]
+        }
+        for long in runs
+        if runs[long].get("months", MONTHS) != MONTHS
+        for short in runs
+        if runs[short].get("months", MONTHS) == MONTHS
+        and abs(
+            runs[short]["rows_requested"] / MONTHS
+            - runs[long]["rows_requested"] / runs[long]["months"]
+        )
+        < 1
+    }
     return {
         "description": __doc__.strip().splitlines()[0],
         "synthetic": "every row is generated (bench/synthetic_police.py) and says so in Context",
@@ -332,6 +355,7 @@ def _payload(runs: dict[str, Any], agreement: dict[str, Any]) -> dict:
         "runs": runs,
         "dask_vs_duckdb": {k: agreement[k] for k in runs if k in agreement},
         "extrapolation_100M_rows": extrapolation,
+        "months_scaling": months_scaling,
     }
 
 
