@@ -402,3 +402,15 @@ def test_force_surfaces_one_force_at_a_time_equal_all_at_once(small, placement):
     assert sorted(one_by_one) == sorted(together) == ["bedfordshire", "kent"]
     for force, s in together.items():
         np.testing.assert_array_equal(one_by_one[force].values, s.values)
+
+
+def test_dask_localcluster_writes_what_duckdb_writes(small, placement, tmp_path):
+    base, _, _ = small
+    a = DuckDBEngine().run(base / "parquet", placement, out=tmp_path / "duck")
+    b = DaskEngine(scheduler="local", workers=1, memory_limit="2GiB").run(
+        base / "parquet", placement, out=tmp_path / "dask"
+    )
+    pd.testing.assert_frame_equal(a.force_months, b.force_months)
+    pd.testing.assert_frame_equal(a.counts, b.counts)
+    pd.testing.assert_frame_equal(a.grid, b.grid)
+    assert a.rows == b.rows and a.methods == b.methods
