@@ -134,9 +134,17 @@ def archive_counts(
     months: Annotated[
         str | None, typer.Option(help="START:END as YYYY-MM:YYYY-MM, both inclusive.")
     ] = None,
+    results: Annotated[
+        Path | None,
+        typer.Option(
+            "--results",
+            help="Results folder: counts/force=/month= and grid/force= parquet "
+            "(default <archive>-results).",
+        ),
+    ] = None,
     output: Annotated[
         Path | None,
-        typer.Option("--out", help="Counts file (.parquet or .csv; default <archive>/counts)."),
+        typer.Option("--out", help="Also export every count to one file (.parquet or .csv)."),
     ] = None,
     surfaces: Annotated[
         Path | None, typer.Option(help="Also write one KDE GeoTIFF per force into this folder.")
@@ -176,13 +184,10 @@ def archive_counts(
             def step(done: int, total: int, label: str) -> None:
                 bar.update(task, description=f"{runner.name}: {label}", completed=done, total=total)
 
-            result = runner.run(root, placement, options, on_progress=step)
-    target = output or root.parent / f"{root.name}-counts.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.suffix.lower() == ".csv":
-        result.counts.to_csv(target, index=False)
-    else:
-        result.counts.to_parquet(target, index=False)
+            folder = results or root.parent / f"{root.name}-results"
+            result = runner.run(root, placement, options, out=folder, on_progress=step)
+        if output is not None:
+            result.export_counts(output)
     table = Table("rows", "count")
     for k, v in result.rows.items():
         table.add_row(k, f"{v:,}")
@@ -191,15 +196,16 @@ def archive_counts(
     out.print(table)
     out.print(
         f"[green]{result.engine}[/]: {len(result.months_read)} month(s), "
-        f"{result.counts['force'].nunique()} force(s) in {result.seconds:.1f} s -> {target}"
+        f"{result.force_months['force'].nunique()} force(s) in {result.seconds:.1f} s -> "
+        f"{result.out}" + (f", {output}" if output is not None else "")
     )
     if surfaces is not None:
-        from sna.archive_surfaces import force_surfaces
+        from sna.archive_surfaces import iter_force_surfaces
         from sna.surfaces import write_geotiff
 
-        years = len(result.months_read) / 12.0
-        maps = force_surfaces(result.grid, result.cell, bandwidth=bandwidth, years=years)
         surfaces.mkdir(parents=True, exist_ok=True)
-        for force, surface in maps.items():
+        n = 0
+        for force, surface in iter_force_surfaces(result, bandwidth=bandwidth):
             write_geotiff(surface, surfaces / f"{force}.tif")
-        out.print(f"{len(maps)} surface(s) -> {surfaces}")
+            n += 1
+        out.print(f"{n} surface(s) -> {surfaces}")

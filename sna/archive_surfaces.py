@@ -18,14 +18,16 @@ cells ``k`` times larger until it fits, and the surface says so in its ``cell``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from .surfaces import Surface, kde_surface
 
-__all__ = ["force_surfaces"]
+__all__ = ["force_surfaces", "iter_force_surfaces"]
 
 
 def _weighted_quantile(v: np.ndarray, w: np.ndarray, q: float) -> float:
@@ -95,3 +97,15 @@ def force_surfaces(
             surface, n_points=int(w[inside].sum()), n_dropped=int(w[~inside].sum())
         )
     return out
+
+
+def iter_force_surfaces(result: Any, **kwargs: Any) -> Iterator[tuple[str, Surface]]:
+    """``(force, surface)`` one force at a time from an :class:`~geodata.archive.ArchiveResult`.
+
+    Each force's grid is read from the result's folder, convolved and handed over before the
+    next is read, so memory holds one force's grid and surface whatever the archive's size.
+    ``kwargs`` go to :func:`force_surfaces` (``years`` defaults to months read / 12).
+    """
+    kwargs.setdefault("years", len(result.months_read) / 12.0)
+    for force in result.forces():
+        yield from force_surfaces(result.force_grid(force), result.cell, **kwargs).items()

@@ -311,3 +311,108 @@ def test_cli_ingest_and_counts_with_either_engine(small, tmp_path):
     assert bad.exit_code == 2
     bad = runner.invoke(app, ["data", "archive", "counts", "--archive", str(tmp_path / "none")])
     assert bad.exit_code == 1 and "no archive partitions" in bad.output
+
+
+# --------------------------------------------------------------------------- results on disk
+
+
+def test_results_are_written_per_force_month_and_per_force(small, placement, tmp_path):
+    base, expected, _ = small
+    out = tmp_path / "results"
+    (out / "counts" / "force=stale" / "month=1999-01").mkdir(parents=True)
+    (out / "counts" / "force=stale" / "month=1999-01" / "part-0.parquet").write_text("x")
+    (out / "keep.txt").write_text("not ours")
+    result = get_engine("duckdb").run(base / "parquet", placement, out=out)
+    assert result.out == out and (out / "keep.txt").exists()
+    counts = partitions(out / "counts")
+    assert [(p.force, p.month) for p in counts] == [
+        (f, m) for f in ("bedfordshire", "kent") for m in MONTHS
+    ]
+    assert all(
+        p.files == (str(out / "counts" / f"force={p.force}/month={p.month}/part-0.parquet"),)
+        for p in counts
+    )
+    schema = pq.read_schema(counts[0].files[0])
+    assert schema.names == ["crime_type", "lsoa21_code", "count"]  # force, month: folders
+    grids = sorted(p.name for p in (out / "grid").iterdir())
+    assert grids == ["force=bedfordshire", "force=kent"]
+    assert pq.read_schema(out / "grid/force=kent/part-0.parquet").names == ["cx", "cy", "count"]
+    # each part holds exactly the pandas count of its force-month
+    exp = expected.rename("count").reset_index()
+    for p in counts:
+        got = pq.read_table(p.files[0]).to_pandas()
+        want = exp[(exp.force == p.force) & (exp.month == p.month)]
+        assert got["count"].sum() == want["count"].sum()
+        assert {
+            (r.crime_type, None if pd.isna(r.lsoa21_code) else r.lsoa21_code): r.count
+            for r in got.itertuples()
+        } == {
+            (r.crime_type, None if pd.isna(r.lsoa21_code) else r.lsoa21_code): r.count
+            for r in want.itertuples()
+        }
+    fm = result.force_month_counts()
+    assert fm.to_dict() == exp.groupby(["force", "month"])["count"].sum().to_dict()
+    assert result.summary()["count_rows"] == len(result.counts) == len(exp)
+
+
+@pytest.mark.parametrize("scheduler", ["synchronous", "threads"])
+def test_duckdb_and_dask_write_the_same_files(small, placement, tmp_path, scheduler):
+    base, _, _ = small
+    a = DuckDBEngine().run(base / "parquet", placement, out=tmp_path / "duck")
+    b = DaskEngine(scheduler=scheduler).run(base / "parquet", placement, out=tmp_path / "dask")
+    pa_, pb = partitions(a.out / "counts"), partitions(b.out / "counts")
+    assert [(p.force, p.month) for p in pa_] == [(p.force, p.month) for p in pb]
+    for x, y in zip(pa_, pb, strict=True):  # every force-month, part by part
+        assert pq.read_table(x.files[0]).equals(pq.read_table(y.files[0]))
+    for force in a.forces():
+        assert pq.read_table(a.out / f"grid/force={force}/part-0.parquet").equals(
+            pq.read_table(b.out / f"grid/force={force}/part-0.parquet")
+        )
+    assert a.forces() == b.forces()
+    pd.testing.assert_frame_equal(a.force_months, b.force_months)
+    assert a.rows == b.rows and a.methods == b.methods
+
+
+def test_duckdb_grid_is_the_same_when_compacted_every_month(small, placement, monkeypatch):
+    import geodata.archive.duckdb_engine as duck
+
+    base, _, _ = small
+    plain = DuckDBEngine().run(base / "parquet", placement).grid
+    monkeypatch.setattr(duck, "COMPACT_EVERY", 1)
+    pd.testing.assert_frame_equal(DuckDBEngine().run(base / "parquet", placement).grid, plain)
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_export_counts_streams_every_count_to_one_file(small, placement, tmp_path, suffix):
+    base, _, _ = small
+    result = get_engine("duckdb").run(base / "parquet", placement, out=tmp_path / "r")
+    path = result.export_counts(tmp_path / f"all{suffix}")
+    got = pd.read_csv(path) if suffix == ".csv" else pd.read_parquet(path)
+    want = result.counts
+    assert list(got.columns) == list(want.columns)
+    assert got["count"].tolist() == want["count"].tolist()
+    assert got["lsoa21_code"].isna().tolist() == want["lsoa21_code"].isna().tolist()
+
+
+def test_force_surfaces_one_force_at_a_time_equal_all_at_once(small, placement):
+    from sna.archive_surfaces import iter_force_surfaces
+
+    base, _, _ = small
+    result = get_engine("duckdb").run(base / "parquet", placement)
+    together = force_surfaces(result.grid, result.cell, years=len(result.months_read) / 12)
+    one_by_one = dict(iter_force_surfaces(result))
+    assert sorted(one_by_one) == sorted(together) == ["bedfordshire", "kent"]
+    for force, s in together.items():
+        np.testing.assert_array_equal(one_by_one[force].values, s.values)
+
+
+def test_dask_localcluster_writes_what_duckdb_writes(small, placement, tmp_path):
+    base, _, _ = small
+    a = DuckDBEngine().run(base / "parquet", placement, out=tmp_path / "duck")
+    b = DaskEngine(scheduler="local", workers=1, memory_limit="2GiB").run(
+        base / "parquet", placement, out=tmp_path / "dask"
+    )
+    pd.testing.assert_frame_equal(a.force_months, b.force_months)
+    pd.testing.assert_frame_equal(a.counts, b.counts)
+    pd.testing.assert_frame_equal(a.grid, b.grid)
+    assert a.rows == b.rows and a.methods == b.methods

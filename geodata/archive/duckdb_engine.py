@@ -3,9 +3,14 @@
 Each month's parts are read with hive partitioning into a temporary table, cleaned with a
 window over (force, Crime ID), joined to the placement code table, and counted and binned by
 ``GROUP BY``. Only the rows the code table cannot place (split 2011 codes, rows without a
-code) leave DuckDB for the point-in-polygon step and come back as a small table. Working one
-month at a time keeps memory at one month of the archive (about half a million rows for
-all 44 forces), whatever the number of months; ``memory_limit`` caps DuckDB itself.
+code) leave DuckDB for the point-in-polygon step and come back as a small table. Each
+month's counts are written out (one file per force-month, :func:`write_counts`) before the
+next month is read, so no count table accumulates. The month's grid counts go into a DuckDB
+table that is summed per cell every :data:`COMPACT_EVERY` months, so it stays at the number
+of occupied cells (bounded by the area of England and Wales, not by the months); at the end
+it is written one force at a time. Working one month at a time keeps memory at one month of
+the archive (about half a million rows for all 44 forces), whatever the number of months;
+``memory_limit`` caps DuckDB itself.
 """
 
 from __future__ import annotations
@@ -16,11 +21,22 @@ from os import PathLike
 import duckdb
 
 from ..errors import MissingFileError
-from .engine import ArchiveResult, Progress, RunOptions, tidy_counts, tidy_grid
+from .engine import (
+    ArchiveResult,
+    Progress,
+    RunOptions,
+    force_month_frame,
+    prepare_out,
+    write_counts,
+    write_grid,
+)
 from .layout import partitions
 from .placement import Placement
 
-__all__ = ["DuckDBEngine"]
+__all__ = ["COMPACT_EVERY", "DuckDBEngine"]
+
+#: Months of grid counts added before the grid table is summed per cell again.
+COMPACT_EVERY = 6
 
 _READ = """
 CREATE OR REPLACE TEMP TABLE clean AS
@@ -66,9 +82,13 @@ class DuckDBEngine:
         placement: Placement,
         options: RunOptions = RunOptions(),
         *,
+        out: str | PathLike[str] | None = None,
         on_progress: Progress | None = None,
     ) -> ArchiveResult:
-        """Clean, place, count and bin every month under ``root``."""
+        """Clean, place, count and bin every month under ``root``; write into ``out``.
+
+        ``out`` (default: a new temporary folder) receives ``counts/`` and ``grid/``.
+        """
         t0 = time.perf_counter()
         by_month: dict[str, list[str]] = {}
         for part in partitions(root):
@@ -77,18 +97,16 @@ class DuckDBEngine:
             by_month.setdefault(part.month, []).extend(part.files)
         if not by_month:
             raise MissingFileError(root, "no archive partitions (force=*/month=*) in the folder")
+        folder = prepare_out(out)
         con = self._connect()
         con.register("codes", placement.table)
         types = list(options.crime_types) if options.crime_types else None
         con.execute(
-            "CREATE TEMP TABLE acc_counts (force VARCHAR, month VARCHAR, crime_type VARCHAR, "
-            "lsoa21_code VARCHAR, count BIGINT)"
-        )
-        con.execute("CREATE TEMP TABLE acc_methods (lsoa21_method VARCHAR, n BIGINT)")
-        con.execute(
             "CREATE TEMP TABLE acc_grid (force VARCHAR, cx BIGINT, cy BIGINT, count BIGINT)"
         )
         rows = {"read": 0, "duplicate Crime ID": 0, "crime type not requested": 0, "kept": 0}
+        methods: dict[str, int] = {}
+        done: list[tuple[str, str, int]] = []
         cell = options.cell
         for i, (month, files) in enumerate(sorted(by_month.items()), start=1):
             con.execute(_READ, {"files": files})
@@ -122,38 +140,49 @@ class DuckDBEngine:
                 "FROM clean c LEFT JOIN pipped p USING (force, source_file, line)"
             )
             con.unregister("pipped")
-            con.execute(
-                "INSERT INTO acc_counts SELECT force, month, crime_type, lsoa21_code, count(*) "
+            month_counts = con.execute(
+                "SELECT force, month, crime_type, lsoa21_code, count(*) AS count "
                 "FROM placed GROUP BY ALL"
-            )
-            con.execute(
-                "INSERT INTO acc_methods SELECT lsoa21_method, count(*) FROM placed GROUP BY ALL"
-            )
+            ).df()
+            done.extend(write_counts(month_counts, folder))
+            del month_counts
+            for k, n in con.execute(
+                "SELECT lsoa21_method, count(*) FROM placed GROUP BY ALL"
+            ).fetchall():
+                methods[str(k)] = methods.get(str(k), 0) + int(n)
             con.execute(
                 "INSERT INTO acc_grid SELECT force, CAST(floor(easting / $c) AS BIGINT), "
                 "CAST(ceil(northing / $c) AS BIGINT), count(*) "
                 "FROM placed WHERE has_coordinates GROUP BY ALL",
                 {"c": cell},
             )
+            if i % COMPACT_EVERY == 0:
+                con.execute(
+                    "CREATE OR REPLACE TEMP TABLE acc_grid AS "
+                    "SELECT force, cx, cy, sum(count)::BIGINT AS count FROM acc_grid GROUP BY ALL"
+                )
             if on_progress is not None:
                 on_progress(i, len(by_month), month)
-        count_frame = tidy_counts(con.execute("SELECT * FROM acc_counts").df())
-        grid = con.execute(
-            "SELECT force, cx, cy, sum(count) AS count FROM acc_grid GROUP BY ALL"
-        ).df()
-        method_frame = con.execute(
-            "SELECT lsoa21_method, sum(n) AS n FROM acc_methods GROUP BY ALL"
-        ).df()
+        con.execute("DROP TABLE IF EXISTS clean")
+        con.execute("DROP TABLE IF EXISTS placed")
+        forces = [f for (f,) in con.execute("SELECT DISTINCT force FROM acc_grid").fetchall()]
+        for force in sorted(forces):
+            grid = con.execute(
+                "SELECT cx, cy, sum(count)::BIGINT AS count FROM acc_grid WHERE force = $f "
+                "GROUP BY ALL",
+                {"f": force},
+            ).df()
+            write_grid(grid, folder, force)
         con.close()
-        rows["kept"] = int(count_frame["count"].sum())
-        method_frame = method_frame.set_index("lsoa21_method")["n"]
+        force_months = force_month_frame(done)
+        rows["kept"] = int(force_months["count"].sum())
         return ArchiveResult(
             engine=self.name,
-            counts=count_frame,
-            grid=tidy_grid(grid),
+            out=folder,
             cell=cell,
+            force_months=force_months,
             rows=rows,
-            methods={str(k): int(v) for k, v in method_frame.items()},
+            methods=methods,
             months_read=sorted(by_month),
             seconds=time.perf_counter() - t0,
         )
