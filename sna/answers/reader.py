@@ -34,6 +34,7 @@ from ..errors import (
     LayerNotFound,
     PostcodeNotFound,
 )
+from .files import check_parquet_ends, close_all, connect
 from .lists import SORTS, AreaLists
 from .query import clean_query, normalise, to_grid
 from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION
@@ -43,21 +44,6 @@ EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build withou
 __all__ = ["BuildReader", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
 
 REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.parquet")
-MMAP_BYTES = 1 << 30
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    """A read-only, immutable connection with a memory map (no locking, no journal)."""
-    con = sqlite3.connect(
-        f"{path.resolve().as_uri()}?mode=ro&immutable=1", uri=True, check_same_thread=False
-    )
-    con.execute(f"PRAGMA mmap_size = {MMAP_BYTES}")
-    return con
-
-
-def _close_all(connections: list[sqlite3.Connection]) -> None:
-    for con in connections:
-        con.close()
 
 
 class BuildReader(AreaLists):
@@ -83,7 +69,7 @@ class BuildReader(AreaLists):
                 raise BuildLoadError(f"{self.path}: cannot read build (no {name})")
         try:
             for name in ("lsoa.parquet", "postcodes.parquet"):  # complete, not truncated
-                _check_parquet_ends(self.path / name)
+                check_parquet_ends(self.path / name)
             self.manifest: dict[str, Any] = json.loads((self.path / "manifest.json").read_text())
             self.build_id: str = str(self.manifest["build_id"])
         except (OSError, ValueError, KeyError) as exc:
@@ -102,7 +88,7 @@ class BuildReader(AreaLists):
         # connection sits in a reference cycle (with its statement cache), so it would
         # otherwise wait for a full collection, and keep its memory map, after a swap
         self._connections: list[sqlite3.Connection] = []
-        weakref.finalize(self, _close_all, self._connections)
+        weakref.finalize(self, close_all, self._connections)
         self.has_answers = (self.path / ANSWERS_FILE).is_file()
         if answers or self.has_answers:
             self._open_answers(national_postcodes)
@@ -173,7 +159,7 @@ class BuildReader(AreaLists):
         """This thread's connection to ``answers.sqlite``."""
         con = getattr(self._local, "con", None)
         if con is None:
-            con = self._local.con = _connect(self.path / ANSWERS_FILE)
+            con = self._local.con = connect(self.path / ANSWERS_FILE)
             self._connections.append(con)
         return con
 
@@ -189,7 +175,7 @@ class BuildReader(AreaLists):
             return None
         con = getattr(self._local, "national", None)
         if con is None:
-            con = self._local.national = _connect(self._national_path)
+            con = self._local.national = connect(self._national_path)
             self._connections.append(con)
         return (
             con.execute("SELECT 1 FROM postcodes WHERE compact = ?", (key,)).fetchone() is not None
@@ -493,22 +479,3 @@ def _is_na(v: Any) -> bool:
     from ._json import is_na
 
     return is_na(v)
-
-
-def _check_parquet_ends(path: Path) -> None:
-    """Raise ``ValueError`` unless ``path`` starts with Parquet's magic and ends with a
-    footer that fits in the file (a truncated copy does not).
-
-    The footer's length and magic are the file's last 8 bytes, so this reads 12 bytes and
-    needs no Parquet reader: the server loads a build without pyarrow.
-    """
-    with open(path, "rb") as f:
-        head = f.read(4)
-        size = f.seek(0, 2)
-        if size < 12:
-            raise ValueError(f"{path.name}: not a Parquet file ({size} bytes)")
-        f.seek(size - 8)
-        tail = f.read(8)
-    footer = int.from_bytes(tail[:4], "little")
-    if head != b"PAR1" or tail[4:] != b"PAR1" or footer + 12 > size:
-        raise ValueError(f"{path.name}: not a complete Parquet file")
