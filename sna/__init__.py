@@ -9,6 +9,8 @@ and surfaces; the composite model (:func:`score_layers`); and the pipeline entry
 
 __version__ = "0.1.0"
 
+import sys
+import types
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
@@ -76,6 +78,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_EXPORTS})
+
+
+class _Package(types.ModuleType):
+    """``sna`` itself. Importing a submodule sets it as an attribute of the package; where
+    the submodule shares its name with the public function it holds (``sna.normalise``),
+    the function is kept, as the eager ``from .normalise import normalise`` used to."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and _EXPORTS.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def prepare_region(*args, **kwargs):

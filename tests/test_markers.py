@@ -39,7 +39,10 @@ def test_tests_using_the_real_bundle_are_deselected_by_not_slow():
     everything = _collected(*files)
     fast = _collected("-m", "not slow", *files)
     assert len([t for t in everything if t.startswith("tests/test_build.py")]) >= 8
-    assert fast == ["tests/test_outlines.py::test_outline_tiles_and_labels_are_served"]
+    assert fast == [
+        "tests/test_outlines.py::test_outline_tiles_and_labels_are_served",
+        "tests/test_outlines.py::test_outlines_are_served_from_the_build_alone",
+    ]
 
 
 def test_no_collected_test_uses_the_real_bundle_without_slow(request):
