@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import struct
 
 import orjson
 import pytest
@@ -201,3 +202,41 @@ def test_two_worker_processes_serve_the_build(fixture_build):
     with served(REGION, fixture_build, timeout=60, args=("--workers", "2")) as base:
         r = httpx.get(f"{base}/api/v1/areas/E01000003", timeout=5)
         assert r.status_code == 200 and r.json()["result"]["code"] == "E01000003"
+
+
+def test_support_nearby_is_put_back_from_entries_stored_once(fixture_build):
+    """Each asset's entry is stored once (``asset_entries``); a postcode keeps only its
+    picks, and its answer has them back in place, in order, with their distances."""
+    reader = open_build(REGION, fixture_build)
+    db = reader._db()
+    n_entries = db.execute("SELECT count(*) FROM asset_entries").fetchone()[0]
+    rows = db.execute("SELECT code, near FROM postcodes WHERE near IS NOT NULL").fetchall()
+    assert n_entries > 0 and rows
+    for code, near in rows:
+        body = reader.postcode_json(code)
+        assert b"\x00" not in body
+        nearest = orjson.loads(body)["assets"]["nearest"]
+        flat = struct.unpack(f"<{len(near) // 4}I", near)
+        pairs = list(zip(flat[::2], flat[1::2], strict=True))
+        assert [a["distance_m"] for a in nearest] == [d for _, d in pairs]
+        for a, (j, _) in zip(nearest, pairs, strict=True):
+            entry = reader._asset_entries[j]
+            assert entry.startswith(orjson.dumps({"name": a["name"]})[:-1])
+    empty = db.execute("SELECT code FROM postcodes WHERE near IS NULL LIMIT 1").fetchone()
+    if empty is not None:
+        assert orjson.loads(reader.postcode_json(empty[0]))["assets"]["nearest"] == []
+
+
+def test_an_answers_file_of_another_format_asks_for_a_rebuild(tmp_path):
+    from sna.answers.schema import FORMAT_VERSION
+
+    folder = make_fixture_build(tmp_path)
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    con = sqlite3.connect(copy / ANSWERS_FILE)
+    con.execute("UPDATE meta SET value = ? WHERE key = 'format_version'", (b"2",))
+    con.commit()
+    con.close()
+    want = f"format version 2, this version reads {FORMAT_VERSION}: rebuild it with sna build"
+    with pytest.raises(BuildLoadError, match=want):
+        open_build(copy)

@@ -7,14 +7,34 @@ means the same everywhere.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import orjson
 import pandas as pd
 
 from .. import support
 from ._json import dumps
+from .schema import NEAREST_MARK, pack_picks
 
-__all__ = ["asset_fragments"]
+__all__ = [
+    "AssetAnswers",
+    "asset_entries",
+    "asset_fragments",
+]
+
+
+@dataclass(frozen=True)
+class AssetAnswers:
+    """Support nearby for each point: ``fragments[i]`` is the JSON object with
+    :data:`~sna.answers.schema.NEAREST_MARK` where its entries go, ``picks[i]`` those entries
+    packed by :func:`~sna.answers.schema.pack_picks` (empty for none), and ``entries``
+    each asset's entry serialised once, open at its distance
+    (``b'{"name":...,"distance_m":'``)."""
+
+    fragments: list[orjson.Fragment]
+    picks: list[bytes]
+    entries: list[bytes]
 
 
 def asset_fragments(
@@ -25,22 +45,22 @@ def asset_fragments(
     *,
     radius: float,
     max_assets: int,
-) -> list[orjson.Fragment]:
-    """Support nearby, per point, as pre-serialised JSON objects.
+) -> AssetAnswers:
+    """Support nearby, per point: the counts and the picks, with each asset's entry stored
+    once for the whole build rather than in every postcode near it (they were two thirds of
+    a postcode answer).
 
     Lists up to ``max_assets`` assets within ``radius`` metres and counts all of them by
     type. Which assets, in what order and under what name is decided by :mod:`sna.support`
     (the VRU's directory services first, then the rest by distance; unnamed records by their
-    type), shared with :func:`sna.priority.nearby_assets`; this function only serialises,
-    each asset's entry once.
+    type), shared with :func:`sna.priority.nearby_assets`; this function only serialises.
     """
     n = len(east)
     points = support.support_points(assets)
     if points is None or max_assets == 0:
         empty = dumps({"radius_m": radius, "count": 0, "nearest": [], "by_type": {}})
-        return [orjson.Fragment(empty)] * n
-    # each entry serialised once, distance left open: b'{"name":...,"distance_m":'
-    prefix = [dumps(e)[:-1] + b',"distance_m":' for e in points.entries]
+        return AssetAnswers([orjson.Fragment(empty)] * n, [b""] * n, [])
+    entries = _entries(points)
     type_ids = sorted(set(points.types))
     type_index = {t: k for k, t in enumerate(type_ids)}
     asset_type = np.array([type_index[t] for t in points.types], dtype=int)
@@ -49,23 +69,36 @@ def asset_fragments(
     empty_frag = orjson.Fragment(
         head + b'0,"nearest":[],"by_type":' + dumps(dict.fromkeys(type_ids, 0)) + b"}"
     )
-    out: list[orjson.Fragment] = []
+    frags: list[orjson.Fragment] = []
+    picks: list[bytes] = []
     for i in range(n):
         if not ok[i]:
-            out.append(empty_frag)
+            frags.append(empty_frag)
+            picks.append(b"")
             continue
         members = found.within[i]
         counts = np.bincount(asset_type[members], minlength=len(type_ids)).tolist()
-        items = [prefix[j] + str(int(round(d))).encode() + b"}" for j, d in found.picks[i]]
-        out.append(
+        chosen = [(j, int(round(d))) for j, d in found.picks[i]]
+        frags.append(
             orjson.Fragment(
                 head
                 + str(len(members)).encode()
-                + b',"nearest":['
-                + b",".join(items)
-                + b'],"by_type":'
+                + (b',"nearest":[' + NEAREST_MARK + b"]" if chosen else b',"nearest":[]')
+                + b',"by_type":'
                 + dumps(dict(zip(type_ids, counts, strict=True)))
                 + b"}"
             )
         )
-    return out
+        picks.append(pack_picks(chosen))
+    return AssetAnswers(frags, picks, entries)
+
+
+def _entries(points: support.SupportPoints) -> list[bytes]:
+    # each entry serialised once, distance left open: b'{"name":...,"distance_m":'
+    return [dumps(e)[:-1] + b',"distance_m":' for e in points.entries]
+
+
+def asset_entries(assets: pd.DataFrame | None) -> list[bytes]:
+    """Every asset's entry, open at its distance, in the ids the picks refer to."""
+    points = support.support_points(assets)
+    return [] if points is None else _entries(points)

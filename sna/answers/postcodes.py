@@ -23,7 +23,7 @@ from pyproj import Transformer
 from ..publish import public_postcode_table
 from ._json import dumps, inner, int_list, num_list, to_int, to_str
 from .areas import INDEX_UNIT, VIOLENCE_UNIT
-from .nearby import asset_fragments
+from .nearby import asset_entries, asset_fragments
 from .words import driver
 
 if TYPE_CHECKING:
@@ -53,18 +53,23 @@ _EMPTY_AREA = {
 class PostcodeAnswers:
     """Every postcode answer of a build, ready to store.
 
-    ``rows``: ``(postcode, compact key, status, fragment index, head bytes, easting,
-    northing, terminated answer)`` with the grid reference only for live postcodes that have
-    one (for the reverse lookup) and the terminated answer (postcodes.io's
-    ``/terminated_postcodes``) only for a terminated one; ``fragments``: the LSOA parts (the
-    last one is for "no LSOA"); ``outcodes``: code -> answer bytes. ``rows`` is made lazily,
+    ``rows``: ``(postcode, compact key, status, fragment index, head bytes, nearest picks,
+    easting, northing, terminated answer)`` with the picks of support nearby packed as in
+    :class:`~sna.answers.nearby.AssetAnswers` (their entries are ``asset_entries``), the grid
+    reference only for live postcodes that have one (for the reverse lookup) and the
+    terminated answer (postcodes.io's ``/terminated_postcodes``) only for a terminated one;
+    ``fragments``: the LSOA parts (the last one is for "no LSOA"); ``outcodes``: code ->
+    answer bytes. ``rows`` is made lazily,
     a chunk at a time, and can be read once: nothing of a chunk outlives it (a dict of the
     terminated answers, filled on the way, held all of England's heap pages: 6 GiB).
     """
 
-    rows: Iterable[tuple[str, str, str, int, bytes, float | None, float | None, bytes | None]]
+    rows: Iterable[
+        tuple[str, str, str, int, bytes, bytes, float | None, float | None, bytes | None]
+    ]
     fragments: list[bytes]
     outcodes: dict[str, bytes]
+    asset_entries: list[bytes]
 
 
 def _year_month(text: str | None) -> tuple[int | None, int | None]:
@@ -195,7 +200,8 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
             "lsoa": pc["lsoa21_code"].astype(str).tolist(),
         }
     )
-    return PostcodeAnswers(rows, frags, _outcode_answers(ctx, frame))
+    entries = asset_entries(ctx.store_table("assets"))
+    return PostcodeAnswers(rows, frags, _outcode_answers(ctx, frame), entries)
 
 
 # postcodes are serialised this many at a time, so that memory stays bounded for all of
@@ -215,7 +221,7 @@ def _rows(
     ok_all: np.ndarray,
     lon_all: np.ndarray,
     lat_all: np.ndarray,
-) -> Iterator[tuple[str, str, str, int, bytes, float | None, float | None, bytes | None]]:
+) -> Iterator[tuple[str, str, str, int, bytes, bytes, float | None, float | None, bytes | None]]:
     """The postcode rows, made ``CHUNK`` at a time."""
     assets_table = ctx.store_table("assets")
     local_cols = {
@@ -352,7 +358,7 @@ def _chunk_rows(
                 else {"band": None, "value": vals[i], "unit": local_units[lid]}
                 for lid, vals in local.items()
             },
-            "assets": assets[i],
+            "assets": assets.fragments[i],
         }
         xy = has_xy[i] and not gone
         yield (
@@ -361,6 +367,7 @@ def _chunk_rows(
             status[i],
             int(lsoa_idx[i]),
             inner(head),
+            assets.picks[i],
             float(east[i]) if xy else None,
             float(north[i]) if xy else None,
             gone_answer,

@@ -37,7 +37,7 @@ from ..errors import (
 from .files import check_parquet_ends, close_all, connect
 from .lists import SORTS, AreaLists
 from .query import clean_query, normalise, to_grid
-from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION
+from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, NEAREST_MARK, nearest_items
 
 EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build without a directory
 
@@ -104,9 +104,17 @@ class BuildReader(AreaLists):
             )
         try:
             meta = dict(self._db().execute("SELECT key, value FROM meta"))
+            version = orjson.loads(meta.get("format_version", b"0"))
+            if version != FORMAT_VERSION:
+                raise ValueError(
+                    f"format version {version}, this version reads {FORMAT_VERSION}: "
+                    "rebuild it with sna build"
+                )
             self._db().execute("SELECT 1 FROM fragments LIMIT 1").fetchall()  # it is there
-            if orjson.loads(meta.get("format_version", b"0")) != FORMAT_VERSION:
-                raise ValueError("unknown format version")
+            # each asset's entry once (a few MB for all of England), for support nearby
+            self._asset_entries: list[bytes] = [
+                b for (b,) in self._db().execute("SELECT body FROM asset_entries ORDER BY id")
+            ]
         except (ValueError, sqlite3.Error) as exc:
             raise BuildLoadError(f"{self.path / ANSWERS_FILE}: cannot read ({exc})") from exc
         self._tail: bytes = meta["tail"]
@@ -203,15 +211,18 @@ class BuildReader(AreaLists):
         row = (
             self._db()
             .execute(
-                "SELECT p.head, f.body FROM postcodes p JOIN fragments f ON f.id = p.frag "
-                "WHERE p.code = ?",
+                "SELECT p.head, p.near, f.body FROM postcodes p "
+                "JOIN fragments f ON f.id = p.frag WHERE p.code = ?",
                 (code,),
             )
             .fetchone()
         )
         if row is None:
             raise self._not_found(code)
-        return b"".join((b"{", row[0], b",", row[1], b",", self._tail, b"}"))
+        head = row[0]
+        if row[1]:  # support nearby: the entries back where the head marks them
+            head = head.replace(NEAREST_MARK, nearest_items(row[1], self._asset_entries), 1)
+        return b"".join((b"{", head, b",", row[2], b",", self._tail, b"}"))
 
     def validate(self, text: str) -> bool:
         """Whether ``text`` is a live or terminated postcode of this region."""

@@ -171,15 +171,16 @@ def write_answers(
         con.executescript(SCHEMA)
         con.executemany("INSERT INTO meta VALUES (?, ?)", _meta(ctx, nat).items())
         con.executemany("INSERT INTO fragments VALUES (?, ?)", enumerate(pcs.fragments))
+        con.executemany("INSERT INTO asset_entries VALUES (?, ?)", enumerate(pcs.asset_entries))
         # the rows come a chunk at a time (sna.answers.postcodes.CHUNK): stored as they come
         rows = iter(pcs.rows)
         i = 0
         while batch := list(itertools.islice(rows, 50_000)):
             con.executemany(
-                "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO postcodes VALUES (?, ?, ?, ?, ?, ?, ?)",
                 (
-                    (i + k, code, compact, int(status != "terminated"), frag, head)
-                    for k, (code, compact, status, frag, head, *_) in enumerate(batch)
+                    (i + k, code, compact, int(status != "terminated"), frag, head, near or None)
+                    for k, (code, compact, status, frag, head, near, *_) in enumerate(batch)
                 ),
             )
             con.executemany(
