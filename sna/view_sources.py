@@ -15,12 +15,13 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from geodata import hospital, schools, services
+from geodata import hospital, schools
 from geodata._asset_frame import SOURCE_SERVICE_DIRECTORY
 from geodata._io import sha256_file
 from geodata.errors import MissingFileError
 
 from .config import RegionConfig
+from .preparing.assets import read_services
 from .preparing.partner import _partner
 from .preparing.steps import _Writer
 from .store import read_table
@@ -90,17 +91,8 @@ def prepare_own_sources(
 
 def _services(ctx: dict, w: _Writer, tmp: Path, entry: dict[str, Any] | None) -> None:
     """The view's directory in place of any inherited one, beside the other assets."""
-    config: RegionConfig = ctx["config"]
     areas = ctx["lsoa21"]
-    pcs = ctx["postcodes"]
-    table = pd.DataFrame(pcs[["postcode", "easting", "northing", "status", "date_terminated"]])
-    svc = services.read_service_directory(
-        config.services_path(),
-        table,
-        region=areas[["geometry"]],
-        region_name=config.region.name,
-        on_error=config.services.on_error,
-    )
+    svc = read_services(ctx)
     placed = gpd.sjoin(
         svc.data, areas[["lsoa21_code", "geometry"]], how="inner", predicate="within"
     ).drop(columns="index_right")

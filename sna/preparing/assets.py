@@ -53,16 +53,7 @@ def _step_assets(ctx: dict, w: _Writer) -> None:
         reports.append(sch.report)
         used.append("schools")
     if config.services is not None:
-        table = pd.DataFrame(
-            ctx["postcodes"][["postcode", "easting", "northing", "status", "date_terminated"]]
-        )
-        svc = services.read_service_directory(
-            config.services_path(),
-            table,
-            region=areas[["geometry"]],
-            region_name=config.region.name,
-            on_error=config.services.on_error,
-        )
+        svc = read_services(ctx)
         frames.append(svc.data)
         reports.append(svc.report)
         used.append("services")
@@ -80,4 +71,20 @@ def _step_assets(ctx: dict, w: _Writer) -> None:
         reports,
         description="Support nearby: the VRU's service directory, state schools (GIAS), "
         "places of worship (OSM) and libraries",
+    )
+
+
+def read_services(ctx: dict):
+    """The region's service directory (``[services]``), read against its postcodes and
+    checked to lie inside its LSOAs (:func:`geodata.services.read_service_directory`)."""
+    config: RegionConfig = ctx["config"]
+    table = pd.DataFrame(
+        ctx["postcodes"][["postcode", "easting", "northing", "status", "date_terminated"]]
+    )
+    return services.read_service_directory(
+        config.services_path(),
+        table,
+        region=ctx["lsoa21"][["geometry"]],
+        region_name=config.region.name,
+        on_error=config.services.on_error,
     )
