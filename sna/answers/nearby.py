@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import orjson
-import pandas as pd
 
 from .. import support
 from ._json import dumps
@@ -28,17 +27,15 @@ __all__ = [
 class AssetAnswers:
     """Support nearby for each point: ``fragments[i]`` is the JSON object with
     :data:`~sna.answers.schema.NEAREST_MARK` where its entries go, ``picks[i]`` those entries
-    packed by :func:`~sna.answers.schema.pack_picks` (empty for none), and ``entries``
-    each asset's entry serialised once, open at its distance
-    (``b'{"name":...,"distance_m":'``)."""
+    packed by :func:`~sna.answers.schema.pack_picks` (empty for none), as ids into
+    :func:`asset_entries` of the same points."""
 
     fragments: list[orjson.Fragment]
     picks: list[bytes]
-    entries: list[bytes]
 
 
 def asset_fragments(
-    assets: pd.DataFrame | None,
+    points: support.SupportPoints | None,
     east: np.ndarray,
     north: np.ndarray,
     ok: np.ndarray,
@@ -50,17 +47,17 @@ def asset_fragments(
     once for the whole build rather than in every postcode near it (they were two thirds of
     a postcode answer).
 
-    Lists up to ``max_assets`` assets within ``radius`` metres and counts all of them by
-    type. Which assets, in what order and under what name is decided by :mod:`sna.support`
-    (the VRU's directory services first, then the rest by distance; unnamed records by their
-    type), shared with :func:`sna.priority.nearby_assets`; this function only serialises.
+    ``points`` is :func:`sna.support.support_points` of the store's assets, reduced once for
+    every chunk of postcodes. Lists up to ``max_assets`` assets within ``radius`` metres and
+    counts all of them by type. Which assets, in what order and under what name is decided by
+    :mod:`sna.support` (the VRU's directory services first, then the rest by distance; unnamed
+    records by their type), shared with :func:`sna.priority.nearby_assets`; this function only
+    serialises.
     """
     n = len(east)
-    points = support.support_points(assets)
     if points is None or max_assets == 0:
         empty = dumps({"radius_m": radius, "count": 0, "nearest": [], "by_type": {}})
-        return AssetAnswers([orjson.Fragment(empty)] * n, [b""] * n, [])
-    entries = _entries(points)
+        return AssetAnswers([orjson.Fragment(empty)] * n, [b""] * n)
     type_ids = sorted(set(points.types))
     type_index = {t: k for k, t in enumerate(type_ids)}
     asset_type = np.array([type_index[t] for t in points.types], dtype=int)
@@ -90,15 +87,12 @@ def asset_fragments(
             )
         )
         picks.append(pack_picks(chosen))
-    return AssetAnswers(frags, picks, entries)
+    return AssetAnswers(frags, picks)
 
 
-def _entries(points: support.SupportPoints) -> list[bytes]:
-    # each entry serialised once, distance left open: b'{"name":...,"distance_m":'
+def asset_entries(points: support.SupportPoints | None) -> list[bytes]:
+    """Every asset's entry serialised once, open at its distance
+    (``b'{"name":...,"distance_m":'``), in the ids the picks refer to."""
+    if points is None:
+        return []
     return [dumps(e)[:-1] + b',"distance_m":' for e in points.entries]
-
-
-def asset_entries(assets: pd.DataFrame | None) -> list[bytes]:
-    """Every asset's entry, open at its distance, in the ids the picks refer to."""
-    points = support.support_points(assets)
-    return [] if points is None else _entries(points)

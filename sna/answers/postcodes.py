@@ -20,6 +20,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
+from .. import support
 from ..publish import public_postcode_table
 from ._json import dumps, inner, int_list, num_list, to_int, to_str
 from .areas import INDEX_UNIT, VIOLENCE_UNIT
@@ -188,7 +189,9 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
     lon[ok], lat[ok] = TO_WGS84.transform(use_e[ok], use_n[ok])
 
     codes_all = pc["postcode"].astype(str).tolist()
-    rows = _rows(ctx, pc, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat)
+    # the assets reduced once: every chunk's picks index the one list of entries stored
+    points = support.support_points(ctx.store_table("assets"))
+    rows = _rows(ctx, pc, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat, points)
     frame = pd.DataFrame(
         {
             "outcode": [c.partition(" ")[0] for c in codes_all],
@@ -200,8 +203,7 @@ def postcode_answers(ctx: BuildContext, areas: AreaAnswers) -> PostcodeAnswers:
             "lsoa": pc["lsoa21_code"].astype(str).tolist(),
         }
     )
-    entries = asset_entries(ctx.store_table("assets"))
-    return PostcodeAnswers(rows, frags, _outcode_answers(ctx, frame), entries)
+    return PostcodeAnswers(rows, frags, _outcode_answers(ctx, frame), asset_entries(points))
 
 
 # postcodes are serialised this many at a time, so that memory stays bounded for all of
@@ -221,9 +223,9 @@ def _rows(
     ok_all: np.ndarray,
     lon_all: np.ndarray,
     lat_all: np.ndarray,
+    points: support.SupportPoints | None,
 ) -> Iterator[tuple[str, str, str, int, bytes, bytes, float | None, float | None, bytes | None]]:
     """The postcode rows, made ``CHUNK`` at a time."""
-    assets_table = ctx.store_table("assets")
     local_cols = {
         lid: (f"band_local_{lid}" if lid in ctx.partner else f"local_{lid}") for lid in ctx.surfaces
     }
@@ -248,7 +250,7 @@ def _rows(
             ok,
             lon,
             lat,
-            assets_table,
+            points,
             local_cols,
             local_units,
         )
@@ -256,11 +258,11 @@ def _rows(
 
 def _chunk_rows(
     ctx, pc, n, lsoa_idx, east, north, has_xy, use_e, use_n, ok, lon, lat,
-    assets_table, local_cols, local_units,
+    points, local_cols, local_units,
 ):  # fmt: skip
     """One chunk of postcode rows (the body of :func:`_rows`)."""
     assets = asset_fragments(
-        assets_table,
+        points,
         use_e,
         use_n,
         ok,
