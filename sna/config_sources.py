@@ -65,6 +65,14 @@ class Sources(_Strict):
     lsoa11_lsoa21_lookup: SourceSpec
     postcodes: PostcodeSource = PostcodeSource()
     population: SourceSpec
+    workplace_population: SourceSpec | None = Field(
+        None,
+        description="Census 2021 workplace population by MSOA (ODWP01EW summary): with "
+        "msoa_names, the at-risk population that violence risk is exposed on (sna.at_risk)",
+    )
+    msoa_names: SourceSpec | None = Field(
+        None, description="MSOA 2021 names (ONS and House of Commons Library)"
+    )
     iod2025_scores: SourceSpec
     iod2025_indicators: SourceSpec
     iod2025_subdomains: SourceSpec

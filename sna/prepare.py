@@ -114,7 +114,9 @@ def _code_fingerprint() -> str:
     """The loaders' and the prepare code's fingerprint, so their changes invalidate the store."""
     steps = sorted(Path(__file__).with_name("preparing").glob("*.py"))
     loaders = package_sources("geodata", patterns=("*.py",))
-    return code_fingerprint([*loaders, Path(__file__), *steps])
+    here = Path(__file__).parent
+    exposure = [here / "at_risk.py", here / "national_at_risk.py"]
+    return code_fingerprint([*loaders, Path(__file__), *steps, *exposure])
 
 
 def _checksums(files: dict[str, tuple[SourceSpec | None, list[Path]]]) -> dict[str, dict]:
@@ -170,7 +172,12 @@ def prepare_region(
     target = region_dir(config.id, data_dir)
     with staging_dir(target, "store") as tmp:
         writer = _Writer(tmp, files, checksums)
-        ctx: dict[str, Any] = {"config": config, "metrics": {}, "tmp": tmp}
+        ctx: dict[str, Any] = {
+            "config": config,
+            "metrics": {},
+            "tmp": tmp,
+            "shared_dir": target.parent / "_shared",
+        }
         for i, (label, fn) in enumerate(steps):
             if progress:
                 progress(label, i, len(steps))

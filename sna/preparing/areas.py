@@ -9,8 +9,10 @@ from geodata import boundaries, population
 from geodata.errors import MissingFileError
 from geodata.report import Loaded
 
+from ..at_risk import METHOD
 from ..config import RegionConfig
-from .steps import _path, _Writer
+from ..national_at_risk import national_at_risk
+from .steps import _path, _Writer, postcode_source_path
 
 
 def _step_areas(ctx: dict, w: _Writer) -> None:
@@ -41,13 +43,15 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
             f"{areas.loc[missing, 'lsoa21_code'].head(3).tolist()}",
         )
     areas["area_km2"] = areas.geometry.area / 1e6
+    at_risk_sources = _with_at_risk(ctx, areas)
     ctx["lsoa21"] = areas
     w.write(
         "lsoa21",
         areas,
-        ["lsoa21_lookup", "lsoa21_boundaries", "population"],
+        ["lsoa21_lookup", "lsoa21_boundaries", "population", *at_risk_sources],
         [lk.report, polys.report, pop.report],
-        description="LSOA 2021 polygons with ward, district, MSOA name and Census 2021 population",
+        description="LSOA 2021 polygons with ward, district, MSOA name, Census 2021 population "
+        "and the estimated at-risk population (sna.at_risk)",
     )
     w.write(
         "population",
@@ -81,6 +85,43 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
         [dist.report],
         description="Local authority districts",
     )
+
+
+def _with_at_risk(ctx: dict, areas: gpd.GeoDataFrame) -> list[str]:
+    """Add the estimated at-risk population (:mod:`sna.at_risk`) to ``areas``, in place.
+
+    It is estimated nationally and sliced here (an MSOA's inflow is shared among all its
+    LSOAs). Without the workplace and MSOA-name sources the at-risk population is the
+    residents, and the manifest says so. Returns the sources it read.
+    """
+    config: RegionConfig = ctx["config"]
+    if config.sources.workplace_population is None or config.sources.msoa_names is None:
+        areas["at_risk_pop"] = areas["pop_total"].astype(float)
+        ctx["metrics"]["at_risk"] = {
+            "method": "residents only (sources.workplace_population or msoa_names absent)"
+        }
+        return []
+    table = national_at_risk(config, ctx["shared_dir"], postcode_source_path(config))
+    cols = ["msoa21_code", "large_user_postcodes", "pupils", "workday_inflow", "at_risk_pop"]
+    extra = table.set_index("lsoa21_code")[cols].reindex(areas["lsoa21_code"])
+    for c in cols:
+        areas[c] = extra[c].to_numpy()
+    missing = areas["at_risk_pop"].isna()
+    if missing.any():
+        raise MissingFileError(
+            _path(ctx, "population"),
+            f"{int(missing.sum())} region LSOA21s have no at-risk estimate, e.g. "
+            f"{areas.loc[missing, 'lsoa21_code'].head(3).tolist()}",
+        )
+    ctx["metrics"]["at_risk"] = {
+        "method": METHOD,
+        "residents": round(float(areas["pop_total"].sum())),
+        "at_risk": round(float(areas["at_risk_pop"].sum())),
+        "max_ratio_to_residents": round(
+            float((areas["at_risk_pop"] / areas["pop_total"].clip(lower=1)).max()), 2
+        ),
+    }
+    return ["workplace_population", "msoa_names", "postcodes", "lsoa11_lsoa21_lookup", "schools"]
 
 
 def _with_dissolved_districts(dist: Loaded, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
