@@ -54,7 +54,7 @@ from .ranking import bands, deciles, rank_desc
 from .robustness import ALTERNATIVES, _monte_carlo, sensitivity  # noqa: F401
 from .scoring import INDICES, score_layers
 from .settings import PROJECT_ROOT
-from .store import Store, publish_dir, staging_dir, write_table
+from .store import Store, publish_dir, region_dir, staging_dir, write_table
 from .trends import write_trends
 from .views import national_ranks
 from .violence_build import violence_columns, violence_step
@@ -223,6 +223,7 @@ def build_region(
         scored.scores,
         skip=synthetic_ids,
         source_scores=lambda src: _region_scores(src, data_dir),
+        shared_dir=region_dir(config.id, data_dir).parent / "_shared",
     )
     vcols, vchecks = violence_columns(
         vstep,

@@ -196,7 +196,28 @@ class ViolenceRiskSpec(_Strict):
         None,
         description="Layer ids entering the model; default: every non-crime, real-data layer",
     )
-    exposure: str = Field("pop_total", description="Exposure (offset) column of lsoa21")
+    exposure: str = Field(
+        "at_risk_pop",
+        description="Exposure (offset) column of lsoa21: the estimated at-risk population "
+        "(residents plus daytime workers and pupils, sna.at_risk), or pop_total",
+    )
+    pooled_from: list[str] = Field(
+        default_factory=list,
+        description="police.uk street-file folders (relative to the source root) of the forces "
+        "whose pooled model applies where this region has no street files (sna.violence_pooled)",
+    )
+    pooled_window: tuple[str, str] = Field(
+        ("2022-01", "2022-12"),
+        description="Months of the forces' recorded violence the pooled model is fitted on",
+    )
+    force_lookup: str = Field(
+        "lookups/lookup_ltla24_csp24_pfa24.csv.gz",
+        description="District (LTLA24) -> police force area lookup, relative to the source root",
+    )
+    lsoa_ltla24_lookup: str = Field(
+        "lookups/lookup_lsoa21_ward24_ltla24.csv.gz",
+        description="LSOA21 -> LTLA24 lookup, relative to the source root",
+    )
     carry_over_from: str = Field(
         "", description="Region whose fitted coefficients apply where no street files exist"
     )

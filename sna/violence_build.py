@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,7 @@ import pandas as pd
 from .config import RegionConfig, load_region
 from .errors import ConfigError
 from .ranking import bands, deciles, rank_desc
+from .violence_pooled import apply_pooled, pooled_fit
 from .violence_risk import (
     IOD2025_WINDOW,
     ViolenceFit,
@@ -45,6 +47,41 @@ class ViolenceStep:
     carried_from: str
 
 
+def _pooled_step(
+    config: RegionConfig,
+    tables: dict[str, pd.DataFrame],
+    areas: pd.DataFrame,
+    codes: pd.Index,
+    shared_dir: Path | None,
+) -> ViolenceStep:
+    """No street files: IoD2025 rates x the at-risk population, the pooled coefficients."""
+    from .national_at_risk import cache_path, national_at_risk
+    from .preparing.steps import postcode_source_path
+    from .settings import data_dir
+
+    spec = config.violence_risk
+    if "iod2025" not in tables:
+        raise ConfigError(f"{config.id}: the pooled violence model needs the iod2025 table")
+    if "at_risk_pop" not in areas.columns:
+        raise ConfigError(
+            f"{config.id}: the store has no at-risk population; prepare it again "
+            "(sna data prepare --force)"
+        )
+    shared = shared_dir or data_dir() / "_shared"
+    postcode_file = postcode_source_path(config)
+    table = national_at_risk(config, shared, postcode_file)
+    pooled, _ = pooled_fit(config, shared, table, cache_path(config, shared, postcode_file).name)
+    a = areas["at_risk_pop"].to_numpy(float)
+    lu = (
+        areas["large_user_postcodes"].to_numpy(float)
+        if "large_user_postcodes" in areas
+        else np.zeros(len(areas))
+    )
+    iod_count = iod_prior_counts(tables["iod2025"], codes, a, spec.iod_columns)
+    fit, risk = apply_pooled(pooled, iod_count, codes, a, lu, target=spec.target)
+    return ViolenceStep(fit, risk, None, "pooled")
+
+
 def _located(points: pd.DataFrame) -> pd.DataFrame:
     return points[points["lsoa21_code"].notna()]
 
@@ -62,6 +99,7 @@ def violence_step(
     *,
     skip: set[str],
     source_scores: Any = None,
+    shared_dir: Path | None = None,
 ) -> ViolenceStep:
     """Fit the violence model on the region's street files, or carry one over (see module).
 
@@ -83,10 +121,12 @@ def violence_step(
         fit = fit_violence(pts, codes, structural, residents, spec, window)
         risk = predict_violence(fit, pts, codes, structural, residents, window)
         return ViolenceStep(fit, risk, window, "")
+    if spec.pooled_from:
+        return _pooled_step(config, tables, areas, codes, shared_dir)
     if not spec.carry_over_from:
         raise ConfigError(
             f"{config.id}: violence risk needs police.uk street files (sources.police_uk) or "
-            "[violence_risk] carry_over_from = '<a region with street files>'"
+            "[violence_risk] pooled_from = [<police.uk folders of forces with street files>]"
         )
     if "iod2025" not in tables:
         raise ConfigError(f"{config.id}: carrying the violence model over needs the iod2025 table")
