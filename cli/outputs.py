@@ -107,6 +107,26 @@ def priority_command(
         out.print(str(p))
 
 
+def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -> None:
+    from sna.evaluation.forces import evaluate_forces
+
+    if region == "bedfordshire":  # the default region has no pooled_from; the WM config does
+        region = "west-midlands"
+    with library_errors():
+        result = evaluate_forces(region, data_dir=data_dir, out_dir=out_dir)
+    for name, frame in (
+        ("At-risk estimate vs implied at-risk population", result.exposure),
+        ("Forward: top 10% of LSOAs", result.forward.drop(columns=["test_months"])),
+        ("As if there were no street files (leave one force out)", result.as_if),
+    ):
+        table = Table(*map(str, frame.columns), title=name)
+        for row in frame.itertuples(index=False):
+            table.add_row(*map(str, row))
+        out.print(table)
+    out.print(result.summary())
+    out.print(f"written to {result.folder}")
+
+
 def evaluate(
     region: RegionOpt = "bedfordshire",
     data_dir: DataDirOpt = None,
@@ -122,6 +142,15 @@ def evaluate(
             "(regions without police.uk points, e.g. west-midlands).",
         ),
     ] = False,
+    forces: Annotated[
+        bool,
+        typer.Option(
+            "--forces",
+            help="Every force with street files (the region's [violence_risk] pooled_from): the "
+            "at-risk exposure, a forward test per force, and violence risk as if there were no "
+            "street files (leave one force out). Writes <data_dir>/evaluation/forces/.",
+        ),
+    ] = False,
     out_dir: Annotated[
         Path | None,
         typer.Option(help="Output folder (default: <data_dir>/<region>/evaluation)."),
@@ -130,6 +159,9 @@ def evaluate(
     """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
     from sna.evaluate import evaluate_iod_era, evaluate_region
 
+    if forces:
+        _evaluate_forces(region, data_dir, out_dir)
+        return
     with library_errors():
         if iod_era:
             result = evaluate_iod_era(region, data_dir=data_dir, out_dir=out_dir)

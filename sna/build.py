@@ -31,6 +31,7 @@ import pandas as pd
 
 from . import __version__
 from .answers.writer import write_answers
+from .at_risk import provenance as at_risk_provenance
 from .audit import audit_build
 from .build_inputs import (  # noqa: F401
     _SOURCE_SCORES,
@@ -369,6 +370,7 @@ def build_region(
                 "window": list(vstep.window) if vstep.window else None,
                 "carried_over_from": vstep.carried_from or None,
                 "unit": "violence and sexual offences expected in the next 12 months",
+                "exposure": _exposure_provenance(config, areas),
             },
             "national": national,
             "awaiting_layers": held,
@@ -404,6 +406,21 @@ def build_region(
         {k: round(v, 3) for k, v in timings.items()},
         checks,
     )
+
+
+def _exposure_provenance(config: RegionConfig, areas: pd.DataFrame) -> dict[str, Any]:
+    """What violence risk is exposed on: the estimated at-risk population, or residents."""
+    if config.violence_risk.exposure == "at_risk_pop" and "workday_inflow" in areas.columns:
+        p = at_risk_provenance()
+        return {k: p[k] for k in ("id", "title", "unit", "provenance", "method", "vintage")}
+    return {
+        "id": config.violence_risk.exposure,
+        "title": "Residents",
+        "unit": "usual residents (Census 2021)",
+        "provenance": "recorded",
+        "method": "Census 2021 usual residents",
+        "vintage": "Census 2021",
+    }
 
 
 def _lower_first(title: str) -> str:

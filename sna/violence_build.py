@@ -20,6 +20,7 @@ from .ranking import bands, deciles, rank_desc
 from .violence_pooled import apply_pooled, pooled_fit
 from .violence_risk import (
     IOD2025_WINDOW,
+    PRIOR_TERM,
     ViolenceFit,
     ViolenceRisk,
     carry_over,
@@ -33,6 +34,7 @@ from .violence_risk import (
     term_title,
     violence_uncertainty,
 )
+from .violence_words import ESTIMATED_PRIOR_TITLE
 
 __all__ = ["ViolenceStep", "violence_step", "violence_columns"]
 
@@ -212,6 +214,9 @@ def violence_columns(
     for t in contrib.columns:
         out[f"vr_c_{t}"] = contrib[t].to_numpy()
     mean_e, mean_prior = float(e.mean()), float(max(risk.prior.mean(), 1e-9))
+    estimated = step.window is None  # no street files: the prior is an estimate from rates
+    if estimated:
+        titles = {**titles, PRIOR_TERM: ESTIMATED_PRIOR_TITLE}
     sentences, drivers = [], []
     for i in range(len(e)):
         row = contrib.iloc[i]
@@ -223,6 +228,7 @@ def violence_columns(
                 regional_mean=mean_e,
                 prior_ratio=float(risk.prior[i]) / mean_prior,
                 region=region_name,
+                prior_estimated=estimated,
             )
         )
         top = row.reindex(row.abs().sort_values(ascending=False).index)[:3]

@@ -10,14 +10,21 @@ import pandas as pd
 from .count_model import EXPOSURE_TERM
 from .violence_features import CURVATURE_TERM, PRIOR_TERM
 
-__all__ = ["explain_violence", "term_title"]
+__all__ = ["ESTIMATED_PRIOR_TITLE", "explain_violence", "term_title"]
+
+#: The prior-violence term where no street files exist: an estimate from published rates.
+ESTIMATED_PRIOR_TITLE = (
+    "violence recorded here April 2022 to March 2024 (estimated from IoD2025 rates and the "
+    "at-risk population, not counted)"
+)
 
 #: Plain-words names of the model's own terms.
 _TERM_TITLES = {
     PRIOR_TERM: "recorded violence over the last year",
     CURVATURE_TERM: "recorded violence over the last year",
-    "log_residents": "residents, beyond proportional exposure",
-    EXPOSURE_TERM: "the number of residents",
+    "log_residents": "people here, beyond proportional exposure",
+    EXPOSURE_TERM: "the number of people here (residents, workers and pupils; estimated)",
+    "business_addresses": "business addresses (large-user postcodes)",
     "prior_robbery": "recent robbery",
     "prior_possession_of_weapons": "recent weapons possession",
     "prior_public_order": "recent public order offences",
@@ -27,7 +34,7 @@ _TERM_TITLES = {
 
 def term_title(term: str, titles: Mapping[str, str]) -> str:
     """Plain words for a model term (a layer's title, or the model's own term names)."""
-    return _TERM_TITLES.get(term) or titles.get(term) or term.replace("_", " ")
+    return titles.get(term) or _TERM_TITLES.get(term) or term.replace("_", " ")
 
 
 def explain_violence(
@@ -39,6 +46,7 @@ def explain_violence(
     prior_ratio: float,
     region: str,
     n: int = 2,
+    prior_estimated: bool = False,
 ) -> str:
     """One sentence: the expected count, the ratio to the average, and the main factors.
 
@@ -61,5 +69,10 @@ def explain_violence(
         f"About {expected:,.0f} violent or sexual offences expected in the next 12 months, "
         f"{expected / regional_mean:.1f} times the {region} average per neighbourhood"
     )
-    prior = f"recorded violence here over the last year was {prior_ratio:.1f} times the average"
+    prior = (
+        f"violence recorded here April 2022 to March 2024, estimated from IoD2025 rates and the "
+        f"at-risk population, was {prior_ratio:.1f} times the average"
+        if prior_estimated
+        else f"recorded violence here over the last year was {prior_ratio:.1f} times the average"
+    )
     return head + "; " + prior + ("; " + "; ".join(parts) if parts else "") + "."

@@ -108,6 +108,7 @@ def violence_summary(
     n: int,
     region: str,
     what: str = "neighbourhoods",
+    estimated: bool = False,
 ) -> str:
     """The lead sentence of a public answer.
 
@@ -119,6 +120,11 @@ def violence_summary(
     if recorded is not None and math.isfinite(recorded):
         when = f" ({period})" if period else ""
         head = f"About {about(recorded)} violent or sexual offences recorded a year{when}"
+        if estimated:  # no street files: published rates x the estimated at-risk population
+            head = (
+                f"About {about(recorded)} violent or sexual offences a year{when}, estimated "
+                "from published IoD2025 rates and the people here (not counted)"
+            )
     else:
         head = f"About {about(expected)} violent or sexual offences expected a year"
     times = times_average(ratio_per_resident)

@@ -108,6 +108,11 @@ class ViolenceRisk(_Ranked):
     value: float | None
     interval: CountInterval | None
     recorded_last_year: float | None
+    recorded_provenance: Literal["recorded", "estimated"] = Field(
+        "recorded",
+        description="recorded: counted in police.uk street files; estimated: IoD2025 rates x "
+        "the estimated at-risk population, where the region has no street files",
+    )
     regional_mean: float | None
     ratio_to_regional_mean: float | None
     drivers: list[ViolenceDriver]

@@ -83,6 +83,17 @@ class ModelCoefficient(_Model):
     effect: str
 
 
+class ExposureInfo(_Model):
+    """The exposure violence risk is per: the at-risk population, an estimate."""
+
+    id: str
+    title: str
+    unit: str
+    provenance: str
+    method: str
+    vintage: str
+
+
 class ViolenceModel(_Model):
     """How violence risk was fitted: source, half-life, coefficients and standard errors."""
 
@@ -92,6 +103,7 @@ class ViolenceModel(_Model):
     unit: str
     half_life_months: float | None
     coefficients: list[ModelCoefficient]
+    exposure: ExposureInfo | None = None
 
 
 class LayerList(_Model):

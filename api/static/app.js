@@ -364,8 +364,12 @@
     var html = '<section id="violence-risk"><h3>' + esc(v.title || "Violence risk") + "</h3>" +
       '<p class="headline" id="violence-headline">' + headline + "</p>";
     if (v.recorded_last_year != null) {
-      html += '<p class="small" id="violence-recorded">Recorded here in the last year: about ' +
-        num(v.recorded_last_year) + " offences.</p>";
+      html += '<p class="small" id="violence-recorded">' +
+        (v.recorded_provenance === "estimated"
+          ? "Estimated from published rates (not counted): about " + num(v.recorded_last_year) +
+            " offences a year recorded here, April 2022 to March 2024.</p>"
+          : "Recorded here in the last year: about " + num(v.recorded_last_year) +
+            " offences.</p>");
     }
     html += bandRow(v, "violence risk", "neighbourhoods");
     var unc = uncertaintyWords(v);

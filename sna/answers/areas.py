@@ -147,6 +147,7 @@ def _violence_block(
             n=n,
             region=ctx.region_name,
             what=what,
+            estimated=ctx.violence_estimated,
         ),
         "uncertainty": (
             interval_words(rank_interval["lo"], rank_interval["hi"], n) if rank_interval else None
@@ -164,6 +165,7 @@ def _violence_block(
         "value": e,
         "interval": interval,
         "recorded_last_year": prior,
+        "recorded_provenance": "estimated" if ctx.violence_estimated else "recorded",
         "regional_mean": num(mean_e, 1),
         "ratio_to_regional_mean": num(ratio, 2),
         "rank": to_int(row.get("violence_risk_rank")),

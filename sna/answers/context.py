@@ -111,6 +111,8 @@ class BuildContext:
             if pop > 0:
                 self.violence_per_resident = float(lsoa["violence_prior"].astype(float).sum()) / pop
         self.violence_period = recorded_period(m.get("violence_model") or {})
+        #: no street files: the prior count is an estimate from published rates, not a record
+        self.violence_estimated = bool((m.get("violence_model") or {}).get("carried_over_from"))
         self.district_rows = {r["code"]: r for r in self.district_public.to_dict("records")}
 
     def store_table(self, name: str) -> pd.DataFrame | None:
