@@ -46,6 +46,8 @@ from ..violence_risk import IOD2025_WINDOW, fit_violence, predict_violence
 __all__ = ["ForcesResult", "evaluate_forces", "JUDGED_MONTHS", "JUDGED_LSOAS"]
 
 JUDGED_MONTHS = 10
+#: The force whose forward test is its own (36 months, two splits), not this 7-month one.
+FORWARD_SPLITS_ELSEWHERE = "bedfordshire"
 JUDGED_LSOAS = 50
 COVERAGE = 0.10
 

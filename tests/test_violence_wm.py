@@ -1,0 +1,46 @@
+"""The West Midlands violence risk, on the at-risk exposure and the pooled model (real bundle)."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+
+def _lsoa(wm_build) -> pd.DataFrame:
+    return pd.read_parquet(wm_build / "lsoa.parquet").set_index("lsoa21_code")
+
+
+def test_city_centre_is_near_the_top(wm_build):
+    lsoa = _lsoa(wm_build)
+    row = lsoa[lsoa["lsoa21_name"] == "Birmingham 138A"].iloc[0]
+    assert row["violence_risk_rank"] <= 5, row["violence_risk_rank"]
+    assert row["at_risk_pop"] > 5 * row["pop_total"]
+
+
+def test_legacy_2011_hotspots_rank_high(wm_build, wm_store):
+    """The ten LSOAs with the most violent crime in the February 2011 file (placed in LSOA21)."""
+    lsoa = _lsoa(wm_build)
+    legacy = wm_store.read("crime_points_legacy")
+    violent = legacy[legacy["crime_type"] == "Violent crime"]
+    top = violent.groupby("lsoa21_code").size().sort_values(ascending=False).head(10)
+    ranks = lsoa.loc[top.index, "violence_risk_rank"]
+    n = len(lsoa)
+    assert ranks.median() <= round(0.03 * n), ranks.tolist()
+    assert ranks.max() <= round(0.15 * n), ranks.tolist()
+
+
+def test_exposure_provenance_in_manifest_and_words(wm_build):
+    manifest = json.loads((wm_build / "manifest.json").read_text())
+    model = manifest["violence_model"]
+    assert model["exposure"]["provenance"] == "estimated"
+    assert "large-user postcodes" in model["exposure"]["method"]
+    assert model["carried_over_from"] == "pooled"
+    assert "pooled over 17 forces" in model["source"]
+    lsoa = _lsoa(wm_build)
+    # the prior count is an estimate from rates, and every sentence and driver says so
+    assert lsoa["violence_risk_explanation"].str.contains("estimated from IoD2025 rates").all()
+    assert not lsoa["violence_risk_explanation"].str.contains("recorded violence here").any()
+    drivers = lsoa["violence_risk_drivers"].map(json.loads)
+    prior = [t for d in drivers for term, _, t in d if term == "prior_violence"]
+    assert prior and all("estimated" in t for t in prior)
