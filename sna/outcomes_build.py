@@ -24,7 +24,14 @@ from .outcomes import populations, series
 from .outcomes_partner import AWAITING, hospital_years, own_measures, police_monthly
 from .outcomes_words import CANNOT_GIVE, ROLLING_YEARS, sentences
 
-__all__ = ["OUTCOMES_FILE", "MEASURES", "compute_outcomes", "write_outcomes", "audit_outcomes"]
+__all__ = [
+    "OUTCOMES_FILE",
+    "MEASURES",
+    "compute_outcomes",
+    "write_outcomes",
+    "build_outcomes",
+    "audit_outcomes",
+]
 
 OUTCOMES_FILE = "outcomes.json"
 
@@ -250,3 +257,25 @@ def audit_outcomes(answer: dict[str, Any], threshold: int = 8) -> list[str]:
             if a is not None and u is not None and 0 < a - u < threshold:
                 found.append(f"{m['id']} {y.get('label')}: all ages - under 25 = {a - u}")
     return found
+
+
+def build_outcomes(
+    folder: Path,
+    config: RegionConfig,
+    tables: dict[str, pd.DataFrame],
+    areas: pd.DataFrame,
+    synthetic: bool,
+) -> list[str]:
+    """``sna build``'s step: write the outcomes answer into the build folder.
+
+    A region whose source root has no ONS tables (or lookups) builds without outcomes and
+    the returned warning says so; a workbook that is there but unreadable stops the build.
+    """
+    from geodata.errors import MissingFileError
+
+    try:
+        answer = compute_outcomes(config, tables=tables, areas=areas, synthetic=synthetic)
+    except MissingFileError as exc:
+        return [f"outcomes not built: {exc}"]
+    write_outcomes(folder, answer)
+    return []
