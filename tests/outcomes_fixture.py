@@ -93,20 +93,36 @@ def write_workbook(
         ws = _sheet(
             wb,
             names["P1"],
-            _title(1, "Police recorded crime by offence group and police force area, English "
-                   "regions and Wales, number of offences", month, year),
+            _title(
+                1,
+                "Police recorded crime by offence group and police force area, English "
+                "regions and Wales, number of offences",
+                month,
+                year,
+            ),
             header_offset,
         )
         ws.cell(h - 1, 3, "Total recorded crime (excluding fraud3)")
-        for c, label in enumerate(["Area Code", "Area Name", None, None, "Violence against "
-                                   "the person", "Homicide", "Robbery"], 1):
+        for c, label in enumerate(
+            [
+                "Area Code",
+                "Area Name",
+                None,
+                None,
+                "Violence against the person",
+                "Homicide",
+                "Robbery",
+            ],
+            1,
+        ):
             if label:
                 ws.cell(h, c, label)
         for i, (code, name, _) in enumerate(AREAS):
             r = h + 2 + i
             k = knife_total(code, month, year)
-            for c, v in enumerate([code, name, k * 30, None, k * 10, homicides(code, month, year),
-                                   str(k // 3)], 1):
+            for c, v in enumerate(
+                [code, name, k * 30, None, k * 10, homicides(code, month, year), str(k // 3)], 1
+            ):
                 ws.cell(r, c, v)
         ws.cell(h + 2 + len(AREAS), 2, "British Transport Police")
         ws.cell(h + 2 + len(AREAS), 3, 999)
@@ -115,8 +131,13 @@ def write_workbook(
         ws = _sheet(
             wb,
             names["P4"],
-            _title(4, "Knife and sharp instrument offences recorded by the police for selected "
-                   "offences, by police force area, English regions and Wales", month, year),
+            _title(
+                4,
+                "Knife and sharp instrument offences recorded by the police for selected "
+                "offences, by police force area, English regions and Wales",
+                month,
+                year,
+            ),
             header_offset,
         )
         ws.cell(h, 1, "Area Code")
@@ -173,18 +194,27 @@ def write_inputs(folder: Path) -> Path:
     tables = folder / "ons_pfa_tables"
     for month, year in EDITIONS:
         write_workbook(tables / f"pfa_{year}_{month.lower()}.xlsx", month, year)
-    districts = {"E08000025": "E23000014", "E08000026": "E23000014", "E07000222": "E23000017",
-                 "W06000015": "W15000003"}
+    districts = {
+        "E08000025": "E23000014",
+        "E08000026": "E23000014",
+        "E07000222": "E23000017",
+        "W06000015": "W15000003",
+    }
     names = {"E23000014": "West Midlands", "E23000017": "Warwickshire", "W15000003": "South Wales"}
+    wm = {f"E080000{n}": "E23000014" for n in range(27, 32)}  # no residents here
     (folder / "pfa.csv").write_text(
         "ltla24_code,ltla24_name,csp24_code,csp24_name,pfa24_code,pfa24_name\n"
-        + "".join(f"{d},{d},C,C,{p},{names[p]}\n" for d, p in districts.items())
+        + "".join(f"{d},{d},C,C,{p},{names[p]}\n" for d, p in {**districts, **wm}.items())
     )
     (folder / "lsoa.csv").write_text(
         "lsoa21_code,ltla24_code\n" + "".join(f"L{i},{d}\n" for i, d in enumerate(districts))
     )
-    pop = {"E08000025": 2_000_000, "E08000026": 1_000_000, "E07000222": 600_000,
-           "W06000015": 1_350_000}
+    pop = {
+        "E08000025": 2_000_000,
+        "E08000026": 1_000_000,
+        "E07000222": 600_000,
+        "W06000015": 1_350_000,
+    }
     (folder / "population.csv").write_text(
         "lsoa21_code,lsoa21_name,age_group,usual_residents\n"
         + "".join(f"L{i},x,all,{pop[d]}\n" for i, d in enumerate(districts))
