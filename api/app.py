@@ -132,7 +132,7 @@ def create_app(
     app.include_router(create_areas_router(watcher, settings.api_max_age))
     app.include_router(create_meta_router(watcher, settings.api_max_age))
     app.include_router(create_services_router(watcher, settings.api_max_age))
-    app.include_router(create_outcomes_router(watcher, settings.api_max_age))
+    app.include_router(create_outcomes_router(watcher, settings.api_max_age, settings.title))
     attempts = FailedAttempts(settings.key_attempts, settings.key_attempt_window)
     app.state.key_attempts = attempts
     app.include_router(create_analyst_router(watcher, settings.api_key, attempts))

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import html
+
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 
 from sna.answers import BuildReader
 from sna.watcher import BuildWatcher
 
 from ..models import Outcomes
 from ..responses import BuildAnswers
+from .web import STATIC_DIR, content_security_policy
 
 __all__ = ["create_outcomes_router"]
 
 
-def create_outcomes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
-    """``/api/v1/outcomes``: computed by ``sna build`` and stored in the build."""
+def create_outcomes_router(watcher: BuildWatcher, max_age: int = 60, title: str = "") -> APIRouter:
+    """``/api/v1/outcomes`` (computed by ``sna build`` and stored in the build) and the
+    public page ``/outcomes`` that draws it (``static/outcomes.js``: no outside code)."""
     api = BuildAnswers(watcher, max_age, prefix="/api/v1", tags=["outcomes"])
+    page = (STATIC_DIR / "outcomes.html").read_text(encoding="utf-8")
+    page = page.replace("{{ title }}", html.escape(title or "SNA risk mapper"))
+    headers = {
+        "Content-Security-Policy": content_security_policy(),
+        "Cache-Control": "no-cache",
+        "X-Content-Type-Options": "nosniff",
+    }
 
     @api.get(
         "/outcomes",
@@ -34,4 +45,12 @@ def create_outcomes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRoute
         without the ONS tables."""
         return await api.answer(request, BuildReader.outcomes_json)
 
-    return api.router
+    router = APIRouter()
+    router.include_router(api.router)
+
+    @router.get("/outcomes", response_class=HTMLResponse, include_in_schema=False)
+    async def outcomes_page() -> HTMLResponse:
+        """One chart per measure, the region against England and Wales, in plain words."""
+        return HTMLResponse(page, headers=headers)
+
+    return router
