@@ -31,6 +31,8 @@ __all__ = [
     "write_outcomes",
     "build_outcomes",
     "audit_outcomes",
+    "outcomes_table",
+    "read_outcomes",
 ]
 
 OUTCOMES_FILE = "outcomes.json"
@@ -279,3 +281,55 @@ def build_outcomes(
         return [f"outcomes not built: {exc}"]
     write_outcomes(folder, answer)
     return []
+
+
+def read_outcomes(folder: Path) -> dict[str, Any] | None:
+    """A build's outcomes answer, or None for a build made without it."""
+    path = Path(folder) / OUTCOMES_FILE
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def outcomes_table(answer: dict[str, Any]) -> pd.DataFrame:
+    """Every point of every series as one tidy table (what ``sna outcomes`` writes as CSV):
+    the non-overlapping points, the latest rolling years (``point = False``) and the
+    hospital years."""
+    rows = []
+    for m in answer["measures"]:
+        for s in m["series"]:
+            for p, is_point in [(p, True) for p in s["points"]] + (
+                [(s["latest"], False)] if s["latest"] else []
+            ):
+                rows.append(
+                    {
+                        "measure": m["id"],
+                        "area_code": s["code"],
+                        "area_name": s["name"],
+                        "area_kind": s["kind"],
+                        "point": is_point,
+                        **{k: p.get(k) for k in (
+                            "period_start", "period_end", "label", "count", "rate_per_100k",
+                            "rate_basis", "rate_provenance", "pct_involving_knife",
+                            "involving_knife", "edition", "table",
+                        )},
+                        "unit": m["unit"],
+                        "overlaps": p.get("overlaps"),
+                    }
+                )  # fmt: skip
+        for y in m["years"]:
+            for key in ("all_ages", "under_25"):
+                rows.append(
+                    {
+                        "measure": f"{m['id']}_{key}",
+                        "area_code": answer["subject"]["code"],
+                        "area_name": answer["region_name"],
+                        "area_kind": "vru",
+                        "point": True,
+                        "period_start": y["period_start"],
+                        "period_end": y["period_end"],
+                        "label": y["label"],
+                        "count": y[key],
+                        "unit": m["unit"] + (" (fewer than 8: not published)" if y[key] is None
+                                             else ""),
+                    }
+                )  # fmt: skip
+    return pd.DataFrame(rows)

@@ -42,7 +42,8 @@
     series.forEach(function (s) { s.points.forEach(function (p) {
       if (p.rate_per_100k > max) max = p.rate_per_100k; }); });
     max = max * 1.1 || 1;
-    var W = 640, H = 300, L = 48, R = 12, T = 12, B = 40;
+    var narrow = window.innerWidth < 560;
+    var W = narrow ? 360 : 640, H = narrow ? 240 : 300, L = 44, R = 12, T = 12, B = 40;
     var x = function (i) { return L + (ends.length > 1 ? i * (W - L - R) / (ends.length - 1) : (W - L - R) / 2); };
     var y = function (v) { return T + (H - T - B) * (1 - v / max); };
     var root = svg("svg", { viewBox: "0 0 " + W + " " + H, role: "img",
@@ -53,7 +54,7 @@
       root.appendChild(svg("text", { x: L - 6, y: y(v) + 4, "text-anchor": "end", "font-size": 12,
         fill: "#555" }, fmt(v, v < 10 ? 1 : 0)));
     }
-    var step = Math.ceil(ends.length / 5);
+    var step = Math.ceil(ends.length / (narrow ? 3 : 5));
     ends.forEach(function (e, i) {
       if (i % step && i !== ends.length - 1) return;
       root.appendChild(svg("text", { x: x(i), y: H - B + 18, "text-anchor": "middle", "font-size": 12,
