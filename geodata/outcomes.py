@@ -18,7 +18,8 @@ stop the reader):
 - ``population`` (P9 in some editions, optional): ONS mid-year population estimates.
 
 :func:`read_pfa_tables` returns one row per area, period, measure and offence
-(:data:`TIDY_COLUMNS`); :func:`read_measures_file` reads a VRU's own measures in that shape.
+(:data:`TIDY_COLUMNS`); :func:`~geodata.outcomes_measures.read_measures_file` reads a VRU's own
+measures in that shape.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from typing import Any
 import pandas as pd
 
 from .errors import InputFileError, MissingFileError
+from .outcomes_measures import MEASURES_COLUMNS, read_measures_file
 
 __all__ = [
     "TIDY_COLUMNS",
@@ -69,19 +71,6 @@ first and last months (``YYYY-MM``) of the 12 months (a population's mid-year: J
 ``count`` offences (or people, for ``population``), ``pct_knife`` the % of the offence
 involving a knife, ``rate`` per 100,000 population; ``coverage`` the table's own subtitle
 (e.g. "England and Wales (excluding Greater Manchester Police)"); ``row`` the sheet row."""
-
-MEASURES_COLUMNS: tuple[str, ...] = (
-    "area_code",
-    "area_name",
-    "period_start",
-    "period_end",
-    "measure",
-    "offence",
-    "count",
-    "pct_knife",
-    "rate",
-)
-"""A VRU's own measures file: the tidy shape, ``count``/``pct_knife``/``rate`` optional."""
 
 KNIFE_TOTAL = "total_of_selected_serious_offences"
 """P4's total: the knife-enabled serious violence measure (homicide included)."""
@@ -496,53 +485,3 @@ def read_pfa_tables(folder: str | Path) -> pd.DataFrame:
         raise InputFileError(folder, "no .xlsx workbooks (ONS police force area tables) here")
     frame = pd.concat([read_pfa_workbook(f) for f in files], ignore_index=True)
     return frame.sort_values(["edition_end", "table", "row"], kind="stable").reset_index(drop=True)
-
-
-def read_measures_file(path: str | Path) -> pd.DataFrame:
-    """A VRU's own measures (CSV, :data:`MEASURES_COLUMNS`), checked line by line.
-
-    ``period_start``/``period_end`` are ``YYYY-MM``; at least one of ``count`` and ``rate``
-    per row. Errors name the file, line and column.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise MissingFileError(path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    frame.columns = [str(c).strip().lower() for c in frame.columns]
-    required = ["area_code", "area_name", "period_start", "period_end", "measure"]
-    absent = [c for c in required if c not in frame.columns]
-    if absent:
-        from .errors import MissingColumnsError
-
-        raise MissingColumnsError(path, absent, list(frame.columns))
-    for c in ("offence", "count", "pct_knife", "rate"):
-        if c not in frame.columns:
-            frame[c] = ""
-    out = []
-    for i, r in enumerate(frame.to_dict("records"), start=1):
-        for c in ("period_start", "period_end"):
-            if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", r[c].strip()):
-                raise InputFileError(path, f"{r[c]!r} is not a month YYYY-MM", row=i, column=c)
-        values: dict[str, float | None] = {}
-        for c in ("count", "pct_knife", "rate"):
-            text = r[c].strip()
-            try:
-                values[c] = float(text) if text else None
-            except ValueError:
-                raise InputFileError(path, f"{text!r} is not a number", row=i, column=c) from None
-        if values["count"] is None and values["rate"] is None:
-            raise InputFileError(path, "neither a count nor a rate", row=i, column="count")
-        if not r["measure"].strip():
-            raise InputFileError(path, "no measure named", row=i, column="measure")
-        out.append(
-            {
-                "area_code": r["area_code"].strip(),
-                "area_name": r["area_name"].strip(),
-                "period_start": r["period_start"].strip(),
-                "period_end": r["period_end"].strip(),
-                "measure": r["measure"].strip(),
-                "offence": r["offence"].strip() or r["measure"].strip(),
-                **values,
-            }
-        )
-    return pd.DataFrame(out, columns=list(MEASURES_COLUMNS))

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sna.answers import BuildReader
+from sna.errors import OutcomesNotFound
 from sna.watcher import BuildWatcher
 
 from ..models import Outcomes
@@ -43,7 +44,7 @@ def create_outcomes_router(watcher: BuildWatcher, max_age: int = 60, title: str 
         assault with a sharp object (partner data, or "awaiting partner data"), the closest
         police.uk monthly series, and what the open tables cannot give. 404 for a build made
         without the ONS tables."""
-        return await api.answer(request, BuildReader.outcomes_json)
+        return await api.answer(request, _outcomes)
 
     router = APIRouter()
     router.include_router(api.router)
@@ -54,3 +55,13 @@ def create_outcomes_router(watcher: BuildWatcher, max_age: int = 60, title: str 
         return HTMLResponse(page, headers=headers)
 
     return router
+
+
+def _outcomes(build: BuildReader) -> bytes:
+    """The answer ``sna build`` stored (404 for a build made without the ONS tables)."""
+    if build.outcomes_json is None:
+        raise OutcomesNotFound(
+            f"the current build of {build.region_name} has no outcome series (the ONS police "
+            "force area tables were not found when it was built)"
+        )
+    return build.outcomes_json

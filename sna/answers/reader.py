@@ -32,7 +32,6 @@ from ..errors import (
     BuildLoadError,
     InvalidPostcode,
     LayerNotFound,
-    OutcomesNotFound,
     PostcodeNotFound,
 )
 from .files import check_parquet_ends, close_all, connect
@@ -121,7 +120,7 @@ class BuildReader(AreaLists):
         self._tail: bytes = meta["tail"]
         self._layers_body: bytes = meta["layers"]
         self._services: bytes = meta.get("services") or EMPTY_SERVICES
-        self._outcomes: bytes | None = meta.get("outcomes")
+        self.outcomes_json: bytes | None = meta.get("outcomes")  # sna.outcomes_build
         self.labels_json: bytes = meta["labels"]
         raw = ("tail", "layers", "services", "labels", "outcomes")
         m = {k: orjson.loads(v) for k, v in meta.items() if k not in raw}
@@ -316,16 +315,6 @@ class BuildReader(AreaLists):
     def services_geojson(self) -> bytes:
         """The VRU's directory services as GeoJSON (the map's services layer)."""
         return self._services
-
-    def outcomes_json(self) -> bytes:
-        """The Home Office success measures of the region (``OutcomesNotFound`` for a build
-        made without them)."""
-        if self._outcomes is None:
-            raise OutcomesNotFound(
-                f"the current build of {self.region_name} has no outcome series (the ONS "
-                "police force area tables were not found when it was built)"
-            )
-        return self._outcomes
 
     def trend_json(self, code: str) -> bytes:
         """Monthly recorded violence and IoD decile changes of an area (``AreaNotFound``)."""
