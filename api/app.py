@@ -38,6 +38,7 @@ from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
 from .routers.health import create_health_router
 from .routers.meta import create_meta_router
+from .routers.outcomes import create_outcomes_router
 from .routers.postcodes import create_postcodes_router
 from .routers.services import create_services_router
 from .routers.tiles import create_tiles_router
@@ -131,6 +132,7 @@ def create_app(
     app.include_router(create_areas_router(watcher, settings.api_max_age))
     app.include_router(create_meta_router(watcher, settings.api_max_age))
     app.include_router(create_services_router(watcher, settings.api_max_age))
+    app.include_router(create_outcomes_router(watcher, settings.api_max_age, settings.title))
     attempts = FailedAttempts(settings.key_attempts, settings.key_attempt_window)
     app.state.key_attempts = attempts
     app.include_router(create_analyst_router(watcher, settings.api_key, attempts))

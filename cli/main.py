@@ -15,6 +15,7 @@ from rich.table import Table
 from ._common import EXIT_CODES, EXIT_CONFIG, EXIT_DATA, exit_code, library_errors, out
 from .builds import audit_command, build, builds_app
 from .data import data_app
+from .outcomes import outcomes_command
 from .outputs import evaluate, maps_command, priority_command, report_command
 from .serve import serve
 
@@ -50,6 +51,7 @@ app.command("maps")(maps_command)
 app.command("report")(report_command)
 app.command("priority")(priority_command)
 app.command("evaluate")(evaluate)
+app.command("outcomes")(outcomes_command)
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -292,7 +292,21 @@ def report_context(
         "checks": manifest.get("checks", {}),
         "violence": _violence(build),
         "trends": _trends(build),
+        "outcomes": _outcomes(build),
     }
+
+
+def _outcomes(build: PublicBuild) -> dict[str, Any] | None:
+    """The Home Office success measures the build stored (:mod:`sna.outcomes_build`), with
+    one chart per measure; None for a build made without them."""
+    from sna.outcomes_build import read_outcomes
+
+    from .outcomes_charts import outcome_charts_base64
+
+    answer = read_outcomes(build.path)
+    if answer is None:
+        return None
+    return {**answer, "charts": outcome_charts_base64(answer)}
 
 
 def _trends(build: PublicBuild) -> dict[str, Any] | None:

@@ -244,6 +244,18 @@ def _sample(grid: SimpleNamespace, values: np.ndarray, x: np.ndarray, y: np.ndar
     return out, ok
 
 
+def _audit_outcomes(folder: Path, thr: int, result: AuditResult) -> None:
+    """The outcome series' hospital (partner) counts: none of 1 to ``thr - 1``."""
+    path = folder / "outcomes.json"
+    if not path.exists():
+        return
+    from .outcomes_build import audit_outcomes
+
+    for problem in audit_outcomes(json.loads(path.read_text()), thr):
+        result.findings.append(Finding("outcomes.json", "hospital_sharp_object_assault", problem))
+    result.checked["outcomes.json"] = 1
+
+
 def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> AuditResult:
     """Audit one build folder's public outputs; see the module docstring.
 
@@ -264,6 +276,7 @@ def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> Au
     scoring = manifest.get("config", {}).get("scoring", {})
     thr = max(8, int(threshold or scoring.get("disclosure_threshold", 8)))
     result = AuditResult(folder, thr)
+    _audit_outcomes(folder, thr, result)
     specs = [
         s
         for s in _specs(manifest)

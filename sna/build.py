@@ -48,6 +48,7 @@ from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .fingerprint import code_fingerprint
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
+from .outcomes_build import build_outcomes
 from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
@@ -328,6 +329,10 @@ def build_region(
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
         write_trends(tmp, *_trend_tables(store, tables, areas))
+        hospital_synthetic = any(
+            d.synthetic and d.spec.table == "hospital_admissions" for d in layers
+        )
+        outcome_warning = build_outcomes(tmp, config, tables, areas, hospital_synthetic)
         exports = tmp / "exports"
         exports.mkdir()
         pub = public_lsoa_table(lsoa, config.layers).assign(synthetic=bool(synthetic_layers))
@@ -383,7 +388,7 @@ def build_region(
             "notes": scored.notes,
             "timings": {k: round(v, 3) for k, v in timings.items()},
             "prepare_rebuilt": prepared.rebuilt,
-            "warnings": prepared.warnings,  # about the inputs (e.g. missing police.uk months)
+            "warnings": prepared.warnings + outcome_warning,  # about the inputs
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         n_lsoa, n_postcodes = len(lsoa), len(pcs)

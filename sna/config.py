@@ -22,6 +22,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from .config_base import ATTRIBUTION, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, _Strict
 from .config_layers import LEVELS, LayerSpec, ScoringSpec, ViolenceRiskSpec, manifest_specs
+from .config_outcomes import OutcomesSpec
 from .config_sources import (
     PostcodeSource,
     RegionInfo,
@@ -51,6 +52,7 @@ __all__ = [
     "ViolenceRiskSpec",
     "BuildsSpec",
     "ServicesSpec",
+    "OutcomesSpec",
     "RegionConfig",
     "available_regions",
     "load_region",
@@ -77,6 +79,7 @@ class RegionConfig(_Strict):
     violence_risk: ViolenceRiskSpec = ViolenceRiskSpec()
     builds: BuildsSpec = BuildsSpec()
     services: ServicesSpec | None = None
+    outcomes: OutcomesSpec = OutcomesSpec()
     layers: list[LayerSpec] = Field(default_factory=list)
 
     @field_validator("layers")
@@ -142,11 +145,11 @@ class RegionConfig(_Strict):
     def store_fingerprint(self) -> str:
         """sha256 of what the geodata store depends on: region, sources and synthetic settings.
 
-        Scoring, layers, violence risk and ``[builds]`` change the build, not the store, so a
-        change to them reuses the prepared store.
+        Scoring, layers, violence risk, outcomes and ``[builds]`` change the build, not the
+        store, so a change to them reuses the prepared store.
         """
         keep = self.model_dump(
-            mode="json", exclude={"builds", "scoring", "layers", "violence_risk"}
+            mode="json", exclude={"builds", "scoring", "layers", "violence_risk", "outcomes"}
         )
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 

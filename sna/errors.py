@@ -18,6 +18,7 @@ __all__ = [
     "InvalidPostcode",
     "PostcodeNotFound",
     "AreaNotFound",
+    "OutcomesNotFound",
     "OutsideCoverage",
     "TileNotFound",
     "InvalidParameter",
@@ -78,6 +79,10 @@ class PostcodeNotFound(PostcodeError):
 
 class AreaNotFound(SnaError):
     """An LSOA, ward or district code that is not in the build."""
+
+
+class OutcomesNotFound(AreaNotFound):
+    """A build made without the outcome series (no ONS tables where it was built)."""
 
 
 class OutsideCoverage(SnaError):

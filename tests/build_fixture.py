@@ -486,6 +486,8 @@ def make_fixture_build(
     redraws the open layers' values (and so the ranks), so that a second build differs from
     the first. With ``publish=False`` the ``current`` pointer is left where it was.
     """
+    from outcomes_fixture import write_fixture_outcomes
+
     from sna.answers import write_answers
     from sna.scoring import effective_weights
     from sna.store import publish_dir, staging_dir, write_table
@@ -531,6 +533,7 @@ def make_fixture_build(
             "violence_model": VIOLENCE_MODEL,
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        write_fixture_outcomes(tmp, config, data_dir / "outcome-inputs")  # as sna build does
         write_answers(tmp, store_path=store, national=False)  # as sna build does
         if publish:
             return publish_dir(tmp, target / "current", build_id)

@@ -35,6 +35,21 @@ from .meta import (
     SurfaceInfo,
     ViolenceModel,
 )
+from .outcomes import (
+    HospitalYear,
+    LatestPoint,
+    OutcomeArea,
+    OutcomeMeasure,
+    OutcomePoint,
+    Outcomes,
+    OutcomeSeries,
+    OutcomeSource,
+    OwnMeasure,
+    OwnPoint,
+    PoliceMonth,
+    PoliceSeries,
+    PoliceUk,
+)
 from .postcodes import (
     MAX_BULK,
     MAX_POSTCODE_CHARS,
@@ -55,6 +70,19 @@ from .postcodes import (
 from .services import PointGeometry, ServiceCollection, ServiceFeature, ServiceProperties
 
 __all__ = [
+    "HospitalYear",
+    "LatestPoint",
+    "OutcomeArea",
+    "OutcomeMeasure",
+    "OutcomePoint",
+    "Outcomes",
+    "OutcomeSeries",
+    "OutcomeSource",
+    "OwnMeasure",
+    "OwnPoint",
+    "PoliceMonth",
+    "PoliceSeries",
+    "PoliceUk",
     "MAX_BULK",
     "Named",
     "RankInterval",

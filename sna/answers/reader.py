@@ -120,8 +120,9 @@ class BuildReader(AreaLists):
         self._tail: bytes = meta["tail"]
         self._layers_body: bytes = meta["layers"]
         self._services: bytes = meta.get("services") or EMPTY_SERVICES
+        self.outcomes_json: bytes | None = meta.get("outcomes")  # sna.outcomes_build
         self.labels_json: bytes = meta["labels"]
-        raw = ("tail", "layers", "services", "labels")
+        raw = ("tail", "layers", "services", "labels", "outcomes")
         m = {k: orjson.loads(v) for k, v in meta.items() if k not in raw}
         self.bounds = tuple(m["bounds"])
         self.n_lsoa, self.n_postcodes = int(m["n_lsoa"]), int(m["n_postcodes"])

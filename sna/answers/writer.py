@@ -94,6 +94,10 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
     out["tail"] = ctx.tail
     # the VRU's service directory as the map's layer (GeoJSON; empty without a directory)
     out["services"] = services_geojson(ctx.store_table("assets"))
+    # the Home Office success measures (sna.outcomes_build), when the build made them
+    outcomes = ctx.path / "outcomes.json"
+    if outcomes.is_file():
+        out["outcomes"] = orjson.dumps(orjson.loads(outcomes.read_bytes()))
     return out
 
 
