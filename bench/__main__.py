@@ -1,7 +1,7 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
 Names: ``prepare``, ``build``, ``england``, ``national``, ``references``, ``api``,
-``serving``, ``print``, ``support``, ``archive`` (all when none is given). Each writes
+``serving``, ``print``, ``support``, ``archive``, ``exposure`` (all when none is given). Each writes
 ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with status 1
 when a target is missed (a benchmark that fails always exits with status 1).
 """
@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, str] = {
     "print": "bench.bench_print",
     "support": "bench.bench_support",
     "archive": "bench.bench_archive",
+    "exposure": "bench.bench_exposure",
 }
 
 

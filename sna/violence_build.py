@@ -7,6 +7,7 @@ Kept apart from :mod:`sna.build` so the build reads as a list of steps; the mode
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -71,8 +72,10 @@ def _pooled_step(
         )
     shared = shared_dir or data_dir() / "_shared"
     postcode_file = postcode_source_path(config)
+    t0 = time.perf_counter()
     table = national_at_risk(config, shared, postcode_file)
     pooled, _ = pooled_fit(config, shared, table, cache_path(config, shared, postcode_file).name)
+    seconds = time.perf_counter() - t0
     a = areas["at_risk_pop"].to_numpy(float)
     lu = (
         areas["large_user_postcodes"].to_numpy(float)
@@ -81,6 +84,7 @@ def _pooled_step(
     )
     iod_count = iod_prior_counts(tables["iod2025"], codes, a, spec.iod_columns)
     fit, risk = apply_pooled(pooled, iod_count, codes, a, lu, target=spec.target)
+    fit.notes.append(f"pooled fit and at-risk estimate ready in {seconds:.1f} s")
     return ViolenceStep(fit, risk, None, "pooled")
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import geopandas as gpd
 import pandas as pd
 
@@ -101,7 +103,9 @@ def _with_at_risk(ctx: dict, areas: gpd.GeoDataFrame) -> list[str]:
             "method": "residents only (sources.workplace_population or msoa_names absent)"
         }
         return []
+    t0 = time.perf_counter()
     table = national_at_risk(config, ctx["shared_dir"], postcode_source_path(config))
+    seconds = round(time.perf_counter() - t0, 3)
     cols = ["msoa21_code", "large_user_postcodes", "pupils", "workday_inflow", "at_risk_pop"]
     extra = table.set_index("lsoa21_code")[cols].reindex(areas["lsoa21_code"])
     for c in cols:
@@ -115,6 +119,7 @@ def _with_at_risk(ctx: dict, areas: gpd.GeoDataFrame) -> list[str]:
         )
     ctx["metrics"]["at_risk"] = {
         "method": METHOD,
+        "seconds": seconds,
         "residents": round(float(areas["pop_total"].sum())),
         "at_risk": round(float(areas["at_risk_pop"].sum())),
         "max_ratio_to_residents": round(
