@@ -38,8 +38,9 @@ r = build_region("england", data_dir=Path("{data_dir}"))
 m = json.loads((r.path / "manifest.json").read_text())
 store = Store("england", Path("{data_dir}")).manifest()
 lsoa = pd.read_parquet(r.path / "lsoa.parquet").sort_values("violence_risk_rank").head(20)
-top = lsoa[["lsoa21_code", "lsoa21_name", "msoa21_code", "district_name", "violence_risk", "violence_risk_rank",
-            "pop_total", "at_risk_pop"]].round(1).to_dict("records")
+cols = ["lsoa21_code", "lsoa21_name", "msoa21_code", "district_name", "violence_risk",
+        "violence_risk_rank", "pop_total", "at_risk_pop"]
+top = lsoa[cols].round(1).to_dict("records")
 print("BENCH_RESULT " + json.dumps({{
     "seconds": time.perf_counter() - t0,
     "at_risk_seconds": store["metrics"].get("at_risk", {{}}).get("seconds"),
