@@ -18,6 +18,7 @@ import pandas as pd
 from .config import RegionConfig, load_region
 from .errors import ConfigError
 from .ranking import bands, deciles, rank_desc
+from .violence_features import exposure_values
 from .violence_pooled import apply_pooled, pooled_fit
 from .violence_risk import (
     IOD2025_WINDOW,
@@ -116,7 +117,7 @@ def violence_step(
     """
     spec = config.violence_risk
     codes = pd.Index(areas["lsoa21_code"], name="lsoa21_code")
-    residents = areas[spec.exposure].to_numpy(float).clip(min=1.0)
+    residents = exposure_values(areas, spec)
     structural = structural_terms(
         scores.set_axis(codes), model_layer_ids(config.layers, spec, skip)
     )
@@ -151,7 +152,7 @@ def violence_step(
     )
     s_pts = _located(s_tables["crime_points"])
     s_spec = src.violence_risk.model_copy(update={"history": []})  # terms both regions have
-    s_res = s_areas[s_spec.exposure].to_numpy(float).clip(min=1.0)
+    s_res = exposure_values(s_areas, s_spec)
     s_window = _window(s_pts)
     source_fit = fit_violence(s_pts, s_codes, s_struct, s_res, s_spec, s_window)
     # police.uk count per year over the IoD's window / the IoD-based count, in the source

@@ -24,6 +24,7 @@ __all__ = [
     "weighted_counts",
     "structural_terms",
     "model_layer_ids",
+    "exposure_values",
 ]
 
 PRIOR_TERM = "prior_violence"
@@ -86,6 +87,21 @@ def weighted_counts(
     norm = np.power(2.0, -(hi - present).astype(float) / half_life).sum()
     sums = pd.Series(w).groupby(np.asarray(codes)[keep]).sum()
     return 12.0 * sums.reindex(units).fillna(0.0).to_numpy() / norm
+
+
+def exposure_values(areas: pd.DataFrame, spec: ViolenceRiskSpec) -> np.ndarray:
+    """The model's exposure per LSOA (at least 1): ``spec.exposure`` of ``areas``.
+
+    A store prepared without the at-risk sources (or a table made for a test) has no
+    ``at_risk_pop``; its at-risk population is then its residents, as the prepare step
+    records.
+    """
+    col = spec.exposure
+    if col not in areas.columns and col == "at_risk_pop":
+        col = "pop_total"
+    if col not in areas.columns:
+        raise ValueError(f"violence model: the areas have no exposure column {spec.exposure!r}")
+    return areas[col].to_numpy(float).clip(min=1.0)
 
 
 def model_layer_ids(layers: Sequence[LayerSpec], spec: ViolenceRiskSpec, skip: set[str]) -> list:

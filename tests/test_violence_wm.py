@@ -44,3 +44,20 @@ def test_exposure_provenance_in_manifest_and_words(wm_build):
     drivers = lsoa["violence_risk_drivers"].map(json.loads)
     prior = [t for d in drivers for term, _, t in d if term == "prior_violence"]
     assert prior and all("estimated" in t for t in prior)
+
+
+def test_exposure_provenance_in_the_api(wm_build, test_data_dir):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    app = create_app(ApiSettings(region="west-midlands", data_dir=test_data_dir))
+    with TestClient(app) as c:
+        model = c.get("/api/v1/layers").json()["result"]["violence_model"]
+        assert model["exposure"]["provenance"] == "estimated"
+        assert model["exposure"]["id"] == "at_risk_pop"
+        body = c.get("/api/v1/postcodes/B1 1BB").json()["result"]
+        v = body["violence_risk"]
+        assert v["recorded_provenance"] == "estimated"
+        assert "estimated from published IoD2025 rates" in v["in_words"]["summary"]

@@ -20,6 +20,7 @@ from ..layers import compute_layer
 from ..metrics import COVERAGES, coverage_metrics, expected_counts, spearman
 from ..scoring import LayerInput, effective_weights, score_layers
 from ..store import Store, region_dir
+from ..violence_features import exposure_values
 from ..violence_risk import (
     fit_violence,
     model_layer_ids,
@@ -200,7 +201,7 @@ def evaluate_tables(
     structural = structural_terms(
         models[0].scores.set_axis(codes), model_layer_ids(cfg.layers, vspec, set())
     )
-    residents = areas[vspec.exposure].to_numpy(float).clip(min=1.0)
+    residents = exposure_values(areas, vspec)
     # the model sees training-window rows only: later rows are cut before anything is fitted
     train_all = located[located["month"].astype(str).between(*train)]
     vfit = fit_violence(train_all, codes, structural, residents, vspec, train)
