@@ -74,17 +74,20 @@ def positive_data_acceptance(ctx, response, case):
 
 
 def _bulk_entries(body) -> int:
-    """How many postcodes a bulk reverse body may answer with (its limits added up)."""
+    """How many postcodes a bulk reverse body may answer with (its limits added up; 0 for a
+    body that is not one)."""
     points = body.get("geolocations") if isinstance(body, dict) else None
     if not isinstance(points, list):
         return 0
-    return sum(
-        min(int(p.get("limit", 10)), 10)
-        if p.get("widesearch") or p.get("wideSearch")
-        else int(p.get("limit", 10))
-        for p in points
-        if isinstance(p, dict)
-    )
+    total = 0
+    for p in points:
+        if not isinstance(p, dict):
+            return 0
+        limit = p.get("limit", 10)
+        if not isinstance(limit, int | float) or isinstance(limit, bool):
+            return 0
+        total += min(limit, 10) if p.get("widesearch") or p.get("wideSearch") else limit
+    return int(total)
 
 
 # every registered check, as ``--checks all`` (loading the OpenAPI schema registers them)

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from pydantic import (
     AliasChoices,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -82,16 +83,26 @@ class NearbyOutcode(Outcode):
     distance: float = Field(description="Metres from the point asked to the outcode's mean.")
 
 
+def _whole(value: Any) -> Any:
+    """A JSON number with no fraction (``70.0``) as the integer it is (JSON Schema's view)."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 class GeolocationQuery(BaseModel):
     """One point of a bulk reverse lookup, as postcodes.io: ``longitude``, ``latitude`` and
     optionally ``radius`` (m), ``limit`` and ``widesearch`` (20 km, at most 10)."""
 
-    model_config = ConfigDict(extra="forbid")
+    # strict: JSON's own types only (true is not a latitude, nor "5" a limit)
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     longitude: float = Field(ge=-180, le=180, examples=[-1.8998])
     latitude: float = Field(ge=-90, le=90, examples=[52.4796])
     radius: float = Field(100.0, gt=0, le=MAX_RADIUS_M, description="Metres around the point.")
-    limit: int = Field(10, ge=1, le=MAX_LIMIT, description="At most this many postcodes.")
+    limit: Annotated[int, BeforeValidator(_whole)] = Field(
+        10, ge=1, le=MAX_LIMIT, description="At most this many postcodes."
+    )
     widesearch: bool = Field(
         False,
         validation_alias=AliasChoices("widesearch", "wideSearch"),
