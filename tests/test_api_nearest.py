@@ -252,3 +252,26 @@ def test_the_openapi_describes_the_new_routes(client):
     body = paths["/api/v1/postcodes"]["post"]["requestBody"]["content"]["application/json"]
     refs = {s["$ref"].rsplit("/", 1)[1] for s in body["schema"]["oneOf"]}
     assert refs == {"BulkQuery", "BulkReverseQuery"}
+
+
+def test_answers_match_the_models_the_openapi_is_made_from(client):
+    """The schema fuzz test rarely hits a fixture postcode: here real, non-empty answers
+    are checked against the response models (strictly: no field left out)."""
+    from api.models import BulkReverseItem, Envelope, NearbyOutcode, NearbyPostcode
+
+    def check(model, r):
+        got = model.model_validate(r.json())
+        assert got.result, r.url
+        for item in got.result if isinstance(got.result, list) else [got.result]:
+            fields = set(type(item).model_fields)
+            extra = set(item.model_extra or {})
+            assert not extra, (type(item).__name__, extra)  # every field documented
+            assert fields <= set(item.model_dump()), fields
+
+    near = client.get("/api/v1/postcodes/B1 1AB/nearest?radius=2000&limit=100")
+    check(Envelope[list[NearbyPostcode]], near)
+    check(Envelope[list[NearbyPostcode]], client.get(f"/api/v1/postcodes?lon={LON}&lat={LAT}"))
+    body = {"geolocations": [{"longitude": LON, "latitude": LAT, "widesearch": True}]}
+    check(Envelope[list[BulkReverseItem]], client.post("/api/v1/postcodes", json=body))
+    check(Envelope[list[NearbyOutcode]], client.get("/api/v1/outcodes/B1/nearest"))
+    check(Envelope[list[NearbyOutcode]], client.get(f"/api/v1/outcodes?lon={LON}&lat={LAT}"))
