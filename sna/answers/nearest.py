@@ -1,7 +1,7 @@
 """Where postcodes are: reverse geocoding, nearest postcodes and outcodes, random postcodes.
 
 The reader's part for postcodes.io's geographic routes. A list of postcodes answers with
-*compact entries* (:meth:`NearestPostcodes.entry`: postcodes.io's position and area fields,
+*compact entries* (:meth:`NearestPostcodes._entry`: postcodes.io's position and area fields,
 the distance, the area codes and the two bands the map leads with), so a reverse lookup of
 100 postcodes stays about 40 kB; the full answer of each is one request away
 (``/api/v1/postcodes/{postcode}``). Distances are straight lines on the British National
@@ -139,6 +139,11 @@ class NearestPostcodes:
         return got
 
     def _entry(self, row_id: int, distance: float | None = None) -> dict[str, Any]:
+        """The compact entry of one postcode row: postcodes.io's ``postcode``, ``outcode``,
+        ``incode``, ``longitude``, ``latitude``, ``eastings``, ``northings``, ``lsoa``,
+        ``msoa``, ``admin_ward``, ``admin_district`` and ``codes``, the ``distance`` when a
+        point was asked, and ``bands``: the violence-risk and needs bands of its LSOA, as
+        the map leads with."""
         head, frag = (
             self._db()
             .execute("SELECT head, frag FROM postcodes WHERE id = ?", (row_id,))
@@ -149,18 +154,6 @@ class NearestPostcodes:
         if distance is not None:
             out["distance"] = round(distance, 1)
         return {**out, **self._area_part(frag)}
-
-    def entry(self, text: str, distance: float | None = None) -> dict[str, Any]:
-        """The compact entry of one postcode (``PostcodeNotFound`` if not of the region):
-        postcodes.io's ``postcode``, ``outcode``, ``incode``, ``longitude``, ``latitude``,
-        ``eastings``, ``northings``, ``lsoa``, ``msoa``, ``admin_ward``, ``admin_district``
-        and ``codes``, the ``distance`` when a point was asked, and ``bands``: the
-        violence-risk and needs bands of its LSOA, as the map leads with."""
-        code = normalise(text)
-        row_id = self._one("SELECT id FROM postcodes WHERE code = ?", (code,))
-        if row_id is None:
-            raise self._not_found(code)
-        return self._entry(row_id, distance)
 
     def _entries(self, hits: Iterable[tuple[float, int]]) -> list[dict[str, Any]]:
         return [self._entry(i, d) for d, i in hits]
