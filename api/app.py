@@ -38,6 +38,7 @@ from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
 from .routers.health import create_health_router
 from .routers.meta import create_meta_router
+from .routers.nearest import create_nearest_router
 from .routers.outcomes import create_outcomes_router
 from .routers.postcodes import create_postcodes_router
 from .routers.services import create_services_router
@@ -128,6 +129,7 @@ def create_app(
     # the postcode routes first and flat on the app: an included router costs each request
     # a level of route matching (~10 us of a ~60 us lookup)
     _include_flat(app, create_postcodes_router(watcher, settings.api_max_age))
+    app.include_router(create_nearest_router(watcher, settings.api_max_age))
     app.include_router(create_health_router(watcher))
     app.include_router(create_areas_router(watcher, settings.api_max_age))
     app.include_router(create_meta_router(watcher, settings.api_max_age))

@@ -90,6 +90,8 @@ def validation_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
     out = []
     for e in errors[:MAX_ERRORS]:
         loc = [x if isinstance(x, int) else str(x)[:MAX_ECHO] for x in e.get("loc", ())]
+        # a tagged union repeats its tag before the field of that name: said once
+        loc = [x for i, x in enumerate(loc) if i == 0 or x != loc[i - 1]]
         out.append(
             {
                 "type": str(e.get("type", "")),

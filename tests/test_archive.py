@@ -15,6 +15,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 import shapely
+
+# as ``conftest``, not ``tests.conftest``: postcodes-io-api (a test dependency) installs a
+# top-level ``tests`` package, which shadows this folder as a package
+from conftest import SHARED_DATA
 from pyproj import Transformer
 from typer.testing import CliRunner
 
@@ -25,7 +29,6 @@ from geodata.crime import CURRENT_COLUMNS, read_police_uk
 from geodata.errors import CorruptArchiveError, InvalidValueError, MissingColumnsError
 from sna.archive_surfaces import force_surfaces
 from sna.surfaces import kde_surface
-from tests.conftest import SHARED_DATA
 
 LOOKUP = SHARED_DATA / "lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz"
 POLYGONS = SHARED_DATA / "boundaries/lsoa21_england_wales.geoparquet"

@@ -4,7 +4,7 @@ The endpoints return pre-serialised bytes (a postcode answer is a dictionary loo
 these models give the OpenAPI schema, and the schema fuzz test checks that every answer's
 bytes conform to them.
 
-One module per router area (postcodes, areas, meta, services, health) over the shapes they
+One module per router area (postcodes, nearest, areas, meta, services, health) over the shapes they
 share (``_common``); every model is re-exported here, where the routers import them.
 """
 
@@ -35,6 +35,21 @@ from .meta import (
     SurfaceInfo,
     ViolenceModel,
 )
+from .nearest import (
+    MAX_BULK_ENTRIES,
+    MAX_LIMIT,
+    MAX_OUTCODE_RADIUS_M,
+    MAX_RADIUS_M,
+    Bands,
+    BulkBody,
+    BulkReverseItem,
+    BulkReverseQuery,
+    GeolocationQuery,
+    NearbyOutcode,
+    NearbyPostcode,
+    PostcodeEntry,
+    ReverseQuery,
+)
 from .outcomes import (
     HospitalYear,
     LatestPoint,
@@ -59,7 +74,6 @@ from .postcodes import (
     BulkQuery,
     LocalValue,
     Location,
-    NearbyPostcode,
     Outcode,
     PostcodeCodes,
     PostcodeNeed,
@@ -122,6 +136,18 @@ __all__ = [
     "Envelope",
     "PostcodeCodes",
     "NearbyPostcode",
+    "NearbyOutcode",
+    "PostcodeEntry",
+    "Bands",
+    "BulkBody",
+    "BulkReverseItem",
+    "BulkReverseQuery",
+    "GeolocationQuery",
+    "ReverseQuery",
+    "MAX_BULK_ENTRIES",
+    "MAX_LIMIT",
+    "MAX_OUTCODE_RADIUS_M",
+    "MAX_RADIUS_M",
     "TerminatedPostcode",
     "Outcode",
     "MAX_POSTCODE_CHARS",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ._common import Band, Driver, Indices, Named, ViolenceRisk, _Model, _Provenance
 
@@ -22,7 +22,6 @@ __all__ = [
     "PostcodeResult",
     "BulkQuery",
     "BulkItem",
-    "NearbyPostcode",
     "TerminatedPostcode",
     "Outcode",
 ]
@@ -143,6 +142,8 @@ class PostcodeResult(_Provenance):
 class BulkQuery(BaseModel):
     """Up to 100 postcodes, any case or spacing."""
 
+    model_config = ConfigDict(extra="forbid")
+
     postcodes: list[Annotated[str, Field(max_length=MAX_POSTCODE_CHARS)]] = Field(
         min_length=1, max_length=MAX_BULK, examples=[["B1 1AY", "cv1 5fb"]]
     )
@@ -155,12 +156,6 @@ class BulkItem(_Model):
     result: PostcodeResult | None
     status: Literal[200, 404]
     error: str | None = None
-
-
-class NearbyPostcode(PostcodeResult):
-    """A postcode answer of a reverse lookup, with its distance from the point."""
-
-    distance: float = Field(description="Metres from the point asked.")
 
 
 class TerminatedPostcode(_Model):

@@ -1,5 +1,7 @@
 """Postcode lookups in postcodes.io's conventions: one, validate, autocomplete, bulk (up to
-100), reverse (nearest to a point), outward codes and terminated postcodes.
+100 postcodes, or bulk reverse geocoding of up to 100 points), reverse (nearest to a
+point), outward codes and terminated postcodes. Nearest, random and not-served routes:
+:mod:`api.routers.nearest`.
 
 Every answer is ``{"status": 200, "result": ...}``; every error ``{"status": 404,
 "error": "..."}``. The results are pre-serialised by the build.
@@ -15,14 +17,19 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
+from sna.answers.nearest import Geolocation
 from sna.errors import PostcodeError
 from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import (
     MAX_BULK,
+    MAX_BULK_ENTRIES,
+    MAX_RADIUS_M,
+    BulkBody,
     BulkItem,
-    BulkQuery,
+    BulkReverseItem,
+    BulkReverseQuery,
     Envelope,
     ErrorDetail,
     NearbyPostcode,
@@ -31,6 +38,7 @@ from ..models import (
     TerminatedPostcode,
 )
 from ..responses import cached_answer, json_answer, send_cached_answer
+from .nearest import lat_query, limit_query, lon_query, point, search_size, wide_query
 
 __all__ = ["create_postcodes_router", "bulk_items", "PostcodeAnswer"]
 
@@ -106,21 +114,38 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
 
     @router.post(
         "/postcodes",
-        response_model=Envelope[list[BulkItem]],
+        response_model=Envelope[list[BulkItem] | list[BulkReverseItem]],
         responses={
             400: {"model": ErrorDetail, "description": "The body could not be parsed."},
             413: {"model": ErrorDetail, "description": "The body is larger than the limit."},
-            422: {"model": ErrorDetail, "description": f"Not a list of 1 to {MAX_BULK} strings."},
+            422: {
+                "model": ErrorDetail,
+                "description": f"Not 1 to {MAX_BULK} postcodes or points, or the points' "
+                f"limits add up to more than {MAX_BULK_ENTRIES}.",
+            },
             503: ERRORS[503],
         },
-        summary=f"Look up to {MAX_BULK} postcodes",
+        summary=f"Look up to {MAX_BULK} postcodes, or the postcodes near up to {MAX_BULK} points",
     )
-    async def bulk(query: BulkQuery) -> Response:
-        """postcodes.io's bulk lookup: ``{"postcodes": [...]}`` in, ``{"status": 200,
-        "result": [{"query", "result"}, ...]}`` out, in the order asked (``result`` null,
-        with ``status`` 404 and ``error``, for a postcode not found)."""
+    async def bulk(query: BulkBody) -> Response:
+        """postcodes.io's bulk lookups, in the order asked.
+
+        ``{"postcodes": [...]}``: ``[{"query", "result"}, ...]``, ``result`` the full
+        answer (null, with ``status`` 404 and ``error``, for a postcode not found).
+
+        ``{"geolocations": [{"longitude", "latitude", "radius"?, "limit"?,
+        "widesearch"?}, ...]}`` (bulk reverse geocoding): ``[{"query", "result"}, ...]``,
+        ``result`` the live postcodes near each point as compact entries, nearest first
+        (``[]`` when none); at most 1,000 entries in all.
+        """
         build = await current_build(watcher)
         # up to 100 lookups: in a worker thread, so other requests keep being answered
+        if isinstance(query, BulkReverseQuery):
+            points = [
+                Geolocation(g.longitude, g.latitude, g.radius, g.limit, g.widesearch)
+                for g in query.geolocations
+            ]
+            return json_answer(await run_in_threadpool(build.bulk_reverse_json, points))
         body = await run_in_threadpool(bulk_items, build, query.postcodes)
         return json_answer(body)
 
@@ -128,7 +153,11 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         "/postcodes",
         response_model=Envelope[list[NearbyPostcode] | list[str]],
         responses={
-            400: {"model": ErrorDetail, "description": "Neither q nor both lon and lat."},
+            400: {
+                "model": ErrorDetail,
+                "description": "Neither q nor a point (lon and lat, or longitude and latitude), "
+                "or both spellings of a coordinate with different values.",
+            },
             422: ERRORS[422],
             503: ERRORS[503],
         },
@@ -136,14 +165,12 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
     )
     async def search(
         request: Request,
-        lon: float | None = Query(
-            None, ge=-180, le=180, description="Longitude (WGS84).", examples=[-1.8998]
-        ),
-        lat: float | None = Query(
-            None, ge=-90, le=90, description="Latitude (WGS84).", examples=[52.4796]
-        ),
+        lon: float | None = lon_query("longitude"),
+        lat: float | None = lat_query("latitude"),
+        longitude: float | None = lon_query("lon"),
+        latitude: float | None = lat_query("lat"),
         radius: float = Query(
-            100, gt=0, le=2000, description="Metres around the point (reverse lookup)."
+            100, gt=0, le=MAX_RADIUS_M, description="Metres around the point (reverse lookup)."
         ),
         q: str | None = Query(
             None,
@@ -152,18 +179,25 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
             description="The start of a postcode; a space ends the outward code.",
             examples=["B1 1"],
         ),
-        limit: int = Query(10, ge=1, le=100, description="At most this many.", examples=[10]),
+        limit: int = limit_query(),
+        wide_search: bool = wide_query("wideSearch"),
+        widesearch: bool = wide_query(),
     ) -> Response:
-        """With ``lon`` and ``lat``: the live postcodes within ``radius`` metres, nearest
-        first, each with its ``distance`` (postcodes.io's reverse geocoding). Else, with ``q``:
-        live postcodes starting with ``q``, sorted. ``[]`` when nothing matches."""
+        """With a point (``lon`` and ``lat``, or postcodes.io's ``longitude`` and
+        ``latitude``): the live postcodes within ``radius`` metres, nearest first, as compact
+        entries with their ``distance`` (postcodes.io's reverse geocoding; ``wideSearch``:
+        up to 20 km, at most 10). The full answer of each: ``/api/v1/postcodes/{postcode}``.
+        Else, with ``q``: live postcodes starting with ``q``, sorted. ``[]`` when nothing
+        matches."""
         build = await current_build(watcher)
-        if lon is not None and lat is not None:
-            body = build.nearest_json(lon, lat, radius, limit)
+        at = point(lon, lat, longitude, latitude)
+        if at is not None:
+            r, n = search_size(radius, limit, wide_search or widesearch)
+            body = build.nearest_json(at[0], at[1], r, n)
         elif q is not None:
             body = _dumps(build.autocomplete(q, limit)["result"])
         else:
-            raise HTTPException(400, "Give q, or both lon and lat")
+            raise HTTPException(400, "Give q, or both lon and lat (or longitude and latitude)")
         return cached_answer(request, body, build.build_id, cache_control)
 
     @router.get(

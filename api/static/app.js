@@ -1,7 +1,7 @@
 /* The public needs map: LSOA vector tiles coloured by the chosen layer, district and ward
  * outlines and names (our own boundary files), optional kernel-density surfaces, and a
- * postcode search that moves the map to the postcode (kept clear of the panel) and opens a
- * panel: violence risk in words and numbers, the needs profile with units and comparisons,
+ * postcode search (or "Use my location": the nearest postcodes) that moves the map to the
+ * postcode (kept clear of the panel) and opens a panel: violence risk in words and numbers, the needs profile with units and comparisons,
  * the trend, and the support nearby. Bands and deciles are the API's and the tiles' own:
  * this page never bands a value itself.
  * Every request goes to this server (no CDN, no outside base map unless configured). */
@@ -29,7 +29,7 @@
 
   var state = {
     layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null,
-    labels: null, query: 0
+    labels: null, query: 0, here: null
   };
 
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8+ removed.
@@ -568,12 +568,13 @@
     }).catch(function (err) { console.warn(err); });
   }
 
-  function showPostcode(pc, ticket) {
+  function showPostcode(pc, ticket, nearby) {
     var region = state.build && state.build.region_name;
     var html = "<h2 id=\"panel-title\">" + esc(pc.postcode) + "</h2>" +
       '<p class="place">' + esc(pc.lsoa21 ? pc.lsoa21.name : "") +
       (pc.ward ? " · " + esc(pc.ward.name) : "") + (pc.district ? " · " + esc(pc.district.name) : "") +
       "</p>";
+    html += nearbyList(nearby, pc.postcode);
     if (pc.note) { html += '<p class="warn" id="terminated">' + esc(pc.note) + "</p>"; }
     html += violenceSummary(pc.violence_risk, region);
     html += needSummary(pc.indices && pc.indices.need, null);
@@ -597,6 +598,28 @@
     if (link) {
       link.addEventListener("click", function (e) { e.preventDefault(); showArea(link.dataset.code); });
     }
+    Array.prototype.forEach.call(document.querySelectorAll("#nearby-postcodes a"), function (a) {
+      a.addEventListener("click", function (e) {
+        e.preventDefault();
+        $("postcode-input").value = a.dataset.postcode;
+        lookup(a.dataset.postcode, nearby);
+      });
+    });
+  }
+
+  // The postcodes nearest the reader's location (compact entries: the postcode, how far,
+  // and its area's two bands, as the API gives them); the one shown is marked.
+  function nearbyList(entries, current) {
+    if (!entries || !entries.length) { return ""; }
+    return '<h3>Nearest postcodes to you</h3><ul class="assets nearby" id="nearby-postcodes">' +
+      entries.map(function (e) {
+        var b = e.bands || {};
+        return "<li" + (e.postcode === current ? ' class="current"' : "") + "><span>" +
+          '<a href="#" data-postcode="' + esc(e.postcode) + '">' + esc(e.postcode) + "</a>" +
+          ' <span class="small muted">violence risk ' + esc(b.violence_risk || "–") +
+          " · needs " + esc(b.need || "–") + "</span></span>" +
+          '<span class="dist">' + fmt(Math.round(e.distance)) + " m</span></li>";
+      }).join("") + "</ul>";
   }
 
   function showArea(code) {
@@ -660,11 +683,11 @@
     return map.unproject(map.project(ll, zoom).subtract(want.subtract(mid)), zoom);
   }
 
-  $("postcode-form").addEventListener("submit", function (e) {
-    e.preventDefault();
-    var q = $("postcode-input").value.trim();
-    if (!q) { return; }
+  // Look a postcode up and show its answer; ``nearby`` (the postcodes nearest the reader's
+  // location) is listed above it, or null for a typed search.
+  function lookup(q, nearby) {
     searchError("");
+    if (!nearby) { removeHere(); }
     var ticket = ++state.query;
     fetch("/api/v1/postcodes/" + encodeURIComponent(q)).then(function (r) {
       return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
@@ -679,7 +702,7 @@
       }
       var pc = res.body.result;
       if (state.marker) { map.removeLayer(state.marker); state.marker = null; }
-      showPostcode(pc, ticket);
+      showPostcode(pc, ticket, nearby);
       if (pc.location) {
         var ll = L.latLng(pc.location.latitude, pc.location.longitude);
         state.marker = L.circleMarker(ll, {
@@ -693,7 +716,67 @@
       clearAnswer();
       searchError("The service did not answer; try again.");
     });
+  }
+  $("postcode-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    var q = $("postcode-input").value.trim();
+    if (q) { lookup(q, null); }
   });
+
+  // "Use my location": the browser asks the reader first; the position goes to this server
+  // only, in one reverse lookup (up to 20 km, the 5 nearest), and is not kept.
+  var NEAR_LIMIT = 5;
+  function removeHere() {
+    if (state.here) { map.removeLayer(state.here); state.here = null; }
+  }
+  function locationError(text) {
+    clearAnswer();
+    removeHere();
+    searchError(text);
+  }
+  function useLocation() {
+    var ticket = ++state.query;
+    searchError("");
+    $("locate").disabled = true;
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      $("locate").disabled = false;
+      if (ticket !== state.query) { return; }
+      var lon = pos.coords.longitude, lat = pos.coords.latitude;
+      fetch("/api/v1/postcodes?wideSearch=true&limit=" + NEAR_LIMIT + "&lon=" +
+        encodeURIComponent(lon.toFixed(6)) + "&lat=" + encodeURIComponent(lat.toFixed(6))
+      ).then(function (r) {
+        if (!r.ok) { throw new Error("reverse lookup: " + r.status); }
+        return r.json();
+      }).then(function (body) {
+        if (ticket !== state.query) { return; }
+        var near = body.result || [];
+        if (!near.length) {
+          locationError("No postcode of " + ((state.build && state.build.region_name) || "this area") +
+            " within 20 km of your location.");
+          return;
+        }
+        removeHere();
+        state.here = L.circleMarker([lat, lon], {
+          radius: 6, color: "#1f5fbf", weight: 2, fillColor: "#ffffff", fillOpacity: 1
+        }).addTo(map).bindTooltip("Your location");
+        $("postcode-input").value = near[0].postcode;
+        lookup(near[0].postcode, near);
+      }).catch(function () {
+        if (ticket !== state.query) { return; }
+        locationError("The service did not answer; try again.");
+      });
+    }, function (err) {
+      $("locate").disabled = false;
+      if (ticket !== state.query) { return; }
+      locationError(err && err.code === 1
+        ? "Your location was not shared; type a postcode instead."
+        : "Your location is not available; type a postcode instead.");
+    }, { enableHighAccuracy: false, timeout: 15000, maximumAge: 60000 });
+  }
+  if (navigator.geolocation) {
+    $("locate").hidden = false;
+    $("locate").addEventListener("click", useLocation);
+  }
 
   var timer = null;
   $("postcode-input").addEventListener("input", function () {

@@ -8,6 +8,8 @@ Modules, one job each:
 - :mod:`~sna.answers.catalogue`: layers, provenance, the shared tail, tile attributes;
 - :mod:`~sna.answers.words`: drivers in plain words;
 - :mod:`~sna.answers.nearby`: support nearby (the one KD-tree over the assets);
+- :mod:`~sna.answers.nearest`: reverse geocoding, nearest postcodes and outcodes, random
+  postcodes (compact entries);
 - :mod:`~sna.answers.national`: the national postcode index (for "outside the region");
 - :mod:`~sna.answers.writer`: writes ``answers.sqlite`` into a build folder;
 - :mod:`~sna.answers.reader`: :class:`BuildReader`, what the server, maps and report read

@@ -14,7 +14,6 @@ restricted columns and must only be served behind an access check.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sqlite3
 import threading
@@ -36,7 +35,8 @@ from ..errors import (
 )
 from .files import check_parquet_ends, close_all, connect
 from .lists import SORTS, AreaLists
-from .query import clean_query, normalise, to_grid
+from .nearest import NearestPostcodes
+from .query import clean_query, normalise
 from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, NEAREST_MARK, nearest_items
 
 EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build without a directory
@@ -46,7 +46,7 @@ __all__ = ["BuildReader", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
 REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.parquet")
 
 
-class BuildReader(AreaLists):
+class BuildReader(NearestPostcodes, AreaLists):
     """One published build, read by key; create with :func:`sna.builds.open_build`.
 
     Attributes: ``path``, ``build_id``, ``region``, ``region_name``, ``manifest``, ``specs``,
@@ -247,41 +247,6 @@ class BuildReader(AreaLists):
         if got is None:
             raise PostcodeNotFound("Outcode not found")
         return got
-
-    def nearest(
-        self, longitude: float, latitude: float, radius: float = 100.0, limit: int = 10
-    ) -> list[tuple[float, str]]:
-        """Reverse lookup: ``(distance m, postcode)`` of the live postcodes within ``radius``
-        metres of a point, nearest first."""
-        if limit < 1:
-            return []
-        e, n = to_grid(longitude, latitude)
-        if not (math.isfinite(e) and math.isfinite(n)):
-            return []
-        r = float(radius)
-        rows = (
-            self._db()
-            .execute(
-                "SELECT p.code, q.e0, q.n0 FROM postcode_points q JOIN postcodes p ON p.id = q.id "
-                "WHERE q.e0 >= ? AND q.e1 <= ? AND q.n0 >= ? AND q.n1 <= ?",
-                (e - r, e + r, n - r, n + r),
-            )
-            .fetchall()
-        )
-        hits = sorted(
-            (d, code) for code, x, y in rows if (d := ((x - e) ** 2 + (y - n) ** 2) ** 0.5) < r
-        )
-        return hits[: int(limit)]
-
-    def nearest_json(
-        self, longitude: float, latitude: float, radius: float = 100.0, limit: int = 10
-    ) -> bytes:
-        """:meth:`nearest` as a JSON list of postcode answers, each with its ``distance``."""
-        parts = [
-            b'{"distance":' + orjson.dumps(round(d, 1)) + b"," + self.postcode_json(code)[1:]
-            for d, code in self.nearest(longitude, latitude, radius, limit)
-        ]
-        return b"[" + b",".join(parts) + b"]"
 
     def autocomplete(self, q: str, limit: int = 10) -> dict[str, Any]:
         """Live postcodes starting with ``q`` (spaces and case ignored), in sorted order.
