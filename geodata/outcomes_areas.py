@@ -32,18 +32,38 @@ def read_pfa_lookup(path: str | Path) -> pd.DataFrame:
     return _csv(Path(path), ["ltla24_code", "pfa24_code", "pfa24_name"])
 
 
-def forces_of_districts(path: str | Path, districts: list[str]) -> dict[str, str]:
+def forces_of_districts(
+    path: str | Path,
+    districts: list[str],
+    *,
+    lsoa_lookup: str | Path | None = None,
+    lsoas: pd.DataFrame | None = None,
+) -> dict[str, str]:
     """The force areas (code -> name) covering ``districts``, in district order.
 
-    Raises ``InputFileError`` naming the districts the lookup does not have.
+    A district code older than the lookup's (LAD 2022: the Cumbria, North Yorkshire and
+    Somerset districts merged in 2023) is placed through its LSOAs: ``lsoas`` (the region's
+    ``lsoa21_code`` and ``district_code``) and ``lsoa_lookup`` (LSOA21 -> LTLA24). Raises
+    ``InputFileError`` naming the districts that cannot be placed.
     """
     lookup = read_pfa_lookup(path).drop_duplicates("ltla24_code").set_index("ltla24_code")
-    missing = [d for d in districts if d not in lookup.index]
+    now: dict[str, list[str]] = {d: [d] for d in districts if d in lookup.index}
+    older = [d for d in districts if d not in lookup.index]
+    if older and lsoa_lookup is not None and lsoas is not None:
+        l24 = _csv(Path(lsoa_lookup), ["lsoa21_code", "ltla24_code"])
+        l24 = l24.drop_duplicates("lsoa21_code").set_index("lsoa21_code")["ltla24_code"]
+        for d in older:
+            codes = lsoas.loc[lsoas["district_code"] == d, "lsoa21_code"]
+            found = sorted(set(codes.map(l24).dropna()) & set(lookup.index))
+            if found:
+                now[d] = found
+    missing = [d for d in districts if d not in now]
     if missing:
         raise InputFileError(path, f"no police force area for districts {missing[:5]}")
     out: dict[str, str] = {}
     for d in districts:
-        out.setdefault(str(lookup.at[d, "pfa24_code"]), str(lookup.at[d, "pfa24_name"]))
+        for code in now[d]:
+            out.setdefault(str(lookup.at[code, "pfa24_code"]), str(lookup.at[code, "pfa24_name"]))
     return out
 
 

@@ -171,7 +171,12 @@ def compute_outcomes(
     forces = (
         {c: c for c in spec.forces}
         if spec.forces
-        else forces_of_districts(config.source_path(spec.pfa_lookup), config.region.districts)
+        else forces_of_districts(
+            config.source_path(spec.pfa_lookup),
+            config.region.districts,
+            lsoa_lookup=config.source_path(spec.lsoa_lookup),
+            lsoas=areas,
+        )
     )
     census = census_population_by_pfa(
         config.source_path(config.sources.population.paths[0]),

@@ -124,3 +124,26 @@ def test_the_west_midlands_series_on_the_real_tables(shared_data):
     beds = compute_outcomes(load_region("bedfordshire"))
     assert beds["subject"]["code"] == "E23000026"
     assert beds["comparators"][0]["code"] == "E12000006"
+
+
+def test_districts_merged_in_2023_find_their_force(shared_data):
+    """LAD 2022 codes (the England build's) are placed in their force through their LSOAs."""
+    import pandas as pd
+
+    from geodata.outcomes_areas import forces_of_districts
+
+    lk = pd.read_csv(
+        shared_data / "lookups" / "LSOA21_to_WD22_to_LAD22_EW_v3.csv.gz", encoding="utf-8-sig"
+    ).rename(columns={"LSOA21CD": "lsoa21_code", "LAD22CD": "district_code"})
+    found = forces_of_districts(
+        shared_data / "lookups" / "lookup_ltla24_csp24_pfa24.csv.gz",
+        ["E07000026", "E07000163", "E07000187", "E08000025"],  # Allerdale, Craven, Mendip, Bham
+        lsoa_lookup=shared_data / "lookups" / "lookup_lsoa21_ward24_ltla24.csv.gz",
+        lsoas=lk,
+    )
+    assert found == {
+        "E23000002": "Cumbria",
+        "E23000009": "North Yorkshire",
+        "E23000036": "Avon and Somerset",
+        "E23000014": "West Midlands",
+    }
