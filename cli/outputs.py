@@ -110,8 +110,6 @@ def priority_command(
 def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -> None:
     from sna.evaluation.forces import evaluate_forces
 
-    if region == "bedfordshire":  # the default region has no pooled_from; the WM config does
-        region = "west-midlands"
     with library_errors():
         result = evaluate_forces(region, data_dir=data_dir, out_dir=out_dir)
     for name, frame in (

@@ -61,3 +61,19 @@ def test_exposure_provenance_in_the_api(wm_build, test_data_dir):
         v = body["violence_risk"]
         assert v["recorded_provenance"] == "estimated"
         assert "estimated from published IoD2025 rates" in v["in_words"]["summary"]
+
+
+def test_seventeen_forces_evaluation(test_data_dir, tmp_path, shared_data):
+    """Violence risk as if there were no street files, leaving each force out of the fit."""
+    from sna.evaluation.forces import evaluate_forces
+
+    result = evaluate_forces("bedfordshire", data_dir=test_data_dir, out_dir=tmp_path)
+    s = result.summary()
+    assert len(result.as_if) == 17 and s["as_if_judged"] == 15
+    assert s["as_if_beats_residents"] == 15, result.as_if
+    assert s["as_if_mean_pei"] >= 0.92
+    assert (result.as_if["forces_in_fit"] == 16).all()  # every fit leaves its force out
+    # the estimate ranks LSOAs closer to the implied at-risk population than residents do
+    e = result.exposure.set_index("force")
+    assert (e["spearman_at_risk"] > e["spearman_residents"]).all()
+    assert (tmp_path / "forward.csv").exists() and (tmp_path / "summary.json").exists()

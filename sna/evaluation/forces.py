@@ -36,6 +36,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import RegionConfig, load_region
+from ..errors import ConfigError
 from ..metrics import coverage_metrics, spearman
 from ..national_at_risk import cache_path, national_at_risk
 from ..settings import data_dir as default_data_dir
@@ -242,6 +243,10 @@ def evaluate_forces(
 
     config = region if isinstance(region, RegionConfig) else load_region(region)
     spec = config.violence_risk
+    if not spec.pooled_from:
+        raise ConfigError(
+            f"{config.id}: [violence_risk] pooled_from names no police.uk folders to evaluate"
+        )
     root = Path(data_dir) if data_dir else default_data_dir()
     shared = root / "_shared"
     pc = postcode_source_path(config)
