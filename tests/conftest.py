@@ -28,6 +28,9 @@ SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 os.environ.setdefault("SNA_API_TRUSTED_HOSTS", "testserver,localhost,127.0.0.1")
 TEST_DATA_DIR = Path(os.environ.get("SNA_TEST_DATA_DIR") or PROJECT_ROOT / "data" / "_test")
 SYNTHETIC_DATA_DIR = TEST_DATA_DIR / "synthetic"  # builds asked for synthetic partner data
+# the at-risk estimate, the forces' counts and the pooled violence fit are keyed by their
+# inputs: every test data directory (tmp_path builds included) shares one cache of them
+os.environ.setdefault("SNA_SHARED_DIR", str(TEST_DATA_DIR / "_shared"))
 
 
 @contextmanager

@@ -40,6 +40,7 @@ from ..errors import ConfigError
 from ..metrics import coverage_metrics, spearman
 from ..national_at_risk import cache_path, national_at_risk
 from ..settings import data_dir as default_data_dir
+from ..settings import shared_cache_dir
 from ..violence_features import month_number, month_text, weighted_counts
 from ..violence_pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
 from ..violence_risk import IOD2025_WINDOW, fit_violence, predict_violence
@@ -248,7 +249,7 @@ def evaluate_forces(
             f"{config.id}: [violence_risk] pooled_from names no police.uk folders to evaluate"
         )
     root = Path(data_dir) if data_dir else default_data_dir()
-    shared = root / "_shared"
+    shared = shared_cache_dir(root)
     pc = postcode_source_path(config)
     table = national_at_risk(config, shared, pc)
     _, panel = pooled_fit(config, shared, table, cache_path(config, shared, pc).name)
