@@ -47,6 +47,7 @@ from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .fingerprint import code_fingerprint
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
+from .layers import check_ranges
 from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
@@ -184,6 +185,7 @@ def build_region(
 
     t = step(2)
     scored = score_layers(inputs, sc, parent)
+    check_ranges(layers, scored.values, areas["lsoa21_code"])  # no impossible value published
     weights = scored.weights
     lsoa = areas.copy()
     for d, inp in zip(layers, inputs, strict=True):

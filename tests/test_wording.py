@@ -85,6 +85,9 @@ def test_index_summary_and_denominators():
         "Highest band of the five: among the top 1%"
     )
     assert index_summary(None, 3, 10) is None
+    # the protective index ranks access to protective places, not risk factors
+    prot = index_summary("Highest", 10, 1719, "protective")
+    assert "protective places" in prot and "risk factors" not in prot
     assert denominator_words("pop_0_15") == "children aged 0-15"
     assert denominator_words("pupils_enrolled") == "pupils enrolled"
 
