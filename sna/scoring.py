@@ -95,11 +95,13 @@ class Scored:
 
     def need_contributions(self, lam: float | None = None, protective_ids=None) -> pd.DataFrame:
         """Per-layer contributions to the need index: risk c_i, and -lambda * c_p, for the
-        layers in the index (:attr:`in_index`; they sum to the index exactly)."""
+        layers in it (:attr:`in_index`; protective layers only when lambda > 0), so they sum
+        to the index exactly and a layer that moves no one's need is never a driver."""
         lam = self.need_lambda if lam is None else lam
-        out = self.contributions[self.in_index].copy()
-        for lid, kind in self.kinds.items():
-            if kind == "protective":
+        ids = [i for i in self.in_index if lam > 0 or self.kinds.get(i) != "protective"]
+        out = self.contributions[ids].copy()
+        for lid in ids:
+            if self.kinds[lid] == "protective":
                 out[lid] = -lam * out[lid]
         return out
 
@@ -112,7 +114,8 @@ class Scored:
         """
         x = np.log(_to_unit_interval(scores)) if self.geometric else scores
         out = pd.DataFrame(index=scores.index)
-        for lid in [c for c in scores.columns if self.weights.get(c, 0.0) > 0]:
+        keep = set(self.need_contributions(self.need_lambda).columns)
+        for lid in [c for c in scores.columns if c in keep]:
             kind = self.kinds[lid]
             c = (self.weights[lid] * x[lid] - self.centre[lid]) / self.scale[kind]
             out[lid] = -self.need_lambda * c if kind == "protective" else c

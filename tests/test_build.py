@@ -60,10 +60,11 @@ def test_default_build_holds_no_synthetic_data(wm_build):
     # their weight is redistributed: the scored risk layers still sum to 1
     risk = [layer["effective_weight"] for layer in m["layers"] if layer["kind"] == "risk"]
     assert sum(risk) == pytest.approx(1.0)
-    # the interim open layer stands in for pupil exclusions, labelled with level and years
+    # the interim open layer stands in for pupil exclusions, labelled with level and years;
+    # one value per district, it is context beside the needs index (weight 0), not in it
     interim = next(x for x in m["layers"] if x["id"] == "school_exclusions_district")
-    assert interim["effective_weight"] > 0 and "district" in interim["period"]
-    assert "2014/15-2016/17" in interim["period"]
+    assert interim["effective_weight"] == 0 and interim["geography"] == "district"
+    assert "2014/15-2016/17" in interim["period"] and "context only" in interim["status"]
     lsoa = gpd.read_parquet(wm_build / "lsoa.parquet")
     per_district = lsoa.groupby("district_code")["v_school_exclusions_district"].nunique()
     assert (per_district == 1).all() and lsoa["v_school_exclusions_district"].notna().all()

@@ -212,7 +212,7 @@ def _layer_values(ctx: BuildContext, row: dict[str, Any]) -> list[dict[str, Any]
                 "count": None if s.partner else num(row.get(f"n_{lid}"), 2),
                 "unit": s.display_unit,
                 "geography": s.geography_words or None,  # a coarse layer says where and when
-                "in_index": bool((ctx.meta_by_id[lid].get("effective_weight") or 0) > 0),
+                "in_index": num(row.get(f"c_{lid}")) is not None,  # moves the needs index
                 "region_value": None if s.partner else num(ctx.layer_region_values.get(lid)),
             }
         )
