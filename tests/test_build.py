@@ -29,8 +29,16 @@ def test_west_midlands_build_acceptance(wm_build):
         assert lsoa[f"{k}_p_top_decile"].between(0, 1).all()
     assert pcs["pc_need"].notna().all()
     # drivers sum to each index within 1e-9, for LSOAs and postcodes
+    # one contribution per layer that moves need: weight > 0 (not the district-level context
+    # layer) and not protective while lambda is 0
     c_cols = [c for c in lsoa.columns if c.startswith("c_")]
-    assert len(c_cols) == len(m["layers"])
+    moving = [
+        d["id"]
+        for d in m["layers"]
+        if d["effective_weight"] > 0
+        and (d["kind"] == "risk" or m["config"]["scoring"]["need_lambda"] > 0)
+    ]
+    assert sorted(c_cols) == sorted(f"c_{lid}" for lid in moving)
     assert np.abs(lsoa[c_cols].sum(axis=1) - lsoa["need"]).max() < 1e-9
     pc_cols = [c for c in pcs.columns if c.startswith("pc_c_")]
     assert np.abs(pcs[pc_cols].sum(axis=1) - pcs["pc_need"]).max() < 1e-9
