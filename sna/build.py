@@ -48,6 +48,7 @@ from .drivers import explain, top_drivers
 from .errors import BuildNotFound
 from .fingerprint import code_fingerprint
 from .hotspots import getis_ord_gi_star, local_moran, spatial_weights
+from .layers import check_ranges
 from .outcomes_build import build_outcomes
 from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
@@ -186,6 +187,7 @@ def build_region(
 
     t = step(2)
     scored = score_layers(inputs, sc, parent)
+    check_ranges(layers, scored.values, areas["lsoa21_code"])  # no impossible value published
     weights = scored.weights
     lsoa = areas.copy()
     for d, inp in zip(layers, inputs, strict=True):

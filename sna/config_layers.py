@@ -6,6 +6,7 @@ change the build, never the prepared store.
 
 from __future__ import annotations
 
+import math
 from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -13,11 +14,27 @@ from pydantic import Field, field_validator, model_validator
 from .config_base import _Strict
 from .wording import denominator_words
 
-__all__ = ["LEVELS", "LayerSpec", "ScoringSpec", "ViolenceRiskSpec", "manifest_specs"]
+__all__ = [
+    "GEOGRAPHY_WORDS",
+    "LEVELS",
+    "LayerSpec",
+    "ScoringSpec",
+    "ViolenceRiskSpec",
+    "manifest_specs",
+]
 
 
 Level = Literal["individual", "relationship", "community", "society"]
 LEVELS: tuple[str, ...] = ("individual", "relationship", "community", "society")
+
+Geography = Literal["lsoa", "msoa", "ward", "district"]
+GEOGRAPHY_WORDS: dict[str, str] = {
+    "lsoa": "neighbourhood (LSOA)",
+    "msoa": "MSOA",
+    "ward": "ward",
+    "district": "district",
+}
+"""How each geography a layer's value can come at is named to a reader."""
 
 
 class LayerSpec(_Strict):
@@ -33,6 +50,12 @@ class LayerSpec(_Strict):
       shrinkage;
     - ``access``: the mean, over an LSOA's live postcodes, of the number of ``table`` points
       (e.g. community assets) within ``radius_m`` metres: the access residents have.
+
+    Every value has a unit (:attr:`display_unit`) and a possible range (:attr:`bounds`,
+    derived from the measure or stated as ``value_range``); a build refuses to publish a
+    value outside it. ``geography`` is the finest level the source gives the value at: a
+    district-level layer is context (:attr:`context_only`): shown beside the index with its
+    geography and years, weight 0 in it, never a driver (docs/scoring-method.md, section 0).
     """
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
@@ -45,6 +68,13 @@ class LayerSpec(_Strict):
     column: str = ""
     filter: str = Field("", description="pandas query applied to record tables, e.g. 'age < 25'")
     denominator: str = ""
+    denominator_expr: str = Field(
+        "",
+        description="Count layers: the denominator as an expression over the layer's own "
+        "table's columns, so numerator and denominator share a source, population and year "
+        "(e.g. IoD2025's own population: 'income_domain_numerator / income_score'); used "
+        "instead of ``denominator``. Needs ``unit``.",
+    )
     per: float = 1000.0
     radius_m: float = Field(1000.0, gt=0)
     direction: Literal[1, -1] = 1
@@ -78,7 +108,21 @@ class LayerSpec(_Strict):
         "",
         description="What the layer's value is measured in, as a resident reads it (e.g. 'per "
         "1,000 at-risk population'). Default: derived from the measure ('per 1,000 children "
-        "aged 0-15' for counts, 'places within 1 km' for access); column layers should say.",
+        "aged 0-15' for counts, 'places within 1 km of homes (mean)' for access); column "
+        "layers should say.",
+    )
+    value_range: tuple[float | None, float | None] | None = Field(
+        None,
+        description="The possible range [low, high] of the layer's value (e.g. [0, 1] for a "
+        "share; inf, or null in JSON, for no bound). Default: [0, per] for proportion counts, "
+        "[0, inf] for other counts and access, unbounded for columns. A build refuses a value "
+        "outside it.",
+    )
+    geography: Geography = Field(
+        "lsoa",
+        description="The finest geography the source gives the value at. 'district': the "
+        "layer is context only (weight 0 in the needs index, never a driver), shown with its "
+        "geography and years beside the index. 'msoa' or 'ward': scored, and labelled.",
     )
 
     @property
@@ -89,15 +133,71 @@ class LayerSpec(_Strict):
         if self.measure == "count" and self.denominator:
             return f"per {self.per:,.0f} {denominator_words(self.denominator)}"
         if self.measure == "access":
-            return f"places within {self.radius_m / 1000:g} km of residents' postcodes (average)"
+            return f"places within {self.radius_m / 1000:g} km of homes (mean)"
         return "score"
+
+    @property
+    def surface_unit(self) -> str:
+        """The unit of the layer's kernel-density surface and of a postcode's local value:
+        events a year for counts of events, places (no time) for access to places."""
+        if self.measure == "access":
+            return "places per km² (kernel density)"
+        return "events per km² per year (kernel density)"
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The possible range of the layer's value (``value_range`` or derived)."""
+        if self.value_range is not None:
+            lo, hi = self.value_range
+            return (-math.inf if lo is None else lo, math.inf if hi is None else hi)
+        if self.measure == "count" and self.proportion:
+            return (0.0, float(self.per))
+        if self.measure in ("count", "access"):
+            return (0.0, math.inf)
+        return (-math.inf, math.inf)
+
+    @property
+    def context_only(self) -> bool:
+        """A district-level layer: shown beside the index, weight 0 in it, never a driver."""
+        return self.geography == "district"
+
+    @property
+    def index_weight(self) -> float:
+        """The layer's weight in the index: its ``weight``, or 0 for a context layer."""
+        return 0.0 if self.context_only else self.weight
+
+    @property
+    def geography_words(self) -> str:
+        """Where the value comes from and when, for every output that shows it: empty for an
+        LSOA layer, else e.g. "one value per district, 2014/15-2016/17"."""
+        if self.geography == "lsoa":
+            return ""
+        words = f"one value per {GEOGRAPHY_WORDS[self.geography]}"
+        return f"{words}; {self.period}" if self.period else words
 
     @model_validator(mode="after")
     def _column_needed(self) -> LayerSpec:
         # an after-validator: a field validator would not run when `column` is left out
         if self.measure == "column" and not self.column.strip():
             raise ValueError(f"layer {self.id!r}: measure 'column' needs a column name")
+        if self.denominator_expr and not self.unit:
+            raise ValueError(
+                f"layer {self.id!r}: a denominator_expr needs a unit saying what it is per"
+            )
+        lo, hi = self.bounds
+        if not lo < hi:
+            raise ValueError(
+                f"layer {self.id!r}: value_range {[lo, hi]} must be [low, high] with low < high"
+            )
         return self
+
+    @field_validator("value_range")
+    @classmethod
+    def _no_infinity(cls, v: tuple[float | None, float | None] | None) -> Any:
+        # TOML writes "no bound" as inf; kept as None so a manifest stays plain JSON
+        if v is None:
+            return v
+        return tuple(None if x is None or math.isinf(x) else float(x) for x in v)
 
 
 class ScoringSpec(_Strict):

@@ -24,6 +24,7 @@ __all__ = [
     "InvalidParameter",
     "EvaluationError",
     "DisclosureError",
+    "ValueOutOfRange",
     "GeodataError",
     "InputFileError",
 ]
@@ -103,3 +104,8 @@ class EvaluationError(SnaError):
 
 class DisclosureError(SnaError):
     """A build's public outputs would disclose partner records (the message names them)."""
+
+
+class ValueOutOfRange(SnaError):
+    """A layer value outside its possible range (a share above 1, a negative count): the
+    build refuses to publish it (the message names layer, unit, value and LSOA)."""

@@ -16,10 +16,17 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from .config import LayerSpec
-from .errors import LayerNotFound, StoreError
+from .errors import LayerNotFound, StoreError, ValueOutOfRange
 from .scoring import LayerInput
 
-__all__ = ["LayerData", "compute_layer", "layer_points", "layer_records"]
+__all__ = [
+    "LayerData",
+    "check_range",
+    "check_ranges",
+    "compute_layer",
+    "layer_points",
+    "layer_records",
+]
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,58 @@ def layer_points(
     return xy[np.isfinite(xy).all(axis=1)]
 
 
+def _table_denominator(spec: LayerSpec, frame: pd.DataFrame) -> pd.Series:
+    """The denominator per LSOA21 from an expression over the layer's own table."""
+    try:
+        values = frame.eval(spec.denominator_expr, engine="python")
+    except Exception as exc:  # pandas raises many types for a bad expression
+        raise LayerNotFound(
+            f"layer {spec.id!r}: denominator_expr {spec.denominator_expr!r} failed on table "
+            f"{spec.table!r}: {exc}"
+        ) from exc
+    values = pd.Series(np.asarray(values, dtype=float), index=frame.index)
+    values = values.where(np.isfinite(values))
+    return values.groupby(frame["lsoa21_code"].to_numpy()).sum(min_count=1)
+
+
+def check_range(spec: LayerSpec, values: pd.Series | np.ndarray, codes, what: str = "") -> None:
+    """Refuse a value outside the layer's possible range (:attr:`LayerSpec.bounds`).
+
+    Raises :class:`~sna.errors.ValueOutOfRange` naming the layer, its unit, the worst value
+    and its LSOA, and how many LSOAs are outside, e.g. "layer 'child_poverty' (per 1,000
+    children aged 0-15): 1,985 at LSOA E01009331 is outside its possible range 0 to 1,000
+    (12 LSOAs); fix its numerator or denominator". NaN (no value) is not checked.
+    """
+    lo, hi = spec.bounds
+    v = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):
+        bad = (v < lo) | (v > hi) | np.isinf(v)
+    if not bad.any():
+        return
+    excess = np.where(bad, np.maximum(lo - v, v - hi), -np.inf)
+    i = int(np.nanargmax(np.where(np.isnan(excess), -np.inf, excess)))
+    code = np.asarray(codes)[i]
+
+    def fmt(x: float) -> str:
+        return "no bound" if np.isinf(x) else f"{x:,.6g}"
+
+    raise ValueOutOfRange(
+        f"layer {spec.id!r} ({spec.display_unit}){' ' + what if what else ''}: {v[i]:,.6g} at "
+        f"LSOA {code} is outside its possible range {fmt(lo)} to {fmt(hi)} "
+        f"({int(bad.sum())} LSOA{'s' if bad.sum() != 1 else ''}); fix the layer's source, "
+        "denominator or value_range"
+    )
+
+
+def check_ranges(layers: list[LayerData], values: pd.DataFrame, codes) -> None:
+    """Check every layer's published values, raw and after shrinkage, against its range
+    (:func:`check_range`); ``values`` holds the scored values (columns: layer ids)."""
+    for d in layers:
+        check_range(d.spec, d.raw.to_numpy(float), codes)
+        if d.spec.id in values.columns:
+            check_range(d.spec, values[d.spec.id].to_numpy(float), codes, "after shrinkage")
+
+
 def compute_layer(
     spec: LayerSpec,
     tables: Mapping[str, pd.DataFrame],
@@ -132,7 +191,7 @@ def compute_layer(
         return LayerData(spec, raw.rename(spec.id), synthetic=synthetic)
 
     if spec.measure == "count":
-        if spec.denominator not in areas.columns:
+        if not spec.denominator_expr and spec.denominator not in areas.columns:
             raise LayerNotFound(
                 f"layer {spec.id!r}: denominator {spec.denominator!r} is not a column of the "
                 f"LSOA table (columns: {[c for c in areas.columns if c.startswith('pop')]})"
@@ -142,7 +201,10 @@ def compute_layer(
         else:
             counts = frame.groupby("lsoa21_code").size()
         counts = counts.reindex(index).fillna(0).astype(float)
-        denom = areas.set_index("lsoa21_code")[spec.denominator].astype(float).reindex(index)
+        if spec.denominator_expr:
+            denom = _table_denominator(spec, frame).reindex(index)
+        else:
+            denom = areas.set_index("lsoa21_code")[spec.denominator].astype(float).reindex(index)
         with np.errstate(divide="ignore", invalid="ignore"):
             rate = np.where(denom > 0, counts / denom * spec.per, np.nan)
         return LayerData(

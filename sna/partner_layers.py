@@ -110,7 +110,11 @@ def protect_layers(
             )
             continue
         rate = aggregate_layer(u, d.count, d.denominator, d.spec.per)
-        out.append(replace(d, raw=pd.Series(rate, index=d.raw.index, name=d.spec.id), count=None))
+        # published at a coarser geography, the layer says so; at the district it is context
+        # only (weight 0, never a driver: sna.scoring.effective_weights)
+        spec = d.spec if u.level == "lsoa" else d.spec.model_copy(update={"geography": u.level})
+        raw = pd.Series(rate, index=d.raw.index, name=d.spec.id)
+        out.append(replace(d, spec=spec, raw=raw, count=None))
     return out, units, suppressed
 
 
@@ -139,4 +143,7 @@ def layer_status(spec: LayerSpec, synthetic: bool) -> str:
     """The status of a scored layer as layers, manifest, API, map and report show it."""
     if synthetic:
         return "synthetic (illustrative)"
-    return "partner data" if spec.partner else "open data"
+    status = "partner data" if spec.partner else "open data"
+    if spec.context_only:  # shown beside the index, not in it
+        status += f"; context only ({spec.geography_words}): weight 0 in the needs index"
+    return status

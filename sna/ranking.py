@@ -1,10 +1,17 @@
 """Ranks, deciles and bands of an index, with 1 always meaning the highest risk.
 
 Publication uses equal-count groups (deciles, quintile bands) like the IoD: each decile holds
-the same number of areas (to within one), whatever the distribution of the scores. Where tied
-values straddle a group boundary, ``ties='first'`` breaks the tie by order of appearance (so
-the result is deterministic for a given input order and the counts stay equal) and
-``ties='min'`` keeps tied values together in the higher-risk group (counts may then differ).
+the same number of areas (to within one), whatever the distribution of the scores.
+
+Ties are deterministic and never split. Values that differ by floating-point noise only (less
+than :data:`TIE_RTOL` times the largest magnitude, e.g. a population-weighted mean of one
+district-wide value, which is not bit-identical from ward to ward) are first grouped as equal
+(:func:`tie_keys`). Tied values then share one rank, the best (``'min'``, "1224" ranking), and
+one group: ``ties='min'`` (the default) puts a tied block in the group of its best rank, so
+two units with the same value never get different deciles or bands, and a decile always
+agrees with the rank it is worded from. Counts per group may then differ by the size of the
+tie. When every value is the same there is nothing to rank: every group is missing (NaN).
+``ties='first'`` (by order of appearance, equal counts) remains for analysis only.
 """
 
 from __future__ import annotations
@@ -18,10 +25,22 @@ from scipy.stats import rankdata
 
 from .normalise import _as_float_1d, _wrap
 
-__all__ = ["BAND_LABELS", "band_of_decile", "rank_desc", "quantile_groups", "deciles", "bands"]
+__all__ = [
+    "BAND_LABELS",
+    "TIE_RTOL",
+    "band_of_decile",
+    "rank_desc",
+    "quantile_groups",
+    "deciles",
+    "bands",
+    "tie_keys",
+]
 
 BAND_LABELS: tuple[str, ...] = ("Highest", "High", "Medium", "Low", "Lowest")
 """Default labels of the five equal-count bands, highest risk first."""
+
+TIE_RTOL = 1e-9
+"""Values closer than this times the largest magnitude (of the row) are ties."""
 
 RankMethod = Literal["min", "max", "average", "dense", "ordinal", "first"]
 _METHODS = ("min", "max", "average", "dense", "ordinal", "first")
@@ -33,9 +52,42 @@ def _check_method(method: str) -> str:
     return "ordinal" if method == "first" else method
 
 
+def tie_keys(values: ArrayLike, rtol: float = TIE_RTOL) -> np.ndarray:
+    r"""Dense tie groups along the last axis: equal keys for values equal up to noise.
+
+    Sorted values start a new group where the gap to the previous value exceeds
+    :math:`\text{rtol} \cdot \max |x|` (per row), so values that differ only by
+    floating-point noise share a key. Keys are 0, 1, 2... in ascending order of value; NaN
+    stays NaN. Ranking the keys ranks the values, with noise-free ties.
+
+    >>> tie_keys([0.3, 0.1 + 0.2, 0.5, np.nan]).tolist()
+    [0.0, 0.0, 1.0, nan]
+    """
+    v = np.asarray(values, dtype=float)
+    if v.size == 0:
+        return v.copy()
+    finite = np.isfinite(v)
+    with np.errstate(invalid="ignore"):
+        scale = np.max(np.where(finite, np.abs(v), 0.0), axis=-1, keepdims=True)
+    order = np.argsort(np.where(np.isnan(v), np.inf, v), axis=-1, kind="stable")
+    s = np.take_along_axis(v, order, axis=-1)
+    with np.errstate(invalid="ignore"):
+        gaps = np.diff(s, axis=-1) > rtol * scale
+    lead = np.zeros(s.shape[:-1] + (1,))
+    keys = np.concatenate([lead, np.cumsum(gaps, axis=-1)], axis=-1).astype(float)
+    keys[np.isnan(s)] = np.nan
+    out = np.empty_like(keys)
+    np.put_along_axis(out, order, keys, axis=-1)
+    return out
+
+
 def _rank_desc_2d(values: np.ndarray, method: str = "min") -> np.ndarray:
-    """Descending ranks along the last axis, NaN kept as NaN (rows ranked independently)."""
-    ranks = rankdata(-values, method=_check_method(method), axis=-1, nan_policy="omit")
+    """Descending ranks along the last axis, NaN kept as NaN (rows ranked independently).
+
+    Values equal up to floating-point noise are ranked as ties (:func:`tie_keys`).
+    """
+    keys = tie_keys(values)
+    ranks = rankdata(-keys, method=_check_method(method), axis=-1, nan_policy="omit")
     return np.asarray(ranks, dtype=float)
 
 
@@ -44,6 +96,14 @@ def _groups_from_ranks(ranks: np.ndarray, q: int) -> np.ndarray:
     n = np.sum(~np.isnan(ranks), axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.floor((ranks - 1.0) * q / n) + 1.0
+
+
+def _constant_rows(keys: np.ndarray) -> np.ndarray:
+    """Rows (last axis) with at least two values, all tied: nothing to rank."""
+    n = np.sum(~np.isnan(keys), axis=-1)
+    with np.errstate(invalid="ignore"):
+        top = np.nanmax(np.where(np.isnan(keys), -np.inf, keys), axis=-1)
+    return (n >= 2) & (top == 0)
 
 
 def rank_desc(x: ArrayLike, *, method: RankMethod = "min") -> Any:
@@ -75,7 +135,7 @@ def rank_desc(x: ArrayLike, *, method: RankMethod = "min") -> Any:
     return _wrap(_rank_desc_2d(arr, method), index, label)
 
 
-def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "first") -> Any:
+def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "min") -> Any:
     r"""Equal-count groups 1..q, group 1 holding the highest values.
 
     .. math::
@@ -83,9 +143,10 @@ def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "fi
         g_i = \left\lfloor \frac{(k_i - 1)\, q}{n} \right\rfloor + 1
 
     where :math:`k_i` is the descending rank of :math:`x_i` among the :math:`n` non-missing
-    values (ordinal ranks for ``ties='first'``, minimum ranks for ``ties='min'``). With
-    ordinal ranks every group holds :math:`\lfloor n/q \rfloor` or :math:`\lceil n/q \rceil`
-    units.
+    values (minimum ranks for ``ties='min'``, the default: tied values share a group;
+    ordinal ranks for ``ties='first'``). Without ties every group holds
+    :math:`\lfloor n/q \rfloor` or :math:`\lceil n/q \rceil` units. When every value is the
+    same (two or more), every group is NaN: nothing is ranked.
 
     Parameters
     ----------
@@ -112,10 +173,13 @@ def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "fi
         raise ValueError(f"ties={ties!r} is not one of the supported options: ('first', 'min')")
     arr, index, label = _as_float_1d(x)
     ranks = _rank_desc_2d(arr, "ordinal" if ties == "first" else "min")
-    return _wrap(_groups_from_ranks(ranks, int(q)), index, label)
+    groups = _groups_from_ranks(ranks, int(q))
+    if ties == "min" and _constant_rows(tie_keys(arr)):
+        groups = np.full_like(groups, np.nan)
+    return _wrap(groups, index, label)
 
 
-def deciles(x: ArrayLike, *, ties: Literal["first", "min"] = "first") -> Any:
+def deciles(x: ArrayLike, *, ties: Literal["first", "min"] = "min") -> Any:
     """Equal-count deciles, 1 = the highest-risk 10% (see :func:`quantile_groups`).
 
     Examples
@@ -130,7 +194,7 @@ def bands(
     x: ArrayLike,
     labels: tuple[str, ...] | None = BAND_LABELS,
     *,
-    ties: Literal["first", "min"] = "first",
+    ties: Literal["first", "min"] = "min",
 ) -> Any:
     """Equal-count bands with plain-words labels, the first label for the highest risk.
 
@@ -174,10 +238,10 @@ def bands(
 def band_of_decile(decile: int, labels: tuple[str, ...] = BAND_LABELS) -> str:
     r"""The band a decile falls in: deciles 1-2 are the first band, 3-4 the second, ...
 
-    With ordinal ties :func:`bands` and :func:`deciles` agree exactly this way
+    With the same ties :func:`bands` and :func:`deciles` agree exactly this way
     (:math:`\lfloor 5a \rfloor = \lfloor \lfloor 10a \rfloor / 2 \rfloor` for
-    :math:`a = (k-1)/n`), so a map coloured by deciles and a panel showing bands never
-    disagree.
+    :math:`a = (k-1)/n`, whatever the rank :math:`k`), so a map coloured by deciles and a
+    panel showing bands never disagree.
 
     >>> [band_of_decile(d) for d in (1, 2, 3, 10)]
     ['Highest', 'Highest', 'High', 'Lowest']

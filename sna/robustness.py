@@ -38,7 +38,7 @@ def _monte_carlo(
     """
     specs = [i.spec for i in inputs]
     ids = [s.id for s in specs]
-    base_w = {s.id: s.weight for s in specs if s.weight > 0}
+    base_w = {s.id: s.index_weight for s in specs if s.index_weight > 0}
     base_lv = {lv: w for lv, w in scoring.level_weights.items() if w > 0}
     total_w = sum(base_w.values())
     side: dict[int, tuple[np.ndarray, np.ndarray]] = {}

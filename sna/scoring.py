@@ -87,12 +87,21 @@ class Scored:
     need_lambda: float = 0.5
     notes: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def in_index(self) -> list[str]:
+        """Layers with a positive weight: the only ones that can drive a place's need (a
+        context layer, weight 0, contributes exactly nothing and is never a driver)."""
+        return [lid for lid in self.contributions.columns if self.weights.get(lid, 0.0) > 0]
+
     def need_contributions(self, lam: float | None = None, protective_ids=None) -> pd.DataFrame:
-        """Per-layer contributions to the need index: risk c_i, and -lambda * c_p."""
+        """Per-layer contributions to the need index: risk c_i, and -lambda * c_p, for the
+        layers in it (:attr:`in_index`; protective layers only when lambda > 0), so they sum
+        to the index exactly and a layer that moves no one's need is never a driver."""
         lam = self.need_lambda if lam is None else lam
-        out = self.contributions.copy()
-        for lid, kind in self.kinds.items():
-            if kind == "protective":
+        ids = [i for i in self.in_index if lam > 0 or self.kinds.get(i) != "protective"]
+        out = self.contributions[ids].copy()
+        for lid in ids:
+            if self.kinds[lid] == "protective":
                 out[lid] = -lam * out[lid]
         return out
 
@@ -105,7 +114,8 @@ class Scored:
         """
         x = np.log(_to_unit_interval(scores)) if self.geometric else scores
         out = pd.DataFrame(index=scores.index)
-        for lid in scores.columns:
+        keep = set(self.need_contributions(self.need_lambda).columns)
+        for lid in [c for c in scores.columns if c in keep]:
             kind = self.kinds[lid]
             c = (self.weights[lid] * x[lid] - self.centre[lid]) / self.scale[kind]
             out[lid] = -self.need_lambda * c if kind == "protective" else c
@@ -124,9 +134,15 @@ def effective_weights(
 ) -> dict[str, float]:
     """Each layer's weight in its index: ``W_L * w_{i|L}`` for risk, ``w_p`` for protective.
 
-    Raises :class:`InvalidWeights` for negative weights or an index with no positive weight.
+    A context layer (district level, :attr:`LayerSpec.context_only`) weighs 0 whatever
+    ``layer_weights`` says, so its level's weight goes to the level's finer layers, or, with
+    none, to the other levels. Raises :class:`InvalidWeights` for negative weights or an
+    index with no positive weight.
     """
     layer_weights = dict(layer_weights or {s.id: s.weight for s in specs})
+    for s in specs:
+        if s.context_only:
+            layer_weights[s.id] = 0.0
     if any(w < 0 for w in layer_weights.values()) or any(w < 0 for w in level_weights.values()):
         raise InvalidWeights("weights must be non-negative")
     out: dict[str, float] = {}
@@ -260,12 +276,15 @@ def score_layers(
     prot_ids = [s.id for s in specs if s.kind == "protective"]
     risk = contrib[risk_ids].sum(axis=1).to_numpy() if risk_ids else np.zeros(len(scores))
     prot = contrib[prot_ids].sum(axis=1).to_numpy() if prot_ids else np.zeros(len(scores))
+    # a level is scored when it holds a risk layer of positive weight (one holding only
+    # context layers has no level score: nothing in it ranks the areas)
     levels = pd.DataFrame(
         {
             lv: contrib[[s.id for s in specs if s.kind == "risk" and s.level == lv]].sum(axis=1)
             for lv in LEVELS
-            if any(s.kind == "risk" and s.level == lv for s in specs)
-        }
+            if any(s.kind == "risk" and s.level == lv and w[s.id] > 0 for s in specs)
+        },
+        index=scores.index,
     )
     need = risk - scoring.need_lambda * prot
     notes = {"imputed_median": str(imputed)} if imputed else {}

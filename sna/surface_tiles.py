@@ -129,7 +129,9 @@ def _warp_to_web_mercator(path: Path) -> MemoryFile:
     return mem
 
 
-def surface_style(path: Path, layer: str, *, partner: bool) -> SurfaceStyle:
+def surface_style(
+    path: Path, layer: str, *, partner: bool, unit: str | None = None
+) -> SurfaceStyle:
     """Read a surface once and derive its colour scale.
 
     Open-data surfaces use a continuous ramp from ``floor`` to ``vmax`` (the 99th
@@ -176,6 +178,7 @@ def surface_style(path: Path, layer: str, *, partner: bool) -> SurfaceStyle:
         breaks,
         legend,
         tuple(bounds),
+        **({"unit": unit} if unit else {}),
         dataset=mem.name,
         _memfile=mem,
     )

@@ -139,8 +139,18 @@ def violence_summary(
     return sentence
 
 
-def index_summary(band: str | None, rank: int | None, n: int) -> str | None:
-    """The needs profile in words: "Highest band: among the top 10% of neighbourhoods ..."."""
+INDEX_WHAT = {
+    "need": "for residents' risk factors",
+    "risk": "for residents' risk factors",
+    "protective": "for protective places within reach of homes (the more, the higher)",
+}
+"""What each index ranks, as its summary ends: the protective index ranks access, not risk."""
+
+
+def index_summary(band: str | None, rank: int | None, n: int, index: str = "need") -> str | None:
+    """An index in words: "Highest band of the five: among the top 10% of neighbourhoods
+    in the region for residents' risk factors." (``index`` picks the ending,
+    :data:`INDEX_WHAT`: the protective index is worded as access)."""
     if band is None or rank is None:
         return None
-    return f"{band} band of the five: {share_words(rank, n)} for residents' risk factors."
+    return f"{band} band of the five: {share_words(rank, n)} {INDEX_WHAT[index]}."

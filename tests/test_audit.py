@@ -135,9 +135,11 @@ def test_extract_is_read_and_published_at_a_safe_geography(extract):
     root, builds = out["a"]
     m = json.loads((builds["rank_normal"] / "manifest.json").read_text())
     layer = next(x for x in m["layers"] if x["id"] == HOSPITAL_LAYER)
-    assert layer["status"] == "partner data" and not layer["synthetic"]
+    assert layer["status"].startswith("partner data") and not layer["synthetic"]
     assert layer["disclosure"]["level"] == "district"  # singles sink wards and MSOAs
-    assert m["synthetic"] is False and layer["effective_weight"] > 0
+    # one value per district: context beside the needs index, weight 0 in it
+    assert layer["geography"] == "district" and "context only" in layer["status"]
+    assert m["synthetic"] is False and layer["effective_weight"] == 0
     lsoa = gpd.read_parquet(builds["rank_normal"] / "lsoa.parquet")
     n = lsoa.groupby("district_code")[f"n_{HOSPITAL_LAYER}"].sum()
     assert n[BIRMINGHAM] == 28 and n.drop(["E08000025", "E08000026"]).eq(0).all()
@@ -147,7 +149,8 @@ def test_extract_is_read_and_published_at_a_safe_geography(extract):
     # the pupil-level extract is read and published the same way; the interim DfE district
     # layer gives way to it
     pupils = next(x for x in m["layers"] if x["id"] == EXCLUSIONS_LAYER)
-    assert pupils["status"] == "partner data" and pupils["disclosure"]["level"] == "district"
+    assert pupils["status"].startswith("partner data")
+    assert pupils["disclosure"]["level"] == "district"
     held = {x["id"]: x["status"] for x in m["awaiting_layers"]}
     assert held == {"school_exclusions_district": "replaced by partner data"}
     assert lsoa.groupby("district_code")[f"s_{EXCLUSIONS_LAYER}"].nunique().max() == 1
@@ -167,7 +170,7 @@ def test_every_normalisation_passes_the_audit(extract, variant):
     s = pub[f"s_{HOSPITAL_LAYER}"]
     # one value per district, and never the rate itself: banded before a linear scaling
     assert pub.groupby("district_code")[f"s_{HOSPITAL_LAYER}"].nunique().max() == 1
-    assert pub.groupby("district_code")[f"c_{HOSPITAL_LAYER}"].nunique().max() == 1
+    assert f"c_{HOSPITAL_LAYER}" not in pub.columns  # district level: context, no contribution
     lsoa = pd.read_parquet(builds[variant] / "lsoa.parquet")
     rates = lsoa[f"v_{HOSPITAL_LAYER}"]
     if variant != "rank_normal":
@@ -212,7 +215,7 @@ def test_api_answers_do_not_move_with_the_small_groups(extract, wm_store):
             assert _strip(ca.get(url).json()) == _strip(cb.get(url).json()), url
         layers = ca.get("/api/v1/layers").json()["result"]["layers"]
         hosp = next(x for x in layers if x["id"] == HOSPITAL_LAYER)
-        assert hosp["status"] == "partner data" and hosp["disclosure_level"] == "district"
+        assert hosp["status"].startswith("partner data") and hosp["disclosure_level"] == "district"
         codes = []
         for level in ("lsoa", "ward", "district"):
             for fmt in ("json", "csv", "geojson"):

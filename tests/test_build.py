@@ -29,8 +29,16 @@ def test_west_midlands_build_acceptance(wm_build):
         assert lsoa[f"{k}_p_top_decile"].between(0, 1).all()
     assert pcs["pc_need"].notna().all()
     # drivers sum to each index within 1e-9, for LSOAs and postcodes
+    # one contribution per layer that moves need: weight > 0 (not the district-level context
+    # layer) and not protective while lambda is 0
     c_cols = [c for c in lsoa.columns if c.startswith("c_")]
-    assert len(c_cols) == len(m["layers"])
+    moving = [
+        d["id"]
+        for d in m["layers"]
+        if d["effective_weight"] > 0
+        and (d["kind"] == "risk" or m["config"]["scoring"]["need_lambda"] > 0)
+    ]
+    assert sorted(c_cols) == sorted(f"c_{lid}" for lid in moving)
     assert np.abs(lsoa[c_cols].sum(axis=1) - lsoa["need"]).max() < 1e-9
     pc_cols = [c for c in pcs.columns if c.startswith("pc_c_")]
     assert np.abs(pcs[pc_cols].sum(axis=1) - pcs["pc_need"]).max() < 1e-9
@@ -60,10 +68,11 @@ def test_default_build_holds_no_synthetic_data(wm_build):
     # their weight is redistributed: the scored risk layers still sum to 1
     risk = [layer["effective_weight"] for layer in m["layers"] if layer["kind"] == "risk"]
     assert sum(risk) == pytest.approx(1.0)
-    # the interim open layer stands in for pupil exclusions, labelled with level and years
+    # the interim open layer stands in for pupil exclusions, labelled with level and years;
+    # one value per district, it is context beside the needs index (weight 0), not in it
     interim = next(x for x in m["layers"] if x["id"] == "school_exclusions_district")
-    assert interim["effective_weight"] > 0 and "district" in interim["period"]
-    assert "2014/15-2016/17" in interim["period"]
+    assert interim["effective_weight"] == 0 and interim["geography"] == "district"
+    assert "2014/15-2016/17" in interim["period"] and "context only" in interim["status"]
     lsoa = gpd.read_parquet(wm_build / "lsoa.parquet")
     per_district = lsoa.groupby("district_code")["v_school_exclusions_district"].nunique()
     assert (per_district == 1).all() and lsoa["v_school_exclusions_district"].notna().all()

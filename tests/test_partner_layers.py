@@ -59,3 +59,33 @@ def test_interim_for_must_name_a_partner_layer():
     )
     with pytest.raises(ValidationError, match="is not a partner layer"):
         type(cfg).model_validate({**cfg.model_dump(), "layers": [*cfg.layers, bad]})
+
+
+def test_a_partner_layer_published_by_district_becomes_context():
+    from sna.layers import LayerData
+    from sna.partner_layers import layer_status, protect_layers
+
+    areas = pd.DataFrame(
+        {
+            "lsoa21_code": [f"E0100000{i}" for i in range(8)],
+            "msoa21_name": [f"M {i}" for i in range(8)],
+            "ward_code": [f"W{i % 4}" for i in range(8)],
+            "district_code": ["D1"] * 4 + ["D2"] * 4,
+        }
+    )
+    spec = LayerSpec(
+        id="hosp",
+        title="Hospital admissions",
+        kind="risk",
+        level="individual",
+        table="h",
+        measure="count",
+        denominator="pop",
+        partner=True,
+    )
+    counts = pd.Series([3.0, 2, 2, 2, 1, 4, 3, 1], index=areas["lsoa21_code"])  # wards < 8
+    d = LayerData(spec, counts / 1000 * 1000, counts, pd.Series(1000.0, index=counts.index))
+    (out,), units, suppressed = protect_layers([d], areas, threshold=8)
+    assert units["hosp"].level == "district" and not suppressed
+    assert out.spec.geography == "district" and out.spec.context_only
+    assert "context only (one value per district" in layer_status(out.spec, False)

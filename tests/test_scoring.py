@@ -124,3 +124,32 @@ def test_shrinkage_moves_small_areas_most():
     assert moved[0] > moved[20]
     frame = pd.DataFrame({"raw": raw, "shrunk": s.values["e"]})
     assert (frame["shrunk"] > 0).all()
+
+
+def test_a_district_layer_is_context_weight_zero_and_never_a_driver():
+    rng = np.random.default_rng(3)
+    n = 40
+    district = np.repeat([0.0, 5.0, 9.0, 2.0], 10)  # one value per district
+    inputs = [
+        LayerInput(spec("d", level="individual", geography="district"), district),
+        LayerInput(spec("a", level="relationship"), rng.normal(size=n)),
+        LayerInput(spec("b", level="society"), rng.normal(size=n)),
+        LayerInput(spec("p", kind="protective"), rng.normal(size=n)),
+    ]
+    s = score_layers(inputs, ScoringSpec())
+    # weight 0; its level (no finer layer) passes its weight to the other levels
+    assert s.weights["d"] == 0.0 and s.weights["a"] == pytest.approx(0.5)
+    assert "d" not in s.in_index and "individual" not in s.levels.columns
+    c = s.need_contributions()
+    assert "d" not in c.columns  # so no driver list, explanation or c_ column can name it
+    np.testing.assert_allclose(c.sum(axis=1), s.need, atol=1e-12)
+    assert "d" not in s.contributions_for(s.scores).columns
+    # the same index as without the layer: the district figure reorders nothing
+    without = score_layers(inputs[1:], ScoringSpec())
+    np.testing.assert_allclose(s.need, without.need, atol=1e-12)
+    # the value is still scored, to be shown beside the index
+    assert s.scores["d"].nunique() == 4
+    # a finer layer in the same level takes the level's whole weight
+    finer = [LayerInput(spec("i", level="individual"), rng.normal(size=n)), *inputs]
+    w = score_layers(finer, ScoringSpec()).weights
+    assert w["d"] == 0.0 and w["i"] == pytest.approx(1 / 3)

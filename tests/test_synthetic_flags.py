@@ -78,7 +78,7 @@ def _area_with_synthetic_driver(c):
     rows = c.get("/api/v1/areas", params={"level": "lsoa", "limit": 2000}).json()["result"]["items"]
     for row in rows:
         body = c.get(f"/api/v1/areas/{row['code']}").json()["result"]
-        if any(d["synthetic"] for d in body["drivers"]) and "hospital" in body["explanation"]:
+        if any(d["synthetic"] for d in body["drivers"]) and "exclusions" in body["explanation"]:
             return body
     raise AssertionError("no area has a synthetic driver")
 
@@ -88,7 +88,10 @@ def test_area_json_and_driver_sentences(synthetic, real):
     assert body["synthetic"] is True and body["notice"]
     d = next(d for d in body["drivers"] if d["synthetic"])
     assert "illustrative" in d["text"]
-    assert "hospital admissions for assault, under-25s (illustrative)" in body["explanation"]
+    # (synthetic exclusions are published by MSOA and drive need; synthetic hospital
+    # admissions are published by district only, so they are context and never a driver)
+    assert "school exclusions and suspensions (illustrative)" in body["explanation"]
+    assert all(d["layer"] != "hospital_assault_u25" for d in body["drivers"])
     ward = synthetic[1].get(f"/api/v1/areas/{body['ward']['code']}").json()["result"]
     cited = [d for d in ward["drivers"] if d["synthetic"] and d["effect"] == "raises need"]
     if cited:

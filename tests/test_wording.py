@@ -85,6 +85,9 @@ def test_index_summary_and_denominators():
         "Highest band of the five: among the top 1%"
     )
     assert index_summary(None, 3, 10) is None
+    # the protective index ranks access to protective places, not risk factors
+    prot = index_summary("Highest", 10, 1719, "protective")
+    assert "protective places" in prot and "risk factors" not in prot
     assert denominator_words("pop_0_15") == "children aged 0-15"
     assert denominator_words("pupils_enrolled") == "pupils enrolled"
 
@@ -132,7 +135,7 @@ def test_the_public_answer_reads_in_words_with_units(wm_build):
     need = body["indices"]["need"]["in_words"]
     assert need["summary"].startswith(body["indices"]["need"]["band"] + " band")
     units = {x["id"]: x["unit"] for x in body["layers"]}
-    assert units["child_poverty"] == "per 1,000 children aged 0-15"
+    assert units["child_poverty"] == "per 1,000 residents (IoD2025)"
     assert all(u and u != "score" for u in units.values())
     income = next(x for x in body["layers"] if x["id"] == "income_deprivation")
     assert 0 < income["region_value"] < 1 and income["national_decile"] in range(1, 11)

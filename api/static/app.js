@@ -260,7 +260,7 @@
     if (state.surface && l.surface) {
       html += '<p class="note">Surface: ' +
         (l.surface.mode === "classes" ? "five classes (partner data, no values shown)"
-          : "events per km² a year") + "</p>";
+          : (l.surface.unit || "events per km² a year")) + "</p>";
       l.surface.legend.forEach(function (e) {
         html += '<div class="row"><span class="swatch" data-colour="' + esc(e.colour) +
           '"></span>' + esc(e.label) + "</div>";

@@ -86,7 +86,7 @@ def _index_block(row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
             item["p_top_decile"] = num(row.get(f"{k}_p_top_decile"), 3)
         ri = item["rank_interval"]
         item["in_words"] = {
-            "summary": index_summary(item["band"], item["rank"], n),
+            "summary": index_summary(item["band"], item["rank"], n, k),
             "uncertainty": interval_words(ri["lo"], ri["hi"], n) if ri else None,
         }
         out[k] = item
@@ -213,6 +213,8 @@ def _layer_values(ctx: BuildContext, row: dict[str, Any]) -> list[dict[str, Any]
                 "national_decile": None if s.partner else to_int(row.get(f"nd_{lid}")),
                 "count": None if s.partner else num(row.get(f"n_{lid}"), 2),
                 "unit": s.display_unit,
+                "geography": s.geography_words or None,  # a coarse layer says where and when
+                "in_index": num(row.get(f"c_{lid}")) is not None,  # moves the needs index
                 "region_value": None if s.partner else num(ctx.layer_region_values.get(lid)),
             }
         )

@@ -4,6 +4,7 @@ shared answer tail (vintages, synthetic flags, attribution) and the vector-tile 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from ..config import ATTRIBUTION
@@ -89,6 +90,8 @@ def layers(ctx: BuildContext) -> list[dict[str, Any]]:
         partner = bool(d.get("partner"))
         style = ctx.surfaces.get(lid)
         v = ctx.vintages.get(lid, {})
+        spec = ctx.spec_by_id[lid]
+        lo, hi = spec.bounds
         out.append(
             {
                 "id": lid,
@@ -97,6 +100,11 @@ def layers(ctx: BuildContext) -> list[dict[str, Any]]:
                 "kind": d.get("kind"),
                 "level": d.get("level"),
                 "measure": d.get("measure"),
+                "unit": spec.display_unit,
+                "range": [None if math.isinf(x) else num(x) for x in (lo, hi)],
+                "geography": spec.geography,
+                "geography_note": spec.geography_words or None,
+                "in_index": bool((d.get("effective_weight") or 0) > 0),
                 "partner": partner,
                 "synthetic": lid in ctx.synthetic,
                 "notice": SYNTHETIC_NOTICE if lid in ctx.synthetic else None,

@@ -72,7 +72,12 @@ class BuildContext:
             tif = self.path / "surfaces" / f"{lid}.tif"
             if tif.exists():
                 spec = self.spec_by_id.get(lid)
-                self.surfaces[lid] = surface_style(tif, lid, partner=bool(spec and spec.partner))
+                self.surfaces[lid] = surface_style(
+                    tif,
+                    lid,
+                    partner=bool(spec and spec.partner),
+                    unit=spec.surface_unit if spec else None,  # places have no "per year"
+                )
         self.vintages = layer_vintages(m, self.layer_meta)
         self.tail = tail_fragment(m, self.vintages)
         lsoa = pd.DataFrame(self.lsoa_raw.drop(columns="geometry"))
