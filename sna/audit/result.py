@@ -63,12 +63,12 @@ class AuditResult:
             lines.append(f"... and {len(self.findings) - MAX_LISTED} more")
         return "\n".join(lines)
 
-    def headline(self) -> str:
+    def headline(self, then: str = "the build is not published") -> str:
         """One line: how many leaks, and the first (its output, unit and value)."""
         return (
             f"disclosure audit failed for {self.build.name}: {len(self.findings)} public "
             f"value(s) derived from fewer than {self.threshold} partner records, first "
-            f"{self.findings[0]}; the build is not published."
+            f"{self.findings[0]}" + (f"; {then}." if then else ".")
         )
 
     def raise_if_leaking(self) -> AuditResult:
