@@ -187,6 +187,8 @@ def check_text(output: str, text: str, layers: list[PartnerLayer], threshold: in
         re.IGNORECASE,
     )
     for m in counts.finditer(text):
+        if re.search(r"(?:\bto|-|–)\s*$", text[max(m.start() - 6, 0) : m.start()]):
+            continue  # a range ("1 to 7 admissions"), as the suppression notes word it
         if 1 <= int(m.group(1)) < threshold:
             ctx = text[max(m.start() - 40, 0) : m.end() + 20]
             found.append(Finding(output, "text", f"a count below {threshold} published", ctx))
