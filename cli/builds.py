@@ -67,18 +67,17 @@ def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = No
 
     with library_errors():
         result = audit_region(region, data_dir)
+    absent = ", ".join(result.absent) or "none"
     if not result.ok:
-        console.print(
-            f"[bold red]disclosure audit failed:[/] {len(result.findings)} public value(s) of "
-            f"{result.build.name} derived from fewer than {result.threshold} partner records",
-            soft_wrap=True,
-        )
+        console.print(f"[bold red]{escape(result.headline(then=''))}[/]", soft_wrap=True)
         out.print(escape(result.message()), soft_wrap=True)
+        out.print(f"absent (not written for this build): {escape(absent)}", soft_wrap=True)
         raise typer.Exit(code=1)
     checked = ", ".join(f"{k} ({v:,})" for k, v in result.checked.items())
     out.print(
         f"[green]{result.build.name}[/]: disclosure audit passed "
-        f"(threshold {result.threshold}; checked {checked})"
+        f"(threshold {result.threshold}; read {escape(checked)}; absent: {escape(absent)})",
+        soft_wrap=True,
     )
 
 
