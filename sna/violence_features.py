@@ -105,7 +105,8 @@ def exposure_values(areas: pd.DataFrame, spec: ViolenceRiskSpec) -> np.ndarray:
 
 
 def model_layer_ids(layers: Sequence[LayerSpec], spec: ViolenceRiskSpec, skip: set[str]) -> list:
-    """The layers that enter the model: every non-crime layer on real data, unless listed."""
+    """The layers that enter the model: every non-crime, non-context layer on real data,
+    unless listed."""
     if spec.layers is not None:
         return [lid for lid in spec.layers if lid not in skip]
     out = []
@@ -113,7 +114,8 @@ def model_layer_ids(layers: Sequence[LayerSpec], spec: ViolenceRiskSpec, skip: s
         crime = s.table == "crime_points" or (
             s.table.startswith("iod") and s.column.startswith("crime")
         )
-        if not crime and s.id not in skip:
+        # a district-level layer is context: it never ranks LSOAs, so never enters the model
+        if not crime and not s.context_only and s.id not in skip:
             out.append(s.id)
     return out
 
