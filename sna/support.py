@@ -109,6 +109,18 @@ def display_name(name: Any, asset_type: str, subtype: Any = None) -> str:
     return f"{label} ({sub})" if sub and asset_type in _SUBTYPE_SHOWN else label
 
 
+def what_words(asset_type: str, subtype: Any = None, source: Any = None) -> str:
+    """What a place is, for a resident: "School (Primary), open data" or "Youth centre, a
+    service in the partnership's directory"."""
+    label = type_label(asset_type)
+    sub = _text(subtype)
+    if sub and asset_type in _SUBTYPE_SHOWN:
+        label += f" ({sub})"
+    if _text(source) == DIRECTORY_SOURCE:
+        return f"{label}, a service in the partnership's directory"
+    return f"{label} (open data: a place, not a listed support service)"
+
+
 @dataclass(frozen=True)
 class SupportPoints:
     """The assets table reduced to what support nearby needs, one row per located asset.
@@ -160,6 +172,7 @@ def support_points(table: pd.DataFrame | None) -> SupportPoints | None:
             "type": kind,
             "subtype": _text(sub),
             "source": src,
+            "what": what_words(kind, sub, src),
         }
         for d in DETAIL_COLUMNS:  # only the details a record has: most have none
             value = _text(t[d].iloc[i]) if d in t.columns else None
