@@ -110,15 +110,16 @@ def display_name(name: Any, asset_type: str, subtype: Any = None) -> str:
 
 
 def what_words(asset_type: str, subtype: Any = None, source: Any = None) -> str:
-    """What a place is, for a resident: "School (Primary), open data" or "Youth centre, a
-    service in the partnership's directory"."""
+    """What a place is, for a resident: "School (Primary)", "Place of worship (Muslim)" or
+    "Youth centre: a service the partnership lists" (the answer's ``support_note`` says
+    whether the region has a directory at all)."""
     label = type_label(asset_type)
     sub = _text(subtype)
     if sub and asset_type in _SUBTYPE_SHOWN:
         label += f" ({sub})"
     if _text(source) == DIRECTORY_SOURCE:
-        return f"{label}, a service in the partnership's directory"
-    return f"{label} (open data: a place, not a listed support service)"
+        return f"{label}: a service the partnership lists"
+    return label
 
 
 @dataclass(frozen=True)
