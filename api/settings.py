@@ -14,7 +14,12 @@ from typing import Annotated
 from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-__all__ = ["ApiSettings"]
+__all__ = ["ApiSettings", "DEFAULT_BASEMAP_URL", "DEFAULT_BASEMAP_ATTRIBUTION"]
+
+#: The street map a deployment shows by default: OpenStreetMap's standard tiles (their tile
+#: usage policy asks for attribution and a referrer, which the page sends as its origin only).
+DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+DEFAULT_BASEMAP_ATTRIBUTION = "© OpenStreetMap contributors"
 
 
 class ApiSettings(BaseSettings):
@@ -75,11 +80,15 @@ class ApiSettings(BaseSettings):
         2.0, ge=0, description="Seconds between checks of the 'current' build pointer."
     )
     basemap_url: str = Field(
-        "",
-        description="XYZ tile URL template for a base map (e.g. a local tile server); empty: "
-        "no base map, and the page makes no request to any other host.",
+        DEFAULT_BASEMAP_URL,
+        description="XYZ tile URL template for the street map under the layers (default: "
+        "OpenStreetMap's standard tiles; a local tile server in production); empty: no base "
+        "map, and the page makes no request to any other host. When the tiles cannot load "
+        "the page keeps working on its own outlines.",
     )
-    basemap_attribution: str = ""
+    basemap_attribution: str = Field(
+        "", description="Shown in the map's corner; OpenStreetMap's own for the default tiles."
+    )
     tile_cache_size: int = Field(4096, ge=0, description="Tiles kept in the in-process LRU.")
     tile_max_age: int = Field(3600, ge=0, description="Cache-Control max-age of tiles (s).")
     api_max_age: int = Field(60, ge=0, description="Cache-Control max-age of API answers (s).")
@@ -112,6 +121,12 @@ class ApiSettings(BaseSettings):
 
         basemap_sources(v)  # a host no CSP source can allow exactly is refused here
         return v
+
+    @model_validator(mode="after")
+    def _default_attribution(self) -> ApiSettings:
+        if self.basemap_url == DEFAULT_BASEMAP_URL and not self.basemap_attribution:
+            self.basemap_attribution = DEFAULT_BASEMAP_ATTRIBUTION
+        return self
 
     @model_validator(mode="after")
     def _key_from_file(self) -> ApiSettings:

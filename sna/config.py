@@ -31,6 +31,7 @@ from .config_sources import (
     SourceSpec,
     SyntheticSpec,
 )
+from .contacts import ContactsSpec
 from .errors import ConfigError
 from .settings import PROJECT_ROOT
 
@@ -79,6 +80,7 @@ class RegionConfig(_Strict):
     violence_risk: ViolenceRiskSpec = ViolenceRiskSpec()
     builds: BuildsSpec = BuildsSpec()
     services: ServicesSpec | None = None
+    contacts: ContactsSpec = ContactsSpec()
     outcomes: OutcomesSpec = OutcomesSpec()
     layers: list[LayerSpec] = Field(default_factory=list)
 

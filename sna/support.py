@@ -109,6 +109,19 @@ def display_name(name: Any, asset_type: str, subtype: Any = None) -> str:
     return f"{label} ({sub})" if sub and asset_type in _SUBTYPE_SHOWN else label
 
 
+def what_words(asset_type: str, subtype: Any = None, source: Any = None) -> str:
+    """What a place is, for a resident: "School (Primary)", "Place of worship (Muslim)" or
+    "Youth centre: a service the partnership lists" (the answer's ``support_note`` says
+    whether the region has a directory at all)."""
+    label = type_label(asset_type)
+    sub = _text(subtype)
+    if sub and asset_type in _SUBTYPE_SHOWN:
+        label += f" ({sub})"
+    if _text(source) == DIRECTORY_SOURCE:
+        return f"{label}: a service the partnership lists"
+    return label
+
+
 @dataclass(frozen=True)
 class SupportPoints:
     """The assets table reduced to what support nearby needs, one row per located asset.
@@ -160,6 +173,7 @@ def support_points(table: pd.DataFrame | None) -> SupportPoints | None:
             "type": kind,
             "subtype": _text(sub),
             "source": src,
+            "what": what_words(kind, sub, src),
         }
         for d in DETAIL_COLUMNS:  # only the details a record has: most have none
             value = _text(t[d].iloc[i]) if d in t.columns else None

@@ -18,7 +18,7 @@ import pandas as pd
 from .config import RegionConfig, load_region
 from .errors import ConfigError
 from .ranking import bands, deciles, rank_desc
-from .violence_features import exposure_values
+from .violence_features import CURVATURE_TERM, exposure_values
 from .violence_pooled import apply_pooled, pooled_fit
 from .violence_risk import (
     IOD2025_WINDOW,
@@ -36,7 +36,7 @@ from .violence_risk import (
     term_title,
     violence_uncertainty,
 )
-from .violence_words import ESTIMATED_PRIOR_TITLE
+from .violence_words import ESTIMATED_CURVATURE_TITLE, ESTIMATED_PRIOR_TITLE
 
 __all__ = ["ViolenceStep", "violence_step", "violence_columns"]
 
@@ -221,7 +221,11 @@ def violence_columns(
     mean_e, mean_prior = float(e.mean()), float(max(risk.prior.mean(), 1e-9))
     estimated = step.window is None  # no street files: the prior is an estimate from rates
     if estimated:
-        titles = {**titles, PRIOR_TERM: ESTIMATED_PRIOR_TITLE}
+        titles = {
+            **titles,
+            PRIOR_TERM: ESTIMATED_PRIOR_TITLE,
+            CURVATURE_TERM: ESTIMATED_CURVATURE_TITLE,
+        }
     sentences, drivers = [], []
     for i in range(len(e)):
         row = contrib.iloc[i]

@@ -9,13 +9,20 @@ import pandas as pd
 
 from .count_model import EXPOSURE_TERM
 from .violence_features import CURVATURE_TERM, PRIOR_TERM
+from .wording import about, times_average
 
-__all__ = ["ESTIMATED_PRIOR_TITLE", "explain_violence", "term_title"]
+__all__ = ["ESTIMATED_CURVATURE_TITLE", "ESTIMATED_PRIOR_TITLE", "explain_violence", "term_title"]
 
 #: The prior-violence term where no street files exist: an estimate from published rates.
 ESTIMATED_PRIOR_TITLE = (
     "violence recorded here April 2022 to March 2024 (estimated from IoD2025 rates and the "
     "at-risk population, not counted)"
+)
+
+#: Its square (the effect steepening where past violence is highest), also estimated.
+ESTIMATED_CURVATURE_TITLE = (
+    "violence here April 2022 to March 2024 where it is highest (estimated from IoD2025 rates, "
+    "not counted)"
 )
 
 #: Plain-words names of the model's own terms.
@@ -66,13 +73,14 @@ def explain_violence(
         f = np.exp(v) if v > 0 else np.exp(-v)
         parts.append(f"{term_title(t, titles)} {verb} {f:.2f}")
     head = (
-        f"About {expected:,.0f} violent or sexual offences expected in the next 12 months, "
-        f"{expected / regional_mean:.1f} times the {region} average per neighbourhood"
+        f"About {about(expected)} violent or sexual offences expected here in the next 12 "
+        f"months, {times_average(expected / regional_mean)} the average {region} neighbourhood"
     )
     prior = (
-        f"violence recorded here April 2022 to March 2024, estimated from IoD2025 rates and the "
-        f"at-risk population, was {prior_ratio:.1f} times the average"
+        "violence here April 2022 to March 2024, estimated (not counted) from IoD2025 rates "
+        f"and the at-risk population, was {times_average(prior_ratio)} the average neighbourhood"
         if prior_estimated
-        else f"recorded violence here over the last year was {prior_ratio:.1f} times the average"
+        else f"violence recorded here over the last year was {times_average(prior_ratio)} the "
+        "average neighbourhood"
     )
     return head + "; " + prior + ("; " + "; ".join(parts) if parts else "") + "."

@@ -1,16 +1,23 @@
 """Numbers in words for the public answer: counts with units, ranks as shares, intervals.
 
-Every output that speaks to a resident (the map panel, the report, the static maps) takes
-its sentences from here, so the same number is never worded two ways. The rules:
+Every output that speaks to a resident (the map panel, the API's ``in_words``, the report)
+takes its sentences from here, at build time, so the same number is never worded two ways and
+the map page words nothing itself. The rules:
 
-- a rank :math:`r` of :math:`n` is the share :math:`r/n` of the region's neighbourhoods at
-  or above it, rounded *up* to the next of 1, 2, 5, 10, 20, 30, 40 or 50% ("among the top
-  5%"); beyond the top half it is "in the lower half" - we never call a place "top 70%";
+- a rank :math:`r` of :math:`n` (1 = highest) is worded by one share: in the top half, the
+  smallest of 1, 2, 5, 10, 20, 30, 40 or 50% with fewer than that share of the region's areas
+  above it ("among the top 5%"); in the lower half, the smallest share :math:`(n-r+1)/n` at
+  or below it on the same steps ("among the lowest 10%"), "in the lower half" past 40%. These
+  are the edges the bands and deciles use (:func:`sna.ranking.quantile_groups`);
+- the band (fifths of the region, highest first) is named in the same sentence as that share,
+  and the two cannot disagree: "top 1-20%" is the Highest band, "lowest 1-20%" the Lowest;
 - a rank interval :math:`[r_{lo}, r_{hi}]` (Monte Carlo, 90%) is worded by the shares of its
   ends ("likely among the top 5-20%"), collapsing to one share when both ends round alike;
 - counts are rounded to two significant figures above 100 and to whole numbers below
   ("About 310", "About 64"), and a ratio to the regional average to one decimal place below
-  10 and to a whole number above ("9 times"), because the model cannot tell 9.3 from 9.4.
+  10 and to a whole number above ("9 times");
+- a count says what it is: *forecast* (the model), *recorded* (counted in police.uk street
+  files, with the months) or *estimated* (from published rates, with source and period).
 """
 
 from __future__ import annotations
@@ -19,16 +26,29 @@ import math
 
 __all__ = [
     "about",
+    "band_of_share",
     "interval_words",
     "share_words",
+    "standing",
     "times_average",
     "top_share",
     "violence_summary",
+    "recorded_words",
     "index_summary",
     "denominator_words",
+    "BAND_SHARES",
 ]
 
 _SHARES = (1, 2, 5, 10, 20, 30, 40, 50)
+
+#: What each band is, in the words the standing sentence uses.
+BAND_SHARES = {
+    "Highest": "the top fifth",
+    "High": "the second fifth",
+    "Medium": "the middle fifth",
+    "Low": "the fourth fifth",
+    "Lowest": "the bottom fifth",
+}
 
 _DENOMINATORS = {
     "pop_total": "residents",
@@ -40,6 +60,8 @@ _DENOMINATORS = {
     "pop_50_64": "residents aged 50-64",
     "pop_65_plus": "residents aged 65 and over",
 }
+
+_SINGULAR = {"neighbourhoods": "neighbourhood", "wards": "ward", "districts": "district"}
 
 
 def denominator_words(column: str) -> str:
@@ -58,37 +80,86 @@ def about(count: float) -> str:
     return f"{c:,.0f}"
 
 
-def top_share(rank: int, n: int) -> int | None:
-    """The smallest of 1, 2, 5, ... 50% that holds a rank, or ``None`` past the top half."""
-    if n <= 0 or rank is None:
-        return None
-    share = 100.0 * rank / n
+def _step(share: float) -> int | None:
     for s in _SHARES:
         if share <= s + 1e-9:
             return s
     return None
 
 
+def top_share(rank: int, n: int) -> int | None:
+    """The smallest of 1, 2, 5, ... 50% that holds a rank, or ``None`` past the top half.
+
+    A rank is in the top ``s``% when fewer than ``s``% of the areas rank above it,
+    :math:`(r - 1) / n < s / 100`: the rule the bands and deciles use
+    (:func:`sna.ranking.quantile_groups`), so a share never crosses its band's edge.
+    """
+    if n <= 0 or rank is None:
+        return None
+    for s in _SHARES:
+        if (rank - 1) * 100 < s * n:
+            return s
+    return None
+
+
+def standing(rank: int, n: int) -> tuple[str, int] | None:
+    """Where a rank stands, as ``("top", 5)``, ``("lowest", 10)`` or ``("lower half", 50)``."""
+    if n <= 0 or rank is None:
+        return None
+    top = top_share(rank, n)
+    if top is not None:
+        return ("top", top)
+    low = _step(100.0 * (n - rank + 1) / n)
+    if low is None or low == 50:
+        return ("lower half", 50)
+    return ("lowest", low)
+
+
+def band_of_share(where: tuple[str, int]) -> str:
+    """The band (fifths, highest first) a worded share lies in: ``("top", 5)`` -> Highest."""
+    side, s = where
+    if side == "top":
+        return "Highest" if s <= 20 else "High" if s <= 40 else "Medium"
+    if side == "lower half":
+        return "Medium"
+    return "Lowest" if s <= 20 else "Low"
+
+
+def _phrase(where: tuple[str, int]) -> str:
+    side, s = where
+    return "in the lower half" if side == "lower half" else f"among the {side} {s}%"
+
+
 def share_words(rank: int, n: int, what: str = "neighbourhoods") -> str:
-    """ "among the top 5% of neighbourhoods in the region", or "in the lower half"."""
-    s = top_share(rank, n)
-    if s is None:
-        return f"in the lower half of the region's {what}"
-    return f"among the top {s}% of {what} in the region"
+    """ "among the top 5% of the region's 1,719 neighbourhoods", "among the lowest 10% ..."."""
+    where = standing(rank, n)
+    if where is None:
+        return f"not ranked among the region's {what}"
+    return f"{_phrase(where)} of the region's {n:,} {what}"
 
 
-def interval_words(lo: int | None, hi: int | None, n: int) -> str | None:
-    """A 90% rank interval as shares: "likely among the top 5-20%"."""
+def interval_words(
+    lo: int | None, hi: int | None, n: int, level: float = 0.9, what: str = "neighbourhoods"
+) -> str | None:
+    """A rank interval as shares: "How sure: likely among the top 5-20% of the region's ..."."""
     if lo is None or hi is None or n <= 0:
         return None
-    a, b = top_share(lo, n), top_share(hi, n)
-    if a is None:
-        return "likely in the lower half of the region"
-    if b is None:
-        return f"likely between the top {a}% and the lower half of the region"
+    a, b = standing(lo, n), standing(hi, n)
+    if a is None or b is None:
+        return None
+    tail = f" of the region's {n:,} {what} (in {round(100 * level)}% of simulations)."
     if a == b:
-        return f"likely among the top {a}% of the region"
-    return f"likely among the top {a}-{b}% of the region"
+        return f"How sure: likely {_phrase(a)}" + tail
+    if a[0] == b[0] == "top":
+        return f"How sure: likely among the top {a[1]}-{b[1]}%" + tail
+    if a[0] == b[0] == "lowest":
+        return f"How sure: likely among the lowest {b[1]}-{a[1]}%" + tail
+    return f"How sure: likely between {_end(a)} and {_end(b)}" + tail
+
+
+def _end(where: tuple[str, int]) -> str:
+    side, s = where
+    return "the lower half" if side == "lower half" else f"the {side} {s}%"
 
 
 def times_average(ratio: float | None) -> str | None:
@@ -101,56 +172,64 @@ def times_average(ratio: float | None) -> str | None:
 def violence_summary(
     *,
     expected: float,
-    recorded: float | None,
-    period: str | None,
-    ratio_per_resident: float | None,
-    rank: int | None,
-    n: int,
+    interval: tuple[float, float] | None,
+    ratio: float | None,
     region: str,
     what: str = "neighbourhoods",
-    estimated: bool = False,
 ) -> str:
-    """The lead sentence of a public answer.
+    """The lead sentence: the forecast, its interval and its one comparison.
 
-    "About 310 violent or sexual offences recorded a year (2022-24), 9 times the West
-    Midlands average per resident; among the top 1% of neighbourhoods in the region. About
-    300 are expected in the next 12 months."
+    "About 300 violent or sexual offences expected here in the next 12 months (forecast;
+    likely 260 to 340), 9.0 times the average West Midlands neighbourhood."
+    The comparison is per area (the rank is of the same count), never per resident.
     """
-    parts = []
-    if recorded is not None and math.isfinite(recorded):
-        when = f" ({period})" if period else ""
-        head = f"About {about(recorded)} violent or sexual offences recorded a year{when}"
-        if estimated:  # no street files: published rates x the estimated at-risk population
-            head = (
-                f"About {about(recorded)} violent or sexual offences a year{when}, estimated "
-                "from published IoD2025 rates and the people here (not counted)"
-            )
-    else:
-        head = f"About {about(expected)} violent or sexual offences expected a year"
-    times = times_average(ratio_per_resident)
+    head = f"About {about(expected)} violent or sexual offences expected here in the next 12 months"
+    head += " (forecast"
+    if interval is not None and None not in interval:
+        head += f"; likely {about(interval[0])} to {about(interval[1])}"
+    head += ")"
+    times = times_average(ratio)
     if times:
-        head += f", {times} the {region} average per resident"
-    parts.append(head)
-    if rank is not None:
-        parts.append(share_words(rank, n, what))
-    sentence = "; ".join(parts) + "."
-    if recorded is not None and math.isfinite(recorded):
-        sentence += f" About {about(expected)} are expected in the next 12 months."
-    return sentence
+        head += f", {times} the average {region} {_SINGULAR.get(what, what)}"
+    return head + "."
 
 
-INDEX_WHAT = {
-    "need": "for residents' risk factors",
+def recorded_words(recorded: float | None, period: str | None, estimated: bool) -> str | None:
+    """The past count the forecast starts from, with its provenance.
+
+    Recorded: counted in police.uk street files, with the months. Estimated: from the
+    published IoD2025 crime rates and the estimated at-risk population, not counted.
+    """
+    if recorded is None or not math.isfinite(recorded):
+        return None
+    when = f" ({period})" if period else ""
+    if estimated:
+        return (
+            f"Estimated, not counted: about {about(recorded)} offences a year here{when}, from "
+            "published IoD2025 crime rates and the people who live, work or study here (this "
+            "region has no police.uk street files)."
+        )
+    return (
+        f"Recorded: about {about(recorded)} offences a year here{when}, counted in police.uk "
+        "street-level files."
+    )
+
+
+_INDEX_NOUNS = {
+    "need": "for residents' risk factors (the needs index)",
     "risk": "for residents' risk factors",
-    "protective": "for protective places within reach of homes (the more, the higher)",
+    "protective": "for access to protective places (schools, libraries, places of worship)",
+    "violence_risk": "for violence risk",
 }
-"""What each index ranks, as its summary ends: the protective index ranks access, not risk."""
 
 
-def index_summary(band: str | None, rank: int | None, n: int, index: str = "need") -> str | None:
-    """An index in words: "Highest band of the five: among the top 10% of neighbourhoods
-    in the region for residents' risk factors." (``index`` picks the ending,
-    :data:`INDEX_WHAT`: the protective index is worded as access)."""
+def index_summary(
+    band: str | None, rank: int | None, n: int, kind: str = "need", what: str = "neighbourhoods"
+) -> str | None:
+    """The band and the share in one sentence, so they cannot disagree:
+    "Highest of five bands (the top fifth) for ...: among the top 5% of the region's ..."."""
     if band is None or rank is None:
         return None
-    return f"{band} band of the five: {share_words(rank, n)} {INDEX_WHAT[index]}."
+    noun = _INDEX_NOUNS.get(kind, f"for {kind}")
+    share = BAND_SHARES.get(band, band)
+    return f"{band} of five bands ({share}) {noun}: {share_words(rank, n, what)}."

@@ -66,13 +66,13 @@ def serve(
     """Run ``python -m api`` for ``region`` on a free port; yield its base URL once ready.
 
     For a module fixture: ``yield from serve(...)``. ``args`` are more command-line options
-    (``("--workers", "2")``). The base-map settings of the caller's environment are dropped
-    unless ``env_extra`` sets them; the server is stopped afterwards.
+    (``("--workers", "2")``). The base map is off (its default is OpenStreetMap's tiles)
+    unless ``env_extra`` sets it; the server is stopped afterwards.
     """
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    env.pop("SNA_API_BASEMAP_URL", None)
     env.pop("SNA_API_BASEMAP_ATTRIBUTION", None)
+    env["SNA_API_BASEMAP_URL"] = ""  # no outside request unless a test asks for the street map
     env.update(env_extra or {})
     cmd = [sys.executable, "-m", "api", "--region", region, "--host", "127.0.0.1"]
     cmd += ["--port", str(port), "--data-dir", str(data_dir), *args]

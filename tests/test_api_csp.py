@@ -85,3 +85,24 @@ def test_the_served_page_allows_the_configured_host(fixture_build):
         assert url in r.text and attribution in r.text
         # the API answers keep the strict default policy
         assert c.get("/health").headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_a_deployment_shows_openstreetmap_by_default_and_can_turn_it_off(fixture_build):
+    from api.settings import DEFAULT_BASEMAP_ATTRIBUTION, DEFAULT_BASEMAP_URL
+
+    on = ApiSettings(region=REGION, data_dir=fixture_build)
+    assert on.basemap_url == DEFAULT_BASEMAP_URL
+    assert on.basemap_attribution == DEFAULT_BASEMAP_ATTRIBUTION  # its licence asks for it
+    with TestClient(create_app(on)) as c:
+        r = c.get("/")
+        assert _img_src(r.headers["content-security-policy"]) == [
+            "'self'", "data:", "blob:", "https://tile.openstreetmap.org"
+        ]  # fmt: skip
+    off = ApiSettings(region=REGION, data_dir=fixture_build, basemap_url="")
+    assert off.basemap_attribution == ""
+    with TestClient(create_app(off)) as c:
+        r = c.get("/")
+        assert _img_src(r.headers["content-security-policy"]) == ["'self'", "data:", "blob:"]
+    # another server's tiles keep their own attribution, not OpenStreetMap's
+    other = ApiSettings(basemap_url="https://tiles.example.org/{z}/{x}/{y}.png")
+    assert other.basemap_attribution == ""

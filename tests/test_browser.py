@@ -21,6 +21,8 @@ import pandas as pd
 import pytest
 from serving import ARTIFACTS, chromium_context, serve
 
+from sna.answers.trend_words import trend_words
+
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
 
 DESKTOP = {"width": 1366, "height": 900}
@@ -39,6 +41,7 @@ TREND = {
         "imd_decile": {"2019": 3, "2025": 3},
     },
 }
+TREND["in_words"] = trend_words(TREND, "West Midlands", estimated=False)  # the build's words
 
 playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
@@ -147,7 +150,7 @@ def _search(page, postcode: str) -> None:
     page.fill("#postcode-input", postcode.lower().replace(" ", ""))
     page.press("#postcode-input", "Enter")
     page.wait_for_selector("#panel:not([hidden]) .band-chip", timeout=15000)
-    page.wait_for_selector("#profile li[data-layer]", timeout=15000)
+    page.wait_for_selector("#profile li[data-layer]", state="attached", timeout=15000)
     _settle(page)
 
 
@@ -200,36 +203,24 @@ def _check_panel(page, info: dict, layers: dict) -> None:
     """Violence risk first, in words and numbers with units; band and decile agreeing;
     intervals in words; each layer with its unit and comparisons."""
     vr = info["violence_risk"]
+    page.click("#need-details summary")  # the profile folds below the first screen
+    page.click("#violence-details summary")
     panel = page.inner_text("#panel")
-    headline = page.inner_text("#violence-headline")
-    if vr.get("in_words"):
-        assert vr["in_words"]["summary"] in headline
-    else:
-        assert f"About {round(vr['value']):,} {vr['unit']}" in headline
-        assert "next 12 months" in headline
-        assert f"likely {round(vr['interval']['lo']):,}" in headline
-        assert f"{vr['ratio_to_regional_mean']:.1f} times the West Midlands average" in headline
-        assert f"{round(vr['regional_mean']):,} {vr['unit']} per neighbourhood" in headline
+    # every sentence is the API's (the build's), shown as given: the page words nothing
+    assert page.inner_text("#violence-headline") == vr["in_words"]["summary"]
     chips = page.locator(".band-chip")
     assert chips.nth(0).inner_text() == f"{vr['band']} violence risk"
     need = info["indices"]["need"]
     assert chips.nth(1).inner_text() == f"{need['band']} need"
-    # band and decile read the same way: decile 1 is the highest tenth, shown as "top 10%"
-    for x in (vr, need):
-        d = x["decile"]
-        where = f"In the top {d * 10}%" if d <= 5 else f"In the lowest {(11 - d) * 10}%"
-        assert f"{where} of the region's {x['of']:,} neighbourhoods (decile {d} of 10, " in panel
-    assert panel.count("where decile 1 is the highest tenth") == 2
-    assert "Decile 2 of 10" not in panel
-    # uncertainty in words
-    unc = page.inner_text("#violence-uncertainty")
-    if vr.get("in_words"):
-        assert vr["in_words"]["uncertainty"] in unc
-    else:
-        assert unc.startswith("Likely among the top ")
-        assert f"ranked {vr['rank_interval']['lo']:,} to {vr['rank_interval']['hi']:,}" in unc
-    need_words = (need.get("in_words") or {}).get("uncertainty")
-    assert (need_words or "Likely among the top") in page.inner_text("#need-uncertainty")
+    # the badge and the sentence beside it name the same band
+    assert page.inner_text("#violence-standing") == vr["in_words"]["standing"]
+    assert vr["in_words"]["standing"].startswith(f"{vr['band']} of five bands")
+    assert page.inner_text("#need-standing") == need["in_words"]["standing"]
+    assert page.inner_text("#violence-uncertainty") == vr["in_words"]["uncertainty"]
+    assert page.inner_text("#need-uncertainty") == need["in_words"]["uncertainty"]
+    # the past count says where it comes from (estimated here: no street files)
+    assert page.inner_text("#violence-recorded") == vr["in_words"]["recorded"]
+    assert "Recorded here" not in panel
     assert panel.lower().index("violence risk") < panel.lower().index("needs index")
     assert page.locator("#violence-drivers li").count() == len(vr["drivers"]) >= 1
     assert page.locator("#drivers li").count() == len(info["drivers"]) >= 1
@@ -246,13 +237,16 @@ def _check_panel(page, info: dict, layers: dict) -> None:
             assert "band" in value
             continue
         assert lv["value"] is not None
+        assert value == lv["in_words"]["value"] and cmp == lv["in_words"]["comparison"]
         unit = value.split(" ", 1)[1]  # "720.8 per 1,000 children aged 0-15"
         assert unit and unit != "value" and not re.fullmatch(r"[\d.,\s-]+", unit), value
-        assert "standard deviations" in cmp or "regional average" in cmp
+        assert "regional average" in cmp
         if lv["national_decile"] is not None:
             assert f"England decile {lv['national_decile']} of 10 (1 = most deprived" in cmp
     assert "per 1,000" in page.inner_text("#profile")
     assert "support nearby" in panel.lower()
+    assert page.inner_text("#support-note") == info["support_note"]
+    assert "no service directory yet" in info["support_note"]
 
 
 def _check_trend(page) -> None:
@@ -293,7 +287,7 @@ def test_desktop_panel_leads_with_violence_risk_in_words(server, target, browser
     page.screenshot(path=str(ARTIFACTS / "map-desktop.png"))
     # a click on another area fills the panel with that area, same wording
     page.click("#area-link")
-    page.wait_for_selector("#panel-title:text-is('" + info["lsoa21"]["name"] + "')")
+    page.wait_for_selector("#panel-title:text-is('" + info["place"]["name"] + "')")
     page.wait_for_selector("#trend-chart")
     assert "residents" in page.inner_text("#panel .place")
     watch.check(server)
@@ -462,35 +456,47 @@ def test_a_configured_basemap_loads_from_its_own_host(basemap_server, browser_co
     watch.check(basemap_server)  # no CSP refusal in the console either
 
 
-def test_the_panel_shows_the_api_wording_when_it_is_given(server, target, browser_context):
-    """``in_words`` and ``england_value`` (coming from the API) are shown as given."""
+def test_the_panel_shows_the_api_wording_as_given(server, target, browser_context):
+    """Every sentence comes from the API (the build): replaced there, it is replaced on the
+    page, word for word; the page makes no sentence of its own."""
     _, _, postcode = target
-    summary = "About 64 violent or sexual offences recorded a year (test wording)."
-    uncertainty = "Likely among the top 35-73% (test wording)."
-    need_words = {"summary": "Need: test summary.", "uncertainty": "Need: test uncertainty."}
+    words = {
+        "summary": "Test summary.",
+        "standing": "Test standing.",
+        "uncertainty": "Test how sure.",
+    }
+    need_words = {
+        "summary": "Need: test.",
+        "standing": "Need: test standing.",
+        "uncertainty": "Need: sure.",
+    }
 
     def postcode_answer(route, request):
         body = route.fetch().json()
         if body.get("status") == 200:
             r = body["result"]
-            r["violence_risk"]["in_words"] = {"summary": summary, "uncertainty": uncertainty}
+            r["violence_risk"]["in_words"] = {**words, "recorded": "Test provenance."}
             r["indices"]["need"]["in_words"] = need_words
+            r["what_to_do"]["in_words"] = "Test what to do."
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     def area_answer(route, request):
         body = route.fetch().json()
         for i, layer in enumerate(body["result"]["layers"]):
-            layer["england_value"] = 100.0 + i
+            layer["in_words"] = {"value": f"test value {i}", "comparison": f"test comparison {i}"}
         route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
 
     page, watch, _ = _open(browser_context, server, DESKTOP)
     page.route(re.compile(r".*/api/v1/postcodes/[^/?]+$"), postcode_answer)
     page.route(re.compile(r".*/api/v1/areas/E\d+$"), area_answer)
     _search(page, postcode)
-    assert page.inner_text("#violence-headline") == summary
-    assert page.inner_text("#violence-uncertainty") == uncertainty
-    assert need_words["summary"] in page.inner_text("#need-value")
+    assert page.inner_text("#violence-headline") == words["summary"]
+    assert page.inner_text("#violence-standing") == words["standing"]
+    assert page.inner_text("#violence-uncertainty") == words["uncertainty"]
+    assert page.inner_text("#need-standing") == need_words["standing"]
     assert page.inner_text("#need-uncertainty") == need_words["uncertainty"]
+    assert page.inner_text("#what-to-do-line") == "Test what to do."
+    page.click("#need-details summary")
     cmp = page.locator("#profile li[data-layer] .cmp").all_inner_texts()
-    assert "England 100" in cmp[0] and "England 101" in cmp[1]
+    assert cmp[0] == "test comparison 0" and cmp[1] == "test comparison 1"
     watch.check(server)

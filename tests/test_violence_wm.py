@@ -39,11 +39,12 @@ def test_exposure_provenance_in_manifest_and_words(wm_build):
     assert "pooled over 17 forces" in model["source"]
     lsoa = _lsoa(wm_build)
     # the prior count is an estimate from rates, and every sentence and driver says so
-    assert lsoa["violence_risk_explanation"].str.contains("estimated from IoD2025 rates").all()
-    assert not lsoa["violence_risk_explanation"].str.contains("recorded violence here").any()
+    explained = lsoa["violence_risk_explanation"]
+    assert explained.str.contains("estimated (not counted) from IoD2025 rates", regex=False).all()
+    assert not explained.str.contains("recorded", case=False).any()
     drivers = lsoa["violence_risk_drivers"].map(json.loads)
-    prior = [t for d in drivers for term, _, t in d if term == "prior_violence"]
-    assert prior and all("estimated" in t for t in prior)
+    prior = [t for d in drivers for term, _, t in d if term.startswith("prior_violence")]
+    assert prior and all("estimated" in t and "not counted" in t for t in prior)
 
 
 def test_exposure_provenance_in_the_api(wm_build, test_data_dir):
@@ -60,7 +61,11 @@ def test_exposure_provenance_in_the_api(wm_build, test_data_dir):
         body = c.get("/api/v1/postcodes/B1 1BB").json()["result"]
         v = body["violence_risk"]
         assert v["recorded_provenance"] == "estimated"
-        assert "estimated from published IoD2025 rates" in v["in_words"]["summary"]
+        assert v["provenance"]["recorded_last_year"] == "estimated"
+        assert v["provenance"]["value"] == "forecast"
+        assert v["in_words"]["recorded"].startswith("Estimated, not counted")
+        assert "published IoD2025 crime rates" in v["in_words"]["recorded"]
+        assert "(forecast" in v["in_words"]["summary"]
 
 
 def test_seventeen_forces_evaluation(test_data_dir, tmp_path, shared_data):

@@ -9,6 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "Named",
+    "Place",
+    "WhatToDo",
+    "ViolenceProvenance",
     "RankInterval",
     "InWords",
     "IndexValue",
@@ -50,7 +53,19 @@ class InWords(_Model):
     summary: str | None = Field(
         None, description="e.g. 'About 310 violent or sexual offences recorded a year ...'"
     )
-    uncertainty: str | None = Field(None, description="e.g. 'likely among the top 5-20% ...'")
+    standing: str | None = Field(
+        None,
+        description="The band and the share of the region in one sentence (one rank, one "
+        "share): 'Highest of five bands (the top fifth) ...: among the top 5% of ...'",
+    )
+    uncertainty: str | None = Field(
+        None, description="e.g. 'How sure: likely among the top 5-20% of the region's ...'"
+    )
+    recorded: str | None = Field(
+        None,
+        description="Violence risk: the past count with its provenance ('Recorded: ... counted "
+        "in police.uk street-level files' or 'Estimated, not counted: ...').",
+    )
 
 
 class _Ranked(_Model):
@@ -99,6 +114,41 @@ class ViolenceDriver(_Model):
     text: str
 
 
+class ViolenceProvenance(_Model):
+    """Where each number of violence risk comes from."""
+
+    value: Literal["forecast"] = Field(description="The expected count is the model's.")
+    recorded_last_year: Literal["recorded", "estimated"]
+    recorded_period: str | None = Field(description="The months the past count covers.")
+    recorded_source: str = Field(
+        description="police.uk street-level files, or IoD2025 crime indicators x the "
+        "estimated at-risk population"
+    )
+
+
+class Contact(_Model):
+    """One line of what to do (the region's ``[contacts]``, national defaults)."""
+
+    when: str
+    name: str
+    phone: str
+    website: str
+
+
+class WhatToDo(_Model):
+    """Who to call or tell: 999, 101, Crimestoppers, Fearless and the VRU."""
+
+    in_words: str
+    contacts: list[Contact]
+
+
+class Place(_Model):
+    """A human name for an area: the House of Commons Library MSOA name, ward and district."""
+
+    name: str | None
+    in_words: str | None = Field(description="e.g. 'Central, Ladywood ward, Birmingham'")
+
+
 class ViolenceRisk(_Ranked):
     """Violence risk: offences expected to be recorded here in the next 12 months."""
 
@@ -113,6 +163,7 @@ class ViolenceRisk(_Ranked):
         description="recorded: counted in police.uk street files; estimated: IoD2025 rates x "
         "the estimated at-risk population, where the region has no street files",
     )
+    provenance: ViolenceProvenance | None = None
     regional_mean: float | None
     ratio_to_regional_mean: float | None
     drivers: list[ViolenceDriver]
@@ -142,6 +193,7 @@ class _Provenance(_Model):
     attribution: list[str]
     build_id: str
     region: str
+    what_to_do: WhatToDo | None = None
 
 
 T = TypeVar("T")

@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from ._common import Band, Driver, Indices, Named, ViolenceRisk, _Model, _Provenance
+from ._common import Band, Driver, Indices, Named, Place, ViolenceRisk, _Model, _Provenance
 
 __all__ = [
     "LayerValue",
@@ -17,6 +17,13 @@ __all__ = [
     "AreaRow",
     "AreaList",
 ]
+
+
+class LayerWords(_Model):
+    """A layer's value with its unit, and its comparison, as the map shows them."""
+
+    value: str
+    comparison: str
 
 
 class LayerValue(_Model):
@@ -41,6 +48,7 @@ class LayerValue(_Model):
     region_value: float | None = Field(
         None, description="The region's average (population-weighted), same unit."
     )
+    in_words: LayerWords | None = None
 
 
 class Comparison(_Model):
@@ -58,6 +66,7 @@ class AreaResult(_Provenance):
     name: str | None
     level: Literal["lsoa", "ward", "district"]
     msoa_name: str | None
+    place: Place | None = None
     ward: Named | None
     district: Named | None
     population: int | None
@@ -83,6 +92,14 @@ class MonthlyTrend(_Model):
     counts: list[int] = Field(description="Offences recorded in each month (0 is a real zero).")
 
 
+class TrendWords(_Model):
+    """The trend as the map shows it."""
+
+    monthly: str = Field(description="The monthly series in a sentence, or why there is none.")
+    iod: list[str]
+    iod_note: str | None
+
+
 class AreaTrend(_Provenance):
     """How an area has changed: monthly recorded violence and IoD2019 -> IoD2025 deciles."""
 
@@ -96,6 +113,7 @@ class AreaTrend(_Provenance):
         description="LSOA: imd_decile and crime_decile per edition (1 = most deprived 10% of "
         "England); ward/district: lsoas and the number of them in decile 1 per edition."
     )
+    in_words: TrendWords | None = None
 
 
 class AreaRow(_Model):

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ._common import Band, Driver, Indices, Named, ViolenceRisk, _Model, _Provenance
+from ._common import Band, Driver, Indices, Named, Place, ViolenceRisk, _Model, _Provenance
 
 __all__ = [
     "MAX_BULK",
@@ -85,6 +85,7 @@ class Asset(_Model):
     website: str | None = None
     phone: str | None = None
     opening_times: str | None = None
+    what: str | None = Field(None, description="What the place is, in words.")
     distance_m: int
 
 
@@ -130,7 +131,11 @@ class PostcodeResult(_Provenance):
     postcode_need: PostcodeNeed
     local: dict[str, LocalValue]
     assets: Assets
+    support_note: str | None = Field(
+        None, description="What the list is, and whether the region has a service directory."
+    )
     lsoa21: Named | None
+    place: Place | None = None
     ward: Named | None
     district: Named | None
     violence_risk: ViolenceRisk | None = None

@@ -50,11 +50,24 @@
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution(ATTRIBUTION);
   map.setView([52.48, -1.89], 10);
+  // The street map under the layers (SNA_API_BASEMAP_URL). When its tiles cannot load
+  // (offline, blocked), the page keeps working on our own outlines and says so.
   if (config.basemapUrl) {
-    L.tileLayer(config.basemapUrl, {
+    var basemap = L.tileLayer(config.basemapUrl, {
       attribution: esc(config.basemapAttribution || ""), maxZoom: 19,
-      subdomains: "abc"  // the CSP allows exactly these (api/routers/web.py)
+      subdomains: "abc",  // the CSP allows exactly these (api/routers/web.py)
+      referrerPolicy: "strict-origin"  // tile servers ask who is using them; never the path
     }).addTo(map);
+    var tileErrors = 0;
+    basemap.on("tileload", function () { document.body.dataset.basemap = "loaded"; });
+    basemap.on("tileerror", function () {
+      tileErrors += 1;
+      if (tileErrors === 3 && document.body.dataset.basemap !== "loaded") {
+        document.body.dataset.basemap = "unavailable";
+        map.removeLayer(basemap);
+        map.attributionControl.addAttribution("Street map unavailable: outlines only");
+      }
+    });
   }
 
   // ------------------------------------------------------------------ colouring
@@ -316,136 +329,85 @@
   function num(x, digits) {
     return x == null ? "–" : Number(x).toLocaleString("en-GB", { maximumFractionDigits: digits || 0 });
   }
-  function pct(rank, of) { return Math.max(1, Math.ceil((100 * rank) / of)); }
-
-  // Where an area stands, in words that run the same way as its band: decile 1 is the
-  // highest tenth, so "decile 2" is "in the top 20%", next to the band "Highest".
-  function standingWords(x, noun) {
-    if (!x || x.decile == null) { return ""; }
-    var d = Number(x.decile);
-    var where = d <= 5 ? "In the top " + d * 10 + "%" : "In the lowest " + (11 - d) * 10 + "%";
-    return where + " of the region's " + fmt(x.of) + " " + noun + " (decile " + d +
-      " of 10, where decile 1 is the highest tenth)";
-  }
-  // The rank interval in words ("likely among the top 5-20%"), unless the API words it.
-  function uncertaintyWords(x) {
-    if (x && x.in_words && x.in_words.uncertainty) { return x.in_words.uncertainty; }
-    var ri = x && x.rank_interval;
-    if (!ri || ri.lo == null || ri.hi == null || !x.of) { return ""; }
-    var lo = pct(ri.lo, x.of), hi = pct(ri.hi, x.of);
-    var level = Math.round(100 * (ri.level || 0.9));
-    return (lo === hi ? "Likely among the top " + lo + "%"
-      : "Likely among the top " + lo + "–" + hi + "%") + " of neighbourhoods (ranked " +
-      fmt(ri.lo) + " to " + fmt(ri.hi) + " of " + fmt(x.of) + " in " + level + "% of simulations" +
-      (x.p_top_decile != null ? "; a " + Math.round(100 * x.p_top_decile) +
-        "% chance of being in the top 10%" : "") + ").";
-  }
-
-  function bandRow(x, label, noun) {
+  // Where an area stands: the band chip and the engine's sentence naming the same band and
+  // share (sna/wording.py); this page words nothing itself.
+  function bandRow(x, label, id) {
     if (!x || !x.band) { return ""; }
+    var words = x.in_words || {};
     return '<div class="band-row"><span class="band-chip band-' + esc(x.band) + '">' +
-      esc(x.band) + " " + esc(label) + '</span></div><p class="standing">' +
-      esc(standingWords(x, noun)) + ".</p>";
+      esc(x.band) + " " + esc(label) + "</span></div>" +
+      (words.standing ? '<p class="standing" id="' + id + '-standing">' + esc(words.standing) +
+        "</p>" : "");
   }
+  function uncertaintyWords(x) { return (x && x.in_words && x.in_words.uncertainty) || ""; }
 
   // Violence risk leads the answer: expected offences (with units and interval), against
   // the regional average, where it stands in words, its uncertainty, and its drivers.
-  function violenceSummary(v, regionName) {
+  function violenceSummary(v) {
     if (!v) { return ""; }
-    var unit = v.unit || "offences a year";
-    var words = v.in_words && v.in_words.summary;
-    var headline = words ? esc(words)
-      : "About <strong>" + num(v.value) + " " + esc(unit) + "</strong>: violent or sexual " +
-        "offences expected to be recorded here over the next 12 months" +
-        (v.interval ? " (likely " + num(v.interval.lo) + " to " + num(v.interval.hi) + ")" : "") +
-        (v.ratio_to_regional_mean != null ? ", " + num(v.ratio_to_regional_mean, 1) +
-          " times the " + esc(regionName || "regional") + " average of " + num(v.regional_mean) +
-          " " + esc(unit) + " per neighbourhood" : "") + ".";
+    var words = v.in_words || {};
     var html = '<section id="violence-risk"><h3>' + esc(v.title || "Violence risk") + "</h3>" +
-      '<p class="headline" id="violence-headline">' + headline + "</p>";
-    if (v.recorded_last_year != null) {
-      html += '<p class="small" id="violence-recorded">' +
-        (v.recorded_provenance === "estimated"
-          ? "Estimated from published rates (not counted): about " + num(v.recorded_last_year) +
-            " offences a year recorded here, April 2022 to March 2024.</p>"
-          : "Recorded here in the last year: about " + num(v.recorded_last_year) +
-            " offences.</p>");
-    }
-    html += bandRow(v, "violence risk", "neighbourhoods");
+      '<p class="headline" id="violence-headline">' + esc(words.summary || "") + "</p>";
+    html += bandRow(v, "violence risk", "violence");
     var unc = uncertaintyWords(v);
     if (unc) { html += '<p class="small uncertainty" id="violence-uncertainty">' + esc(unc) + "</p>"; }
+    return html + "</section>";
+  }
+  // The past count and its provenance, and the model's drivers: below the first screen.
+  function violenceDetails(v) {
+    if (!v) { return ""; }
+    var words = v.in_words || {}, html = "";
+    if (words.recorded) {
+      html += '<p class="small" id="violence-recorded">' + esc(words.recorded) + "</p>";
+    }
     if (v.drivers && v.drivers.length) {
       html += '<ul class="drivers" id="violence-drivers">' + v.drivers.map(function (d) {
         return "<li>" + esc(d.text) + "</li>";
       }).join("") + "</ul>";
     }
     if (v.measures) { html += '<p class="small muted">' + esc(v.measures) + ".</p>"; }
-    return html + "</section>";
+    return html ? '<details id="violence-details"><summary>Why: what the forecast starts ' +
+      "from</summary>" + html + "</details>" : "";
+  }
+  // What to do: the region's contacts, worded by the build (sna/contacts.py).
+  function whatToDo(obj) {
+    var w = obj && obj.what_to_do;
+    if (!w) { return ""; }
+    var links = (w.contacts || []).map(function (c) {
+      var how = [];
+      if (c.phone) {
+        how.push('<a href="tel:' + esc(c.phone.replace(/\s/g, "")) + '">' + esc(c.phone) + "</a>");
+      }
+      if (c.website && /^https:\/\//.test(c.website)) {
+        how.push('<a href="' + esc(c.website) + '" rel="noopener noreferrer" target="_blank">' +
+          esc(c.website.replace(/^https:\/\/(www\.)?/, "").replace(/\/$/, "")) + "</a>");
+      }
+      return "<li>" + esc(c.when) + ": " + esc(c.name) + (how.length ? " " + how.join(" · ") : "") +
+        "</li>";
+    }).join("");
+    return '<section id="what-to-do" class="todo"><p class="todo-line" id="what-to-do-line">' +
+      esc(w.in_words) + "</p>" + (links ? '<details><summary>Who to call or tell</summary>' +
+        '<ul class="small">' + links + "</ul></details>" : "") + "</section>";
   }
 
-  function needSummary(idx, cmp) {
+  function needSummary(idx) {
     if (!idx) { return ""; }
-    var words = idx.in_words && idx.in_words.summary;
     var html = '<section id="need"><h3>Needs index</h3><p class="small muted">Where residents, ' +
       "young people especially, carry the risk factors behind violence.</p>";
-    html += bandRow(idx, "need", "neighbourhoods");
-    html += '<p class="small" id="need-value">' + (words ? esc(words)
-      : "Score " + num(idx.value, 2) + " (unit: " + esc(idx.unit || "standardised score") + ")" +
-        (cmp && cmp.region && cmp.region.need != null ? "; the " + esc(cmp.region.name) +
-          " average is " + num(cmp.region.need, 2) : "") +
-        (cmp && cmp.district && cmp.district.need != null ? ", " + esc(cmp.district.name) + "'s " +
-          num(cmp.district.need, 2) : "") + ".") + "</p>";
+    html += bandRow(idx, "need", "need");
     var unc = uncertaintyWords(idx);
     if (unc) { html += '<p class="small uncertainty" id="need-uncertainty">' + esc(unc) + "</p>"; }
     return html + "</section>";
   }
 
-  function layerInfo(id) {
-    return state.layers.concat(state.awaiting).filter(function (l) { return l.id === id; })[0] || {};
-  }
-  // The unit of a layer's value: the API's where it gives one; otherwise read from the
-  // layer's description ("per 1,000 children aged 0-15"), or what kind of value it is.
-  function unitOf(l) {
-    var info = layerInfo(l.id);
-    if (l.unit) { return l.unit; }
-    if (info.unit) { return info.unit; }
-    var d = info.description || "";
-    var per = d.match(/per [0-9][0-9,]* [^;(),]+/);
-    if (per) { return per[0].trim(); }
-    var mean = d.match(/^Mean number of (.+?) within ([0-9.]+ ?k?m)/i);
-    if (mean) { return mean[1] + " within " + mean[2] + " of homes (mean)"; }
-    var iod = String(info.period || info.vintage || "").match(/IoD\d{4}/);
-    if (info.measure === "column" && iod) { return iod[0] + " indicator"; }
-    return "value";
-  }
-  function sdWords(s) {
-    if (s == null) { return ""; }
-    var a = Math.abs(Number(s));
-    if (a < 0.005) { return "at the regional average"; }
-    return num(a, 2) + " standard deviations " + (s > 0 ? "above" : "below") + " the regional average";
-  }
-  // Each layer: value with unit, then the regional comparison (the regional value where the
-  // API gives one, else the standardised score in words) and England's where it is ranked.
+  // Each layer: its value with unit and its comparison, as the build words them.
   function profileItems(area) {
     return area.layers.map(function (l) {
-      var value, cmp = [];
-      if (l.partner) {
-        value = l.band ? l.band + " band (partner data: bands only)" : "–";
-      } else {
-        value = l.value == null ? "–" : num(l.value, Math.abs(l.value) < 10 ? 2 : 1) + " " + unitOf(l);
-      }
-      var rv = l.region_value != null ? l.region_value : l.regional_value;
-      if (rv != null) { cmp.push("region average " + num(rv, Math.abs(rv) < 10 ? 2 : 1)); }
-      if (l.score != null) { cmp.push(sdWords(l.score)); }
-      if (l.england_value != null) { cmp.push("England " + num(l.england_value, 2)); }
-      if (l.national_decile != null) {
-        cmp.push("England decile " + l.national_decile + " of 10 (1 = most deprived 10% of " +
-          "England's 33,755 neighbourhoods)");
-      }
+      var w = l.in_words || {};
       return '<li data-layer="' + esc(l.id) + '"><span class="factor">' + esc(l.title) +
         (l.synthetic ? ' <span class="tag tag-synthetic">illustrative</span>' : "") +
-        '</span><span class="value">' + esc(value) + '</span><span class="cmp">' +
-        esc(cmp.join("; ") || "no comparison available") + "</span></li>";
+        '</span><span class="value">' + esc(w.value || "–") + '</span><span class="cmp">' +
+        esc(w.comparison || "") + "</span></li>";
     }).join("");
   }
 
@@ -457,14 +419,13 @@
     }).join("") + "</ul>";
   }
 
-  function assetList(assets) {
+  function assetList(assets, note) {
+    var html = note ? '<p class="small" id="support-note">' + esc(note) + "</p>" : "";
     if (!assets || !assets.nearest || !assets.nearest.length) {
-      return '<p class="muted">No support services, schools, places of worship or libraries ' +
-        "recorded within " + fmt(assets ? assets.radius_m : 1000) + " m.</p>";
+      return html + '<p class="muted">Nothing listed within ' +
+        fmt(assets ? assets.radius_m : 1000) + " m.</p>";
     }
-    return '<p class="small muted">' + fmt(assets.count) + " within " + fmt(assets.radius_m) +
-      ' m; services the partnership funds first, then the nearest:</p>' +
-      '<ul class="assets" id="assets">' + assets.nearest.map(function (a) {
+    return html + '<ul class="assets" id="assets">' + assets.nearest.map(function (a) {
         var details = [];
         if (a.ages) { details.push("ages " + a.ages); }
         if (a.opening_times) { details.push(a.opening_times); }
@@ -473,8 +434,7 @@
           ? ' <a href="' + esc(a.website) + '" rel="noopener noreferrer" target="_blank">website</a>'
           : "";
         return "<li" + (a.source === "service_directory" ? ' class="service"' : "") + "><span>" +
-          esc(a.name) + ' <span class="muted small">' +
-          esc(String(a.type).replace(/_/g, " ")) + "</span>" +
+          esc(a.name) + '<br><span class="muted small what">' + esc(a.what || a.type) + "</span>" +
           (details.length || site
             ? '<br><span class="small">' + esc(details.join(" · ")) + site + "</span>"
             : "") +
@@ -507,41 +467,27 @@
   // A small inline SVG of the monthly counts (first and last month labelled) and the
   // IoD2019 to IoD2025 decile change in words; nothing when there is neither.
   function trendHtml(t) {
-    var m = t && t.monthly, iod = (t && t.iod) || {};
-    var rows = [["crime_decile", "Crime domain"], ["imd_decile", "Overall deprivation (IMD)"]]
-      .map(function (k) {
-        var d = iod[k[0]] || {};
-        if (d["2019"] == null && d["2025"] == null) { return ""; }
-        var change = d["2019"] != null && d["2025"] != null
-          ? (d["2025"] === d["2019"] ? "unchanged" : d["2025"] < d["2019"]
-            ? "more deprived than in 2019" : "less deprived than in 2019") : "";
-        return "<li>" + esc(k[1]) + ": decile " + esc(d["2019"] == null ? "–" : d["2019"]) +
-          " in IoD2019, " + esc(d["2025"] == null ? "–" : d["2025"]) + " in IoD2025" +
-          (change ? " (" + change + ")" : "") + "</li>";
-      }).join("");
+    var m = t && t.monthly, w = (t && t.in_words) || {};
     var counts = m && m.counts && m.counts.length ? m.counts : null;
-    if (!counts && !rows) { return ""; }
-    var html = '<section id="trend" class="trend"><h3>Trend</h3>';
+    var html = '<section id="trend" class="trend"><h3>Trend</h3>' +
+      '<p class="small" id="trend-monthly">' + esc(w.monthly || "") + "</p>";
     if (counts) {
-      var w = 300, h = 64, pad = 4, max = Math.max.apply(null, counts.concat([1]));
-      var step = counts.length > 1 ? (w - 2 * pad) / (counts.length - 1) : 0;
+      var wd = 300, h = 64, pad = 4, max = Math.max.apply(null, counts.concat([1]));
+      var step = counts.length > 1 ? (wd - 2 * pad) / (counts.length - 1) : 0;
       var pts = counts.map(function (c, i) {
         return (pad + i * step).toFixed(1) + "," + (h - pad - ((h - 2 * pad) * c) / max).toFixed(1);
       }).join(" ");
-      var total = counts.reduce(function (a, b) { return a + b; }, 0);
-      var first = monthName(m.months[0]), last = monthName(m.months[m.months.length - 1]);
-      var label = esc(m.offence) + " recorded each month, " + first + " to " + last + ": " +
-        fmt(total) + " in all, at most " + fmt(max) + " in a month";
-      html += '<p class="small">' + label + ' <span class="muted">(' + esc(m.source) +
-        ")</span></p>" + '<svg id="trend-chart" viewBox="0 0 ' + w + " " + h +
-        '" role="img" aria-label="' + label + '"><polyline fill="none" stroke="#1f5fbf" ' +
-        'stroke-width="2" stroke-linejoin="round" points="' + pts + '"/></svg>' +
-        '<div class="axis"><span id="trend-first">' + first + "</span><span id=\"trend-last\">" +
-        last + "</span></div>";
+      html += '<svg id="trend-chart" viewBox="0 0 ' + wd + " " + h +
+        '" role="img" aria-label="' + esc(w.monthly || "") + '"><polyline fill="none" ' +
+        'stroke="#1f5fbf" stroke-width="2" stroke-linejoin="round" points="' + pts + '"/></svg>' +
+        '<div class="axis"><span id="trend-first">' + esc(monthName(m.months[0])) +
+        '</span><span id="trend-last">' + esc(monthName(m.months[m.months.length - 1])) +
+        "</span></div>";
     }
-    if (rows) {
-      html += '<ul class="small" id="trend-iod">' + rows + '</ul><p class="small muted">' +
-        "Deciles of England's neighbourhoods: 1 = the most deprived 10%.</p>";
+    if (w.iod && w.iod.length) {
+      html += '<ul class="small" id="trend-iod">' + w.iod.map(function (x) {
+        return "<li>" + esc(x) + "</li>";
+      }).join("") + '</ul><p class="small muted">' + esc(w.iod_note || "") + "</p>";
     }
     return html + "</section>";
   }
@@ -568,25 +514,29 @@
     }).catch(function (err) { console.warn(err); });
   }
 
+  // The first screen: where, what is expected, how that compares, how sure, what to do.
+  // Everything else folds below it.
   function showPostcode(pc, ticket, nearby) {
-    var region = state.build && state.build.region_name;
+    var place = pc.place && pc.place.in_words;
     var html = "<h2 id=\"panel-title\">" + esc(pc.postcode) + "</h2>" +
-      '<p class="place">' + esc(pc.lsoa21 ? pc.lsoa21.name : "") +
-      (pc.ward ? " · " + esc(pc.ward.name) : "") + (pc.district ? " · " + esc(pc.district.name) : "") +
-      "</p>";
-    html += nearbyList(nearby, pc.postcode);
+      '<p class="place" id="panel-place">' + esc(place || "") + "</p>";
     if (pc.note) { html += '<p class="warn" id="terminated">' + esc(pc.note) + "</p>"; }
-    html += violenceSummary(pc.violence_risk, region);
-    html += needSummary(pc.indices && pc.indices.need, null);
-    html += '<p class="explain" id="explanation">' + esc(pc.explanation) + "</p>";
-    html += "<h3>What drives the needs index</h3>" + driverList(pc.drivers);
-    html += '<h3>Needs profile</h3><ul class="profile" id="profile"><li class="muted">Loading…</li></ul>';
+    html += violenceSummary(pc.violence_risk);
+    html += whatToDo(pc);
+    html += nearbyList(nearby, pc.postcode);
+    html += violenceDetails(pc.violence_risk);
+    html += needSummary(pc.indices && pc.indices.need);
+    html += '<details id="need-details"><summary>What drives the needs index, and every ' +
+      'factor</summary><p class="explain" id="explanation">' + esc(pc.explanation) + "</p>" +
+      driverList(pc.drivers) + '<h3>Needs profile</h3><ul class="profile" id="profile">' +
+      '<li class="muted">Loading…</li></ul></details>';
     html += '<div id="trend-box"></div>';
-    html += "<h3>Support nearby</h3>" + assetList(pc.assets);
+    html += '<h3>Support nearby</h3>' + assetList(pc.assets, pc.support_note);
     html += synthWarning(pc);
     if (pc.lsoa21) {
       html += '<p class="small"><a href="#" id="area-link" data-code="' + esc(pc.lsoa21.code) +
-        '">More about this area</a></p>';
+        '">More about this area</a> <span class="muted">(neighbourhood ' +
+        esc(pc.lsoa21.name) + ", " + esc(pc.lsoa21.code) + ")</span></p>";
     }
     html += vintages(pc);
     openPanel(html);
@@ -630,15 +580,20 @@
     }).then(function (body) {
       if (ticket !== state.query) { return; }
       var a = body.result;
-      var html = "<h2 id=\"panel-title\">" + esc(a.name) + "</h2><p class=\"place\">" +
-        esc(a.level === "lsoa" ? "Neighbourhood (LSOA) " + a.code : a.code) +
-        (a.ward ? " · " + esc(a.ward.name) : "") + (a.district ? " · " + esc(a.district.name) : "") +
-        " · " + fmt(a.population) + " residents</p>";
-      html += violenceSummary(a.violence_risk, state.build && state.build.region_name);
-      html += needSummary(a.indices.need, a.comparison);
-      html += '<p class="explain" id="explanation">' + esc(a.explanation) + "</p>";
-      html += "<h3>What drives the needs index</h3>" + driverList(a.drivers);
-      html += '<h3>Needs profile</h3><ul class="profile" id="profile">' + profileItems(a) + "</ul>";
+      var place = a.place && a.place.in_words;
+      var html = "<h2 id=\"panel-title\">" + esc((a.place && a.place.name) || a.name) +
+        '</h2><p class="place" id="panel-place">' + esc(place || "") + " · " +
+        fmt(a.population) + " residents" + (a.level === "lsoa"
+          ? ' <span class="small">(neighbourhood ' + esc(a.name) + ", " + esc(a.code) + ")</span>"
+          : "") + "</p>";
+      html += violenceSummary(a.violence_risk);
+      html += whatToDo(a);
+      html += violenceDetails(a.violence_risk);
+      html += needSummary(a.indices.need);
+      html += '<details id="need-details"><summary>What drives the needs index, and every ' +
+        'factor</summary><p class="explain" id="explanation">' + esc(a.explanation) + "</p>" +
+        driverList(a.drivers) + '<h3>Needs profile</h3><ul class="profile" id="profile">' +
+        profileItems(a) + "</ul></details>";
       html += '<div id="trend-box"></div>';
       html += synthWarning(a) + vintages(a);
       openPanel(html);

@@ -15,7 +15,7 @@ import pandas as pd
 from ..config import LEVELS
 from ..scoring import INDICES
 from ..uncertainty import INTERVAL_LEVEL
-from ..wording import about, index_summary, interval_words, violence_summary
+from ..wording import index_summary, interval_words, recorded_words, violence_summary
 from ._json import dumps, is_na, num, to_int, to_str, wrap
 from .schema import AREA_LEVELS
 from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
@@ -62,7 +62,9 @@ class AreaAnswers:
     restricted: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _index_block(row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
+def _index_block(
+    row: dict[str, Any], n: int, interval: bool, what: str = "neighbourhoods"
+) -> dict[str, Any]:
     out = {}
     for k in INDICES:
         item = {
@@ -85,9 +87,11 @@ def _index_block(row: dict[str, Any], n: int, interval: bool) -> dict[str, Any]:
             }
             item["p_top_decile"] = num(row.get(f"{k}_p_top_decile"), 3)
         ri = item["rank_interval"]
+        standing = index_summary(item["band"], item["rank"], n, kind=k, what=what)
         item["in_words"] = {
-            "summary": index_summary(item["band"], item["rank"], n, k),
-            "uncertainty": interval_words(ri["lo"], ri["hi"], n) if ri else None,
+            "summary": standing,
+            "standing": standing,
+            "uncertainty": interval_words(ri["lo"], ri["hi"], n, what=what) if ri else None,
         }
         out[k] = item
     return out
@@ -100,7 +104,7 @@ def _violence_block(
     e = num(row.get("violence_risk"), 1)
     if e is None or level not in ctx.violence_means:
         return None
-    mean_e, mean_prior = ctx.violence_means[level]
+    mean_e = ctx.violence_means[level][0]
     prior = num(row.get("violence_prior"), 1)
     interval = None
     if "violence_risk_lo" in row and num(row.get("violence_risk_lo")) is not None:
@@ -119,44 +123,26 @@ def _violence_block(
         }
         p_top = num(row.get("violence_risk_p_top_decile"), 3)
     ratio = e / mean_e if mean_e > 0 else None
-    explanation = to_str(row.get("violence_risk_explanation"))
-    if explanation is None:
-        explanation = (
-            f"About {e:,.0f} violent or sexual offences expected in the next 12 months, "
-            f"{ratio:.1f} times the {ctx.region_name} average per {level}"
-            + (
-                f"; {prior:,.0f} recorded in the last year ({prior / mean_prior:.1f} times "
-                "the average)."
-                if prior is not None and mean_prior > 0
-                else "."
-            )
-        )
-    pop = num(row.get("pop_total"))
-    per_resident = None
-    if prior is not None and pop and ctx.violence_per_resident:
-        per_resident = (prior / pop) / ctx.violence_per_resident
-    rank = to_int(row.get("violence_risk_rank"))
     what = {"lsoa": "neighbourhoods", "ward": "wards", "district": "districts"}[level]
+    rank = to_int(row.get("violence_risk_rank"))
+    band = to_str(row.get("violence_risk_band"))
+    summary = violence_summary(
+        expected=e,
+        interval=(interval["lo"], interval["hi"]) if interval else None,
+        ratio=ratio,
+        region=ctx.region_name,
+        what=what,
+    )
+    explanation = to_str(row.get("violence_risk_explanation")) or summary
     in_words = {
-        "summary": violence_summary(
-            expected=e,
-            recorded=prior,
-            period=ctx.violence_period,
-            ratio_per_resident=per_resident,
-            rank=rank,
-            n=n,
-            region=ctx.region_name,
-            what=what,
-            estimated=ctx.violence_estimated,
-        ),
+        "summary": summary,
+        "standing": index_summary(band, rank, n, kind="violence_risk", what=what),
         "uncertainty": (
-            interval_words(rank_interval["lo"], rank_interval["hi"], n) if rank_interval else None
-        )
-        or (
-            f"likely between {about(interval['lo'])} and {about(interval['hi'])} a year"
-            if interval
+            interval_words(rank_interval["lo"], rank_interval["hi"], n, what=what)
+            if rank_interval
             else None
         ),
+        "recorded": recorded_words(prior, ctx.violence_period, ctx.violence_estimated),
     }
     return {
         "title": VIOLENCE_TITLE,
@@ -166,18 +152,34 @@ def _violence_block(
         "interval": interval,
         "recorded_last_year": prior,
         "recorded_provenance": "estimated" if ctx.violence_estimated else "recorded",
+        "provenance": {
+            "value": "forecast",
+            "recorded_last_year": "estimated" if ctx.violence_estimated else "recorded",
+            "recorded_period": ctx.violence_period,
+            "recorded_source": ctx.violence_source,
+        },
         "regional_mean": num(mean_e, 1),
         "ratio_to_regional_mean": num(ratio, 2),
-        "rank": to_int(row.get("violence_risk_rank")),
+        "rank": rank,
         "of": n,
         "decile": to_int(row.get("violence_risk_decile")),
-        "band": to_str(row.get("violence_risk_band")),
+        "band": band,
         "rank_interval": rank_interval,
         "p_top_decile": p_top,
         "drivers": violence_drivers(row.get("violence_risk_drivers")),
         "explanation": explanation,
         "in_words": in_words,
     }
+
+
+def place(ctx: BuildContext, r: dict[str, Any]) -> dict[str, Any]:
+    """A neighbourhood's human name: the House of Commons Library name of its MSOA
+    ("Central"), with ward and district; the ONS name where the Library gives none."""
+    hcl = ctx.msoa_names.get(to_str(r.get("msoa21_code")) or "")
+    name = hcl or to_str(r.get("msoa21_name")) or to_str(r.get("lsoa21_name"))
+    ward, district = to_str(r.get("ward_name")), to_str(r.get("district_name"))
+    words = ", ".join(x for x in (name, f"{ward} ward" if ward else None, district) if x)
+    return {"name": name, "in_words": words}
 
 
 def _top_drivers(ctx: BuildContext, row: dict[str, Any], n: int = 3) -> list[dict[str, Any]]:
@@ -218,7 +220,39 @@ def _layer_values(ctx: BuildContext, row: dict[str, Any]) -> list[dict[str, Any]
                 "region_value": None if s.partner else num(ctx.layer_region_values.get(lid)),
             }
         )
+        out[-1]["in_words"] = layer_words(out[-1], ctx.region_name)
     return out
+
+
+def _fmt(x: float) -> str:
+    return f"{x:,.2f}" if abs(x) < 10 else f"{x:,.1f}"
+
+
+def layer_words(item: dict[str, Any], region: str) -> dict[str, str]:
+    """A layer's value with its unit and its one comparison, as the panel shows them."""
+    if item["partner"]:
+        value = f"{item['band']} band (partner data: bands only)" if item["band"] else "–"
+    else:
+        value = "–" if item["value"] is None else f"{_fmt(item['value'])} {item['unit']}"
+    cmp = []
+    if item.get("region_value") is not None:
+        cmp.append(f"{region} average {_fmt(item['region_value'])}")
+    score = item.get("score")
+    if score is not None:
+        side = "above" if score > 0 else "below"
+        cmp.append(
+            "about the regional average"
+            if abs(score) < 0.25
+            else f"well {side} the regional average"
+            if abs(score) >= 1
+            else f"{side} the regional average"
+        )
+    if item.get("national_decile") is not None:
+        cmp.append(
+            f"England decile {item['national_decile']} of 10 (1 = most deprived 10% of "
+            "England's neighbourhoods)"
+        )
+    return {"value": value, "comparison": "; ".join(cmp) or "no comparison available"}
 
 
 def difference(value: Any, mean: float) -> float | None:
@@ -309,6 +343,7 @@ def area_answers(ctx: BuildContext) -> AreaAnswers:
             "name": to_str(r.get("lsoa21_name")),
             "level": "lsoa",
             "msoa_name": to_str(r.get("msoa21_name")),
+            "place": place(ctx, r),
             "ward": {"code": to_str(r.get("ward_code")), "name": to_str(r.get("ward_name"))},
             "district": {
                 "code": to_str(r.get("district_code")),
@@ -350,6 +385,12 @@ def area_answers(ctx: BuildContext) -> AreaAnswers:
                 "name": name,
                 "level": level,
                 "msoa_name": None,
+                "place": {
+                    "name": name,
+                    "in_words": f"{name} ward, {to_str(r.get('district_name'))}"
+                    if level == "ward"
+                    else name,
+                },
                 "ward": None,
                 "district": (
                     {"code": to_str(r.get("district_code")), "name": to_str(r.get("district_name"))}
@@ -360,7 +401,7 @@ def area_answers(ctx: BuildContext) -> AreaAnswers:
                 "area_km2": None,
                 "n_lsoa": to_int(r.get("n_lsoa")),
                 "violence_risk": _violence_block(ctx, r, level, n),
-                "indices": _index_block(r, n, interval=False),
+                "indices": _index_block(r, n, interval=False, what=f"{level}s"),
                 "levels": {lv: num(r.get(f"level_{lv}")) for lv in LEVELS},
                 "drivers": drivers,
                 "explanation": drivers_sentence(name, to_str(r.get("need_band")), drivers),

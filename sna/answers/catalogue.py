@@ -63,7 +63,11 @@ def source_vintages(manifest: dict[str, Any]) -> dict[str, str | None]:
     return dict(sorted(out.items()))
 
 
-def tail_fragment(manifest: dict[str, Any], vintages: dict[str, dict[str, Any]]) -> bytes:
+def tail_fragment(
+    manifest: dict[str, Any],
+    vintages: dict[str, dict[str, Any]],
+    what_to_do: dict[str, Any] | None = None,
+) -> bytes:
     """The part every postcode and area answer ends with, pre-serialised without braces."""
     synthetic = sorted(manifest.get("synthetic_layers", []))
     tail = {
@@ -75,6 +79,7 @@ def tail_fragment(manifest: dict[str, Any], vintages: dict[str, dict[str, Any]])
         "attribution": list(ATTRIBUTION),
         "build_id": str(manifest["build_id"]),
         "region": str(manifest.get("region", "")),
+        "what_to_do": what_to_do,
     }
     return inner(tail)
 

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from ..config import LayerSpec, manifest_specs
+from ..contacts import what_to_do
 from ..errors import BuildLoadError
 from ..publish import public_lsoa_table
 from ..scoring import INDICES
@@ -26,7 +27,24 @@ from ..tiles import SurfaceStyle, surface_style
 from .catalogue import layer_vintages, tail_fragment
 from .groups import aggregate, public_aggregate
 
-__all__ = ["BuildContext", "load_context", "store_path_of"]
+__all__ = ["BuildContext", "load_context", "msoa_place_names", "store_path_of"]
+
+
+def msoa_place_names(manifest: dict[str, Any]) -> dict[str, str]:
+    """MSOA 2021 code -> its House of Commons Library name, read from the ``msoa_names``
+    source the store was prepared with (empty when the build has none)."""
+    from geodata.workplace import read_msoa_names
+
+    for items in manifest.get("store", {}).get("inputs", {}).values():
+        for s in items:
+            if s.get("source") == "msoa_names" and s.get("files"):
+                path = Path(s["files"][0])
+                if not path.exists():
+                    return {}
+                frame = read_msoa_names(path).data
+                named = frame[frame["msoa21_hcl_name"].astype(str).str.strip() != ""]
+                return dict(zip(named["msoa21_code"], named["msoa21_hcl_name"], strict=True))
+    return {}
 
 
 def store_path_of(folder: Path, manifest: dict[str, Any], given: Path | None = None) -> Path | None:
@@ -79,7 +97,9 @@ class BuildContext:
                     unit=spec.surface_unit if spec else None,  # places have no "per year"
                 )
         self.vintages = layer_vintages(m, self.layer_meta)
-        self.tail = tail_fragment(m, self.vintages)
+        config = m.get("config") or {}
+        self.contacts = what_to_do(config.get("contacts"), config.get("region") or {})
+        self.tail = tail_fragment(m, self.vintages, self.contacts)
         lsoa = pd.DataFrame(self.lsoa_raw.drop(columns="geometry"))
         self.ward_raw = aggregate(lsoa, "ward", self.partner)
         self.district_raw = aggregate(lsoa, "district", self.partner)
@@ -118,7 +138,23 @@ class BuildContext:
         self.violence_period = recorded_period(m.get("violence_model") or {})
         #: no street files: the prior count is an estimate from published rates, not a record
         self.violence_estimated = bool((m.get("violence_model") or {}).get("carried_over_from"))
+        self.violence_source = (
+            "IoD2025 crime indicators x the estimated at-risk population"
+            if self.violence_estimated
+            else "police.uk street-level files"
+        )
         self.district_rows = {r["code"]: r for r in self.district_public.to_dict("records")}
+        #: MSOA code -> the House of Commons Library name ("Central"), where the build has one
+        self.msoa_names = msoa_place_names(m)
+        self.has_directory = bool(config.get("services"))
+        self.support_note = (
+            "Services the partnership funds come first, then the nearest schools, places of "
+            "worship and libraries."
+            if self.has_directory
+            else f"{self.region_name} has no service directory yet, so no support services are "
+            "listed: these are the nearest schools, places of worship and libraries (places, "
+            "not services)."
+        )
 
     def store_table(self, name: str) -> pd.DataFrame | None:
         """A table of the prepared store (assets, wards, districts), or None."""

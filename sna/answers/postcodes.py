@@ -41,6 +41,7 @@ _EMPTY_AREA = {
     "admin_district": None,
     "codes": {"lsoa": None, "msoa": None, "admin_ward": None, "admin_district": None},
     "lsoa21": None,
+    "place": None,
     "ward": None,
     "district": None,
     "violence_risk": None,
@@ -97,6 +98,7 @@ def _area_fragments(ctx: BuildContext, areas: AreaAnswers) -> tuple[list[bytes],
                 "admin_district": district.get("code"),
             },
             "lsoa21": {"code": area["code"], "name": area["name"]},
+            "place": area.get("place"),
             "ward": area["ward"],
             "district": area["district"],
             "violence_risk": area.get("violence_risk"),
@@ -361,6 +363,7 @@ def _chunk_rows(
                 for lid, vals in local.items()
             },
             "assets": assets.fragments[i],
+            "support_note": ctx.support_note,
         }
         xy = has_xy[i] and not gone
         yield (

@@ -32,6 +32,7 @@ from .national import national_index
 from .postcodes import postcode_answers
 from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
 from .shapes import geometry_json
+from .trend_words import trend_words
 
 __all__ = ["write_answers", "geocode_wheel"]
 
@@ -118,16 +119,18 @@ def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
     return orjson.dumps({"build_id": ctx.build_id, **tiles.labels()})
 
 
-def _trend_rows(folder: Path, areas, tail: bytes) -> list[tuple[str, bytes]]:
+def _trend_rows(ctx: BuildContext, areas) -> list[tuple[str, bytes]]:
     """One trend answer per area (:mod:`sna.trends`), for ``/api/v1/areas/{code}/trend``."""
-    reader = TrendReader.open(folder)
+    reader = TrendReader.open(ctx.path)
     if reader is None:
         return []
     rows = []
     for code, (level, name, _body) in areas.bodies.items():
         trend = reader.answer(code)
         if trend is not None:
-            rows.append((code, wrap({"code": code, "name": name, "level": level, **trend}, tail)))
+            words = trend_words(trend, ctx.region_name, ctx.violence_estimated)
+            body = {"code": code, "name": name, "level": level, **trend, "in_words": words}
+            rows.append((code, wrap(body, ctx.tail)))
     return rows
 
 
@@ -197,7 +200,7 @@ def write_answers(
             )
             i += len(batch)
         con.executemany("INSERT INTO outcodes VALUES (?, ?)", pcs.outcodes.items())
-        con.executemany("INSERT INTO trends VALUES (?, ?)", _trend_rows(folder, areas, ctx.tail))
+        con.executemany("INSERT INTO trends VALUES (?, ?)", _trend_rows(ctx, areas))
         con.executemany(
             "INSERT INTO areas VALUES (?, ?, ?, ?, ?)",
             (
