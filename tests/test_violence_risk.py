@@ -166,12 +166,13 @@ def test_west_midlands_most_recorded_violence_is_top_decile(wm_build, wm_store):
     lsoa = pd.read_parquet(wm_build / "lsoa.parquet")
     iod = wm_store.read("iod2025").set_index("lsoa21_code")
     cols = ViolenceRiskSpec().iod_columns
-    counts = iod.reindex(lsoa["lsoa21_code"])[cols].sum(axis=1).to_numpy() * lsoa["pop_total"]
+    # the IoD2025 rates are per 1,000 at-risk population: x the at-risk estimate, a count
+    counts = iod.reindex(lsoa["lsoa21_code"])[cols].sum(axis=1).to_numpy() * lsoa["at_risk_pop"]
     top = np.argsort(-counts.to_numpy())[:50]
     assert (lsoa["violence_risk_decile"].to_numpy()[top] == 1).all()
     m = json.loads((wm_build / "manifest.json").read_text())
     vm = m["violence_model"]
-    assert vm["carried_over_from"] == "bedfordshire" and "IoD2025" in vm["source"]
+    assert vm["carried_over_from"] == "pooled" and "IoD2025" in vm["source"]
     assert {c["term"] for c in vm["coefficients"]} >= {"intercept", PRIOR_TERM}
     assert all(c["se"] > 0 for c in vm["coefficients"])
     assert m["checks"]["violence_driver_sum_error"] < 1e-9
