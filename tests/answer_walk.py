@@ -13,7 +13,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -33,14 +33,24 @@ class Answer:
 
 @dataclass(frozen=True)
 class Facts:
-    """What the build says about itself: whether violence's past count was estimated."""
+    """What the build says about itself: whether violence's past count was estimated, each
+    layer's possible range, and the layers coarser than the LSOA (context, never a driver)."""
 
     estimated: bool
+    ranges: dict[str, tuple[float, float]] = field(default_factory=dict)
+    context: dict[str, str] = field(default_factory=dict)  # id -> title
 
     @classmethod
     def of(cls, build: Path) -> Facts:
+        from sna.config_layers import manifest_specs
+
         manifest = json.loads((Path(build) / "manifest.json").read_text())
-        return cls(estimated=bool((manifest.get("violence_model") or {}).get("carried_over_from")))
+        specs = manifest_specs(manifest.get("layers", []))
+        return cls(
+            estimated=bool((manifest.get("violence_model") or {}).get("carried_over_from")),
+            ranges={s.id: s.bounds for s in specs},
+            context={s.id: s.title for s in specs if s.context_only},
+        )
 
 
 def walk(build: Path) -> Iterator[Answer]:
@@ -169,10 +179,101 @@ def check_recorded_is_counted(answer: Answer, facts: Facts) -> list[str]:
     return out
 
 
-#: Every check the walker runs; add one by appending a ``check(answer, facts)`` function.
+def _layer_values(obj: Any, path: str = "", key: str = "") -> Iterator[tuple[str, str, dict]]:
+    """Every ``{"value": ..., ...}`` that belongs to a layer: ``(path, layer id, dict)``."""
+    if isinstance(obj, dict):
+        lid = obj.get("id") or obj.get("layer") or key
+        if "value" in obj and isinstance(lid, str):
+            yield path, lid, obj
+        for k, v in obj.items():
+            yield from _layer_values(v, f"{path}.{k}" if path else str(k), k)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _layer_values(v, f"{path}[{i}]", key)
+
+
+def check_units_and_ranges(answer: Answer, facts: Facts) -> list[str]:
+    """Every layer value a reader gets has a unit and lies within the layer's possible range."""
+    out = []
+    for path, lid, x in _layer_values(answer.body):
+        if lid not in facts.ranges or x.get("value") is None:
+            continue
+        if not str(x.get("unit") or "").strip():
+            out.append(f"{answer.kind} {answer.key} {path}: {lid} has a value but no unit")
+        lo, hi = facts.ranges[lid]
+        v = x["value"]
+        if isinstance(v, int | float) and not lo <= v <= hi:
+            out.append(f"{answer.kind} {answer.key} {path}: {lid} = {v} outside [{lo}, {hi}]")
+    return out
+
+
+def check_no_coarse_driver(answer: Answer, facts: Facts) -> list[str]:
+    """No driver or explanation cites a layer coarser than the LSOA (a district figure)."""
+    out = []
+    for path, lid, _x in _drivers(answer.body):
+        if lid in facts.context:
+            out.append(f"{answer.kind} {answer.key} {path}: driver {lid} is a district figure")
+    for path, text in strings(answer.body):
+        if path.endswith(("explanation", "drivers")) or ".drivers[" in path:
+            for lid, title in facts.context.items():
+                if title.lower() in text.lower():
+                    out.append(f"{answer.kind} {answer.key} {path}: cites {lid} ({text!r})")
+    return out
+
+
+def _drivers(obj: Any, path: str = "") -> Iterator[tuple[str, str, dict]]:
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            p = f"{path}.{k}" if path else str(k)
+            if k == "drivers" and isinstance(v, list):
+                for i, d in enumerate(v):
+                    if isinstance(d, dict):
+                        yield f"{p}[{i}]", str(d.get("layer") or d.get("term") or ""), d
+            else:
+                yield from _drivers(v, p)
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            yield from _drivers(v, f"{path}[{i}]")
+
+
+class SameValueSameBand:
+    """Across answers: two units of one level whose index has the same value (as published)
+    never carry different bands. Stateful: call it on every answer, then :meth:`finish`."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str, float], tuple[str, str]] = {}
+        self.found: list[str] = []
+
+    def __call__(self, answer: Answer, facts: Facts) -> list[str]:
+        body = answer.body
+        if answer.kind != "area" or not isinstance(body, dict):
+            return []
+        level = str(body.get("level"))
+        for path, x in ranked(body):
+            value = x.get("value")
+            if not isinstance(value, int | float) or not x.get("band"):
+                continue
+            key = (level, path, float(value))
+            first = self.seen.setdefault(key, (answer.key, x["band"]))
+            if first[1] != x["band"]:
+                self.found.append(
+                    f"{level} {answer.key} {path}: value {value} is band {x['band']}, "
+                    f"but {first[0]} with the same value is band {first[1]}"
+                )
+        return []
+
+    def finish(self) -> list[str]:
+        return self.found
+
+
+#: Every check the walker runs; add one by appending a ``check(answer, facts)`` function
+#: (a stateful one, comparing answers, has a ``finish()`` that returns its problems).
 CHECKS: list[Callable[[Answer, Facts], list[str]]] = [
     check_share_and_band,
     check_recorded_is_counted,
+    check_units_and_ranges,
+    check_no_coarse_driver,
+    SameValueSameBand,
 ]
 
 
@@ -181,8 +282,13 @@ def problems(build: Path, checks=None, limit: int = 50) -> tuple[int, list[str]]
     facts = Facts.of(build)
     found: list[str] = []
     n = 0
+    # a class among the checks is a stateful check: one instance per walk
+    run = [c() if isinstance(c, type) else c for c in (checks or CHECKS)]
     for answer in walk(build):
         n += 1
-        for check in checks or CHECKS:
+        for check in run:
             found.extend(check(answer, facts))
+    for check in run:
+        if hasattr(check, "finish"):
+            found.extend(check.finish())
     return n, found[:limit] + ([f"... and {len(found) - limit} more"] if len(found) > limit else [])

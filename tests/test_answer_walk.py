@@ -12,8 +12,11 @@ import pytest
 from answer_walk import (
     Answer,
     Facts,
+    SameValueSameBand,
+    check_no_coarse_driver,
     check_recorded_is_counted,
     check_share_and_band,
+    check_units_and_ranges,
     problems,
 )
 
@@ -61,10 +64,47 @@ def test_the_recorded_check_fails_on_an_estimate_called_recorded():
     assert check_recorded_is_counted(Answer("area", "x", wrong), Facts(estimated=True))
 
 
+def test_the_unit_and_range_check_fails_on_an_impossible_or_unitless_value():
+    facts = Facts(estimated=False, ranges={"child_poverty": (0.0, 1000.0)})
+    ok = {"layers": [{"id": "child_poverty", "value": 372.0, "unit": "per 1,000 residents"}]}
+    assert check_units_and_ranges(Answer("area", "x", ok), facts) == []
+    # the issue's 1,985 per 1,000
+    high = {"layers": [{"id": "child_poverty", "value": 1985.0, "unit": "per 1,000"}]}
+    assert check_units_and_ranges(Answer("area", "x", high), facts)
+    bare = {"local": {"child_poverty": {"value": 3.0, "unit": ""}}}
+    assert check_units_and_ranges(Answer("area", "x", bare), facts)
+
+
+def test_the_coarse_driver_check_fails_on_a_district_figure_as_a_driver():
+    facts = Facts(estimated=False, context={"school_exclusions_district": "School exclusions"})
+    cited = {"need": {"drivers": [{"layer": "school_exclusions_district", "text": "..."}]}}
+    assert check_no_coarse_driver(Answer("area", "x", cited), facts)
+    text = {"explanation": "High need, mainly because of school exclusions and income."}
+    assert check_no_coarse_driver(Answer("list-row", "x", text), facts)
+    fine = {"need": {"drivers": [{"layer": "income_deprivation", "text": "Income"}]}}
+    assert check_no_coarse_driver(Answer("area", "x", fine), facts) == []
+
+
+def test_the_tie_check_fails_on_equal_values_in_different_bands():
+    check = SameValueSameBand()
+    facts = Facts(estimated=False)
+
+    def area(code, value, band):
+        need = {"rank": 1, "of": 9, "band": band, "value": value, "in_words": {}}
+        return Answer("area", code, {"level": "ward", "indices": {"need": need}})
+
+    for a in (area("W1", 0.25, "High"), area("W2", 0.25, "High"), area("W3", 0.5, "Highest")):
+        check(a, facts)
+    assert check.finish() == []
+    check(area("W4", 0.25, "Medium"), facts)
+    assert len(check.finish()) == 1
+
+
 @pytest.mark.slow
 def test_every_answer_of_the_west_midlands_build_reads_true(wm_build):
     """Postcodes (LSOA parts and their own), areas, list rows and trends: no share or band
-    disagrees with its badge or rank, and nothing estimated is called recorded."""
+    disagrees with its badge or rank, nothing estimated is called recorded, every value has a
+    unit and a possible value, no district figure is a driver, equal values share a band."""
     n, found = problems(wm_build)
     assert n > 85_000  # every postcode, area, row and trend was walked
     assert found == [], "\n".join(found)
