@@ -37,6 +37,7 @@ from .violence_risk import (
     violence_uncertainty,
 )
 from .violence_words import ESTIMATED_CURVATURE_TITLE, ESTIMATED_PRIOR_TITLE
+from .wording import VIOLENCE_DECIMALS
 
 __all__ = ["ViolenceStep", "violence_step", "violence_columns"]
 
@@ -209,9 +210,12 @@ def violence_columns(
     out["violence_risk"] = e
     out["violence_risk_lo"] = lo
     out["violence_risk_hi"] = hi
-    out["violence_risk_rank"] = rank_desc(e)
-    out["violence_risk_decile"] = deciles(e)
-    out["violence_risk_band"] = bands(e)
+    # ranked as published (to 0.1 offences), so two places a reader sees with the same
+    # forecast never carry different ranks, deciles or bands
+    shown = np.round(e, VIOLENCE_DECIMALS)
+    out["violence_risk_rank"] = rank_desc(shown)
+    out["violence_risk_decile"] = deciles(shown)
+    out["violence_risk_band"] = bands(shown)
     for col in ("rank_lo", "rank_median", "rank_hi", "p_top_decile", "decile_confidence"):
         out[f"violence_risk_{col}"] = getattr(mc, col)
     out["violence_prior"] = risk.prior

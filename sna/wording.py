@@ -24,7 +24,12 @@ from __future__ import annotations
 
 import math
 
+#: Violence risk is published to 0.1 offences a year, and ranked at that precision, so two
+#: places a reader sees with the same forecast never carry different ranks or bands.
+VIOLENCE_DECIMALS = 1
+
 __all__ = [
+    "VIOLENCE_DECIMALS",
     "about",
     "band_of_share",
     "interval_words",

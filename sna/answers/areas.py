@@ -15,7 +15,13 @@ import pandas as pd
 from ..config import LEVELS
 from ..scoring import INDICES
 from ..uncertainty import INTERVAL_LEVEL
-from ..wording import index_summary, interval_words, recorded_words, violence_summary
+from ..wording import (
+    VIOLENCE_DECIMALS,
+    index_summary,
+    interval_words,
+    recorded_words,
+    violence_summary,
+)
 from ._json import dumps, is_na, num, to_int, to_str, wrap
 from .schema import AREA_LEVELS
 from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
@@ -101,7 +107,7 @@ def _violence_block(
     ctx: BuildContext, row: dict[str, Any], level: str, n: int
 ) -> dict[str, Any] | None:
     """Violence risk of an area: expected offences, interval, rank, drivers, sentence."""
-    e = num(row.get("violence_risk"), 1)
+    e = num(row.get("violence_risk"), VIOLENCE_DECIMALS)
     if e is None or level not in ctx.violence_means:
         return None
     mean_e = ctx.violence_means[level][0]
