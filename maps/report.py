@@ -192,7 +192,7 @@ def _map_figures(build: PublicBuild, dpi: int = 110) -> list[dict[str, str]]:
     Violence risk and the needs index over the region, the hotspots, the protective gap and
     violence risk in each district: the same themes, bands and colours as the HTML maps.
     """
-    from ._specs import map_specs
+    from ._specs import map_specs, shown_title
     from .printing import PrintContext, figure_bytes, report_figure
 
     ctx = PrintContext.of(build)
@@ -202,7 +202,7 @@ def _map_figures(build: PublicBuild, dpi: int = 110) -> list[dict[str, str]]:
         for theme in themes:
             fig = report_figure(ctx, spec, theme)
             png = base64.b64encode(figure_bytes(fig, "png", dpi)).decode("ascii")
-            title = spec.title if spec.kind != "overview" else f"{spec.area}: {theme.title.lower()}"
+            title = shown_title(spec, theme)
             figures.append(
                 {
                     "id": f"map-{spec.stem}-{theme.key.removeprefix('k_')}",
