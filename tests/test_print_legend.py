@@ -107,9 +107,7 @@ def test_district_titles_name_only_the_theme_shown(ctx):
 
 
 @pytest.mark.slow
-def test_west_midlands_printed_maps_have_whole_legends_in_the_web_colours(
-    tmp_path, real_build_dir
-):
+def test_west_midlands_printed_maps_have_whole_legends_in_the_web_colours(tmp_path, real_build_dir):
     data_dir = real_build_dir("west-midlands")
     view = load_public_build("west-midlands", data_dir)
     specs = {s.stem: s for s in map_specs(view)}
