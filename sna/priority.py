@@ -30,6 +30,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from . import priority_table as table
 from . import support
 from .public_build import (
     PUBLIC_POSTCODE_COLUMNS,
@@ -144,6 +145,7 @@ PRIORITY_COLUMNS = [
     "district_rank",
     "lsoa21_code",
     "lsoa21_name",
+    "msoa21_code",
     "ward_name",
     "violence_risk",
     "violence_risk_lo",
@@ -174,7 +176,12 @@ PRIORITY_BY: tuple[str, ...] = ("violence_risk", "need")
 
 
 def priority_places(
-    build: PublicBuild, top: int = 10, *, radius_m: float = 1000.0, by: str = "violence_risk"
+    build: PublicBuild,
+    top: int = 10,
+    *,
+    radius_m: float = 1000.0,
+    by: str = "violence_risk",
+    map_url: str | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``top`` LSOAs per district by violence risk (or need), with drivers and assets.
 
@@ -190,6 +197,8 @@ def priority_places(
         risk factors). Builds made before violence risk existed fall back to need.
     radius_m : float
         Radius for counting assets around each LSOA centroid.
+    map_url : str, optional
+        The public map's address for the links (default :func:`sna.priority_table.map_url_base`).
 
     Returns
     -------
@@ -197,7 +206,10 @@ def priority_places(
         One row per selected LSOA (districts in build order, then ``district_rank``), the
         columns of ``PRIORITY_COLUMNS`` present in the build, the asset columns of
         :func:`nearby_assets`, ``centroid_easting``/``centroid_northing``, ``synthetic``
-        and the LSOA polygon (EPSG:27700). ``drivers`` is in plain words.
+        and the LSOA polygon (EPSG:27700). ``drivers`` is in plain words. After
+        ``ward_name``: ``place_name`` (the House of Commons Library MSOA name), ``postcode``
+        (the live postcode nearest the LSOA's centre) and ``map_url`` (the public map opened
+        there): :mod:`sna.priority_table`.
     """
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
@@ -225,6 +237,13 @@ def priority_places(
     out = pd.concat([out.drop(columns="geometry"), near, out[["geometry"]]], axis=1)
     out["centroid_easting"] = np.round(cent.x.to_numpy()).astype(int)
     out["centroid_northing"] = np.round(cent.y.to_numpy()).astype(int)
+    at = out.columns.get_loc("ward_name") + 1 if "ward_name" in out.columns else 0
+    postcodes = table.representative_postcodes(
+        build.postcodes(), out["lsoa21_code"], cent.x.to_numpy(), cent.y.to_numpy()
+    )
+    out.insert(at, "place_name", table.place_names(build, out).to_numpy())
+    out.insert(at + 1, "postcode", postcodes)
+    out.insert(at + 2, "map_url", table.map_links(table.map_url_base(map_url), postcodes))
     out["need"] = out["need"].round(4)
     for c in ("violence_risk", "violence_risk_lo", "violence_risk_hi", "violence_prior"):
         if c in out.columns:
@@ -254,19 +273,26 @@ def write_priority_places(
     build: str | Path | None = None,
     radius_m: float = 1000.0,
     by: str = "violence_risk",
+    map_url: str | None = None,
 ) -> list[Path]:
-    """Write ``priority_places.csv`` and ``priority_places.gpkg`` (default ``<build>/exports``).
+    """Write the priority list (default into ``<build>/exports``); ``sna priority``.
 
-    One library call for ``sna priority --region R --top N``; returns the two paths.
+    ``priority_places.csv`` is the list a navigator opens (headers in words:
+    :func:`sna.priority_table.readable`); ``priority_places_data.csv`` and
+    ``priority_places.gpkg`` (with the LSOA polygons, EPSG:27700) are the same rows under
+    the machine column names of :func:`priority_places`. Returns the three paths.
     """
     view = load_public_build(region, data_dir, build)
-    places = priority_places(view, top, radius_m=radius_m, by=by)
+    places = priority_places(view, top, radius_m=radius_m, by=by, map_url=map_url)
     folder = Path(out_dir) if out_dir else view.path / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "priority_places.csv"
+    data = folder / "priority_places_data.csv"
     gpkg = folder / "priority_places.gpkg"
-    places.drop(columns="geometry").to_csv(csv, index=False)
+    # UTF-8 with a byte-order mark, so a spreadsheet opens "©" and "–" as written
+    table.readable(places, view).to_csv(csv, index=False, encoding="utf-8-sig")
+    places.drop(columns="geometry").to_csv(data, index=False)
     if gpkg.exists():
         gpkg.unlink()
     places.to_file(gpkg, layer="priority_places", driver="GPKG", engine="pyogrio")
-    return [csv, gpkg]
+    return [csv, data, gpkg]
