@@ -85,3 +85,14 @@ def test_the_served_page_allows_the_configured_host(fixture_build):
         assert url in r.text and attribution in r.text
         # the API answers keep the strict default policy
         assert c.get("/health").headers["content-security-policy"] == "frame-ancestors 'none'"
+
+
+def test_the_page_embeds_the_one_theme_table(client):
+    import json
+    import re
+
+    from sna.theme import web_theme
+
+    page = client.get("/").text
+    config = json.loads(re.search(r'<script id="sna-config"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert config["theme"] == web_theme()

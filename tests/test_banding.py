@@ -58,3 +58,16 @@ def test_every_published_table_bands_by_the_one_rule(wm_build: Path):
         ok = pcs[f"{k}_decile"].notna()
         want = pcs.loc[ok, f"{k}_decile"].map(band_of_decile)
         assert (pcs.loc[ok, f"{k}_band"].astype(str) == want).all(), k
+
+
+def test_one_theme_table_for_the_web_and_print():
+    """sna.theme names the build's bands (sna.ranking) and the page embeds it as is."""
+    from sna.theme import web_theme
+
+    assert BANDS == BAND_LABELS
+    theme = web_theme()
+    assert theme["bands"] == list(BAND_LABELS)
+    assert set(theme["colours"]) == {"risk", "protective"}
+    for palette in theme["colours"].values():
+        assert list(palette) == list(BANDS) and len(set(palette.values())) == 5
+    assert theme["labels"]["Highest"] == band_label("Highest") == "Highest (top fifth)"
