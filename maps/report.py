@@ -36,6 +36,7 @@ import pandas as pd
 
 from sna.config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from sna.priority import PublicBuild, load_public_build, priority_places
+from sna.theme import BAND_COLOURS
 
 from ._charts import (
     chart_caterpillar,
@@ -414,6 +415,8 @@ def render_report(context: dict[str, Any]) -> str:
     env.filters["num"] = lambda v, d=3: "" if v is None else f"{float(v):.{d}f}"
     env.filters["int"] = lambda v: "" if v is None else f"{int(v):,}"
     env.filters["css_string"] = _css_string
+    # the band chips in the public map's colours (the one theme table, sna.theme)
+    env.globals["band_colours"] = BAND_COLOURS["risk"]
     return env.get_template("report.html.j2").render(**context)
 
 
