@@ -273,17 +273,20 @@ def _list_row(ctx: BuildContext, r: dict, level: str, code: str, body: dict) -> 
         else None
     )
     row["violence_risk_explanation"] = vr.get("explanation")
-    for k in INDICES:
+    for k in ("need", *(k for k in INDICES if k != "need")):  # need first, with its words
         idx = body["indices"][k]
         row[k] = idx["value"]
         row[f"{k}_rank"] = idx["rank"]
         row[f"{k}_decile"] = idx["decile"]
         row[f"{k}_band"] = idx["band"]
-    interval = body["indices"]["need"]["rank_interval"] or {}
-    row["need_rank_lo"] = interval.get("lo")
-    row["need_rank_hi"] = interval.get("hi")
-    row["need_drivers"] = _raising(body["drivers"], "title", lambda d: d["effect"] == "raises need")
-    row["need_explanation"] = body["explanation"]
+        if k == "need":
+            interval = idx["rank_interval"] or {}
+            row["need_rank_lo"] = interval.get("lo")
+            row["need_rank_hi"] = interval.get("hi")
+            row["need_drivers"] = _raising(
+                body["drivers"], "title", lambda d: d["effect"] == "raises need"
+            )
+            row["need_explanation"] = body["explanation"]
     row["synthetic"] = bool(ctx.synthetic)
     return row
 
