@@ -12,7 +12,13 @@ import pytest
 from build_fixture import REGION
 
 from maps._specs import map_specs, shown_title
-from maps.printing import PrintContext, figure_bytes, page_figure, write_print_maps
+from maps.printing import (
+    PrintContext,
+    figure_bytes,
+    page_figure,
+    report_figure,
+    write_print_maps,
+)
 from sna.priority import load_public_build
 from sna.theme import BAND_COLOURS, BANDS, band_legend
 
@@ -94,6 +100,23 @@ def test_a_long_legend_is_wrapped_inside_a_narrow_column(ctx):
     for orientation in ("portrait", "landscape"):
         pdf = figure_bytes(page_figure(ctx, spec, orientation=orientation), "pdf")
         check_page(pdf, spec.themes[0], spec.title)
+
+
+def test_report_figures_keep_their_legends_inside(ctx):
+    """The report's map figures (map and legend side by side, no page) cut nothing off."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    for spec in map_specs(ctx.build):
+        for theme in spec.themes[:2]:
+            fig = report_figure(ctx, spec, theme)
+            renderer = FigureCanvasAgg(fig).get_renderer()
+            legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+            assert len(legends) == 1
+            texts = [t for ax in fig.axes for t in ax.texts] + [legends[0]]
+            for artist in texts:
+                box = artist.get_window_extent(renderer)
+                assert box.x0 >= -0.5 and box.x1 <= fig.bbox.x1 + 0.5, (spec.stem, theme.key)
+                assert box.y0 >= -0.5 and box.y1 <= fig.bbox.y1 + 0.5, (spec.stem, theme.key)
 
 
 def test_district_titles_name_only_the_theme_shown(ctx):
