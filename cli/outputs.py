@@ -95,6 +95,13 @@ def priority_command(
             help="violence_risk (offences expected next year) or need (residents' risk factors)."
         ),
     ] = "violence_risk",
+    map_url: Annotated[
+        str | None,
+        typer.Option(
+            help="The public map's address for each place's link (default: $SNA_MAP_URL or "
+            "http://127.0.0.1:8000/)."
+        ),
+    ] = None,
 ) -> None:
     """Export the top N LSOAs per district by violence risk or need (CSV and GeoPackage)."""
     from sna.priority import PRIORITY_BY, write_priority_places
@@ -102,7 +109,7 @@ def priority_command(
     if by not in PRIORITY_BY:
         fail(SnaError(f"--by must be one of {list(PRIORITY_BY)}, got {by!r}"))
     with library_errors():
-        paths = write_priority_places(region, data_dir, top=top, by=by)
+        paths = write_priority_places(region, data_dir, top=top, by=by, map_url=map_url)
     for p in paths:
         out.print(str(p))
 

@@ -17,7 +17,7 @@ from sna.priority import PublicBuild
 
 from ._themes import Theme, gap_themes, hotspot_themes, overview_themes
 
-__all__ = ["MapSpec", "map_specs", "district_stem"]
+__all__ = ["MapSpec", "map_specs", "district_stem", "shown_title"]
 
 
 def district_stem(name: str) -> str:
@@ -48,6 +48,16 @@ class MapSpec:
     def n(self) -> int:
         """Number of LSOAs on the map."""
         return int(self.mask.sum())
+
+
+def shown_title(spec: MapSpec, theme: Theme) -> str:
+    """The title of ``spec`` when it shows one ``theme`` (a printed page, a report figure):
+    it names that theme only (``Birmingham: violence risk by neighbourhood``), where the
+    HTML map's title names every theme of its layer control."""
+    if spec.kind not in ("overview", "district"):
+        return spec.title  # hotspots and the protective gap: one theme, named in the title
+    what = theme.title[:1].lower() + theme.title[1:]
+    return f"{spec.area}: {what} by neighbourhood"
 
 
 def map_specs(build: PublicBuild, *, districts: bool = True) -> list[MapSpec]:
@@ -97,7 +107,7 @@ def map_specs(build: PublicBuild, *, districts: bool = True) -> list[MapSpec]:
                 MapSpec(
                     district_stem(str(name)),
                     f"{name}: violence risk and needs by neighbourhood",
-                    f"{int(mask.sum()):,} LSOAs; colours are deciles across {region}",
+                    f"{int(mask.sum()):,} LSOAs; colours are bands across {region}",
                     overview_themes(build),
                     mask,
                     str(name),

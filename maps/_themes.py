@@ -2,9 +2,10 @@
 
 Every map embeds the LSOA polygons once and draws several *themes* from them (one Leaflet
 layer per theme in the layer control). A theme colours each LSOA by a class stored in the
-feature's properties: a regional decile for the indices and the socio-ecological levels, or a
-category for hotspots and the protective gap. Classes are computed on the whole region so a
-district map uses the same colours as the overview.
+feature's properties: the band (a fifth of the region's neighbourhoods) for violence risk, the
+indices and the socio-ecological levels, coloured and labelled from the one theme table the
+public map uses (:mod:`sna.theme`), or a category for hotspots and the protective gap. Classes
+are computed on the whole region so a district map uses the same colours as the overview.
 
 Only public columns are read (the caller passes :class:`sna.priority.PublicBuild`, whose
 table went through :func:`sna.publish.public_lsoa_table`), and of those only names, bands,
@@ -24,10 +25,11 @@ import shapely
 
 from sna.priority import PublicBuild
 from sna.ranking import band_of_decile, deciles
+from sna.theme import BAND_COLOURS, BAND_NOTE, BANDS, NO_DATA, Palette, band_label, band_legend
 
 __all__ = [
     "Theme",
-    "RAMPS",
+    "band_theme",
     "overview_themes",
     "hotspot_themes",
     "gap_themes",
@@ -36,39 +38,15 @@ __all__ = [
     "features_geojson",
     "outlines_geojson",
     "postcode_index",
-    "GAP_RISK_DECILES",
-    "GAP_PROTECTIVE_DECILES",
+    "GAP_RISK_BANDS",
+    "GAP_PROTECTIVE_BANDS",
 ]
 
-# Ten classes, decile 1 (highest) first; ColorBrewer ramps sampled from matplotlib.
-RAMPS: dict[str, list[str]] = {
-    "violence": [
-        "#67001f", "#980043", "#ce1256", "#e7298a", "#df65b0",
-        "#c994c7", "#d4b9da", "#e7e1ef", "#f1eef6", "#f7f4f9",
-    ],  # PuRd
-    "need": [
-        "#970026", "#c30424", "#e1191d", "#f54026", "#fc6c33",
-        "#fd9740", "#feb44e", "#fed36f", "#ffe58f", "#fff4b0",
-    ],  # YlOrRd
-    "risk": [
-        "#930000", "#b90805", "#d52d1d", "#e9573d", "#f57850",
-        "#fc9964", "#fdbc85", "#fdd09a", "#fee0b7", "#feeed5",
-    ],  # OrRd
-    "level": [
-        "#61065d", "#821781", "#883e9b", "#8b60ac", "#8c80bb",
-        "#91a0cb", "#a0bddb", "#bacfe4", "#d2e2ee", "#e9f2f7",
-    ],  # BuPu
-    "protective": [
-        "#005321", "#067230", "#218944", "#39a257", "#5ab769",
-        "#80ca80", "#a3da9d", "#c1e6ba", "#d9f0d3", "#ecf8e8",
-    ],  # Greens
-}  # fmt: skip
-NO_DATA = "#d9d9d9"
 NOT_SIGNIFICANT = "#f2f2f2"
-GAP_RISK_DECILES = (1, 2)
-"""Risk deciles counted as high risk on the protective-gap map (the top 20%)."""
-GAP_PROTECTIVE_DECILES = (9, 10)
-"""Protective deciles counted as little protective access (the bottom 20%)."""
+GAP_RISK_BANDS = ("Highest",)
+"""Risk bands counted as high risk on the protective-gap map (the top fifth)."""
+GAP_PROTECTIVE_BANDS = ("Lowest",)
+"""Protective bands counted as little protective access (the bottom fifth)."""
 
 
 @dataclass(frozen=True)
@@ -108,29 +86,18 @@ class Theme:
         }
 
 
-def _decile_theme(
-    key: str, title: str, ramp: list[str], region: str, what: tuple[str, str], line: str
-) -> Theme:
-    colors = {str(i + 1): c for i, c in enumerate(ramp)}
-    # the band of a decile is the one every output uses (sna.ranking.band_of_decile)
-    labels = {str(d): f"{band_of_decile(d)} · decile {d} of 10" for d in range(1, 11)}
-    legend = []
-    for d, c in enumerate(ramp, start=1):
-        if d == 1:
-            label = f"1: highest 10% ({what[0]}) · {band_of_decile(d)}"
-        elif d == 10:
-            label = f"10: lowest 10% ({what[1]}) · {band_of_decile(d)}"
-        else:
-            label = f"{d} · {band_of_decile(d)}"
-        legend.append((c, label))
+def band_theme(key: str, title: str, region: str, line: str, palette: Palette = "risk") -> Theme:
+    """A theme of the five bands, drawn and labelled from the one theme table
+    (:mod:`sna.theme`), as the public map draws them."""
     return Theme(
         key=key,
         title=title,
-        legend_title=f"{title}: deciles across {region}",
-        colors=colors,
-        legend=legend,
-        labels=labels,
+        legend_title=f"{title}: bands across {region}",
+        colors=dict(BAND_COLOURS[palette]),
+        legend=band_legend(palette),
+        labels={b: band_label(b) for b in BANDS},
         line=line,
+        note=f"{BAND_NOTE}.",
     )
 
 
@@ -143,58 +110,27 @@ LEVEL_TITLES = {
 
 
 def overview_themes(build: PublicBuild) -> list[Theme]:
-    """Violence risk (first, where the build has it), needs, risk, protective and the levels."""
+    """Violence risk (first, where the build has it), needs, risk (where it differs from the
+    needs index), protective and the levels: every one in the five bands of the public map."""
     region = build.region_name
     themes = []
-    if "violence_risk_decile" in build.lsoa.columns:
-        themes.append(
-            _decile_theme(
-                "k_violence",
-                "Violence risk",
-                RAMPS["violence"],
-                region,
-                ("most offences expected", "fewest expected"),
-                "Violence risk: {label}",
-            )
-        )
-    themes += [
-        _decile_theme(
-            "k_need",
-            "Needs index",
-            RAMPS["need"],
-            region,
-            ("most need", "least need"),
-            "Needs index: {label}",
-        ),
-        _decile_theme(
-            "k_risk",
-            "Risk index",
-            RAMPS["risk"],
-            region,
-            ("most risk", "least risk"),
-            "Risk index: {label}",
-        ),
-        _decile_theme(
+    if "violence_risk_band" in build.lsoa.columns:
+        themes.append(band_theme("k_violence", "Violence risk", region, "Violence risk: {label}"))
+    themes.append(band_theme("k_need", "Needs index", region, "Needs index: {label}"))
+    if not build.need_is_risk:  # with nothing subtracted the risk index is the needs index
+        themes.append(band_theme("k_risk", "Risk index", region, "Risk index: {label}"))
+    themes.append(
+        band_theme(
             "k_protective",
             "Protective factors",
-            RAMPS["protective"],
             region,
-            ("most access", "least access"),
             "Protective factors: {label}",
-        ),
-    ]
+            palette="protective",
+        )
+    )
     for lv in build.levels:
         t = LEVEL_TITLES.get(lv, lv.capitalize())
-        themes.append(
-            _decile_theme(
-                f"k_level_{lv}",
-                f"{t} risk",
-                RAMPS["level"],
-                region,
-                ("most risk", "least risk"),
-                f"{t} risk: {{label}}",
-            )
-        )
+        themes.append(band_theme(f"k_level_{lv}", f"{t} risk", region, f"{t} risk: {{label}}"))
     return themes
 
 
@@ -252,7 +188,8 @@ def hotspot_themes(build: PublicBuild) -> list[Theme]:
 
 
 def gap_themes(build: PublicBuild) -> list[Theme]:
-    """High risk with little protective access (risk decile 1-2 and protective decile 9-10)."""
+    """High risk with little protective access (the Highest risk band, the Lowest
+    protective band)."""
     return [
         Theme(
             key="k_gap",
@@ -260,8 +197,8 @@ def gap_themes(build: PublicBuild) -> list[Theme]:
             legend_title="High risk and little protective access",
             colors={"2": "#54278f", "1": "#b4a7d6", "0": NOT_SIGNIFICANT},
             legend=[
-                ("#54278f", "High risk (top 20%) and little protective access (bottom 20%)"),
-                ("#b4a7d6", "High risk (top 20%), more protective access"),
+                ("#54278f", "High risk (top fifth) and little protective access (bottom fifth)"),
+                ("#b4a7d6", "High risk (top fifth), more protective access"),
                 (NOT_SIGNIFICANT, "Other areas"),
             ],
             labels={
@@ -270,7 +207,7 @@ def gap_themes(build: PublicBuild) -> list[Theme]:
                 "0": "not high risk",
             },
             line="Protective gap: {label}",
-            note="Risk deciles 1-2 and protective deciles 9-10 across the region.",
+            note="Risk band Highest and protective band Lowest across the region.",
             default_color=NOT_SIGNIFICANT,
         )
     ]
@@ -280,13 +217,28 @@ def _int_or_none(v: Any) -> int | None:
     return None if v is None or (isinstance(v, float) and np.isnan(v)) or pd.isna(v) else int(v)
 
 
+def _band_classes(lsoa: pd.DataFrame, name: str) -> list[str | None]:
+    """Each LSOA's band of ``name``: the ``<name>_band`` column, else the band of its
+    ``<name>_decile`` (or of the deciles of ``<name>``); None without a value."""
+    if f"{name}_band" in lsoa.columns and lsoa[f"{name}_band"].notna().any():
+        return [None if pd.isna(b) else str(b) for b in lsoa[f"{name}_band"]]
+    if f"{name}_decile" in lsoa.columns and lsoa[f"{name}_decile"].notna().any():
+        dec = lsoa[f"{name}_decile"]
+    elif name in lsoa.columns:
+        dec = pd.Series(deciles(lsoa[name].to_numpy(float)), index=lsoa.index)
+    else:
+        return [None] * len(lsoa)
+    return [None if (d := _int_or_none(v)) is None else band_of_decile(d) for v in dec]
+
+
 def feature_properties(build: PublicBuild) -> pd.DataFrame:
     """The properties every map feature carries (one row per LSOA, build order).
 
     ``c`` code, ``n`` name, ``w`` ward, ``d`` district, ``nb``/``rb``/``pb`` need, risk and
     protective bands, ``nr``/``lo``/``hi`` need rank and its 5th-95th percentile interval,
     ``t`` drivers in words, ``x`` the explanation, ``ve``/``vr`` violence risk (expected
-    offences, rounded) and its rank where the build has it, and the theme classes ``k_*``.
+    offences, rounded) and its rank where the build has it, and the theme classes ``k_*``
+    (band labels, as the public map's tiles carry them; ``k_gap`` 0-2; hotspot labels).
     """
     lsoa = build.lsoa
     n = len(lsoa)
@@ -314,20 +266,17 @@ def feature_properties(build: PublicBuild) -> pd.DataFrame:
     if "violence_risk" in lsoa.columns:
         props["ve"] = lsoa["violence_risk"].astype(float).round(0).to_numpy()
         props["vr"] = [_int_or_none(v) for v in lsoa["violence_risk_rank"]]
-        props["k_violence"] = [_int_or_none(v) for v in lsoa["violence_risk_decile"]]
-    for k in ("need", "risk", "protective"):
-        dec = col(f"{k}_decile", None)
-        if dec.isna().all() and k in lsoa.columns:
-            dec = pd.Series(deciles(lsoa[k].to_numpy(float)), index=lsoa.index)
-        props[f"k_{k}"] = [_int_or_none(v) for v in dec]
+    # the theme classes are the build's own bands (as the public map's tiles carry them);
+    # where a build has none (the levels), the band of the regional decile
+    pairs = (("violence", "violence_risk"), ("need", "need"), ("risk", "risk"))
+    for k, name in (*pairs, ("protective", "protective")):
+        props[f"k_{k}"] = _band_classes(lsoa, name)
     for lv in build.levels:
-        props[f"k_level_{lv}"] = [
-            _int_or_none(v) for v in deciles(lsoa[f"level_{lv}"].to_numpy(float))
-        ]
+        props[f"k_level_{lv}"] = _band_classes(lsoa, f"level_{lv}")
     props["k_gi"] = col("gi_label", "not significant").fillna("not significant").astype(str)
     props["k_moran"] = col("moran_label", "not significant").fillna("not significant").astype(str)
-    high_risk = pd.Series(props["k_risk"]).isin(GAP_RISK_DECILES)
-    low_prot = pd.Series(props["k_protective"]).isin(GAP_PROTECTIVE_DECILES)
+    high_risk = pd.Series(props["k_risk"]).isin(GAP_RISK_BANDS)
+    low_prot = pd.Series(props["k_protective"]).isin(GAP_PROTECTIVE_BANDS)
     props["k_gap"] = np.where(high_risk & low_prot, 2, np.where(high_risk, 1, 0))
     return props.reset_index(drop=True)
 

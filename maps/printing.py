@@ -35,8 +35,9 @@ import shapely
 from sna.config import OGL, OS_ATTRIBUTION
 from sna.errors import SnaError
 from sna.priority import PublicBuild, load_public_build
+from sna.theme import BANDS
 
-from ._specs import MapSpec, map_specs
+from ._specs import MapSpec, map_specs, shown_title
 from ._themes import Theme, feature_properties
 
 __all__ = [
@@ -251,29 +252,59 @@ def _draw_map(ax: Any, ctx: PrintContext, spec: MapSpec, theme: Theme) -> None:
                             "headwidth": 8, "headlength": 7})  # fmt: skip
 
 
-def _draw_legend(ax: Any, theme: Theme, colours: list[str], *, ncol: int, width_in: float) -> None:
-    """The theme's legend rows in order, a 'no data' row if needed, and the theme's note."""
+LEGEND_SIZE = 7.5
+"""Font size (pt) of a legend's rows; a legend that would not fit is set smaller, to 5.5."""
+
+
+def _wrapped(label: str, width_in: float, size: float) -> str:
+    """``label`` wrapped to the width a legend column leaves for text (after the swatch)."""
+    chars = max(12, int((width_in - 0.45) * 72 / (size * 0.56)))
+    return "\n".join(textwrap.wrap(label, chars))
+
+
+def _draw_legend(ax: Any, theme: Theme, colours: list[str], *, ncol: int, width_in: float) -> float:
+    """The theme's legend rows in order, a 'no data' row if needed, and the theme's note.
+
+    Every row is wrapped to its column and the whole legend is set smaller until it lies
+    inside ``ax`` (its width, and the page): a legend is never cut off. Returns the height,
+    in inches, that the legend and its note take from the top of ``ax``.
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.patches import Patch
 
     rows = list(theme.legend)
     if theme.default_color in colours and theme.default_color not in {c for c, _ in rows}:
         rows.append((theme.default_color, "No data"))
-    handles = [Patch(facecolor=c, edgecolor="#999999", linewidth=0.5, label=lbl) for c, lbl in rows]
     ax.set_axis_off()
-    title = "\n".join(textwrap.wrap(theme.legend_title, int(width_in * 13)))
-    leg = ax.legend(handles=handles, loc="upper left", title=title, frameon=False, fontsize=7.5,
-                    title_fontsize=8.5, ncol=ncol, alignment="left", handlelength=1.6,
-                    borderaxespad=0.0, columnspacing=1.4)  # fmt: skip
-    leg.get_title().set_weight("bold")
+    fig = ax.get_figure()
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    column = width_in / ncol
+    size = LEGEND_SIZE
+    while True:
+        handles = [
+            Patch(facecolor=c, edgecolor="#999999", lw=0.5, label=_wrapped(lbl, column, size))
+            for c, lbl in rows
+        ]
+        title = "\n".join(textwrap.wrap(theme.legend_title, int(width_in * 72 / (size * 0.62))))
+        leg = ax.legend(handles=handles, loc="upper left", title=title, frameon=False,
+                        fontsize=size, title_fontsize=size + 1, ncol=ncol, alignment="left",
+                        handlelength=1.6, borderaxespad=0.0, columnspacing=1.0)  # fmt: skip
+        leg.get_title().set_weight("bold")
+        renderer = canvas.get_renderer()
+        box = leg.get_window_extent(renderer)
+        inside = box.x1 <= ax.get_window_extent(renderer).x1 + 0.5 and box.x1 <= fig.bbox.x1
+        if inside or size <= 5.5:
+            break
+        leg.remove()
+        size -= 0.5
+    bottom = box.y0
     if theme.note:  # just below the legend's rows
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-        fig = ax.get_figure()
-        canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
-        box = leg.get_window_extent(canvas.get_renderer())
         _, y = ax.transAxes.inverted().transform((box.x0, box.y0 - 4))
-        note = "\n".join(textwrap.wrap(theme.note, int(width_in * 15)))
-        ax.text(0, y, note, fontsize=6.8, color=_MUTED, va="top", transform=ax.transAxes)
+        note = "\n".join(textwrap.wrap(theme.note, int(width_in * 72 / (6.8 * 0.56))))
+        text = ax.text(0, y, note, fontsize=6.8, color=_MUTED, va="top", transform=ax.transAxes)
+        bottom = text.get_window_extent(renderer).y0
+    top = ax.get_window_extent(renderer).y1
+    return float(top - bottom) / fig.dpi
 
 
 def _orientation(ctx: PrintContext, spec: MapSpec) -> Literal["portrait", "landscape"]:
@@ -310,7 +341,7 @@ def page_figure(
         return inches / h
 
     top = h - margin
-    title = _wrap(spec.title, inner, 15)
+    title = _wrap(shown_title(spec, theme), inner, 15)
     fig.text(fx(margin), fy(top), title, fontsize=15, weight="bold", color=_INK, va="top")
     top -= 0.28 * (title.count("\n") + 1) + 0.06
     subtitle = (
@@ -331,7 +362,12 @@ def page_figure(
     footer_lines = map_sources(build, theme)
     footer_lines.append(
         f"Printed by sna-risk-mapper {build.manifest.get('code_version', '')} from build "
-        f"{build.build_id}. Colours are classes across {build.region_name}; see the legend."
+        f"{build.build_id}. "
+        + (
+            f"Colours are the bands of the public map across {build.region_name}; see the legend."
+            if set(theme.colors) == set(BANDS)
+            else f"Colours are classes across {build.region_name}; see the legend."
+        )
     )
     footer = "\n".join(_wrap(line, inner, 6.3) for line in footer_lines)
     n_footer = footer.count("\n") + 1
@@ -342,10 +378,14 @@ def page_figure(
     if orientation == "portrait":
         n_rows = len(theme.legend) + 1
         ncol = 2 if n_rows > 6 else 1
-        legend_h = 0.45 + 0.17 * -(-n_rows // ncol) + (0.3 if theme.note else 0)
+        room = top - bottom - 2.0  # the legend never takes the map's last two inches
+        lax = fig.add_axes((fx(margin), fy(bottom), fx(inner), fy(room)))
+        legend_h = _draw_legend(lax, theme, colours, ncol=ncol, width_in=inner)
+        lax.remove()  # measured: drawn again in the height it takes
         lax = fig.add_axes((fx(margin), fy(bottom), fx(inner), fy(legend_h)))
-        _draw_legend(lax, theme, colours, ncol=ncol, width_in=inner / ncol)
-        map_box = (fx(margin), fy(bottom + legend_h + 0.1), fx(inner), fy(top - bottom - legend_h))
+        _draw_legend(lax, theme, colours, ncol=ncol, width_in=inner)
+        map_h = top - bottom - legend_h - 0.1
+        map_box = (fx(margin), fy(bottom + legend_h + 0.1), fx(inner), fy(map_h))
     else:
         legend_w = 2.7
         lax = fig.add_axes((fx(w - margin - legend_w), fy(bottom), fx(legend_w), fy(top - bottom)))
@@ -454,6 +494,6 @@ def write_print_maps(
         chosen = next((t for t in spec.themes if t.key == f"k_{theme}"), spec.themes[0])
         fig = page_figure(ctx, spec, chosen)
         path = folder / f"{spec.stem}.{fmt}"
-        path.write_bytes(figure_bytes(fig, fmt, dpi, title=spec.title))
+        path.write_bytes(figure_bytes(fig, fmt, dpi, title=shown_title(spec, chosen)))
         written.append(path)
     return written

@@ -36,6 +36,7 @@ import pandas as pd
 
 from sna.config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from sna.priority import PublicBuild, load_public_build, priority_places
+from sna.theme import BAND_COLOURS
 
 from ._charts import (
     chart_caterpillar,
@@ -192,7 +193,7 @@ def _map_figures(build: PublicBuild, dpi: int = 110) -> list[dict[str, str]]:
     Violence risk and the needs index over the region, the hotspots, the protective gap and
     violence risk in each district: the same themes, bands and colours as the HTML maps.
     """
-    from ._specs import map_specs
+    from ._specs import map_specs, shown_title
     from .printing import PrintContext, figure_bytes, report_figure
 
     ctx = PrintContext.of(build)
@@ -202,7 +203,7 @@ def _map_figures(build: PublicBuild, dpi: int = 110) -> list[dict[str, str]]:
         for theme in themes:
             fig = report_figure(ctx, spec, theme)
             png = base64.b64encode(figure_bytes(fig, "png", dpi)).decode("ascii")
-            title = spec.title if spec.kind != "overview" else f"{spec.area}: {theme.title.lower()}"
+            title = shown_title(spec, theme)
             figures.append(
                 {
                     "id": f"map-{spec.stem}-{theme.key.removeprefix('k_')}",
@@ -414,6 +415,8 @@ def render_report(context: dict[str, Any]) -> str:
     env.filters["num"] = lambda v, d=3: "" if v is None else f"{float(v):.{d}f}"
     env.filters["int"] = lambda v: "" if v is None else f"{int(v):,}"
     env.filters["css_string"] = _css_string
+    # the band chips in the public map's colours (the one theme table, sna.theme)
+    env.globals["band_colours"] = BAND_COLOURS["risk"]
     return env.get_template("report.html.j2").render(**context)
 
 

@@ -7,8 +7,8 @@
   (``level_<level>``) and the risk and protective indices, district outlines;
 - ``district-<name>.html``: the same for each district, zoomed to it;
 - ``hotspots.html``: significant Getis-Ord Gi* hot and cold spots (and local Moran clusters);
-- ``protective-gap.html``: high risk (risk decile 1-2) with little protective access
-  (protective decile 9-10).
+- ``protective-gap.html``: high risk (the Highest risk band) with little protective access
+  (the Lowest protective band).
 
 Each map has a legend, tooltips (name, band, rank interval, drivers in words and the
 build's explanation), a postcode search that uses the build's own postcode table (a compact

@@ -23,20 +23,23 @@ The same reader is used by the report (:mod:`maps.report`) and the static maps (
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from . import builds, support
-from .config import LEVELS, LayerSpec, load_region
-from .drivers import driver_text
-from .errors import StoreError
+from . import priority_table as table
+from . import support
+from .public_build import (
+    PUBLIC_POSTCODE_COLUMNS,
+    PublicBuild,
+    build_folders,
+    builds_root,
+    load_public_build,
+    region_id,
+)
 
 __all__ = [
     "PublicBuild",
@@ -51,186 +54,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-PUBLIC_POSTCODE_COLUMNS = (
-    "postcode",
-    "status",
-    "lsoa21_code",
-    "ward_code",
-    "district_code",
-    "easting",
-    "northing",
-)
-"""Postcode columns the public outputs read (no partner-derived ``local_*`` values)."""
-
-
-def region_id(region: str | Path) -> str:
-    """The region id of ``region``: an id as given, or the id inside a region TOML path."""
-    if str(region).endswith(".toml"):
-        return load_region(region).id
-    return str(region)
-
-
-@dataclass
-class PublicBuild:
-    """A build as the public may see it: manifest, layer specs and the public LSOA table.
-
-    Attributes
-    ----------
-    path : Path
-        The build folder (``<data_dir>/<region>/builds/<build_id>``).
-    manifest : dict
-        ``manifest.json`` (see docs/build-format.md).
-    specs : list of LayerSpec
-        The layers, in manifest order.
-    lsoa : geopandas.GeoDataFrame
-        ``lsoa.parquet`` after :func:`sna.publish.public_lsoa_table` (EPSG:27700): partner
-        counts, unshrunk partner rates and exact partner values are already removed.
-    data_dir : Path or None
-        The data directory the build was found in (for the store beside it).
-    """
-
-    path: Path
-    manifest: dict[str, Any]
-    specs: list[LayerSpec]
-    lsoa: gpd.GeoDataFrame
-    data_dir: Path | None = None
-    _assets: gpd.GeoDataFrame | None = field(default=None, repr=False)
-
-    @property
-    def region(self) -> str:
-        """Region id, e.g. ``west-midlands``."""
-        return str(self.manifest["region"])
-
-    @property
-    def region_name(self) -> str:
-        """Display name, e.g. ``West Midlands``."""
-        return str(self.manifest.get("region_name") or self.region)
-
-    @property
-    def build_id(self) -> str:
-        """The build's id (a UTC timestamp)."""
-        return str(self.manifest["build_id"])
-
-    @property
-    def titles(self) -> dict[str, str]:
-        """Layer id -> title."""
-        return {s.id: s.title for s in self.specs}
-
-    @property
-    def protective_layers(self) -> set[str]:
-        """Ids of the protective layers."""
-        return {s.id for s in self.specs if s.kind == "protective"}
-
-    def driver_words(self, drivers: str | list | None, sep: str = "; ") -> str:
-        """What raises one LSOA's need, in words: the layers of its ``drivers``
-        (``[[layer_id, contribution], ...]``) that raise need, each worded as the API's
-        answers word it (:func:`sna.drivers.driver_text`), joined by ``sep``.
-        """
-        if drivers is None or (isinstance(drivers, float) and np.isnan(drivers)):
-            items = []
-        else:
-            items = json.loads(drivers) if isinstance(drivers, str) else list(drivers)
-        kinds = {s.id: s.kind for s in self.specs}
-        titles, synthetic = self.titles, set(self.synthetic_layers)
-        words = [
-            driver_text(
-                titles.get(lid, lid),
-                float(c),
-                kind=kinds.get(lid, "risk"),
-                synthetic=lid in synthetic,
-            )
-            for lid, c in items
-            if float(c) > 0
-        ]
-        return sep.join(words) or "no layer raises need above average"
-
-    @property
-    def synthetic_layers(self) -> list[str]:
-        """Ids of the layers built from synthetic stand-in data."""
-        return list(self.manifest.get("synthetic_layers") or [])
-
-    @property
-    def synthetic(self) -> bool:
-        """True when any layer of the build uses synthetic data."""
-        return bool(self.manifest.get("synthetic") or self.synthetic_layers)
-
-    @property
-    def levels(self) -> list[str]:
-        """Socio-ecological levels with a ``level_<level>`` column, in the canonical order."""
-        return [lv for lv in LEVELS if f"level_{lv}" in self.lsoa.columns]
-
-    @property
-    def districts(self) -> pd.DataFrame:
-        """``district_code``, ``district_name`` of the build, in order of first appearance."""
-        return (
-            self.lsoa[["district_code", "district_name"]]
-            .drop_duplicates("district_code")
-            .reset_index(drop=True)
-        )
-
-    def postcodes(self, columns: tuple[str, ...] = PUBLIC_POSTCODE_COLUMNS) -> pd.DataFrame:
-        """The build's postcodes, reading only the named (public) columns."""
-        import pyarrow.parquet as pq
-
-        path = self.path / "postcodes.parquet"
-        have = set(pq.read_schema(path).names)
-        cols = [c for c in columns if c in have]
-        return pd.read_parquet(path, columns=cols)
-
-    def sensitivity(self) -> pd.DataFrame | None:
-        """``sensitivity.csv``, or None when the build has none."""
-        path = self.path / "sensitivity.csv"
-        return pd.read_csv(path) if path.exists() else None
-
-    def assets(self) -> gpd.GeoDataFrame | None:
-        """The store's ``assets`` points (EPSG:27700), or None when the store has none."""
-        if self._assets is None:
-            from .store import Store
-
-            store = Store(self.region, self.data_dir)
-            try:
-                if not store.has("assets"):
-                    log.warning("store of %s has no assets table", self.region)
-                    return None
-                frame = store.read("assets")
-            except StoreError as exc:
-                log.warning("no store for %s: %s", self.region, exc)
-                return None
-            if not isinstance(frame, gpd.GeoDataFrame):
-                frame = gpd.GeoDataFrame(
-                    frame,
-                    geometry=gpd.points_from_xy(frame["easting"], frame["northing"]),
-                    crs="EPSG:27700",
-                )
-            self._assets = frame
-        return self._assets
-
-
-def builds_root(region: str | Path, data_dir: Path | None = None) -> Path:
-    """``<data_dir>/<region>/builds`` for a region id or a region TOML path."""
-    return builds.builds_dir(region_id(region), data_dir)
-
-
-def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path]:
-    """Every build folder of the region (those with a manifest), oldest first."""
-    return builds.build_folders(region_id(region), data_dir)
-
-
-def load_public_build(
-    region: str | Path,
-    data_dir: Path | None = None,
-    build: str | Path | None = None,
-) -> PublicBuild:
-    """The public view of a build: :func:`sna.builds.open_build` then
-    :meth:`~sna.answers.reader.BuildReader.public` (the one reader; no answers needed).
-
-    Raises
-    ------
-    BuildNotFound
-        When the region has no published build or ``build`` is not a build folder.
-    """
-    return builds.open_build(region, data_dir, build, answers=False).public(data_dir)
 
 
 def _type_word(kind: str, n: int = 1) -> str:
@@ -322,6 +145,7 @@ PRIORITY_COLUMNS = [
     "district_rank",
     "lsoa21_code",
     "lsoa21_name",
+    "msoa21_code",
     "ward_name",
     "violence_risk",
     "violence_risk_lo",
@@ -352,7 +176,12 @@ PRIORITY_BY: tuple[str, ...] = ("violence_risk", "need")
 
 
 def priority_places(
-    build: PublicBuild, top: int = 10, *, radius_m: float = 1000.0, by: str = "violence_risk"
+    build: PublicBuild,
+    top: int = 10,
+    *,
+    radius_m: float = 1000.0,
+    by: str = "violence_risk",
+    map_url: str | None = None,
 ) -> gpd.GeoDataFrame:
     """The ``top`` LSOAs per district by violence risk (or need), with drivers and assets.
 
@@ -368,6 +197,8 @@ def priority_places(
         risk factors). Builds made before violence risk existed fall back to need.
     radius_m : float
         Radius for counting assets around each LSOA centroid.
+    map_url : str, optional
+        The public map's address for the links (default :func:`sna.priority_table.map_url_base`).
 
     Returns
     -------
@@ -375,7 +206,10 @@ def priority_places(
         One row per selected LSOA (districts in build order, then ``district_rank``), the
         columns of ``PRIORITY_COLUMNS`` present in the build, the asset columns of
         :func:`nearby_assets`, ``centroid_easting``/``centroid_northing``, ``synthetic``
-        and the LSOA polygon (EPSG:27700). ``drivers`` is in plain words.
+        and the LSOA polygon (EPSG:27700). ``drivers`` is in plain words. After
+        ``ward_name``: ``place_name`` (the House of Commons Library MSOA name), ``postcode``
+        (the live postcode nearest the LSOA's centre) and ``map_url`` (the public map opened
+        there): :mod:`sna.priority_table`.
     """
     if top < 1:
         raise ValueError(f"top must be >= 1, got {top}")
@@ -403,6 +237,13 @@ def priority_places(
     out = pd.concat([out.drop(columns="geometry"), near, out[["geometry"]]], axis=1)
     out["centroid_easting"] = np.round(cent.x.to_numpy()).astype(int)
     out["centroid_northing"] = np.round(cent.y.to_numpy()).astype(int)
+    at = out.columns.get_loc("ward_name") + 1 if "ward_name" in out.columns else 0
+    postcodes = table.representative_postcodes(
+        build.postcodes(), out["lsoa21_code"], cent.x.to_numpy(), cent.y.to_numpy()
+    )
+    out.insert(at, "place_name", table.place_names(build, out).to_numpy())
+    out.insert(at + 1, "postcode", postcodes)
+    out.insert(at + 2, "map_url", table.map_links(table.map_url_base(map_url), postcodes))
     out["need"] = out["need"].round(4)
     for c in ("violence_risk", "violence_risk_lo", "violence_risk_hi", "violence_prior"):
         if c in out.columns:
@@ -432,19 +273,26 @@ def write_priority_places(
     build: str | Path | None = None,
     radius_m: float = 1000.0,
     by: str = "violence_risk",
+    map_url: str | None = None,
 ) -> list[Path]:
-    """Write ``priority_places.csv`` and ``priority_places.gpkg`` (default ``<build>/exports``).
+    """Write the priority list (default into ``<build>/exports``); ``sna priority``.
 
-    One library call for ``sna priority --region R --top N``; returns the two paths.
+    ``priority_places.csv`` is the list a navigator opens (headers in words:
+    :func:`sna.priority_table.readable`); ``priority_places_data.csv`` and
+    ``priority_places.gpkg`` (with the LSOA polygons, EPSG:27700) are the same rows under
+    the machine column names of :func:`priority_places`. Returns the three paths.
     """
     view = load_public_build(region, data_dir, build)
-    places = priority_places(view, top, radius_m=radius_m, by=by)
+    places = priority_places(view, top, radius_m=radius_m, by=by, map_url=map_url)
     folder = Path(out_dir) if out_dir else view.path / "exports"
     folder.mkdir(parents=True, exist_ok=True)
     csv = folder / "priority_places.csv"
+    data = folder / "priority_places_data.csv"
     gpkg = folder / "priority_places.gpkg"
-    places.drop(columns="geometry").to_csv(csv, index=False)
+    # UTF-8 with a byte-order mark, so a spreadsheet opens "©" and "–" as written
+    table.readable(places, view).to_csv(csv, index=False, encoding="utf-8-sig")
+    places.drop(columns="geometry").to_csv(data, index=False)
     if gpkg.exists():
         gpkg.unlink()
     places.to_file(gpkg, layer="priority_places", driver="GPKG", engine="pyogrio")
-    return [csv, gpkg]
+    return [csv, data, gpkg]

@@ -153,6 +153,7 @@ def _areas() -> gpd.GeoDataFrame:
                 {
                     "lsoa21_code": f"E010{i:05d}",
                     "lsoa21_name": f"Fixture {i:03d}A",
+                    "msoa21_code": f"E0200{c:04d}",
                     "msoa21_name": f"Fixture {c:03d}",
                     "ward_code": f"E0500000{c + 1}",
                     "ward_name": f"Ward {'ABCD'[c]}",

@@ -76,3 +76,43 @@ def test_priority_list_bad_params_are_422(client, params):
 def test_priority_list_unknown_district_is_404(client):
     r = client.get("/api/v1/areas", params={"district": "Atlantis"})
     assert r.status_code == 404 and "Atlantis" in r.json()["error"]
+
+
+def test_priority_list_says_what_it_is_sorted_by_and_explains_that(client):
+    body = client.get("/api/v1/areas", params={"limit": 100}).json()["result"]
+    by = body["sorted_by"]
+    assert body["sort"] == by["id"] == "violence_risk" and by["order"] == "highest first"
+    assert by["title"] == "Violence risk" and by["unit"] == "offences a year"
+    assert by["provenance"] == "forecast" and "next 12 months" in by["measures"]
+    assert by["explained_by"] == ["violence_risk_drivers", "violence_risk_explanation"]
+    values = [i["violence_risk"] for i in body["items"]]
+    assert values == sorted(values, reverse=True)
+    for item in body["items"]:
+        # violence risk is explained by its own drivers, the needs index by its own
+        assert "drivers" not in item and "explanation" not in item
+        assert item["violence_risk_explanation"].startswith("About ")
+        for part in filter(None, item["violence_risk_drivers"].split("; ")):
+            assert "raises it by a factor of" in part
+        assert "factor of" not in item["need_drivers"]
+    need = client.get("/api/v1/areas", params={"sort": "need", "order": "asc"}).json()["result"]
+    assert need["sorted_by"]["explained_by"] == ["need_drivers", "need_explanation"]
+    assert need["sorted_by"]["order"] == "lowest first"
+    assert need["sorted_by"]["unit"] == "standardised score (0 = regional average)"
+    named = client.get("/api/v1/areas", params={"sort": "name", "order": "asc"}).json()
+    assert named["result"]["sorted_by"]["order"] == "A to Z"
+
+
+def test_the_list_shows_the_needs_index_once_where_risk_is_the_same(client):
+    """The fixture subtracts no protective access (need_lambda 0), so risk = need exactly:
+    the list does not show the same numbers twice under two names."""
+    body = client.get("/api/v1/areas", params={"limit": 100, "sort": "risk"}).json()["result"]
+    assert "same as the needs index" in body["sorted_by"]["measures"]
+    assert body["sorted_by"]["columns"][0] == "need"
+    for item in body["items"]:
+        assert not {"risk", "risk_rank", "risk_decile", "risk_band"} & set(item)
+        assert {"need", "need_band", "protective_band"} <= set(item)
+    by_need = client.get("/api/v1/areas", params={"limit": 100, "sort": "need"}).json()
+    assert [i["code"] for i in body["items"]] == [i["code"] for i in by_need["result"]["items"]]
+    r = client.get("/api/v1/areas", params={"format": "csv", "limit": 100})
+    header = next(csv.reader(io.StringIO(r.text)))
+    assert "risk" not in header and "need_drivers" in header and "violence_risk_drivers" in header

@@ -106,3 +106,14 @@ def test_a_deployment_shows_openstreetmap_by_default_and_can_turn_it_off(fixture
     # another server's tiles keep their own attribution, not OpenStreetMap's
     other = ApiSettings(basemap_url="https://tiles.example.org/{z}/{x}/{y}.png")
     assert other.basemap_attribution == ""
+
+
+def test_the_page_embeds_the_one_theme_table(client):
+    import json
+    import re
+
+    from sna.theme import web_theme
+
+    page = client.get("/").text
+    config = json.loads(re.search(r'<script id="sna-config"[^>]*>(.*?)</script>', page, re.S)[1])
+    assert config["theme"] == web_theme()

@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from maps._themes import _decile_theme
+from maps._themes import band_theme
 from sna.disclosure import band_rates
 from sna.ranking import BAND_LABELS, band_of_decile, bands, deciles
+from sna.theme import BAND_COLOURS, BANDS, band_label
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 7, 10, 11, 49, 417, 1719])
@@ -36,10 +37,11 @@ def test_band_of_decile_rejects_nonsense():
 
 
 def test_static_map_legend_names_the_same_band_as_the_panel():
-    theme = _decile_theme("need", "Needs index", ["#000"] * 10, "Region", ("a", "b"), "x")
-    for d in range(1, 11):
-        assert theme.labels[str(d)].startswith(band_of_decile(d))
-    assert BAND_LABELS[0] in theme.legend[0][1] and BAND_LABELS[-1] in theme.legend[-1][1]
+    theme = band_theme("k_need", "Needs index", "Region", "x")
+    assert list(theme.labels) == list(BAND_LABELS) == list(BANDS)
+    for band, (colour, label) in zip(BAND_LABELS, theme.legend, strict=True):
+        assert label == band_label(band) and label.startswith(band)
+        assert theme.colors[band] == colour == BAND_COLOURS["risk"][band]
 
 
 @pytest.mark.slow
@@ -56,3 +58,16 @@ def test_every_published_table_bands_by_the_one_rule(wm_build: Path):
         ok = pcs[f"{k}_decile"].notna()
         want = pcs.loc[ok, f"{k}_decile"].map(band_of_decile)
         assert (pcs.loc[ok, f"{k}_band"].astype(str) == want).all(), k
+
+
+def test_one_theme_table_for_the_web_and_print():
+    """sna.theme names the build's bands (sna.ranking) and the page embeds it as is."""
+    from sna.theme import web_theme
+
+    assert BANDS == BAND_LABELS
+    theme = web_theme()
+    assert theme["bands"] == list(BAND_LABELS)
+    assert set(theme["colours"]) == {"risk", "protective"}
+    for palette in theme["colours"].values():
+        assert list(palette) == list(BANDS) and len(set(palette.values())) == 5
+    assert theme["labels"]["Highest"] == band_label("Highest") == "Highest (top fifth)"

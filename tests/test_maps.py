@@ -22,6 +22,7 @@ pytest.importorskip("folium")
 
 from maps import MAX_BYTES, district_filename, write_maps  # noqa: E402
 from sna.errors import BuildNotFound  # noqa: E402
+from sna.theme import band_legend  # noqa: E402
 
 LEVEL_LAYERS = [
     "Individual level risk",
@@ -74,29 +75,27 @@ def test_write_maps_writes_every_map_into_the_build(fixture_maps):
 
 def test_overview_has_one_layer_per_level_plus_indices(overview):
     base, overlays = control_layers(overview)
-    # violence risk leads; the needs index comes second
+    # violence risk leads; the needs index comes second; no "Risk index" beside it, as the
+    # fixture subtracts no protective access (need_lambda 0), so it would be the needs index
     assert base == [
         "Violence risk",
         "Needs index",
-        "Risk index",
         "Protective factors",
         *LEVEL_LAYERS,
     ]
     assert overlays == ["District boundaries"]
     # the polygons are embedded once however many themes draw them
     assert len(re.findall(r"var sna_features_[0-9a-f]+ = ", overview)) == 1
-    assert overview.count("= SNA.themeLayer(") == 8
+    assert overview.count("= SNA.themeLayer(") == 7
 
 
 def test_overview_has_legend_attribution_and_synthetic_notice(overview):
     panels = re.search(r"SNA\.panels\([^,]+, (\{.*?\}),\s*\n", overview, re.S)
     assert panels
     cfg = json.loads(panels.group(1))
-    assert cfg["initialTheme"]["legendTitle"] == f"Violence risk: deciles across {REGION_NAME}"
-    assert len(cfg["initialTheme"]["legend"]) == 10
-    assert (
-        cfg["initialTheme"]["legend"][0][1] == "1: highest 10% (most offences expected) · Highest"
-    )
+    assert cfg["initialTheme"]["legendTitle"] == f"Violence risk: bands across {REGION_NAME}"
+    # the public map's five bands, colours and labels (sna.theme)
+    assert cfg["initialTheme"]["legend"] == [list(row) for row in band_legend("risk")]
     assert any("Open Government Licence" in a for a in cfg["attribution"])
     assert any("OS data" in a and "Crown copyright" in a for a in cfg["attribution"])
     assert any("OpenStreetMap" in a for a in cfg["attribution"])
@@ -166,11 +165,11 @@ def test_district_maps_show_their_district_with_regional_colours(fixture_maps):
     feats = js_json(html, "sna_features")["features"]
     assert len(feats) == 6 and {f["properties"]["d"] for f in feats} == {"Coventry"}
     base, overlays = control_layers(html)
-    assert base[:3] == ["Violence risk", "Needs index", "Risk index"]
+    assert base[:3] == ["Violence risk", "Needs index", "Protective factors"]
     assert overlays == ["Ward boundaries"]
-    # regional deciles: Coventry (the low-need half) has no decile-1 areas in the fixture
-    assert min(f["properties"]["k_need"] for f in feats) > 1
-    assert f"colours are deciles across {REGION_NAME}" in html
+    # regional bands: Coventry (the low-need half) has no Highest-need areas in the fixture
+    assert "Highest" not in {f["properties"]["k_need"] for f in feats}
+    assert f"colours are bands across {REGION_NAME}" in html
 
 
 def test_hotspot_map_labels_significant_clusters(fixture_maps):
@@ -188,11 +187,11 @@ def test_protective_gap_map_marks_high_risk_low_access(fixture_maps):
     _, build, paths = fixture_maps
     html = paths["protective-gap.html"].read_text()
     feats = js_json(html, "sna_features")["features"]
-    lsoa = pd.read_parquet(build / "lsoa.parquet", columns=["risk_decile", "protective_decile"])
-    expected = (lsoa.risk_decile <= 2) & (lsoa.protective_decile >= 9)
+    lsoa = pd.read_parquet(build / "lsoa.parquet", columns=["risk_band", "protective_band"])
+    expected = (lsoa.risk_band == "Highest") & (lsoa.protective_band == "Lowest")
     got = [f["properties"]["k_gap"] == 2 for f in feats]
     assert got == expected.tolist() and sum(got) >= 1
-    assert "High risk (top 20%) and little protective access (bottom 20%)" in html
+    assert "High risk (top fifth) and little protective access (bottom fifth)" in html
 
 
 def test_no_notice_when_the_build_is_not_synthetic(fixture_maps, tmp_path):
@@ -279,10 +278,9 @@ def test_west_midlands_maps_are_complete_and_small(wm_maps):
     assert base == [
         "Violence risk",
         "Needs index",
-        "Risk index",
         "Protective factors",
         *LEVEL_LAYERS[1:],
-    ]
+    ]  # need_lambda 0 in the West Midlands: the risk index is the needs index
 
 
 @pytest.mark.slow

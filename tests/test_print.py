@@ -10,10 +10,11 @@ from typer.testing import CliRunner
 
 from cli import app
 from maps._specs import map_specs
-from maps._themes import RAMPS, overview_themes
+from maps._themes import overview_themes
 from maps.printing import A4_INCHES, write_print_maps
 from sna.errors import SnaError
 from sna.priority import load_public_build
+from sna.theme import BAND_COLOURS, BANDS
 
 pdfium = pytest.importorskip("pypdfium2")
 
@@ -72,9 +73,10 @@ def test_pages_are_not_blank(printed):
 
 def test_overview_page_has_title_date_legend_sources_and_notice(printed):
     text = page_text(pdfium.PdfDocument(str(printed[2]["overview"]))[0])
-    assert f"{REGION_NAME}: violence risk and needs by neighbourhood" in text
+    assert f"{REGION_NAME}: violence risk by neighbourhood" in text
+    assert "needs by" not in text  # the title names only the theme the page shows
     assert f"build of 1 January 2025 ({BUILD_ID})" in text
-    assert f"Violence risk: deciles across {REGION_NAME}" in text
+    assert f"Violence risk: bands across {REGION_NAME}" in text
     for _, label in overview_themes(load_public_build(REGION, printed[0]))[0].legend:
         assert label in text  # the HTML map's legend rows, word for word
     # sources and attribution from the build manifest
@@ -97,32 +99,31 @@ def test_hotspot_and_gap_pages_use_their_own_legends(printed):
     assert "Hot spot: high need among high-need neighbours" in hot
     assert "false-discovery-rate" in hot  # the theme's note
     gap = page_text(pdfium.PdfDocument(str(printed[2]["protective-gap"]))[0])
-    assert "High risk (top 20%) and little protective access (bottom 20%)" in gap
+    assert "High risk (top fifth) and little protective access (bottom fifth)" in gap
 
 
 def test_district_page_names_its_wards(printed):
     text = page_text(pdfium.PdfDocument(str(printed[2]["district-coventry"]))[0])
-    assert "Coventry: violence risk and needs by neighbourhood" in text
+    assert "Coventry: violence risk by neighbourhood" in text and "needs" not in text.lower()
     assert "Ward C" in text and "Ward D" in text
     assert "Ward A" not in text and "Ward B" not in text  # only its own wards are named
     assert "6 neighbourhoods" in text
 
 
-def test_colours_are_the_html_maps_colours(printed):
-    """Every violence decile present in the build is painted in the HTML theme's colour."""
+def test_colours_are_the_web_themes_colours(printed):
+    """Every violence band present in the build is painted in the public map's colour."""
     data_dir, _, pdfs = printed
     view = load_public_build(REGION, data_dir)
-    theme = overview_themes(view)[0]
     img = rendered(pdfium.PdfDocument(str(pdfs["overview"]))[0], scale=2.0).reshape(-1, 3)
     colours, counts = np.unique(img, axis=0, return_counts=True)
     hexes = ["#" + bytes(c).hex() for c in colours.astype(np.uint8)]
     painted = dict(zip(hexes, counts, strict=True))
-    present = set(view.lsoa["violence_risk_decile"].dropna().astype(int))
-    assert len(present) == 10
-    for d in present:
-        assert painted.get(theme.colors[str(d)], 0) > 500, f"decile {d} colour missing"
-    # the needs ramp is not used on the violence page (beyond a legend swatch)
-    assert painted.get(RAMPS["need"][0], 0) < 500
+    present = set(view.lsoa["violence_risk_band"].dropna())
+    assert present == set(BANDS)
+    for band in present:
+        assert painted.get(BAND_COLOURS["risk"][band], 0) > 500, f"{band} colour missing"
+    # the protective palette is not used on the violence page
+    assert painted.get(BAND_COLOURS["protective"]["Highest"], 0) == 0
 
 
 def test_png_pages_have_the_a4_shape(printed, tmp_path):
@@ -147,8 +148,9 @@ def test_theme_option_prints_another_theme(printed, tmp_path):
     )
     assert res.exit_code == 0, res.output
     text = page_text(pdfium.PdfDocument(str(tmp_path / "overview.pdf"))[0])
-    assert f"Needs index: deciles across {REGION_NAME}" in text
-    assert "Violence risk: deciles" not in text
+    assert f"Needs index: bands across {REGION_NAME}" in text
+    assert f"{REGION_NAME}: needs index by neighbourhood" in text
+    assert "Violence risk: bands" not in text
     # the hotspot map has no needs theme: it prints its own first theme
     hot = page_text(pdfium.PdfDocument(str(tmp_path / "hotspots.pdf"))[0])
     assert "Getis-Ord Gi*" in hot

@@ -88,6 +88,8 @@ def test_priority_tables_list_top_places_per_district(soup, fixture):
     top = in_first.nsmallest(1, "violence_risk_rank").iloc[0]
     cells = [td.get_text(" ", strip=True) for td in first[0].find_all("td")]
     assert top["lsoa21_name"] in cells[1] and top["lsoa21_code"] in cells[1]
+    assert cells[1].startswith(top["msoa21_name"])  # the place's name (no Library file here)
+    assert top["ward_name"] in cells[1] and " · B" in cells[1]  # its ward and a postcode
     assert cells[2].startswith(f"{int(top['violence_risk'])} (")
     assert cells[3] == top["violence_risk_band"]
     assert cells[5] == f"{int(top['violence_risk_rank_lo'])}–{int(top['violence_risk_rank_hi'])}"
@@ -185,7 +187,10 @@ def test_static_maps_are_embedded_as_images(soup):
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 20_000
         assert img["alt"].startswith("Map: ")
     caption = figures[1].find("figcaption").get_text(" ", strip=True)
-    assert f"Needs index: deciles across {REGION_NAME}" in caption
+    assert f"Needs index: bands across {REGION_NAME}" in caption
+    # a district figure's title names only the theme it shows
+    district = figures[4].find("figcaption").get_text(" ", strip=True)
+    assert district.startswith("Birmingham: violence risk by neighbourhood.")
 
 
 def test_print_rules_set_a4_and_never_keep_a_whole_section_on_one_page(fixture):
@@ -237,7 +242,7 @@ def test_report_prints_to_a4_pdf_with_a_full_first_page_and_map_images(fixture, 
     map_pages = [
         i
         for i in range(len(doc))
-        if "violence risk and needs by neighbourhood" in doc[i].get_textpage().get_text_range()
+        if "violence risk by neighbourhood" in doc[i].get_textpage().get_text_range()
     ]
     assert map_pages
     for i in map_pages:

@@ -167,9 +167,11 @@ def test_priority_exports(synthetic, real, tmp_path):
         paths = write_priority_places(
             "west-midlands", folder.parent.parent.parent, top=3, build=folder, out_dir=out
         )
-        table = pd.read_csv(paths[0])
+        readable = pd.read_csv(paths[0], encoding="utf-8-sig")
+        assert readable["Uses synthetic stand-in data (not real records)"].eq(flag).all()
+        table = pd.read_csv(paths[1])
         assert table["synthetic"].eq(flag).all()
-        assert gpd.read_file(paths[1])["synthetic"].astype(bool).eq(flag).all()
+        assert gpd.read_file(paths[2])["synthetic"].astype(bool).eq(flag).all()
 
 
 def test_static_maps_and_report(synthetic, real, tmp_path):

@@ -15,6 +15,7 @@ __all__ = [
     "MonthlyTrend",
     "AreaTrend",
     "AreaRow",
+    "SortedBy",
     "AreaList",
 ]
 
@@ -117,28 +118,85 @@ class AreaTrend(_Provenance):
 
 
 class AreaRow(_Model):
-    """One row of the priority list (also the CSV columns and GeoJSON properties)."""
+    """One row of the area list (also the CSV columns and GeoJSON properties).
+
+    Each index comes with what drives it under its own name (``violence_risk_drivers``,
+    ``need_drivers``), so the list's ``sorted_by.explained_by`` names the columns that
+    explain its order. The risk index (``risk``...) is listed only where it differs from the
+    needs index: a build that subtracts no protective access (``need_lambda`` 0, the shipped
+    regions) has need = risk, value for value.
+    """
 
     code: str
     name: str | None
     level: str
+    ward_code: str | None = None
+    ward_name: str | None = None
     district_code: str | None
-    violence_risk: float | None = None
+    district_name: str | None = None
+    population: int | None = None
+    violence_risk: float | None = Field(
+        None, description="Violence and sexual offences expected in the next 12 months."
+    )
     violence_risk_rank: int | None = None
     violence_risk_band: Band | None = None
-    need: float | None
+    violence_risk_drivers: str | None = Field(
+        None,
+        description="What raises violence risk here, e.g. 'Past violence raises it by a "
+        "factor of 1.80; ...'.",
+    )
+    violence_risk_explanation: str | None = None
+    need: float | None = Field(description="Needs index (standardised; 0 = regional average).")
     need_rank: int | None
+    need_decile: int | None = None
     need_band: Band | None
+    need_rank_lo: int | None = None
+    need_rank_hi: int | None = None
+    need_drivers: str | None = Field(None, description="The layers that raise need here.")
+    need_explanation: str | None = None
+    risk: float | None = Field(
+        None, description="Risk index; absent where it equals the needs index."
+    )
+    risk_rank: int | None = None
+    risk_decile: int | None = None
+    risk_band: Band | None = None
+    protective: float | None = None
+    protective_rank: int | None = None
+    protective_decile: int | None = None
+    protective_band: Band | None = None
+    synthetic: bool = False
+
+
+class SortedBy(_Model):
+    """What the list is sorted by, in words, and which of a row's columns explain it."""
+
+    id: Literal["violence_risk", "need", "risk", "protective", "name"]
+    title: str = Field(description="e.g. 'Violence risk'.")
+    measures: str = Field(description="What the index measures, in one sentence.")
+    unit: str | None = Field(description="e.g. 'offences a year'.")
+    provenance: Literal["recorded", "estimated", "forecast"] | None = Field(
+        None, description="forecast: the model's expectation for the next 12 months."
+    )
+    columns: list[str] = Field(description="The row columns holding the sorted values.")
+    explained_by: list[str] = Field(
+        description="The row columns that explain each area's place in this order."
+    )
+    order: str = Field(description="'highest first', 'lowest first', 'A to Z' or 'Z to A'.")
 
 
 class AreaList(_Model):
-    """Priority places, highest need first by default."""
+    """Priority places: by violence risk, highest first, by default."""
 
     build_id: str
     level: str
     district: str | None
     sort: str
     order: str
+    sorted_by: SortedBy | None = Field(
+        None,
+        description="What the list is sorted by and what explains it (null for a build "
+        "made before lists said so).",
+    )
     total: int
     items: list[AreaRow]
     synthetic_layers: list[str]

@@ -53,8 +53,9 @@ def create_areas_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter:
         summary="Priority places for navigators",
     )
     async def areas(request: Request, params: AreaListParams = Depends()) -> Response:
-        """Areas sorted by an index (need, highest first, by default), optionally in one
-        district; ``format=csv`` or ``format=geojson`` for a download (not enveloped)."""
+        """Areas sorted by violence risk (highest first) or an index, optionally in one
+        district; ``sorted_by`` says what the sort measures and which columns explain it.
+        ``format=csv`` or ``format=geojson`` for a download (not enveloped)."""
         fmt = params.format
         query = params.as_dict(exclude=("format",))
         if fmt == "json":

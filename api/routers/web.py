@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse, Response
 
+from sna.theme import web_theme
+
 __all__ = ["STATIC_DIR", "create_web_router", "content_security_policy", "basemap_sources"]
 
 STATIC_DIR = Path(__file__).resolve().parent.parent / "static"
@@ -81,7 +83,12 @@ def create_web_router(
 ) -> APIRouter:
     """``GET /``: the map page, with the base-map settings embedded as JSON data."""
     router = APIRouter(tags=["map"])
-    config = {"basemapUrl": basemap_url, "basemapAttribution": basemap_attribution}
+    config = {
+        "basemapUrl": basemap_url,
+        "basemapAttribution": basemap_attribution,
+        # the one theme table (bands, colours, labels) the printed maps use too
+        "theme": web_theme(),
+    }
     template = (STATIC_DIR / "index.html").read_text(encoding="utf-8")
     page = template.replace("{{ title }}", html.escape(title)).replace(
         "{{ config }}", json.dumps(config).replace("<", "\\u003c")

@@ -9,13 +9,11 @@
   "use strict";
 
   var config = JSON.parse(document.getElementById("sna-config").textContent || "{}");
-  var BAND_COLOURS = {
-    Highest: "#bd0026", High: "#f03b20", Medium: "#fd8d3c", Low: "#fecc5c", Lowest: "#ffffb2"
-  };
-  var GREEN = {
-    Highest: "#006d2c", High: "#31a354", Medium: "#74c476", Low: "#bae4b3", Lowest: "#edf8e9"
-  };
-  var BANDS = ["Highest", "High", "Medium", "Low", "Lowest"];
+  // The one theme table (sna/theme.py): the printed maps use the same bands, colours, labels.
+  var THEME = config.theme;
+  var BAND_COLOURS = THEME.colours.risk;
+  var GREEN = THEME.colours.protective;
+  var BANDS = THEME.bands;
   // Open-data layers are drawn as a continuous colour of their standardised score (0 = the
   // regional average), not cut into bands: the only bands shown are those the build gives.
   var SCORE_STOPS = [-2, -1, 0, 1, 2];
@@ -98,7 +96,7 @@
   }
   function style(props) {
     var layer = state.layer;
-    var fill = (layer && fillOf(props, layer)) || "#cfd5dd";
+    var fill = (layer && fillOf(props, layer)) || THEME.noData;
     return {
       fill: true, fillColor: fill, fillOpacity: state.surface ? 0.25 : 0.75,
       color: "#ffffff", weight: 0.8, opacity: 0.9
@@ -257,10 +255,9 @@
     var pal = palette(l);
     var html = "<h3>" + esc(l.title) + "</h3>";
     if (l.display === "band") {
-      BANDS.forEach(function (b, i) {
+      BANDS.forEach(function (b) {
         html += '<div class="row"><span class="swatch" data-colour="' + pal[b] + '"></span>' +
-          esc(b) + ' <span class="muted">(' + (i === 0 ? "top fifth" : i === 4 ? "bottom fifth"
-            : "fifth " + (i + 1) + " of 5") + ")</span></div>";
+          esc(b) + ' <span class="muted">(' + esc(THEME.places[b]) + ")</span></div>";
       });
     } else {
       SCORE_STOPS.slice().reverse().forEach(function (s) {
@@ -280,7 +277,7 @@
       });
     }
     html += '<p class="note">' + (l.display === "band"
-      ? "Bands are fifths of the region's neighbourhoods (LSOAs), ranked highest first" +
+      ? THEME.note +
         (l.partner ? "; partner data is shown as bands only." : ".")
       : "Colour: the neighbourhood's standardised score against the region's.") +
       " Lines: districts (solid) and wards (dashed).</p>";
@@ -790,6 +787,9 @@
     state.layer = state.layers[0];
     buildSwitcher();
     selectLayer(state.layers[0].id);
+    // A link opens a place: /?postcode=B1%201BB (the priority lists link each place so).
+    var asked = (new URLSearchParams(window.location.search).get("postcode") || "").trim();
+    if (asked) { $("postcode-input").value = asked; lookup(asked, null); }
     document.body.dataset.ready = "true";
   }).catch(function () {
     $("subtitle").textContent = "The data is still loading; refresh in a moment.";

@@ -22,7 +22,7 @@ from ..wording import (
     recorded_words,
     violence_summary,
 )
-from ._json import dumps, is_na, num, to_int, to_str, wrap
+from ._json import num, to_int, to_str, wrap
 from .schema import AREA_LEVELS
 from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
 
@@ -287,7 +287,14 @@ def _comparison(ctx: BuildContext, row: dict[str, Any], level: str) -> dict[str,
     return out
 
 
+def _raising(drivers: list[dict[str, Any]], key: str, test: Any) -> str:
+    return "; ".join(d[key] for d in drivers if test(d))
+
+
 def _list_row(ctx: BuildContext, r: dict, level: str, code: str, body: dict) -> dict[str, Any]:
+    """One row of the area list: each index with what drives it, under its own name, so a
+    list sorted by violence risk is explained by violence risk's drivers (the list answer's
+    ``sorted_by`` names the columns)."""
     row: dict[str, Any] = {
         "code": code,
         "name": body["name"],
@@ -302,17 +309,26 @@ def _list_row(ctx: BuildContext, r: dict, level: str, code: str, body: dict) -> 
     row["violence_risk"] = vr.get("value")
     row["violence_risk_rank"] = vr.get("rank")
     row["violence_risk_band"] = vr.get("band")
-    for k in INDICES:
+    row["violence_risk_drivers"] = (
+        _raising(vr.get("drivers") or [], "text", lambda d: (d.get("contribution") or 0) > 0)
+        if vr
+        else None
+    )
+    row["violence_risk_explanation"] = vr.get("explanation")
+    for k in ("need", *(k for k in INDICES if k != "need")):  # need first, with its words
         idx = body["indices"][k]
         row[k] = idx["value"]
         row[f"{k}_rank"] = idx["rank"]
         row[f"{k}_decile"] = idx["decile"]
         row[f"{k}_band"] = idx["band"]
-    interval = body["indices"]["need"]["rank_interval"] or {}
-    row["need_rank_lo"] = interval.get("lo")
-    row["need_rank_hi"] = interval.get("hi")
-    row["drivers"] = "; ".join(d["title"] for d in body["drivers"] if d["effect"] == "raises need")
-    row["explanation"] = body["explanation"]
+        if k == "need":
+            interval = idx["rank_interval"] or {}
+            row["need_rank_lo"] = interval.get("lo")
+            row["need_rank_hi"] = interval.get("hi")
+            row["need_drivers"] = _raising(
+                body["drivers"], "title", lambda d: d["effect"] == "raises need"
+            )
+            row["need_explanation"] = body["explanation"]
     row["synthetic"] = bool(ctx.synthetic)
     return row
 
@@ -423,15 +439,4 @@ def area_answers(ctx: BuildContext) -> AreaAnswers:
         for r in raw.to_dict("records"):
             out.restricted[r["code"]] = _restricted(ctx, r)
     out.rows = rows
-    return out
-
-
-def list_records(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], bytes]]:
-    """List rows as the list answer serialises them: typed as one table (so a rank column
-    with a gap is float, as before), missing values None; with each row's JSON bytes."""
-    frame = pd.DataFrame(rows)
-    out = []
-    for r in frame.to_dict("records"):
-        clean = {k: (None if is_na(v) else v) for k, v in r.items()}
-        out.append((clean, dumps(clean)))
     return out

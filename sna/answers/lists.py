@@ -27,6 +27,7 @@ class AreaLists:
     synthetic: set[str]
     _district_names: dict[str, str]
     _district_codes: set[str]
+    _list_sorts: dict[str, dict[str, Any]]
 
     def _db(self) -> sqlite3.Connection:  # pragma: no cover - BuildReader's
         raise NotImplementedError
@@ -102,15 +103,30 @@ class AreaLists:
         rows = [orjson.loads(r) for r in self.area_rows(**params)]
         return pd.DataFrame(rows)
 
+    def sorted_by(self, sort: str, order: str) -> dict[str, Any] | None:
+        """What the list is sorted by, in words: the build's own (made with the answers,
+        :func:`sna.answers.list_rows.list_sorts`) and which way; None for a build made
+        before lists said so."""
+        meaning = self._list_sorts.get(sort)
+        if meaning is None:
+            return None
+        if sort == "name":
+            way = "Z to A" if order == "desc" else "A to Z"
+        else:
+            way = "highest first" if order == "desc" else "lowest first"
+        return {**meaning, "order": way}
+
     def areas_json(self, **params: Any) -> bytes:
-        """The list answer: build, filter, sort, total and the rows."""
+        """The list answer: build, filter, sort (and what it means), total and the rows."""
         rows = self.area_rows(**params)
+        sort, order = params.get("sort", "violence_risk"), params.get("order", "desc")
         head = {
             "build_id": self.build_id,
             "level": params.get("level", "lsoa"),
             "district": self.district_code(params.get("district")),
-            "sort": params.get("sort", "violence_risk"),
-            "order": params.get("order", "desc"),
+            "sort": sort,
+            "order": order,
+            "sorted_by": self.sorted_by(sort, order),
             "total": self.area_count(
                 level=params.get("level", "lsoa"), district=params.get("district")
             ),

@@ -129,6 +129,7 @@ class BuildReader(NearestPostcodes, AreaLists):
         self.threshold = int(m["threshold"])
         self.asset_radius_m, self.max_assets = float(m["asset_radius_m"]), int(m["max_assets"])
         self._district_names: dict[str, str] = m["district_names"]
+        self._list_sorts: dict[str, dict[str, Any]] = m.get("list_sorts") or {}
         self._district_codes = set(self._district_names.values())
         from ..tile_specs import SurfaceStyle
 

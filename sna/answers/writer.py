@@ -25,9 +25,10 @@ from ..support import services_geojson
 from ..tiles import SurfaceStyle, outline_tiles
 from ..trends import TrendReader
 from ._json import wrap
-from .areas import area_answers, list_records
+from .areas import area_answers
 from .catalogue import layers, tile_properties
 from .context import BuildContext, load_context
+from .list_rows import list_hidden, list_records, list_sorts
 from .national import national_index
 from .postcodes import postcode_answers
 from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
@@ -89,6 +90,8 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
             ctx.manifest.get("config", {}).get("scoring", {}).get("disclosure_threshold", 8)
         ),
         "national_postcodes": str(national) if national else None,
+        # what each sort of the area list orders by, in words (the list's sorted_by)
+        "list_sorts": list_sorts(ctx),
     }
     out = {k: orjson.dumps(v) for k, v in values.items()}
     out["layers"] = orjson.dumps(layers_body, option=orjson.OPT_NON_STR_KEYS)
@@ -208,12 +211,13 @@ def write_answers(
                 for code, (level, name, body) in areas.bodies.items()
             ),
         )
+        hidden = list_hidden(ctx)
         for level in AREA_LEVELS:
             con.executemany(
                 "INSERT INTO area_list VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     (level, pos, r["code"], r["district_code"], *(r[c] for c in SORT_COLUMNS), b)
-                    for pos, (r, b) in enumerate(list_records(areas.rows[level]))
+                    for pos, (r, b) in enumerate(list_records(areas.rows[level], hidden))
                 ),
             )
             con.executemany(
