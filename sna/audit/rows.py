@@ -100,6 +100,20 @@ def _norm(v: Any) -> Any:
     return v
 
 
+def _numeric(v: Any) -> bool:
+    """A number, or words that start with one ("3.2 per 1,000"): an exact value. Band words
+    in a partner layer's ``in_words.value`` ("Highest band (partner data: bands only)") are
+    a class, checked like a band."""
+    if isinstance(v, bool):
+        return False
+    if isinstance(v, int | float):
+        return True
+    return isinstance(v, str) and _NUMBER_FIRST.match(v) is not None
+
+
+_NUMBER_FIRST = re.compile(r"^\s*[-+]?[0-9.]")
+
+
 def _leaf(path: str) -> str:
     return path.rsplit(".", 1)[-1].removesuffix("[]")
 
@@ -134,7 +148,7 @@ def check_records(
             leaf = _leaf(path)
             if leaf.startswith(_RESTRICTED) and lid in leaf and not _blank(v):
                 found.append(Finding(output, label, f"restricted column {leaf} published", v))
-            elif leaf in _EXACT and not _blank(v):
+            elif leaf in _EXACT and not _blank(v) and _numeric(v):
                 found.append(Finding(output, label, f"exact {lid} {leaf} published", v))
         for layer in layers:
             small = layer.small(code)
