@@ -239,6 +239,8 @@ def build_region(
     for col in vcols.columns:
         lsoa[col] = vcols[col].to_numpy()
     timings["violence risk"] = time.perf_counter() - t
+    if vstep.input_seconds:
+        timings["pooled violence fit and at-risk inputs"] = vstep.input_seconds
 
     t = step(4)
     mc = _monte_carlo(inputs, sc, parent, scored)

@@ -50,6 +50,9 @@ class ViolenceStep:
     risk: ViolenceRisk
     window: tuple[str, str] | None
     carried_from: str
+    #: seconds spent on the shared inputs (at-risk estimate, forces' counts, pooled fit):
+    #: a timing for the manifest's ``timings``, never a note (two builds must read the same)
+    input_seconds: float = 0.0
 
 
 def _pooled_step(
@@ -86,8 +89,7 @@ def _pooled_step(
     )
     iod_count = iod_prior_counts(tables["iod2025"], codes, a, spec.iod_columns)
     fit, risk = apply_pooled(pooled, iod_count, codes, a, lu, target=spec.target)
-    fit.notes.append(f"pooled fit and at-risk estimate ready in {seconds:.1f} s")
-    return ViolenceStep(fit, risk, None, "pooled")
+    return ViolenceStep(fit, risk, None, "pooled", input_seconds=seconds)
 
 
 def _located(points: pd.DataFrame) -> pd.DataFrame:

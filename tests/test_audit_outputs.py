@@ -210,12 +210,21 @@ def _plant_print(folder, d, wm_store):
 
 
 def _plant_priority(folder, d, wm_store):
-    p = folder / "exports" / "priority_places.csv"
+    p = folder / "exports" / "priority_places_data.csv"
     frame = pd.read_csv(p)
     frame[f"v_{HOSPITAL_LAYER}"] = np.linspace(0.5, 1.5, len(frame))
     frame.to_csv(p, index=False)
     code = frame["lsoa21_code"].iloc[0]
-    return "exports/priority_places.csv", f"LSOA {code}: restricted column", "value 0.5"
+    return "exports/priority_places_data.csv", f"LSOA {code}: restricted column", "value 0.5"
+
+
+def _plant_readable_priority(folder, d, wm_store):
+    """The list a navigator opens has headers in words: a rate column under a plain title."""
+    p = folder / "exports" / "priority_places.csv"
+    frame = pd.read_csv(p)
+    frame["Hospital admissions for assault, rate"] = np.linspace(0.5, 1.5, len(frame))
+    frame.to_csv(p, index=False)
+    return "exports/priority_places.csv", "values in no audited column", "Hospital admissions"
 
 
 def _plant_report(folder, d, wm_store):
@@ -233,6 +242,7 @@ PLANTS = {
     "map html": _plant_map,
     "printed map": _plant_print,
     "priority csv": _plant_priority,
+    "readable priority csv": _plant_readable_priority,
     "report": _plant_report,
 }
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from ..answers._json import is_na
 from .partner import PartnerLayer
 from .result import AuditResult, Finding
 from .rows import check_records, check_text
@@ -113,20 +114,62 @@ def _maps(folder: Path, layers, thr: int, result: AuditResult) -> None:
 
 
 def _priority(folder: Path, layers, result: AuditResult) -> None:
-    for suffix in ("csv", "gpkg"):
-        name = f"exports/priority_places.{suffix}"
+    """The priority list: its machine-named rows (``_data.csv``, ``.gpkg``) under the record
+    rule; the readable CSV a navigator opens (headers in words) must carry nothing else: every
+    one of its columns is one of the data file's, value for value."""
+    data = None
+    for name in ("exports/priority_places_data.csv", "exports/priority_places.gpkg"):
         p = folder / name
         if not p.exists():
             result.absent.append(name)
             continue
-        if suffix == "csv":
+        if p.suffix == ".csv":
             frame = pd.read_csv(p, low_memory=False)
+            data = frame
         else:
             import pyogrio
 
             frame = pd.DataFrame(pyogrio.read_dataframe(p, read_geometry=False))
         f, n = check_records(name, _records(_frame_rows(frame)), layers)
         result.add(f, name, n)
+    name = "exports/priority_places.csv"
+    p = folder / name
+    if not p.exists():
+        result.absent.append(name)
+        return
+    shown = pd.read_csv(p, low_memory=False)
+    if "lsoa21_code" in shown.columns or data is None:  # machine names: the rule itself
+        f, n = check_records(name, _records(_frame_rows(shown)), layers)
+        result.add(f, name, n)
+        return
+    result.add(_readable_findings(name, shown, data), name, len(shown))
+
+
+def _readable_findings(name: str, shown: pd.DataFrame, data: pd.DataFrame) -> list[Finding]:
+    """Columns of the readable list that are none of the audited data file's columns."""
+
+    def norm(col: pd.Series) -> tuple:
+        return tuple("" if is_na(v) else str(v).strip() for v in col)
+
+    known = {norm(data[c]) for c in data.columns}
+    found = []
+    if len(shown) != len(data):
+        found.append(Finding(name, "rows", "not the rows of priority_places_data.csv", len(shown)))
+        return found
+    for c in shown.columns:
+        if norm(shown[c]) not in known and not _words_of_known(shown[c], data):
+            found.append(Finding(name, f"column {c!r}", "values in no audited column", c))
+    return found
+
+
+def _words_of_known(col: pd.Series, data: pd.DataFrame) -> bool:
+    """A column of a few words made from an audited one (e.g. 'Violence risk' for
+    'violence_risk' in 'Listed by'): as many distinct values, in the same places. Only for a
+    handful of classes: a column of distinct numbers (a rate) never passes this way."""
+    if col.nunique(dropna=False) > 12:
+        return False
+    codes = pd.factorize(col.astype(str))[0]
+    return any((pd.factorize(data[c].astype(str))[0] == codes).all() for c in data.columns)
 
 
 def _report(folder: Path, layers, thr: int, result: AuditResult) -> None:
