@@ -50,7 +50,7 @@ from .fingerprint import code_fingerprint
 from .force_panel import ForcePanel, force_panel
 from .settings import PROJECT_ROOT
 from .violence_features import CURVATURE_TERM, PRIOR_TERM, month_number
-from .violence_risk import IOD2025_WINDOW, ViolenceFit, ViolenceRisk, _risk
+from .violence_risk import IOD2025_WINDOW, ViolenceFit, ViolenceRisk, assemble_risk
 
 __all__ = [
     "BUSINESS_TERM",
@@ -325,4 +325,4 @@ def apply_pooled(
             "exposure: the estimated at-risk population (sna.at_risk)",
         ],
     )
-    return fit, _risk(model, x, c, a)
+    return fit, assemble_risk(model, x, c, a)

@@ -72,6 +72,7 @@ __all__ = [
     "fit_violence",
     "predict_violence",
     "carry_over",
+    "assemble_risk",
     "iod_prior_counts",
     "violence_uncertainty",
     "explain_violence",
@@ -249,12 +250,14 @@ def predict_violence(
         months_present=present,
     )
     x = _design(hist, structural, exposure)
-    return _risk(fit.model, x, prior, exposure)
+    return assemble_risk(fit.model, x, prior, exposure)
 
 
-def _risk(
+def assemble_risk(
     model: CountModel, x: pd.DataFrame, prior: np.ndarray, exposure: np.ndarray
 ) -> ViolenceRisk:
+    """Expected counts and drivers of a design: past violence's two terms as one driver,
+    the offset and its elasticity as one (shared by every way violence risk is made)."""
     exposure = np.asarray(exposure, float)
     expected = model.predict(x, exposure)
     contrib = model.contributions(x, exposure)
@@ -333,7 +336,7 @@ def carry_over(
             "layers the two regions do not share are left out of the carried-over model",
         ],
     )
-    return fit, _risk(model, x, c, exposure)
+    return fit, assemble_risk(model, x, c, exposure)
 
 
 def violence_uncertainty(

@@ -38,6 +38,33 @@ LIVE_POSTCODE = "B1 1AB"
 TERMINATED_POSTCODE = "B1 9ZZ"  # no grid reference
 TERMINATED_WITH_GRID = "B2 9ZY"  # a grid reference, but not live
 ORIGIN = (405000.0, 285000.0)
+#: postcodes.io's fields of a postcode, which every postcode answer (full or compact) carries
+POSTCODES_IO_FIELDS = frozenset(
+    {
+        "postcode",
+        "outcode",
+        "incode",
+        "longitude",
+        "latitude",
+        "eastings",
+        "northings",
+        "lsoa",
+        "msoa",
+        "admin_ward",
+        "admin_district",
+        "codes",
+    }
+)
+
+
+def live_lonlat() -> tuple[float, float]:
+    """WGS84 longitude and latitude of LIVE_POSTCODE (at ORIGIN + (200, 300) m)."""
+    from pyproj import Transformer
+
+    to_wgs84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
+    return to_wgs84.transform(ORIGIN[0] + 200, ORIGIN[1] + 300)
+
+
 NCOL, NROW = 4, 3
 DISTRICTS = {"E08000025": "Birmingham", "E08000026": "Coventry"}
 OGL = "Contains public sector information licensed under the Open Government Licence v3.0"

@@ -12,17 +12,20 @@ from __future__ import annotations
 import gzip
 
 import pytest
-from build_fixture import BUILD_ID, LIVE_POSTCODE, REGION, TERMINATED_POSTCODE
+from build_fixture import (
+    BUILD_ID,
+    LIVE_POSTCODE,
+    POSTCODES_IO_FIELDS,
+    REGION,
+    TERMINATED_POSTCODE,
+    live_lonlat,
+)
 from fastapi.testclient import TestClient
-from pyproj import Transformer
 
 from api.app import create_app
 from api.settings import ApiSettings
 
-# B1 1AB lies at ORIGIN + (200, 300) in the fixture
-LON, LAT = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
-    405200.0, 285300.0
-)
+LON, LAT = live_lonlat()
 
 
 class PostcodesIoClient:
@@ -62,22 +65,6 @@ class PostcodesIoClient:
         return self._result(self.http.get(f"/api/v1/terminated_postcodes/{postcode}"))
 
 
-POSTCODE_FIELDS = (
-    "postcode",
-    "outcode",
-    "incode",
-    "longitude",
-    "latitude",
-    "eastings",
-    "northings",
-    "lsoa",
-    "msoa",
-    "admin_ward",
-    "admin_district",
-    "codes",
-)
-
-
 @pytest.fixture
 def pio(client):
     return PostcodesIoClient(client)
@@ -85,7 +72,7 @@ def pio(client):
 
 def test_single_lookup_reads_as_postcodes_io(pio):
     p = pio.lookup("b11ab")
-    assert set(POSTCODE_FIELDS) <= set(p)
+    assert POSTCODES_IO_FIELDS <= set(p)
     assert (p["postcode"], p["outcode"], p["incode"]) == ("B1 1AB", "B1", "1AB")
     assert (p["eastings"], p["northings"]) == (405200, 285300)
     assert p["longitude"] == pytest.approx(LON, abs=1e-5)

@@ -11,27 +11,19 @@ from __future__ import annotations
 import math
 
 import pytest
-from build_fixture import LIVE_POSTCODE, ORIGIN, REGION_NAME, TERMINATED_POSTCODE
+from build_fixture import (
+    LIVE_POSTCODE,
+    ORIGIN,
+    POSTCODES_IO_FIELDS,
+    REGION_NAME,
+    TERMINATED_POSTCODE,
+    live_lonlat,
+)
 from pyproj import Transformer
 
 TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
-LON, LAT = TO_WGS84.transform(ORIGIN[0] + 200, ORIGIN[1] + 300)  # B1 1AB
-ENTRY_FIELDS = {
-    "postcode",
-    "outcode",
-    "incode",
-    "longitude",
-    "latitude",
-    "eastings",
-    "northings",
-    "lsoa",
-    "msoa",
-    "admin_ward",
-    "admin_district",
-    "codes",
-    "bands",
-    "distance",
-}
+LON, LAT = live_lonlat()
+ENTRY_FIELDS = POSTCODES_IO_FIELDS | {"bands", "distance"}
 BANDS = {"Highest", "High", "Medium", "Low", "Lowest", None}
 
 

@@ -14,30 +14,20 @@ from __future__ import annotations
 import inspect
 
 import pytest
-from build_fixture import LIVE_POSTCODE, ORIGIN, REGION, TERMINATED_WITH_GRID
-from pyproj import Transformer
+from build_fixture import (
+    LIVE_POSTCODE,
+    POSTCODES_IO_FIELDS,
+    REGION,
+    TERMINATED_WITH_GRID,
+    live_lonlat,
+)
 from serving import serve
 
 postcodes_io_api = pytest.importorskip("postcodes_io_api", reason="pip install -e '.[test]'")
 ukpostcodeio = pytest.importorskip("ukpostcodeio", reason="pip install -e '.[test]'")
 
-LON, LAT = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True).transform(
-    ORIGIN[0] + 200, ORIGIN[1] + 300
-)  # B1 1AB
-POSTCODE = {
-    "postcode",
-    "outcode",
-    "incode",
-    "longitude",
-    "latitude",
-    "eastings",
-    "northings",
-    "lsoa",
-    "msoa",
-    "admin_ward",
-    "admin_district",
-    "codes",
-}
+LON, LAT = live_lonlat()
+POSTCODE = POSTCODES_IO_FIELDS
 OUTCODE = {
     "outcode",
     "longitude",

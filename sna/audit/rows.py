@@ -24,7 +24,7 @@ from typing import Any
 from .partner import PartnerLayer, n_records
 from .result import Finding
 
-__all__ = ["NOT_DERIVED", "scan", "check_records", "check_text"]
+__all__ = ["NOT_DERIVED", "scan", "check_records", "check_text", "is_exact_value"]
 
 #: Keys of a partner object that describe the layer rather than derive from its records.
 NOT_DERIVED = frozenset(
@@ -100,7 +100,7 @@ def _norm(v: Any) -> Any:
     return v
 
 
-def _numeric(v: Any) -> bool:
+def is_exact_value(v: Any) -> bool:
     """A number, or words that start with one ("3.2 per 1,000"): an exact value. Band words
     in a partner layer's ``in_words.value`` ("Highest band (partner data: bands only)") are
     a class, checked like a band."""
@@ -148,7 +148,7 @@ def check_records(
             leaf = _leaf(path)
             if leaf.startswith(_RESTRICTED) and lid in leaf and not _blank(v):
                 found.append(Finding(output, label, f"restricted column {leaf} published", v))
-            elif leaf in _EXACT and not _blank(v) and _numeric(v):
+            elif leaf in _EXACT and not _blank(v) and is_exact_value(v):
                 found.append(Finding(output, label, f"exact {lid} {leaf} published", v))
         for layer in layers:
             small = layer.small(code)
