@@ -42,6 +42,37 @@ def test_fit_recovers_known_coefficients():
     assert t.loc[t["term"] == "a", "relative_risk"].iloc[0] == pytest.approx(np.exp(0.4), rel=0.05)
 
 
+def test_fit_is_the_penalised_optimum_on_large_counts():
+    """Counts in the thousands with an unpenalised squared term (a quasi-Newton search from
+    zero stopped early on Essex's and Nottinghamshire's real counts): the penalised score is
+    zero at the fit, and with no penalty the fit is statsmodels' unpenalised NB2 GLM."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(1)
+    n = 1100
+    c = rng.gamma(0.5, 200.0, n)  # a skewed prior count: counts up to thousands
+    x = pd.DataFrame({"p": np.log1p(c), "p2": np.log1p(c) ** 2, "z": rng.normal(size=n)})
+    exposure = rng.uniform(800, 9000, n)
+    mu = exposure * np.exp(-7.5 + 0.9 * x["p"] + 0.02 * x["p2"] + 0.2 * x["z"])
+    y = rng.poisson(rng.gamma(20.0, mu / 20.0))
+    m = fit_count_model(y, x, exposure, penalised=["z"], prior_sd=0.5)
+    design = np.column_stack([np.ones(n), x.to_numpy()])
+    fitted = np.exp(design @ m.params) * exposure
+    score = (
+        design.T @ ((y - fitted) / (1 + m.alpha * fitted))
+        - np.array([0, 0, 0, 1 / 0.5**2]) * m.params
+    )
+    assert np.max(np.abs(score)) < 1e-3
+    free = fit_count_model(y, x, exposure, penalised=[])
+    ref = sm.GLM(
+        y,
+        design,
+        family=sm.families.NegativeBinomial(alpha=free.alpha),
+        offset=np.log(exposure),
+    ).fit()
+    assert np.allclose(free.params, ref.params, atol=1e-6)
+
+
 def test_poisson_family_and_bad_input():
     x, y, exposure, _, _ = _simulated(n=500)
     assert fit_count_model(y, x, exposure, family="poisson").alpha == 0.0
