@@ -44,7 +44,7 @@ import numpy as np
 import pandas as pd
 
 from .config import RegionConfig, ViolenceRiskSpec
-from .count_model import CountModel, fit_count_model
+from .count_model import EXPOSURE_TERM, CountModel, fit_count_model
 from .errors import ConfigError
 from .fingerprint import code_fingerprint
 from .force_panel import ForcePanel, force_panel
@@ -325,4 +325,9 @@ def apply_pooled(
             "exposure: the estimated at-risk population (sna.at_risk)",
         ],
     )
-    return fit, assemble_risk(model, x, c, a)
+    risk = assemble_risk(model, x, c, a)
+    # The estimated count is the rate x the at-risk population, so the number of people here
+    # acts through both the count and the offset: one driver, "violence here (estimated from
+    # IoD2025 rates and the at-risk population)", not two that seem to pull apart.
+    risk.contributions[PRIOR_TERM] += risk.contributions.pop(EXPOSURE_TERM)
+    return fit, risk

@@ -170,6 +170,29 @@ def test_pooled_fit_recovers_the_exposure():
     assert set(fit.force_effects) == {"a", "b", "c", "d"}
 
 
+def test_estimated_violence_is_one_driver_with_the_people_behind_it():
+    """The estimated count is rate x at-risk population: the number of people is part of that
+    driver, not a second one pulling the other way; the drivers still sum to log(mu / gm)."""
+    spec = ViolenceRiskSpec(pooled_window=("2022-01", "2022-12"))
+    p = _panel()
+    fit = fit_pooled(p, spec)
+    u = p.lsoas[p.lsoas["force"] == "a"]
+    iod = u["iod_rate"] * u["at_risk_pop"] / 1000
+    _, risk = apply_pooled(
+        fit,
+        iod,
+        pd.Index(u["lsoa21_code"]),
+        u["at_risk_pop"],
+        u["large_user_postcodes"],
+        target=TARGET,
+    )
+    assert "exposure" not in risk.contributions and "prior_violence" in risk.contributions
+    mu = risk.expected
+    np.testing.assert_allclose(
+        risk.contributions.sum(axis=1), np.log(mu) - np.log(mu).mean(), atol=1e-9
+    )
+
+
 @pytest.mark.slow
 def test_national_at_risk_conserves_census_inflow(shared_data, tmp_path):
     from geodata.workplace import read_workplace_msoa
