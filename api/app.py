@@ -28,11 +28,12 @@ from .errors import STATUS_CODES, add_exception_handlers
 from .middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
+    ExactHostMiddleware,
     GZipWhenAskedMiddleware,
     MethodsMiddleware,
     PublicCORSMiddleware,
+    PublicOriginRedirectMiddleware,
     SecurityHeadersMiddleware,
-    TrustedHostFastPathMiddleware,
 )
 from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
@@ -189,8 +190,9 @@ def create_app(
             private_prefix="/api/v1/analyst",
         )
     app.add_middleware(MethodsMiddleware, routes=lambda: _route_methods(app))
+    app.add_middleware(PublicOriginRedirectMiddleware, public_origin=settings.public_origin)
     if "*" not in settings.trusted_hosts:
-        app.add_middleware(TrustedHostFastPathMiddleware, allowed_hosts=settings.trusted_hosts)
+        app.add_middleware(ExactHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
     return app
 

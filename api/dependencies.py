@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 import threading
 import time
 from collections import deque
@@ -86,29 +88,37 @@ class FailedAttempts:
 def api_key_dependency(key: SecretStr | None, attempts: FailedAttempts | None = None):
     """A dependency answering 401 unless the request carries the analyst key.
 
-    A client with too many failed attempts (``attempts``) gets 429 with ``Retry-After``,
-    whatever key it sends, until the window has passed.
+    The correct key is always answered: failures are counted per client *and* per presented
+    key (a salted digest, never the key), and only a wrong key is refused with 429 and
+    ``Retry-After`` once its client or the key itself has too many failures in the window.
+    So analysts behind one proxy address are never locked out by one another's typos, and a
+    client repeating a stale key is slowed. What stops guessing is the key's length (a
+    random key of 32 characters or more; see the README), not the count.
     """
     attempts = attempts or FailedAttempts()
+    salt = secrets.token_bytes(16)
 
     async def check(request: Request, given: str | None = Security(_KEY_HEADER)) -> None:
         if key is None or not key.get_secret_value():
             raise HTTPException(
                 401, "analyst endpoints are disabled: no API key is configured (SNA_API_KEY)"
             )
-        client = request.client.host if request.client else "unknown"
-        wait = attempts.retry_after(client)
+        if given and hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
+            return
+        client = "client:" + (request.client.host if request.client else "unknown")
+        presented = "key:" + hmac.new(salt, (given or "").encode(), hashlib.sha256).hexdigest()
+        wait = max(attempts.retry_after(client), attempts.retry_after(presented))
         if wait:
             raise HTTPException(
                 429,
                 "too many failed key attempts; try again later",
                 headers={"Retry-After": str(wait)},
             )
-        if not given or not hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
-            attempts.record(client)
-            raise HTTPException(
-                401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "API-Key"}
-            )
+        attempts.record(client)
+        attempts.record(presented)
+        raise HTTPException(
+            401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "API-Key"}
+        )
 
     return check
 

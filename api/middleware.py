@@ -1,5 +1,5 @@
 """Pure ASGI middleware: body-size limit, security headers, analyst access log, HEAD and
-OPTIONS, and CORS for the public routes.
+OPTIONS, CORS for the public routes, exact Host checks and redirects from the public origin.
 
 Pure ASGI (not ``BaseHTTPMiddleware``) so that a refused body is never read, responses are
 not buffered, and the checks cost a header lookup.
@@ -23,7 +23,8 @@ __all__ = [
     "MethodsMiddleware",
     "PublicCORSMiddleware",
     "GZipWhenAskedMiddleware",
-    "TrustedHostFastPathMiddleware",
+    "ExactHostMiddleware",
+    "PublicOriginRedirectMiddleware",
     "SECURITY_HEADERS",
 ]
 
@@ -340,25 +341,111 @@ class GZipWhenAskedMiddleware:
         await self.app(scope, receive, send)
 
 
-class TrustedHostFastPathMiddleware:
-    """Starlette's ``TrustedHostMiddleware``, with a fast path: a ``Host`` that is exactly
-    one of the allowed names goes straight on; anything else (wildcards, the www redirect,
-    the 400) is Starlette's."""
+class ExactHostMiddleware:
+    """Serve only requests whose ``Host`` is exactly an allowed name and port; 400 otherwise.
+
+    ``Host`` must be ``name`` or ``name:port`` and nothing else: userinfo (``a@b``), a path, a
+    second colon outside an IPv6 literal or an empty port is refused, whatever its prefix.
+    ``name`` must be one of ``allowed_hosts`` (``*.example.org`` matches any sub-domain), and
+    the port, when given, the port the server listens on or one listed with the name
+    (``maps.example.org:8443``). Starlette's ``TrustedHostMiddleware`` keeps what is before
+    the last colon, so ``127.0.0.1:8111@evil.com`` passed as ``127.0.0.1``.
+    """
+
+    _HOST = re.compile(rb"^(\[[0-9a-f:.]+\]|[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?)(?::([0-9]{1,5}))?$")
 
     def __init__(self, app: ASGIApp, allowed_hosts: list[str]) -> None:
-        from starlette.middleware.trustedhost import TrustedHostMiddleware
-
         self.app = app
-        self.exact = {h.lower().encode() for h in allowed_hosts if "*" not in h}
-        self.full = TrustedHostMiddleware(app, allowed_hosts=allowed_hosts)
+        self.names: set[bytes] = set()
+        self.suffixes: list[bytes] = []
+        self.ports: dict[bytes, set[int]] = {}
+        for entry in allowed_hosts:
+            name, _, port = entry.strip().lower().partition(":")
+            if name.startswith("*."):
+                self.suffixes.append(name[1:].encode())
+            else:
+                self.names.add(name.encode())
+            if port:
+                self.ports.setdefault(name.encode(), set()).add(int(port))
+        self._seen: dict[tuple[bytes, int | None], bool] = {}
+
+    def allowed(self, host: bytes, listening: int | None) -> bool:
+        """Whether a ``Host`` value is served (cached: a server sees few distinct values)."""
+        key = (host, listening)
+        hit = self._seen.get(key)
+        if hit is None:
+            hit = self._judge(host.lower(), listening)
+            if len(self._seen) < 1024:
+                self._seen[key] = hit
+        return hit
+
+    def _judge(self, host: bytes, listening: int | None) -> bool:
+        m = self._HOST.match(host)
+        if not m:
+            return False
+        name, port = m.group(1), m.group(2)
+        if name in self.names:
+            pattern = name
+        else:
+            pattern = next((b"*" + s for s in self.suffixes if name.endswith(s)), None)
+            if pattern is None:
+                return False
+        if port is None:
+            return True
+        return int(port) == listening or int(port) in self.ports.get(pattern, set())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass an exact match through; let Starlette judge the rest."""
-        if scope["type"] == "http":
-            for name, value in scope["headers"]:
-                if name == b"host":
-                    if value.rsplit(b":", 1)[0].lower() in self.exact and b"[" not in value:
-                        await self.app(scope, receive, send)
-                        return
-                    break
-        await self.full(scope, receive, send)
+        """Pass an allowed ``Host`` on; answer anything else with 400."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = next((v for k, v in scope["headers"] if k == b"host"), b"")
+        server = scope.get("server")
+        if self.allowed(host, server[1] if server else None):
+            await self.app(scope, receive, send)
+            return
+        body = b"Invalid host header"
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 400,
+                "headers": [
+                    (b"content-type", b"text/plain; charset=utf-8"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+class PublicOriginRedirectMiddleware:
+    """Build every redirect's ``Location`` from the configured public origin, never from the
+    request: an absolute ``Location`` keeps its path and query, under ``public_origin``
+    (``https://maps.example.org``) or, when none is set, as a relative reference."""
+
+    def __init__(self, app: ASGIApp, public_origin: str = "") -> None:
+        self.app = app
+        self.origin = public_origin.rstrip("/").encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Rewrite the ``Location`` of a 3xx response."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_relocated(message: Message) -> None:
+            if message["type"] == "http.response.start" and 300 <= message["status"] < 400:
+                message["headers"] = [
+                    (k, self._relocate(v) if k.lower() == b"location" else v)
+                    for k, v in message["headers"]
+                ]
+            await send(message)
+
+        await self.app(scope, receive, send_relocated)
+
+    def _relocate(self, location: bytes) -> bytes:
+        m = re.match(rb"^[a-z][a-z0-9+.-]*://[^/?#]*(.*)$", location, re.IGNORECASE)
+        if not m:
+            return location
+        path = m.group(1) or b"/"
+        return self.origin + path

@@ -8,6 +8,9 @@ mounted secret), and the data directory from ``SNA_API_DATA_DIR`` or ``SNA_DATA_
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +23,9 @@ __all__ = ["ApiSettings", "DEFAULT_BASEMAP_URL", "DEFAULT_BASEMAP_ATTRIBUTION"]
 #: usage policy asks for attribution and a referrer, which the page sends as its origin only).
 DEFAULT_BASEMAP_URL = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_BASEMAP_ATTRIBUTION = "© OpenStreetMap contributors"
+
+#: The key-id salt of a process that can neither read nor keep one in its data directory.
+_PROCESS_SALT = secrets.token_hex(16).encode()
 
 
 class ApiSettings(BaseSettings):
@@ -39,6 +45,12 @@ class ApiSettings(BaseSettings):
         None,
         validation_alias=AliasChoices("SNA_API_KEY", "api_key"),
         description="Key for the analyst endpoints (header X-API-Key); unset disables them.",
+    )
+    key_id_salt_value: SecretStr | None = Field(
+        None,
+        validation_alias=AliasChoices("SNA_API_KEY_ID_SALT", "key_id_salt"),
+        description="Salt of the key id in the access log; unset: a random one kept in "
+        "<data_dir>/.key-id-salt.",
     )
     api_key_file: Path | None = Field(
         None,
@@ -65,8 +77,15 @@ class ApiSettings(BaseSettings):
     )
     trusted_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"],
-        description="Host header values served (comma-separated; '*.example.org' allowed, "
-        "'*' serves any); others get 400.",
+        description="Host names served (comma-separated; 'maps.example.org:8443' also allows "
+        "that port, '*.example.org' any sub-domain, '*' any host); a Host with another name, "
+        "another port than the server's own or a listed one, or userinfo gets 400.",
+    )
+    public_origin: str = Field(
+        "",
+        description="The origin the public reaches the server at (e.g. https://maps.example.org);"
+        " redirects are built from it, never from the request. Empty: relative redirects.",
+        pattern=r"^(https?://[^/?#@]+)?$",
     )
     forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -145,7 +164,35 @@ class ApiSettings(BaseSettings):
         return self
 
     def key_id(self) -> str | None:
-        """A short public id of the analyst key (for the access log), None when unset."""
+        """A short public id of the analyst key (for the access log), None when unset.
+
+        Salted (HMAC-SHA256 with :meth:`key_id_salt`), so a log reader cannot test a guessed
+        key against it offline, as an unsalted hash prefix would allow.
+        """
         if self.api_key is None or not self.api_key.get_secret_value():
             return None
-        return "k-" + hashlib.sha256(self.api_key.get_secret_value().encode()).hexdigest()[:8]
+        digest = hmac.new(
+            self.key_id_salt(), self.api_key.get_secret_value().encode(), hashlib.sha256
+        )
+        return "k-" + digest.hexdigest()[:8]
+
+    def key_id_salt(self) -> bytes:
+        """The deployment's salt for key ids: ``SNA_API_KEY_ID_SALT``, else a random one kept
+        in ``<data_dir>/.key-id-salt`` (made once, mode 0600), so ids are stable across
+        restarts and workers; a process that cannot write it uses a random salt of its own."""
+        if self.key_id_salt_value is not None:
+            return self.key_id_salt_value.get_secret_value().encode()
+        from sna.settings import data_dir as default_data_dir
+
+        path = Path(self.data_dir or default_data_dir()) / ".key-id-salt"
+        try:
+            if not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as f:
+                    f.write(secrets.token_hex(16))
+            return path.read_text().strip().encode()
+        except FileExistsError:
+            return path.read_text().strip().encode()
+        except OSError:
+            return _PROCESS_SALT

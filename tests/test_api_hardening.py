@@ -277,7 +277,59 @@ def test_untrusted_host_is_refused(fixture_build):
         assert "evil.example" not in r.headers.get("location", "")
         assert r.headers["x-content-type-options"] == "nosniff"
         ok = c.get("/static", follow_redirects=False)
-        assert ok.headers["location"].startswith("http://maps.example.org/")
+        assert ok.headers["location"] == "/static/"  # relative: never the request's host
+    app = create_app(
+        ApiSettings(
+            region=REGION,
+            data_dir=fixture_build,
+            trusted_hosts="maps.example.org",
+            public_origin="https://maps.example.org",
+        )
+    )
+    with TestClient(app, base_url="http://maps.example.org") as c:
+        ok = c.get("/static", follow_redirects=False)
+        assert ok.headers["location"] == "https://maps.example.org/static/"
+
+
+@pytest.mark.parametrize(
+    ("host", "served"),
+    [
+        (b"127.0.0.1", True),
+        (b"127.0.0.1:8111", True),
+        (b"LOCALHOST:8111", True),
+        (b"maps.example.org:8443", True),
+        (b"a.tiles.example.net", True),
+        (b"127.0.0.1:9999", False),  # another port
+        (b"127.0.0.1:8111@evil.com", False),  # userinfo
+        (b"127.0.0.1:8111/../../", False),  # a path
+        (b"evil.com@127.0.0.1", False),
+        (b"127.0.0.1:", False),
+        (b"127.0.0.1:8111:8111", False),
+        (b"maps.example.org:8111x", False),
+        (b"tiles.example.net", False),  # the wildcard is for sub-domains
+        (b"", False),
+    ],
+)
+def test_host_is_matched_exactly(host, served):
+    from api.middleware import ExactHostMiddleware
+
+    check = ExactHostMiddleware(
+        None, ["localhost", "127.0.0.1", "maps.example.org:8443", "*.tiles.example.net"]
+    )
+    assert check.allowed(host, 8111) is served
+
+
+def test_forged_hosts_get_400_from_the_server(live_server):
+    port = int(live_server.rsplit(":", 1)[1])
+    for forged in (
+        f"127.0.0.1:{port + 1}",
+        f"127.0.0.1:{port}@evil.com",
+        f"127.0.0.1:{port}/../../",
+    ):
+        r = httpx.get(f"{live_server}/health", headers={"host": forged})
+        assert r.status_code == 400, forged
+    r = httpx.get(f"{live_server}/static", follow_redirects=False)
+    assert r.status_code in (301, 307) and r.headers["location"] == "/static/"
 
 
 def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app, monkeypatch):
@@ -336,10 +388,35 @@ def test_failed_key_attempts_are_rate_limited(fixture_build):
         assert c.get(url, headers={"x-api-key": "right"}).status_code in (200, 404)
         codes = [c.get(url, headers={"x-api-key": "wrong"}).status_code for _ in range(4)]
         assert codes == [401, 401, 401, 429]
-        blocked = c.get(url, headers={"x-api-key": "right"})
+        blocked = c.get(url, headers={"x-api-key": "other"})
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
-        time.sleep(0.6)
+        # the correct key is never refused for the failures of others behind the same address
         assert c.get(url, headers={"x-api-key": "right"}).status_code in (200, 404)
+        time.sleep(0.6)
+        assert c.get(url, headers={"x-api-key": "wrong"}).status_code == 401
+
+
+def test_a_correct_key_is_answered_after_100_wrong_ones(fixture_build):
+    app = create_app(ApiSettings(region=REGION, data_dir=fixture_build, api_key="right"))
+    url = "/api/v1/analyst/areas/E01000001"
+    with TestClient(app) as c:
+        codes = {c.get(url, headers={"x-api-key": f"wrong-{i}"}).status_code for i in range(100)}
+        assert codes == {401, 429}
+        assert c.get(url, headers={"x-api-key": "right"}).status_code in (200, 404)
+
+
+def test_key_id_is_salted_and_stable(fixture_build, tmp_path):
+    import hashlib
+
+    one = ApiSettings(region=REGION, data_dir=tmp_path, api_key="s3cret-key")
+    unsalted = "k-" + hashlib.sha256(b"s3cret-key").hexdigest()[:8]
+    assert one.key_id() != unsalted and one.key_id().startswith("k-")
+    assert ApiSettings(region=REGION, data_dir=tmp_path, api_key="s3cret-key").key_id() == (
+        one.key_id()
+    )  # the salt is kept with the data, so ids agree across restarts and workers
+    assert (tmp_path / ".key-id-salt").stat().st_mode & 0o077 == 0
+    other = ApiSettings(region=REGION, data_dir=tmp_path / "elsewhere", api_key="s3cret-key")
+    assert other.key_id() != one.key_id()
 
 
 def test_analyst_access_log_has_no_values(fixture_build, caplog):
