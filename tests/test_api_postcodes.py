@@ -78,9 +78,14 @@ def test_bulk_rejects_bad_bodies(client, body):
     assert r.json()["error"]
 
 
-def test_bulk_of_100_is_accepted(client):
-    r = client.post("/api/v1/postcodes", json={"postcodes": ["B1 1AB"] * 100})
-    assert r.status_code == 200 and len(r.json()["result"]) == 100
+def test_bulk_of_100_is_accepted_and_answers_each_distinct_postcode_once(client):
+    one = client.get("/api/v1/postcodes/B1 1AB").content
+    r = client.post("/api/v1/postcodes", json={"postcodes": ["B1 1AB", "b11ab"] * 50})
+    assert r.status_code == 200
+    assert [i["query"] for i in r.json()["result"]] == ["B1 1AB"]
+    assert len(r.content) < 2 * len(one)  # bounded by distinct postcodes, not repeats
+    mixed = client.post("/api/v1/postcodes", json={"postcodes": ["bad", "B1 1AB", "BAD"] * 3})
+    assert [i["query"] for i in mixed.json()["result"]] == ["bad", "B1 1AB"]
 
 
 def test_bulk_rejects_non_json(client):

@@ -131,7 +131,8 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         """postcodes.io's bulk lookups, in the order asked.
 
         ``{"postcodes": [...]}``: ``[{"query", "result"}, ...]``, ``result`` the full
-        answer (null, with ``status`` 404 and ``error``, for a postcode not found).
+        answer (null, with ``status`` 404 and ``error``, for a postcode not found). Each
+        distinct postcode is answered once, at its first place in the list.
 
         ``{"geolocations": [{"longitude", "latitude", "radius"?, "limit"?,
         "widesearch"?}, ...]}`` (bulk reverse geocoding): ``[{"query", "result"}, ...]``,
@@ -260,10 +261,17 @@ def bulk_items(build: BuildReader, texts: list[str]) -> bytes:
     """Bulk lookup in postcodes.io's shape: ``[{"query", "result", "status", "error"}]``.
 
     Each item answers on its own: ``result`` is the postcode answer, or ``null`` with
-    ``status`` 404 and the reason in ``error``.
+    ``status`` 404 and the reason in ``error``. A postcode asked more than once (in any
+    spacing or case) is answered once, at its first place, so a request's answer is bounded
+    by its distinct postcodes, not by how often one is repeated.
     """
     parts = []
+    seen: set[str] = set()
     for q in texts:
+        key = "".join(q.split()).upper()
+        if key in seen:
+            continue
+        seen.add(key)
         qb = orjson.dumps(q)
         try:
             body = build.postcode_json(q)
