@@ -212,8 +212,9 @@ def _route_methods(app: FastAPI) -> dict[str, set[str]]:
 
 
 def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: ApiSettings, **extra: Any):
-    """The uvicorn config ``serve`` runs: no ``server`` banner, and forwarded headers
-    (``X-Forwarded-For``/``-Proto``) trusted only from ``settings.forwarded_allow_ips``.
+    """The uvicorn config ``serve`` runs: no ``server`` banner, forwarded headers
+    (``X-Forwarded-For``/``-Proto``) trusted only from ``settings.forwarded_allow_ips``, and
+    at most ``settings.max_connections`` connections (503 past it).
 
     ``app`` may be an import string (with ``factory=True`` in ``extra`` for worker
     processes); ``extra`` goes to :class:`uvicorn.Config` as it is."""
@@ -230,6 +231,8 @@ def uvicorn_config(app: FastAPI | str, host: str, port: int, settings: ApiSettin
         server_header=False,
         proxy_headers=bool(proxies),
         forwarded_allow_ips=",".join(proxies) if proxies else "",
+        limit_concurrency=settings.max_connections,
+        timeout_keep_alive=settings.keep_alive_seconds,
         **extra,
     )
 

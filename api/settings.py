@@ -67,6 +67,15 @@ class ApiSettings(BaseSettings):
         None,
         description="Append the analyst access log (JSON lines) to this file; default stderr.",
     )
+    max_connections: int = Field(
+        1024,
+        ge=1,
+        description="Concurrent connections (and requests) one worker holds; past it, 503 at "
+        "once rather than a queue. Slow clients are the reverse proxy's (deploy/nginx.conf).",
+    )
+    keep_alive_seconds: float = Field(
+        5.0, gt=0, description="An idle keep-alive connection is closed after this long."
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (larger: 413)."
     )

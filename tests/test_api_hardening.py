@@ -339,6 +339,7 @@ def test_forwarded_headers_trusted_only_from_configured_proxies(fixture_app, mon
     monkeypatch.setattr(logging.config, "dictConfig", lambda config: None)
     none = uvicorn_config(fixture_app, "127.0.0.1", 8000, ApiSettings())
     assert none.proxy_headers is False and none.server_header is False
+    assert none.limit_concurrency == 1024 and none.timeout_keep_alive == 5.0
     assert none.log_config["loggers"]["sna.api.access"]["handlers"] == ["sna_access"]
     assert none.log_config["handlers"]["sna_access"]["class"] == "logging.StreamHandler"
     proxied = uvicorn_config(
