@@ -42,6 +42,9 @@ class BuildWatcher:
         ``path -> BuildReader`` (default :func:`sna.builds.open_build`).
     retry_after
         Seconds to wait before loading a build that failed to load again.
+    clock
+        Seconds on a monotonic clock (default :func:`time.monotonic`; a test passes its own,
+        so the back-off is checked without racing real time).
 
     Attributes
     ----------
@@ -59,6 +62,7 @@ class BuildWatcher:
         interval: float = 2.0,
         loader: Callable[[Path], BuildReader] | None = None,
         retry_after: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.region = region
         self.data_dir = data_dir
@@ -71,6 +75,7 @@ class BuildWatcher:
         self._failed: Path | None = None
         self._failed_at = 0.0
         self.retry_after = float(retry_after)
+        self.clock = clock
         self.last_error: str | None = None
         self.reloads = 0
         self.attempts = 0
@@ -95,7 +100,7 @@ class BuildWatcher:
         target = self.target() if target is None else target
         if target is None or target != self._failed:
             return 0.0
-        return max(0.0, self.retry_after - (time.monotonic() - self._failed_at))
+        return max(0.0, self.retry_after - (self.clock() - self._failed_at))
 
     def _load(self, target: Path) -> None:
         self.attempts += 1
@@ -103,7 +108,7 @@ class BuildWatcher:
             build = self.loader(target)
         except Exception as exc:  # keep serving the old build; report on /ready
             self._failed = target
-            self._failed_at = time.monotonic()
+            self._failed_at = self.clock()
             self.last_error = f"{type(exc).__name__}: {exc}"
             log.exception("failed to load build %s", target)
             return
@@ -140,7 +145,7 @@ class BuildWatcher:
         if build is None:
             return self._first_load()
         if self.interval >= 0:
-            now = time.monotonic()
+            now = self.clock()
             if now - self._checked >= self.interval:
                 self._checked = now
                 self._maybe_reload(build)

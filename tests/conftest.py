@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -212,6 +213,53 @@ def client(fixture_app):
 
 
 # ------------------------------------------------------------------------------------ markers
+
+#: What counts as the real bundle: the shared data and the downloaded postcode wheel.
+REAL_DATA_ROOTS = tuple(
+    str(p.resolve()) + os.sep for p in (SHARED_DATA, PROJECT_ROOT / "data" / "downloads")
+)
+_reads: list[str] = []
+_watching = [False]
+
+
+def _audit(event: str, args: tuple) -> None:
+    """Note every file opened under :data:`REAL_DATA_ROOTS` while a test is being watched."""
+    if event == "open" and _watching[0] and isinstance(args[0], str | os.PathLike):
+        path = os.path.abspath(os.fspath(args[0]))
+        if path.startswith(REAL_DATA_ROOTS):
+            _reads.append(path)
+
+
+sys.addaudithook(_audit)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    """Watch the setup (the fixtures a test is the first to need) for reads of the bundle."""
+    _reads.clear()
+    _watching[0] = True
+    try:
+        return (yield)
+    finally:
+        _watching[0] = False
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """Watch the test itself too; a test that read the bundle must be marked ``slow``, by a
+    fixture of :data:`REAL_DATA_FIXTURES` or by hand: the mark follows what a test reads."""
+    _watching[0] = True
+    try:
+        result = yield
+    finally:
+        _watching[0] = False
+    if _reads and item.get_closest_marker("slow") is None:
+        raise AssertionError(
+            f"{item.nodeid} reads the real data ({_reads[0]}, {len(_reads)} opens) but is not "
+            "marked slow: add @pytest.mark.slow or use a fixture of REAL_DATA_FIXTURES"
+        )
+    return result
+
 
 #: Fixtures that read the shared bundle or build from it: a test using any is marked ``slow``.
 REAL_DATA_FIXTURES = frozenset(

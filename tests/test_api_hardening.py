@@ -210,7 +210,10 @@ def test_ready_backs_off_from_a_failed_build(tmp_path):
         calls.append(path)
         raise OSError(f"cannot read {path}/lsoa.parquet")
 
-    watcher = BuildWatcher(REGION, tmp_path, interval=0, loader=loader, retry_after=0.5)
+    now = [1000.0]  # the watcher's clock: moved by the test, never by a slow machine
+    watcher = BuildWatcher(
+        REGION, tmp_path, interval=0, loader=loader, retry_after=30, clock=lambda: now[0]
+    )
     app = create_app(ApiSettings(region=REGION, data_dir=tmp_path), watcher=watcher)
     with TestClient(app) as c:
         watcher.wait(10)
@@ -218,9 +221,10 @@ def test_ready_backs_off_from_a_failed_build(tmp_path):
             r = c.get("/ready")
             assert r.status_code == 503 and str(tmp_path) not in r.text
             c.get("/api/v1/layers")
+            now[0] += 1.0  # 25 s of probes, inside the 30 s period
         watcher.wait(10)
         assert len(calls) == 1  # one load per back-off period, however many probes
-        time.sleep(0.6)
+        now[0] += 5.1
         c.get("/ready")  # the period is over: one more try
         watcher.wait(10)
         for _ in range(10):

@@ -43,8 +43,6 @@ TREND = {
 }
 TREND["in_words"] = trend_words(TREND, "West Midlands", estimated=False)  # the build's words
 
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-
 
 def _live_postcode(build: Path) -> str:
     pcs = pd.read_parquet(build / "postcodes.parquet", columns=["postcode", "status"])

@@ -96,6 +96,7 @@ def test_bad_data_file_exits_non_zero_naming_the_file(tmp_path, shared_data):
     assert not list((tmp_path / "data").rglob("*.parquet"))
 
 
+@pytest.mark.slow
 def test_error_text_is_printed_literally(tmp_path):
     """Brackets in a message (column lists) are not eaten as markup, and lines do not wrap."""
     folder = tmp_path / ("a-rather-long-folder-name-" * 4)

@@ -13,7 +13,6 @@ import pytest
 from serving import ARTIFACTS, chromium_context, serve
 
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1366, "height": 900}}
 POSTCODES = ["B1 1BB", "CV1 5FB", "B90 4SB"]

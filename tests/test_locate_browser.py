@@ -17,7 +17,6 @@ from pyproj import Transformer
 from serving import ARTIFACTS, chromium_context, serve
 
 pytestmark = pytest.mark.requires_browser
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 TO_WGS84 = Transformer.from_crs("EPSG:27700", "EPSG:4326", always_xy=True)
 # 60 m east of B1 1AD (ORIGIN + (500, 500)): it is the nearest postcode

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 
+import folium  # noqa: E402, F401  (a broken install fails here, never skips)
 import pandas as pd
 import pytest
 from build_fixture import (
@@ -17,8 +18,6 @@ from build_fixture import (
     not_synthetic_copy,
 )
 from serving import browse
-
-pytest.importorskip("folium")
 
 from maps import MAX_BYTES, district_filename, write_maps  # noqa: E402
 from sna.errors import BuildNotFound  # noqa: E402

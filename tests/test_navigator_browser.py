@@ -14,7 +14,6 @@ from serving import ARTIFACTS, chromium_context, serve
 from sna.theme import BAND_COLOURS, BAND_NOTE, BANDS, band_label
 
 pytestmark = pytest.mark.requires_browser
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import ipykernel  # noqa: E402, F401
+import nbclient  # noqa: E402
+import nbformat  # noqa: E402
 import pytest
-
-nbformat = pytest.importorskip("nbformat")
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 

@@ -7,7 +7,6 @@ import pytest
 from serving import ARTIFACTS, chromium_context, serve
 
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 @pytest.fixture(scope="module")

@@ -135,6 +135,7 @@ def test_normalise_postcodes_vectorised():
 # --------------------------------------------------------------------------- the real wheel
 
 
+@pytest.mark.slow
 def test_wheel_west_midlands(wm):
     frame = wm.data
     assert list(frame.columns) == POSTCODE_COLUMNS
@@ -147,6 +148,7 @@ def test_wheel_west_midlands(wm):
     assert wm.report.rows_read == wm.report.rows_kept == len(frame)
 
 
+@pytest.mark.slow
 def test_wheel_known_postcode(wm):
     row = wm.data.set_index("postcode").loc["B1 1AY"]
     assert row["pcd7"] == "B1  1AY"
@@ -162,6 +164,7 @@ def test_wheel_known_postcode(wm):
     assert row["usertype"] == 1
 
 
+@pytest.mark.slow
 def test_wheel_terminated_postcodes(wm):
     frame = wm.data
     term = frame[frame["status"] == "terminated"]
@@ -183,6 +186,7 @@ def test_wheel_terminated_postcodes(wm):
     assert any("re-used" in k for k in flagged)
 
 
+@pytest.mark.slow
 def test_wheel_coordinates(wm):
     live = wm.data[wm.data["status"] == "live"]
     has = live["easting"].notna()

@@ -15,7 +15,6 @@ from test_services import (  # noqa: F401  (the fixture build with a directory)
 )
 
 pytestmark = pytest.mark.requires_browser
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 
 @pytest.fixture(scope="module")

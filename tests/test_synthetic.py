@@ -106,6 +106,7 @@ def exclusions_read(exclusions, tmp_path_factory):
 
 
 @pytest.mark.parametrize("which", ["hospital", "exclusions"])
+@pytest.mark.slow
 def test_frames_are_marked_synthetic(which, request):
     frame = request.getfixturevalue(which)
     schema = HOSPITAL_COLUMNS if which == "hospital" else PUPIL_EXCLUSION_COLUMNS

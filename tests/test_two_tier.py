@@ -81,6 +81,7 @@ class _NoWriter:
         pass
 
 
+@pytest.mark.slow
 def test_an_unknown_authority_is_a_config_error_naming_the_key(tmp_path):
     bad = ["Nottingham"] + ["Notinghamshire"] * 7
     cfg = load_region(notts_toml(tmp_path, la_names=bad))
