@@ -35,6 +35,7 @@ from typing import Any
 import pandas as pd
 
 from sna.config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
+from sna.disclosure_rule import DISCLOSURE_THRESHOLD
 from sna.priority import PublicBuild, load_public_build, priority_places
 from sna.theme import BAND_COLOURS
 
@@ -95,7 +96,7 @@ def _method(build: PublicBuild) -> dict[str, Any]:
         "seed": sc.get("seed"),
         "hotspot_permutations": sc.get("hotspot_permutations"),
         "fdr_alpha": sc.get("fdr_alpha"),
-        "disclosure_threshold": sc.get("disclosure_threshold", 8),
+        "disclosure_threshold": sc.get("disclosure_threshold", DISCLOSURE_THRESHOLD),
     }
 
 

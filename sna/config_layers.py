@@ -12,6 +12,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator, model_validator
 
 from .config_base import _Strict
+from .disclosure_rule import DISCLOSURE_THRESHOLD
 from .wording import denominator_words
 
 __all__ = [
@@ -231,8 +232,8 @@ class ScoringSpec(_Strict):
         default_factory=lambda: ["Violence and sexual offences", "Robbery", "Possession of weapons"]
     )
     disclosure_threshold: int = Field(
-        8,
-        ge=8,
+        DISCLOSURE_THRESHOLD,
+        ge=DISCLOSURE_THRESHOLD,
         description="No public value is derived from fewer partner records than this "
         "(HES/ECDS convention: 8; it may be raised, never lowered).",
     )

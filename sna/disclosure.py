@@ -28,9 +28,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .disclosure_rule import DISCLOSURE_THRESHOLD
 from .ranking import BAND_LABELS, bands
 
 __all__ = [
+    "DISCLOSURE_THRESHOLD",
     "SUPPRESSED",
     "PARTNER_TABLES",
     "GEOGRAPHIES",
@@ -46,7 +48,7 @@ __all__ = [
     "mask_small_support",
 ]
 
-SUPPRESSED = "<8"
+SUPPRESSED = f"<{DISCLOSURE_THRESHOLD}"
 
 #: Store tables holding partner records (whatever a layer's ``partner`` flag says).
 PARTNER_TABLES: tuple[str, ...] = ("hospital_admissions", "pupil_exclusions")
@@ -60,7 +62,9 @@ GEOGRAPHIES: tuple[tuple[str, str], ...] = (
 )
 
 
-def suppress_counts(counts: pd.Series | np.ndarray, threshold: int = 8, base: int = 5) -> pd.Series:
+def suppress_counts(
+    counts: pd.Series | np.ndarray, threshold: int = DISCLOSURE_THRESHOLD, base: int = 5
+) -> pd.Series:
     """Counts safe to publish: 0 stays 0, 1..threshold-1 become NaN, others round to ``base``.
 
     Rounded values are never below ``threshold`` (rounding 8 to 10 is fine; rounding could
@@ -79,12 +83,15 @@ def suppress_counts(counts: pd.Series | np.ndarray, threshold: int = 8, base: in
     return out
 
 
-def public_count(count: float | int | None, threshold: int = 8, base: int = 5) -> int | str | None:
-    """One count as a public value: an int rounded to ``base``, ``"<8"``, or None if unknown."""
+def public_count(
+    count: float | int | None, threshold: int = DISCLOSURE_THRESHOLD, base: int = 5
+) -> int | str | None:
+    """One count as a public value: an int rounded to ``base``, ``"<8"`` (the threshold), or
+    None if unknown."""
     if count is None or (isinstance(count, float) and np.isnan(count)):
         return None
     if 0 < count < threshold:
-        return SUPPRESSED.replace("8", str(threshold))
+        return f"<{threshold}"
     return int(round(count / base) * base) if count else 0
 
 
@@ -99,7 +106,9 @@ def band_rates(values: pd.Series, labels: tuple[str, ...] | None = None) -> pd.S
     return out.astype("object").where(out.notna(), pd.NA)
 
 
-def assert_no_small_counts(values, threshold: int = 8, where: str = "output") -> None:
+def assert_no_small_counts(
+    values, threshold: int = DISCLOSURE_THRESHOLD, where: str = "output"
+) -> None:
     """Raise ``AssertionError`` if any numeric value in ``values`` is a count in 1..threshold-1.
 
     Used by the tests and by the build before anything partner-derived is published.
@@ -160,7 +169,7 @@ class DisclosureUnits:
 
 
 def disclosure_geography(
-    areas: pd.DataFrame, counts: pd.Series | np.ndarray, threshold: int = 8
+    areas: pd.DataFrame, counts: pd.Series | np.ndarray, threshold: int = DISCLOSURE_THRESHOLD
 ) -> DisclosureUnits:
     """The finest geography of :data:`GEOGRAPHIES` where every unit holds 0 or >= threshold.
 
@@ -234,7 +243,7 @@ def support_counts(x, y, surface) -> np.ndarray:
     return np.rint(sup[pad : pad + rows, pad : pad + cols])
 
 
-def mask_small_support(surface, x, y, threshold: int = 8):
+def mask_small_support(surface, x, y, threshold: int = DISCLOSURE_THRESHOLD):
     """A copy of ``surface`` with NaN wherever fewer than ``threshold`` records are in reach.
 
     Pixels with no record in reach become NaN as well, so a blank pixel never tells "none"

@@ -20,6 +20,7 @@ from geodata.outcomes import read_measures_file, read_pfa_tables
 from geodata.outcomes_areas import census_population_by_pfa, forces_of_districts
 
 from .config import OGL, RegionConfig
+from .disclosure_rule import DISCLOSURE_THRESHOLD
 from .outcomes import populations, series
 from .outcomes_partner import AWAITING, hospital_years, own_measures, police_monthly
 from .outcomes_words import CANNOT_GIVE, ROLLING_YEARS, sentences
@@ -249,10 +250,14 @@ def write_outcomes(folder: Path, answer: dict[str, Any]) -> Path:
     return path
 
 
-def audit_outcomes(answer: dict[str, Any], threshold: int = 8) -> list[str]:
+#: Said beside a yearly count held back by the disclosure rule.
+SMALL_NOTE = f" (fewer than {DISCLOSURE_THRESHOLD}: not published)"
+
+
+def audit_outcomes(answer: dict[str, Any], threshold: int = DISCLOSURE_THRESHOLD) -> list[str]:
     """Every hospital (partner) count of 1 to ``threshold - 1`` in an answer, as
     ``'<measure> <year>: <field> = n'`` (empty: safe)."""
-    threshold = max(int(threshold), 8)
+    threshold = max(int(threshold), DISCLOSURE_THRESHOLD)
     found = []
     for m in answer.get("measures", []):
         for y in m.get("years", []):
@@ -333,8 +338,7 @@ def outcomes_table(answer: dict[str, Any]) -> pd.DataFrame:
                         "period_end": y["period_end"],
                         "label": y["label"],
                         "count": y[key],
-                        "unit": m["unit"] + (" (fewer than 8: not published)" if y[key] is None
-                                             else ""),
+                        "unit": m["unit"] + (SMALL_NOTE if y[key] is None else ""),
                     }
                 )  # fmt: skip
     return pd.DataFrame(rows)

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from .disclosure_rule import DISCLOSURE_THRESHOLD
 from .outcomes import overlaps, period_label
 
 __all__ = [
@@ -51,7 +52,7 @@ def _safe(n: int, threshold: int) -> int | None:
 
 
 def hospital_years(
-    admissions: pd.DataFrame | None, threshold: int = 8, synthetic: bool = False
+    admissions: pd.DataFrame | None, threshold: int = DISCLOSURE_THRESHOLD, synthetic: bool = False
 ) -> dict[str, Any]:
     """Sharp-object assault admissions per year ending March, all ages and under 25.
 
@@ -59,7 +60,7 @@ def hospital_years(
     columns) or None when no extract is configured. ``months_covered`` says how many months of
     each year the extract holds, so a part year is not read as a whole one.
     """
-    threshold = max(int(threshold), 8)
+    threshold = max(int(threshold), DISCLOSURE_THRESHOLD)
     if admissions is None or admissions.empty:
         return {"status": AWAITING, "synthetic": False, "years": []}
     dates = pd.to_datetime(admissions["admission_date"], errors="coerce")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .disclosure_rule import DISCLOSURE_THRESHOLD
+
 __all__ = ["CANNOT_GIVE", "ROLLING_YEARS", "sentences"]
 
 ROLLING_YEARS = (
@@ -110,7 +112,9 @@ def sentences(answer: dict[str, Any]) -> list[str]:
             if shown:
                 y = shown[-1]
                 u25 = (
-                    _n(y["under_25"]) if y["under_25"] is not None else "fewer than 8 or held back"
+                    _n(y["under_25"])
+                    if y["under_25"] is not None
+                    else f"fewer than {DISCLOSURE_THRESHOLD} or held back"
                 )
                 text = (
                     f"In the {y['label']}, {_n(y['all_ages'])} admissions for assault with a "

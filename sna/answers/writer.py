@@ -20,6 +20,7 @@ import numpy as np
 import orjson
 import shapely
 
+from ..disclosure_rule import DISCLOSURE_THRESHOLD
 from ..outlines import outline_sources
 from ..support import services_geojson
 from ..tiles import SurfaceStyle, outline_tiles
@@ -87,7 +88,9 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
         "asset_radius_m": ctx.asset_radius_m,
         "max_assets": ctx.max_assets,
         "threshold": int(
-            ctx.manifest.get("config", {}).get("scoring", {}).get("disclosure_threshold", 8)
+            ctx.manifest.get("config", {})
+            .get("scoring", {})
+            .get("disclosure_threshold", DISCLOSURE_THRESHOLD)
         ),
         "national_postcodes": str(national) if national else None,
         # what each sort of the area list orders by, in words (the list's sorted_by)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..disclosure_rule import DISCLOSURE_THRESHOLD
 from .answers import audit_answers
 from .exports import audit_exports
 from .partner import manifest_of, partner_layers, store_tables
@@ -71,7 +72,10 @@ def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> Au
     folder = Path(folder)
     manifest = manifest_of(folder)
     scoring = manifest.get("config", {}).get("scoring", {})
-    thr = max(8, int(threshold or scoring.get("disclosure_threshold", 8)))
+    thr = max(
+        DISCLOSURE_THRESHOLD,
+        int(threshold or scoring.get("disclosure_threshold", DISCLOSURE_THRESHOLD)),
+    )
     result = AuditResult(folder, thr)
     _audit_outcomes(folder, thr, result)
     lsoa = pd.DataFrame(read_table(folder / "lsoa.parquet").drop(columns="geometry"))
