@@ -26,7 +26,8 @@ _LTLA24 = ("lsoa21_code", "ltla24_code", "ltla24_name")
 def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if not path.exists():
         raise MissingFileError(path)
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    wanted = set(columns)
+    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", usecols=lambda c: c in wanted)
     absent = [c for c in columns if c not in frame.columns]
     if absent:
         raise MissingColumnsError(path, absent, list(frame.columns))

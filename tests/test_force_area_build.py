@@ -56,8 +56,10 @@ def somerset_view(shared_data: Path) -> Path:
 def test_a_view_named_by_its_2024_code_builds_from_the_nation(somerset_view: Path):
     _, view = _configs()
     assert load_region(view).region.districts == SOMERSET_2022
+    from sna.builds import current_build
+
     nation = pd.read_parquet(
-        TEST_DATA_DIR / "test-somerset-nation" / "current" / "lsoa.parquet",
+        current_build("test-somerset-nation", TEST_DATA_DIR) / "lsoa.parquet",
         columns=["lsoa21_code", "need_rank"],
     )
     lsoa = pd.read_parquet(somerset_view / "lsoa.parquet")
@@ -82,3 +84,5 @@ def test_the_per_vru_commands_work_on_the_view(somerset_view: Path, tmp_path: Pa
     assert any(p.suffix == ".pdf" and p.stat().st_size > 10_000 for p in tmp_path.iterdir())
     evaluate = runner.invoke(app, ["evaluate", *common, "--out-dir", str(tmp_path / "ev")])
     assert evaluate.exit_code == 0, evaluate.output
+    assert "no police.uk street files" in evaluate.output  # no forward test without them
+    assert (tmp_path / "ev" / "evaluation_iod_era.json").exists()
