@@ -47,10 +47,15 @@ def _configs() -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def somerset_view(shared_data: Path) -> Path:
     """The Somerset view's current build, the nation built first."""
+    from sna.build import build_is_current, current_build
+
     national, view = _configs()
     with file_lock("build-somerset-view"):
-        build_region(load_region(national), data_dir=TEST_DATA_DIR)
-        return build_region(load_region(view), data_dir=TEST_DATA_DIR).path
+        for path in (national, view):  # rebuilt only when code, config or data change
+            config = load_region(path)
+            if not build_is_current(config, TEST_DATA_DIR):
+                build_region(config, data_dir=TEST_DATA_DIR)
+        return current_build(load_region(view).id, TEST_DATA_DIR)
 
 
 def test_a_view_named_by_its_2024_code_builds_from_the_nation(somerset_view: Path):
