@@ -61,9 +61,10 @@ def regions(
     if as_json:
         out.print_json(json.dumps(rows))
         return
-    table = Table(
-        "id", "kind", "VRU", "districts", "street files", "partner data", title="Regions and views"
-    )
+    table = Table(title="Regions and views")
+    table.add_column("id", no_wrap=True)  # what --region takes: never broken across lines
+    for col in ("kind", "VRU", "districts", "street files", "partner data"):
+        table.add_column(col)
     for row in rows:
         table.add_row(
             row["id"],

@@ -7,10 +7,11 @@ rather than written by hand. ``regions/vrus.toml`` adds what the lookup does not
 name police.uk gives each force, the VRU where there is one, and that London's view is the
 Metropolitan Police and City of London areas together (38 views of the 39 English PFAs).
 
-This module returns plain region tables (the ``[region]`` and ``[contacts]`` of a TOML);
-:mod:`sna.region_views` turns them into validated configs. The districts are the lookup's
-LTLA 2024 codes, which the config loader resolves to the LSOA lookup's LAD 2022 codes
-(:mod:`geodata.district_codes`).
+This module returns plain region tables (the ``[region]`` and ``[contacts]`` of a TOML):
+``geodata`` may not import ``sna`` (tests/test_architecture.py), so
+:func:`sna.region_views.force_area_views` turns them into validated configs. The districts
+are the lookup's LTLA 2024 codes, which the config loader resolves to the LSOA lookup's LAD
+2022 codes (:mod:`geodata.district_codes`).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ __all__ = [
     "STREET_FOLDERS",
     "ForceArea",
     "force_areas",
-    "force_area_views",
+    "force_area_tables",
     "force_slug",
     "slug",
     "street_folder",
@@ -171,6 +172,6 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
     return out
 
 
-def force_area_views(root: Path, taken: Iterable[str] = ()) -> list[dict[str, Any]]:
+def force_area_tables(root: Path, taken: Iterable[str] = ()) -> list[dict[str, Any]]:
     """The generated views as region tables (see :meth:`ForceArea.region_table`)."""
     return [area.region_table() for area in force_areas(root, taken)]

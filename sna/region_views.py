@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata.district_codes import lad22_districts, ltla24_predecessors
-from geodata.force_areas import force_areas
+from geodata.force_areas import PFA_LOOKUP, force_areas
 
 from .errors import ConfigError
 from .settings import source_dir
@@ -80,20 +80,18 @@ def _root() -> Path:
 
 def generated_ids(root: Path | None = None) -> list[str]:
     """Ids of the generated force-area views (none when the bundle's lookup is absent)."""
-    try:
-        return list(_tables(str(root or _root())))
-    except (FileNotFoundError, OSError) as exc:  # pragma: no cover - no bundle at all
-        raise ConfigError(f"cannot generate the force-area views: {exc}") from exc
+    root = root or _root()
+    if not (root / PFA_LOOKUP).exists():
+        return []
+    return list(_tables(str(root)))
 
 
 def generated_table(region_id: str, root: Path | None = None) -> dict[str, Any] | None:
     """The region tables of a generated view (a deep-enough copy), or None for other ids."""
     root = root or _root()
-    if not (root / "lookups").exists():
+    if region_id not in generated_ids(root):
         return None
-    table = _tables(str(root)).get(region_id)
-    if table is None:
-        return None
+    table = _tables(str(root))[region_id]
     return {k: dict(v) for k, v in table.items()}
 
 
