@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -241,3 +242,24 @@ def test_sna_regions_lists_every_view_with_its_data(shared_data: Path, monkeypat
     assert rows["west-midlands-view"]["kind"] == "generated view + TOML"
     assert rows["bedfordshire"]["street_files"][0]["months"][0] == "2021-05"
     assert rows["north-yorkshire"]["district_names"][:2] == ["York", "Craven"]
+
+
+def test_a_copy_of_west_midlands_with_avon_and_somersets_codes_of_today(
+    shared_data: Path, tmp_path: Path
+):
+    """The issue's case: a region of its own typed with today's codes (Somerset, E06000066,
+    since 2023) used to stop with "match no LSOA in the lookup"."""
+    from sna.config import REGIONS_DIR
+
+    today = ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"]
+    text = (REGIONS_DIR / "west-midlands.toml").read_text(encoding="utf-8")
+    text = text.replace('id = "west-midlands"', 'id = "avon-and-somerset-own"')
+    text = re.sub(r"districts = \[.*\]", f"districts = {json.dumps(today)}", text)
+    text = re.sub(r"la_names = \[.*\]\n", "", text)
+    path = tmp_path / "avon-and-somerset-own.toml"
+    path.write_text(text, encoding="utf-8")
+    config = load_region(path)
+    assert config.region.districts == today[:4] + MERGED["E06000066"]
+    assert sorted(config.region.districts) == sorted(
+        load_region("avon-and-somerset").region.districts
+    )
