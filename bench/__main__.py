@@ -1,9 +1,10 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
 Names: ``prepare``, ``build``, ``england``, ``national``, ``references``, ``api``,
-``serving``, ``print``, ``support``, ``archive``, ``exposure`` (all when none is given). Each writes
-``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with status 1
-when a target is missed (a benchmark that fails always exits with status 1).
+``serving``, ``print``, ``support``, ``archive``, ``exposure``, ``views`` (all when none is
+given). Each writes ``bench/results/<name>.json``. ``--list`` shows the names; ``--strict``
+exits with status 1 when a target is missed (a benchmark that fails always exits with
+status 1).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ BENCHMARKS: dict[str, str] = {
     "support": "bench.bench_support",
     "archive": "bench.bench_archive",
     "exposure": "bench.bench_exposure",
+    "views": "bench.bench_views",
 }
 
 

@@ -9,6 +9,9 @@ police.uk months that are empty or missing) are printed after a prepare or build
 
 from __future__ import annotations
 
+import json
+from typing import Annotated
+
 import typer
 from rich.table import Table
 
@@ -29,16 +32,51 @@ app = typer.Typer(
 app.add_typer(data_app, name="data")
 
 
-def regions() -> None:
-    """List the shipped region configurations."""
-    from sna.config import available_regions, load_region
+def _districts_cell(row: dict) -> str:
+    names = row["district_names"]
+    more = f", +{len(names) - 3} more" if len(names) > 3 else ""
+    return f"{len(names)}: {', '.join(names[:3])}{more}"
 
-    table = Table("id", "name", "districts")
-    for rid in available_regions():
-        with library_errors():
-            cfg = load_region(rid)
-        table.add_row(rid, cfg.region.name, ", ".join(cfg.region.districts))
+
+def _street_cell(row: dict) -> str:
+    return "\n".join(f"{s['force']} {s['span'] or '(no files)'}" for s in row["street_files"])
+
+
+def _partner_cell(row: dict) -> str:
+    parts = list(row["partner_extracts"]) + (["directory"] if row["service_directory"] else [])
+    return ", ".join(parts)
+
+
+def regions(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the list as JSON (one object per region).")
+    ] = False,
+) -> None:
+    """List the shipped regions and the generated view of every English police force area,
+    with what data each has (street files and their months, partner extracts, directory)."""
+    from sna.region_list import region_rows
+
+    with library_errors():
+        rows = region_rows()
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="Regions and views")
+    table.add_column("id", no_wrap=True)  # what --region takes: never broken across lines
+    for col in ("kind", "VRU", "districts", "street files", "partner data"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(
+            row["id"],
+            row["kind"],
+            row["vru"] or "-",
+            _districts_cell(row),
+            _street_cell(row) or "-",
+            _partner_cell(row) or "-",
+        )
     out.print(table)
+    views = sum(1 for r in rows if r["view_of"])
+    out.print(f"{len(rows)} regions, {views} of them views; `sna build --region <id>` builds one.")
 
 
 # registered in the order ``sna --help`` lists them (commands first, then groups)

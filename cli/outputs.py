@@ -132,6 +132,16 @@ def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -
     out.print(f"written to {result.folder}")
 
 
+def _has_street_points(region: str, data_dir: Path | None) -> bool:
+    """Whether the region's prepared store holds police.uk points (a forward test needs
+    them); True when there is no store yet, so that evaluating says what is missing."""
+    from sna.config import load_region
+    from sna.store import Store
+
+    store = Store(load_region(region).id, data_dir)
+    return not store.exists() or store.has("crime_points")
+
+
 def evaluate(
     region: RegionOpt = "bedfordshire",
     data_dir: DataDirOpt = None,
@@ -168,6 +178,10 @@ def evaluate(
         _evaluate_forces(region, data_dir, out_dir)
         return
     with library_errors():
+        if not iod_era and not _has_street_points(region, data_dir):
+            warn([f"{region}: no police.uk street files in its store, so no forward test; "
+                  "the IoD2019-era evaluation instead (--iod-era)"])  # fmt: skip
+            iod_era = True
         if iod_era:
             result = evaluate_iod_era(region, data_dir=data_dir, out_dir=out_dir)
         else:

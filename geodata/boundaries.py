@@ -258,6 +258,9 @@ def read_boundaries(
     report.reject("no geometry", int((keep & no_geom).sum()))
     keep = keep & ~no_geom
     if not keep.any():
+        if codes is not None and allow_missing:  # every requested area is the caller's
+            empty = gpd.GeoDataFrame({"code": [], "name": []}, geometry=[], crs=BNG)
+            return Loaded(empty.astype({"code": "str", "name": "str"}), report)
         raise EmptyFileError(path, "no features with a geometry")
     declared = gdf.crs.to_string()
     kept, repaired = _to_bng_repaired(gdf.loc[keep], path)

@@ -48,6 +48,7 @@ from ._charts import (
 )
 from ._pdf import print_pdf as _print_pdf
 from .comparison import BuildComparison, compare_builds, previous_build
+from .data_status import data_status
 
 __all__ = [
     "BuildComparison",
@@ -279,6 +280,7 @@ def report_context(
         "synthetic": build.synthetic,
         "synthetic_titles": [titles.get(x, x) for x in build.synthetic_layers],
         "layers": _layers(build),
+        "data_status": data_status(build),
         "method": _method(build),
         "sources": _sources(build),
         "districts": by_district,

@@ -182,8 +182,9 @@ def _inherit(base: RegionConfig, raw: dict[str, Any], where: Path) -> dict[str, 
 
 
 def available_regions() -> list[str]:
-    """Ids of the regions shipped under ``geodata/regions``."""
-    return sorted(p.stem for p in REGIONS_DIR.glob("*.toml"))
+    """Ids of the regions shipped under ``geodata/regions`` (``vrus.toml`` is data, not a
+    region). :func:`sna.region_views.region_ids` adds the generated force-area views."""
+    return sorted(p.stem for p in REGIONS_DIR.glob("*.toml") if p.stem != "vrus")
 
 
 def _where(loc: tuple, raw: dict[str, Any]) -> str:
@@ -216,8 +217,32 @@ def _format_validation(err: ValidationError, raw: dict[str, Any] | None = None) 
     return " ".join("; ".join(parts).split())
 
 
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({' '.join(str(exc).split())})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc})") from exc
+
+
+def _over_generated(raw: dict[str, Any], generated: dict[str, Any]) -> dict[str, Any]:
+    """A shipped view's TOML over the generated view of the same id: per key in ``[region]``
+    and ``[contacts]``, whole tables elsewhere."""
+    out = {**generated, **raw}
+    for key in ("region", "contacts"):
+        if key in generated or key in raw:
+            out[key] = {**generated.get(key, {}), **raw.get(key, {})}
+    return out
+
+
 def load_region(region: str | Path) -> RegionConfig:
-    """Load a region by id (``west-midlands``) or by path to a TOML file.
+    """Load a region by id (``west-midlands``, or a generated force-area view such as
+    ``merseyside``) or by path to a TOML file.
+
+    A TOML with ``view_of`` whose id is a generated view's extends that view
+    (:mod:`sna.region_views`). District codes may be LAD 2022 or LTLA 2024
+    (:func:`sna.region_views.resolve_districts`).
 
     Raises
     ------
@@ -225,23 +250,37 @@ def load_region(region: str | Path) -> RegionConfig:
         If the file is missing, not valid TOML, or fails validation; the message names the
         file and the offending fields.
     """
-    candidate = Path(region)
+    from .region_views import generated_table, region_ids, resolve_districts
+
+    candidate: Path | None = Path(region)
+    raw: dict[str, Any]
     if candidate.suffix != ".toml":
         candidate = REGIONS_DIR / f"{region}.toml"
-    if not candidate.exists():
-        raise ConfigError(
-            f"{candidate}: region config not found; shipped regions: {available_regions()}"
-        )
-    try:
-        raw: dict[str, Any] = tomllib.loads(candidate.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{candidate}: invalid TOML ({' '.join(str(exc).split())})") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{candidate}: cannot read the file ({exc})") from exc
+        if str(region) == "vrus" or not candidate.exists():
+            generated = generated_table(str(region))
+            if generated is None:
+                raise ConfigError(
+                    f"{candidate}: region config not found; regions: {', '.join(region_ids())}"
+                )
+            raw, candidate = generated, None
+    if candidate is not None:
+        if not candidate.exists():
+            raise ConfigError(
+                f"{candidate}: region config not found; regions: {', '.join(region_ids())}"
+            )
+        raw = _read_toml(candidate)
+        rid = str(raw.get("region", {}).get("id", ""))
+        generated = generated_table(rid) if raw.get("region", {}).get("view_of") else None
+        if generated is not None:
+            raw = _over_generated(raw, generated)
+    where = candidate or f"generated view {region!r}"
     base_of = str(raw.get("region", {}).get("view_of", "") or "")
     if base_of:
-        raw = _inherit(load_region(base_of), raw, candidate)
+        raw = _inherit(load_region(base_of), raw, Path(str(where)))
     try:
-        return RegionConfig.model_validate({**raw, "path": candidate.resolve()})
+        config = RegionConfig.model_validate(
+            {**raw, "path": candidate.resolve() if candidate else None}
+        )
     except ValidationError as exc:
-        raise ConfigError(f"{candidate}: {_format_validation(exc, raw)}") from exc
+        raise ConfigError(f"{where}: {_format_validation(exc, raw)}") from exc
+    return resolve_districts(config)

@@ -121,6 +121,17 @@ class RegionInfo(_Strict):
         "give its name for each of its districts, e.g. 'Nottinghamshire' for Ashfield.",
     )
     districts: list[str] = Field(min_length=1)
+    pfa_codes: list[str] = Field(
+        default_factory=list,
+        description="The police force areas (PFA 2024 codes, E23...) the region is: set on the "
+        "generated force-area views (geodata.force_areas); informative.",
+    )
+    street_files: list[str] = Field(
+        default_factory=list,
+        description="police.uk force folders of the bundle whose street files this view "
+        "uses (crime/police-uk-2022/<slug>/ or crime/<slug>/), e.g. ['merseyside']; empty "
+        "when the bundle holds none for it.",
+    )
     view_of: str = Field(
         "",
         description="Id of a national (or larger) region whose prepared store this region is a "

@@ -470,3 +470,35 @@ def test_districts_missing_from_the_boundary_file_are_dissolved_from_their_lsoas
     assert out["district_code"].tolist() == ["E06000001", "E07000026"]
     assert out.loc[1, "district_name"] == "Allerdale"
     assert out.geometry.iloc[1].area == pytest.approx(2_000_000)
+
+
+def test_a_region_of_only_districts_merged_since_dissolves_them_all(tmp_path):
+    """Cumbria's six 2022 districts are all absent from the LTLA 2024 file: an empty set of
+    boundaries (not an error), every district dissolved from its LSOAs."""
+    import geopandas as gpd
+    from shapely.geometry import box
+
+    from geodata.boundaries import read_boundaries
+    from sna.prepare import _with_dissolved_districts
+
+    path = tmp_path / "ltla.gpkg"
+    gpd.GeoDataFrame(
+        {"ltla24_code": ["E06000001"], "ltla24_name": ["Hartlepool"]},
+        geometry=[box(445000, 530000, 450000, 535000)],
+        crs="EPSG:27700",
+    ).to_file(path)
+    dist = read_boundaries(
+        path, code_col="ltla24_code", name_col="ltla24_name", codes=["E07000026"],
+        allow_missing=True,
+    )  # fmt: skip
+    assert dist.data.empty and dist.data.crs.to_epsg() == 27700
+    areas = gpd.GeoDataFrame(
+        {"lsoa21_code": ["E01019000"], "district_code": ["E07000026"],
+         "district_name": ["Allerdale"]},
+        geometry=[box(300000, 530000, 301000, 531000)],
+        crs="EPSG:27700",
+    )  # fmt: skip
+    out = _with_dissolved_districts(dist, areas)
+    assert out["district_code"].tolist() == ["E07000026"] and out.geometry.iloc[0].area == 1e6
+    with pytest.raises(Exception, match="1 requested code"):  # unless they may be missing
+        read_boundaries(path, code_col="ltla24_code", name_col="ltla24_name", codes=["E07000026"])

@@ -20,7 +20,8 @@ from maps.report import (
 from sna.priority import load_public_build
 
 SECTIONS = [
-    "summary", "violence-risk", "priority", "outcomes", "charts", "maps", "changes", "method",
+    "summary", "data-status", "violence-risk", "priority", "outcomes", "charts", "maps", "changes",
+    "method",
     "sources",
     "attribution",
 ]  # fmt: skip
