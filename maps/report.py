@@ -47,6 +47,7 @@ from ._charts import (
 )
 from ._pdf import print_pdf as _print_pdf
 from .comparison import BuildComparison, compare_builds, previous_build
+from .report_forward import forward_section
 
 __all__ = [
     "BuildComparison",
@@ -292,6 +293,7 @@ def report_context(
         "attribution": [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION],
         "checks": manifest.get("checks", {}),
         "violence": _violence(build),
+        "forward": forward_section(build),
         "trends": _trends(build),
         "outcomes": _outcomes(build),
     }

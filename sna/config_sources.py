@@ -128,6 +128,12 @@ class RegionInfo(_Strict):
         "prepared from the sources again. Sources, scoring, layers and violence-risk settings "
         "not given here are inherited from that region's config.",
     )
+    street_files: list[str] = Field(
+        default_factory=list,
+        description="police.uk force ids (folder slugs: crime/police-uk-2022/<id>/, "
+        "crime/bedfordshire/) whose street files this view uses, through the police.uk archive's "
+        "cached counts of [violence_risk] pooled_from; empty when the bundle has none.",
+    )
 
     @model_validator(mode="after")
     def _la_names_match(self) -> RegionInfo:
