@@ -153,6 +153,10 @@ class RegionConfig(_Strict):
         keep = self.model_dump(
             mode="json", exclude={"builds", "scoring", "layers", "violence_risk", "outcomes"}
         )
+        # which forces' street files a view reads is the build's business (the counts are a
+        # shared cache, not a store table): a view's store, or a store made before the key
+        # existed, stays valid
+        keep["region"].pop("street_files", None)
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 
