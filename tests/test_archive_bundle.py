@@ -29,6 +29,7 @@ from sna.street_counts import street_counts, street_placement
 VIOLENCE = "Violence and sexual offences"
 FORCES = 17
 KEYS = ["force", "month", "lsoa21_code"]
+MERSEYSIDE = ["E08000011", "E08000012", "E08000013", "E08000014", "E08000015"]
 
 
 @pytest.fixture(scope="session")
@@ -184,3 +185,40 @@ def test_duckdb_and_dask_count_the_bundle_alike(archive_counts, england, tmp_pat
     pd.testing.assert_frame_equal(
         dask.astype({"count": "int64"}), duck.astype({"count": "int64"}), check_dtype=False
     )
+
+
+def test_a_merseyside_view_reads_its_counts_and_forward_test_from_the_cache(
+    archive_counts, direct_counts, england
+):
+    """A view with ``street_files = ["merseyside"]`` gets Merseyside's counts in its LSOAs from
+    the cached table (no CSV read), and the forward test ``sna evaluate --forces`` reports."""
+    from sna.region_street import region_street
+    from sna.settings import shared_cache_dir
+    from sna.violence_build import forward_test
+
+    lookup = england.source_path(england.violence_risk.lsoa_ltla24_lookup)
+    lsoas = pd.read_csv(lookup, dtype=str)
+    codes = pd.Index(lsoas.loc[lsoas["ltla24_code"].isin(MERSEYSIDE), "lsoa21_code"].unique())
+    assert len(codes) == 923
+    config = england.model_copy(
+        update={"region": england.region.model_copy(update={"street_files": ["merseyside"]})}
+    )
+    shared = shared_cache_dir()
+    street = region_street(config, codes, shared)
+    assert street.forces == ["merseyside"] and street.months == [
+        f"2022-{m:02d}" for m in range(1, 12)
+    ]
+    got = street.counts[street.counts["crime_type"] == VIOLENCE]
+    direct = direct_counts[0]
+    want = direct[(direct["force"] == "merseyside") & direct["lsoa21_code"].isin(codes)]
+    merged = got.merge(want, on=KEYS, how="outer", suffixes=("", "_direct")).fillna(0)
+    assert len(merged) == len(want) and (merged["count"] == merged["count_direct"]).all()
+    (row,) = forward_test(config, ["merseyside"], shared)["rows"]
+    # docs/evaluation.md, "Forward, with street files": merseyside
+    assert (row["lsoas"], row["judged"], row["test_months"]) == (
+        923,
+        True,
+        "2022-08,2022-09,2022-10,2022-11",
+    )
+    assert row["vr_pei"] == pytest.approx(0.9418, abs=1e-4)
+    assert row["prior_pei"] == pytest.approx(0.9318, abs=1e-4)

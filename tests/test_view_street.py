@@ -215,3 +215,19 @@ def test_the_views_api_says_recorded_and_answers_a_trend(street_view):
     want = expected[expected["lsoa21_code"] == code].sort_values("month")
     assert trend["monthly"]["months"] == MONTHS
     assert trend["monthly"]["counts"] == want["n"].tolist()
+
+
+def test_archive_ingest_reads_the_regions_street_files_by_default(street_view, tmp_path):
+    """``sna data archive ingest`` with no path reads ``[violence_risk] pooled_from``."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    view = TEST_DATA_DIR / "configs" / "beds-street-view.toml"
+    res = CliRunner().invoke(
+        app, ["data", "archive", "ingest", "--region", str(view), "--archive", str(tmp_path)]
+    )
+    assert res.exit_code == 0, res.output
+    assert f"{len(MONTHS)} file(s)" in res.output
+    months = sorted(p.name for p in (tmp_path / "force=bedfordshire").iterdir())
+    assert months == [f"month={m}" for m in MONTHS]
