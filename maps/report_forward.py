@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sna.evaluation.forces import JUDGED_LSOAS, JUDGED_MONTHS
+from sna.evaluation.forces import JUDGED_LSOAS, JUDGED_MONTHS, forward_passes
 from sna.public_build import PublicBuild
 
 __all__ = ["forward_section"]
@@ -38,6 +38,7 @@ def forward_section(build: PublicBuild) -> dict[str, Any] | None:
                 "test": f"{months[0]}..{months[-1]}" if months else "",
                 "test_months": len(months),
                 "judged": bool(r["judged"]),
+                "passes": bool(forward_passes(r)),
                 "half_life": r.get("half_life"),
                 "methods": [
                     {

@@ -146,7 +146,7 @@ def forward_test(config: RegionConfig, forces: list[str], shared_dir: Path) -> d
     return {
         "train": list(FORWARD_TRAIN),
         "coverage": COVERAGE,
-        "computed_by": "sna.evaluation.forces.forward_rows (as sna evaluate --forces)",
+        "computed_by": "sna.evaluation.forces.forward_rows",
         "rows": rows.to_dict(orient="records"),
     }
 

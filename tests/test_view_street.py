@@ -197,6 +197,10 @@ def test_the_views_report_shows_its_forward_test(street_view, tmp_path):
     row = manifest["forward_test"]["rows"][0]
     assert "bedfordshire: trained 2022-01..2022-07, tested 2022-08..2022-11" in html
     assert f"{row['vr_hit_rate']:.3f}" in html and f"{row['ewc_pei']:.3f}" in html
+    from sna.evaluation.forces import forward_passes
+
+    verdict = "Met: violence risk" if forward_passes(row) else "Not met: violence risk"
+    assert verdict in html
 
 
 def test_the_views_api_says_recorded_and_answers_a_trend(street_view):

@@ -50,6 +50,7 @@ __all__ = [
     "FORWARD_TRAIN",
     "ForcesResult",
     "evaluate_forces",
+    "forward_passes",
     "forward_rows",
     "JUDGED_MONTHS",
     "JUDGED_LSOAS",
@@ -76,11 +77,7 @@ class ForcesResult:
     def summary(self) -> dict:
         """The acceptance figures: counts of forces passing, means, who misses."""
         f = self.forward[self.forward["judged"]]
-        fw_ok = (
-            (f["vr_hit_rate"] >= f["prior_hit_rate"] - 1e-9)
-            & (f["vr_pei"] >= f["prior_pei"] - 1e-9)
-            & (f["vr_pei"] >= f["ewc_pei"] - 0.01)
-        )
+        fw_ok = forward_passes(f)
         a = self.as_if[self.as_if["judged"]]
         ai_ok = (a["vr_hit_rate"] > a["res_hit_rate"]) & (a["vr_pei"] > a["res_pei"])
         return {
@@ -94,6 +91,16 @@ class ForcesResult:
             "as_if_top10_within_2pct": int((a["top10_median_rank_share"] <= 0.02).sum()),
             "as_if_top10_miss": a.loc[a["top10_median_rank_share"] > 0.02, "force"].tolist(),
         }
+
+
+def forward_passes(rows):
+    """The forward test's verdict per row (a frame or one record): violence risk at least last
+    period's counts on hit rate and PEI*, and within 0.01 of the weighted counts' PEI*."""
+    return (
+        (rows["vr_hit_rate"] >= rows["prior_hit_rate"] - 1e-9)
+        & (rows["vr_pei"] >= rows["prior_pei"] - 1e-9)
+        & (rows["vr_pei"] >= rows["ewc_pei"] - 0.01)
+    )
 
 
 def _top(score: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
