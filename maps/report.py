@@ -45,9 +45,9 @@ from ._charts import (
     chart_need_distribution,
     chart_sensitivity,
 )
+from ._evaluation import forward_section
 from ._pdf import print_pdf as _print_pdf
 from .comparison import BuildComparison, compare_builds, previous_build
-from .report_forward import forward_section
 
 __all__ = [
     "BuildComparison",

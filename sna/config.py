@@ -154,9 +154,10 @@ class RegionConfig(_Strict):
             mode="json", exclude={"builds", "scoring", "layers", "violence_risk", "outcomes"}
         )
         # which forces' street files a view reads is the build's business (the counts are a
-        # shared cache, not a store table): a view's store, or a store made before the key
-        # existed, stays valid
-        keep["region"].pop("street_files", None)
+        # shared cache, not a store table), and its force area codes are informative: a
+        # store made before these keys existed stays valid
+        for key in ("street_files", "pfa_codes"):
+            keep["region"].pop(key, None)
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 

@@ -121,18 +121,23 @@ class RegionInfo(_Strict):
         "give its name for each of its districts, e.g. 'Nottinghamshire' for Ashfield.",
     )
     districts: list[str] = Field(min_length=1)
+    pfa_codes: list[str] = Field(
+        default_factory=list,
+        description="The police force areas (PFA 2024 codes, E23...) the region is: set on the "
+        "generated force-area views (geodata.force_areas); informative.",
+    )
+    street_files: list[str] = Field(
+        default_factory=list,
+        description="police.uk force folders of the bundle whose street files this view "
+        "uses (crime/police-uk-2022/<slug>/ or crime/<slug>/), e.g. ['merseyside']; empty "
+        "when the bundle holds none for it.",
+    )
     view_of: str = Field(
         "",
         description="Id of a national (or larger) region whose prepared store this region is a "
         "view of: its tables are sliced from that store to these districts instead of being "
         "prepared from the sources again. Sources, scoring, layers and violence-risk settings "
         "not given here are inherited from that region's config.",
-    )
-    street_files: list[str] = Field(
-        default_factory=list,
-        description="police.uk force ids (folder slugs: crime/police-uk-2022/<id>/, "
-        "crime/bedfordshire/) whose street files this view uses, through the police.uk archive's "
-        "cached counts of [violence_risk] pooled_from; empty when the bundle has none.",
     )
 
     @model_validator(mode="after")
