@@ -92,13 +92,28 @@ def _archive_dir(archive: Path | None) -> Path:
 
 @archive_app.command("ingest")
 def archive_ingest(
-    paths: Annotated[list[Path], typer.Argument(help="police.uk files, folders or zips.")],
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="police.uk files, folders or zips (default: the region's street files, "
+            "[violence_risk] pooled_from: the bundle's 17 forces)."
+        ),
+    ] = None,
     archive: ArchiveOpt = None,
+    region: Annotated[
+        str, typer.Option(help="Region whose street files are read when no path is given.")
+    ] = "england",
 ) -> None:
     """Write police.uk street files into force=/month= GeoParquet partitions."""
     from geodata.archive import ingest_archive
 
     root = _archive_dir(archive)
+    if not paths:
+        from sna.config import load_region
+        from sna.street_counts import street_folders
+
+        with library_errors():
+            paths = street_folders(load_region(region))
     with library_errors(), progress_bar() as bar:
         task = bar.add_task("reading files", total=None)
 

@@ -46,6 +46,7 @@ from ._charts import (
     chart_need_distribution,
     chart_sensitivity,
 )
+from ._evaluation import forward_section
 from ._pdf import print_pdf as _print_pdf
 from .comparison import BuildComparison, compare_builds, previous_build
 from .data_status import data_status
@@ -295,6 +296,7 @@ def report_context(
         "attribution": [OGL, f"{OS_ATTRIBUTION} {year}", OSM_ATTRIBUTION],
         "checks": manifest.get("checks", {}),
         "violence": _violence(build),
+        "forward": forward_section(build),
         "trends": _trends(build),
         "outcomes": _outcomes(build),
     }

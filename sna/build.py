@@ -240,7 +240,12 @@ def build_region(
         lsoa[col] = vcols[col].to_numpy()
     timings["violence risk"] = time.perf_counter() - t
     if vstep.input_seconds:
-        timings["pooled violence fit and at-risk inputs"] = vstep.input_seconds
+        inputs_label = (
+            "street counts (police.uk archive) and forward test"
+            if vstep.street is not None
+            else "pooled violence fit and at-risk inputs"
+        )
+        timings[inputs_label] = vstep.input_seconds
 
     t = step(4)
     mc = _monte_carlo(inputs, sc, parent, scored)
@@ -332,7 +337,7 @@ def build_region(
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
-        write_trends(tmp, *_trend_tables(store, tables, areas))
+        write_trends(tmp, *_trend_tables(store, tables, areas, vstep.street))
         hospital_synthetic = any(
             d.synthetic and d.spec.table == "hospital_admissions" for d in layers
         )
@@ -378,10 +383,13 @@ def build_region(
                 **vstep.fit.manifest(),
                 "window": list(vstep.window) if vstep.window else None,
                 "carried_over_from": vstep.carried_from or None,
+                "provenance": vstep.provenance,
+                "street_files": vstep.street.manifest() if vstep.street else None,
                 "unit": "violence and sexual offences expected in the next 12 months",
                 "exposure": _exposure_provenance(config, areas),
             },
             "national": national,
+            "forward_test": vstep.forward,
             "awaiting_layers": held,
             "synthetic_layers": synthetic_layers,
             "synthetic": bool(synthetic_layers),

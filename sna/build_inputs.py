@@ -13,9 +13,10 @@ from .config import RegionConfig, ScoringSpec
 from .layers import LayerData
 from .partner_layers import scored_layers
 from .prepare import prepare_region
+from .region_street import RegionStreet
 from .scoring import LayerInput, score_layers
 from .store import Store
-from .trends import trend_tables
+from .trends import monthly_from_counts, trend_tables
 
 __all__ = ["_load_tables", "_trend_tables", "_inputs", "_parent", "_region_scores"]
 
@@ -30,11 +31,18 @@ def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
 
 
 def _trend_tables(
-    store: Store, tables: dict[str, pd.DataFrame], areas: pd.DataFrame
+    store: Store,
+    tables: dict[str, pd.DataFrame],
+    areas: pd.DataFrame,
+    street: RegionStreet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.trends`)."""
+    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.trends`); a
+    view with street files counts its months from the archive's counts (``street``)."""
     iod2019 = store.read("iod2019_lsoa21") if store.has("iod2019_lsoa21") else None
-    return trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))
+    monthly, iod = trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))
+    if street is not None and monthly.empty:
+        monthly = monthly_from_counts(street.counts, areas, street.months)
+    return monthly, iod
 
 
 def _inputs(layers: list[LayerData]) -> list[LayerInput]:

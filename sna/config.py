@@ -153,6 +153,11 @@ class RegionConfig(_Strict):
         keep = self.model_dump(
             mode="json", exclude={"builds", "scoring", "layers", "violence_risk", "outcomes"}
         )
+        # which forces' street files a view reads is the build's business (the counts are a
+        # shared cache, not a store table), and its force area codes are informative: a
+        # store made before these keys existed stays valid
+        for key in ("street_files", "pfa_codes"):
+            keep["region"].pop(key, None)
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 
 

@@ -12,29 +12,25 @@ The pooled violence model (:mod:`sna.violence_pooled`) and the per-force evaluat
   placed in its LSOA21 by the archive's documented rule (the file's LSOA code where it
   decides, the point otherwise). A force's counts keep only its own LSOAs.
 
-The counts are cached as ``<data_dir>/_shared/force-panel-<key>.parquet``, keyed by the
-street files' checksums and the code, so the CSVs are parsed once.
+The counts are :func:`sna.street_counts.street_counts`, cached under ``<data_dir>/_shared/``
+and keyed by the street files' checksums and the code, so the CSVs are parsed once; the views
+with street files read the same table.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from geodata._io import sha256_file
 from geodata.deprivation import read_iod2025
 
 from .config import RegionConfig
 from .errors import ConfigError
-from .fingerprint import code_fingerprint, package_sources
-from .settings import PROJECT_ROOT
+from .street_counts import street_counts
+from .street_counts import street_folders as street_files
 
 __all__ = ["ForcePanel", "force_slug", "force_panel", "street_files"]
 
@@ -82,58 +78,11 @@ def force_slug(pfa_name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def street_files(config: RegionConfig) -> list[Path]:
-    """The police.uk folders the pooled model reads (``[violence_risk] pooled_from``)."""
-    paths = [config.source_path(p) for p in config.violence_risk.pooled_from]
-    missing = [str(p) for p in paths if not p.exists()]
-    if missing:
-        raise ConfigError(f"{config.id}: violence_risk.pooled_from not found: {missing}")
-    return paths
-
-
-def _key(config: RegionConfig, files: list[Path]) -> str:
-    found = sorted(q for p in files for q in (p.rglob("*.csv*") if p.is_dir() else [p]))
-    blob = {
-        "files": {str(q.relative_to(q.parents[1])): sha256_file(q) for q in found},
-        "code": code_fingerprint(
-            [PROJECT_ROOT / "sna" / "force_panel.py", *package_sources("geodata/archive")]
-        ),
-    }
-    return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _counts(config: RegionConfig, files: list[Path], path: Path) -> pd.DataFrame:
-    """Run the archive (ingest, then DuckDB counts) into a temporary folder; cache the counts."""
-    from geodata.archive import RunOptions, get_engine, ingest_archive, load_placement
-
-    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".force-panel-") as tmp:
-        ingest_archive(files, Path(tmp) / "archive")
-        placement = load_placement(
-            config.source_path(config.sources.lsoa11_lsoa21_lookup.paths[0]),
-            config.source_path(config.sources.lsoa21_boundaries.paths[0]),
-        )
-        get_engine("duckdb").run(
-            Path(tmp) / "archive", placement, RunOptions.checked(), out=Path(tmp) / "results"
-        )
-        counts = pd.read_parquet(Path(tmp) / "results" / "counts")
-    counts["force"] = counts["force"].astype(str)
-    counts["month"] = counts["month"].astype(str)
-    counts = counts[counts["lsoa21_code"].notna()]
-    counts = counts[["force", "month", "crime_type", "lsoa21_code", "count"]]
-    tmp_file = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    counts.to_parquet(tmp_file, index=False)
-    os.replace(tmp_file, path)
-    return counts
-
-
 def force_panel(config: RegionConfig, shared_dir: Path, at_risk: pd.DataFrame) -> ForcePanel:
     """The panel of every force in ``pooled_from`` (module docstring); cached counts."""
     spec = config.violence_risk
-    files = street_files(config)
-    key = _key(config, files)
-    path = shared_dir / f"force-panel-{key}.parquet"
-    shared_dir.mkdir(parents=True, exist_ok=True)
-    counts = pd.read_parquet(path) if path.exists() else _counts(config, files, path)
+    cached = street_counts(config, shared_dir)
+    counts, key = cached.counts, cached.key
 
     ltla = pd.read_csv(config.source_path(spec.lsoa_ltla24_lookup), dtype=str)
     pfa = pd.read_csv(config.source_path(spec.force_lookup), dtype=str)

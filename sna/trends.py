@@ -6,7 +6,9 @@ Two kinds of change are published with a build, because they answer different qu
   "Violence and sexual offences" recorded each month in the area, counted from the prepared
   crime points (the police.uk rows after the loader's documented cleaning: rows outside the
   region and repeated Crime IDs within a month are dropped). Months with no offence count 0;
-  every month of the loaded window is present, so a gap in the chart is a real zero.
+  every month of the loaded window is present, so a gap in the chart is a real zero. A view
+  of a national build takes them from the police.uk archive's cached counts of its forces
+  (:func:`monthly_from_counts`), and publishes only the months its forces have files for.
   Wards and districts are sums of their LSOAs. These are published open data (police.uk),
   not partner records, so the small-number rule for partner data does not apply.
 - **IoD deciles, 2019 and 2025**: the national deciles of the Index of Multiple Deprivation
@@ -34,6 +36,7 @@ __all__ = [
     "TrendReader",
     "iod_deciles",
     "monthly_counts",
+    "monthly_from_counts",
     "trend_tables",
     "write_trends",
 ]
@@ -109,6 +112,34 @@ def monthly_counts(
         .fillna(0)
         .astype("int64")
     )
+    return _by_level(table, areas)
+
+
+def monthly_from_counts(
+    counts: pd.DataFrame,
+    areas: pd.DataFrame,
+    months: list[str],
+    offence: str = TREND_OFFENCE,
+) -> pd.DataFrame:
+    """:func:`monthly_counts` from counts already made (a view's police.uk archive counts).
+
+    ``counts`` has ``month``, ``crime_type``, ``lsoa21_code`` and ``count`` (the archive's
+    placement and de-duplication, :mod:`sna.street_counts`); ``months`` are the months the
+    forces have files for: only those are published (a month with no file is absent, not 0).
+    """
+    hits = counts.loc[counts["crime_type"].eq(offence)]
+    wide = hits.groupby(["lsoa21_code", "month"])["count"].sum().unstack(fill_value=0)
+    table = (
+        wide.reindex(index=areas["lsoa21_code"], columns=list(months), fill_value=0)
+        .fillna(0)
+        .astype("int64")
+    )
+    return _by_level(table, areas)
+
+
+def _by_level(table: pd.DataFrame, areas: pd.DataFrame) -> pd.DataFrame:
+    """An LSOA x month count table, long, with its wards and districts summed."""
+    cols = ["code", "level", "month", "count"]
     out = []
     geography = (("lsoa", "lsoa21_code"), ("ward", "ward_code"), ("district", "district_code"))
     for level, key in geography:

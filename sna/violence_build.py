@@ -18,6 +18,8 @@ import pandas as pd
 from .config import RegionConfig, load_region
 from .errors import ConfigError
 from .ranking import bands, deciles, rank_desc
+from .region_street import RegionStreet, region_forces, region_street
+from .street_counts import counts_as_points
 from .violence_features import CURVATURE_TERM, exposure_values
 from .violence_pooled import apply_pooled, pooled_fit
 from .violence_risk import (
@@ -53,6 +55,15 @@ class ViolenceStep:
     #: seconds spent on the shared inputs (at-risk estimate, forces' counts, pooled fit):
     #: a timing for the manifest's ``timings``, never a note (two builds must read the same)
     input_seconds: float = 0.0
+    #: a view's street-file counts from the police.uk archive (None: no archive counts used)
+    street: RegionStreet | None = None
+    #: its forces' forward test (:func:`forward_test`), for the manifest and the report
+    forward: dict[str, Any] | None = None
+
+    @property
+    def provenance(self) -> str:
+        """``recorded`` when the prior count was counted in street files, else ``estimated``."""
+        return "recorded" if self.window is not None else "estimated"
 
 
 def _pooled_step(
@@ -90,6 +101,54 @@ def _pooled_step(
     iod_count = iod_prior_counts(tables["iod2025"], codes, a, spec.iod_columns)
     fit, risk = apply_pooled(pooled, iod_count, codes, a, lu, target=spec.target)
     return ViolenceStep(fit, risk, None, "pooled", input_seconds=seconds)
+
+
+def _street_step(
+    config: RegionConfig,
+    street: RegionStreet,
+    codes: pd.Index,
+    structural: pd.DataFrame,
+    residents: np.ndarray,
+    seconds: float,
+) -> ViolenceStep:
+    """A view with street files: the in-region model, out of time, on the archive's counts."""
+    spec = config.violence_risk
+    if not (street.counts["crime_type"] == spec.target).any():
+        raise ConfigError(
+            f"{config.id}: the street files of {street.forces} hold no {spec.target!r} "
+            "in this region's LSOAs"
+        )
+    pts = counts_as_points(street.counts)
+    window = (street.months[0], street.months[-1])
+    fit = fit_violence(pts, codes, structural, residents, spec, window)
+    fit.source = (
+        f"police.uk street-level files of {', '.join(street.forces)} ({window[0]} to "
+        f"{window[1]}, counted by the police.uk archive), fitted out of time in this region"
+    )
+    fit.notes.append(f"{len(street.months)} months with street files: {', '.join(street.months)}")
+    risk = predict_violence(fit, pts, codes, structural, residents, window)
+    return ViolenceStep(fit, risk, window, "", input_seconds=seconds, street=street)
+
+
+def forward_test(config: RegionConfig, forces: list[str], shared_dir: Path) -> dict[str, Any]:
+    """The forward test of ``forces`` exactly as ``sna evaluate --forces`` makes it: the
+    in-region model trained on ``FORWARD_TRAIN`` against the later months, next to last
+    period's counts and exponentially weighted counts (:func:`sna.evaluation.forces.forward_rows`,
+    on the same panel of cached counts)."""
+    from .evaluation.forces import COVERAGE, FORWARD_TRAIN, forward_rows
+    from .force_panel import force_panel
+    from .national_at_risk import national_at_risk
+    from .preparing.steps import postcode_source_path
+
+    table = national_at_risk(config, shared_dir, postcode_source_path(config))
+    panel = force_panel(config, shared_dir, table)
+    rows = forward_rows(panel, config.violence_risk, FORWARD_TRAIN, forces=forces)
+    return {
+        "train": list(FORWARD_TRAIN),
+        "coverage": COVERAGE,
+        "computed_by": "sna.evaluation.forces.forward_rows",
+        "rows": rows.to_dict(orient="records"),
+    }
 
 
 def _located(points: pd.DataFrame) -> pd.DataFrame:
@@ -131,6 +190,18 @@ def violence_step(
         fit = fit_violence(pts, codes, structural, residents, spec, window)
         risk = predict_violence(fit, pts, codes, structural, residents, window)
         return ViolenceStep(fit, risk, window, "")
+    if region_forces(config):
+        from .settings import shared_cache_dir
+
+        t0 = time.perf_counter()
+        shared = shared_dir or shared_cache_dir()
+        street = region_street(config, codes, shared)
+        assert street is not None  # region_forces(config) is not empty
+        forward = forward_test(config, street.forces, shared)
+        seconds = time.perf_counter() - t0
+        step = _street_step(config, street, codes, structural, residents, seconds)
+        step.forward = forward
+        return step
     if spec.pooled_from:
         return _pooled_step(config, tables, areas, codes, shared_dir)
     if not spec.carry_over_from:

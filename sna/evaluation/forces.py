@@ -41,13 +41,24 @@ from ..metrics import coverage_metrics, spearman
 from ..national_at_risk import cache_path, national_at_risk
 from ..settings import data_dir as default_data_dir
 from ..settings import shared_cache_dir
+from ..street_counts import counts_as_points
 from ..violence_features import month_number, month_text, weighted_counts
 from ..violence_pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
 from ..violence_risk import IOD2025_WINDOW, fit_violence, predict_violence
 
-__all__ = ["ForcesResult", "evaluate_forces", "JUDGED_MONTHS", "JUDGED_LSOAS"]
+__all__ = [
+    "FORWARD_TRAIN",
+    "ForcesResult",
+    "evaluate_forces",
+    "forward_passes",
+    "forward_rows",
+    "JUDGED_MONTHS",
+    "JUDGED_LSOAS",
+]
 
 JUDGED_MONTHS = 10
+#: The forward test's training months; the later months a force has (12 at most) are its test.
+FORWARD_TRAIN: tuple[str, str] = ("2022-01", "2022-07")
 #: The force whose forward test is its own (36 months, two splits), not this 7-month one.
 FORWARD_SPLITS_ELSEWHERE = "bedfordshire"
 JUDGED_LSOAS = 50
@@ -66,11 +77,7 @@ class ForcesResult:
     def summary(self) -> dict:
         """The acceptance figures: counts of forces passing, means, who misses."""
         f = self.forward[self.forward["judged"]]
-        fw_ok = (
-            (f["vr_hit_rate"] >= f["prior_hit_rate"] - 1e-9)
-            & (f["vr_pei"] >= f["prior_pei"] - 1e-9)
-            & (f["vr_pei"] >= f["ewc_pei"] - 0.01)
-        )
+        fw_ok = forward_passes(f)
         a = self.as_if[self.as_if["judged"]]
         ai_ok = (a["vr_hit_rate"] > a["res_hit_rate"]) & (a["vr_pei"] > a["res_pei"])
         return {
@@ -86,21 +93,19 @@ class ForcesResult:
         }
 
 
+def forward_passes(rows):
+    """The forward test's verdict per row (a frame or one record): violence risk at least last
+    period's counts on hit rate and PEI*, and within 0.01 of the weighted counts' PEI*."""
+    return (
+        (rows["vr_hit_rate"] >= rows["prior_hit_rate"] - 1e-9)
+        & (rows["vr_pei"] >= rows["prior_pei"] - 1e-9)
+        & (rows["vr_pei"] >= rows["ewc_pei"] - 0.01)
+    )
+
+
 def _top(score: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
     t = coverage_metrics(score, observed, coverages=[COVERAGE]).iloc[0]
     return float(t["hit_rate"]), float(t["pei_star"])
-
-
-def _points(counts: pd.DataFrame) -> pd.DataFrame:
-    """One row per offence (month, crime_type, lsoa21_code), as the model's fit expects."""
-    rep = counts["count"].to_numpy(int)
-    return pd.DataFrame(
-        {
-            "month": np.repeat(counts["month"].to_numpy(), rep),
-            "crime_type": np.repeat(counts["crime_type"].to_numpy(), rep),
-            "lsoa21_code": np.repeat(counts["lsoa21_code"].to_numpy(), rep),
-        }
-    )
 
 
 def _exposure_rows(panel, spec) -> pd.DataFrame:
@@ -138,9 +143,15 @@ def _exposure_row(force: str, g: pd.DataFrame, months: int) -> dict:
     }
 
 
-def _forward_rows(panel, spec, train: tuple[str, str]) -> pd.DataFrame:
+def forward_rows(
+    panel, spec, train: tuple[str, str] = FORWARD_TRAIN, forces: list[str] | None = None
+) -> pd.DataFrame:
+    """The forward table (module docstring) of ``forces`` (default: every force of ``panel``).
+
+    A view with street files shows its forces' rows in its report (:mod:`sna.violence_build`).
+    """
     rows = []
-    for f in panel.forces:
+    for f in panel.forces if forces is None else [f for f in panel.forces if f in forces]:
         months = panel.months(f)
         horizon = month_text(month_number([train[1]])[0] + 12)
         test = [m for m in months if train[1] < m <= horizon]  # the next 12 months at most
@@ -150,7 +161,7 @@ def _forward_rows(panel, spec, train: tuple[str, str]) -> pd.DataFrame:
         u = panel.lsoas[panel.lsoas["force"] == f]
         units = pd.Index(u["lsoa21_code"], name="lsoa21_code")
         c = panel.counts[panel.counts["force"] == f]
-        pts = _points(c[(c["month"] >= train[0]) & (c["month"] <= train[1])])
+        pts = counts_as_points(c[(c["month"] >= train[0]) & (c["month"] <= train[1])])
         a = u["at_risk_pop"].to_numpy(float).clip(min=1.0)
         lu = u["large_user_postcodes"].to_numpy(float)
         structural = pooled_terms(np.zeros(len(u)), a, lu, index=units)[[BUSINESS_TERM]]
@@ -236,7 +247,7 @@ def evaluate_forces(
     region: str | Path | RegionConfig = "west-midlands",
     *,
     data_dir: Path | None = None,
-    train: tuple[str, str] = ("2022-01", "2022-07"),
+    train: tuple[str, str] = FORWARD_TRAIN,
     out_dir: Path | None = None,
 ) -> ForcesResult:
     """Run the three evaluations on the forces of ``region``'s ``pooled_from`` (module doc)."""
@@ -255,7 +266,7 @@ def evaluate_forces(
     _, panel = pooled_fit(config, shared, table, cache_path(config, shared, pc).name)
     result = ForcesResult(
         exposure=_exposure_rows(panel, spec),
-        forward=_forward_rows(panel, spec, train),
+        forward=forward_rows(panel, spec, train),
         as_if=_as_if_rows(panel, spec),
     )
     folder = out_dir or root / "evaluation" / "forces"

@@ -1,0 +1,60 @@
+"""The report's evaluation section: the forward test of a view's forces with street files.
+
+A view whose force area has police.uk street files fits violence risk on them (through the
+archive's counts); its build stores that force's forward test as ``sna evaluate --forces``
+computes it (``manifest["forward_test"]``, :func:`sna.violence_build.forward_test`). This
+turns it into the rows the template shows; a build without one has no section.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sna.evaluation.forces import JUDGED_LSOAS, JUDGED_MONTHS, forward_passes
+from sna.public_build import PublicBuild
+
+__all__ = ["forward_section"]
+
+_METHODS = (
+    ("vr", "Violence risk (fitted on the training months only)"),
+    ("prior", "Last period's counts (the training months, unweighted)"),
+    ("ewc", "Exponentially weighted counts of the training months"),
+)
+
+
+def forward_section(build: PublicBuild) -> dict[str, Any] | None:
+    """The forward test's context for the template, or None when the build has none."""
+    test = build.manifest.get("forward_test")
+    if not test or not test.get("rows"):
+        return None
+    forces = []
+    for r in test["rows"]:
+        months = [m for m in str(r["test_months"]).split(",") if m]
+        forces.append(
+            {
+                "force": r["force"],
+                "lsoas": int(r["lsoas"]),
+                "train": r["train"],
+                "test": f"{months[0]}..{months[-1]}" if months else "",
+                "test_months": len(months),
+                "judged": bool(r["judged"]),
+                "passes": bool(forward_passes(r)),
+                "half_life": r.get("half_life"),
+                "methods": [
+                    {
+                        "name": name,
+                        "hit_rate": float(r[f"{key}_hit_rate"]),
+                        "pei": float(r[f"{key}_pei"]),
+                    }
+                    for key, name in _METHODS
+                ],
+            }
+        )
+    return {
+        "train": test["train"],
+        "coverage": float(test.get("coverage", 0.1)),
+        "computed_by": test.get("computed_by", ""),
+        "forces": forces,
+        "judged_months": JUDGED_MONTHS,
+        "judged_lsoas": JUDGED_LSOAS,
+    }
