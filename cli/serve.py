@@ -34,7 +34,7 @@ def serve(
     A national build (``--region england``) serves every VRU view built from it too, each
     under ``/vru/<id>/``, and its map at ``/`` answers each postcode under its own VRU.
     """
-    from sna.build import current_build
+    from sna.builds import current_build  # not sna.build: the server needs no data stack
     from sna.config import load_region
 
     with library_errors():
