@@ -10,7 +10,8 @@ How: ``sna serve --region <region>`` (``python -m cli serve``) pinned to core 0,
 this script; requests one at a time from this process. The postcodes are drawn from the
 national build's ``answers.sqlite`` (every 97th live postcode), grouped by the VRU whose
 districts hold them (:func:`api.front_door.district_views`) and taken round-robin over the
-VRUs, so each gets its share (a VRU with fewer candidates gives all it has). RSS is
+VRUs, so each gets its share (a VRU with fewer candidates gives all it has; districts no
+view covers are groups of their own). RSS is
 ``VmRSS`` of the server (pages of the answers files it touched included), with ``RssAnon``
 (its own heap) and ``VmHWM`` (the peak). Results: ``bench/results/front-door.json``.
 
@@ -44,7 +45,8 @@ _DISTRICT = re.compile(rb'"admin_district":"(E0\d{7})"')
 
 
 def sample_postcodes(answers: Path, views, n: int, seed: int = 23) -> dict[str, list[str]]:
-    """Up to ``n`` live postcodes of the national build, round-robin over the VRUs."""
+    """Up to ``n`` live postcodes of the national build, round-robin over the VRUs (and
+    over the districts no view covers, each a group of its own)."""
     from api.front_door import district_views
 
     con = sqlite3.connect(f"{answers.resolve().as_uri()}?mode=ro&immutable=1", uri=True)
@@ -67,11 +69,10 @@ def sample_postcodes(answers: Path, views, n: int, seed: int = 23) -> dict[str, 
     finally:
         con.close()
     vru_of = district_views(pairs, views)
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[str]] = {}  # by VRU, else by district (no view covers it)
     for frag, codes in by_frag.items():
-        vid = vru_of.get(district_of.get(frag, ""))
-        if vid is not None:
-            groups.setdefault(vid, []).extend(codes)
+        district = district_of.get(frag, "")
+        groups.setdefault(vru_of.get(district) or f"district:{district}", []).extend(codes)
     rng = random.Random(seed)
     for codes in groups.values():
         rng.shuffle(codes)
