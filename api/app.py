@@ -92,7 +92,8 @@ def create_app(
     tile_cache
         The tile cache (default: a new one); a view's app shares the main app's.
     mounted
-        A view's app, made by :class:`~api.front_door.FrontDoor`: no views of its own.
+        A view's app, made by :class:`~api.front_door.FrontDoor`: no views of its own, and
+        no middleware (the main app's serves its requests too).
     """
     settings = settings or ApiSettings()
     own_watcher = watcher is None
@@ -167,6 +168,8 @@ def create_app(
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
 
+    if mounted:  # the main app's middleware serves a view's requests (api.middleware.app_path)
+        return app
     key, key_id = settings.api_key, settings.key_id()
 
     def access_key_id(given: str | None) -> str | None:

@@ -258,7 +258,9 @@ class FrontDoor:
                     loader=self.view_reader,
                 )
                 sub = s.model_copy(update={"region": vid, "views": [], "view_configs": []})
-                self._apps[vid] = create_app(sub, watcher=watcher, tile_cache=self.tile_cache)
+                self._apps[vid] = create_app(
+                    sub, watcher=watcher, tile_cache=self.tile_cache, mounted=True
+                )
             return self._apps[vid]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

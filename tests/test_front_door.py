@@ -202,3 +202,52 @@ def test_front_door_lookups_import_no_data_stack(nation):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == ""
+
+
+@pytest.mark.slow
+def test_a_views_requests_get_the_main_apps_middleware_once(nation, caplog):
+    """Access log, CORS (never on analyst routes), methods, gzip and security headers apply
+    to /vru/<id>/ as to /, judged by the path within the view's app."""
+    import json
+    import logging
+
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+
+    data_dir, views = nation
+    settings = ApiSettings(
+        region=NATION,
+        data_dir=data_dir,
+        view_configs=[str(p) for p in views.values()],
+        api_key="s3cret-key",
+        cors_origins=["*"],
+        reload_interval=60,
+    )
+    postcode, district = VIEW_POSTCODES["wm-view"]
+    base = "/vru/wm-view/api/v1"
+    origin = {"Origin": "https://example.org"}
+    with (
+        TestClient(create_app(settings)) as c,
+        caplog.at_level(logging.INFO, logger="sna.api.access"),
+    ):
+        key = {"x-api-key": "s3cret-key", **origin}
+        assert c.get(f"{base}/analyst/areas/{district}", headers=key).status_code == 200
+        private = c.get(f"{base}/analyst/areas/{district}", headers=origin)
+        assert private.status_code == 401 and "access-control-allow-origin" not in private.headers
+        public = c.get(
+            f"{base}/postcodes/{postcode}", headers={**origin, "Accept-Encoding": "gzip"}
+        )
+        assert public.headers["access-control-allow-origin"] == "*"
+        assert public.headers["content-encoding"] == "gzip" and public.json()["status"] == 200
+        assert public.headers["x-frame-options"] == "DENY"
+        options = c.options(f"{base}/postcodes/{postcode}")
+        assert options.status_code == 204 and "GET" in options.headers["allow"]
+        head = c.head(f"{base}/postcodes/{postcode}")
+        assert head.status_code == 200 and head.content == b""
+    records = [json.loads(r.getMessage()) for r in caplog.records if r.name == "sna.api.access"]
+    assert [(r["route"], r["status"]) for r in records] == [
+        ("/vru/wm-view/api/v1/analyst/areas/{code}", 200),
+        ("/vru/wm-view/api/v1/analyst/areas/{code}", 401),
+    ]
