@@ -20,9 +20,11 @@ Nothing here imports pandas: the district-to-view map is SQL over the national b
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import re
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -33,6 +35,7 @@ from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
 from sna.builds import current_target
+from sna.errors import PostcodeError, PostcodeNotFound
 from sna.settings import source_dir
 from sna.watcher import BuildWatcher
 
@@ -64,17 +67,16 @@ def front_door(
     neither views nor named regions (a regional server, as before)."""
     from sna.config import load_region
 
-    named = list(dict.fromkeys(settings.views))
-    tomls = [v for v in named if v.endswith(".toml")]
+    given = list(dict.fromkeys(settings.views))
+    tomls = [v for v in given if v.endswith(".toml")]
     views = view_catalogue(settings.region, settings.view_configs, others=tomls)
-    if named:
-        served = [load_region(v).id if v.endswith(".toml") else v for v in named]
-    else:
-        served = [v.id for v in views if current_target(v.id, settings.data_dir) is not None]
-    served = [v for v in served if v != settings.region]
-    if not views and not served:
+    named = None
+    if given:
+        named = [load_region(v).id if v.endswith(".toml") else v for v in given]
+        named = [v for v in named if v != settings.region]
+    if not views and not named:
         return None
-    return FrontDoor(settings, views, served, national, tile_cache)
+    return FrontDoor(settings, views, named, national, tile_cache)
 
 
 def district_views(
@@ -114,10 +116,12 @@ def district_views(
 
 
 class AnsweringReader(BuildReader):
-    """A build whose postcode answers carry one member more: ``postcode_extra(answer,
-    postcode)`` gives its JSON bytes (``"key":value``), or None for nothing."""
+    """A build whose postcode answers carry one member more, ``postcode_extra(answer,
+    postcode)`` (its JSON bytes, ``"key":value``, or None), and whose "not found" may say
+    where else the postcode is answered (``not_found_hint(postcode)``)."""
 
     postcode_extra: Callable[[bytes, str], bytes | None] | None = None
+    not_found_hint: Callable[[str], str | None] | None = None
 
     def postcode_json(self, text: str, *, extra: bool = True) -> bytes:
         """The answer of :meth:`BuildReader.postcode_json`, with the extra member unless
@@ -125,6 +129,10 @@ class AnsweringReader(BuildReader):
         body = super().postcode_json(text)
         more = self.postcode_extra(body, text) if extra and self.postcode_extra else None
         return body[:-1] + b"," + more + b"}" if more else body
+
+    def _not_found(self, code: str) -> PostcodeNotFound:
+        hint = self.not_found_hint(code) if self.not_found_hint else None
+        return PostcodeNotFound(hint) if hint else super()._not_found(code)
 
 
 class FrontDoor:
@@ -137,8 +145,10 @@ class FrontDoor:
         The main app's settings (each view's app gets a copy with its own region).
     views
         Every view of the region (:func:`api.vru_catalogue.view_catalogue`).
-    served
-        Ids served under ``/vru/<id>/``.
+    named
+        Ids to serve under ``/vru/<id>/``; None: every view whose build is published,
+        looked at again every ``settings.reload_interval`` seconds (a view built while the
+        server runs is served without a restart).
     national
         The main app's watcher (the national build).
     tile_cache
@@ -149,19 +159,36 @@ class FrontDoor:
         self,
         settings: ApiSettings,
         views: list[ViewInfo],
-        served: list[str],
+        named: list[str] | None,
         national: BuildWatcher,
         tile_cache: TileCache,
     ) -> None:
         self.settings = settings
         self.views = {v.id: v for v in views}
-        self.served = list(dict.fromkeys(served))
+        self.named = list(dict.fromkeys(named)) if named is not None else None
         self.national = national
         self.tile_cache = tile_cache
         self._apps: dict[str, FastAPI] = {}
         self._lock = threading.Lock()
-        self._by_district: tuple[str, dict[str, bytes]] | None = None  # (build id, answers)
-        self._outlines: tuple[str, bytes] | None = None
+        self._served: list[str] = []
+        self._checked = -1e9
+        # district -> view id, the national build's name (from the last national build read)
+        self._mapping: tuple[dict[str, str], str] = ({}, "")
+        self._version = 0  # of the mapping
+        self._members: tuple[tuple, dict[str, bytes]] = ((), {})  # key, district -> member
+        self._outlines: tuple[tuple, bytes] | None = None
+
+    @property
+    def served(self) -> list[str]:
+        """Ids served under ``/vru/<id>/`` now."""
+        if self.named is not None:
+            return self.named
+        now = time.monotonic()
+        if now - self._checked >= self.settings.reload_interval:
+            self._checked = now
+            data_dir = self.settings.data_dir
+            self._served = [v for v in self.views if current_target(v, data_dir) is not None]
+        return self._served
 
     # ------------------------------------------------------------------ readers
 
@@ -169,32 +196,32 @@ class FrontDoor:
         """Open the national build with its answers naming each postcode's VRU (the map
         of districts to views made now, in the loader's thread)."""
         reader = AnsweringReader(path)
-        self._vru_members(reader)
+        rows = reader._db().execute("SELECT code, district_code FROM area_list WHERE level='lsoa'")
+        pairs = [(str(c), str(d)) for c, d in rows if d]
+        self._mapping = (district_views(pairs, list(self.views.values())), reader.region_name)
+        self._version += 1
         reader.postcode_extra = self._vru_of
         return reader
 
     def view_reader(self, path: Path) -> BuildReader:
-        """Open a view's build with its answers carrying the national ranks."""
+        """Open a view's build with its answers carrying the national ranks, and its "not
+        found" naming the VRU a postcode elsewhere in the nation is answered by."""
         reader = AnsweringReader(path)
         reader.postcode_extra = self._national_ranks
+        reader.not_found_hint = functools.partial(self._elsewhere, reader.region_name)
         return reader
 
-    def _vru_members(self, national: BuildReader) -> dict[str, bytes]:
-        """District code -> the ``"vru":{...}`` member of its answers (per national build)."""
-        got = self._by_district
-        if got is not None and got[0] == national.build_id:
-            return got[1]
-        rows = national._db().execute(
-            "SELECT code, district_code FROM area_list WHERE level = 'lsoa'"
-        )
-        pairs = [(str(c), str(d)) for c, d in rows if d]
-        mapping = district_views(pairs, list(self.views.values()))
-        name = national.region_name
-        members = {
-            d: b'"vru":' + orjson.dumps(self.vru_entry(vid, name)) for d, vid in mapping.items()
-        }
-        self._by_district = (national.build_id, members)
-        return members
+    def _vru_members(self) -> dict[str, bytes]:
+        """District code -> the ``"vru":{...}`` member of its national answers."""
+        mapping, region = self._mapping
+        key = (self._version, tuple(self.served))
+        if self._members[0] != key:
+            members = {
+                d: b'"vru":' + orjson.dumps(self.vru_entry(vid, region))
+                for d, vid in mapping.items()
+            }
+            self._members = (key, members)
+        return self._members[1]
 
     def vru_entry(self, vid: str, region: str) -> dict[str, Any]:
         """A VRU as a national answer names it; a note when its view is not served
@@ -219,24 +246,41 @@ class FrontDoor:
 
     def _vru_of(self, body: bytes, code: str) -> bytes | None:
         """The ``"vru"`` member of a national postcode answer (None: no view covers it)."""
-        got = self._by_district
         m = _DISTRICT.search(body)
-        if got is None or m is None:
-            return None
-        return got[1].get(m.group(1).decode())
+        return None if m is None else self._vru_members().get(m.group(1).decode())
 
-    def _national_ranks(self, body: bytes, code: str) -> bytes | None:
-        """The ``"national"`` member of a view's postcode answer: the same postcode's ranks
-        among every LSOA of the national build."""
+    def _national_answer(self, code: str) -> dict[str, Any] | None:
         national = self.national.build
         if national is None:
             return None
         try:
-            plain = national.postcode_json(code, extra=False)  # type: ignore[call-arg]
-            answer = orjson.loads(plain)
-        except Exception:  # noqa: BLE001 - a postcode the national build lacks: none
+            return orjson.loads(national.postcode_json(code, extra=False))  # type: ignore[call-arg]
+        except PostcodeError:
+            return None
+
+    def _national_ranks(self, body: bytes, code: str) -> bytes | None:
+        """The ``"national"`` member of a view's postcode answer: the same postcode's ranks
+        among every LSOA of the national build."""
+        answer = self._national_answer(code)
+        national = self.national.build
+        if answer is None or national is None:
             return b'"national":null'
         return b'"national":' + orjson.dumps(national_ranks(answer, national))
+
+    def _elsewhere(self, name: str, code: str) -> str | None:
+        """Where a postcode that is not ``name``'s is answered, when the nation has it."""
+        answer = self._national_answer(code)
+        district = ((answer or {}).get("codes") or {}).get("admin_district")
+        vid = self._mapping[0].get(str(district))
+        if vid is None:
+            return None
+        view, pc = self.views[vid], answer["postcode"]
+        if vid in self.served:  # no paths in an error: they are scrubbed (api.errors)
+            return f"{pc} is outside {name}: it is in {view.name}'s area, VRU view {vid!r} here"
+        return (
+            f"{pc} is outside {name}: it is in {view.name}'s area, whose view is not served "
+            "here (the map at / answers it)"
+        )
 
     # ------------------------------------------------------------------ apps
 
@@ -303,25 +347,26 @@ class FrontDoor:
 
     def outlines(self, national: BuildReader) -> bytes:
         """The views' boundaries as GeoJSON (EPSG:4326): each the union of its districts'
-        outlines in the national build, simplified for a national map (made once a build)."""
+        outlines in the national build, simplified for a national map (made once a build,
+        and again when the views served change)."""
+        key = (national.build_id, tuple(self.served))
         got = self._outlines
-        if got is not None and got[0] == national.build_id:
+        if got is not None and got[0] == key:
             return got[1]
         import shapely
 
-        members = self._vru_members(national)
+        mapping, region = self._mapping
         by_view: dict[str, list] = {}
         rows = national._db().execute("SELECT code, geojson FROM geometry WHERE level='district'")
         for code, geojson in rows:
-            member = members.get(str(code))
-            if member is not None:
-                vid = orjson.loads(member[len(b'"vru":') :])["id"]
+            vid = mapping.get(str(code))
+            if vid is not None:
                 by_view.setdefault(vid, []).append(shapely.from_geojson(geojson))
         features = []
         for vid, geoms in sorted(by_view.items()):
             shape = shapely.simplify(shapely.union_all(geoms), OUTLINE_TOLERANCE)
             shape = shapely.set_precision(shape, 1e-5)
-            entry = self.vru_entry(vid, national.region_name)
+            entry = self.vru_entry(vid, region)
             props = {k: entry[k] for k in ("id", "name", "vru", "path", "served")}
             features.append(
                 b'{"type":"Feature","properties":'
@@ -331,7 +376,7 @@ class FrontDoor:
                 + b"}"
             )
         body = b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]}"
-        self._outlines = (national.build_id, body)
+        self._outlines = (key, body)
         return body
 
 

@@ -251,3 +251,54 @@ def test_a_views_requests_get_the_main_apps_middleware_once(nation, caplog):
         ("/vru/wm-view/api/v1/analyst/areas/{code}", 200),
         ("/vru/wm-view/api/v1/analyst/areas/{code}", 401),
     ]
+
+
+@pytest.mark.slow
+def test_a_view_says_which_vru_answers_a_postcode_outside_it(door):
+    _, client = door
+    beds, _ = VIEW_POSTCODES["beds-view"]
+    luton, _ = VIEW_POSTCODES["luton-view"]
+    r = client.get(f"/vru/wm-view/api/v1/postcodes/{beds}")
+    assert r.status_code == 404
+    assert r.json()["error"] == (
+        f"{beds} is outside West Midlands: it is in Bedford and Central Bedfordshire's area, "
+        "VRU view 'beds-view' here"
+    )
+    r = client.get(f"/vru/wm-view/api/v1/postcodes/{luton}")
+    assert r.json()["error"].endswith(
+        "in Luton's area, whose view is not served here (the map at / answers it)"
+    )
+    r = client.get("/vru/wm-view/api/v1/postcodes/ZZ99 9ZZ")
+    assert r.status_code == 404 and "outside" not in r.json()["error"]
+
+
+@pytest.mark.slow
+def test_a_view_published_while_serving_is_served_without_a_restart(nation, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from sna.builds import current_target
+
+    data_dir, views = nation
+    for rid in (NATION, "wm-view"):  # a data directory of the nation and one view
+        (tmp_path / rid / "builds").mkdir(parents=True)
+        (tmp_path / rid / "builds" / "current").symlink_to(current_target(rid, data_dir))
+    settings = ApiSettings(
+        region=NATION,
+        data_dir=tmp_path,
+        view_configs=[str(p) for p in views.values()],
+        reload_interval=0,
+    )
+    postcode, _ = VIEW_POSTCODES["beds-view"]
+    with TestClient(create_app(settings)) as client:
+        before = client.get(f"/api/v1/postcodes/{postcode}").json()["result"]["vru"]
+        assert (before["id"], before["served"]) == ("beds-view", False)
+        assert client.get(f"/vru/beds-view/api/v1/postcodes/{postcode}").status_code == 404
+        (tmp_path / "beds-view" / "builds").mkdir(parents=True)  # published now
+        target = current_target("beds-view", data_dir)
+        (tmp_path / "beds-view" / "builds" / "current").symlink_to(target)
+        after = client.get(f"/api/v1/postcodes/{postcode}").json()["result"]["vru"]
+        assert (after["served"], after["note"]) == (True, None)
+        own = client.get(f"/vru/beds-view/api/v1/postcodes/{postcode}")
+        assert own.status_code == 200 and own.json()["result"]["region"] == "beds-view"
