@@ -119,6 +119,31 @@ def test_each_postcode_answers_under_its_own_vru(nation_server, tmp_path):
         watch.check()
 
 
+@pytest.mark.slow
+def test_a_vrus_own_map_is_served_at_its_path(nation_server, tmp_path):
+    """/vru/<id>/ is that VRU's map: its build, its answers (with national ranks)."""
+    with chromium_context(tmp_path, DESKTOP) as context:
+        page = context.new_page()
+        watch = Watch(page, nation_server)
+        requests: list[str] = []
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(nation_server + "/vru/wm-view/")
+        page.wait_for_selector("body[data-ready=true]", timeout=60000)
+        assert page.locator("#subtitle").inner_text().startswith("West Midlands ·")
+        postcode, _ = VIEW_POSTCODES["wm-view"]
+        got = _ask(page, postcode)
+        assert got["vru"] is None and got["national"].startswith("Across Test nation")
+        api = [u for u in requests if "/api/" in u or "/tiles/" in u]
+        assert api and all(u.startswith(nation_server + "/vru/wm-view/") for u in api), api
+        beds, _ = VIEW_POSTCODES["beds-view"]
+        page.fill("#postcode-input", beds)
+        page.press("#postcode-input", "Enter")
+        page.wait_for_selector("#search-error:not([hidden])", timeout=15000)
+        assert "Bedford and Central Bedfordshire's area" in page.inner_text("#search-error")
+        watch.failed = [f for f in watch.failed if not f.startswith("404 ")]  # that search
+        watch.check()
+
+
 def _england_missing(data_dir) -> str:
     from sna.builds import current_target
 
