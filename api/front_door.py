@@ -25,7 +25,6 @@ import gzip
 import re
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,20 +34,22 @@ from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
 from sna.builds import current_target
-from sna.errors import PostcodeError, PostcodeNotFound
+from sna.errors import PostcodeError
 from sna.settings import source_dir
 from sna.watcher import BuildWatcher
 
+from .answering import AnsweringReader, ViewTileProperties
 from .vru_catalogue import ViewInfo, view_catalogue
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
     from sna.tile_specs import TileCache
+    from sna.vector_tiles import AreaTiles
 
     from .settings import ApiSettings
 
-__all__ = ["AnsweringReader", "FrontDoor", "LTLA24_LOOKUP", "district_views", "front_door"]
+__all__ = ["FrontDoor", "LTLA24_LOOKUP", "district_views", "front_door"]
 
 #: LSOA21 -> 2024 district (LTLA24): resolves a view's 2024 codes of districts merged in 2023.
 LTLA24_LOOKUP = "lookups/lookup_lsoa21_ward24_ltla24.csv.gz"
@@ -115,26 +116,6 @@ def district_views(
     return out
 
 
-class AnsweringReader(BuildReader):
-    """A build whose postcode answers carry one member more, ``postcode_extra(answer,
-    postcode)`` (its JSON bytes, ``"key":value``, or None), and whose "not found" may say
-    where else the postcode is answered (``not_found_hint(postcode)``)."""
-
-    postcode_extra: Callable[[bytes, str], bytes | None] | None = None
-    not_found_hint: Callable[[str], str | None] | None = None
-
-    def postcode_json(self, text: str, *, extra: bool = True) -> bytes:
-        """The answer of :meth:`BuildReader.postcode_json`, with the extra member unless
-        ``extra`` is false."""
-        body = super().postcode_json(text)
-        more = self.postcode_extra(body, text) if extra and self.postcode_extra else None
-        return body[:-1] + b"," + more + b"}" if more else body
-
-    def _not_found(self, code: str) -> PostcodeNotFound:
-        hint = self.not_found_hint(code) if self.not_found_hint else None
-        return PostcodeNotFound(hint) if hint else super()._not_found(code)
-
-
 class FrontDoor:
     """The views of the served (national) region: which are served, their apps (made on
     first use), and the answer hooks that tie the nation and its views together.
@@ -177,6 +158,7 @@ class FrontDoor:
         self._version = 0  # of the mapping
         self._members: tuple[tuple, dict[str, bytes]] = ((), {})  # key, district -> member
         self._outlines: tuple[tuple, bytes] | None = None
+        self._codes: tuple[str, list[str]] | None = None  # (national build id, codes)
 
     @property
     def served(self) -> list[str]:
@@ -204,12 +186,32 @@ class FrontDoor:
         return reader
 
     def view_reader(self, path: Path) -> BuildReader:
-        """Open a view's build with its answers carrying the national ranks, and its "not
-        found" naming the VRU a postcode elsewhere in the nation is answered by."""
+        """Open a view's build with its answers carrying the national ranks, its "not
+        found" naming the VRU a postcode elsewhere in the nation is answered by, and its
+        tiles cut from the nation's polygons."""
         reader = AnsweringReader(path)
         reader.postcode_extra = self._national_ranks
         reader.not_found_hint = functools.partial(self._elsewhere, reader.region_name)
+        reader.tiles_from = self.view_tiles
         return reader
+
+    def view_tiles(self, view: BuildReader) -> AreaTiles:
+        """A view's LSOA tiles: the national build's polygons (one projected, indexed copy
+        for the nation and all its views) with the view's own attributes."""
+        national = self.national.get()
+        codes = self._national_codes(national)
+        rows = view._db().execute("SELECT pos, props FROM tile_shapes")
+        own = {str(orjson.loads(props)["code"]): int(pos) for pos, props in rows}
+        positions = {i: own[c] for i, c in enumerate(codes) if c in own}
+        return national.area_tiles.sharing(ViewTileProperties(view, positions))
+
+    def _national_codes(self, national: BuildReader) -> list[str]:
+        """The LSOA code at each tile position of the national build (once a build)."""
+        got = self._codes
+        if got is None or got[0] != national.build_id:
+            rows = national._db().execute("SELECT props FROM tile_shapes ORDER BY pos")
+            got = self._codes = (national.build_id, [str(orjson.loads(p)["code"]) for (p,) in rows])
+        return got[1]
 
     def _vru_members(self) -> dict[str, bytes]:
         """District code -> the ``"vru":{...}`` member of its national answers."""

@@ -157,9 +157,10 @@ def main(argv: list[str] | None = None) -> dict:
             elif i < n_area + n_outline:
                 t = tms.tile(lon, lat, 10 + i % 3)
                 tiles.append(f"/tiles/outlines/{t.z}/{t.x}/{t.y}.pbf")
-            elif vid in served:
+            else:  # the VRU's own map (the national map's where its view is not served)
                 t = tms.tile(lon, lat, 13)
-                tiles.append(f"/vru/{vid}/tiles/areas/{t.z}/{t.x}/{t.y}.pbf")
+                prefix = f"/vru/{vid}" if vid in served else ""
+                tiles.append(f"{prefix}/tiles/areas/{t.z}/{t.x}/{t.y}.pbf")
         t2 = time.perf_counter()
         tile_status: dict[int, int] = {}
         for url in tiles:

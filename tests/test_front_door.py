@@ -302,3 +302,34 @@ def test_a_view_published_while_serving_is_served_without_a_restart(nation, tmp_
         assert (after["served"], after["note"]) == (True, None)
         own = client.get(f"/vru/beds-view/api/v1/postcodes/{postcode}")
         assert own.status_code == 200 and own.json()["result"]["region"] == "beds-view"
+
+
+@pytest.mark.slow
+def test_a_views_tiles_are_its_own_cut_from_the_nations_polygons(door):
+    """A view's LSOA tiles share the nation's projected polygons and carry the view's own
+    attributes: the same tiles as its build makes alone, and none of another view's LSOAs."""
+    import mapbox_vector_tile
+    import morecantile
+
+    from sna.builds import current_target, open_build
+
+    app, client = door
+    alone = open_build(current_target("wm-view", app.state.settings.data_dir))
+    tms = morecantile.tms.get("WebMercatorQuad")
+    for z, (lon, lat) in ((12, (-1.90, 52.48)), (10, (-1.75, 52.45)), (14, (-1.4245, 52.43))):
+        t = tms.tile(lon, lat, z)
+        served = client.get(f"/vru/wm-view/tiles/areas/{z}/{t.x}/{t.y}.pbf")
+        assert served.status_code == 200
+        got = mapbox_vector_tile.decode(served.content)["lsoa"]["features"]
+        want = mapbox_vector_tile.decode(alone.area_tiles.tile(z, t.x, t.y))["lsoa"]["features"]
+        assert got and {f["properties"]["code"] for f in got} == {
+            f["properties"]["code"] for f in want
+        }
+        by_code = {f["properties"]["code"]: f for f in want}
+        for f in got:
+            assert f["properties"] == by_code[f["properties"]["code"]]["properties"]
+            assert f["geometry"] == by_code[f["properties"]["code"]]["geometry"]
+    national = client.get(f"/tiles/areas/10/{t.x // 16}/{t.y // 16}.pbf")
+    assert national.status_code == 200  # the nation's own tiles are unchanged beside them
+    view = app.state.front_door._apps["wm-view"].state.watcher.build
+    assert view.area_tiles._geo is client.app.state.watcher.build.area_tiles._geo
