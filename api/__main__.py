@@ -1,5 +1,5 @@
-"""``python -m api --region R --host H --port P [--data-dir D] [--workers N]``: serve the map
-and API."""
+"""``python -m api --region R --host H --port P [--data-dir D] [--workers N] [--view V]...
+[--view-config TOML]...``: serve the map and API."""
 
 from __future__ import annotations
 
@@ -17,8 +17,23 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--data-dir", type=Path, default=None)
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument(
+        "--view",
+        action="append",
+        default=[],
+        help="Serve only this VRU view under /vru/<id>/ (repeatable; default: every built one).",
+    )
+    p.add_argument(
+        "--view-config",
+        action="append",
+        default=[],
+        help="The region file of one more VRU view of the region (repeatable).",
+    )
     args = p.parse_args(argv)
-    serve(args.region, args.host, args.port, args.data_dir, workers=args.workers)
+    more = {"views": args.view} if args.view else {}
+    if args.view_config:
+        more["view_configs"] = args.view_config
+    serve(args.region, args.host, args.port, args.data_dir, workers=args.workers, **more)
 
 
 if __name__ == "__main__":

@@ -19,12 +19,14 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.routing import Mount
 
 from sna.tile_specs import TileCache
 from sna.watcher import BuildWatcher
 
 from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
+from .front_door import front_door
 from .middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
@@ -44,6 +46,7 @@ from .routers.outcomes import create_outcomes_router
 from .routers.postcodes import create_postcodes_router
 from .routers.services import create_services_router
 from .routers.tiles import create_tiles_router
+from .routers.vrus import create_vrus_router
 from .routers.web import STATIC_DIR, create_web_router
 from .settings import ApiSettings
 
@@ -71,7 +74,11 @@ served only under `/api/v1/analyst`, with an `X-API-Key` header.
 
 
 def create_app(
-    settings: ApiSettings | None = None, *, watcher: BuildWatcher | None = None
+    settings: ApiSettings | None = None,
+    *,
+    watcher: BuildWatcher | None = None,
+    tile_cache: TileCache | None = None,
+    mounted: bool = False,
 ) -> FastAPI:
     """Build the app for ``settings`` (default: from the environment).
 
@@ -83,8 +90,14 @@ def create_app(
         The build source; by default a :class:`~sna.watcher.BuildWatcher` of
         ``settings.region`` under ``settings.data_dir`` that reloads when a new build is
         published.
+    tile_cache
+        The tile cache (default: a new one); a view's app shares the main app's.
+    mounted
+        A view's app, made by :class:`~api.front_door.FrontDoor`: no views of its own, and
+        no middleware (the main app's serves its requests too).
     """
     settings = settings or ApiSettings()
+    own_watcher = watcher is None
     if watcher is None:
         watcher = BuildWatcher(
             settings.region,
@@ -92,21 +105,17 @@ def create_app(
             interval=settings.reload_interval,
             retry_after=settings.build_retry_seconds,
         )
-    cache = TileCache(settings.tile_cache_size)
+    cache = tile_cache if tile_cache is not None else TileCache(settings.tile_cache_size)
 
-    # more regions (VRU views) under /vru/<id>/: each a whole app of its own over its own
-    # build; a mounted app's lifespan does not run, so their watchers start with this one's
-    views = {
-        rid: create_app(settings.model_copy(update={"region": rid, "views": []}))
-        for rid in dict.fromkeys(settings.views)
-        if rid != settings.region
-    }
+    # VRU views of this region under /vru/<id>/, each a whole app over its own build, made
+    # on its first request (api.front_door)
+    front = None if mounted else front_door(settings, watcher, cache)
+    if front is not None and own_watcher:
+        watcher.loader = front.national_reader
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         watcher.start()  # load in the background; /ready says when it is done
-        for sub in views.values():
-            sub.state.watcher.start()
         # what start-up made (modules, the app, its routes) lives as long as the process:
         # out of the collector's sight, a full collection no longer walks it (pauses at
         # 128 connections were full collections over this heap)
@@ -144,18 +153,10 @@ def create_app(
         create_web_router(settings.title, settings.basemap_url, settings.basemap_attribution)
     )
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    app.state.views = views
-    for rid, sub in views.items():
-        app.mount(f"/vru/{rid}", sub, name=f"vru-{rid}")
-
-    @app.get("/api/v1/vrus", include_in_schema=True, tags=["meta"], summary="Regions served")
-    async def vrus() -> dict:
-        """The main region (at /) and each VRU view served under /vru/<id>/."""
-        return {
-            "status": 200,
-            "result": [{"id": settings.region, "path": "/"}]
-            + [{"id": rid, "path": f"/vru/{rid}/"} for rid in views],
-        }
+    app.include_router(create_vrus_router(watcher, front, settings.api_max_age))
+    app.state.front_door = front
+    if front is not None:
+        app.router.routes.append(Mount("/vru/{vid}", app=front, name="vru"))
 
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
@@ -168,6 +169,8 @@ def create_app(
             swagger_favicon_url="/static/swagger/favicon-32x32.png",
         )
 
+    if mounted:  # the main app's middleware serves a view's requests (api.middleware.app_path)
+        return app
     key, key_id = settings.api_key, settings.key_id()
 
     def access_key_id(given: str | None) -> str | None:

@@ -26,6 +26,8 @@ __all__ = [
     "ExactHostMiddleware",
     "PublicOriginRedirectMiddleware",
     "SECURITY_HEADERS",
+    "app_path",
+    "view_mount",
 ]
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,25 @@ SECURITY_HEADERS: dict[str, str] = {
     # pages that set their own policy (the map) keep it; it holds frame-ancestors too
     "content-security-policy": "frame-ancestors 'none'",
 }
+
+
+#: A VRU view's app is mounted at /vru/<id> (api.front_door); the middleware of the main app
+#: sees its requests and judges them by the path within the view's app.
+_VIEW_MOUNT = re.compile(r"^/vru/[^/]+(?=/)")
+
+
+def view_mount(scope: Scope) -> str:
+    """``/vru/<id>`` when the request is for a VRU view's app, else ""."""
+    m = _VIEW_MOUNT.match(scope["path"])
+    return m.group(0) if m else ""
+
+
+def app_path(scope: Scope) -> str:
+    """The path within the app that answers the request: ``/vru/<id>/api/v1/x`` is
+    ``/api/v1/x`` of that view's app, as ``/api/v1/x`` is of the main app's."""
+    path = scope["path"]
+    mount = view_mount(scope)
+    return path[len(mount) :] if mount else path
 
 
 async def _send_json(send: Send, status: int, body: dict, headers: dict[str, str] | None = None):
@@ -185,9 +206,10 @@ class AccessLogMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass through; log after the response has started."""
-        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+        if scope["type"] != "http" or not app_path(scope).startswith(self.prefix):
             await self.app(scope, receive, send)
             return
+        mount = view_mount(scope)  # a view's analyst routes are logged as its own
         t0 = time.perf_counter()
         when = datetime.now(UTC).isoformat(timespec="milliseconds")
         status = 500
@@ -211,7 +233,7 @@ class AccessLogMiddleware:
                 "time": when,
                 "key_id": self.key_id(given),
                 "method": scope.get("method"),
-                "route": getattr(route, "path", None) or f"{self.prefix} (unmatched)",
+                "route": mount + (getattr(route, "path", None) or f"{self.prefix} (unmatched)"),
                 "status": status,
                 "ms": round((time.perf_counter() - t0) * 1000, 1),
             }
@@ -247,7 +269,7 @@ class MethodsMiddleware:
 
     def allowed(self, scope: Scope) -> list[str]:
         """Methods the path of ``scope`` answers (with HEAD and OPTIONS), or [] if none."""
-        path = scope["path"]
+        path = app_path(scope)
         methods: set[str] = set()
         for rx, got in self._compiled():
             if rx.match(path):
@@ -314,7 +336,7 @@ class PublicCORSMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """CORS unless the path is private."""
-        if scope["type"] == "http" and scope["path"].startswith(self.private_prefix):
+        if scope["type"] == "http" and app_path(scope).startswith(self.private_prefix):
             await self.app(scope, receive, send)
             return
         await self.cors(scope, receive, send)

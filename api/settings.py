@@ -82,7 +82,14 @@ class ApiSettings(BaseSettings):
     views: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         description="More regions served by the same server, each under /vru/<id>/ (comma-"
-        "separated ids, e.g. VRU views of a national build); the main region stays at /.",
+        "separated ids or TOML paths); empty: every VRU view of the main region whose build "
+        "is published (a national build serves all its VRUs). The main region stays at /.",
+    )
+    view_configs: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Region files of more VRU views of the main region (comma-separated TOML "
+        "paths), beside the generated force-area views and the shipped ones: listed in "
+        "/api/v1/vrus, and served when built.",
     )
     trusted_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: ["localhost", "127.0.0.1"],
@@ -127,7 +134,14 @@ class ApiSettings(BaseSettings):
     )
     title: str = "Violence reduction needs map"
 
-    @field_validator("cors_origins", "trusted_hosts", "forwarded_allow_ips", "views", mode="before")
+    @field_validator(
+        "cors_origins",
+        "trusted_hosts",
+        "forwarded_allow_ips",
+        "views",
+        "view_configs",
+        mode="before",
+    )
     @classmethod
     def _split(cls, v: object) -> object:
         if isinstance(v, str):

@@ -23,11 +23,18 @@ def serve(
     ] = 1,
     view: Annotated[
         list[str] | None,
-        typer.Option(help="Also serve this region under /vru/<id>/ (repeatable)."),
+        typer.Option(
+            help="Serve only these VRU views (ids or TOML paths) under /vru/<id>/ "
+            "(repeatable); default: every view of the region whose build is published."
+        ),
     ] = None,
 ) -> None:
-    """Serve the region's current build: the lookup and tile API and the public map."""
-    from sna.build import current_build
+    """Serve the region's current build: the lookup and tile API and the public map.
+
+    A national build (``--region england``) serves every VRU view built from it too, each
+    under ``/vru/<id>/``, and its map at ``/`` answers each postcode under its own VRU.
+    """
+    from sna.builds import current_build  # not sna.build: the server needs no data stack
     from sna.config import load_region
 
     with library_errors():
@@ -37,12 +44,40 @@ def serve(
         views = [load_region(v).id for v in view or []]
         for vid in views:
             current_build(vid, data_dir)  # each must be built: a clear error now, not a 503
+        catalogue = _catalogue(cfg.id, data_dir) if not views else []
     from api.app import serve as serve_app
 
     console.print(f"serving {cfg.region.name} build {folder.name} on http://{host}:{port}")
     for vid in views:
         console.print(f"  and {vid} on http://{host}:{port}/vru/{vid}/")
-    serve_app(cfg.id, host=host, port=port, data_dir=data_dir, workers=workers, views=views)
+    if catalogue:
+        built = [v for v, ok in catalogue if ok]
+        console.print(
+            f"  and {len(built)} of its {len(catalogue)} VRU views under "
+            f"http://{host}:{port}/vru/<id>/ (list: /api/v1/vrus)"
+        )
+        missing = [v for v, ok in catalogue if not ok]
+        if missing:
+            console.print(
+                f"  not built yet (answered with {cfg.region.name}'s ranks and a note): "
+                + ", ".join(missing)
+            )
+    serve_app(
+        cfg.id, host=host, port=port, data_dir=data_dir, workers=workers, views=list(view or [])
+    )
+
+
+def _catalogue(region_id: str, data_dir) -> list[tuple[str, bool]]:
+    """Every VRU view of the region and whether its build is published."""
+    from api.settings import ApiSettings
+    from api.vru_catalogue import view_catalogue
+    from sna.builds import current_target
+
+    configs = ApiSettings(region=region_id).view_configs
+    return [
+        (v.id, current_target(v.id, data_dir) is not None)
+        for v in view_catalogue(region_id, configs)
+    ]
 
 
 def _check_api_settings(region_id: str) -> None:

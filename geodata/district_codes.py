@@ -5,40 +5,48 @@ its councils use today. They differ where councils merged in April 2023: Cumberl
 (E06000063), Westmorland and Furness (E06000064), North Yorkshire (E06000065) and Somerset
 (E06000066). A 2024 code that is not a 2022 one stands for the 2022 districts its LSOAs were
 in (``lookups/lookup_lsoa21_ward24_ltla24.csv.gz`` places every LSOA21 in an LTLA 2024).
-The files are read once per process (cached by path and modification time).
+The files are read once per process (cached by path and modification time), with the
+standard library's csv reader: a server resolving its views' districts imports no pandas.
 """
 
 from __future__ import annotations
 
+import csv
+import gzip
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
-
 from .errors import MissingColumnsError, MissingFileError
 
-__all__ = ["lad22_districts", "ltla24_predecessors"]
+__all__ = ["csv_rows", "lad22_districts", "ltla24_predecessors"]
 
 _LAD22 = ("LSOA21CD", "LAD22CD", "LAD22NM")
 _LTLA24 = ("lsoa21_code", "ltla24_code", "ltla24_name")
 
 
-def _read(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
+def csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
+    """The ``columns`` of every row of a (gzipped) CSV, stripped, in file order.
+
+    Raises ``MissingFileError`` or ``MissingColumnsError`` naming the file.
+    """
     if not path.exists():
         raise MissingFileError(path)
-    wanted = set(columns)
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig", usecols=lambda c: c in wanted)
-    absent = [c for c in columns if c not in frame.columns]
-    if absent:
-        raise MissingColumnsError(path, absent, list(frame.columns))
-    return frame[list(columns)].apply(lambda s: s.str.strip())
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
+        reader = csv.reader(f)
+        header = [h.strip() for h in next(reader, [])]
+        absent = [c for c in columns if c not in header]
+        if absent:
+            raise MissingColumnsError(path, absent, header)
+        at = [header.index(c) for c in columns]
+        return [tuple(row[i].strip() for i in at) for row in reader if row]
 
 
 @lru_cache(maxsize=8)
-def _lad22(path: str, _mtime: int) -> tuple[pd.DataFrame, dict[str, str]]:
-    frame = _read(Path(path), _LAD22)
-    names = dict(zip(frame["LAD22CD"], frame["LAD22NM"], strict=True))
-    return frame, names
+def _lad22(path: str, _mtime: int) -> tuple[dict[str, str], dict[str, str]]:
+    """(LSOA21 -> LAD 2022 code, LAD 2022 code -> name)."""
+    rows = csv_rows(Path(path), _LAD22)
+    return {r[0]: r[1] for r in rows}, {r[1]: r[2] for r in rows}
 
 
 def _stamp(path: Path) -> int:
@@ -52,11 +60,13 @@ def lad22_districts(lsoa_lookup: Path) -> dict[str, str]:
 
 @lru_cache(maxsize=8)
 def _predecessors(lad22: str, ltla24: str, _m1: int, _m2: int) -> dict[str, list[str]]:
-    old = _lad22(lad22, _m1)[0][["LSOA21CD", "LAD22CD"]]
-    new = _read(Path(ltla24), _LTLA24)
-    both = new.merge(old, left_on="lsoa21_code", right_on="LSOA21CD", how="inner")
-    newer = both[~both["ltla24_code"].isin(set(old["LAD22CD"]))]
-    return {code: sorted(set(group["LAD22CD"])) for code, group in newer.groupby("ltla24_code")}
+    old = _lad22(lad22, _m1)[0]
+    known = set(old.values())
+    out: dict[str, set[str]] = {}
+    for lsoa, code, _name in csv_rows(Path(ltla24), _LTLA24):
+        if code not in known and lsoa in old:
+            out.setdefault(code, set()).add(old[lsoa])
+    return {code: sorted(found) for code, found in sorted(out.items())}
 
 
 def ltla24_predecessors(lsoa_lookup: Path, ltla24_lookup: Path) -> dict[str, list[str]]:

@@ -23,9 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
-from .errors import InputFileError, MissingColumnsError, MissingFileError
+from .district_codes import csv_rows
+from .errors import InputFileError, MissingFileError
 
 __all__ = [
     "PFA_LOOKUP",
@@ -118,16 +117,21 @@ def _vrus(path: Path) -> dict[str, dict[str, str]]:
         raise InputFileError(path, f"cannot read the force areas table ({exc})") from exc
 
 
-def _lookup(path: Path) -> pd.DataFrame:
+_LOOKUP_COLUMNS = ("ltla24_code", "ltla24_name", "pfa24_code", "pfa24_name")
+
+
+def _lookup(path: Path) -> list[tuple[str, ...]]:
+    """England's rows of the district -> force area lookup, each district once (a district
+    in several community safety partnerships appears once per CSP)."""
     if not path.exists():
         raise MissingFileError(path, "the district -> police force area lookup")
-    frame = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
-    want = ["ltla24_code", "ltla24_name", "pfa24_code", "pfa24_name"]
-    absent = [c for c in want if c not in frame.columns]
-    if absent:
-        raise MissingColumnsError(path, absent, list(frame.columns))
-    frame = frame[frame["pfa24_code"].str.startswith("E23")]  # England's force areas
-    return frame.drop_duplicates("ltla24_code")[want]  # a district in several CSPs: once
+    seen: set[str] = set()
+    out = []
+    for row in csv_rows(path, _LOOKUP_COLUMNS):
+        if row[2].startswith("E23") and row[0] not in seen:  # England's force areas
+            seen.add(row[0])
+            out.append(row)
+    return out
 
 
 def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -> list[ForceArea]:
@@ -141,18 +145,18 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
     """
     lookup = _lookup(root / PFA_LOOKUP)
     table = _vrus(vrus)
-    unknown = sorted(set(lookup["pfa24_code"]) - set(table))
+    unknown = sorted({r[2] for r in lookup} - set(table))
     if unknown:
         raise InputFileError(vrus, f"no entry for the force area(s) {unknown} of {PFA_LOOKUP}")
     groups: dict[str, list[str]] = {}
-    for code in sorted(set(lookup["pfa24_code"])):
+    for code in sorted({r[2] for r in lookup}):
         groups.setdefault(table[code].get("joins", code), []).append(code)
     taken = set(taken)
     out = []
     for lead, codes in groups.items():
         info = table[lead]
-        rows = lookup[lookup["pfa24_code"].isin(codes)]
-        name = info.get("name") or str(rows.loc[rows["pfa24_code"] == lead, "pfa24_name"].iloc[0])
+        rows = [r for r in lookup if r[2] in codes]
+        name = info.get("name") or next(r[3] for r in rows if r[2] == lead)
         view_id = slug(name) + ("-view" if slug(name) in taken else "")
         forces = [force_slug(table[c]["police_force"]) for c in codes]
         folders = [f for f in forces if street_folder(root, f) is not None]
@@ -161,8 +165,8 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
                 id=view_id,
                 name=name,
                 pfa_codes=codes,
-                districts=rows["ltla24_code"].tolist(),
-                district_names=rows["ltla24_name"].tolist(),
+                districts=[r[0] for r in rows],
+                district_names=[r[1] for r in rows],
                 police_force=info["police_force"],
                 vru=info.get("vru", ""),
                 website=info.get("website", ""),

@@ -9,6 +9,7 @@ LSOA, each layer from the zoom at which it helps (:data:`LABEL_ZOOMS`).
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -114,7 +115,9 @@ class AreaTiles:
     geometries
         Polygons in EPSG:27700 (projected to EPSG:3857 here, once).
     properties
-        One dict of public attributes per polygon.
+        The public attributes of each polygon, by position: a list of dicts, or any sequence
+        (e.g. one that reads them from disk when a tile needs them); None leaves the polygon
+        out of the tiles.
     layer_name
         Name of the MVT layer (``"lsoa"``).
     buffer
@@ -122,7 +125,7 @@ class AreaTiles:
     """
 
     geometries: np.ndarray
-    properties: list[dict[str, Any]]
+    properties: Sequence[dict[str, Any] | None]
     layer_name: str = "lsoa"
     buffer: int = 64
     _geo: _Projected = field(init=False, repr=False)
@@ -132,15 +135,25 @@ class AreaTiles:
             shapely.make_valid(_project(np.asarray(self.geometries, dtype=object)))
         )
 
+    def sharing(self, properties: Sequence[dict[str, Any] | None]) -> AreaTiles:
+        """Tiles of the same polygons with other attributes (None: left out), sharing this
+        one's projected, simplified and indexed copy (a VRU view's tiles cut from its
+        nation's polygons hold no geometry of their own)."""
+        other = copy.copy(self)
+        other.properties = properties
+        return other
+
     def tile(self, z: int, x: int, y: int) -> bytes:
         """The MVT bytes of tile ``z/x/y`` (empty bytes when no polygon touches it)."""
         clip, origin, scale = _tile_frame(z, x, y, self.buffer)
         idx, local = self._geo.in_tile(z, clip, origin, scale)
-        features = [
-            {"geometry": g, "properties": self.properties[i]}
-            for i, g in zip(idx, local, strict=True)
-            if g is not None and not g.is_empty and g.area > 0
-        ]
+        features = []
+        for i, g in zip(idx, local, strict=True):
+            if g is None or g.is_empty or not g.area > 0:
+                continue
+            props = self.properties[int(i)]
+            if props is not None:
+                features.append({"geometry": g, "properties": props})
         if not features:
             return b""
         return mapbox_vector_tile.encode(

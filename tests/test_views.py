@@ -132,9 +132,9 @@ def test_one_server_serves_several_regions(wm_build: Path, beds_build: Path):
     )
     with TestClient(create_app(settings)) as client:
         listed = client.get("/api/v1/vrus").json()["result"]
-        assert listed == [
-            {"id": "west-midlands", "path": "/"},
-            {"id": "bedfordshire", "path": "/vru/bedfordshire/"},
+        assert [(v["id"], v["path"], v["served"]) for v in listed] == [
+            ("west-midlands", "/", True),
+            ("bedfordshire", "/vru/bedfordshire/", True),
         ]
         assert client.get("/api/v1/areas/E08000025").status_code == 200
         assert client.get("/api/v1/areas/E06000055").status_code == 404

@@ -82,8 +82,26 @@ from .postcodes import (
     TerminatedPostcode,
 )
 from .services import PointGeometry, ServiceCollection, ServiceFeature, ServiceProperties
+from .vrus import (
+    NationalRank,
+    NationalRanks,
+    StreetFiles,
+    VruData,
+    VruEntry,
+    VruOutlineFeature,
+    VruOutlines,
+    VruRef,
+)
 
 __all__ = [
+    "NationalRank",
+    "NationalRanks",
+    "StreetFiles",
+    "VruData",
+    "VruEntry",
+    "VruOutlineFeature",
+    "VruOutlines",
+    "VruRef",
     "HospitalYear",
     "LatestPoint",
     "OutcomeArea",

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._common import Band, Driver, Indices, Named, Place, ViolenceRisk, _Model, _Provenance
+from .vrus import NationalRanks, VruRef
 
 __all__ = [
     "MAX_BULK",
@@ -142,6 +143,12 @@ class PostcodeResult(_Provenance):
     indices: Indices | None
     drivers: list[Driver]
     explanation: str | None
+    vru: VruRef | None = Field(
+        None, description="National build: the VRU whose view covers this postcode."
+    )
+    national: NationalRanks | None = Field(
+        None, description="A VRU view: this postcode's ranks in the national build."
+    )
 
 
 class BulkQuery(BaseModel):

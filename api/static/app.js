@@ -9,6 +9,10 @@
   "use strict";
 
   var config = JSON.parse(document.getElementById("sna-config").textContent || "{}");
+  // A VRU's own map is served under /vru/<id>/ (api/front_door.py): its requests go there.
+  // The map at / of a national build answers each postcode under its own VRU.
+  var PAGE = (window.location.pathname.match(/^\/vru\/[a-z0-9-]+/) || [""])[0];
+  function api(path) { return PAGE + path; }
   // The one theme table (sna/theme.py): the printed maps use the same bands, colours, labels.
   var THEME = config.theme;
   var BAND_COLOURS = THEME.colours.risk;
@@ -27,7 +31,7 @@
 
   var state = {
     layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null,
-    labels: null, query: 0, here: null
+    labels: null, query: 0, here: null, base: PAGE, vrus: null
   };
 
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8+ removed.
@@ -103,7 +107,7 @@
     };
   }
 
-  var grid = L.vectorGrid.protobuf("/tiles/areas/{z}/{x}/{y}.pbf", {
+  var grid = L.vectorGrid.protobuf(api("/tiles/areas/{z}/{x}/{y}.pbf"), {
     vectorTileLayerStyles: { lsoa: function (props) { return style(props); } },
     interactive: true,
     maxZoom: 18,
@@ -123,7 +127,7 @@
   map.createPane("outlines").style.zIndex = 450;
   map.createPane("labels").style.zIndex = 460;
   var HIDE = function () { return []; };
-  var outlines = L.vectorGrid.protobuf("/tiles/outlines/{z}/{x}/{y}.pbf", {
+  var outlines = L.vectorGrid.protobuf(api("/tiles/outlines/{z}/{x}/{y}.pbf"), {
     pane: "outlines",
     interactive: false,
     maxZoom: 18,
@@ -158,11 +162,12 @@
     document.body.dataset.labels = level + ":" + shown;
   }
   map.on("moveend zoomend", drawLabels);
-  fetch("/tiles/labels.json").then(function (r) { return r.ok ? r.json() : null; })
+  fetch(api("/tiles/labels.json")).then(function (r) { return r.ok ? r.json() : null; })
     .then(function (body) { state.labels = body && body.result; drawLabels(); })
     .catch(function () { /* names are a help, not needed */ });
   $("outlines-toggle").addEventListener("change", function () {
     if (this.checked) { outlines.addTo(map); } else { map.removeLayer(outlines); }
+    if (state.vrus) { if (this.checked) { state.vrus.addTo(map); } else { map.removeLayer(state.vrus); } }
     drawLabels();
   });
 
@@ -242,7 +247,7 @@
     var l = state.layer;
     if (l && l.surface && $("surface-toggle").checked) {
       var b = l.surface.bounds;
-      state.surface = L.tileLayer(l.surface.tiles, {
+      state.surface = L.tileLayer((l.surface.tiles.charAt(0) === "/" ? PAGE : "") + l.surface.tiles, {
         opacity: 0.85, maxNativeZoom: 16, maxZoom: 18,
         bounds: [[b[1], b[0]], [b[3], b[2]]]
       }).addTo(map);
@@ -280,7 +285,8 @@
       ? THEME.note +
         (l.partner ? "; partner data is shown as bands only." : ".")
       : "Colour: the neighbourhood's standardised score against the region's.") +
-      " Lines: districts (solid) and wards (dashed).</p>";
+      " Lines: " + (state.vrus ? "VRU areas (purple), " : "") +
+      "districts (solid) and wards (dashed).</p>";
     $("legend").innerHTML = html;
     // The CSP forbids inline style attributes, so colours are applied through the DOM.
     Array.prototype.forEach.call($("legend").querySelectorAll(".swatch"), function (el) {
@@ -491,7 +497,7 @@
   function loadTrend(code, ticket) {
     var box = $("trend-box");
     if (!box || !code) { return; }
-    fetch("/api/v1/areas/" + encodeURIComponent(code) + "/trend").then(function (r) {
+    fetch(state.base + "/api/v1/areas/" + encodeURIComponent(code) + "/trend").then(function (r) {
       return r.ok ? r.json() : null;
     }).then(function (body) {
       if (ticket !== state.query || !$("trend-box")) { return; }
@@ -502,7 +508,7 @@
   // The needs profile (every layer, units, comparisons) and the trend of one LSOA, filled
   // in after the postcode's own answer so that the headline shows at once.
   function loadProfile(code, ticket) {
-    fetch("/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
+    fetch(state.base + "/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
       if (!r.ok) { throw new Error("area " + code + ": " + r.status); }
       return r.json();
     }).then(function (body) {
@@ -511,16 +517,48 @@
     }).catch(function (err) { console.warn(err); });
   }
 
+  // Whose answer this is: the VRU whose view covers the postcode (a national build names it),
+  // with a link to its own map, or the note saying its view is not served here.
+  function vruLine(vru) {
+    if (!vru) { return ""; }
+    var who = vru.vru ? vru.vru + " (" + vru.name + ")" : vru.name;
+    var html = '<p class="vru-line" id="panel-vru" data-vru="' + esc(vru.id) + '" data-served="' +
+      (vru.served ? "true" : "false") + '">' + (vru.served
+        ? 'Answered for <strong>' + esc(who) + '</strong> · <a href="' + esc(vru.path) +
+          '">its own map</a>'
+        : "In the area of <strong>" + esc(who) + "</strong>") + "</p>";
+    if (vru.note) { html += '<p class="warn" id="vru-note">' + esc(vru.note) + "</p>"; }
+    return html;
+  }
+  // A view's answer ranks the postcode in its VRU; these are its ranks in the nation.
+  var RANK_TITLES = [["violence_risk", "violence risk"], ["need", "needs index"]];
+  function nationalRanks(n) {
+    if (!n) { return ""; }
+    var items = RANK_TITLES.filter(function (t) { return n[t[0]] && n[t[0]].rank; })
+      .map(function (t) {
+        var r = n[t[0]];
+        return "<li>" + esc(t[1]) + ": " + fmt(r.rank) + " of " + fmt(r.of) +
+          " (decile " + esc(r.decile) + ", " + esc(r.band) + ")</li>";
+      });
+    if (!items.length) { return ""; }
+    return '<section id="national-ranks"><h3>Across ' + esc(n.region_name) + '</h3>' +
+      '<p class="small muted">Rank among all ' + esc(n.region_name) + "'s neighbourhoods " +
+      "(1 = highest); the bands above are within the VRU's own area.</p>" +
+      '<ul class="small">' + items.join("") + "</ul></section>";
+  }
+
   // The first screen: where, what is expected, how that compares, how sure, what to do.
   // Everything else folds below it.
-  function showPostcode(pc, ticket, nearby) {
+  function showPostcode(pc, ticket, nearby, vru) {
     var place = pc.place && pc.place.in_words;
     var html = "<h2 id=\"panel-title\">" + esc(pc.postcode) + "</h2>" +
       '<p class="place" id="panel-place">' + esc(place || "") + "</p>";
+    html += vruLine(vru);
     if (pc.note) { html += '<p class="warn" id="terminated">' + esc(pc.note) + "</p>"; }
     html += violenceSummary(pc.violence_risk);
     html += whatToDo(pc);
     html += nearbyList(nearby, pc.postcode);
+    html += nationalRanks(pc.national);
     html += violenceDetails(pc.violence_risk);
     html += needSummary(pc.indices && pc.indices.need);
     html += '<details id="need-details"><summary>What drives the needs index, and every ' +
@@ -543,7 +581,10 @@
     }
     var link = $("area-link");
     if (link) {
-      link.addEventListener("click", function (e) { e.preventDefault(); showArea(link.dataset.code); });
+      link.addEventListener("click", function (e) {
+        e.preventDefault();
+        showArea(link.dataset.code, state.base);
+      });
     }
     Array.prototype.forEach.call(document.querySelectorAll("#nearby-postcodes a"), function (a) {
       a.addEventListener("click", function (e) {
@@ -569,9 +610,10 @@
       }).join("") + "</ul>";
   }
 
-  function showArea(code) {
+  function showArea(code, base) {
     var ticket = ++state.query;
-    fetch("/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
+    state.base = base == null ? PAGE : base;
+    fetch(state.base + "/api/v1/areas/" + encodeURIComponent(code)).then(function (r) {
       if (!r.ok) { throw new Error("area " + code + ": " + r.status); }
       return r.json();
     }).then(function (body) {
@@ -635,15 +677,28 @@
     return map.unproject(map.project(ll, zoom).subtract(want.subtract(mid)), zoom);
   }
 
+  function getAnswer(url) {
+    return fetch(url).then(function (r) {
+      return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
+    });
+  }
+
   // Look a postcode up and show its answer; ``nearby`` (the postcodes nearest the reader's
   // location) is listed above it, or null for a typed search.
   function lookup(q, nearby) {
     searchError("");
     if (!nearby) { removeHere(); }
     var ticket = ++state.query;
-    fetch("/api/v1/postcodes/" + encodeURIComponent(q)).then(function (r) {
-      return r.json().then(function (body) { return { ok: r.ok, status: r.status, body: body }; });
-    }).then(function (res) {
+    getAnswer(api("/api/v1/postcodes/" + encodeURIComponent(q))).then(function (res) {
+      // a national answer names the postcode's VRU: show that VRU's own answer
+      var vru = res.ok && res.body.result && res.body.result.vru;
+      if (!vru || !vru.served) { return { res: res, vru: vru, base: PAGE }; }
+      var base = vru.path.replace(/\/$/, "");
+      return getAnswer(base + "/api/v1/postcodes/" + encodeURIComponent(q)).then(function (own) {
+        return own.ok ? { res: own, vru: vru, base: base } : { res: res, vru: vru, base: PAGE };
+      }, function () { return { res: res, vru: vru, base: PAGE }; });
+    }).then(function (got) {
+      var res = got.res;
       if (ticket !== state.query) { return; }
       if (!res.ok) {
         var error = res.body && res.body.error;
@@ -654,7 +709,8 @@
       }
       var pc = res.body.result;
       if (state.marker) { map.removeLayer(state.marker); state.marker = null; }
-      showPostcode(pc, ticket, nearby);
+      state.base = got.base;
+      showPostcode(pc, ticket, nearby, got.vru);
       if (pc.location) {
         var ll = L.latLng(pc.location.latitude, pc.location.longitude);
         state.marker = L.circleMarker(ll, {
@@ -694,8 +750,8 @@
       $("locate").disabled = false;
       if (ticket !== state.query) { return; }
       var lon = pos.coords.longitude, lat = pos.coords.latitude;
-      fetch("/api/v1/postcodes?wideSearch=true&limit=" + NEAR_LIMIT + "&lon=" +
-        encodeURIComponent(lon.toFixed(6)) + "&lat=" + encodeURIComponent(lat.toFixed(6))
+      fetch(api("/api/v1/postcodes?wideSearch=true&limit=" + NEAR_LIMIT + "&lon=" +
+        encodeURIComponent(lon.toFixed(6)) + "&lat=" + encodeURIComponent(lat.toFixed(6)))
       ).then(function (r) {
         if (!r.ok) { throw new Error("reverse lookup: " + r.status); }
         return r.json();
@@ -736,7 +792,7 @@
     var q = this.value.trim();
     if (q.length < 2 || q.length > 8) { return; }
     timer = setTimeout(function () {
-      fetch("/api/v1/postcodes?limit=8&q=" + encodeURIComponent(q)).then(function (r) {
+      fetch(api("/api/v1/postcodes?limit=8&q=" + encodeURIComponent(q))).then(function (r) {
         return r.ok ? r.json() : { result: [] };
       }).then(function (body) {
         $("postcode-list").innerHTML = (body.result || []).map(function (p) {
@@ -766,10 +822,26 @@
     updateSurface(); grid.redraw(); renderLegend();
   });
 
+  // The VRU areas of a national build: a light outline each, under the districts' lines.
+  function loadVruOutlines() {
+    fetch("/api/v1/vrus/outlines").then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (body) {
+        var fc = body && body.result;
+        if (!fc || !fc.features || !fc.features.length) { return; }
+        state.vrus = L.geoJSON(fc, {
+          pane: "outlines", interactive: false,
+          style: { color: "#6a3d9a", weight: 2.5, opacity: 0.7, fill: false }
+        });
+        if ($("outlines-toggle").checked) { state.vrus.addTo(map); }
+        document.body.dataset.vrus = String(fc.features.length);
+        renderLegend();
+      }).catch(function () { /* the outlines are a help, not needed */ });
+  }
+
   // ------------------------------------------------------------------ start
   Promise.all([
-    fetch("/api/v1/builds").then(function (r) { if (!r.ok) { throw r; } return r.json(); }),
-    fetch("/api/v1/layers").then(function (r) { if (!r.ok) { throw r; } return r.json(); })
+    fetch(api("/api/v1/builds")).then(function (r) { if (!r.ok) { throw r; } return r.json(); }),
+    fetch(api("/api/v1/layers")).then(function (r) { if (!r.ok) { throw r; } return r.json(); })
   ]).then(function (bodies) {
     var res = [bodies[0].result, bodies[1].result];
     var build = res[0];
@@ -785,6 +857,7 @@
     var b = build.bounds;
     if (b && b.length === 4) { map.fitBounds([[b[1], b[0]], [b[3], b[2]]], { padding: [10, 10] }); }
     state.layer = state.layers[0];
+    if (!PAGE) { loadVruOutlines(); }
     buildSwitcher();
     selectLayer(state.layers[0].id);
     // A link opens a place: /?postcode=B1%201BB (the priority lists link each place so).

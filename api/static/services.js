@@ -74,7 +74,7 @@
   }
 
   function start(map) {
-    fetch("/api/v1/services", { headers: { Accept: "application/json" } })
+    fetch((window.location.pathname.match(/^\/vru\/[a-z0-9-]+/) || [""])[0] + "/api/v1/services", { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (body) {
         var data = body && body.result;

@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, NEAREST_MARK, nea
 
 EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build without a directory
 
-__all__ = ["BuildReader", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
+__all__ = ["BuildReader", "TileProperties", "AREA_LEVELS", "SORTS", "REQUIRED_FILES"]
 
 REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.parquet")
 
@@ -327,11 +327,12 @@ class BuildReader(NearestPostcodes, AreaLists):
 
                 from ..tiles import AreaTiles
 
-                rows = self._db().execute("SELECT wkb, props FROM tile_shapes ORDER BY pos")
-                wkb, props = zip(*rows, strict=True) if self.n_lsoa else ((), ())
-                geoms = shapely.from_wkb(np.array(wkb, dtype=object))
+                rows = self._db().execute("SELECT wkb FROM tile_shapes ORDER BY pos")
+                geoms = shapely.from_wkb(np.array([w for (w,) in rows], dtype=object))
+                # the attributes stay on disk, read for the polygons of each tile drawn
+                # (as dicts, all England's held 80 MB)
                 self.__dict__["_area_tiles"] = AreaTiles(
-                    geoms, [orjson.loads(p) for p in props], layer_name="lsoa"
+                    geoms, TileProperties(self), layer_name="lsoa"
                 )
         return self.__dict__["_area_tiles"]
 
@@ -455,6 +456,24 @@ class BuildReader(NearestPostcodes, AreaLists):
 
         frame = pd.read_parquet(self.path / "postcodes.parquet")
         return frame.drop(columns="geometry", errors="ignore")
+
+
+class TileProperties(Sequence):
+    """The tile attributes of a build's LSOAs by position, each read from ``answers.sqlite``
+    when a tile needs it."""
+
+    def __init__(self, build: BuildReader) -> None:
+        self._build = weakref.proxy(build)  # the build holds its tiles, which hold this
+        self._n = build.n_lsoa
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __getitem__(self, pos: int) -> dict[str, Any]:  # type: ignore[override]
+        got = self._build._one("SELECT props FROM tile_shapes WHERE pos = ?", (int(pos),))
+        if got is None:
+            raise IndexError(pos)
+        return orjson.loads(got)
 
 
 def _is_na(v: Any) -> bool:
