@@ -233,8 +233,9 @@ class FrontDoor:
         note = None
         if not served:
             note = (
-                f"{view.name}'s own view is not built on this server yet, so this answer is "
-                f"{region}'s: ranks among all {region}'s neighbourhoods, not {view.name}'s, "
+                f"{_of(view.name)} own view is not built on this server yet, so this answer "
+                f"is {_of(region)}: ranks among all {_of(region)} neighbourhoods, not "
+                f"{_of(view.name)}, "
                 "and no VRU service directory."
             )
         return {
@@ -278,9 +279,9 @@ class FrontDoor:
             return None
         view, pc = self.views[vid], answer["postcode"]
         if vid in self.served:  # no paths in an error: they are scrubbed (api.errors)
-            return f"{pc} is outside {name}: it is in {view.name}'s area, VRU view {vid!r} here"
+            return f"{pc} is outside {name}: it is in {_of(view.name)} area, VRU view {vid!r} here"
         return (
-            f"{pc} is outside {name}: it is in {view.name}'s area, whose view is not served "
+            f"{pc} is outside {name}: it is in {_of(view.name)} area, whose view is not served "
             "here (the map at / answers it)"
         )
 
@@ -380,6 +381,11 @@ class FrontDoor:
         body = b'{"type":"FeatureCollection","features":[' + b",".join(features) + b"]}"
         self._outlines = (key, body)
         return body
+
+
+def _of(name: str) -> str:
+    """The possessive of a place name: Merseyside's, the West Midlands'."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def national_ranks(answer: dict[str, Any], national: BuildReader) -> dict[str, Any]:

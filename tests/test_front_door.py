@@ -333,3 +333,41 @@ def test_a_views_tiles_are_its_own_cut_from_the_nations_polygons(door):
     assert national.status_code == 200  # the nation's own tiles are unchanged beside them
     view = app.state.front_door._apps["wm-view"].state.watcher.build
     assert view.area_tiles._geo is client.app.state.watcher.build.area_tiles._geo
+
+
+@pytest.mark.slow
+def test_england_a_postcode_of_each_force_with_street_files_answers_under_its_vru():
+    """Issue 23's acceptance on the real England build (``SNA_DATA_DIR``): a postcode from
+    every VRU whose force has police.uk street files answers under its own VRU, with a
+    monthly trend. Runs once England and those views are published."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from api.vru_catalogue import view_catalogue
+    from bench.bench_front_door import sample_postcodes
+    from sna.builds import current_target
+    from sna.settings import data_dir
+
+    root = data_dir()
+    national = current_target("england", root)
+    with_files = [v for v in view_catalogue("england") if v.street_files]
+    missing = [v.id for v in with_files if current_target(v.id, root) is None]
+    if national is None or len(with_files) < 17 or missing:
+        pytest.skip(
+            f"needs England and its force-area views with street files published under {root} "
+            f"(England: {'yes' if national else 'no'}; views with street files: "
+            f"{len(with_files)}; not built: {', '.join(missing) or 'none'})"
+        )
+    picked = sample_postcodes(national / "answers.sqlite", with_files, 3 * len(with_files))
+    settings = ApiSettings(region="england", data_dir=root, reload_interval=60)
+    with TestClient(create_app(settings)) as client:
+        for view in with_files:
+            postcode = picked[view.id][0]
+            got = client.get(f"/api/v1/postcodes/{postcode}").json()["result"]
+            assert got["vru"]["id"] == view.id and got["vru"]["served"], (postcode, got["vru"])
+            own = client.get(f"/vru/{view.id}/api/v1/postcodes/{postcode}").json()["result"]
+            assert own["region"] == view.id and own["national"]["violence_risk"]["of"] > 30000
+            lsoa = own["lsoa21"]["code"]
+            trend = client.get(f"/vru/{view.id}/api/v1/areas/{lsoa}/trend").json()["result"]
+            assert trend["monthly"] and trend["monthly"]["counts"], (view.id, lsoa)

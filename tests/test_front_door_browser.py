@@ -100,6 +100,10 @@ def test_each_postcode_answers_under_its_own_vru(nation_server, tmp_path):
     with chromium_context(tmp_path, DESKTOP) as context:
         page, watch = _open(context, nation_server)
         page.wait_for_selector("body[data-vrus='3']", state="attached", timeout=30000)
+        page.evaluate("() => { snaMap.setZoom(8); }")  # zoomed out: the VRUs' names
+        page.wait_for_selector("body[data-labels='vru:3']", state="attached", timeout=15000)
+        names = page.locator(".area-label-vru").all_inner_texts()
+        assert sorted(names) == ["Bedford and Central Bedfordshire", "Luton", "West Midlands"]
         for vid in ("wm-view", "beds-view"):
             postcode, _ = VIEW_POSTCODES[vid]
             got = _ask(page, postcode)

@@ -31,7 +31,7 @@
 
   var state = {
     layers: [], awaiting: [], layer: null, build: null, marker: null, surface: null,
-    labels: null, query: 0, here: null, base: PAGE, vrus: null
+    labels: null, query: 0, here: null, base: PAGE, vrus: null, vruLabels: null
   };
 
   // Leaflet.VectorGrid 1.3 calls L.DomEvent.fakeStop, which Leaflet 1.8+ removed.
@@ -140,14 +140,17 @@
   }).addTo(map);
   var labelLayer = L.layerGroup([], { pane: "labels" }).addTo(map);
   var MAX_LABELS = 250;
+  var VRU_LABEL_ZOOM = 9;
   function drawLabels() {
     labelLayer.clearLayers();
     var names = state.labels;
     if (!names || !$("outlines-toggle").checked) { return; }
     var z = map.getZoom(), zooms = names.zooms || {};
     var level = z >= (zooms.lsoa || 15) ? "lsoa" : z >= (zooms.ward || 12) ? "ward" : "district";
+    // a national map, zoomed out: the VRU areas' names, not hundreds of districts'
+    if (state.vruLabels && z < VRU_LABEL_ZOOM) { level = "vru"; }
     var view = map.getBounds().pad(0.1), shown = 0;
-    (names[level] || []).some(function (p) {
+    (level === "vru" ? state.vruLabels : names[level] || []).some(function (p) {
       if (!p.name || !view.contains([p.lat, p.lon])) { return false; }
       L.marker([p.lat, p.lon], {
         pane: "labels", interactive: false, keyboard: false,
@@ -828,13 +831,21 @@
       .then(function (body) {
         var fc = body && body.result;
         if (!fc || !fc.features || !fc.features.length) { return; }
+        // above the districts' lines they follow, so a VRU's edge reads as one
+        if (!map.getPane("vru-outlines")) { map.createPane("vru-outlines").style.zIndex = 455; }
         state.vrus = L.geoJSON(fc, {
-          pane: "outlines", interactive: false,
-          style: { color: "#6a3d9a", weight: 2.5, opacity: 0.7, fill: false }
+          pane: "vru-outlines", interactive: false,
+          style: { color: "#6a3d9a", weight: 3.5, opacity: 0.9, fill: false }
         });
         if ($("outlines-toggle").checked) { state.vrus.addTo(map); }
+        state.vruLabels = [];
+        state.vrus.eachLayer(function (layer) {
+          var c = layer.getBounds().getCenter();
+          state.vruLabels.push({ name: layer.feature.properties.name, lat: c.lat, lon: c.lng });
+        });
         document.body.dataset.vrus = String(fc.features.length);
         renderLegend();
+        drawLabels();
       }).catch(function () { /* the outlines are a help, not needed */ });
   }
 
