@@ -16,7 +16,7 @@ import gzip
 from functools import lru_cache
 from pathlib import Path
 
-from .errors import MissingColumnsError, MissingFileError
+from .errors import InputFileError, MissingColumnsError, MissingFileError
 
 __all__ = ["csv_rows", "lad22_districts", "ltla24_predecessors"]
 
@@ -27,7 +27,8 @@ _LTLA24 = ("lsoa21_code", "ltla24_code", "ltla24_name")
 def csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
     """The ``columns`` of every row of a (gzipped) CSV, stripped, in file order.
 
-    Raises ``MissingFileError`` or ``MissingColumnsError`` naming the file.
+    Raises ``MissingFileError``, ``MissingColumnsError`` or ``InputFileError`` (empty)
+    naming the file; a corrupt gzip is the ``OSError`` gzip raises.
     """
     if not path.exists():
         raise MissingFileError(path)
@@ -35,9 +36,13 @@ def csv_rows(path: Path, columns: tuple[str, ...]) -> list[tuple[str, ...]]:
     with opener(path, "rt", encoding="utf-8-sig", newline="") as f:
         reader = csv.reader(f)
         header = [h.strip() for h in next(reader, [])]
+        if not header:
+            raise InputFileError(path, "is empty (no header line)")
         absent = [c for c in columns if c not in header]
         if absent:
-            raise MissingColumnsError(path, absent, header)
+            raise MissingColumnsError(
+                path, f"missing column(s) {absent}; the file has {header[:12]}"
+            )
         at = [header.index(c) for c in columns]
         return [tuple(row[i].strip() for i in at) for row in reader if row]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from geodata.district_codes import lad22_districts, ltla24_predecessors
+from geodata.errors import GeodataError
 from geodata.force_areas import PFA_LOOKUP, force_areas
 
 from .errors import ConfigError
@@ -120,7 +121,10 @@ def resolve_districts(config: RegionConfig) -> RegionConfig:
     lad22_path = config.source_path(config.sources.lsoa21_lookup.paths[0])
     if not lad22_path.exists():
         return config
-    known = lad22_districts(lad22_path)
+    try:
+        known = lad22_districts(lad22_path)
+    except (GeodataError, OSError, EOFError):
+        return config  # a broken lookup: the prepare step names it, with what is wrong
     if all(d in known for d in districts):
         return config
     ltla24_path = config.source_path(config.outcomes.lsoa_lookup)

@@ -12,6 +12,7 @@ from cli import app
 runner = CliRunner()
 
 
+@pytest.mark.slow
 def test_regions_lists_shipped_configs():
     result = runner.invoke(app, ["regions"])
     assert result.exit_code == 0

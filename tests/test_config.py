@@ -34,6 +34,7 @@ def _base() -> str:
     return src.read_text()
 
 
+@pytest.mark.slow
 def test_missing_region_names_the_file():
     with pytest.raises(ConfigError, match="nowhere.toml.*not found"):
         load_region("nowhere")
