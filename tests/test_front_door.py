@@ -339,7 +339,9 @@ def test_a_views_tiles_are_its_own_cut_from_the_nations_polygons(door):
 def test_england_a_postcode_of_each_force_with_street_files_answers_under_its_vru():
     """Issue 23's acceptance on the real England build (``SNA_DATA_DIR``): a postcode from
     every VRU whose force has police.uk street files answers under its own VRU, with a
-    monthly trend. Runs once England and those views are published."""
+    monthly trend. Runs once England and those views are published. 16 views: the City of
+    London's files are the 17th force's, and London's view (the Met and the City together)
+    takes no street files, since the City's cover 1 of its 33 districts."""
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -353,13 +355,13 @@ def test_england_a_postcode_of_each_force_with_street_files_answers_under_its_vr
     national = current_target("england", root)
     with_files = [v for v in view_catalogue("england") if v.street_files]
     missing = [v.id for v in with_files if current_target(v.id, root) is None]
-    if national is None or len(with_files) < 17 or missing:
+    if national is None or len(with_files) < 16 or missing:
         pytest.skip(
             f"needs England and its force-area views with street files published under {root} "
             f"(England: {'yes' if national else 'no'}; views with street files: "
             f"{len(with_files)}; not built: {', '.join(missing) or 'none'})"
         )
-    picked = sample_postcodes(national / "answers.sqlite", with_files, 3 * len(with_files))
+    picked = sample_postcodes(national / "answers.sqlite", with_files, 3000)
     settings = ApiSettings(region="england", data_dir=root, reload_interval=60)
     with TestClient(create_app(settings)) as client:
         for view in with_files:
