@@ -14,7 +14,6 @@ from front_door_fixture import NATION, VIEW_POSTCODES, front_door_nation
 from serving import ARTIFACTS, chromium_context, serve, served
 
 pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
-playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
 
 DESKTOP = {"width": 1366, "height": 900}
 #: issue 23's postcodes and the view each answers under (ids: docs/national-build-and-views.md)
