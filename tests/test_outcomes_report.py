@@ -34,7 +34,8 @@ def test_the_report_has_an_outcomes_section_with_charts_and_sentences(report):
 
 @pytest.mark.requires_browser
 def test_the_report_pdf_has_the_outcomes_section(fixture_build, tmp_path):
-    pdfium = pytest.importorskip("pypdfium2")
+    import pypdfium2 as pdfium
+
     out = write_report(REGION, fixture_build, out=tmp_path / "r.html", pdf=True, make_maps=False)
     doc = pdfium.PdfDocument(str(out.with_suffix(".pdf")))
     pages = [doc[i].get_textpage().get_text_range() for i in range(len(doc))]

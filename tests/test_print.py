@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pypdfium2 as pdfium  # noqa: E402
 import pytest
 from build_fixture import BUILD_ID, REGION, REGION_NAME, not_synthetic_copy
 from PIL import Image
@@ -15,8 +16,6 @@ from maps.printing import A4_INCHES, write_print_maps
 from sna.errors import SnaError
 from sna.priority import load_public_build
 from sna.theme import BAND_COLOURS, BANDS
-
-pdfium = pytest.importorskip("pypdfium2")
 
 runner = CliRunner()
 A4_PT = (595.28, 841.89)

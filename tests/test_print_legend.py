@@ -8,6 +8,7 @@ legend row's swatch (found left of its label) is sampled from the rendered pixel
 from __future__ import annotations
 
 import numpy as np
+import pypdfium2 as pdfium  # noqa: E402
 import pytest
 from build_fixture import REGION
 
@@ -21,8 +22,6 @@ from maps.printing import (
 )
 from sna.priority import load_public_build
 from sna.theme import BAND_COLOURS, BANDS, band_legend
-
-pdfium = pytest.importorskip("pypdfium2")
 
 SCALE = 3.0
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import inspect
 
+import postcodes_io_api  # noqa: E402
 import pytest
+import ukpostcodeio  # noqa: E402
 from build_fixture import (
     LIVE_POSTCODE,
     POSTCODES_IO_FIELDS,
@@ -22,9 +24,6 @@ from build_fixture import (
     live_lonlat,
 )
 from serving import serve
-
-postcodes_io_api = pytest.importorskip("postcodes_io_api", reason="pip install -e '.[test]'")
-ukpostcodeio = pytest.importorskip("ukpostcodeio", reason="pip install -e '.[test]'")
 
 LON, LAT = live_lonlat()
 POSTCODE = POSTCODES_IO_FIELDS

@@ -202,7 +202,8 @@ def test_print_rules_set_a4_and_never_keep_a_whole_section_on_one_page(fixture):
 
 
 def _pdf_pages(pdf):
-    pdfium = pytest.importorskip("pypdfium2")
+    import pypdfium2 as pdfium
+
     return pdfium, pdfium.PdfDocument(str(pdf))
 
 
