@@ -28,12 +28,27 @@ def build(
             "every output is then flagged illustrative.",
         ),
     ] = False,
+    views: Annotated[
+        bool,
+        typer.Option(
+            "--views",
+            help="Build every VRU view of this national build (not the national build "
+            "itself: build it first), --jobs at a time.",
+        ),
+    ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(min=1, max=16, help="With --views: worker processes (default: cores)."),
+    ] = None,
 ) -> None:
     """Build the LSOA and postcode indices and publish them as the region's current build.
 
     The disclosure audit runs before the build is published: a build that would leak
     partner records is not published and the command exits with status 1.
     """
+    if views:
+        _build_views(region, data_dir, jobs)
+        return
     from sna.build import build_region
 
     result = with_progress(
@@ -59,6 +74,23 @@ def build(
     held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
     for d in held:  # partner layers with no extract: weight 0 (docs/partner-data-schemas.md)
         out.print(f"[yellow]{d['id']}[/]: {d['status']} (weight 0)")
+
+
+def _build_views(region: str, data_dir, jobs: int | None) -> None:
+    """``sna build --views``: every view of ``region``, a line each, exit 1 if any failed."""
+    from sna.build_views import build_views
+
+    results = with_progress(build_views, "preparing", national=region, data_dir=data_dir, jobs=jobs)
+    failed = [r for r in results if r.error]
+    for r in sorted(results, key=lambda r: r.region):
+        if r.error:
+            console.print(f"[bold red]{r.region}[/]: {escape(r.error)}", soft_wrap=True)
+        else:
+            out.print(f"[green]{r.region}[/]: build {r.build_id} in {r.seconds:.1f} s: "
+                      f"{r.n_lsoa:,} LSOAs")  # fmt: skip
+    out.print(f"{len(results) - len(failed)} of {len(results)} views built")
+    if failed:
+        raise typer.Exit(code=1)
 
 
 def audit_command(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:

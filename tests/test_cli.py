@@ -260,3 +260,16 @@ def test_one_exit_code_table():
     assert exit_code(StoreNotPrepared("x")) == 1 and exit_code(DisclosureError("x")) == 1
     assert exit_code(GeodataError("x")) == 1
     assert EXIT_CODES[0] == (ConfigError, 2)  # the most specific first
+
+
+@pytest.mark.slow
+def test_build_views_of_a_region_without_views_says_so(tmp_path):
+    wm = (Path(__file__).resolve().parents[1] / "geodata/regions/west-midlands.toml").read_text()
+    lone = tmp_path / "lone.toml"
+    lone.write_text(wm.replace('id = "west-midlands"', 'id = "lone"'))
+    result = runner.invoke(
+        app, ["build", "--region", str(lone), "--views", "--data-dir", str(tmp_path)]
+    )
+    assert result.exit_code == 2
+    assert "no region declares view_of = 'lone'" in result.output
+    assert not list(tmp_path.rglob("*.parquet"))  # nothing prepared for nothing to build

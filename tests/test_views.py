@@ -224,3 +224,41 @@ def test_a_view_prepares_its_own_sources_on_top_of_the_slice(tmp_path: Path):
     used = [s["source"] for s in manifest["tables"]["assets"]["sources"]]
     assert "services" in used and "places_of_worship" in used
     assert json.dumps(manifest["tables"]["hospital_admissions"]["sources"]).count("sha256") == 1
+
+
+@pytest.mark.slow
+def test_every_view_of_a_nation_builds_in_workers_and_a_bad_one_fails_alone(
+    wm_build: Path, tmp_path: Path
+):
+    """``sna build --views``: the views of a small nation built two at a time, each as a build
+    of its own would be; a view that cannot be built is reported and the others still are."""
+    from sna.build_views import build_views
+
+    national, view = _configs()
+    beds = tmp_path / "beds-view.toml"
+    beds.write_text(
+        f'[region]\nid = "beds-view"\nname = "Bedfordshire"\nview_of = "{national}"\n'
+        f"districts = {BEDS!r}\n".replace("'", '"')
+    )
+    bad = tmp_path / "bad-view.toml"
+    bad.write_text(
+        f'[region]\nid = "bad-view"\nname = "Bad"\nview_of = "{national}"\n'
+        'districts = ["E08000025", "E09000001"]\n'
+    )
+    with file_lock("build-wm-view"):
+        build_region(load_region(national), data_dir=TEST_DATA_DIR)
+        results = build_views(
+            load_region(national),
+            views=[str(view), str(beds), str(bad)],
+            data_dir=TEST_DATA_DIR,
+            jobs=2,
+        )
+    by_id = {r.region: r for r in results}
+    assert by_id["wm-view"].n_lsoa == 1719 and by_id["beds-view"].n_lsoa == 417
+    assert not by_id["wm-view"].error and not by_id["beds-view"].error
+    failed = [r for r in results if r.error]
+    assert len(failed) == 1 and "E09000001" in failed[0].error
+    built = TEST_DATA_DIR / "wm-view" / "builds" / by_id["wm-view"].build_id
+    direct = pd.read_parquet(wm_build / "lsoa.parquet", columns=["lsoa21_code", "need_rank"])
+    viewed = pd.read_parquet(built / "lsoa.parquet", columns=["lsoa21_code", "need_rank"])
+    pd.testing.assert_frame_equal(direct, viewed)
