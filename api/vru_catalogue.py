@@ -14,7 +14,6 @@ months are file names.
 from __future__ import annotations
 
 import logging
-import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -22,6 +21,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from geodata.force_areas import street_folder
+from geodata.force_areas import street_months as street_months_of
 from sna.builds import current_target
 from sna.config import REGIONS_DIR, RegionConfig, load_region
 from sna.settings import source_dir
@@ -41,9 +42,6 @@ log = logging.getLogger(__name__)
 GENERATED_VIEW_OF = "england"
 #: The partner extracts a view may configure (sna.view_sources.PARTNER_SOURCES' names).
 PARTNER_SOURCES = ("hospital_admissions", "pupil_exclusions")
-#: Where the bundle keeps police.uk street files: ``crime/<slug>/`` or under an archive folder.
-STREET_FOLDERS = ("crime/police-uk-2022", "crime")
-_MONTH = re.compile(r"^(\d{4}-\d{2})-.*-street\.csv(\.gz)?$")
 
 
 @dataclass(frozen=True)
@@ -183,17 +181,10 @@ def view_catalogue(
 @lru_cache(maxsize=128)
 def street_months(slug: str) -> dict[str, Any]:
     """The police.uk street files the bundle holds for one force: how many months, first
-    and last (``{"months": 0, ...}`` when there are none)."""
-    months: set[str] = set()
-    root = source_dir()
-    for folder in STREET_FOLDERS:
-        here = root / folder / slug
-        if here.is_dir():
-            for p in here.iterdir():
-                m = _MONTH.match(p.name)
-                if m:
-                    months.add(m.group(1))
-    ordered = sorted(months)
+    and last (``{"months": 0, ...}`` when there are none); the folder and the months are
+    :mod:`geodata.force_areas`' (file names only)."""
+    folder = street_folder(source_dir(), slug)
+    ordered = street_months_of(folder) if folder is not None else []
     return {
         "months": len(ordered),
         "first": ordered[0] if ordered else None,
