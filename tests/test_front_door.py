@@ -50,6 +50,7 @@ def test_district_views_take_2022_and_2024_codes(tmp_path: Path):
     assert district_views(lsoas, views, tmp_path / "absent.csv.gz") == got
 
 
+@pytest.mark.slow  # the generated views read the bundle's force-area lookup
 def test_the_catalogue_lists_shipped_and_named_views_of_the_region():
     views = view_configs()
     got = view_catalogue(NATION, [str(p) for p in views.values()], generated=[])

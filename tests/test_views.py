@@ -48,6 +48,7 @@ def _configs() -> tuple[Path, Path]:
     return national, view
 
 
+@pytest.mark.slow  # loading a view checks the bundle's generated view ids
 def test_view_inherits_everything_but_its_region():
     national, view = _configs()
     v, w = load_region(view), load_region("west-midlands")
