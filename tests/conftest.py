@@ -233,6 +233,17 @@ def _audit(event: str, args: tuple) -> None:
 sys.addaudithook(_audit)
 
 
+def pytest_sessionstart(session):
+    """Read the region lookups every config load consults (the force-area views' ids, the
+    LAD 2022 and LTLA 2024 districts) once per process, outside any test: they are cached
+    per process, so otherwise only the first test to load a region would be seen reading
+    them, and whether a test passes the mark check would depend on the order it ran in."""
+    if SHARED_DATA.exists():
+        from sna.config import load_region
+
+        load_region("avon-and-somerset")  # a generated view with a 2024 (merged) district
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item):
     """Watch the setup (the fixtures a test is the first to need) for reads of the bundle."""

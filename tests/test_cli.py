@@ -42,6 +42,7 @@ def test_data_info_shows_provenance(wm_prepared, wm_synthetic_store, test_data_d
     assert "yes" in result.output  # a synthetic table, asked for
 
 
+@pytest.mark.slow  # an unknown id is looked for among the generated views
 def test_unknown_region_exits_non_zero_with_a_message(tmp_path):
     result = runner.invoke(
         app, ["data", "prepare", "--region", "atlantis", "--data-dir", str(tmp_path)]
