@@ -15,7 +15,7 @@ __all__ = ["ESTIMATED_CURVATURE_TITLE", "ESTIMATED_PRIOR_TITLE", "explain_violen
 
 #: The prior-violence term where no street files exist: an estimate from published rates.
 ESTIMATED_PRIOR_TITLE = (
-    "violence recorded here April 2022 to March 2024 (estimated from IoD2025 rates and the "
+    "violence here April 2022 to March 2024 (estimated from IoD2025 rates and the "
     "at-risk population, not counted)"
 )
 
