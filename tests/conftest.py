@@ -89,15 +89,24 @@ def beds_store(beds_prepared):
     return Store("bedfordshire", TEST_DATA_DIR)
 
 
-def _built(region: str) -> Path:
+def built_once(config, data_dir: Path = TEST_DATA_DIR) -> Path:
+    """The current build of ``config`` (a RegionConfig, a region id or a config path), built
+    only when code, config or store changed. Tests share one build of each region rather than
+    publishing another ~300 MB folder each (a CI disk filled up that way). Hold the region's
+    :func:`file_lock` around it."""
     from sna.build import build_is_current, build_region, current_build
-    from sna.config import load_region
+    from sna.config import RegionConfig, load_region
 
+    if not isinstance(config, RegionConfig):
+        config = load_region(config)
+    if not build_is_current(config, data_dir):
+        build_region(config, data_dir=data_dir)
+    return current_build(config.id, data_dir)
+
+
+def _built(region: str) -> Path:
     with file_lock(f"build-{region}"):
-        config = load_region(region)
-        if not build_is_current(config, TEST_DATA_DIR):
-            build_region(config, data_dir=TEST_DATA_DIR)
-        return current_build(region, TEST_DATA_DIR)
+        return built_once(region)
 
 
 def _built_synthetic(region: str) -> Path:

@@ -8,9 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import TEST_DATA_DIR, file_lock
+from conftest import TEST_DATA_DIR, built_once, file_lock
 
-from sna.build import build_region
 from sna.config import load_region
 from sna.errors import ConfigError
 from sna.prepare import prepare_region
@@ -79,12 +78,12 @@ def test_slice_rules_on_a_small_table():
 def test_view_build_equals_a_direct_build_of_the_same_districts(wm_build: Path):
     national, view = _configs()
     with file_lock("build-wm-view"):
-        nation = build_region(load_region(national), data_dir=TEST_DATA_DIR)
-        result = build_region(load_region(view), data_dir=TEST_DATA_DIR)
+        nation_path = built_once(national)
+        view_path = built_once(view)
     store_manifest = (TEST_DATA_DIR / "wm-view" / "store" / "manifest.json").read_text()
     assert '"view_of": "test-nation"' in store_manifest
     direct = pd.read_parquet(wm_build / "lsoa.parquet")
-    viewed = pd.read_parquet(result.path / "lsoa.parquet")
+    viewed = pd.read_parquet(view_path / "lsoa.parquet")
     national = [c for c in viewed.columns if "_national_" in c]
     assert list(direct.columns) == [c for c in viewed.columns if c not in national]
     assert len(direct) == 1719
@@ -97,13 +96,13 @@ def test_view_build_equals_a_direct_build_of_the_same_districts(wm_build: Path):
         else:
             assert (a.astype(str).to_numpy() == b.astype(str).to_numpy()).all(), c
     # national ranks beside the regional ones: the nation's own ranks of these LSOAs
-    nat = pd.read_parquet(nation.path / "lsoa.parquet").set_index("lsoa21_code")
+    nat = pd.read_parquet(nation_path / "lsoa.parquet").set_index("lsoa21_code")
     for k in ("need", "violence_risk"):
         want = nat.loc[viewed["lsoa21_code"], f"{k}_rank"].to_numpy()
         assert (viewed[f"{k}_national_rank"].to_numpy() == want).all(), k
         assert viewed[f"{k}_national_rank"].max() > 1719  # ranked among the nation's LSOAs
     pa = pd.read_parquet(wm_build / "postcodes.parquet", columns=["postcode", "pc_need"])
-    pb = pd.read_parquet(result.path / "postcodes.parquet", columns=["postcode", "pc_need"])
+    pb = pd.read_parquet(view_path / "postcodes.parquet", columns=["postcode", "pc_need"])
     pd.testing.assert_frame_equal(pa, pb)
 
 
@@ -247,7 +246,7 @@ def test_every_view_of_a_nation_builds_in_workers_and_a_bad_one_fails_alone(
         'districts = ["E08000025", "E09000001"]\n'
     )
     with file_lock("build-wm-view"):
-        build_region(load_region(national), data_dir=TEST_DATA_DIR)
+        built_once(national)
         results = build_views(
             load_region(national),
             views=[str(view), str(beds), str(bad)],
