@@ -53,6 +53,7 @@ class ViewInfo:
     vru: str
     districts: tuple[str, ...]
     street_files: tuple[str, ...] = ()
+    trend_files: tuple[tuple[str, tuple[str, ...]], ...] = ()  # (force, its districts)
     pfa_codes: tuple[str, ...] = ()
     partner_extracts: tuple[str, ...] = ()
     directory: bool = False
@@ -75,6 +76,10 @@ class ViewInfo:
             vru=str(getattr(region, "vru", "") or ""),
             districts=tuple(region.districts),
             street_files=tuple(getattr(region, "street_files", None) or ()),
+            trend_files=tuple(
+                (force, tuple(districts))
+                for force, districts in (getattr(region, "trend_files", None) or {}).items()
+            ),
             pfa_codes=tuple(getattr(region, "pfa_codes", None) or ()),
             partner_extracts=tuple(
                 n for n in PARTNER_SOURCES if getattr(config.sources, n, None) is not None
@@ -96,6 +101,10 @@ class ViewInfo:
             "data": {
                 "street_files": [
                     {"force": slug, **street_months(slug)} for slug in self.street_files
+                ],
+                "trend_files": [
+                    {"force": slug, **street_months(slug), "districts": list(districts)}
+                    for slug, districts in self.trend_files
                 ],
                 "partner_extracts": list(self.partner_extracts),
                 "directory": self.directory,

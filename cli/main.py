@@ -39,7 +39,11 @@ def _districts_cell(row: dict) -> str:
 
 
 def _street_cell(row: dict) -> str:
-    return "\n".join(f"{s['force']} {s['span'] or '(no files)'}" for s in row["street_files"])
+    return "\n".join(
+        f"{s['force']} {s['span'] or '(no files)'}"
+        + (f" (trend of {', '.join(s['trend_only'])} only)" if s.get("trend_only") else "")
+        for s in row["street_files"]
+    )
 
 
 def _partner_cell(row: dict) -> str:

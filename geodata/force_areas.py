@@ -61,6 +61,8 @@ class ForceArea:
     vru: str = ""
     website: str = ""
     street_files: list[str] = field(default_factory=list)
+    #: forces with files where not every force of the view has them: force -> its districts
+    trend_files: dict[str, list[str]] = field(default_factory=dict)
 
     def region_table(self) -> dict[str, Any]:
         """The view as a region file's tables (``[region]``, and ``[contacts]`` when known)."""
@@ -76,6 +78,8 @@ class ForceArea:
                 "street_files": list(self.street_files),
             }
         }
+        if self.trend_files:
+            out["region"]["trend_files"] = {k: list(v) for k, v in self.trend_files.items()}
         if self.website:
             out["contacts"] = {"vru_website": self.website}
         return out
@@ -141,7 +145,9 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
     a force area whose slug is one of them gets ``<slug>-view`` (West Midlands, Bedfordshire).
     A view uses a force's street files only when every force of the view has them, so that
     its recorded counts cover all of it (London: the City's files alone would cover one of
-    its 33 districts, so London's ``street_files`` are empty).
+    its 33 districts, so London's ``street_files`` are empty). Those forces are the view's
+    ``trend_files`` instead, with their districts: they count the monthly trend of their own
+    LSOAs only.
     """
     lookup = _lookup(root / PFA_LOOKUP)
     table = _vrus(vrus)
@@ -160,6 +166,11 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
         view_id = slug(name) + ("-view" if slug(name) in taken else "")
         forces = [force_slug(table[c]["police_force"]) for c in codes]
         folders = [f for f in forces if street_folder(root, f) is not None]
+        partial = {
+            force: [r[0] for r in rows if r[2] == code]
+            for code, force in zip(codes, forces, strict=True)
+            if force in folders and len(folders) < len(forces)
+        }
         out.append(
             ForceArea(
                 id=view_id,
@@ -171,6 +182,7 @@ def force_areas(root: Path, taken: Iterable[str] = (), vrus: Path = VRUS_FILE) -
                 vru=info.get("vru", ""),
                 website=info.get("website", ""),
                 street_files=folders if len(folders) == len(forces) else [],
+                trend_files=partial,
             )
         )
     return out

@@ -54,6 +54,7 @@ from .partner_layers import layer_status, scored_layers
 from .prepare import prepare_region
 from .publish import public_lsoa_table, public_postcode_table
 from .ranking import bands, deciles, rank_desc
+from .region_street import region_trend
 from .robustness import ALTERNATIVES, _monte_carlo, sensitivity  # noqa: F401
 from .scoring import INDICES, score_layers
 from .settings import PROJECT_ROOT, shared_cache_dir
@@ -337,7 +338,10 @@ def build_region(
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
-        write_trends(tmp, *_trend_tables(store, tables, areas, vstep.street))
+        trend_street = vstep.street or region_trend(
+            config, areas, shared_cache_dir(region_dir(config.id, data_dir).parent)
+        )
+        write_trends(tmp, *_trend_tables(store, tables, areas, trend_street))
         hospital_synthetic = any(
             d.synthetic and d.spec.table == "hospital_admissions" for d in layers
         )
@@ -385,6 +389,9 @@ def build_region(
                 "carried_over_from": vstep.carried_from or None,
                 "provenance": vstep.provenance,
                 "street_files": vstep.street.manifest() if vstep.street else None,
+                "trend_files": (
+                    trend_street.manifest() if trend_street and not vstep.street else None
+                ),
                 "unit": "violence and sexual offences expected in the next 12 months",
                 "exposure": _exposure_provenance(config, areas),
             },

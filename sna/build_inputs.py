@@ -37,11 +37,15 @@ def _trend_tables(
     street: RegionStreet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Monthly recorded violence and IoD decile changes per area (:mod:`sna.trends`); a
-    view with street files counts its months from the archive's counts (``street``)."""
+    view with street files counts its months from the archive's counts (``street``: its
+    ``street_files``, or its ``trend_files`` over the districts they cover)."""
     iod2019 = store.read("iod2019_lsoa21") if store.has("iod2019_lsoa21") else None
     monthly, iod = trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))
     if street is not None and monthly.empty:
-        monthly = monthly_from_counts(street.counts, areas, street.months)
+        covered = areas
+        if street.districts is not None:  # files of part of the view: their LSOAs only
+            covered = areas[areas["district_code"].isin(street.districts)]
+        monthly = monthly_from_counts(street.counts, covered, street.months)
     return monthly, iod
 
 

@@ -156,7 +156,7 @@ class RegionConfig(_Strict):
         # which forces' street files a view reads is the build's business (the counts are a
         # shared cache, not a store table), and its force area codes are informative: a
         # store made before these keys existed stays valid
-        for key in ("street_files", "pfa_codes"):
+        for key in ("street_files", "trend_files", "pfa_codes"):
             keep["region"].pop(key, None)
         return hashlib.sha256(json.dumps(keep, sort_keys=True).encode()).hexdigest()
 

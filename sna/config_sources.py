@@ -132,6 +132,13 @@ class RegionInfo(_Strict):
         "uses (crime/police-uk-2022/<slug>/ or crime/<slug>/), e.g. ['merseyside']; empty "
         "when the bundle holds none for it.",
     )
+    trend_files: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="police.uk force folders whose street files cover only part of this view, "
+        "each with the district codes of its force area, e.g. {'city-of-london' = "
+        "['E09000001']} in London: they give the monthly recorded trend of the LSOAs of those "
+        "districts, and nothing else (violence risk needs files covering the whole view).",
+    )
     view_of: str = Field(
         "",
         description="Id of a national (or larger) region whose prepared store this region is a "

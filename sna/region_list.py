@@ -31,17 +31,22 @@ def month_span(months: list[str]) -> str:
 
 def _street(config: RegionConfig) -> list[dict[str, Any]]:
     """The street files a region uses: a view's force folders, or a region's own police.uk
-    source folders."""
+    source folders; ``trend_only`` lists the districts of files that cover part of a view."""
     root = config.sources.root_dir(config.path.parent if config.path else None)
     folders: list[tuple[str, Path | None]] = [
         (s, street_folder(root, s)) for s in config.region.street_files
     ]
     if not config.region.view_of and config.sources.police_uk is not None:
         folders += [(Path(p).name, config.source_path(p)) for p in config.sources.police_uk.paths]
+    partial = dict(getattr(config.region, "trend_files", None) or {})
+    folders += [(s, street_folder(root, s)) for s in partial]
     out = []
     for name, folder in folders:
         months = street_months(folder) if folder is not None and folder.is_dir() else []
-        out.append({"force": name, "months": months, "span": month_span(months)})
+        row = {"force": name, "months": months, "span": month_span(months)}
+        if name in partial:  # files of part of the view: its trend there, no model
+            row["trend_only"] = list(partial[name])
+        out.append(row)
     return out
 
 

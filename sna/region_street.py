@@ -17,7 +17,7 @@ from .config import RegionConfig
 from .errors import ConfigError
 from .street_counts import street_counts
 
-__all__ = ["PLACEMENT_RULE", "RegionStreet", "region_forces", "region_street"]
+__all__ = ["PLACEMENT_RULE", "RegionStreet", "region_forces", "region_street", "region_trend"]
 
 
 @dataclass
@@ -28,11 +28,16 @@ class RegionStreet:
     counts: pd.DataFrame
     months: list[str]
     key: str
+    #: the districts the counts cover, where the forces cover only part of the view
+    #: (``[region] trend_files``); None when they cover all of it
+    districts: list[str] | None = None
 
     def manifest(self) -> dict[str, object]:
         """What the build manifest says about where the counts came from."""
+        covers = {"districts": self.districts} if self.districts is not None else {}
         return {
             "forces": self.forces,
+            **covers,
             "months": self.months,
             "offences_in_region": int(self.counts["count"].sum()),
             "counted_by": "police.uk archive (geodata.archive), DuckDB engine",
@@ -63,11 +68,45 @@ def region_street(config: RegionConfig, lsoas: pd.Index, shared_dir: Path) -> Re
     forces = region_forces(config)
     if not forces:
         return None
+    return _counts_of(config, forces, lsoas, shared_dir)
+
+
+def region_trend(
+    config: RegionConfig, areas: pd.DataFrame, shared_dir: Path
+) -> RegionStreet | None:
+    """The counts of ``[region] trend_files``: forces whose files cover part of a view.
+
+    Only the LSOAs of their districts are counted (``areas`` has ``lsoa21_code`` and
+    ``district_code``), so a trend is published where the files cover it and nowhere else:
+    an LSOA of another force has no trend rather than a run of zeros. None without any.
+    """
+    trend = dict(getattr(config.region, "trend_files", None) or {})
+    if not trend:
+        return None
+    districts = sorted({d for ds in trend.values() for d in ds})
+    lsoas = pd.Index(areas.loc[areas["district_code"].isin(districts), "lsoa21_code"])
+    if lsoas.empty:
+        raise ConfigError(
+            f"{config.path or config.id}: region.trend_files: the districts {districts} have "
+            "no LSOA in this region"
+        )
+    out = _counts_of(config, sorted(trend), lsoas, shared_dir, key="trend_files")
+    out.districts = districts
+    return out
+
+
+def _counts_of(
+    config: RegionConfig,
+    forces: list[str],
+    lsoas: pd.Index,
+    shared_dir: Path,
+    key: str = "street_files",
+) -> RegionStreet:
     cached = street_counts(config, shared_dir)
     unknown = sorted(set(forces) - set(cached.forces))
     if unknown:
         raise ConfigError(
-            f"{config.path or config.id}: region.street_files: {unknown} have no street files "
+            f"{config.path or config.id}: region.{key}: {unknown} have no street files "
             f"in [violence_risk] pooled_from (forces there: {cached.forces})"
         )
     mine = cached.counts[cached.counts["force"].isin(forces)]

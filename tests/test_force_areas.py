@@ -95,6 +95,11 @@ def test_views_from_a_small_lookup(tmp_path: Path):
     assert london.pfa_codes == ["E23000001", "E23000034"]
     assert london.districts == ["E09000001", "E09000002", "E09000003"]
     assert london.street_files == []  # the City's files alone do not cover London
+    assert london.trend_files == {"city-of-london": ["E09000001"]}  # its trend, the City's
+    assert london.region_table()["region"]["trend_files"] == {"city-of-london": ["E09000001"]}
+    assert by_id["kent"].trend_files == {} and "trend_files" not in str(
+        by_id["kent"].region_table()
+    )
     assert by_id["kent"].districts == ["E07000105"] and by_id["kent"].street_files == ["kent"]
     assert by_id["kent"].region_table()["region"]["view_of"] == "england"
     (tmp_path / "short.toml").write_text('[E23000032]\npolice_force = "Kent Police"\n')
@@ -124,6 +129,8 @@ def test_a_generated_view_for_every_english_force_area(shared_data: Path):
     assert len(with_files) == 16  # the 17 forces less the City of London (in London's view)
     assert with_files["merseyside"] == ["merseyside"]
     assert with_files["bedfordshire-view"] == ["bedfordshire"]
+    trends = {v.id: v.region.trend_files for v in views if v.region.trend_files}
+    assert trends == {"london": {"city-of-london": ["E09000001"]}}
     assert load_region("merseyside").contacts.vru_website == "https://merseysidevrp.com"
 
 
@@ -238,7 +245,10 @@ def test_sna_regions_lists_every_view_with_its_data(shared_data: Path, monkeypat
     assert "33: City of London, Barking and Dagenham," in result.output
     assert "41 regions, 38 of them views" in result.output
     rows = {r["id"]: r for r in json.loads(runner.invoke(app, ["regions", "--json"]).output)}
-    assert rows["london"]["kind"] == "generated view" and rows["london"]["street_files"] == []
+    assert rows["london"]["kind"] == "generated view"
+    (city,) = rows["london"]["street_files"]  # the City's files: London's trend there only
+    assert city["force"] == "city-of-london" and city["trend_only"] == ["E09000001"]
+    assert len(city["months"]) == 10
     assert rows["west-midlands-view"]["kind"] == "generated view + TOML"
     assert rows["bedfordshire"]["street_files"][0]["months"][0] == "2021-05"
     assert rows["north-yorkshire"]["district_names"][:2] == ["York", "Craven"]

@@ -19,7 +19,7 @@ import pytest
 import shapely
 from conftest import TEST_DATA_DIR, file_lock
 from pyproj import Transformer
-from test_views import BEDS, _configs
+from test_views import BEDS, WM, _configs
 
 from geodata.crime import CURRENT_COLUMNS
 from sna.trends import monthly_from_counts
@@ -49,8 +49,11 @@ def test_monthly_from_counts_publishes_only_the_months_with_files():
     assert wide.loc["W1"].tolist() == [5, 5] and wide.loc["D"].tolist() == [5, 5]
 
 
-def _street_files(folder: Path, lsoas: pd.DataFrame, seed: int = 23) -> pd.DataFrame:
-    """Generated Bedfordshire files; returns the count per LSOA, month and crime type."""
+def _street_files(
+    folder: Path, lsoas: pd.DataFrame, seed: int = 23, force: str = "bedfordshire"
+) -> pd.DataFrame:
+    """Generated files of ``force`` (Bedfordshire); the count per LSOA, month and crime type."""
+    police = f"{force.replace('-', ' ').title()} Police"
     rng = np.random.default_rng(seed)
     rate = pd.Series(np.exp(rng.normal(0.5, 0.9, len(lsoas))), index=lsoas["lsoa21_code"])
     where = shapely.point_on_surface(np.asarray(lsoas.geometry.array))
@@ -69,8 +72,8 @@ def _street_files(folder: Path, lsoas: pd.DataFrame, seed: int = 23) -> pd.DataF
                         [
                             "" if crime == "Anti-social behaviour" else cid,
                             month,
-                            "Bedfordshire Police",
-                            "Bedfordshire Police",
+                            police,
+                            police,
                             f"{lon[i]:.6f}",
                             f"{lat[i]:.6f}",
                             "On or near Test Street",
@@ -87,7 +90,7 @@ def _street_files(folder: Path, lsoas: pd.DataFrame, seed: int = 23) -> pd.DataF
         violent = [r for r in rows if r[9] == VIOLENCE]
         rows += violent[:25]  # repeated Crime IDs: the archive keeps the first
         frame = pd.DataFrame(rows, columns=list(CURRENT_COLUMNS))
-        frame.to_csv(folder / f"{month}-bedfordshire-street.csv", index=False)
+        frame.to_csv(folder / f"{month}-{force}-street.csv", index=False)
     return pd.concat(expected, ignore_index=True)  # ASB has no Crime ID: never a repeat
 
 
@@ -274,3 +277,57 @@ def test_a_bedfordshire_view_on_the_real_archive_matches_bedfordshires_own_build
     # not identical by design: the nation's layers are the West Midlands config's, and the
     # own build's model places points by polygon where the archive keeps police.uk's code
     assert rho > 0.9  # 0.938 measured
+
+
+def test_trend_files_of_part_of_a_view_give_a_trend_there_and_nowhere_else(street_view):
+    """``trend_files``: files that cover part of a view (the City of London's in London)
+    count the monthly trend of their districts' LSOAs only, and fit nothing: an LSOA they
+    do not cover has no trend, not a run of zeros. Bedfordshire's generated files, taken as
+    if they covered Luton only; violence risk is then the pooled model (over them and a
+    generated West Midlands force)."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.settings import ApiSettings
+    from sna.build import build_region
+    from sna.config import load_region
+    from sna.store import Store
+
+    _, _, expected, areas, _ = street_view
+    national, _ = _configs()
+    luton = "E06000032"
+    nation = Store("test-nation", TEST_DATA_DIR).read("lsoa21")
+    wm = nation[nation["district_code"].isin(WM)].sort_values("lsoa21_code")
+    street, other = TEST_DATA_DIR / "street-fixture", TEST_DATA_DIR / "street-trend-fixture"
+    with file_lock("build-beds-trend-view"):
+        if not (other / "west-midlands" / f"{MONTHS[-1]}-west-midlands-street.csv").exists():
+            _street_files(other / "west-midlands", wm, 29, "west-midlands")  # for the pool
+        view = TEST_DATA_DIR / "configs" / "beds-trend-view.toml"
+        view.write_text(
+            '[region]\nid = "beds-trend-view"\nname = "Bedfordshire (trend)"\n'
+            f'view_of = "{national}"\n'
+            f"districts = {BEDS!r}\n".replace("'", '"')
+            + f'trend_files = {{ bedfordshire = ["{luton}"] }}\n'  # as if they covered Luton
+            + f'\n[violence_risk]\npooled_from = ["{street}", "{other}"]\n'
+        )
+        result = build_region(load_region(view), data_dir=TEST_DATA_DIR, mc_draws=50)
+    manifest = json.loads((result.path / "manifest.json").read_text())
+    model = manifest["violence_model"]
+    assert model["street_files"] is None  # violence risk is not fitted on part of the view
+    assert model["trend_files"]["forces"] == ["bedfordshire"]
+    assert model["trend_files"]["districts"] == [luton]
+    monthly = pd.read_parquet(result.path / "trends_monthly.parquet")
+    lsoa = monthly[monthly["level"] == "lsoa"].rename(columns={"code": "lsoa21_code"})
+    mine = areas.loc[areas["district_code"] == luton, "lsoa21_code"]
+    assert set(lsoa["lsoa21_code"]) == set(mine)
+    both = lsoa.merge(expected, on=["lsoa21_code", "month"], how="left")
+    assert len(both) == len(mine) * len(MONTHS) and (both["count"] == both["n"]).all()
+    assert set(monthly.loc[monthly["level"] == "district", "code"]) == {luton}
+    inside = mine.iloc[0]
+    outside = areas.loc[areas["district_code"] != luton, "lsoa21_code"].iloc[0]
+    settings = ApiSettings(region="beds-trend-view", data_dir=TEST_DATA_DIR, reload_interval=60)
+    with TestClient(create_app(settings)) as client:
+        got = client.get(f"/api/v1/areas/{inside}/trend").json()["result"]
+        assert got["monthly"]["months"] == MONTHS and sum(got["monthly"]["counts"]) > 0
+        none = client.get(f"/api/v1/areas/{outside}/trend").json()["result"]
+        assert not none["monthly"]

@@ -62,10 +62,21 @@ class StreetFiles(_Model):
     last: str | None
 
 
+class TrendFiles(StreetFiles):
+    """Street files of a force that covers part of a view: its districts' monthly trend."""
+
+    districts: list[str] = Field(description="The districts (LAD codes) the files cover.")
+
+
 class VruData(_Model):
     """What data a view has: street files, partner extracts, service directory."""
 
     street_files: list[StreetFiles]
+    trend_files: list[TrendFiles] = Field(
+        default_factory=list,
+        description="Street files of part of the view (the City of London's in London): they "
+        "give the monthly recorded trend of those districts only, not violence risk.",
+    )
     partner_extracts: list[str] = Field(description="Configured partner sources.")
     directory: bool = Field(description="Whether it has a service directory.")
 
