@@ -62,7 +62,7 @@ demo: fetch
 	$(SNA) serve --region $(REGION) --host $(HOST) --port $(PORT)
 
 test: fetch
-	$(PY) -m pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 --dist loadgroup --durations=30 $(PYTEST_ARGS)
 
 test-fast: fetch
 	$(PY) -m pytest -n 2 -m "not slow" $(PYTEST_ARGS)
