@@ -66,6 +66,21 @@ def test_many_threads_share_a_small_pool_of_unmapped_connections(fixture_build):
         assert answers not in maps.read_text()
 
 
+def test_a_server_bounds_sqlites_heap_for_every_file_together():
+    """``limit_heap`` sets SQLite's process-wide soft heap limit (what ``api.app.serve`` and
+    each worker call before serving); it was unbounded before."""
+    from sna.answers.files import SERVER_HEAP_MIB, limit_heap
+
+    con = sqlite3.connect(":memory:")
+    before = con.execute("PRAGMA soft_heap_limit").fetchone()[0]
+    try:
+        limit_heap()
+        assert con.execute("PRAGMA soft_heap_limit").fetchone()[0] == SERVER_HEAP_MIB << 20
+    finally:
+        con.execute(f"PRAGMA soft_heap_limit = {before}")
+        con.close()
+
+
 def test_open_build_by_region_id_matches_the_folder(fixture_build, build):
     by_id = open_build(REGION, fixture_build)
     assert by_id.path == build.path

@@ -22,8 +22,10 @@ from pathlib import Path
 
 __all__ = [
     "CACHE_KIB",
+    "limit_heap",
     "MMAP_BYTES",
     "POOL_SIZE",
+    "SERVER_HEAP_MIB",
     "ConnectionPool",
     "check_parquet_ends",
     "connect",
@@ -35,6 +37,26 @@ MMAP_BYTES = 0
 CACHE_KIB = 2048
 #: Connections per file, shared by every thread: a read takes one and gives it back.
 POOL_SIZE = 4
+
+
+#: SQLite's heap in a server process, all files and connections together (see limit_heap).
+SERVER_HEAP_MIB = 32
+
+
+def limit_heap(mib: int = SERVER_HEAP_MIB) -> None:
+    """Bound the memory SQLite holds in this process (``PRAGMA soft_heap_limit``): past it,
+    each page cache reuses its oldest pages instead of growing.
+
+    For a server: a national front door reads 39 files through up to four connections each,
+    whose 2 MB caches could otherwise hold 300 MB between them (with 32 MB, 78 connections
+    after random reads held 34 MB instead of 166 MB). Process-wide, so only the server
+    calls it (:func:`api.app.serve`), never a build, which writes through SQLite.
+    """
+    con = sqlite3.connect(":memory:")
+    try:
+        con.execute(f"PRAGMA soft_heap_limit = {int(mib) << 20}")
+    finally:
+        con.close()
 
 
 def connect(path: Path) -> sqlite3.Connection:
