@@ -21,6 +21,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
+from sna.answers.files import limit_heap
 from sna.tile_specs import TileCache
 from sna.watcher import BuildWatcher
 
@@ -282,6 +283,7 @@ def serve(
         hosts = [*api_settings.trusted_hosts, host]
         api_settings = api_settings.model_copy(update={"trusted_hosts": list(dict.fromkeys(hosts))})
     if workers <= 1:
+        limit_heap()  # SQLite's page caches, all files together
         app = create_app(api_settings)
         uvicorn.Server(uvicorn_config(app, host, port, api_settings)).run()
         return
@@ -289,13 +291,20 @@ def serve(
 
     _export_settings(api_settings)
     config = uvicorn_config(
-        "api.app:create_app", host, port, api_settings, factory=True, workers=int(workers)
+        "api.app:worker_app", host, port, api_settings, factory=True, workers=int(workers)
     )
     sockets = [config.bind_socket()]
     if "target" in inspect.signature(Multiprocess.__init__).parameters:  # uvicorn < 0.50
         Multiprocess(config, target=uvicorn.Server(config).run, sockets=sockets).run()
     else:
         Multiprocess(config, sockets=sockets).run()
+
+
+def worker_app() -> FastAPI:
+    """One worker's app (``--workers`` > 1): :func:`create_app` from the settings
+    :func:`serve` put in the environment, with SQLite's heap bounded as :func:`serve` does."""
+    limit_heap()
+    return create_app()
 
 
 def _export_settings(settings: ApiSettings) -> None:

@@ -178,7 +178,7 @@ class FrontDoor:
         """Open the national build with its answers naming each postcode's VRU (the map
         of districts to views made now, in the loader's thread)."""
         reader = AnsweringReader(path)
-        rows = reader._db().execute("SELECT code, district_code FROM area_list WHERE level='lsoa'")
+        rows = reader._rows("SELECT code, district_code FROM area_list WHERE level='lsoa'")
         pairs = [(str(c), str(d)) for c, d in rows if d]
         self._mapping = (district_views(pairs, list(self.views.values())), reader.region_name)
         self._version += 1
@@ -200,7 +200,7 @@ class FrontDoor:
         for the nation and all its views) with the view's own attributes."""
         national = self.national.get()
         codes = self._national_codes(national)
-        rows = view._db().execute("SELECT pos, props FROM tile_shapes")
+        rows = view._rows("SELECT pos, props FROM tile_shapes")
         own = {str(orjson.loads(props)["code"]): int(pos) for pos, props in rows}
         positions = {i: own[c] for i, c in enumerate(codes) if c in own}
         return national.area_tiles.sharing(ViewTileProperties(view, positions))
@@ -209,7 +209,7 @@ class FrontDoor:
         """The LSOA code at each tile position of the national build (once a build)."""
         got = self._codes
         if got is None or got[0] != national.build_id:
-            rows = national._db().execute("SELECT props FROM tile_shapes ORDER BY pos")
+            rows = national._rows("SELECT props FROM tile_shapes ORDER BY pos")
             got = self._codes = (national.build_id, [str(orjson.loads(p)["code"]) for (p,) in rows])
         return got[1]
 
@@ -360,7 +360,7 @@ class FrontDoor:
 
         mapping, region = self._mapping
         by_view: dict[str, list] = {}
-        rows = national._db().execute("SELECT code, geojson FROM geometry WHERE level='district'")
+        rows = national._rows("SELECT code, geojson FROM geometry WHERE level='district'")
         for code, geojson in rows:
             vid = mapping.get(str(code))
             if vid is not None:

@@ -1,10 +1,10 @@
 """``python -m bench [name ...]``: run benchmarks and print a summary table.
 
 Names: ``prepare``, ``build``, ``england``, ``national``, ``references``, ``api``,
-``serving``, ``front-door``, ``print``, ``support``, ``archive``, ``exposure``, ``views``
-(all when none is given). Each writes ``bench/results/<name>.json``. ``--list`` shows the
-names; ``--strict`` exits with status 1 when a target is missed (a benchmark that fails always
-exits with status 1).
+``serving``, ``serve-memory``, ``front-door``, ``print``, ``support``, ``archive``,
+``exposure``, ``views`` (all when none is given). Each writes
+``bench/results/<name>.json``. ``--list`` shows the names; ``--strict`` exits with status 1
+when a target is missed (a benchmark that fails always exits with status 1).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ BENCHMARKS: dict[str, str] = {
     "national": "bench.bench_national",
     "api": "bench.bench_api",
     "serving": "bench.bench_serving",
+    "serve-memory": "bench.serve_memory",
     "front-door": "bench.bench_front_door",
     "references": "bench.bench_references",
     "print": "bench.bench_print",

@@ -267,7 +267,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     build = open_build(data_dir / region / "builds" / "current")
     rng = random.Random(20261121)
-    postcodes = sorted(c for (c,) in build._db().execute("SELECT code FROM postcodes"))
+    postcodes = sorted(c for (c,) in build._rows("SELECT code FROM postcodes"))
     sample = rng.sample(postcodes, min(2000, len(postcodes)))
     batch = sample[:100]
     t = time.perf_counter()

@@ -8,9 +8,10 @@ connections no more than 1.5 times the bare app's.
 
 How: the server (``python -m api``) runs pinned to core 0 and wrk to core 1, as in
 ``bench/bench_api.py``. Start-up is the wall time from spawning the process to ``/ready``
-answering 200. RSS is ``VmRSS`` of the server process (it counts the pages of
-``answers.sqlite`` it has touched, which the OS shares between workers); ``RssAnon`` is the
-process's own heap. The swap publishes a copy of the build under a new id (same files, new
+answering 200. RSS is ``VmRSS`` of the server process (``answers.sqlite`` is read without a
+memory map, so its pages sit in the OS page cache, shared between workers, and not in RSS);
+``RssAnon`` is the process's own heap; PSS (``/proc/<pid>/smaps_rollup``) beside it.
+The swap publishes a copy of the build under a new id (same files, new
 ``manifest.json`` id) and samples RSS every 20 ms until the server reports the new id;
 ``VmHWM`` is the peak over the whole run. Ours and the bare app alternate per connection
 count, so both see the same machine load. Results: ``bench/results/serving.json``.
@@ -38,6 +39,7 @@ from pathlib import Path
 import httpx
 
 from bench.bench_api import ROOT, free_port, machine, run_wrk, start_server
+from bench.serve_memory import memory_kb, serve_memory
 
 RESULTS = ROOT / "bench" / "results" / "serving.json"
 CONNECTIONS = (16, 32, 128)
@@ -189,7 +191,7 @@ def main(argv: list[str] | None = None) -> dict:
     from sna.builds import open_build
 
     build = open_build(region, data_dir)
-    codes = [c for (c,) in build._db().execute("SELECT code FROM postcodes WHERE live = 1")]
+    codes = [c for (c,) in build._rows("SELECT code FROM postcodes WHERE live = 1")]
     sample = random.Random(20261201).sample(codes, min(args.postcodes, len(codes)))
     paths = ["/api/v1/postcodes/" + pc.replace(" ", "%20") for pc in sample]
     results: dict = {
@@ -242,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
         results["rss_after_warmup_mb"] = mb(warm["VmRSS"])
         results["rss_anon_after_warmup_mb"] = mb(warm["RssAnon"])
         results["rss_file_after_warmup_mb"] = mb(warm["RssFile"])
+        results["pss_after_warmup_mb"] = mb(memory_kb(server.pid)["Pss"])
         swap = swap_in_copy(data_dir, region, base, server.pid)
         copy = Path(swap.pop("copy"))
         results["swap"] = swap
@@ -250,6 +253,9 @@ def main(argv: list[str] | None = None) -> dict:
         if copy is not None:
             shutil.rmtree(copy, ignore_errors=True)
     results["two_workers"] = two_workers(region, data_dir, paths[:300])
+    # the `sna` command itself: RSS and PSS after 1,000 postcodes and 200 tiles, and no
+    # data stack loaded before a PNG tile (issue 24; bench/serve_memory.py)
+    results["sna_serve_memory"] = serve_memory(region, data_dir)
     rss = results["rss_after_warmup_mb"]
     results["targets"] = {
         "rss_after_warmup_mb < 300": rss < 300,
@@ -265,6 +271,7 @@ def main(argv: list[str] | None = None) -> dict:
             results["two_workers"]["second_worker_private_mb"] or 1e9
         )
         < 300,
+        **{f"sna serve: {k}": v for k, v in results["sna_serve_memory"]["targets"].items()},
     }
     results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     results["load_average_after"] = round(os.getloadavg()[0], 2)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import copy
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import InitVar, dataclass, field
 from typing import Any
 
 import mapbox_vector_tile
@@ -113,7 +113,8 @@ class AreaTiles:
     Parameters
     ----------
     geometries
-        Polygons in EPSG:27700 (projected to EPSG:3857 here, once).
+        Polygons in EPSG:27700 (projected to EPSG:3857 here, once; only the projected copy
+        is kept: all England's polygons twice held about 50 MB more).
     properties
         The public attributes of each polygon, by position: a list of dicts, or any sequence
         (e.g. one that reads them from disk when a tile needs them); None leaves the polygon
@@ -124,16 +125,14 @@ class AreaTiles:
         Clip buffer in tile-extent units, so that strokes at tile edges join up.
     """
 
-    geometries: np.ndarray
+    geometries: InitVar[np.ndarray]
     properties: Sequence[dict[str, Any] | None]
     layer_name: str = "lsoa"
     buffer: int = 64
     _geo: _Projected = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self._geo = _Projected(
-            shapely.make_valid(_project(np.asarray(self.geometries, dtype=object)))
-        )
+    def __post_init__(self, geometries: np.ndarray) -> None:
+        self._geo = _Projected(shapely.make_valid(_project(np.asarray(geometries, dtype=object))))
 
     def sharing(self, properties: Sequence[dict[str, Any] | None]) -> AreaTiles:
         """Tiles of the same polygons with other attributes (None: left out), sharing this
@@ -172,23 +171,23 @@ WARD_OUTLINE_ZOOM = 11
 class VectorLayer:
     """One MVT layer of any geometry type (polygons, lines or points), shown from ``min_zoom``.
 
-    Geometries are in EPSG:27700 and projected to EPSG:3857 once; lines and polygons are
-    simplified once per zoom, as in :class:`AreaTiles`.
+    Geometries are in EPSG:27700 and projected to EPSG:3857 once (only the projected copy
+    is kept); lines and polygons are simplified once per zoom, as in :class:`AreaTiles`.
     """
 
     name: str
-    geometries: np.ndarray
+    geometries: InitVar[np.ndarray]
     properties: list[dict[str, Any]]
     min_zoom: int = 0
     _geo: _Projected = field(init=False, repr=False)
 
-    def __post_init__(self) -> None:
-        if len(self.geometries) != len(self.properties):
+    def __post_init__(self, geometries: np.ndarray) -> None:
+        if len(geometries) != len(self.properties):
             raise ValueError(
-                f"vector layer {self.name!r}: {len(self.geometries)} geometries but "
+                f"vector layer {self.name!r}: {len(geometries)} geometries but "
                 f"{len(self.properties)} property rows"
             )
-        self._geo = _Projected(_project(np.asarray(self.geometries, dtype=object)))
+        self._geo = _Projected(_project(np.asarray(geometries, dtype=object)))
 
     def features(
         self,

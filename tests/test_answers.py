@@ -6,6 +6,8 @@ import os
 import shutil
 import sqlite3
 import struct
+import threading
+from pathlib import Path
 
 import orjson
 import pytest
@@ -31,10 +33,52 @@ def build(fixture_build):
 
 
 def test_the_server_opens_the_answers_read_only(build):
-    con = build._db()
-    assert con.execute("SELECT count(*) FROM postcodes").fetchone()[0] == build.n_postcodes
-    with pytest.raises(sqlite3.OperationalError, match="readonly"):
-        con.execute("DELETE FROM postcodes")
+    with build.reading() as con:
+        assert con.execute("SELECT count(*) FROM postcodes").fetchone()[0] == build.n_postcodes
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            con.execute("DELETE FROM postcodes")
+
+
+def test_many_threads_share_a_small_pool_of_unmapped_connections(fixture_build):
+    """40 threads answering at once hold at most ``POOL_SIZE`` connections to the answers
+    file, and none maps it: the process's memory is what it holds, not one map per thread
+    (issue 25: RSS 2.7 GB against a PSS of 502 MB)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sna.answers.files import POOL_SIZE
+
+    reader = open_build(REGION, fixture_build)
+    with reader.reading() as con:
+        codes = [c for (c,) in con.execute("SELECT code FROM postcodes WHERE live = 1")][:400]
+    expected = {c: reader.postcode_json(c) for c in codes}
+    barrier = threading.Barrier(40)
+
+    def answer(i: int) -> bool:
+        barrier.wait()
+        return all(reader.postcode_json(c) == expected[c] for c in codes[i % 4 :: 4])
+
+    with ThreadPoolExecutor(40) as pool:
+        assert all(pool.map(answer, range(40)))
+    assert 1 <= len(reader._pool) <= POOL_SIZE
+    answers = str(reader.path / "answers.sqlite")
+    maps = Path("/proc/self/maps")
+    if maps.exists():
+        assert answers not in maps.read_text()
+
+
+def test_a_server_bounds_sqlites_heap_for_every_file_together():
+    """``limit_heap`` sets SQLite's process-wide soft heap limit (what ``api.app.serve`` and
+    each worker call before serving); it was unbounded before."""
+    from sna.answers.files import SERVER_HEAP_MIB, limit_heap
+
+    con = sqlite3.connect(":memory:")
+    before = con.execute("PRAGMA soft_heap_limit").fetchone()[0]
+    try:
+        limit_heap()
+        assert con.execute("PRAGMA soft_heap_limit").fetchone()[0] == SERVER_HEAP_MIB << 20
+    finally:
+        con.execute(f"PRAGMA soft_heap_limit = {before}")
+        con.close()
 
 
 def test_open_build_by_region_id_matches_the_folder(fixture_build, build):
@@ -70,7 +114,7 @@ def test_a_truncated_table_is_a_build_load_error(tmp_path, name):
 
 
 def test_a_dropped_reader_closes_its_connections_at_once(fixture_build):
-    """After a swap the old build's connections (and their memory maps) go with the old
+    """After a swap the old build's connections (and their page caches) go with the old
     reader, without waiting for a full garbage collection."""
     import gc
     import sqlite3
@@ -81,8 +125,8 @@ def test_a_dropped_reader_closes_its_connections_at_once(fixture_build):
     other = threading.Thread(target=reader.postcode_json, args=("B1 1AB",))
     other.start()
     other.join()
-    connections = list(reader._connections)
-    assert len(connections) == 2  # one per thread
+    connections = list(reader._pool._all)
+    assert len(connections) == 1  # the pool's, not one per thread: reads did not overlap
     gc.disable()
     try:
         del reader
@@ -208,9 +252,8 @@ def test_support_nearby_is_put_back_from_entries_stored_once(fixture_build):
     """Each asset's entry is stored once (``asset_entries``); a postcode keeps only its
     picks, and its answer has them back in place, in order, with their distances."""
     reader = open_build(REGION, fixture_build)
-    db = reader._db()
-    n_entries = db.execute("SELECT count(*) FROM asset_entries").fetchone()[0]
-    rows = db.execute("SELECT code, near FROM postcodes WHERE near IS NOT NULL").fetchall()
+    n_entries = reader._one("SELECT count(*) FROM asset_entries", ())
+    rows = reader._rows("SELECT code, near FROM postcodes WHERE near IS NOT NULL")
     assert n_entries > 0 and rows
     for code, near in rows:
         body = reader.postcode_json(code)
@@ -222,7 +265,7 @@ def test_support_nearby_is_put_back_from_entries_stored_once(fixture_build):
         for a, (j, _) in zip(nearest, pairs, strict=True):
             entry = reader._asset_entries[j]
             assert entry.startswith(orjson.dumps({"name": a["name"]})[:-1])
-    empty = db.execute("SELECT code FROM postcodes WHERE near IS NULL LIMIT 1").fetchone()
+    empty = reader._row("SELECT code FROM postcodes WHERE near IS NULL LIMIT 1")
     if empty is not None:
         assert orjson.loads(reader.postcode_json(empty[0]))["assets"]["nearest"] == []
 

@@ -20,7 +20,7 @@ from ..models import ErrorDetail
 from ..responses import envelope
 
 if TYPE_CHECKING:
-    from sna.tiles import OutlineTiles
+    from sna.vector_tiles import OutlineTiles
 
 __all__ = ["create_tiles_router", "MVT_MEDIA_TYPE", "SURFACE_TILE_URL"]
 
@@ -44,7 +44,7 @@ class _Outlines:
         """The outline tiles of ``build``, cut from the shapes the build stored."""
         with self._lock:
             if self._for is None or self._for[0] != build.build_id:
-                from sna.tiles import outline_tiles  # the vector stack, on first use
+                from sna.vector_tiles import outline_tiles  # on first use; no raster stack
 
                 got = build.outline_sources()
                 tiles = outline_tiles(got["district"], got["ward"], got["lsoa"])

@@ -89,7 +89,7 @@ class AreaLists:
             f"ORDER BY {sort} {direction} NULLS LAST, code ASC LIMIT ? OFFSET ?"
         )
         lim = -1 if limit is None else int(limit)
-        return [r for (r,) in self._db().execute(sql, (*args, lim, int(offset)))]
+        return [r for (r,) in self._rows(sql, (*args, lim, int(offset)))]
 
     def area_count(self, *, level: str = "lsoa", district: str | None = None) -> int:
         """How many areas of ``level`` (in ``district``) the list holds."""
@@ -155,7 +155,7 @@ class AreaLists:
         codes = [orjson.loads(r)["code"] for r in rows]
         geoms = (
             dict(
-                self._db().execute(
+                self._rows(
                     f"SELECT code, geojson FROM geometry WHERE level = ? AND code IN "
                     f"({','.join('?' * len(codes))})",
                     (level, *codes),

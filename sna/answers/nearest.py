@@ -93,14 +93,10 @@ class NearestPostcodes:
             return []
         r = min(float(radius), _FIRST_RADIUS_M)
         while True:
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT id, e0, n0 FROM postcode_points "
-                    "WHERE e0 >= ? AND e1 <= ? AND n0 >= ? AND n1 <= ?",
-                    (e - r, e + r, n - r, n + r),
-                )
-                .fetchall()
+            rows = self._rows(
+                "SELECT id, e0, n0 FROM postcode_points "
+                "WHERE e0 >= ? AND e1 <= ? AND n0 >= ? AND n1 <= ?",
+                (e - r, e + r, n - r, n + r),
             )
             hits = sorted((d, i) for i, x, y in rows if (d := math.hypot(x - e, y - n)) < r)
             if len(hits) >= limit or r >= radius:
@@ -144,11 +140,7 @@ class NearestPostcodes:
         ``msoa``, ``admin_ward``, ``admin_district`` and ``codes``, the ``distance`` when a
         point was asked, and ``bands``: the violence-risk and needs bands of its LSOA, as
         the map leads with."""
-        head, frag = (
-            self._db()
-            .execute("SELECT head, frag FROM postcodes WHERE id = ?", (row_id,))
-            .fetchone()
-        )
+        head, frag = self._row("SELECT head, frag FROM postcodes WHERE id = ?", (row_id,))
         own = orjson.loads(b"{" + head.replace(NEAREST_MARK, b"") + b"}")
         out: dict[str, Any] = {k: own.get(k) for k in _POSITION}
         if distance is not None:
@@ -174,14 +166,10 @@ class NearestPostcodes:
         (terminated, or never given one), which has no position to measure from.
         """
         code = normalise(text)
-        row = (
-            self._db()
-            .execute(
-                "SELECT q.e0, q.n0 FROM postcodes p JOIN postcode_points q ON q.id = p.id "
-                "WHERE p.code = ?",
-                (code,),
-            )
-            .fetchone()
+        row = self._row(
+            "SELECT q.e0, q.n0 FROM postcodes p JOIN postcode_points q ON q.id = p.id "
+            "WHERE p.code = ?",
+            (code,),
         )
         if row is None:
             if self._one("SELECT 1 FROM postcodes WHERE code = ?", (code,)) is None:
@@ -241,7 +229,7 @@ class NearestPostcodes:
         """``(outcode, easting, northing)`` of every outcode with a position (a few
         thousand for all of England; read on first use)."""
         out = []
-        for code, body in self._db().execute("SELECT code, body FROM outcodes ORDER BY code"):
+        for code, body in self._rows("SELECT code, body FROM outcodes ORDER BY code"):
             o = orjson.loads(body)
             if o.get("eastings") is not None and o.get("northings") is not None:
                 out.append((code, float(o["eastings"]), float(o["northings"])))

@@ -1,9 +1,11 @@
 """Read a published build: every public answer by key from its ``answers.sqlite``.
 
-The server only reads. Each thread opens the file read-only and immutable
-(``file:...?mode=ro&immutable=1``) with a memory map, so several worker processes share the
-pages through the OS page cache and a request costs one indexed read; nothing per postcode
-is held as Python objects. The answers were computed by ``sna build``
+The server only reads, through a small fixed pool of connections per file
+(:class:`~sna.answers.files.ConnectionPool`), read-only and immutable
+(``file:...?mode=ro&immutable=1``) and without a memory map, so several worker processes
+share the file's pages through the OS page cache, the process's memory is what it holds
+(not one map per thread), and a request costs one indexed read; nothing per postcode is
+held as Python objects. The answers were computed by ``sna build``
 (:mod:`sna.answers.writer`).
 
 Disclosure control: the public answers come only from the public tables; the analyst
@@ -19,7 +21,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -33,7 +36,7 @@ from ..errors import (
     LayerNotFound,
     PostcodeNotFound,
 )
-from .files import check_parquet_ends, close_all, connect
+from .files import ConnectionPool, check_parquet_ends
 from .lists import SORTS, AreaLists
 from .nearest import NearestPostcodes
 from .query import clean_query, normalise
@@ -82,13 +85,13 @@ class BuildReader(NearestPostcodes, AreaLists):
         self.specs = manifest_specs(self.layer_meta)
         self.partner = [s.id for s in self.specs if s.partner]
         self.synthetic = set(self.manifest.get("synthetic_layers", []))
-        self._local = threading.local()
         self._tiles_lock = threading.Lock()
-        # every connection any thread opened, closed when this reader goes: a sqlite3
-        # connection sits in a reference cycle (with its statement cache), so it would
-        # otherwise wait for a full collection, and keep its memory map, after a swap
-        self._connections: list[sqlite3.Connection] = []
-        weakref.finalize(self, close_all, self._connections)
+        # the pools' connections are closed when this reader goes: a sqlite3 connection
+        # sits in a reference cycle (with its statement cache), so it would otherwise wait
+        # for a full collection, and keep its page cache, after a swap
+        self._pool = ConnectionPool(self.path / ANSWERS_FILE)
+        weakref.finalize(self, self._pool.close)
+        self._national_pool: ConnectionPool | None = None
         self.has_answers = (self.path / ANSWERS_FILE).is_file()
         if answers or self.has_answers:
             self._open_answers(national_postcodes)
@@ -103,18 +106,20 @@ class BuildReader(NearestPostcodes, AreaLists):
                 "version: sna build)"
             )
         try:
-            meta = dict(self._db().execute("SELECT key, value FROM meta"))
-            version = orjson.loads(meta.get("format_version", b"0"))
-            if version != FORMAT_VERSION:
-                raise ValueError(
-                    f"format version {version}, this version reads {FORMAT_VERSION}: "
-                    "rebuild it with sna build"
-                )
-            self._db().execute("SELECT 1 FROM fragments LIMIT 1").fetchall()  # it is there
-            # each asset's entry once (a few MB for all of England), for support nearby
-            self._asset_entries: list[bytes] = [
-                b for (b,) in self._db().execute("SELECT body FROM asset_entries ORDER BY id")
-            ]
+            with self.reading() as con:
+                meta = dict(con.execute("SELECT key, value FROM meta"))
+                version = orjson.loads(meta.get("format_version", b"0"))
+                if version != FORMAT_VERSION:
+                    raise ValueError(
+                        f"format version {version}, this version reads {FORMAT_VERSION}: "
+                        "rebuild it with sna build"
+                    )
+                con.execute("SELECT 1 FROM fragments LIMIT 1").fetchall()  # it is there
+                # each asset's entry once (a few MB for all of England), for support nearby
+                self._asset_entries: list[bytes] = [
+                    b for (b,) in con.execute("SELECT body FROM asset_entries ORDER BY id")
+                ]
+                con.execute("PRAGMA shrink_memory")  # the scan's pages: not kept
         except (ValueError, sqlite3.Error) as exc:
             raise BuildLoadError(f"{self.path / ANSWERS_FILE}: cannot read ({exc})") from exc
         self._tail: bytes = meta["tail"]
@@ -163,16 +168,33 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     # ----------------------------------------------------------------- connections
 
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection to ``answers.sqlite``."""
-        con = getattr(self._local, "con", None)
-        if con is None:
-            con = self._local.con = connect(self.path / ANSWERS_FILE)
-            self._connections.append(con)
-        return con
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to ``answers.sqlite`` from the build's pool, for one read: fetch
+        the rows inside the block (the connection goes back to the pool after it)."""
+        with self._pool.reading() as con:
+            yield con
+
+    def _rows(self, sql: str, args: tuple = ()) -> list[tuple]:
+        """Every row of one query."""
+        pool = self._pool
+        con = pool.take()
+        try:
+            return con.execute(sql, args).fetchall()
+        finally:
+            pool.give(con)
+
+    def _row(self, sql: str, args: tuple = ()) -> tuple | None:
+        """The first row of one query (None: no row)."""
+        pool = self._pool
+        con = pool.take()
+        try:
+            return con.execute(sql, args).fetchone()
+        finally:
+            pool.give(con)
 
     def _one(self, sql: str, args: tuple) -> Any:
-        row = self._db().execute(sql, args).fetchone()
+        row = self._row(sql, args)
         return None if row is None else row[0]
 
     def _in_national(self, key: str) -> bool | None:
@@ -181,13 +203,16 @@ class BuildReader(NearestPostcodes, AreaLists):
             return key in self._national_keys
         if self._national_path is None:
             return None
-        con = getattr(self._local, "national", None)
-        if con is None:
-            con = self._local.national = connect(self._national_path)
-            self._connections.append(con)
-        return (
-            con.execute("SELECT 1 FROM postcodes WHERE compact = ?", (key,)).fetchone() is not None
-        )
+        pool = self._national_pool
+        if pool is None:
+            with self._tiles_lock:
+                pool = self._national_pool
+                if pool is None:
+                    pool = self._national_pool = ConnectionPool(self._national_path, 2)
+                    weakref.finalize(self, pool.close)
+        with pool.reading() as con:
+            sql = "SELECT 1 FROM postcodes WHERE compact = ?"
+            return con.execute(sql, (key,)).fetchone() is not None
 
     def _not_found(self, code: str) -> PostcodeNotFound:
         """``PostcodeNotFound`` saying whether ``code`` is elsewhere in the UK."""
@@ -210,14 +235,10 @@ class BuildReader(NearestPostcodes, AreaLists):
         code = normalise(text)
         # the LSOA's part read with the postcode's, by key: no fragment is held in memory
         # (all of England: 33,755 of them, 135 MB per worker, twice while a build swaps in)
-        row = (
-            self._db()
-            .execute(
-                "SELECT p.head, p.near, f.body FROM postcodes p "
-                "JOIN fragments f ON f.id = p.frag WHERE p.code = ?",
-                (code,),
-            )
-            .fetchone()
+        row = self._row(
+            "SELECT p.head, p.near, f.body FROM postcodes p "
+            "JOIN fragments f ON f.id = p.frag WHERE p.code = ?",
+            (code,),
         )
         if row is None:
             raise self._not_found(code)
@@ -260,7 +281,7 @@ class BuildReader(NearestPostcodes, AreaLists):
         except InvalidPostcode:
             return {"query": q, "result": []}
         col = "code" if " " in prefix else "compact"
-        rows = self._db().execute(
+        rows = self._rows(
             f"SELECT code FROM postcodes WHERE live = 1 AND {col} >= ? AND {col} < ? "
             f"ORDER BY {col} LIMIT ?",
             (prefix, prefix + "~", max(int(limit), 0)),
@@ -325,9 +346,9 @@ class BuildReader(NearestPostcodes, AreaLists):
                 import numpy as np
                 import shapely
 
-                from ..tiles import AreaTiles
+                from ..vector_tiles import AreaTiles  # not sna.tiles: no raster stack
 
-                rows = self._db().execute("SELECT wkb FROM tile_shapes ORDER BY pos")
+                rows = self._rows("SELECT wkb FROM tile_shapes ORDER BY pos")
                 geoms = shapely.from_wkb(np.array([w for (w,) in rows], dtype=object))
                 # the attributes stay on disk, read for the polygons of each tile drawn
                 # (as dicts, all England's held 80 MB)
@@ -382,11 +403,7 @@ class BuildReader(NearestPostcodes, AreaLists):
         Only for authenticated analysts: nothing here is disclosure-controlled.
         """
         key = str(code).strip().upper()
-        row = (
-            self._db()
-            .execute("SELECT level, name, body, restricted FROM areas WHERE code = ?", (key,))
-            .fetchone()
-        )
+        row = self._row("SELECT level, name, body, restricted FROM areas WHERE code = ?", (key,))
         if row is None:
             raise AreaNotFound(f"{code!r} is not an LSOA21, ward or district code")
         level, name, body, restricted = row
@@ -430,13 +447,9 @@ class BuildReader(NearestPostcodes, AreaLists):
 
         out: dict[str, tuple[list, list[str], list[str]]] = {}
         for level in ("district", "ward", "lsoa"):
-            rows = (
-                self._db()
-                .execute(
-                    "SELECT code, name, wkb FROM outline_shapes WHERE level = ? ORDER BY pos",
-                    (level,),
-                )
-                .fetchall()
+            rows = self._rows(
+                "SELECT code, name, wkb FROM outline_shapes WHERE level = ? ORDER BY pos",
+                (level,),
             )
             geoms = list(shapely.from_wkb([r[2] for r in rows])) if rows else []
             out[level] = (geoms, [r[0] for r in rows], [r[1] for r in rows])
