@@ -27,6 +27,7 @@ from sna.watcher import BuildWatcher
 from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
 from .front_door import front_door
+from .hot_path import HotPath
 from .middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
@@ -41,7 +42,7 @@ from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
 from .routers.health import create_health_router
 from .routers.meta import create_meta_router
-from .routers.nearest import create_nearest_router
+from .routers.nearest import REQUIRED_IN_SCHEMA, create_nearest_router
 from .routers.outcomes import create_outcomes_router
 from .routers.postcodes import create_postcodes_router
 from .routers.services import create_services_router
@@ -123,7 +124,7 @@ def create_app(
         gc.freeze()
         yield
 
-    app = FastAPI(
+    app = (SnaFastAPI if mounted else ServedApp)(
         title="SNA risk mapper API",
         version="1",
         description=DESCRIPTION,
@@ -197,7 +198,55 @@ def create_app(
     if "*" not in settings.trusted_hosts:
         app.add_middleware(ExactHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.state.hot_path = {
+        "watcher": watcher,
+        "cache_control": f"public, max-age={settings.api_max_age}",
+        "trusted_hosts": settings.trusted_hosts,
+        "cors": bool(settings.cors_origins),
+        "max_in_flight": settings.max_in_flight,
+        "retry_after": settings.busy_retry_seconds,
+    }
     return app
+
+
+class SnaFastAPI(FastAPI):
+    """FastAPI whose schema marks the query parameters an operation names under
+    :data:`~api.routers.nearest.REQUIRED_IN_SCHEMA` as required: the route needs them (or
+    postcodes.io's other spelling, which the schema does not list) and answers 400 without."""
+
+    def openapi(self) -> dict[str, Any]:
+        """The schema, made once, with those parameters required."""
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for ops in schema["paths"].values():
+                for op in ops.values():
+                    names = op.pop(REQUIRED_IN_SCHEMA, None) if isinstance(op, dict) else None
+                    for param in op.get("parameters", []) if names else []:
+                        if param["in"] == "query" and param["name"] in names:
+                            param["required"] = True
+                            param["schema"] = _not_null(param["schema"])
+        return self.openapi_schema
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without its ``null`` alternative (``anyOf: [X, null]`` -> X)."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**options[0], **rest}
+
+
+class ServedApp(SnaFastAPI):
+    """The served app: its middleware stack sits under :class:`~api.hot_path.HotPath`,
+    which answers plain postcode lookups itself and bounds the requests in flight."""
+
+    def build_middleware_stack(self):  # noqa: ANN201 (Starlette's ASGIApp)
+        """Starlette's stack (error handling, the middleware, the router), under the hot
+        path once :func:`create_app` has configured it."""
+        stack = super().build_middleware_stack()
+        hot = getattr(self.state, "hot_path", None)
+        return HotPath(stack, **hot) if hot else stack
 
 
 def _include_flat(app: FastAPI, router: APIRouter) -> None:
