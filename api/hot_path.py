@@ -1,6 +1,6 @@
 """The lookup's hot path, and a bound on requests in flight.
 
-:class:`HotPath` is the outermost ASGI layer of the app. A plain
+:class:`HotPath` is the app's entry for HTTP (``api.app.ServedApp``), ahead of FastAPI's. A plain
 ``GET /api/v1/postcodes/{postcode}`` (the lookup the map makes on every search) is answered
 here, from the current build, with headers made once per build: no router, no middleware
 stack, no Request or Response objects, and no thread hop for an indexed read that takes

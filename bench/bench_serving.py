@@ -110,6 +110,10 @@ def _summary(runs: dict) -> dict:
         n: {
             "req_per_s": [r["ours"]["req_per_s"], r["ceiling"]["req_per_s"]],
             "p99_ms": [r["ours"]["p99_ms"], r["ceiling"]["p99_ms"]],
+            "server_cpu_us_per_request": [
+                r["ours"]["server_cpu_us_per_request"],
+                r["ceiling"]["server_cpu_us_per_request"],
+            ],
             "throughput_ratio": r["throughput_ratio"],
             "p99_ratio": r["p99_ratio"],
         }
@@ -282,7 +286,13 @@ def main(argv: list[str] | None = None) -> dict:
         if args.lookups_only:
             results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             results["load_average_after"] = round(os.getloadavg()[0], 2)
-            print(json.dumps(_summary(runs), indent=1))
+            out = RESULTS.with_name(
+                "serving-lookups.json"
+                if region == "west-midlands"
+                else f"serving-lookups-{region}.json"
+            )
+            out.write_text(json.dumps(results, indent=2) + "\n")
+            print(json.dumps(_summary(runs)))
             return results
         warm = status_kb(server.pid)
         results["rss_after_warmup_mb"] = mb(warm["VmRSS"])

@@ -46,12 +46,12 @@ def _both(settings: ApiSettings, path: str, headers: dict[str, str]):
     app = create_app(settings)
     with TestClient(app) as c:
         _ready(c)
-        hot = app.middleware_stack
+        hot = app.hot
         assert isinstance(hot, HotPath)
         full = hot.app = CountingApp(hot.app)
         via_hot = c.get(path, headers=headers)
         used_full = full.calls > 0
-        app.middleware_stack = full.app  # the stack under the hot path alone
+        app.hot = None  # FastAPI's entry and the middleware alone
         via_full = c.get(path, headers=headers)
     return via_hot, via_full, used_full
 
@@ -112,7 +112,7 @@ def test_head_and_a_body_go_to_the_full_app(fixture_build):
         app = create_app(settings)
         with TestClient(app) as c:
             _ready(c)
-            full = app.middleware_stack.app = CountingApp(app.middleware_stack.app)
+            full = app.hot.app = CountingApp(app.hot.app)
             r = c.request(method, LOOKUP, headers=extra, content=b"abc" if extra else None)
         assert full.calls == 1 and r.status_code == 200
 
@@ -181,5 +181,5 @@ def test_max_in_flight_is_a_setting(monkeypatch, fixture_build):
     app = create_app(settings)
     with TestClient(app) as c:
         _ready(c)
-        assert app.middleware_stack.max_in_flight == 7
-        assert (b"retry-after", b"4") in app.middleware_stack._busy_start["headers"]
+        assert app.hot.max_in_flight == 7
+        assert (b"retry-after", b"4") in app.hot._busy_start["headers"]
