@@ -14,7 +14,7 @@ data/_test`` makes it by hand).
 Usage::
 
     .venv/bin/python -m bench.contract [--region west-midlands] [--data-dir data/_test]
-        [--max-examples 40] [--min-cases 3000]
+        [--max-examples 100] [--min-cases 3000]
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> dict:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--region", default="west-midlands")
     p.add_argument("--data-dir", type=Path, default=ROOT / "data" / "_test")
-    p.add_argument("--max-examples", type=int, default=40)
+    p.add_argument("--max-examples", type=int, default=100)
     p.add_argument("--min-cases", type=int, default=3000)
     p.add_argument("--seed", type=int, default=20261207)
     args = p.parse_args(argv)
@@ -85,7 +85,8 @@ def main(argv: list[str] | None = None) -> dict:
         stop(server)
     text = out.stdout + out.stderr
     cases = _number(r"Test cases:\s*\n?\s*(\d+) generated", text)
-    summary = text[text.rfind("SUMMARY") :] if "SUMMARY" in text else text[-3000:]
+    start = text.find("FAILURES")
+    summary = text[start if start >= 0 else text.rfind("SUMMARY") :]
     results = {
         "benchmark": "contract",
         "machine": machine(),
@@ -95,12 +96,12 @@ def main(argv: list[str] | None = None) -> dict:
         "cases": cases,
         "junit": counts,
         "seconds": round(time.perf_counter() - t0, 1),
-        "summary": summary.strip().splitlines()[-40:],
+        "summary": summary.strip().splitlines()[-80:],
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     results["passed"] = out.returncode == 0 and (cases or 0) >= args.min_cases
     RESULTS.write_text(json.dumps(results, indent=2) + "\n")
-    print("\n".join(results["summary"]))
+    print(text)
     print(json.dumps({k: results[k] for k in ("cases", "exit_code", "passed", "seconds")}))
     return results
 
