@@ -1,24 +1,30 @@
-"""Compact serving: memory, start-up, a build swapping in, and lookups against a bare app.
+"""Compact serving: memory, start-up, a build swapping in, and lookups against the ceiling.
 
 Targets (issue 14, West Midlands build): serve RSS under 300 MB after warm-up and no more
-than 1.5 times that while a new build swaps in; start-up under 3 s; over 1,000 distinct
-postcodes, lookup throughput at least 0.9 times a bare FastAPI app returning the same bytes
-(``bench/bare_api.py``), in the same run, at 16, 32 and 128 connections; p99 at 128
-connections no more than 1.5 times the bare app's.
+than 1.5 times that while a new build swaps in; start-up under 3 s. Lookups (issue 25): over
+1,000 distinct postcodes, ``sna serve`` answers at least 0.6 times the requests per second
+of the stack's ceiling at 16 and 32 connections, and its p99 at 128 connections is at most
+twice the ceiling's. The ceiling (``bench/ceiling_asgi.py``) is a raw ASGI app under the same
+uvicorn settings returning the same bytes: what is left between the two is our routing,
+headers and the read.
 
-How: the server (``python -m api``) runs pinned to core 0 and wrk to core 1, as in
-``bench/bench_api.py``. Start-up is the wall time from spawning the process to ``/ready``
-answering 200. RSS is ``VmRSS`` of the server process (it counts the pages of
-``answers.sqlite`` it has touched, which the OS shares between workers); ``RssAnon`` is the
-process's own heap. The swap publishes a copy of the build under a new id (same files, new
-``manifest.json`` id) and samples RSS every 20 ms until the server reports the new id;
-``VmHWM`` is the peak over the whole run. Ours and the bare app alternate per connection
-count, so both see the same machine load. Results: ``bench/results/serving.json``.
+How: ``sna serve`` itself (the command users run, as a subprocess) runs pinned to core 0
+and wrk to core 1, as in ``bench/bench_api.py``; so does the ceiling. Per connection count,
+ours and the ceiling alternate A B A B (10 s each), so both see the same machine load; the
+figures are the mean of the two rounds, which are kept too, with the load average before
+each run and the server's CPU time per request (steadier than req/s on a shared machine).
+Start-up is the wall time from spawning the process to ``/ready`` answering 200. RSS is
+``VmRSS`` of the server process (it counts the pages of ``answers.sqlite`` it has touched,
+which the OS shares between workers); ``RssAnon`` is the process's own heap. The swap
+publishes a copy of the build under a new id (same files, new ``manifest.json`` id) and
+samples RSS every 20 ms until the server reports the new id; ``VmHWM`` is the peak over the
+whole run. Results: ``bench/results/serving.json`` (``--lookups-only``:
+``serving-lookups.json``).
 
 Usage::
 
     .venv/bin/python -m bench.bench_serving [--region west-midlands] [--data-dir data/_test]
-        [--duration 10]
+        [--duration 10] [--lookups-only]
 """
 
 from __future__ import annotations
@@ -98,6 +104,10 @@ def lookups_against_ceiling(
                     "rounds": {"ours": ours, "ceiling": ref},
                     "throughput_ratio": round(a["req_per_s"] / b["req_per_s"], 3),
                     "p99_ratio": round(a["p99_ms"] / b["p99_ms"], 3),
+                    # capacity: the ceiling's CPU per request over ours (load moves it less)
+                    "cpu_ratio": round(
+                        b["server_cpu_us_per_request"] / a["server_cpu_us_per_request"], 3
+                    ),
                 }
         finally:
             stop(ceiling)
@@ -116,6 +126,7 @@ def _summary(runs: dict) -> dict:
             ],
             "throughput_ratio": r["throughput_ratio"],
             "p99_ratio": r["p99_ratio"],
+            "cpu_ratio": r["cpu_ratio"],
         }
         for n, r in runs.items()
     }
@@ -313,10 +324,10 @@ def main(argv: list[str] | None = None) -> dict:
         <= 1.5 * rss,
         "startup_s < 3": results["startup_s"] < 3,
         **{
-            f"throughput_ratio at {n} >= 0.9": runs[str(n)]["throughput_ratio"] >= 0.9
-            for n in CONNECTIONS
-        },
-        "p99_ratio at 128 <= 1.5": runs["128"]["p99_ratio"] <= 1.5,
+            f"throughput_ratio at {n} >= 0.6": runs[str(n)]["throughput_ratio"] >= 0.6
+            for n in (16, 32)
+        },  # fmt: skip
+        "p99_ratio at 128 <= 2": runs["128"]["p99_ratio"] <= 2,
         "second worker private memory < 300 MB": (
             results["two_workers"]["second_worker_private_mb"] or 1e9
         )

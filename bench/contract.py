@@ -91,7 +91,9 @@ def main(argv: list[str] | None = None) -> dict:
         "benchmark": "contract",
         "machine": machine(),
         "region": args.region,
-        "command": " ".join(cmd).replace(base, "http://127.0.0.1:PORT"),
+        "command": " ".join(cmd)
+        .replace(base, "http://127.0.0.1:PORT")
+        .replace(str(ROOT) + "/", ""),
         "exit_code": out.returncode,
         "cases": cases,
         "junit": counts,
