@@ -63,12 +63,15 @@ def mb(kb: int) -> float:
     return round(kb / 1024, 1)
 
 
-def ceiling_server(bodies: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen, str]:
-    """The raw ASGI ceiling over ``bodies`` (``bench/ceiling_asgi.py``), pinned to core 0."""
+def ceiling_server(
+    bodies: dict[str, bytes], tmp: Path, variant: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """The raw ASGI ceiling over ``bodies`` (``bench/ceiling_asgi.py``, ``variant`` its
+    further arguments), pinned to core 0."""
     file = tmp / "bodies.json"
     file.write_text(json.dumps({k: v.decode("utf-8") for k, v in bodies.items()}))
     port = free_port()
-    cmd = [sys.executable, "-m", "bench.ceiling_asgi", str(file), str(port)]
+    cmd = [sys.executable, "-m", "bench.ceiling_asgi", str(file), str(port), *(variant or [])]
     return start_server("", tmp, port, cmd), f"http://127.0.0.1:{port}"
 
 
@@ -112,6 +115,38 @@ def lookups_against_ceiling(
         finally:
             stop(ceiling)
     return runs
+
+
+def decompose(
+    base: str, pid: int, bodies: dict[str, bytes], duration: int, region: str, data_dir: Path
+) -> dict:
+    """Server CPU per request at 16 connections: the ceiling, the ceiling with our headers,
+    with our headers and our read, and ``sna serve``, in turn (twice): where the difference
+    between ours and the ceiling goes."""
+    paths = list(bodies)
+    variants = {
+        "ceiling": ["plain"],
+        "ceiling_with_our_headers": ["headers"],
+        "ceiling_with_our_headers_and_read": ["read", region, str(data_dir)],
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in [*variants, "sna_serve"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(2):
+            for name, variant in variants.items():
+                proc, url = ceiling_server(bodies, Path(tmp), variant)
+                try:
+                    got = run_wrk(url, paths, duration, 16, proc.pid)
+                finally:
+                    stop(proc)
+                cpu[name].append(got["server_cpu_us_per_request"])
+            got = run_wrk(base, paths, duration, 16, pid)
+            cpu["sna_serve"].append(got["server_cpu_us_per_request"])
+    return {
+        "connections": 16,
+        "server_cpu_us_per_request": {k: round(sum(v) / len(v), 1) for k, v in cpu.items()},
+        "rounds": cpu,
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
 
 
 def _summary(runs: dict) -> dict:
@@ -256,6 +291,11 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--duration", type=int, default=10)
     p.add_argument("--postcodes", type=int, default=1000)
     p.add_argument("--lookups-only", action="store_true", help="Only ours against the ceiling.")
+    p.add_argument(
+        "--decompose",
+        action="store_true",
+        help="Only where ours and the ceiling differ: serving-decompose.json.",
+    )
     args = p.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
@@ -292,6 +332,11 @@ def main(argv: list[str] | None = None) -> dict:
             for code in ("E08000025", "E05011118"):
                 c.get(f"/api/v1/areas/{code}")
             c.get("/api/v1/areas", params={"limit": 100})
+        if args.decompose:
+            got = decompose(base, server.pid, bodies, args.duration, region, data_dir)
+            RESULTS.with_name("serving-decompose.json").write_text(json.dumps(got, indent=2))
+            print(json.dumps(got["server_cpu_us_per_request"]))
+            return got
         runs = lookups_against_ceiling(base, server.pid, bodies, args.duration)
         results["lookups"] = runs
         if args.lookups_only:
