@@ -3,8 +3,9 @@ nearest outcodes (to an outcode or a point), and the routes of data this server 
 hold (Scottish postcodes, places), which answer 404 saying so.
 
 Lists are compact entries (:mod:`sna.answers.nearest`); the reverse lookup itself
-(``GET /api/v1/postcodes?lon=&lat=``) and bulk reverse geocoding are in
-:mod:`api.routers.postcodes`, which shares :func:`point` and the parameters here.
+(``GET /api/v1/reverse/postcodes``, and postcodes.io's ``GET /api/v1/postcodes?lon=&lat=``)
+and bulk reverse geocoding are in :mod:`api.routers.postcodes`, which shares :func:`point`
+and the parameters here.
 """
 
 from __future__ import annotations
