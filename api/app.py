@@ -56,6 +56,7 @@ __all__ = ["create_app", "serve", "uvicorn_config"]
 
 log = logging.getLogger(__name__)
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 5
 
 DESCRIPTION = """
 Public lookups over the current build of a region's strategic needs assessment: postcodes,
@@ -187,7 +188,9 @@ def create_app(
     app.add_middleware(AccessLogMiddleware, prefix="/api/v1/analyst", key_id=access_key_id)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # JSON, CSV, GeoJSON (and tiles) above 1 kB, when the client accepts gzip
-    app.add_middleware(GZipWhenAskedMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
+    app.add_middleware(
+        GZipWhenAskedMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL
+    )
     if settings.cors_origins:
         app.add_middleware(
             PublicCORSMiddleware,
@@ -208,6 +211,8 @@ def create_app(
             cors=bool(settings.cors_origins),
             max_in_flight=settings.max_in_flight,
             retry_after=settings.busy_retry_seconds,
+            gzip_min_bytes=GZIP_MIN_BYTES,
+            gzip_level=GZIP_LEVEL,
         )
     return app
 

@@ -7,10 +7,11 @@ stack, no Request or Response objects, and no thread hop for an indexed read tha
 tens of microseconds. The answer is the same, byte for byte and header for header, as the
 full app's (``tests/test_api_hot_path.py`` compares them).
 
-Anything the hot path does not fully understand goes to the full app, which answers as it
-always has: another method, a ``Host`` the exact check would refuse, a CORS request (an
-``Origin`` header, when CORS is on), a request asking for gzip, a body, a mounted view, a
-postcode not found, or no build loaded yet.
+A client that accepts gzip gets the answer compressed here exactly as the full app's gzip
+middleware would (same level, same bytes, same headers). Anything the hot path does not
+fully understand goes to the full app, which answers as it always has: another method, a
+``Host`` the exact check would refuse, a CORS request (an ``Origin`` header, when CORS is
+on), a body, a mounted view, a postcode not found, or no build loaded yet.
 
 Every request for the full app counts against ``max_in_flight``: past it, the server
 answers ``503`` with ``Retry-After`` at once instead of queueing work it cannot start
@@ -20,6 +21,7 @@ answers ``503`` with ``Retry-After`` at once instead of queueing work it cannot 
 from __future__ import annotations
 
 import logging
+import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -33,6 +35,7 @@ log = logging.getLogger(__name__)
 
 LOOKUP_PREFIX = "/api/v1/postcodes/"
 _NEVER_REFUSED = frozenset(("/health", "/ready"))
+_GZIP_IN_THREAD = 128 * 1024  # Starlette compresses bodies from this size in a thread
 _BUSY = b'{"status":503,"error":"server busy: too many requests in flight, retry shortly"}'
 
 
@@ -40,7 +43,7 @@ class _BuildHeaders:
     """The response headers of one build's lookups, made once: ETag, Cache-Control, Vary,
     content type and the security headers, in the order the full app sends them."""
 
-    __slots__ = ("build_id", "etag", "head", "tail", "bare")
+    __slots__ = ("build_id", "etag", "head", "tail", "bare", "head_gzip", "tail_gzip")
 
     def __init__(self, build_id: str, cache_control: bytes, vary: bytes) -> None:
         self.build_id = build_id  # not the build: a swapped-out one is let go at once
@@ -52,6 +55,11 @@ class _BuildHeaders:
             (b"vary", vary),
         ]
         self.tail = [(b"content-type", b"application/json"), *security]
+        # gzip: as Starlette's GZipMiddleware leaves them (it adds Accept-Encoding to Vary
+        # again, and Content-Encoding after the content type)
+        vary_gzip = vary.replace(b"Accept-Encoding", b"Accept-Encoding, Accept-Encoding", 1)
+        self.head_gzip = [*self.head[:2], (b"vary", vary_gzip)]
+        self.tail_gzip = [self.tail[0], (b"content-encoding", b"gzip"), *security]
         self.bare = [*self.head, *security]  # a 304's
 
 
@@ -69,6 +77,8 @@ class HotPath:
         cors: bool,
         max_in_flight: int,
         retry_after: int = 1,
+        gzip_min_bytes: int = 1024,
+        gzip_level: int = 5,
     ) -> None:
         self.app = app
         self.watcher = watcher
@@ -77,6 +87,8 @@ class HotPath:
         self.cors = cors
         # CORS on: the full app's CORS middleware adds Origin to Vary of every answer
         self.vary = b"Accept-Encoding, Origin" if cors else b"Accept-Encoding"
+        self.gzip_min_bytes = int(gzip_min_bytes)
+        self.gzip_level = int(gzip_level)
         self.max_in_flight = int(max_in_flight)
         self.in_flight = 0
         self._headers: _BuildHeaders | None = None
@@ -125,12 +137,12 @@ class HotPath:
             return None
         if_none_match = None
         host = b""
+        gzip = False
         for name, value in scope["headers"]:
             if name == b"host":
                 host = value
             elif name == b"accept-encoding":
-                if b"gzip" in value:
-                    return None  # compressed by the full app's gzip middleware
+                gzip = gzip or b"gzip" in value
             elif name == b"if-none-match":
                 if if_none_match is None:
                     if_none_match = value
@@ -157,9 +169,17 @@ class HotPath:
                 start = {"type": "http.response.start", "status": 304, "headers": headers.bare}
                 return start, {"type": "http.response.body", "body": b""}
         body = b'{"status":200,"result":' + result + b"}"
+        if gzip and len(body) >= self.gzip_min_bytes:
+            if len(body) >= _GZIP_IN_THREAD:
+                return None  # the full app compresses it in a worker thread
+            packer = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+            body = packer.compress(body) + packer.flush()
+            head, tail = headers.head_gzip, headers.tail_gzip
+        else:
+            head, tail = headers.head, headers.tail
         start = {
             "type": "http.response.start",
             "status": 200,
-            "headers": [*headers.head, (b"content-length", b"%d" % len(body)), *headers.tail],
+            "headers": [*head, (b"content-length", b"%d" % len(body)), *tail],
         }
         return start, {"type": "http.response.body", "body": body}

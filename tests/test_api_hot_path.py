@@ -64,7 +64,9 @@ def _both(settings: ApiSettings, path: str, headers: dict[str, str]):
         (LOOKUP, {"accept-encoding": "identity", "if-none-match": f'W/"{BUILD_ID}"'}, True),
         (LOOKUP, {"accept-encoding": "identity", "if-none-match": '"other", *'}, True),
         (LOOKUP, {"accept-encoding": "identity", "if-none-match": '"other"'}, True),
-        (LOOKUP, {"accept-encoding": "gzip"}, False),
+        (LOOKUP, {"accept-encoding": "gzip"}, True),
+        (LOOKUP, {"accept-encoding": "gzip, deflate, br"}, True),
+        (LOOKUP, {"accept-encoding": "gzip", "if-none-match": f'W/"{BUILD_ID}"'}, True),
         ("/api/v1/postcodes/ZZ99%209ZZ", {"accept-encoding": "identity"}, False),
         ("/api/v1/postcodes/not-a-postcode", {"accept-encoding": "identity"}, False),
         (LOOKUP, {"accept-encoding": "identity", "host": "evil.example"}, False),
@@ -79,6 +81,8 @@ def _both(settings: ApiSettings, path: str, headers: dict[str, str]):
         "304-star",
         "etag-other",
         "gzip",
+        "gzip-browser",
+        "gzip-304",
         "not-found",
         "invalid",
         "bad-host",
@@ -104,6 +108,16 @@ def test_the_hot_path_answers_as_the_full_app(fixture_build, path, headers, hot)
         assert via_hot.json()["result"]["postcode"] == LIVE_POSTCODE
         assert via_hot.headers["etag"] == f'W/"{BUILD_ID}"'
         assert via_hot.headers["x-frame-options"] == "DENY"
+
+
+@pytest.mark.parametrize("encoding", ["identity", "gzip"])
+def test_without_cors_too(fixture_build, encoding):
+    settings = ApiSettings(region=REGION, data_dir=fixture_build, reload_interval=60)
+    via_hot, via_full, used_full = _both(settings, LOOKUP, {"accept-encoding": encoding})
+    assert not used_full and via_hot.status_code == 200
+    assert via_hot.content == via_full.content
+    assert list(via_hot.headers.items()) == list(via_full.headers.items())
+    assert via_hot.headers.get("content-encoding") == (None if encoding == "identity" else "gzip")
 
 
 def test_head_and_a_body_go_to_the_full_app(fixture_build):
