@@ -20,6 +20,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
+from starlette.types import Receive, Scope, Send
 
 from sna.answers.files import limit_heap
 from sna.tile_specs import TileCache
@@ -28,6 +29,7 @@ from sna.watcher import BuildWatcher
 from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
 from .front_door import front_door
+from .hot_path import HotPath
 from .middleware import (
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
@@ -42,7 +44,7 @@ from .routers.analyst import create_analyst_router
 from .routers.areas import create_areas_router
 from .routers.health import create_health_router
 from .routers.meta import create_meta_router
-from .routers.nearest import create_nearest_router
+from .routers.nearest import REQUIRED_IN_SCHEMA, create_nearest_router
 from .routers.outcomes import create_outcomes_router
 from .routers.postcodes import create_postcodes_router
 from .routers.services import create_services_router
@@ -55,6 +57,7 @@ __all__ = ["create_app", "serve", "uvicorn_config"]
 
 log = logging.getLogger(__name__)
 GZIP_MIN_BYTES = 1024
+GZIP_LEVEL = 5
 
 DESCRIPTION = """
 Public lookups over the current build of a region's strategic needs assessment: postcodes,
@@ -124,7 +127,7 @@ def create_app(
         gc.freeze()
         yield
 
-    app = FastAPI(
+    app = (SnaFastAPI if mounted else ServedApp)(
         title="SNA risk mapper API",
         version="1",
         description=DESCRIPTION,
@@ -186,7 +189,9 @@ def create_app(
     app.add_middleware(AccessLogMiddleware, prefix="/api/v1/analyst", key_id=access_key_id)
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes)
     # JSON, CSV, GeoJSON (and tiles) above 1 kB, when the client accepts gzip
-    app.add_middleware(GZipWhenAskedMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=5)
+    app.add_middleware(
+        GZipWhenAskedMiddleware, minimum_size=GZIP_MIN_BYTES, compresslevel=GZIP_LEVEL
+    )
     if settings.cors_origins:
         app.add_middleware(
             PublicCORSMiddleware,
@@ -198,7 +203,65 @@ def create_app(
     if "*" not in settings.trusted_hosts:
         app.add_middleware(ExactHostMiddleware, allowed_hosts=settings.trusted_hosts)
     app.add_middleware(SecurityHeadersMiddleware)
+    if isinstance(app, ServedApp):
+        app.hot = HotPath(
+            super(ServedApp, app).__call__,  # FastAPI's own entry: telemetry, the stack
+            watcher,
+            cache_control=f"public, max-age={settings.api_max_age}",
+            trusted_hosts=settings.trusted_hosts,
+            cors=bool(settings.cors_origins),
+            max_in_flight=settings.max_in_flight,
+            retry_after=settings.busy_retry_seconds,
+            gzip_min_bytes=GZIP_MIN_BYTES,
+            gzip_level=GZIP_LEVEL,
+        )
     return app
+
+
+class SnaFastAPI(FastAPI):
+    """FastAPI whose schema marks the query parameters an operation names under
+    :data:`~api.routers.nearest.REQUIRED_IN_SCHEMA` as required: the route needs them (or
+    postcodes.io's other spelling, which the schema does not list) and answers 400 without."""
+
+    def openapi(self) -> dict[str, Any]:
+        """The schema, made once, with those parameters required."""
+        if self.openapi_schema is None:
+            schema = super().openapi()
+            for ops in schema["paths"].values():
+                for op in ops.values():
+                    names = op.pop(REQUIRED_IN_SCHEMA, None) if isinstance(op, dict) else None
+                    for param in op.get("parameters", []) if names else []:
+                        if param["in"] == "query" and param["name"] in names:
+                            param["required"] = True
+                            param["schema"] = _not_null(param["schema"])
+        return self.openapi_schema
+
+
+def _not_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A parameter's schema without its ``null`` alternative (``anyOf: [X, null]`` -> X)."""
+    options = [o for o in schema.get("anyOf", []) if o.get("type") != "null"]
+    if len(options) != 1:
+        return schema
+    rest = {k: v for k, v in schema.items() if k != "anyOf"}
+    return {**options[0], **rest}
+
+
+class ServedApp(SnaFastAPI):
+    """The served app: every HTTP request enters through :class:`~api.hot_path.HotPath`,
+    which answers plain postcode lookups itself and bounds the requests in flight before
+    FastAPI's own entry (its telemetry check alone cost a lookup 6 us) and the middleware."""
+
+    hot: HotPath | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """HTTP through the hot path (set by :func:`create_app`); the rest as FastAPI."""
+        hot = self.hot
+        if hot is None or scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if self.root_path:
+            scope["root_path"] = self.root_path
+        await hot(scope, receive, send)
 
 
 def _include_flat(app: FastAPI, router: APIRouter) -> None:

@@ -91,6 +91,7 @@ def api_key_dependency(key: SecretStr | None, attempts: FailedAttempts | None = 
     The correct key is always answered: failures are counted per client *and* per presented
     key (a salted digest, never the key), and only a wrong key is refused with 429 and
     ``Retry-After`` once its client or the key itself has too many failures in the window.
+    A request with no key gets 401 always: it guesses nothing, so it is not counted.
     So analysts behind one proxy address are never locked out by one another's typos, and a
     client repeating a stale key is slowed. What stops guessing is the key's length (a
     random key of 32 characters or more; see the README), not the count.
@@ -105,6 +106,10 @@ def api_key_dependency(key: SecretStr | None, attempts: FailedAttempts | None = 
             )
         if given and hmac.compare_digest(given.encode(), key.get_secret_value().encode()):
             return
+        if not given:  # no key is no guess: always a plain 401, never counted or locked out
+            raise HTTPException(
+                401, "a valid X-API-Key header is required", headers={"WWW-Authenticate": "API-Key"}
+            )
         client = "client:" + (request.client.host if request.client else "unknown")
         presented = "key:" + hmac.new(salt, (given or "").encode(), hashlib.sha256).hexdigest()
         wait = max(attempts.retry_after(client), attempts.retry_after(presented))

@@ -73,6 +73,15 @@ class ApiSettings(BaseSettings):
         description="Concurrent connections (and requests) one worker holds; past it, 503 at "
         "once rather than a queue. Slow clients are the reverse proxy's (deploy/nginx.conf).",
     )
+    max_in_flight: int = Field(
+        64,
+        ge=1,
+        description="Requests one worker works on at once beyond plain postcode lookups "
+        "(bulk, tiles, areas...); past it, 503 with Retry-After at once rather than a queue.",
+    )
+    busy_retry_seconds: int = Field(
+        1, ge=1, description="Retry-After (s) of a 503 sent when max_in_flight is reached."
+    )
     keep_alive_seconds: float = Field(
         5.0, gt=0, description="An idle keep-alive connection is closed after this long."
     )

@@ -36,6 +36,7 @@ BENCHMARKS: dict[str, str] = {
     "archive": "bench.bench_archive",
     "exposure": "bench.bench_exposure",
     "views": "bench.bench_views",
+    "contract": "bench.contract",
 }
 
 

@@ -1,25 +1,31 @@
-"""Compact serving: memory, start-up, a build swapping in, and lookups against a bare app.
+"""Compact serving: memory, start-up, a build swapping in, and lookups against the ceiling.
 
 Targets (issue 14, West Midlands build): serve RSS under 300 MB after warm-up and no more
-than 1.5 times that while a new build swaps in; start-up under 3 s; over 1,000 distinct
-postcodes, lookup throughput at least 0.9 times a bare FastAPI app returning the same bytes
-(``bench/bare_api.py``), in the same run, at 16, 32 and 128 connections; p99 at 128
-connections no more than 1.5 times the bare app's.
+than 1.5 times that while a new build swaps in; start-up under 3 s. Lookups (issue 25): over
+1,000 distinct postcodes, ``sna serve`` answers at least 0.6 times the requests per second
+of the stack's ceiling at 16 and 32 connections, and its p99 at 128 connections is at most
+twice the ceiling's. The ceiling (``bench/ceiling_asgi.py``) is a raw ASGI app under the same
+uvicorn settings returning the same bytes: what is left between the two is our routing,
+headers and the read.
 
-How: the server (``python -m api``) runs pinned to core 0 and wrk to core 1, as in
-``bench/bench_api.py``. Start-up is the wall time from spawning the process to ``/ready``
-answering 200. RSS is ``VmRSS`` of the server process (``answers.sqlite`` is read without a
-memory map, so its pages sit in the OS page cache, shared between workers, and not in RSS);
-``RssAnon`` is the process's own heap; PSS (``/proc/<pid>/smaps_rollup``) beside it.
-The swap publishes a copy of the build under a new id (same files, new
-``manifest.json`` id) and samples RSS every 20 ms until the server reports the new id;
-``VmHWM`` is the peak over the whole run. Ours and the bare app alternate per connection
-count, so both see the same machine load. Results: ``bench/results/serving.json``.
+How: ``sna serve`` itself (the command users run, as a subprocess) runs pinned to core 0
+and wrk to core 1, as in ``bench/bench_api.py``; so does the ceiling. Per connection count,
+ours and the ceiling alternate A B A B (10 s each), so both see the same machine load; the
+figures are the mean of the two rounds, which are kept too, with the load average before
+each run and the server's CPU time per request (steadier than req/s on a shared machine).
+Start-up is the wall time from spawning the process to ``/ready`` answering 200. RSS is
+``VmRSS`` of the server process (``answers.sqlite`` is read without a memory map, so its
+pages sit in the OS page cache, shared between workers, and not in RSS); ``RssAnon`` is the
+process's own heap; PSS (``/proc/<pid>/smaps_rollup``) beside it. The swap
+publishes a copy of the build under a new id (same files, new ``manifest.json`` id) and
+samples RSS every 20 ms until the server reports the new id; ``VmHWM`` is the peak over the
+whole run. Results: ``bench/results/serving.json`` (``--lookups-only``:
+``serving-lookups.json``).
 
 Usage::
 
     .venv/bin/python -m bench.bench_serving [--region west-midlands] [--data-dir data/_test]
-        [--duration 10]
+        [--duration 10] [--lookups-only]
 """
 
 from __future__ import annotations
@@ -59,15 +65,117 @@ def mb(kb: int) -> float:
     return round(kb / 1024, 1)
 
 
-def bare_server(bodies: dict[str, bytes], tmp: Path) -> tuple[subprocess.Popen, str]:
-    """The bare FastAPI app over ``bodies`` (``bench/bare_api.py``), pinned to core 0."""
+def ceiling_server(
+    bodies: dict[str, bytes], tmp: Path, variant: list[str] | None = None
+) -> tuple[subprocess.Popen, str]:
+    """The raw ASGI ceiling over ``bodies`` (``bench/ceiling_asgi.py``, ``variant`` its
+    further arguments), pinned to core 0."""
     file = tmp / "bodies.json"
     file.write_text(json.dumps({k: v.decode("utf-8") for k, v in bodies.items()}))
     port = free_port()
-    proc = start_server(
-        "", tmp, port, [sys.executable, "-m", "bench.bare_api", str(file), str(port)]
-    )
-    return proc, f"http://127.0.0.1:{port}"
+    cmd = [sys.executable, "-m", "bench.ceiling_asgi", str(file), str(port), *(variant or [])]
+    return start_server("", tmp, port, cmd), f"http://127.0.0.1:{port}"
+
+
+def sna_serve(region: str, data_dir: Path, port: int) -> subprocess.Popen:
+    """``sna serve``, the command users run, pinned to core 0."""
+    sna = Path(sys.executable).with_name("sna")
+    cmd = [str(sna), "serve", "--region", region, "--data-dir", str(data_dir),
+           "--port", str(port)]  # fmt: skip
+    return start_server(region, data_dir, port, cmd)
+
+
+def lookups_against_ceiling(
+    base: str, pid: int, bodies: dict[str, bytes], duration: int, rounds: int = 2
+) -> dict:
+    """wrk over ``bodies``' paths against ``sna serve`` and the ceiling, A B A B per
+    connection count, so both see the same machine load; the mean of the rounds."""
+    paths = list(bodies)
+    runs: dict = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        ceiling, ceiling_base = ceiling_server(bodies, Path(tmp))
+        try:
+            with httpx.Client(base_url=ceiling_base) as c:
+                assert c.get(paths[0]).content == bodies[paths[0]], "the ceiling sends other bytes"
+            for n in CONNECTIONS:
+                ours, ref = [], []
+                for _ in range(rounds):
+                    ours.append(run_wrk(base, paths, duration, n, pid))
+                    ref.append(run_wrk(ceiling_base, paths, duration, n, ceiling.pid))
+                a, b = _mean(ours), _mean(ref)
+                runs[str(n)] = {
+                    "ours": a,
+                    "ceiling": b,
+                    "rounds": {"ours": ours, "ceiling": ref},
+                    "throughput_ratio": round(a["req_per_s"] / b["req_per_s"], 3),
+                    "p99_ratio": round(a["p99_ms"] / b["p99_ms"], 3),
+                    # capacity: the ceiling's CPU per request over ours (load moves it less)
+                    "cpu_ratio": round(
+                        b["server_cpu_us_per_request"] / a["server_cpu_us_per_request"], 3
+                    ),
+                }
+        finally:
+            stop(ceiling)
+    return runs
+
+
+def decompose(
+    base: str, pid: int, bodies: dict[str, bytes], duration: int, region: str, data_dir: Path
+) -> dict:
+    """Server CPU per request at 16 connections: the ceiling, the ceiling with our headers,
+    with our headers and our read, and ``sna serve``, in turn (twice): where the difference
+    between ours and the ceiling goes."""
+    paths = list(bodies)
+    variants = {
+        "ceiling": ["plain"],
+        "ceiling_with_our_headers": ["headers"],
+        "ceiling_with_our_headers_and_read": ["read", region, str(data_dir)],
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in [*variants, "sna_serve"]}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(2):
+            for name, variant in variants.items():
+                proc, url = ceiling_server(bodies, Path(tmp), variant)
+                try:
+                    got = run_wrk(url, paths, duration, 16, proc.pid)
+                finally:
+                    stop(proc)
+                cpu[name].append(got["server_cpu_us_per_request"])
+            got = run_wrk(base, paths, duration, 16, pid)
+            cpu["sna_serve"].append(got["server_cpu_us_per_request"])
+    return {
+        "connections": 16,
+        "server_cpu_us_per_request": {k: round(sum(v) / len(v), 1) for k, v in cpu.items()},
+        "rounds": cpu,
+        "load_average_after": round(os.getloadavg()[0], 2),
+    }
+
+
+def _summary(runs: dict) -> dict:
+    """Per connection count: both req/s and p99, and their ratios."""
+    return {
+        n: {
+            "req_per_s": [r["ours"]["req_per_s"], r["ceiling"]["req_per_s"]],
+            "p99_ms": [r["ours"]["p99_ms"], r["ceiling"]["p99_ms"]],
+            "server_cpu_us_per_request": [
+                r["ours"]["server_cpu_us_per_request"],
+                r["ceiling"]["server_cpu_us_per_request"],
+            ],
+            "throughput_ratio": r["throughput_ratio"],
+            "p99_ratio": r["p99_ratio"],
+            "cpu_ratio": r["cpu_ratio"],
+        }
+        for n, r in runs.items()
+    }
+
+
+def _mean(runs: list[dict]) -> dict:
+    """The rounds' mean of each number (requests, req/s, percentiles, CPU)."""
+    out = dict(runs[0])
+    for key, value in runs[0].items():
+        if isinstance(value, (int, float)) and key not in ("connections", "duration_s"):
+            out[key] = round(sum(r[key] for r in runs) / len(runs), 2)
+    return out
 
 
 def stop(proc: subprocess.Popen) -> None:
@@ -184,6 +292,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--data-dir", type=Path, default=ROOT / "data" / "_test")
     p.add_argument("--duration", type=int, default=10)
     p.add_argument("--postcodes", type=int, default=1000)
+    p.add_argument("--lookups-only", action="store_true", help="Only ours against the ceiling.")
+    p.add_argument(
+        "--decompose",
+        action="store_true",
+        help="Only where ours and the ceiling differ: serving-decompose.json.",
+    )
     args = p.parse_args(argv)
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
@@ -206,7 +320,7 @@ def main(argv: list[str] | None = None) -> dict:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     t0 = time.perf_counter()
-    server = start_server(region, data_dir, port)
+    server = sna_serve(region, data_dir, port)
     results["startup_s"] = round(time.perf_counter() - t0, 2)
     results["rss_ready_mb"] = mb(status_kb(server.pid)["VmRSS"])
     copy = None
@@ -220,26 +334,24 @@ def main(argv: list[str] | None = None) -> dict:
             for code in ("E08000025", "E05011118"):
                 c.get(f"/api/v1/areas/{code}")
             c.get("/api/v1/areas", params={"limit": 100})
-        runs: dict = {}
-        with tempfile.TemporaryDirectory() as tmp:
-            bare, bare_base = bare_server(bodies, Path(tmp))
-            try:
-                with httpx.Client(base_url=bare_base) as bc:
-                    got = bc.get(paths[0]).content
-                    assert got == bodies[paths[0]], "the bare app sends other bytes"
-                for n in CONNECTIONS:
-                    ours = run_wrk(base, paths, args.duration, n, server.pid)
-                    ref = run_wrk(bare_base, paths, args.duration, n, bare.pid)
-                    runs[str(n)] = {
-                        "ours": ours,
-                        "bare": ref,
-                        "throughput_ratio": round(ours["req_per_s"] / ref["req_per_s"], 3),
-                        "p99_ratio": round(ours["p99_ms"] / ref["p99_ms"], 3),
-                    }
-                results["rss_bare_mb"] = mb(status_kb(bare.pid)["VmRSS"])
-            finally:
-                stop(bare)
+        if args.decompose:
+            got = decompose(base, server.pid, bodies, args.duration, region, data_dir)
+            RESULTS.with_name("serving-decompose.json").write_text(json.dumps(got, indent=2))
+            print(json.dumps(got["server_cpu_us_per_request"]))
+            return got
+        runs = lookups_against_ceiling(base, server.pid, bodies, args.duration)
         results["lookups"] = runs
+        if args.lookups_only:
+            results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            results["load_average_after"] = round(os.getloadavg()[0], 2)
+            out = RESULTS.with_name(
+                "serving-lookups.json"
+                if region == "west-midlands"
+                else f"serving-lookups-{region}.json"
+            )
+            out.write_text(json.dumps(results, indent=2) + "\n")
+            print(json.dumps(_summary(runs)))
+            return results
         warm = status_kb(server.pid)
         results["rss_after_warmup_mb"] = mb(warm["VmRSS"])
         results["rss_anon_after_warmup_mb"] = mb(warm["RssAnon"])
@@ -263,10 +375,10 @@ def main(argv: list[str] | None = None) -> dict:
         <= 1.5 * rss,
         "startup_s < 3": results["startup_s"] < 3,
         **{
-            f"throughput_ratio at {n} >= 0.9": runs[str(n)]["throughput_ratio"] >= 0.9
-            for n in CONNECTIONS
-        },
-        "p99_ratio at 128 <= 1.5": runs["128"]["p99_ratio"] <= 1.5,
+            f"throughput_ratio at {n} >= 0.6": runs[str(n)]["throughput_ratio"] >= 0.6
+            for n in (16, 32)
+        },  # fmt: skip
+        "p99_ratio at 128 <= 2": runs["128"]["p99_ratio"] <= 2,
         "second worker private memory < 300 MB": (
             results["two_workers"]["second_worker_private_mb"] or 1e9
         )

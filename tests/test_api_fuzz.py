@@ -1,6 +1,7 @@
 """Schema fuzzing with schemathesis, every check (``--checks all``): no input gives a 500,
 every answer matches the schema its route declares (status, content type, headers, body),
-schema-valid input is accepted and schema-invalid input refused.
+schema-valid input is accepted and schema-invalid input refused. No check is relaxed and no
+case excepted: what the schema says an operation takes is what it takes.
 
 Each operation is its own test id, once with schema-valid (positive) and once with
 schema-invalid (negative) data; each run counts its own cases and fails below its floor.
@@ -17,7 +18,6 @@ from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.checks import CHECKS  # noqa: E402
 
 from api.app import create_app  # noqa: E402
-from api.models import MAX_BULK_ENTRIES  # noqa: E402
 from api.settings import ApiSettings  # noqa: E402
 
 MAX_EXAMPLES = 75  # per operation and mode: over 1,000 cases in all
@@ -36,61 +36,8 @@ def _app():
 
 
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
-_positive_data_acceptance = next(
-    c for c in CHECKS.get_all() if c.__name__ == "positive_data_acceptance"
-)
-
-
-def _point_and_query(query: dict) -> tuple[bool, bool]:
-    """Whether ``query`` gives a whole point (``lon``/``longitude`` and ``lat``/``latitude``)
-    and whether it gives one coordinate in both spellings with different values."""
-    lon = [query[k] for k in ("lon", "longitude") if k in query]
-    lat = [query[k] for k in ("lat", "latitude") if k in query]
-    return bool(lon and lat), len(set(map(str, lon))) > 1 or len(set(map(str, lat))) > 1
-
-
-def positive_data_acceptance(ctx, response, case):
-    """schemathesis's check, knowing what OpenAPI cannot say: ``GET /api/v1/postcodes``
-    needs ``q`` or a point, ``GET /api/v1/outcodes`` a point (lon and lat, or longitude and
-    latitude, each spelt once or alike), and postcodes.io answers 400 otherwise (the 400 is
-    documented); a bulk reverse lookup's limits add up to at most 1,000 (else the documented
-    422). Every other case goes to the check unchanged."""
-    query = case.query or {}
-    whole, clash = _point_and_query(query)
-    needs = {
-        "/api/v1/postcodes": whole or ("q" in query and not clash),
-        "/api/v1/outcodes": whole,
-    }
-    if case.method == "GET" and case.path in needs and response.status_code == 400:
-        if clash or not needs[case.path]:
-            return None
-    if (case.method, case.path, response.status_code) == ("POST", "/api/v1/postcodes", 422):
-        if _bulk_entries(case.body) > MAX_BULK_ENTRIES:  # the documented 422
-            return None
-    return _positive_data_acceptance(ctx, response, case)
-
-
-def _bulk_entries(body) -> int:
-    """How many postcodes a bulk reverse body may answer with (its limits added up; 0 for a
-    body that is not one)."""
-    points = body.get("geolocations") if isinstance(body, dict) else None
-    if not isinstance(points, list):
-        return 0
-    total = 0
-    for p in points:
-        if not isinstance(p, dict):
-            return 0
-        limit = p.get("limit", 10)
-        if not isinstance(limit, int | float) or isinstance(limit, bool):
-            return 0
-        total += min(limit, 10) if p.get("widesearch") or p.get("wideSearch") else limit
-    return int(total)
-
-
 # every registered check, as ``--checks all`` (loading the OpenAPI schema registers them)
-ALL_CHECKS = [
-    positive_data_acceptance if c is _positive_data_acceptance else c for c in CHECKS.get_all()
-]
+ALL_CHECKS = list(CHECKS.get_all())
 
 # One pytest parameter per operation, each with its own test id: schemathesis's own
 # ``schema.parametrize()`` gives every operation the same node id, so pytest-xdist reports

@@ -397,6 +397,9 @@ def test_failed_key_attempts_are_rate_limited(fixture_build):
         assert blocked.status_code == 429 and int(blocked.headers["retry-after"]) >= 1
         # the correct key is never refused for the failures of others behind the same address
         assert c.get(url, headers={"x-api-key": "right"}).status_code in (200, 404)
+        # no key guesses nothing: 401 (not 429) even while this client is refused
+        missing = c.get(url)
+        assert missing.status_code == 401 and "retry-after" not in missing.headers
         time.sleep(0.6)
         assert c.get(url, headers={"x-api-key": "wrong"}).status_code == 401
 

@@ -238,8 +238,17 @@ def test_the_openapi_describes_the_new_routes(client):
         "/api/v1/random/places",
     ):
         assert "get" in paths[p], p
-    params = {p["name"] for p in paths["/api/v1/postcodes"]["get"]["parameters"]}
-    assert {"lon", "lat", "longitude", "latitude", "wideSearch", "widesearch"} <= params
+
+    # one operation per need (issue 25): q on /postcodes, the point on /reverse/postcodes,
+    # each required; postcodes.io's other spellings are taken but not listed
+    def params(path: str) -> dict[str, bool]:
+        return {p["name"]: p["required"] for p in paths[path]["get"]["parameters"]}
+
+    assert params("/api/v1/postcodes") == {"q": True, "limit": False}
+    reverse = params("/api/v1/reverse/postcodes")
+    assert reverse == {"lon": True, "lat": True, "radius": False, "limit": False,
+                       "wideSearch": False, "widesearch": False}  # fmt: skip
+    assert {k: v for k, v in params("/api/v1/outcodes").items() if v} == {"lon": True, "lat": True}
     assert set(paths["/api/v1/places"]["get"]["responses"]) == {"404"}
     body = paths["/api/v1/postcodes"]["post"]["requestBody"]["content"]["application/json"]
     refs = {s["$ref"].rsplit("/", 1)[1] for s in body["schema"]["oneOf"]}
@@ -267,3 +276,22 @@ def test_answers_match_the_models_the_openapi_is_made_from(client):
     check(Envelope[list[BulkReverseItem]], client.post("/api/v1/postcodes", json=body))
     check(Envelope[list[NearbyOutcode]], client.get("/api/v1/outcodes/B1/nearest"))
     check(Envelope[list[NearbyOutcode]], client.get(f"/api/v1/outcodes?lon={LON}&lat={LAT}"))
+
+
+@pytest.mark.parametrize(
+    "extra", [{}, {"radius": 2000, "limit": 3}, {"wideSearch": "true"}, {"widesearch": "true"}]
+)
+def test_the_reverse_route_answers_as_postcodes_ios_form(client, extra):
+    """``/api/v1/reverse/postcodes`` (the documented reverse lookup) gives what
+    ``/api/v1/postcodes?lon=&lat=`` (postcodes.io's form, still answered) gives."""
+    point = {"lon": LON, "lat": LAT, **extra}
+    got = _ok(client.get("/api/v1/reverse/postcodes", params=point))
+    assert got == _ok(client.get("/api/v1/postcodes", params=point))
+    assert got and all("distance" in e for e in got)
+
+
+def test_the_reverse_route_needs_lon_and_lat(client):
+    assert client.get("/api/v1/reverse/postcodes", params={"lon": LON}).status_code == 422
+    assert client.get("/api/v1/reverse/postcodes", params={"lat": LAT}).status_code == 422
+    r = client.get("/api/v1/reverse/postcodes", params={"longitude": LON, "latitude": LAT})
+    assert r.status_code == 422  # only postcodes.io's own path takes its other spelling

@@ -63,7 +63,7 @@ def test_use_my_location_shows_the_nearest_postcodes_answers(server, tmp_path):
         page, errors, requests = _page(context, server, *HERE)
         button = page.locator("#locate")
         assert button.is_visible() and button.inner_text() == "Use my location"
-        with page.expect_response(lambda r: "/api/v1/postcodes?" in r.url) as got:
+        with page.expect_response(lambda r: "/api/v1/reverse/postcodes?" in r.url) as got:
             button.click()
         shown = got.value.json()["result"]  # what the page was given: the same postcodes
         assert [s["postcode"] for s in shown] == [w["postcode"] for w in want]

@@ -3,8 +3,9 @@ nearest outcodes (to an outcode or a point), and the routes of data this server 
 hold (Scottish postcodes, places), which answer 404 saying so.
 
 Lists are compact entries (:mod:`sna.answers.nearest`); the reverse lookup itself
-(``GET /api/v1/postcodes?lon=&lat=``) and bulk reverse geocoding are in
-:mod:`api.routers.postcodes`, which shares :func:`point` and the parameters here.
+(``GET /api/v1/reverse/postcodes``, and postcodes.io's ``GET /api/v1/postcodes?lon=&lat=``)
+and bulk reverse geocoding are in :mod:`api.routers.postcodes`, which shares :func:`point`
+and the parameters here.
 """
 
 from __future__ import annotations
@@ -28,7 +29,19 @@ from ..models import (
 )
 from ..responses import cached_answer, json_answer
 
-__all__ = ["create_nearest_router", "point", "search_size", "NOT_SERVED"]
+__all__ = [
+    "create_nearest_router",
+    "point",
+    "search_size",
+    "hidden_lon_lat",
+    "NOT_SERVED",
+    "REQUIRED_IN_SCHEMA",
+]
+
+#: An operation's ``openapi_extra`` key: these query parameters are required in the schema
+#: (the app's ``openapi()`` marks them so) while the route also takes postcodes.io's other
+#: spellings of them, which the schema does not list (``api.app.SnaFastAPI``).
+REQUIRED_IN_SCHEMA = "x-sna-required"
 
 _503 = {"model": ErrorDetail, "description": "No build is loaded yet."}
 _404 = {"model": ErrorDetail, "description": "Not a postcode (or outcode) of the region."}
@@ -45,6 +58,12 @@ def lon_query(name: str) -> float | None:
 def lat_query(name: str) -> float | None:
     """A latitude query parameter (``lat`` or postcodes.io's other spelling)."""
     return Query(None, ge=-90, le=90, description=f"Latitude (WGS84); or {name}.")
+
+
+def hidden_lon_lat(low: float, high: float) -> float | None:
+    """postcodes.io's other spelling of a coordinate (or a reverse form of an operation
+    that documents another one): accepted, checked, not listed in the schema."""
+    return Query(None, ge=low, le=high, include_in_schema=False)
 
 
 def limit_query(default: int = 10) -> int:
@@ -157,13 +176,14 @@ def create_nearest_router(watcher: BuildWatcher, max_age: int = 60) -> APIRouter
         response_model=Envelope[list[NearbyOutcode]],
         responses={400: _400, 422: _422, 503: _503},
         summary="Outcodes nearest a point",
+        openapi_extra={REQUIRED_IN_SCHEMA: ["lon", "lat"]},
     )
     async def outcodes_at(
         request: Request,
         lon: float | None = lon_query("longitude"),
         lat: float | None = lat_query("latitude"),
-        longitude: float | None = lon_query("lon"),
-        latitude: float | None = lat_query("lat"),
+        longitude: float | None = hidden_lon_lat(-180, 180),
+        latitude: float | None = hidden_lon_lat(-90, 90),
         limit: int = limit_query(),
         radius: float = Query(
             OUTCODE_RADIUS_M, gt=0, le=MAX_OUTCODE_RADIUS_M, description="Metres around the point."

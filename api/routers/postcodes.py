@@ -38,7 +38,14 @@ from ..models import (
     TerminatedPostcode,
 )
 from ..responses import cached_answer, json_answer, send_cached_answer
-from .nearest import lat_query, limit_query, lon_query, point, search_size, wide_query
+from .nearest import (
+    REQUIRED_IN_SCHEMA,
+    hidden_lon_lat,
+    limit_query,
+    point,
+    search_size,
+    wide_query,
+)
 
 __all__ = ["create_postcodes_router", "bulk_items", "PostcodeAnswer"]
 
@@ -152,27 +159,21 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
 
     @router.get(
         "/postcodes",
-        response_model=Envelope[list[NearbyPostcode] | list[str]],
+        response_model=Envelope[list[str]],
         responses={
             400: {
                 "model": ErrorDetail,
-                "description": "Neither q nor a point (lon and lat, or longitude and latitude), "
+                "description": "No q (nor a point, in postcodes.io's reverse form below), "
                 "or both spellings of a coordinate with different values.",
             },
             422: ERRORS[422],
             503: ERRORS[503],
         },
-        summary="Nearest postcodes to a point (lon, lat), or autocomplete (q)",
+        summary="Autocomplete: live postcodes starting with q",
+        openapi_extra={REQUIRED_IN_SCHEMA: ["q"]},
     )
     async def search(
         request: Request,
-        lon: float | None = lon_query("longitude"),
-        lat: float | None = lat_query("latitude"),
-        longitude: float | None = lon_query("lon"),
-        latitude: float | None = lat_query("lat"),
-        radius: float = Query(
-            100, gt=0, le=MAX_RADIUS_M, description="Metres around the point (reverse lookup)."
-        ),
         q: str | None = Query(
             None,
             min_length=1,
@@ -181,15 +182,20 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
             examples=["B1 1"],
         ),
         limit: int = limit_query(),
-        wide_search: bool = wide_query("wideSearch"),
-        widesearch: bool = wide_query(),
+        lon: float | None = hidden_lon_lat(-180, 180),
+        lat: float | None = hidden_lon_lat(-90, 90),
+        longitude: float | None = hidden_lon_lat(-180, 180),
+        latitude: float | None = hidden_lon_lat(-90, 90),
+        radius: float = Query(100, gt=0, le=MAX_RADIUS_M, include_in_schema=False),
+        wide_search: bool = Query(False, alias="wideSearch", include_in_schema=False),
+        widesearch: bool = Query(False, include_in_schema=False),
     ) -> Response:
-        """With a point (``lon`` and ``lat``, or postcodes.io's ``longitude`` and
-        ``latitude``): the live postcodes within ``radius`` metres, nearest first, as compact
-        entries with their ``distance`` (postcodes.io's reverse geocoding; ``wideSearch``:
-        up to 20 km, at most 10). The full answer of each: ``/api/v1/postcodes/{postcode}``.
-        Else, with ``q``: live postcodes starting with ``q``, sorted. ``[]`` when nothing
-        matches."""
+        """Live postcodes starting with ``q``, sorted (``[]`` when none match).
+
+        postcodes.io's reverse form of this path (``?lon=&lat=``, or ``longitude`` and
+        ``latitude``, with ``radius``, ``limit`` and ``wideSearch``) is answered too, as
+        :code:`GET /api/v1/reverse/postcodes`, which documents it; a point, when given,
+        is used instead of ``q``."""
         build = await current_build(watcher)
         at = point(lon, lat, longitude, latitude)
         if at is not None:
@@ -199,6 +205,31 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
             body = _dumps(build.autocomplete(q, limit)["result"])
         else:
             raise HTTPException(400, "Give q, or both lon and lat (or longitude and latitude)")
+        return cached_answer(request, body, build.build_id, cache_control)
+
+    @router.get(
+        "/reverse/postcodes",
+        response_model=Envelope[list[NearbyPostcode]],
+        responses={422: ERRORS[422], 503: ERRORS[503]},
+        summary="Reverse lookup: live postcodes nearest a point (lon, lat)",
+    )
+    async def reverse(
+        request: Request,
+        lon: float = Query(ge=-180, le=180, description="Longitude (WGS84).", examples=[-1.8998]),
+        lat: float = Query(ge=-90, le=90, description="Latitude (WGS84).", examples=[52.4796]),
+        radius: float = Query(100, gt=0, le=MAX_RADIUS_M, description="Metres around the point."),
+        limit: int = limit_query(),
+        wide_search: bool = wide_query("wideSearch"),
+        widesearch: bool = wide_query(),
+    ) -> Response:
+        """The live postcodes within ``radius`` metres of the point, nearest first, as
+        compact entries with their ``distance`` (postcodes.io's reverse geocoding, which
+        postcodes.io answers at ``/postcodes?lon=&lat=``: answered there too).
+        ``wideSearch``: up to 20 km, at most 10. ``[]`` when none. The full answer of
+        each: ``/api/v1/postcodes/{postcode}``."""
+        build = await current_build(watcher)
+        r, n = search_size(radius, limit, wide_search or widesearch)
+        body = build.nearest_json(lon, lat, r, n)
         return cached_answer(request, body, build.build_id, cache_control)
 
     @router.get(

@@ -753,7 +753,7 @@
       $("locate").disabled = false;
       if (ticket !== state.query) { return; }
       var lon = pos.coords.longitude, lat = pos.coords.latitude;
-      fetch(api("/api/v1/postcodes?wideSearch=true&limit=" + NEAR_LIMIT + "&lon=" +
+      fetch(api("/api/v1/reverse/postcodes?wideSearch=true&limit=" + NEAR_LIMIT + "&lon=" +
         encodeURIComponent(lon.toFixed(6)) + "&lat=" + encodeURIComponent(lat.toFixed(6)))
       ).then(function (r) {
         if (!r.ok) { throw new Error("reverse lookup: " + r.status); }

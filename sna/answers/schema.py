@@ -66,7 +66,8 @@ def nearest_items(near: bytes, entries: list[bytes]) -> bytes:
     ...                                                  b'{"name":"B","distance_m":'])
     b'{"name":"B","distance_m":140},{"name":"A","distance_m":300}'
     """
-    pairs = struct.unpack(f"<{len(near) // 4}I", near)
+    pairs = iter(struct.unpack(f"<{len(near) // 4}I", near))
+    # a list, not a generator, and one bytes format per entry: a lookup's hot loop
     return b",".join(
-        entries[pairs[k]] + str(pairs[k + 1]).encode() + b"}" for k in range(0, len(pairs), 2)
+        [b"%b%d}" % (entries[i], metres) for i, metres in zip(pairs, pairs, strict=False)]
     )
