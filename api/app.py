@@ -21,8 +21,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.routing import Mount
 
-from sna.tile_specs import TileCache
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
+from sna.tiles.specs import TileCache
 
 from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
@@ -87,7 +87,7 @@ def create_app(
     settings
         App settings; tests pass them directly.
     watcher
-        The build source; by default a :class:`~sna.watcher.BuildWatcher` of
+        The build source; by default a :class:`~sna.builds.watcher.BuildWatcher` of
         ``settings.region`` under ``settings.data_dir`` that reloads when a new build is
         published.
     tile_cache

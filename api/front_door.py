@@ -33,10 +33,10 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
-from sna.builds import current_target
+from sna.builds.registry import current_target
+from sna.builds.watcher import BuildWatcher
 from sna.errors import PostcodeError
 from sna.settings import source_dir
-from sna.watcher import BuildWatcher
 
 from .answering import AnsweringReader, ViewTileProperties
 from .vru_catalogue import ViewInfo, view_catalogue
@@ -44,8 +44,8 @@ from .vru_catalogue import ViewInfo, view_catalogue
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from sna.tile_specs import TileCache
-    from sna.vector_tiles import AreaTiles
+    from sna.tiles.specs import TileCache
+    from sna.tiles.vector import AreaTiles
 
     from .settings import ApiSettings
 
@@ -66,7 +66,7 @@ def front_door(
     """The views of ``settings.region`` and which to serve: those ``settings.views`` names
     (ids or TOML paths), else every view whose build is published. None when there are
     neither views nor named regions (a regional server, as before)."""
-    from sna.config import load_region
+    from sna.config.region import load_region
 
     given = list(dict.fromkeys(settings.views))
     tomls = [v for v in given if v.endswith(".toml")]

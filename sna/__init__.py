@@ -17,52 +17,52 @@ from typing import TYPE_CHECKING, Any
 #: public name -> the module it lives in; imported on first use (PEP 562), so that a part
 #: of the engine (the server's answer reader, say) does not load scipy and pandas with it
 _EXPORTS: dict[str, str] = {
-    "need_index": "aggregate",
-    "weighted_arithmetic": "aggregate",
-    "weighted_geometric": "aggregate",
-    "LayerSpec": "config",
-    "RegionConfig": "config",
-    "ScoringSpec": "config",
-    "load_region": "config",
-    "explain": "drivers",
-    "level_contributions": "drivers",
-    "top_drivers": "drivers",
+    "need_index": "stats.aggregate",
+    "weighted_arithmetic": "stats.aggregate",
+    "weighted_geometric": "stats.aggregate",
+    "LayerSpec": "config.region",
+    "RegionConfig": "config.region",
+    "ScoringSpec": "config.region",
+    "load_region": "config.region",
+    "explain": "needs.drivers",
+    "level_contributions": "needs.drivers",
+    "top_drivers": "needs.drivers",
     "SnaError": "errors",
-    "getis_ord_gi_star": "hotspots",
-    "local_moran": "hotspots",
-    "spatial_weights": "hotspots",
-    "blom_scores": "normalise",
-    "minmax": "normalise",
-    "normalise": "normalise",
-    "zscores": "normalise",
-    "bands": "ranking",
-    "deciles": "ranking",
-    "rank_desc": "ranking",
-    "LayerInput": "scoring",
-    "Scored": "scoring",
-    "score_layers": "scoring",
-    "eb_shrink": "shrinkage",
-    "kde_surface": "surfaces",
-    "sample_surface": "surfaces",
-    "write_geotiff": "surfaces",
-    "iod_exponential": "transforms",
-    "treat_outliers": "transforms",
-    "monte_carlo": "uncertainty",
+    "getis_ord_gi_star": "stats.hotspots",
+    "local_moran": "stats.hotspots",
+    "spatial_weights": "stats.hotspots",
+    "blom_scores": "stats.normalisation",
+    "minmax": "stats.normalisation",
+    "normalise": "stats.normalisation",
+    "zscores": "stats.normalisation",
+    "bands": "stats.ranking",
+    "deciles": "stats.ranking",
+    "rank_desc": "stats.ranking",
+    "LayerInput": "needs.scoring",
+    "Scored": "needs.scoring",
+    "score_layers": "needs.scoring",
+    "eb_shrink": "stats.shrinkage",
+    "kde_surface": "stats.kde",
+    "sample_surface": "stats.kde",
+    "write_geotiff": "stats.kde",
+    "iod_exponential": "stats.transforms",
+    "treat_outliers": "stats.transforms",
+    "monte_carlo": "stats.uncertainty",
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
-    from .aggregate import need_index, weighted_arithmetic, weighted_geometric  # noqa: F401
-    from .config import LayerSpec, RegionConfig, ScoringSpec, load_region  # noqa: F401
-    from .drivers import explain, level_contributions, top_drivers  # noqa: F401
-    from .errors import SnaError  # noqa: F401
-    from .hotspots import getis_ord_gi_star, local_moran, spatial_weights  # noqa: F401
-    from .normalise import blom_scores, minmax, normalise, zscores  # noqa: F401
-    from .ranking import bands, deciles, rank_desc  # noqa: F401
-    from .scoring import LayerInput, Scored, score_layers  # noqa: F401
-    from .shrinkage import eb_shrink  # noqa: F401
-    from .surfaces import kde_surface, sample_surface, write_geotiff  # noqa: F401
-    from .transforms import iod_exponential, treat_outliers  # noqa: F401
-    from .uncertainty import monte_carlo  # noqa: F401
+    from sna.config.region import LayerSpec, RegionConfig, ScoringSpec, load_region  # noqa: F401
+    from sna.errors import SnaError  # noqa: F401
+    from sna.needs.drivers import explain, level_contributions, top_drivers  # noqa: F401
+    from sna.needs.scoring import LayerInput, Scored, score_layers  # noqa: F401
+    from sna.stats.aggregate import need_index, weighted_arithmetic, weighted_geometric  # noqa: F401
+    from sna.stats.hotspots import getis_ord_gi_star, local_moran, spatial_weights  # noqa: F401
+    from sna.stats.kde import kde_surface, sample_surface, write_geotiff  # noqa: F401
+    from sna.stats.normalisation import blom_scores, minmax, normalise, zscores  # noqa: F401
+    from sna.stats.ranking import bands, deciles, rank_desc  # noqa: F401
+    from sna.stats.shrinkage import eb_shrink  # noqa: F401
+    from sna.stats.transforms import iod_exponential, treat_outliers  # noqa: F401
+    from sna.stats.uncertainty import monte_carlo  # noqa: F401
 
 
 def __getattr__(name: str) -> Any:
@@ -82,7 +82,7 @@ def __dir__() -> list[str]:
 
 class _Package(types.ModuleType):
     """``sna`` itself. Importing a submodule sets it as an attribute of the package; where
-    the submodule shares its name with the public function it holds (``sna.normalise``),
+    the submodule shares its name with the public function it holds (``sna.stats.normalisation``),
     the function is kept, as the eager ``from .normalise import normalise`` used to."""
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -95,15 +95,15 @@ sys.modules[__name__].__class__ = _Package
 
 
 def prepare_region(*args, **kwargs):
-    """Prepare a region's geodata store (see :func:`sna.prepare.prepare_region`)."""
-    from .prepare import prepare_region as _prepare
+    """Prepare a region's geodata store (see :func:`sna.prepare.pipeline.prepare_region`)."""
+    from sna.prepare.pipeline import prepare_region as _prepare
 
     return _prepare(*args, **kwargs)
 
 
 def build_region(*args, **kwargs):
-    """Build and publish a region's indices (see :func:`sna.build.build_region`)."""
-    from .build import build_region as _build
+    """Build and publish a region's indices (see :func:`sna.build.pipeline.build_region`)."""
+    from sna.build.pipeline import build_region as _build
 
     return _build(*args, **kwargs)
 

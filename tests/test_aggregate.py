@@ -5,10 +5,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.aggregate import need_index, validate_weights, weighted_arithmetic, weighted_geometric
 from sna.errors import InvalidWeights
+from sna.stats.aggregate import (
+    need_index,
+    validate_weights,
+    weighted_arithmetic,
+    weighted_geometric,
+)
 
-mod = importlib.import_module("sna.aggregate")  # the package re-exports same-named functions
+mod = importlib.import_module("sna.stats.aggregate")  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -433,7 +433,7 @@ def test_districts_missing_from_the_boundary_file_are_dissolved_from_their_lsoas
     from shapely.geometry import box
 
     from geodata.boundaries import read_boundaries
-    from sna.prepare import _with_dissolved_districts
+    from sna.prepare.pipeline import _with_dissolved_districts
 
     path = tmp_path / "ltla.gpkg"
     gpd.GeoDataFrame(
@@ -479,7 +479,7 @@ def test_a_region_of_only_districts_merged_since_dissolves_them_all(tmp_path):
     from shapely.geometry import box
 
     from geodata.boundaries import read_boundaries
-    from sna.prepare import _with_dissolved_districts
+    from sna.prepare.pipeline import _with_dissolved_districts
 
     path = tmp_path / "ltla.gpkg"
     gpd.GeoDataFrame(

@@ -6,9 +6,11 @@ import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from sna.normalise import NORMALISERS, blom_scores, minmax, normalise, zscores
+from sna.stats.normalisation import NORMALISERS, blom_scores, minmax, normalise, zscores
 
-mod = importlib.import_module("sna.normalise")  # the package re-exports same-named functions
+mod = importlib.import_module(
+    "sna.stats.normalisation"
+)  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -14,7 +14,7 @@ from maps._specs import map_specs
 from maps._themes import overview_themes
 from maps.printing import A4_INCHES, write_print_maps
 from sna.errors import SnaError
-from sna.priority import load_public_build
+from sna.priority.places import load_public_build
 from sna.theme import BAND_COLOURS, BANDS
 
 runner = CliRunner()

@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.ranking import BAND_LABELS, bands, deciles, quantile_groups, rank_desc
+from sna.stats.ranking import BAND_LABELS, bands, deciles, quantile_groups, rank_desc
 
-mod = importlib.import_module("sna.ranking")  # the package re-exports same-named functions
+mod = importlib.import_module("sna.stats.ranking")  # the package re-exports same-named functions
 
 
 def test_doctests():

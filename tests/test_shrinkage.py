@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from scipy.special import expit
 
-from sna.shrinkage import eb_shrink
+from sna.stats.shrinkage import eb_shrink
 
-mod = importlib.import_module("sna.shrinkage")  # the package re-exports same-named functions
+mod = importlib.import_module("sna.stats.shrinkage")  # the package re-exports same-named functions
 
 
 def test_doctests():

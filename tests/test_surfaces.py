@@ -7,7 +7,7 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from sna.surfaces import (
+from sna.stats.kde import (
     Surface,
     kde_surface,
     mask_surface,
@@ -16,7 +16,7 @@ from sna.surfaces import (
     write_geotiff,
 )
 
-mod = importlib.import_module("sna.surfaces")  # the package re-exports same-named functions
+mod = importlib.import_module("sna.stats.kde")  # the package re-exports same-named functions
 
 
 def test_doctests():

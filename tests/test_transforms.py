@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sna.transforms import iod_exponential, skew_kurtosis, treat_outliers
+from sna.stats.transforms import iod_exponential, skew_kurtosis, treat_outliers
 
-mod = importlib.import_module("sna.transforms")  # the package re-exports same-named functions
+mod = importlib.import_module("sna.stats.transforms")  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -10,9 +10,9 @@ import pytest
 from conftest import TEST_DATA_DIR, file_lock
 
 from geodata.schools import exclusion_rates, read_la_exclusions
-from sna.config import load_region
+from sna.config.region import load_region
 from sna.errors import ConfigError
-from sna.prepare import _education_authorities, _step_schools
+from sna.prepare.pipeline import _education_authorities, _step_schools
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTTINGHAM = "E06000018"
@@ -99,7 +99,7 @@ def test_an_unknown_authority_is_a_config_error_naming_the_key(tmp_path):
 
 @pytest.mark.slow
 def test_nottinghamshire_prepares_and_builds_with_every_layer(tmp_path):
-    from sna.build import build_region
+    from sna.build.pipeline import build_region
 
     path = notts_toml(tmp_path)
     cfg = load_region(path)

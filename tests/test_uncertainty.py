@@ -5,9 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.aggregate import weighted_arithmetic
-from sna.ranking import deciles, rank_desc
-from sna.uncertainty import (
+from sna.stats.aggregate import weighted_arithmetic
+from sna.stats.ranking import deciles, rank_desc
+from sna.stats.uncertainty import (
     compare_rankings,
     dirichlet_weights,
     gamma_redraw,
@@ -16,7 +16,9 @@ from sna.uncertainty import (
     rank_interval_contains,
 )
 
-mod = importlib.import_module("sna.uncertainty")  # the package re-exports same-named functions
+mod = importlib.import_module(
+    "sna.stats.uncertainty"
+)  # the package re-exports same-named functions
 
 
 def test_doctests():

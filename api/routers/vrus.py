@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..front_door import FrontDoor

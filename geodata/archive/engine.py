@@ -12,7 +12,7 @@ Every engine runs the same steps over the partitions of an archive written by
 3. **count** rows per force x month x crime type x LSOA21 (``lsoa21_code`` is ``<NA>`` for
    rows that could not be placed, so the counts add up to the rows kept).
 4. **bin** the points with coordinates per force on a ``cell``-metre grid: the input of the
-   per-force kernel density (:mod:`sna.archive_surfaces` convolves it).
+   per-force kernel density (:mod:`sna.build.archive_surfaces` convolves it).
 
 The tables are written out as they are made, never gathered: a results folder ``out`` holds
 ``counts/force=<id>/month=YYYY-MM/part-0.parquet`` (``crime_type, lsoa21_code, count``, one
@@ -132,7 +132,7 @@ class ArchiveResult:
     @property
     def grid(self) -> pd.DataFrame:
         """``force, cx, cy, count``: points per cell; the cell spans x in [cx, cx + 1) cells
-        and y in (cy - 1, cy] cells (the binning of :func:`sna.surfaces.bin_points`)."""
+        and y in (cy - 1, cy] cells (the binning of :func:`sna.stats.kde.bin_points`)."""
         return read_grid(self.out)
 
     def forces(self) -> list[str]:

@@ -1,1 +1,1 @@
-"""The forward tests of ``sna evaluate`` (see :mod:`sna.evaluate` for the method)."""
+"""The forward tests of ``sna evaluate`` (see :mod:`sna.evaluation.method` for the method)."""

@@ -9,12 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..config import RegionConfig
-from ..layers import layer_points
-from ..metrics import coverage_metrics
-from ..normalise import normalise
-from ..surfaces import kde_surface, sample_surface
-from ..violence_risk import (
+from sna.config.region import RegionConfig
+from sna.needs.layers import layer_points
+from sna.stats.kde import kde_surface, sample_surface
+from sna.stats.metrics import coverage_metrics
+from sna.stats.normalisation import normalise
+from sna.violence.model import (
     predict_violence,
 )
 
@@ -158,7 +158,7 @@ def _cell_index(
     any other layer declared with ``surface = true``) is replaced by its kernel density at the
     cell centre, normalised across cells with the layer's method and direction. The
     contributions use the LSOA-level weights, centres and scales
-    (:meth:`sna.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
+    (:meth:`sna.needs.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
     """
     sc = cfg.scoring
     scored, crime_w, with_protective = models

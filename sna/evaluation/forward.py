@@ -13,25 +13,19 @@ import numpy as np
 import pandas as pd
 
 from geodata.crime import missing_months
-
-from ..config import LayerSpec, RegionConfig, ScoringSpec, load_region
-from ..errors import EvaluationError
-from ..layers import compute_layer
-from ..metrics import COVERAGES, coverage_metrics, expected_counts, spearman
-from ..scoring import LayerInput, effective_weights, score_layers
-from ..store import Store, region_dir
-from ..violence_features import exposure_values
-from ..violence_risk import (
-    fit_violence,
-    model_layer_ids,
-    predict_violence,
-    structural_terms,
-    weighted_counts,
+from sna.config.region import LayerSpec, RegionConfig, ScoringSpec, load_region
+from sna.errors import EvaluationError
+from sna.evaluation.cells import (
+    _cell_counts,
+    _cell_index,
+    _cell_risk,
+    _choose_cell_method,
+    _grid,
+    _kde_at,
 )
-from .cells import _cell_counts, _cell_index, _cell_risk, _choose_cell_method, _grid, _kde_at
-from .plot import plot_evaluation
-from .result import EvaluationResult
-from .setup import (
+from sna.evaluation.plot import plot_evaluation
+from sna.evaluation.result import EvaluationResult
+from sna.evaluation.setup import (
     _IOD_METHODS,
     BASELINE_BANDWIDTH_M,
     DEFAULT_TEST,
@@ -43,6 +37,18 @@ from .setup import (
     _n_months,
     parse_window,
     training_config,
+)
+from sna.needs.layers import compute_layer
+from sna.needs.scoring import LayerInput, effective_weights, score_layers
+from sna.prepare.store import Store, region_dir
+from sna.stats.metrics import COVERAGES, coverage_metrics, expected_counts, spearman
+from sna.violence.features import exposure_values
+from sna.violence.model import (
+    fit_violence,
+    model_layer_ids,
+    predict_violence,
+    structural_terms,
+    weighted_counts,
 )
 
 __all__ = [
@@ -161,7 +167,7 @@ def evaluate_tables(
             "for IoD-only regions use evaluate_iod_era"
         )
     sc = config.scoring
-    from ..partner_layers import plan_layers
+    from sna.needs.partner_layers import plan_layers
 
     active, held = plan_layers(config.layers, tables)  # partner layers awaiting data
     config = config.model_copy(update={"layers": active})

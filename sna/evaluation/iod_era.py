@@ -8,14 +8,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import LayerSpec, RegionConfig, load_region
-from ..errors import EvaluationError
-from ..metrics import COVERAGES
-from ..scoring import effective_weights
-from ..store import Store
-from .forward import _inputs, _metric_rows, _out_dir, _variants, _write
-from .result import EvaluationResult
-from .setup import _IOD_METHODS, VARIANT_LEVEL_WEIGHTS
+from sna.config.region import LayerSpec, RegionConfig, load_region
+from sna.errors import EvaluationError
+from sna.evaluation.forward import _inputs, _metric_rows, _out_dir, _variants, _write
+from sna.evaluation.result import EvaluationResult
+from sna.evaluation.setup import _IOD_METHODS, VARIANT_LEVEL_WEIGHTS
+from sna.needs.scoring import effective_weights
+from sna.prepare.store import Store
+from sna.stats.metrics import COVERAGES
 
 __all__ = [
     "IOD2019_LAYERS",

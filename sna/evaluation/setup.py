@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..config import LayerSpec, RegionConfig
-from ..errors import EvaluationError
+from sna.config.region import LayerSpec, RegionConfig
+from sna.errors import EvaluationError
 
 __all__ = [
     "DEFAULT_TRAIN",
