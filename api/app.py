@@ -109,7 +109,7 @@ def create_app(
 
     # VRU views of this region under /vru/<id>/, each a whole app over its own build, made
     # on its first request (api.front_door)
-    front = None if mounted else front_door(settings, watcher, cache)
+    front = None if mounted else front_door(settings, watcher, cache, create_app)
     if front is not None and own_watcher:
         watcher.loader = front.national_reader
 

@@ -1,7 +1,7 @@
 """Which VRU views a national build has, and what data each holds (``/api/v1/vrus``).
 
 A VRU is a view of the national build (``view_of``): one per police force area, generated
-by :func:`sna.config.regions.force_area_views`, plus the shipped
+by :func:`sna.config.region.force_area_views`, plus the shipped
 region files that declare ``view_of`` (a shipped file overrides a generated view with the
 same id: that is how an area configures its extracts, directory and contacts) and any view
 configs a deployment names (``SNA_API_VIEW_CONFIGS``). The server serves the ones whose
@@ -24,7 +24,8 @@ from typing import Any
 from geodata.force_areas import street_folder
 from geodata.force_areas import street_months as street_months_of
 from sna.builds.registry import current_target
-from sna.config.region import REGIONS_DIR, RegionConfig, load_region
+from sna.config.region import RegionConfig, load_region
+from sna.config.regions import REGIONS_DIR
 from sna.settings import source_dir
 
 __all__ = [
@@ -133,7 +134,7 @@ def generated_views(region: str) -> list[RegionConfig]:
     force_area_views`; none for another region)."""
     if region != GENERATED_VIEW_OF:
         return []
-    from sna.config.regions import force_area_views
+    from sna.config.region import force_area_views
 
     return list(force_area_views())
 

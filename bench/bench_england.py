@@ -97,7 +97,7 @@ t["layers and scores"] = time.perf_counter() - s
 
 mc_draws = 0
 try:
-    from sna.build.pipeline import _monte_carlo  # the build's own Monte Carlo (private helper)
+    from sna.build.robustness import rank_intervals as _monte_carlo  # the build's own Monte Carlo
 except ImportError:
     _monte_carlo = None
 if _monte_carlo is not None:

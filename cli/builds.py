@@ -49,7 +49,7 @@ def build(
     if views:
         _build_views(region, data_dir, jobs)
         return
-    from sna.build.pipeline import build_region
+    from sna import build_region
 
     result = with_progress(
         build_region,
@@ -67,8 +67,8 @@ def build(
     for k, v in result.checks.items():
         table.add_row(k, str(v))
     out.print(table)
+    from sna import Store
     from sna.config.region import load_region
-    from sna.prepare.store import Store
 
     warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
     held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])

@@ -34,7 +34,7 @@ def data_prepare(
     force: Annotated[bool, typer.Option(help="Rebuild even if inputs are unchanged.")] = False,
 ) -> None:
     """Load every source of a region into its GeoParquet store with provenance."""
-    from sna.prepare.pipeline import prepare_region
+    from sna import prepare_region
 
     result = with_progress(
         prepare_region, "checking inputs", region=region, data_dir=data_dir, force=force
@@ -54,8 +54,8 @@ def data_prepare(
 @data_app.command("info")
 def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
     """Show the provenance manifest of a region's store."""
+    from sna import Store
     from sna.config.region import load_region
-    from sna.prepare.store import Store
 
     with library_errors():
         cfg = load_region(region)

@@ -135,8 +135,8 @@ def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -
 def _has_street_points(region: str, data_dir: Path | None) -> bool:
     """Whether the region's prepared store holds police.uk points (a forward test needs
     them); True when there is no store yet, so that evaluating says what is missing."""
+    from sna import Store
     from sna.config.region import load_region
-    from sna.prepare.store import Store
 
     store = Store(load_region(region).id, data_dir)
     return not store.exists() or store.has("crime_points")
@@ -172,7 +172,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
-    from sna.evaluation.method import evaluate_iod_era, evaluate_region
+    from sna import evaluate_region
+    from sna.evaluation.method import evaluate_iod_era
 
     if forces:
         _evaluate_forces(region, data_dir, out_dir)

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sna.priority.places import PublicBuild
+from sna import PublicBuild
 
 __all__ = [
     "LEVEL_COLOURS",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sna.builds.public import PublicBuild
+from sna import PublicBuild
 from sna.evaluation.forces import JUDGED_LSOAS, JUDGED_MONTHS, forward_passes
 
 __all__ = ["forward_section"]

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sna.priority.places import PublicBuild
+from sna import PublicBuild
 from sna.stats.ranking import band_of_decile, deciles
 from sna.theme import BAND_COLOURS, BAND_NOTE, BANDS, NO_DATA, Palette, band_label, band_legend
 

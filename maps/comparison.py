@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sna.priority.places import PublicBuild, build_folders
+from sna import PublicBuild
+from sna.builds.registry import build_folders
 
 __all__ = ["BuildComparison", "compare_builds", "previous_build"]
 

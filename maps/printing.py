@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from sna import PublicBuild, load_public_build
 from sna.config.region import OGL, OS_ATTRIBUTION
 from sna.errors import SnaError
-from sna.priority.places import PublicBuild, load_public_build
 from sna.theme import BANDS
 
 from ._specs import MapSpec, map_specs, shown_title

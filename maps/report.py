@@ -34,9 +34,9 @@ from typing import Any
 
 import pandas as pd
 
+from sna import PublicBuild, load_public_build, priority_places
 from sna.config.region import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from sna.disclosure.rule import DISCLOSURE_THRESHOLD
-from sna.priority.places import PublicBuild, load_public_build, priority_places
 from sna.theme import BAND_COLOURS
 
 from ._charts import (

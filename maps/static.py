@@ -35,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from sna import PublicBuild, load_public_build
 from sna.config.region import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
-from sna.priority.places import PublicBuild, load_public_build
 
 from ._specs import district_stem, map_specs
 from ._themes import (

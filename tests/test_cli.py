@@ -143,10 +143,10 @@ def test_config_errors_are_one_line_naming_file_and_key_and_exit_2(tmp_path):
 
 
 def test_regions_with_a_broken_shipped_file_exits_2(tmp_path, monkeypatch):
-    import sna.config.region
+    import sna.config.regions
 
     (tmp_path / "bad.toml").write_text('[region]\nid = "bad"\nname = "x"\ndistricts = ["X"]\n')
-    monkeypatch.setattr(sna.config.region, "REGIONS_DIR", tmp_path)
+    monkeypatch.setattr(sna.config.regions, "REGIONS_DIR", tmp_path)
     result = runner.invoke(app, ["regions"])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "region.districts" in result.output

@@ -134,7 +134,7 @@ def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_bu
 
     from maps._themes import feature_properties
     from maps.report import render_report, report_context
-    from sna.priority.places import load_public_build, priority_places
+    from sna import load_public_build, priority_places
 
     view = load_public_build(REGION, fixture_build)
     places = priority_places(view, top=3)

@@ -18,7 +18,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from sna.build.pipeline import build_region
-from sna.config.region import REGIONS_DIR, load_region
+from sna.config.region import load_region
+from sna.config.regions import REGIONS_DIR
 
 SOMERSET_2022 = ["E07000187", "E07000188", "E07000189", "E07000246"]
 

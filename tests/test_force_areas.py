@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from cli import app
 from geodata.force_areas import force_areas, force_slug, slug, street_months
-from sna.config.region import load_region
+from sna.config.region import force_area_views, load_region
 from sna.config.region_list import month_span
-from sna.config.regions import force_area_views, generated_ids, region_ids
+from sna.config.regions import generated_ids, region_ids
 from sna.errors import ConfigError
 
 #: The force areas with a Home Office-funded VRU (PFA 2024 codes).
@@ -249,7 +249,7 @@ def test_a_copy_of_west_midlands_with_avon_and_somersets_codes_of_today(
 ):
     """The issue's case: a region of its own typed with today's codes (Somerset, E06000066,
     since 2023) used to stop with "match no LSOA in the lookup"."""
-    from sna.config.region import REGIONS_DIR
+    from sna.config.regions import REGIONS_DIR
 
     today = ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"]
     text = (REGIONS_DIR / "west-midlands.toml").read_text(encoding="utf-8")

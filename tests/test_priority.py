@@ -11,15 +11,11 @@ import pyogrio
 import pytest
 from build_fixture import PREVIOUS_BUILD_ID, REGION
 
+from sna import load_public_build, priority_places
 from sna.answers.support import display_name
 from sna.errors import BuildNotFound, ConfigError
 from sna.needs.drivers import driver_text
-from sna.priority.places import (
-    load_public_build,
-    nearby_assets,
-    priority_places,
-    write_priority_places,
-)
+from sna.priority.places import nearby_assets, write_priority_places
 from sna.priority.table import (
     map_links,
     map_url_base,

@@ -25,7 +25,8 @@ the force's area, not by the number of months) and a table of one number per for
 Implementations: :class:`geodata.archive.duckdb_engine.DuckDBEngine` (embedded, one machine,
 memory-limited; the default) and :class:`geodata.archive.dask_engine.DaskEngine` (the same
 steps as a Dask dataframe graph, on any scheduler, from one process to a
-``dask.distributed`` cluster). :func:`get_engine` picks one from the settings.
+``dask.distributed`` cluster). :func:`geodata.archive.factory.get_engine` picks one from the
+settings.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..crime import _check_months, _check_types
+from ..crime import check_crime_types, check_month_range
 from .layout import partitions
 from .placement import Placement
 
@@ -56,7 +57,6 @@ __all__ = [
     "ArchiveResult",
     "Engine",
     "RunOptions",
-    "get_engine",
     "prepare_out",
     "read_counts",
     "read_grid",
@@ -94,8 +94,8 @@ class RunOptions:
         cell: float = 100.0,
     ) -> RunOptions:
         """Validated as :func:`geodata.crime.read_police_uk` validates its arguments."""
-        types = _check_types(crime_types)
-        window = _check_months(months)
+        types = check_crime_types(crime_types)
+        window = check_month_range(months)
         if not cell > 0:
             raise ValueError(f"cell must be > 0 metres, got {cell}")
         return cls(tuple(types) if types is not None else None, window, float(cell))
@@ -324,26 +324,3 @@ def tidy_grid(grid: pd.DataFrame) -> pd.DataFrame:
 def cell_index(e: np.ndarray, n: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid cell of each point: ``floor(e / cell)``, ``ceil(n / cell)`` (see ArchiveResult)."""
     return np.floor(e / cell).astype(np.int64), np.ceil(n / cell).astype(np.int64)
-
-
-def get_engine(name: str | None = None, **settings: Any) -> Engine:
-    """The engine named (default: the ``SNA_ARCHIVE_ENGINE`` setting), built from settings.
-
-    ``settings`` override :class:`geodata.archive.settings.ArchiveSettings` fields.
-    """
-    from .settings import ArchiveSettings
-
-    cfg = ArchiveSettings(**({"engine": name} if name else {}), **settings)
-    if cfg.engine == "duckdb":
-        from .duckdb_engine import DuckDBEngine
-
-        return DuckDBEngine(
-            memory_limit=cfg.duckdb_memory_limit,
-            threads=cfg.threads,
-            temp_directory=cfg.duckdb_temp_directory,
-        )
-    from .dask_engine import DaskEngine
-
-    return DaskEngine(
-        scheduler=cfg.dask_scheduler, workers=cfg.dask_workers, memory_limit=cfg.dask_memory_limit
-    )

@@ -156,11 +156,11 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     def public(self, data_dir: Path | None = None):
         """The public tabular view the maps, report and priority lists draw from
-        (:class:`sna.priority.places.PublicBuild`: manifest, specs, the public LSOA table)."""
+        (:class:`sna.builds.public.PublicBuild`: manifest, specs, the public LSOA table)."""
         import geopandas as gpd
 
+        from sna.builds.public import PublicBuild
         from sna.disclosure.public_tables import public_lsoa_table
-        from sna.priority.places import PublicBuild
 
         public = public_lsoa_table(self.lsoa_raw, self.specs)
         if not isinstance(public, gpd.GeoDataFrame):  # pragma: no cover - builds are GeoParquet

@@ -18,19 +18,19 @@ from sna.prepare.pipeline import prepare_region
 from sna.prepare.store import Store
 from sna.violence.region_street import RegionStreet
 
-__all__ = ["_load_tables", "_trend_tables", "_inputs", "_parent", "_region_scores"]
+__all__ = ["load_tables", "load_trend_tables", "layer_inputs", "shrinkage_parents", "region_scores"]
 
 
 # --- layer inputs ------------------------------------------------------------------------
 
 
-def _load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
+def load_tables(store: Store, config: RegionConfig) -> dict[str, pd.DataFrame]:
     """The store tables the layers read, and those the violence model reads."""
     names = {layer.table for layer in config.layers} | {"crime_points", "iod2025"}
     return {n: store.read(n) for n in sorted(names) if store.has(n)}
 
 
-def _trend_tables(
+def load_trend_tables(
     store: Store,
     tables: dict[str, pd.DataFrame],
     areas: pd.DataFrame,
@@ -45,19 +45,21 @@ def _trend_tables(
     return monthly, iod
 
 
-def _inputs(layers: list[LayerData]) -> list[LayerInput]:
+def layer_inputs(layers: list[LayerData]) -> list[LayerInput]:
+    """The scoring model's inputs, one per computed layer."""
     return [d.to_input() for d in layers]
 
 
-def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
+def shrinkage_parents(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
+    """Each LSOA's parent area for shrinkage: its MSOA or its district (``shrink_parent``)."""
     col = "msoa21_name" if scoring.shrink_parent == "msoa" else "district_code"
     return areas[col].astype(str).to_numpy()
 
 
-_SOURCE_SCORES: dict[tuple[str, str], tuple] = {}
+SOURCE_SCORES: dict[tuple[str, str], tuple] = {}
 
 
-def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
+def region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
     """Tables, areas, normalised layer scores and synthetic ids of another region.
 
     Used to fit the violence model of a region whose coefficients are carried over. Kept in
@@ -67,19 +69,21 @@ def _region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
     prepare_region(config, data_dir=data_dir)
     store = Store(config.id, data_dir)
     key = (store.manifest()["cache_key"], config.fingerprint())
-    if key not in _SOURCE_SCORES:
-        _SOURCE_SCORES.clear()  # one source region at a time is enough
-        _SOURCE_SCORES[key] = _compute_region_scores(config, store)
-    return _SOURCE_SCORES[key]
+    if key not in SOURCE_SCORES:
+        SOURCE_SCORES.clear()  # one source region at a time is enough
+        SOURCE_SCORES[key] = _compute_region_scores(config, store)
+    return SOURCE_SCORES[key]
 
 
 def _compute_region_scores(config: RegionConfig, store: Store) -> tuple:
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
-    tables = _load_tables(store, config)
+    tables = load_tables(store, config)
     live = postcodes[postcodes["status"] == "live"]
     layers, _, _ = scored_layers(
         config.layers, tables, areas, live, config.scoring.disclosure_threshold
     )
-    scored = score_layers(_inputs(layers), config.scoring, _parent(areas, config.scoring))
+    scored = score_layers(
+        layer_inputs(layers), config.scoring, shrinkage_parents(areas, config.scoring)
+    )
     return tables, areas, scored.scores, {d.spec.id for d in layers if d.synthetic}

@@ -32,16 +32,15 @@ import pandas as pd
 from sna import __version__
 from sna.answers.writer import write_answers
 from sna.audit import audit_build
-from sna.build.inputs import (  # noqa: F401
-    _SOURCE_SCORES,
-    _inputs,
-    _load_tables,
-    _parent,
-    _region_scores,
-    _trend_tables,
+from sna.build.inputs import (
+    layer_inputs,
+    load_tables,
+    load_trend_tables,
+    region_scores,
+    shrinkage_parents,
 )
-from sna.build.postcodes import _postcode_index, _postcode_violence, _surfaces, _years  # noqa: F401
-from sna.build.robustness import ALTERNATIVES, _monte_carlo, sensitivity  # noqa: F401
+from sna.build.postcodes import postcode_index, postcode_violence, write_surfaces
+from sna.build.robustness import rank_intervals, sensitivity
 from sna.build.trends import write_trends
 from sna.builds.registry import (
     builds_dir,
@@ -180,15 +179,15 @@ def build_region(
     t = step(1)
     areas = store.read("lsoa21")
     postcodes = store.read("postcodes")
-    tables = _load_tables(store, config)
+    tables = load_tables(store, config)
     live = postcodes[postcodes["status"] == "live"]
     # partner layers without data are held back (weight 0); partner layers with data are
     # aggregated to their disclosure geography (sna.needs.partner_layers, sna.disclosure.control)
     declared = config
     layers, units, held = scored_layers(config.layers, tables, areas, live, sc.disclosure_threshold)
     config = config.model_copy(update={"layers": [d.spec for d in layers]})
-    inputs = _inputs(layers)
-    parent = _parent(areas, sc)
+    inputs = layer_inputs(layers)
+    parent = shrinkage_parents(areas, sc)
     timings["layers"] = time.perf_counter() - t
 
     t = step(2)
@@ -232,7 +231,7 @@ def build_region(
         areas,
         scored.scores,
         skip=synthetic_ids,
-        source_scores=lambda src: _region_scores(src, data_dir),
+        source_scores=lambda src: region_scores(src, data_dir),
         shared_dir=shared_cache_dir(region_dir(config.id, data_dir).parent),
     )
     vcols, vchecks = violence_columns(
@@ -254,7 +253,7 @@ def build_region(
         timings[inputs_label] = vstep.input_seconds
 
     t = step(4)
-    mc = _monte_carlo(inputs, sc, parent, scored)
+    mc = rank_intervals(inputs, sc, parent, scored)
     checks: dict[str, Any] = {
         **vchecks,
         # proportion layers on the logit scale cap a count at its population (e.g. an IDACI
@@ -313,9 +312,9 @@ def build_region(
     with staging_dir(target, "build") as tmp:
         t = step(7)
         (tmp / "surfaces").mkdir()
-        surfaces = _surfaces(config, tables, areas, tmp / "surfaces")
-        pcs = _postcode_index(postcodes, lsoa, scored, surfaces, config)
-        pcs = _postcode_violence(pcs, lsoa, tables, config)
+        surfaces = write_surfaces(config, tables, areas, tmp / "surfaces")
+        pcs = postcode_index(postcodes, lsoa, scored, surfaces, config)
+        pcs = postcode_violence(pcs, lsoa, tables, config)
         keep = ["risk", "protective", "need", "need_rank", "need_decile", "need_band"]
         keep += ["violence_risk", "violence_risk_rank", "violence_risk_decile"]
         keep += ["violence_risk_band"]
@@ -343,7 +342,7 @@ def build_region(
         write_table(tmp, "lsoa", lsoa)
         write_table(tmp, "postcodes", pcs)
         sens.to_csv(tmp / "sensitivity.csv", index=False)
-        write_trends(tmp, *_trend_tables(store, tables, areas, vstep.street))
+        write_trends(tmp, *load_trend_tables(store, tables, areas, vstep.street))
         hospital_synthetic = any(
             d.synthetic and d.spec.table == "hospital_admissions" for d in layers
         )

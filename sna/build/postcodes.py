@@ -18,13 +18,13 @@ from sna.needs.scoring import Scored
 from sna.stats.kde import kde_surface, sample_surface, write_geotiff
 from sna.stats.ranking import bands, deciles
 
-__all__ = ["_surfaces", "_postcode_index", "_postcode_violence"]
+__all__ = ["write_surfaces", "postcode_index", "postcode_violence"]
 
 
 # --- postcode index -----------------------------------------------------------------------
 
 
-def _surfaces(
+def write_surfaces(
     config: RegionConfig,
     tables: dict[str, pd.DataFrame],
     areas: gpd.GeoDataFrame,
@@ -48,7 +48,7 @@ def _surfaces(
             bounds=bounds,
             cell=sc.surface_cell_m,
             bandwidth=sc.surface_bandwidth_m,
-            years=_years(records) if spec.measure == "count" else 1.0,
+            years=span_years(records) if spec.measure == "count" else 1.0,
             exact=spec.partner,
         )
         if spec.partner:  # transparent wherever fewer than the threshold are in reach
@@ -58,7 +58,7 @@ def _surfaces(
     return out
 
 
-def _postcode_index(
+def postcode_index(
     postcodes: pd.DataFrame,
     lsoa: pd.DataFrame,
     scored: Scored,
@@ -104,7 +104,7 @@ def _postcode_index(
     return pc
 
 
-def _postcode_violence(
+def postcode_violence(
     pcs: pd.DataFrame, lsoa: pd.DataFrame, tables: dict[str, pd.DataFrame], config: RegionConfig
 ) -> pd.DataFrame:
     """Violence risk at each postcode: its LSOA's expected count times a local factor.
@@ -151,7 +151,7 @@ def _postcode_violence(
     return out
 
 
-def _years(frame: pd.DataFrame) -> float:
+def span_years(frame: pd.DataFrame) -> float:
     """Years of data in a record table, so surfaces are events per km² per year."""
     if "month" in frame.columns and frame["month"].notna().any():
         return max(frame["month"].nunique() / 12.0, 1 / 12)

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
 
-from sna.build.inputs import _parent
+from sna.build.inputs import shrinkage_parents
 from sna.config.region import ScoringSpec
 from sna.needs.scoring import INDICES, LayerInput, Scored, score_layers
 from sna.stats.ranking import deciles
@@ -23,7 +23,7 @@ __all__ = ["ALTERNATIVES", "sensitivity"]
 # --- Monte Carlo --------------------------------------------------------------------------
 
 
-def _monte_carlo(
+def rank_intervals(
     inputs: list[LayerInput], scoring: ScoringSpec, parent: np.ndarray, scored: Scored
 ) -> dict[str, MCResult]:
     """Rank intervals of the three indices under count noise and weight perturbation.
@@ -96,7 +96,7 @@ def sensitivity(
     base_dec = {k: deciles(getattr(base, k)) for k in INDICES}
     for name, change in ALTERNATIVES.items():
         alt_spec = scoring.model_copy(update=change)
-        alt = score_layers(inputs, alt_spec, _parent(areas, alt_spec))
+        alt = score_layers(inputs, alt_spec, shrinkage_parents(areas, alt_spec))
         row: dict[str, Any] = {"alternative": name, "change": json.dumps(change)}
         for k in INDICES:
             a, b = getattr(base, k), getattr(alt, k)

@@ -23,7 +23,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
-from sna.config.region import REGIONS_DIR, RegionConfig, load_region
+from sna.config.region import RegionConfig, load_region
+from sna.config.regions import REGIONS_DIR
 from sna.errors import ConfigError
 
 __all__ = ["ViewBuild", "views_of", "build_views"]

@@ -19,18 +19,13 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from sna.builds import registry as builds
-from sna.config.region import LEVELS, LayerSpec, load_region
+from sna.config.region import LEVELS, LayerSpec
 from sna.errors import StoreError
 from sna.needs.drivers import driver_text
 
 __all__ = [
     "PublicBuild",
     "PUBLIC_POSTCODE_COLUMNS",
-    "load_public_build",
-    "region_id",
-    "builds_root",
-    "build_folders",
 ]
 
 log = logging.getLogger(__name__)
@@ -45,13 +40,6 @@ PUBLIC_POSTCODE_COLUMNS = (
     "northing",
 )
 """Postcode columns the public outputs read (no partner-derived ``local_*`` values)."""
-
-
-def region_id(region: str | Path) -> str:
-    """The region id of ``region``: an id as given, or the id inside a region TOML path."""
-    if str(region).endswith(".toml"):
-        return load_region(region).id
-    return str(region)
 
 
 @dataclass
@@ -202,29 +190,3 @@ class PublicBuild:
                 )
             self._assets = frame
         return self._assets
-
-
-def builds_root(region: str | Path, data_dir: Path | None = None) -> Path:
-    """``<data_dir>/<region>/builds`` for a region id or a region TOML path."""
-    return builds.builds_dir(region_id(region), data_dir)
-
-
-def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path]:
-    """Every build folder of the region (those with a manifest), oldest first."""
-    return builds.build_folders(region_id(region), data_dir)
-
-
-def load_public_build(
-    region: str | Path,
-    data_dir: Path | None = None,
-    build: str | Path | None = None,
-) -> PublicBuild:
-    """The public view of a build: :func:`sna.builds.registry.open_build` then
-    :meth:`~sna.answers.reader.BuildReader.public` (the one reader; no answers needed).
-
-    Raises
-    ------
-    BuildNotFound
-        When the region has no published build or ``build`` is not a build folder.
-    """
-    return builds.open_build(region, data_dir, build, answers=False).public(data_dir)

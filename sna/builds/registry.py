@@ -29,8 +29,10 @@ from sna.prepare.store import clean_staging, region_dir
 
 if TYPE_CHECKING:
     from sna.answers.reader import BuildReader
+    from sna.builds.public import PublicBuild
 
 __all__ = [
+    "region_id",
     "builds_dir",
     "new_build_id",
     "current_target",
@@ -41,7 +43,17 @@ __all__ = [
     "prune_builds",
     "build_folder",
     "open_build",
+    "load_public_build",
 ]
+
+
+def region_id(region: str | Path) -> str:
+    """The region id of ``region``: an id as given, or the id inside a region TOML path."""
+    if str(region).endswith(".toml"):
+        from sna.config.region import load_region
+
+        return load_region(region).id
+    return str(region)
 
 
 def new_build_id(now: datetime | None = None) -> str:
@@ -78,9 +90,10 @@ def current_build(region_id: str, data_dir: Path | None = None) -> Path:
     return link.resolve()
 
 
-def build_folders(region_id: str, data_dir: Path | None = None) -> list[Path]:
-    """Every build folder of the region that has a manifest, oldest first."""
-    root = builds_dir(region_id, data_dir)
+def build_folders(region: str | Path, data_dir: Path | None = None) -> list[Path]:
+    """Every build folder of the region (an id or a region TOML path) that has a manifest,
+    oldest first."""
+    root = builds_dir(region_id(region), data_dir)
     if not root.exists():
         return []
     return sorted(
@@ -151,9 +164,7 @@ def build_folder(
     """
     if build is None and (Path(region) / "manifest.json").exists():
         return Path(region).resolve()
-    from sna.config.region import load_region
-
-    rid = load_region(region).id if str(region).endswith(".toml") else str(region)
+    rid = region_id(region)
     if build is None:
         return current_build(rid, data_dir)
     candidate = Path(build)
@@ -202,3 +213,19 @@ def open_build(
         national_postcodes=national_postcodes,
         answers=answers,
     )
+
+
+def load_public_build(
+    region: str | Path,
+    data_dir: Path | None = None,
+    build: str | Path | None = None,
+) -> PublicBuild:
+    """The public view of a build: :func:`sna.builds.registry.open_build` then
+    :meth:`~sna.answers.reader.BuildReader.public` (the one reader; no answers needed).
+
+    Raises
+    ------
+    BuildNotFound
+        When the region has no published build or ``build`` is not a build folder.
+    """
+    return open_build(region, data_dir, build, answers=False).public(data_dir)

@@ -17,5 +17,5 @@ OSM_ATTRIBUTION = "© OpenStreetMap contributors, ODbL 1.0"
 ATTRIBUTION: tuple[str, ...] = (OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION)
 
 
-class _Strict(BaseModel):
+class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)

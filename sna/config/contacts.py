@@ -12,12 +12,12 @@ from typing import Any
 
 from pydantic import Field
 
-from sna.config.base import _Strict
+from sna.config.base import StrictModel
 
 __all__ = ["Contact", "ContactsSpec", "DEFAULT_CONTACTS", "what_to_do"]
 
 
-class Contact(_Strict):
+class Contact(StrictModel):
     """One line of "what to do": when, who, and how to reach them."""
 
     when: str = Field(description="When to use it, in a word or two: 'Emergency'.")
@@ -43,7 +43,7 @@ DEFAULT_CONTACTS: tuple[Contact, ...] = (
 )
 
 
-class ContactsSpec(_Strict):
+class ContactsSpec(StrictModel):
     """``[contacts]`` in the region TOML: the VRU's services and, optionally, other lines."""
 
     vru_website: str = Field("", pattern=r"^(https://\S+)?$", description="The VRU's site.")

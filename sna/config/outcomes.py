@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from sna.config.base import _Strict
+from sna.config.base import StrictModel
 
 __all__ = ["OutcomesSpec"]
 
 
-class OutcomesSpec(_Strict):
+class OutcomesSpec(StrictModel):
     """The ONS tables, the lookups that place the region in force areas, and the VRU's own
     measures file (off when empty)."""
 

@@ -12,7 +12,6 @@ This module reads and validates a file; the models of its tables are in
 from __future__ import annotations
 
 import hashlib
-import importlib.resources
 import json
 import tomllib
 from pathlib import Path
@@ -20,7 +19,8 @@ from typing import Any
 
 from pydantic import Field, ValidationError, field_validator
 
-from sna.config.base import ATTRIBUTION, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, _Strict
+from sna.config import regions
+from sna.config.base import ATTRIBUTION, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION, StrictModel
 from sna.config.contacts import ContactsSpec
 from sna.config.outcomes import OutcomesSpec
 from sna.config.scoring import LEVELS, LayerSpec, ScoringSpec, ViolenceRiskSpec, manifest_specs
@@ -36,7 +36,6 @@ from sna.errors import ConfigError
 from sna.settings import PROJECT_ROOT
 
 __all__ = [
-    "REGIONS_DIR",
     "ATTRIBUTION",
     "OGL",
     "OS_ATTRIBUTION",
@@ -56,21 +55,18 @@ __all__ = [
     "OutcomesSpec",
     "RegionConfig",
     "available_regions",
+    "force_area_views",
     "load_region",
 ]
 
-#: The shipped region files, found through the installed package so that a non-editable
-#: install works as well as a checkout.
-REGIONS_DIR = Path(str(importlib.resources.files("geodata") / "regions"))
 
-
-class BuildsSpec(_Strict):
+class BuildsSpec(StrictModel):
     """Keeping builds: how many ``sna builds prune`` keeps by default (current always stays)."""
 
     keep: int = Field(5, ge=1, description="Builds kept by `sna builds prune`.")
 
 
-class RegionConfig(_Strict):
+class RegionConfig(StrictModel):
     """A whole region file. ``path`` is where it was read from (not part of the TOML)."""
 
     region: RegionInfo
@@ -189,7 +185,7 @@ def _inherit(base: RegionConfig, raw: dict[str, Any], where: Path) -> dict[str, 
 def available_regions() -> list[str]:
     """Ids of the regions shipped under ``geodata/regions`` (``vrus.toml`` is data, not a
     region). :func:`sna.config.regions.region_ids` adds the generated force-area views."""
-    return sorted(p.stem for p in REGIONS_DIR.glob("*.toml") if p.stem != "vrus")
+    return sorted(p.stem for p in regions.REGIONS_DIR.glob("*.toml") if p.stem != "vrus")
 
 
 def _where(loc: tuple, raw: dict[str, Any]) -> str:
@@ -260,7 +256,7 @@ def load_region(region: str | Path) -> RegionConfig:
     candidate: Path | None = Path(region)
     raw: dict[str, Any]
     if candidate.suffix != ".toml":
-        candidate = REGIONS_DIR / f"{region}.toml"
+        candidate = regions.REGIONS_DIR / f"{region}.toml"
         if str(region) == "vrus" or not candidate.exists():
             generated = generated_table(str(region))
             if generated is None:
@@ -289,3 +285,10 @@ def load_region(region: str | Path) -> RegionConfig:
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_format_validation(exc, raw)}") from exc
     return resolve_districts(config)
+
+
+def force_area_views(root: Path | None = None) -> list[RegionConfig]:
+    """Every generated view, validated, with its shipped extension where there is one."""
+    from sna.config.regions import generated_ids
+
+    return [load_region(rid) for rid in generated_ids(root)]

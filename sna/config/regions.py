@@ -14,6 +14,7 @@ districts, so Somerset's ``E06000066`` builds the same store as its four 2022 di
 
 from __future__ import annotations
 
+import importlib.resources
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NATIONAL",
-    "force_area_views",
+    "REGIONS_DIR",
     "generated_table",
     "generated_ids",
     "region_ids",
@@ -41,10 +42,13 @@ __all__ = [
 NATIONAL = "england"
 
 
-def _regions_dir() -> Path:
-    from sna.config.region import REGIONS_DIR
+#: The shipped region files, found through the installed package so that a non-editable
+#: install works as well as a checkout.
+REGIONS_DIR = Path(str(importlib.resources.files("geodata") / "regions"))
 
-    return REGIONS_DIR
+
+def _regions_dir() -> Path:
+    return REGIONS_DIR  # read at call time: a test points it elsewhere
 
 
 def _shipped() -> dict[str, dict[str, Any]]:
@@ -101,13 +105,6 @@ def region_ids() -> list[str]:
     shipped (a shipped view with a generated id extends it and is listed once)."""
     shipped = sorted(_shipped())
     return shipped + [g for g in generated_ids() if g not in shipped]
-
-
-def force_area_views(root: Path | None = None) -> list[RegionConfig]:
-    """Every generated view, validated, with its shipped extension where there is one."""
-    from sna.config.region import load_region
-
-    return [load_region(rid) for rid in generated_ids(root)]
 
 
 def resolve_districts(config: RegionConfig) -> RegionConfig:

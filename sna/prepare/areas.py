@@ -13,22 +13,23 @@ from geodata.report import Loaded
 from sna.config.region import RegionConfig
 from sna.needs.at_risk import METHOD
 from sna.needs.national_at_risk import national_at_risk
-from sna.prepare.steps import _path, _Writer, postcode_source_path
+from sna.prepare.steps import TableWriter, postcode_source_path, source_file
 
 
-def _step_areas(ctx: dict, w: _Writer) -> None:
+def step_areas(ctx: dict, w: TableWriter) -> None:
+    """LSOA21 polygons with population and the at-risk count, wards and districts."""
     config: RegionConfig = ctx["config"]
     districts = config.region.districts
-    lk = boundaries.read_lsoa21_lookup(_path(ctx, "lsoa21_lookup"))
+    lk = boundaries.read_lsoa21_lookup(source_file(ctx, "lsoa21_lookup"))
     region = boundaries.region_lsoa21(lk.data, districts)
     polys = boundaries.read_boundaries(
-        _path(ctx, "lsoa21_boundaries"),
+        source_file(ctx, "lsoa21_boundaries"),
         code_col="lsoa21_code",
         name_col="lsoa21_name",
         codes=region["lsoa21_code"].tolist(),
     )
     pop = population.read_census_population(
-        _path(ctx, "population"), lsoa21_codes=region["lsoa21_code"].tolist()
+        source_file(ctx, "population"), lsoa21_codes=region["lsoa21_code"].tolist()
     )
     areas = region.merge(
         polys.data[["code", "geometry"]].rename(columns={"code": "lsoa21_code"}),
@@ -39,7 +40,7 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
     missing = areas.geometry.isna()
     if missing.any():
         raise MissingFileError(
-            _path(ctx, "lsoa21_boundaries"),
+            source_file(ctx, "lsoa21_boundaries"),
             f"{int(missing.sum())} region LSOA21s have no polygon, e.g. "
             f"{areas.loc[missing, 'lsoa21_code'].head(3).tolist()}",
         )
@@ -63,7 +64,7 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
     )
 
     wards = boundaries.read_boundaries(
-        _path(ctx, "wards"),
+        source_file(ctx, "wards"),
         code_col="ward22_code",
         name_col="ward22_name",
         codes=sorted(areas["ward_code"].unique()),
@@ -73,7 +74,7 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
     wards_gdf = wards_gdf.merge(ward_district, on="ward_code", how="left")
     w.write("wards", wards_gdf, ["wards"], [wards.report], description="Electoral wards")
     dist = boundaries.read_boundaries(
-        _path(ctx, "districts"),
+        source_file(ctx, "districts"),
         code_col="ltla24_code",
         name_col="ltla24_name",
         codes=districts,
@@ -81,7 +82,7 @@ def _step_areas(ctx: dict, w: _Writer) -> None:
     )
     w.write(
         "districts",
-        _with_dissolved_districts(dist, areas),
+        with_dissolved_districts(dist, areas),
         ["districts"],
         [dist.report],
         description="Local authority districts",
@@ -112,7 +113,7 @@ def _with_at_risk(ctx: dict, areas: gpd.GeoDataFrame) -> list[str]:
     missing = areas["at_risk_pop"].isna()
     if missing.any():
         raise MissingFileError(
-            _path(ctx, "population"),
+            source_file(ctx, "population"),
             f"{int(missing.sum())} region LSOA21s have no at-risk estimate, e.g. "
             f"{areas.loc[missing, 'lsoa21_code'].head(3).tolist()}",
         )
@@ -128,7 +129,7 @@ def _with_at_risk(ctx: dict, areas: gpd.GeoDataFrame) -> list[str]:
     return ["workplace_population", "msoa_names", "postcodes", "lsoa11_lsoa21_lookup", "schools"]
 
 
-def _with_dissolved_districts(dist: Loaded, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def with_dissolved_districts(dist: Loaded, areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """District polygons: the boundary file's, and for districts it lacks, their LSOAs' union.
 
     The LSOA lookup and the boundary file can be of different vintages (LAD 2022 against

@@ -7,10 +7,10 @@ import pandas as pd
 
 from geodata import assets, school_assets, services
 from sna.config.region import RegionConfig
-from sna.prepare.steps import _path, _Writer
+from sna.prepare.steps import TableWriter, source_file
 
 
-def _step_assets(ctx: dict, w: _Writer) -> None:
+def step_assets(ctx: dict, w: TableWriter) -> None:
     """Support nearby: places of worship, libraries, state schools and the VRU's directory."""
     config: RegionConfig = ctx["config"]
     s = config.sources
@@ -19,7 +19,7 @@ def _step_assets(ctx: dict, w: _Writer) -> None:
     gias = ctx.get("gias")
     if s.places_of_worship:
         pw = assets.read_places_of_worship(
-            _path(ctx, "places_of_worship"), districts=config.region.districts
+            source_file(ctx, "places_of_worship"), districts=config.region.districts
         )
         worship = pw.data
         if gias is not None:  # an OSM "place of worship" that is a GIAS school is a school
@@ -36,13 +36,13 @@ def _step_assets(ctx: dict, w: _Writer) -> None:
         used.append("places_of_worship")
     if s.libraries:
         pcs = pd.DataFrame(ctx["postcodes"][["postcode", "easting", "northing"]])
-        lib = assets.read_libraries(_path(ctx, "libraries"), pcs)
+        lib = assets.read_libraries(source_file(ctx, "libraries"), pcs)
         frames.append(lib.data)
         reports.append(lib.report)
         used.append("libraries")
     if s.library_buildings:
         bbox = tuple(areas.total_bounds)
-        lb = assets.read_library_buildings(_path(ctx, "library_buildings"), bbox=bbox)
+        lb = assets.read_library_buildings(source_file(ctx, "library_buildings"), bbox=bbox)
         frames.append(lb.data)
         reports.append(lb.report)
         used.append("library_buildings")

@@ -6,10 +6,11 @@ import geopandas as gpd
 
 from geodata import crime
 from sna.config.region import RegionConfig
-from sna.prepare.steps import _Writer
+from sna.prepare.steps import TableWriter
 
 
-def _step_crime(ctx: dict, w: _Writer) -> None:
+def step_crime(ctx: dict, w: TableWriter) -> None:
+    """police.uk street-level crime points, each in its LSOA21."""
     config: RegionConfig = ctx["config"]
     areas = ctx["lsoa21"]
     for name, table in (("police_uk", "crime_points"), ("police_uk_legacy", "crime_points_legacy")):

@@ -7,17 +7,18 @@ import pandas as pd
 
 from geodata import deprivation, lsoa21
 from sna.config.region import RegionConfig
-from sna.prepare.steps import _path, _Writer
+from sna.prepare.steps import TableWriter, source_file
 
 
-def _step_deprivation(ctx: dict, w: _Writer) -> None:
+def step_deprivation(ctx: dict, w: TableWriter) -> None:
+    """IoD2025, and IoD2019 carried to LSOA21."""
     config: RegionConfig = ctx["config"]
     codes = set(ctx["lsoa21"]["lsoa21_code"])
     s = config.sources
     iod25 = deprivation.read_iod2025(
-        _path(ctx, "iod2025_scores"),
-        _path(ctx, "iod2025_indicators"),
-        _path(ctx, "iod2025_subdomains"),
+        source_file(ctx, "iod2025_scores"),
+        source_file(ctx, "iod2025_indicators"),
+        source_file(ctx, "iod2025_subdomains"),
     )
     full = iod25.data
     national = [c for c in full.columns if c.endswith("_score") or c.startswith("crime_")]
@@ -44,7 +45,7 @@ def _step_deprivation(ctx: dict, w: _Writer) -> None:
         description="English Indices of Deprivation 2025 (LSOA21): scores, domains, indicators",
     )
     names = ["file1", "file2", "file6", "ranks", "indicators", "subdomains"]
-    given = {n: _path(ctx, f"iod2019_{n}") for n in names if getattr(s, f"iod2019_{n}")}
+    given = {n: source_file(ctx, f"iod2019_{n}") for n in names if getattr(s, f"iod2019_{n}")}
     if not given:
         return
     iod19 = deprivation.read_iod2019(**given)

@@ -7,10 +7,11 @@ import pandas as pd
 from geodata import hospital, schools, synthetic
 from geodata._io import sha256_file
 from sna.config.region import RegionConfig
-from sna.prepare.steps import _Writer
+from sna.prepare.steps import TableWriter
 
 
-def _step_partner(ctx: dict, w: _Writer) -> None:
+def step_partner(ctx: dict, w: TableWriter) -> None:
+    """Partner extracts (hospital, pupil records), or their synthetic stand-ins."""
     config: RegionConfig = ctx["config"]
     areas = ctx["lsoa21"].drop(columns="geometry")
     iod = ctx["iod2025"]
@@ -20,7 +21,7 @@ def _step_partner(ctx: dict, w: _Writer) -> None:
     live = ctx["postcodes"]
     live = pd.DataFrame(live.loc[live["status"] == "live", ["postcode", "lsoa21_code", "status"]])
     seed = config.synthetic.seed
-    _partner(
+    prepare_partner_table(
         ctx,
         w,
         source="hospital_admissions",
@@ -34,7 +35,7 @@ def _step_partner(ctx: dict, w: _Writer) -> None:
             violence_rate_col="crime_violence_with_injury_rate",
         ),
     )
-    _partner(
+    prepare_partner_table(
         ctx,
         w,
         source="pupil_exclusions",
@@ -46,7 +47,9 @@ def _step_partner(ctx: dict, w: _Writer) -> None:
     )
 
 
-def _partner(ctx: dict, w: _Writer, *, source: str, table: str, reader, make_synthetic) -> None:
+def prepare_partner_table(
+    ctx: dict, w: TableWriter, *, source: str, table: str, reader, make_synthetic
+) -> None:
     """Read a partner extract when configured, else generate, write and re-read a stand-in."""
     config: RegionConfig = ctx["config"]
     spec = getattr(config.sources, source)

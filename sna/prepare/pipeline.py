@@ -16,7 +16,6 @@ import logging
 import platform
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -25,64 +24,30 @@ from geodata._io import sha256_file
 from geodata.errors import MissingFileError
 from sna import __version__
 from sna.config.region import RegionConfig, SourceSpec, load_region
-from sna.fingerprint import code_fingerprint, package_sources
-from sna.prepare.areas import _step_areas
-from sna.prepare.areas import _with_dissolved_districts as _with_dissolved_districts
-from sna.prepare.assets import _step_assets
-from sna.prepare.crime import _step_crime
-from sna.prepare.deprivation import _step_deprivation
-from sna.prepare.partner import _step_partner
-from sna.prepare.postcodes import _step_postcodes
-from sna.prepare.schools import _education_authorities as _education_authorities
-from sna.prepare.schools import _step_schools
-from sna.prepare.steps import GEOCODE_WHEEL, Step, _Writer, postcode_source_path
-from sna.prepare.store import MANIFEST, Store, publish_dir, region_dir, staging_dir
+from sna.prepare.areas import step_areas
+from sna.prepare.assets import step_assets
+from sna.prepare.crime import step_crime
+from sna.prepare.deprivation import step_deprivation
+from sna.prepare.partner import step_partner
+from sna.prepare.postcodes import step_postcodes
+from sna.prepare.schools import step_schools
+from sna.prepare.steps import GEOCODE_WHEEL, Step, TableWriter, postcode_source_path
+from sna.prepare.store import (
+    PrepareResult,
+    Store,
+    prepare_result,
+    publish_store,
+    region_dir,
+    staging_dir,
+    store_code_fingerprint,
+)
 from sna.settings import shared_cache_dir
 
-__all__ = ["GEOCODE_WHEEL", "PrepareResult", "prepare_region", "postcode_source_path"]
+__all__ = ["GEOCODE_WHEEL", "prepare_region", "postcode_source_path"]
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]
-
-
-@dataclass
-class PrepareResult:
-    """What ``prepare_region`` did: where the store is and whether it was rebuilt."""
-
-    region: str
-    path: Path
-    rebuilt: bool
-    seconds: float
-    tables: dict[str, int] = field(default_factory=dict)
-    metrics: dict[str, Any] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-
-
-def _result(region: str, path: Path, manifest: dict, rebuilt: bool, t0: float) -> PrepareResult:
-    """A :class:`PrepareResult` from a store's manifest."""
-    return PrepareResult(
-        region,
-        path,
-        rebuilt=rebuilt,
-        seconds=time.perf_counter() - t0,
-        tables={k: v["rows"] for k, v in manifest["tables"].items()},
-        metrics=manifest.get("metrics", {}),
-        warnings=manifest.get("warnings", []),
-    )
-
-
-def _publish_store(tmp: Path, store: Store, key: str, manifest: dict) -> Path:
-    """Write ``manifest`` into the staging folder, switch ``store`` to it, drop the old copy."""
-    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
-    old = store.link.resolve() if store.link.is_symlink() else None
-    final = publish_dir(tmp, store.link, f"store.{stamp}")
-    if old and old.exists() and old != final:
-        import shutil
-
-        shutil.rmtree(old, ignore_errors=True)
-    return final
 
 
 def _source_files(config: RegionConfig) -> dict[str, tuple[SourceSpec | None, list[Path]]]:
@@ -110,29 +75,6 @@ def _source_files(config: RegionConfig) -> dict[str, tuple[SourceSpec | None, li
     return out
 
 
-#: the prepare steps' modules (with the package docstring), whose code the store's key covers
-PREPARE_STEPS = (
-    "__init__",
-    "areas",
-    "assets",
-    "crime",
-    "deprivation",
-    "partner",
-    "postcodes",
-    "schools",
-    "steps",
-)
-
-
-def _code_fingerprint() -> str:
-    """The loaders' and the prepare code's fingerprint, so their changes invalidate the store."""
-    here = Path(__file__).parent
-    steps = sorted(here / f"{m}.py" for m in PREPARE_STEPS)
-    loaders = package_sources("geodata", patterns=("*.py",))
-    exposure = [here.parent / "needs" / "at_risk.py", here.parent / "needs" / "national_at_risk.py"]
-    return code_fingerprint([*loaders, Path(__file__), *steps, *exposure])
-
-
 def _checksums(files: dict[str, tuple[SourceSpec | None, list[Path]]]) -> dict[str, dict]:
     return {
         name: {str(f): sha256_file(f) for f in paths} for name, (_, paths) in sorted(files.items())
@@ -141,7 +83,11 @@ def _checksums(files: dict[str, tuple[SourceSpec | None, list[Path]]]) -> dict[s
 
 def _cache_key(config: RegionConfig, checksums: dict[str, dict]) -> str:
     blob = json.dumps(
-        {"config": config.store_fingerprint(), "code": _code_fingerprint(), "inputs": checksums},
+        {
+            "config": config.store_fingerprint(),
+            "code": store_code_fingerprint(),
+            "inputs": checksums,
+        },
         sort_keys=True,
     ).encode()
     return hashlib.sha256(blob).hexdigest()
@@ -172,7 +118,11 @@ def prepare_region(
     if config.region.view_of:  # a VRU view: sliced from its national store (sna.prepare.views)
         from sna.prepare.views import prepare_view
 
-        return prepare_view(config, data_dir=data_dir, force=force, progress=progress)
+        national = load_region(config.region.view_of)
+        prepare_region(national, data_dir=data_dir, progress=progress)  # up to date first
+        return prepare_view(
+            config, national, data_dir=data_dir, force=force, progress=progress, t0=t0
+        )
     files = _source_files(config)
     checksums = _checksums(files)
     key = _cache_key(config, checksums)
@@ -180,12 +130,12 @@ def prepare_region(
     if not force and store.exists():
         manifest = store.manifest()
         if manifest.get("cache_key") == key:
-            return _result(config.id, store.path, manifest, False, t0)
+            return prepare_result(config.id, store.path, manifest, False, t0)
 
     steps = _steps(config)
     target = region_dir(config.id, data_dir)
     with staging_dir(target, "store") as tmp:
-        writer = _Writer(tmp, files, checksums)
+        writer = TableWriter(tmp, files, checksums)
         ctx: dict[str, Any] = {
             "config": config,
             "metrics": {},
@@ -208,7 +158,7 @@ def prepare_region(
             "config_fingerprint": config.fingerprint(),
             "config_path": str(config.path) if config.path else None,
             "code_version": __version__,
-            "code_fingerprint": _code_fingerprint(),
+            "code_fingerprint": store_code_fingerprint(),
             "python": platform.python_version(),
             "tables": writer.tables,
             "metrics": ctx["metrics"],
@@ -217,18 +167,18 @@ def prepare_region(
                 w for t in writer.tables.values() for r in t["load"] for w in r.get("warnings", [])
             ],
         }
-        final = _publish_store(tmp, store, key, manifest)
-    return _result(config.id, final, manifest, True, t0)
+        final = publish_store(tmp, store, key, manifest)
+    return prepare_result(config.id, final, manifest, True, t0)
 
 
 def _steps(config: RegionConfig) -> list[tuple[str, Step]]:
     """The steps in order (see :mod:`sna.prepare`): each reads what earlier ones left."""
     return [
-        ("areas and population", _step_areas),
-        ("postcodes", _step_postcodes),
-        ("deprivation", _step_deprivation),
-        ("police recorded crime", _step_crime),
-        ("schools and exclusions", _step_schools),
-        ("partner data", _step_partner),
-        ("community assets", _step_assets),
+        ("areas and population", step_areas),
+        ("postcodes", step_postcodes),
+        ("deprivation", step_deprivation),
+        ("police recorded crime", step_crime),
+        ("schools and exclusions", step_schools),
+        ("partner data", step_partner),
+        ("community assets", step_assets),
     ]

@@ -7,10 +7,11 @@ import geopandas as gpd
 from geodata import lsoa21
 from geodata import postcodes as pc
 from sna.config.region import RegionConfig
-from sna.prepare.steps import _path, _Writer, postcode_source_path
+from sna.prepare.steps import TableWriter, postcode_source_path, source_file
 
 
-def _step_postcodes(ctx: dict, w: _Writer) -> None:
+def step_postcodes(ctx: dict, w: TableWriter) -> None:
+    """Postcodes placed in their exact LSOA21."""
     config: RegionConfig = ctx["config"]
     areas = ctx["lsoa21"]
     src = postcode_source_path(config)
@@ -18,7 +19,7 @@ def _step_postcodes(ctx: dict, w: _Writer) -> None:
         loaded = pc.read_onspd(src, districts=config.region.districts)
     else:
         loaded = pc.read_geocode_wheel(src, districts=config.region.districts)
-    lookup = lsoa21.read_lsoa11_lsoa21_lookup(_path(ctx, "lsoa11_lsoa21_lookup"))
+    lookup = lsoa21.read_lsoa11_lsoa21_lookup(source_file(ctx, "lsoa11_lsoa21_lookup"))
     ctx["lsoa11_lookup"] = lookup.data
     placed = lsoa21.assign_lsoa21(loaded.data, lookup.data, areas[["lsoa21_code", "geometry"]])
     frame = placed.data

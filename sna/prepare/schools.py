@@ -7,10 +7,10 @@ import pandas as pd
 from geodata import schools
 from sna.config.region import RegionConfig
 from sna.errors import ConfigError
-from sna.prepare.steps import _path, _Writer
+from sna.prepare.steps import TableWriter, source_file
 
 
-def _education_authorities(config: RegionConfig, gias: pd.DataFrame | None) -> list[str]:
+def education_authorities(config: RegionConfig, gias: pd.DataFrame | None) -> list[str]:
     """The DfE (education) authority of each district, in the order of ``districts``.
 
     ``[region].la_names`` when given (in a two-tier area, the county's name for each of its
@@ -40,13 +40,14 @@ def _education_authorities(config: RegionConfig, gias: pd.DataFrame | None) -> l
     return found
 
 
-def _step_schools(ctx: dict, w: _Writer) -> None:
+def step_schools(ctx: dict, w: TableWriter) -> None:
+    """GIAS schools and the DfE exclusions of the region's authorities."""
     config: RegionConfig = ctx["config"]
     s = config.sources
     gias = None
     if s.schools:
         g = schools.read_gias(
-            _path(ctx, "schools"),
+            source_file(ctx, "schools"),
             districts=config.region.districts,
             lsoa_lookup=ctx["lsoa21"][["lsoa21_code", "district_code"]],
         )
@@ -55,7 +56,7 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
     ctx["gias"] = gias
     la_rates = None
     if s.exclusions_la:
-        authorities = _education_authorities(config, gias)
+        authorities = education_authorities(config, gias)
         # (DfE authority in the exclusions file, district): a reorganised authority pools
         # its predecessors' counts (geodata.schools.dfe_authority_names)
         pairs = [
@@ -66,9 +67,11 @@ def _step_schools(ctx: dict, w: _Writer) -> None:
         where = f"{config.path or config.id}: region.la_names"
         try:
             ex = schools.read_la_exclusions(
-                _path(ctx, "exclusions_la"),
+                source_file(ctx, "exclusions_la"),
                 la_names=sorted({a for a, _ in pairs}),
-                reasons_path=_path(ctx, "exclusions_reasons") if s.exclusions_reasons else None,
+                reasons_path=source_file(ctx, "exclusions_reasons")
+                if s.exclusions_reasons
+                else None,
             )
         except ValueError as exc:  # an unknown authority name: a config error
             raise ConfigError(f"{where}: {exc}") from exc

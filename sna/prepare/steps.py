@@ -43,7 +43,7 @@ def postcode_source_path(config: RegionConfig) -> Path:
     )
 
 
-class _Writer:
+class TableWriter:
     """Writes tables into the staging folder and collects their manifest entries."""
 
     def __init__(self, folder: Path, files: dict, checksums: dict) -> None:
@@ -89,9 +89,9 @@ class _Writer:
         }
 
 
-def _path(ctx: dict, name: str) -> Path:
+def source_file(ctx: dict, name: str) -> Path:
     config: RegionConfig = ctx["config"]
     return config.source_path(getattr(config.sources, name).paths[0])
 
 
-Step = Callable[[dict, _Writer], None]
+Step = Callable[[dict, TableWriter], None]

@@ -19,16 +19,24 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sna.errors import StoreError, StoreNotPrepared
+from sna.fingerprint import code_fingerprint, package_sources
 from sna.settings import data_dir as default_data_dir
 
 if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = [
+    "PREPARE_STEPS",
+    "PrepareResult",
+    "prepare_result",
+    "publish_store",
+    "store_code_fingerprint",
     "MANIFEST",
     "region_dir",
     "write_table",
@@ -183,3 +191,70 @@ class Store:
     def has(self, name: str) -> bool:
         """True when the store holds table ``name``."""
         return self.exists() and (self.path / f"{name}.parquet").exists()
+
+
+# ------------------------------------------------------------ what prepare_region made
+
+
+#: the prepare steps' modules (with the package docstring), whose code the store's key covers
+PREPARE_STEPS = (
+    "__init__",
+    "areas",
+    "assets",
+    "crime",
+    "deprivation",
+    "partner",
+    "postcodes",
+    "schools",
+    "steps",
+)
+
+
+def store_code_fingerprint() -> str:
+    """The loaders' and the prepare code's fingerprint, so their changes invalidate the store."""
+    here = Path(__file__).parent
+    steps = sorted(here / f"{m}.py" for m in PREPARE_STEPS)
+    loaders = package_sources("geodata", patterns=("*.py",))
+    exposure = [here.parent / "needs" / "at_risk.py", here.parent / "needs" / "national_at_risk.py"]
+    return code_fingerprint([*loaders, here / "pipeline.py", *steps, *exposure])
+
+
+@dataclass
+class PrepareResult:
+    """What ``prepare_region`` did: where the store is and whether it was rebuilt."""
+
+    region: str
+    path: Path
+    rebuilt: bool
+    seconds: float
+    tables: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+
+def prepare_result(
+    region: str, path: Path, manifest: dict, rebuilt: bool, t0: float
+) -> PrepareResult:
+    """A :class:`PrepareResult` from a store's manifest."""
+    return PrepareResult(
+        region,
+        path,
+        rebuilt=rebuilt,
+        seconds=time.perf_counter() - t0,
+        tables={k: v["rows"] for k, v in manifest["tables"].items()},
+        metrics=manifest.get("metrics", {}),
+        warnings=manifest.get("warnings", []),
+    )
+
+
+def publish_store(tmp: Path, store: Store, key: str, manifest: dict) -> Path:
+    """Write ``manifest`` into the staging folder, switch ``store`` to it, drop the old copy."""
+    (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, default=str))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%f") + f"-{key[:8]}"
+    old = store.link.resolve() if store.link.is_symlink() else None
+    final = publish_dir(tmp, store.link, f"store.{stamp}")
+    if old and old.exists() and old != final:
+        import shutil
+
+        shutil.rmtree(old, ignore_errors=True)
+    return final

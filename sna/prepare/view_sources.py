@@ -21,8 +21,8 @@ from geodata._io import sha256_file
 from geodata.errors import MissingFileError
 from sna.config.region import RegionConfig
 from sna.prepare.assets import read_services
-from sna.prepare.partner import _partner
-from sna.prepare.steps import _Writer
+from sna.prepare.partner import prepare_partner_table
+from sna.prepare.steps import TableWriter
 from sna.prepare.store import read_table
 
 __all__ = ["PARTNER_SOURCES", "own_sources", "own_checksums", "prepare_own_sources"]
@@ -79,16 +79,18 @@ def prepare_own_sources(
         "lsoa21": read_table(tmp / "lsoa21.parquet"),
         "postcodes": read_table(tmp / "postcodes.parquet"),
     }
-    w = _Writer(tmp, dict(files), checksums)
+    w = TableWriter(tmp, dict(files), checksums)
     for name, (table, reader) in PARTNER_SOURCES.items():
         if name in files:
-            _partner(ctx, w, source=name, table=table, reader=reader, make_synthetic=None)
+            prepare_partner_table(
+                ctx, w, source=name, table=table, reader=reader, make_synthetic=None
+            )
     if "services" in files:
         _services(ctx, w, tmp, inherited.get("assets"))
     return w.tables
 
 
-def _services(ctx: dict, w: _Writer, tmp: Path, entry: dict[str, Any] | None) -> None:
+def _services(ctx: dict, w: TableWriter, tmp: Path, entry: dict[str, Any] | None) -> None:
     """The view's directory in place of any inherited one, beside the other assets."""
     areas = ctx["lsoa21"]
     svc = read_services(ctx)

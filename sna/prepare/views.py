@@ -38,7 +38,15 @@ import pandas as pd
 
 from sna import __version__
 from sna.config.region import RegionConfig, load_region
-from sna.prepare.store import Store, region_dir, staging_dir, write_table
+from sna.prepare.store import (
+    Store,
+    prepare_result,
+    publish_store,
+    region_dir,
+    staging_dir,
+    store_code_fingerprint,
+    write_table,
+)
 from sna.prepare.view_sources import own_checksums, own_sources, prepare_own_sources
 
 __all__ = ["NATIONAL_COLUMNS", "national_ranks", "prepare_view", "slice_table"]
@@ -91,9 +99,9 @@ def slice_table(
 def _authorities(config: RegionConfig, schools: pd.DataFrame | None) -> list[tuple[str, str]]:
     """(DfE authority, district) pairs of the view, as the prepare step makes them."""
     from geodata.schools import dfe_authority_names
-    from sna.prepare.pipeline import _education_authorities
+    from sna.prepare.schools import education_authorities
 
-    names = _education_authorities(config, schools)
+    names = education_authorities(config, schools)
     return [
         (n, d)
         for a, d in zip(names, config.region.districts, strict=True)
@@ -103,25 +111,25 @@ def _authorities(config: RegionConfig, schools: pd.DataFrame | None) -> list[tup
 
 def prepare_view(
     config: RegionConfig,
+    national_config: RegionConfig,
     *,
     data_dir: Path | None = None,
     force: bool = False,
     progress: Any = None,
+    t0: float | None = None,
 ):
-    """Prepare (or confirm up to date) a view's store by slicing its national store."""
-    from sna.prepare.pipeline import _code_fingerprint, _publish_store, _result, prepare_region
-
-    t0 = time.perf_counter()
-    national_config = load_region(config.region.view_of)
-    prepare_region(national_config, data_dir=data_dir, progress=progress)  # up to date first
+    """Prepare (or confirm up to date) a view's store by slicing its national store, which
+    :func:`~sna.prepare.pipeline.prepare_region` has brought up to date first (``t0``: when
+    that began, so the time reported covers both)."""
+    t0 = time.perf_counter() if t0 is None else t0
     source = Store(national_config.id, data_dir)
     nat_manifest = source.manifest()
     own = own_sources(config, national_config)  # its partner extracts, its directory
     own_sums = own_checksums(own)
-    key = _view_key(config, nat_manifest["cache_key"], _code_fingerprint(), own_sums)
+    key = _view_key(config, nat_manifest["cache_key"], store_code_fingerprint(), own_sums)
     store = Store(config.id, data_dir)
     if not force and store.exists() and store.manifest().get("cache_key") == key:
-        return _result(config.id, store.path, store.manifest(), False, t0)
+        return prepare_result(config.id, store.path, store.manifest(), False, t0)
     missing = sorted(set(config.region.districts) - set(source.read("districts")["district_code"]))
     if missing:
         from sna.errors import ConfigError
@@ -185,15 +193,15 @@ def prepare_view(
             "config_fingerprint": config.fingerprint(),
             "config_path": str(config.path) if config.path else None,
             "code_version": __version__,
-            "code_fingerprint": _code_fingerprint(),
+            "code_fingerprint": store_code_fingerprint(),
             "tables": tables,
             "metrics": {"sliced_from": national_config.id},
             "own_sources": sorted(own),
             "synthetic_tables": sorted(k for k, v in tables.items() if v.get("synthetic")),
             "warnings": nat_manifest.get("warnings", []) + warnings,
         }
-        final = _publish_store(tmp, store, key, manifest)
-    return _result(config.id, final, manifest, True, t0)
+        final = publish_store(tmp, store, key, manifest)
+    return prepare_result(config.id, final, manifest, True, t0)
 
 
 NATIONAL_COLUMNS = ("violence_risk", "need", "risk", "protective")

@@ -33,23 +33,11 @@ import numpy as np
 import pandas as pd
 
 from sna.answers import support
-from sna.builds.public import (
-    PUBLIC_POSTCODE_COLUMNS,
-    PublicBuild,
-    build_folders,
-    builds_root,
-    load_public_build,
-    region_id,
-)
+from sna.builds.public import PublicBuild
+from sna.builds.registry import load_public_build
 from sna.priority import table
 
 __all__ = [
-    "PublicBuild",
-    "PUBLIC_POSTCODE_COLUMNS",
-    "load_public_build",
-    "region_id",
-    "builds_root",
-    "build_folders",
     "nearby_assets",
     "priority_places",
     "write_priority_places",

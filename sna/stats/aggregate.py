@@ -22,7 +22,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 
 from sna.errors import InvalidWeights
-from sna.stats.normalisation import _as_float_1d, _wrap, zscores
+from sna.stats.normalisation import as_float_1d, wrap_like, zscores
 
 __all__ = [
     "AggregateResult",
@@ -318,12 +318,12 @@ def need_index(
     """
     if not (math.isfinite(lam) and lam >= 0):
         raise ValueError(f"lam must be a finite number >= 0, got {lam!r}")
-    r, index, label = _as_float_1d(risk, "risk")
-    p, index_p, _ = _as_float_1d(protective, "protective")
+    r, index, label = as_float_1d(risk, "risk")
+    p, index_p, _ = as_float_1d(protective, "protective")
     if r.shape != p.shape:
         raise ValueError(f"risk has {r.size} values but protective has {p.size}")
     if index is not None and index_p is not None and not index.equals(index_p):
         raise ValueError("risk and protective are not aligned (the Series indexes differ)")
     if standardise:
         r, p = zscores(r), zscores(p)
-    return _wrap(r - lam * p, index if index is not None else index_p, label)
+    return wrap_like(r - lam * p, index if index is not None else index_p, label)

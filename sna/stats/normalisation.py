@@ -36,7 +36,7 @@ __all__ = [
 # the same kind of object, keyed by the same index.
 
 
-def _as_float_1d(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, pd.Index | None, Any]:
+def as_float_1d(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, pd.Index | None, Any]:
     """Return ``(values as float64, index or None, series name or None)``.
 
     Infinite values are refused: they are always a data error upstream (a division by zero).
@@ -54,7 +54,7 @@ def _as_float_1d(x: ArrayLike, name: str = "x") -> tuple[np.ndarray, pd.Index | 
     return arr, index, label
 
 
-def _wrap(values: np.ndarray, index: pd.Index | None, label: Any = None) -> Any:
+def wrap_like(values: np.ndarray, index: pd.Index | None, label: Any = None) -> Any:
     """Give ``values`` back as a Series on ``index`` when the input was a Series."""
     if index is None:
         return values
@@ -96,14 +96,14 @@ def blom_scores(x: ArrayLike) -> Any:
     >>> blom_scores([1.0, float("nan"), 1.0]).tolist()
     [0.0, nan, 0.0]
     """
-    arr, index, label = _as_float_1d(x)
+    arr, index, label = as_float_1d(x)
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
     n = int(ok.sum())
     if n:
         r = rankdata(arr[ok], method="average")
         out[ok] = ndtri((r - 0.375) / (n + 0.25))
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)
 
 
 def zscores(x: ArrayLike, *, ddof: int = 1) -> Any:
@@ -134,7 +134,7 @@ def zscores(x: ArrayLike, *, ddof: int = 1) -> Any:
     >>> zscores([1.0, 2.0, 3.0]).tolist()
     [-1.0, 0.0, 1.0]
     """
-    arr, index, label = _as_float_1d(x)
+    arr, index, label = as_float_1d(x)
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
     if ok.sum() > ddof:
@@ -143,7 +143,7 @@ def zscores(x: ArrayLike, *, ddof: int = 1) -> Any:
         out[ok] = 0.0 if sd == 0 else (v - v.mean()) / sd
     elif ok.any():
         out[ok] = 0.0
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)
 
 
 def minmax(x: ArrayLike) -> Any:
@@ -171,14 +171,14 @@ def minmax(x: ArrayLike) -> Any:
     >>> minmax([2.0, 4.0, 6.0]).tolist()
     [0.0, 0.5, 1.0]
     """
-    arr, index, label = _as_float_1d(x)
+    arr, index, label = as_float_1d(x)
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
     if ok.any():
         v = arr[ok]
         lo, hi = v.min(), v.max()
         out[ok] = 0.5 if hi == lo else (v - lo) / (hi - lo)
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)
 
 
 NORMALISERS: Mapping[str, Callable[[ArrayLike], Any]] = MappingProxyType(
@@ -227,5 +227,5 @@ def normalise(x: ArrayLike, method: str = "rank_normal", direction: int = 1) -> 
         )
     if direction not in (1, -1):
         raise ValueError(f"direction must be +1 or -1, got {direction!r}")
-    arr, index, label = _as_float_1d(x)
-    return _wrap(np.asarray(NORMALISERS[method](direction * arr)), index, label)
+    arr, index, label = as_float_1d(x)
+    return wrap_like(np.asarray(NORMALISERS[method](direction * arr)), index, label)

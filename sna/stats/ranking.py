@@ -23,7 +23,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
-from sna.stats.normalisation import _as_float_1d, _wrap
+from sna.stats.normalisation import as_float_1d, wrap_like
 
 __all__ = [
     "BAND_LABELS",
@@ -81,7 +81,7 @@ def tie_keys(values: ArrayLike, rtol: float = TIE_RTOL) -> np.ndarray:
     return out
 
 
-def _rank_desc_2d(values: np.ndarray, method: str = "min") -> np.ndarray:
+def rank_desc_rows(values: np.ndarray, method: str = "min") -> np.ndarray:
     """Descending ranks along the last axis, NaN kept as NaN (rows ranked independently).
 
     Values equal up to floating-point noise are ranked as ties (:func:`tie_keys`).
@@ -91,7 +91,7 @@ def _rank_desc_2d(values: np.ndarray, method: str = "min") -> np.ndarray:
     return np.asarray(ranks, dtype=float)
 
 
-def _groups_from_ranks(ranks: np.ndarray, q: int) -> np.ndarray:
+def groups_from_ranks(ranks: np.ndarray, q: int) -> np.ndarray:
     """Equal-count groups 1..q from ranks 1..n along the last axis (NaN stays NaN)."""
     n = np.sum(~np.isnan(ranks), axis=-1, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -131,8 +131,8 @@ def rank_desc(x: ArrayLike, *, method: RankMethod = "min") -> Any:
     >>> rank_desc([0.5, 2.0, 2.0, -1.0]).tolist()
     [3.0, 1.0, 1.0, 4.0]
     """
-    arr, index, label = _as_float_1d(x)
-    return _wrap(_rank_desc_2d(arr, method), index, label)
+    arr, index, label = as_float_1d(x)
+    return wrap_like(rank_desc_rows(arr, method), index, label)
 
 
 def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "min") -> Any:
@@ -171,12 +171,12 @@ def quantile_groups(x: ArrayLike, q: int, *, ties: Literal["first", "min"] = "mi
         raise ValueError(f"q must be a positive integer, got {q!r}")
     if ties not in ("first", "min"):
         raise ValueError(f"ties={ties!r} is not one of the supported options: ('first', 'min')")
-    arr, index, label = _as_float_1d(x)
-    ranks = _rank_desc_2d(arr, "ordinal" if ties == "first" else "min")
-    groups = _groups_from_ranks(ranks, int(q))
+    arr, index, label = as_float_1d(x)
+    ranks = rank_desc_rows(arr, "ordinal" if ties == "first" else "min")
+    groups = groups_from_ranks(ranks, int(q))
     if ties == "min" and _constant_rows(tie_keys(arr)):
         groups = np.full_like(groups, np.nan)
-    return _wrap(groups, index, label)
+    return wrap_like(groups, index, label)
 
 
 def deciles(x: ArrayLike, *, ties: Literal["first", "min"] = "min") -> Any:
@@ -224,7 +224,7 @@ def bands(
     labels = tuple(labels)
     if len(labels) < 1 or len(set(labels)) != len(labels):
         raise ValueError(f"labels must be distinct and non-empty, got {labels!r}")
-    arr, index, label = _as_float_1d(x)
+    arr, index, label = as_float_1d(x)
     groups = quantile_groups(arr, len(labels), ties=ties)
     out = np.array([None] * arr.size, dtype=object)
     ok = ~np.isnan(groups)

@@ -42,7 +42,7 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.special import expit
 
-from sna.stats.normalisation import _as_float_1d
+from sna.stats.normalisation import as_float_1d
 
 __all__ = ["ShrinkResult", "eb_shrink"]
 
@@ -272,8 +272,8 @@ def eb_shrink(
     if not floor >= 0:
         raise ValueError(f"min_tau2 must be >= 0, got {min_tau2!r}")
 
-    r, index, _ = _as_float_1d(counts, "counts")
-    n, index_n, _ = _as_float_1d(denominators, "denominators")
+    r, index, _ = as_float_1d(counts, "counts")
+    n, index_n, _ = as_float_1d(denominators, "denominators")
     if r.shape != n.shape:
         raise ValueError(f"counts has {r.size} values but denominators has {n.size}")
     if index is not None and index_n is not None and not index.equals(index_n):

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy.stats import rankdata
 
-from sna.stats.normalisation import _as_float_1d, _wrap
+from sna.stats.normalisation import as_float_1d, wrap_like
 
 __all__ = ["TreatResult", "skew_kurtosis", "treat_outliers", "iod_exponential"]
 
@@ -79,7 +79,7 @@ def skew_kurtosis(x: ArrayLike) -> tuple[float, float]:
     >>> [round(v, 4) for v in skew_kurtosis([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 30, 100])]
     [3.0632, 9.7414]
     """
-    arr, _, _ = _as_float_1d(x)
+    arr, _, _ = as_float_1d(x)
     return _skew_kurt(arr[~np.isnan(arr)])
 
 
@@ -186,14 +186,14 @@ def treat_outliers(
     """
     if max_winsor < 0:
         raise ValueError(f"max_winsor must be >= 0, got {max_winsor}")
-    arr, index, label = _as_float_1d(x)
+    arr, index, label = as_float_1d(x)
     ok = ~np.isnan(arr)
     v0 = arr[ok]
     sk0, ku0 = _skew_kurt(v0)
     none = np.zeros(arr.shape, dtype=bool)
     if _passes(sk0, ku0, skew_max, kurt_max):
         return TreatResult(
-            _wrap(arr.copy(), index, label), "none", 0, None, none, sk0, ku0, sk0, ku0, True
+            wrap_like(arr.copy(), index, label), "none", 0, None, none, sk0, ku0, sk0, ku0, True
         )
 
     side = "high" if sk0 >= 0 else "low"
@@ -221,7 +221,7 @@ def treat_outliers(
         mask = none.copy()
         mask[ok] = treated
         return TreatResult(
-            _wrap(out, index, label),
+            wrap_like(out, index, label),
             "winsorise",
             int(treated.sum()),
             side,
@@ -237,7 +237,7 @@ def treat_outliers(
     out[ok] = _log_ct(v0, side)
     sk2, ku2 = _skew_kurt(out[ok])
     return TreatResult(
-        _wrap(out, index, label),
+        wrap_like(out, index, label),
         "log",
         0,
         side,
@@ -283,7 +283,7 @@ def iod_exponential(rank_or_score: ArrayLike, higher_is_worse: bool = True) -> A
     >>> iod_exponential([1, 2, 3, 4], higher_is_worse=False).round(2).tolist()
     [100.0, 31.01, 15.65, 6.52]
     """
-    arr, index, label = _as_float_1d(rank_or_score, "rank_or_score")
+    arr, index, label = as_float_1d(rank_or_score, "rank_or_score")
     out = np.full(arr.shape, np.nan)
     ok = ~np.isnan(arr)
     n = int(ok.sum())
@@ -291,4 +291,4 @@ def iod_exponential(rank_or_score: ArrayLike, higher_is_worse: bool = True) -> A
         v = arr[ok] if higher_is_worse else -arr[ok]
         r = rankdata(v, method="average") / n
         out[ok] = -23.0 * np.log(1.0 - r * (1.0 - np.exp(-100.0 / 23.0)))
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)

@@ -31,8 +31,8 @@ import pandas as pd
 from numpy.typing import ArrayLike
 from scipy.stats import spearmanr
 
-from sna.stats.normalisation import _as_float_1d, _wrap
-from sna.stats.ranking import _groups_from_ranks, _rank_desc_2d
+from sna.stats.normalisation import as_float_1d, wrap_like
+from sna.stats.ranking import groups_from_ranks, rank_desc_rows
 
 __all__ = [
     "INTERVAL_PERCENTILES",
@@ -196,7 +196,7 @@ def monte_carlo(
     lo_p, mid_p, hi_p = (float(p) for p in percentiles)
     if not 0 <= lo_p <= mid_p <= hi_p <= 100:
         raise ValueError(f"percentiles must be ordered values in [0, 100], got {percentiles}")
-    p, index, _ = _as_float_1d(point, "point")
+    p, index, _ = as_float_1d(point, "point")
     n = p.size
 
     children = np.random.SeedSequence(int(seed)).spawn(int(draws))
@@ -209,10 +209,10 @@ def monte_carlo(
         sims[i] = out
     sims[:, np.isnan(p)] = np.nan
 
-    point_rank = _rank_desc_2d(p, rank_method)
-    point_dec = _groups_from_ranks(_rank_desc_2d(p, "ordinal"), 10)
-    ranks = _rank_desc_2d(sims, rank_method)
-    decs = _groups_from_ranks(_rank_desc_2d(sims, "ordinal"), 10)
+    point_rank = rank_desc_rows(p, rank_method)
+    point_dec = groups_from_ranks(rank_desc_rows(p, "ordinal"), 10)
+    ranks = rank_desc_rows(sims, rank_method)
+    decs = groups_from_ranks(rank_desc_rows(sims, "ordinal"), 10)
 
     ok = ~np.isnan(p)
     lo = np.full(n, np.nan)
@@ -290,13 +290,13 @@ def poisson_redraw(counts: ArrayLike, rng: np.random.Generator) -> Any:
     numpy.ndarray or pandas.Series
         Float counts.
     """
-    r, index, label = _as_float_1d(counts, "counts")
+    r, index, label = as_float_1d(counts, "counts")
     if (r < 0).any():
         raise ValueError(f"counts has {int((r < 0).sum())} negative value(s)")
     out = np.full(r.shape, np.nan)
     ok = ~np.isnan(r)
     out[ok] = rng.poisson(r[ok])
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)
 
 
 def gamma_redraw(counts: ArrayLike, rng: np.random.Generator, *, prior_shape: float = 0.5) -> Any:
@@ -326,13 +326,13 @@ def gamma_redraw(counts: ArrayLike, rng: np.random.Generator, *, prior_shape: fl
     """
     if not prior_shape > 0:
         raise ValueError(f"prior_shape must be > 0, got {prior_shape!r}")
-    r, index, label = _as_float_1d(counts, "counts")
+    r, index, label = as_float_1d(counts, "counts")
     if (r < 0).any():
         raise ValueError(f"counts has {int((r < 0).sum())} negative value(s)")
     out = np.full(r.shape, np.nan)
     ok = ~np.isnan(r)
     out[ok] = rng.gamma(shape=r[ok] + prior_shape, scale=1.0)
-    return _wrap(out, index, label)
+    return wrap_like(out, index, label)
 
 
 def dirichlet_weights(weights: Any, concentration: float, rng: np.random.Generator) -> Any:
@@ -419,17 +419,17 @@ def compare_rankings(default: ArrayLike, alternative: ArrayLike) -> RankComparis
     >>> compare_rankings([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]).spearman
     1.0
     """
-    a, _, _ = _as_float_1d(default, "default")
-    b, _, _ = _as_float_1d(alternative, "alternative")
+    a, _, _ = as_float_1d(default, "default")
+    b, _, _ = as_float_1d(alternative, "alternative")
     if a.shape != b.shape:
         raise ValueError(f"default has {a.size} values but alternative has {b.size}")
     ok = ~np.isnan(a) & ~np.isnan(b)
     a, b = a[ok], b[ok]
     if a.size < 2:
         return RankComparison(float("nan"), float("nan"), float("nan"), int(a.size))
-    ka, kb = _rank_desc_2d(a, "average"), _rank_desc_2d(b, "average")
-    ga = _groups_from_ranks(_rank_desc_2d(a, "ordinal"), 10)
-    gb = _groups_from_ranks(_rank_desc_2d(b, "ordinal"), 10)
+    ka, kb = rank_desc_rows(a, "average"), rank_desc_rows(b, "average")
+    ga = groups_from_ranks(rank_desc_rows(a, "ordinal"), 10)
+    gb = groups_from_ranks(rank_desc_rows(b, "ordinal"), 10)
     return RankComparison(
         spearman=float(spearmanr(a, b).statistic),
         decile_changed=float(np.mean(ga != gb)),

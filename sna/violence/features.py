@@ -134,7 +134,7 @@ def structural_terms(scores: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
     return pd.DataFrame(out, index=scores.index)
 
 
-def _history(
+def time_weighted_history(
     points: pd.DataFrame,
     units: pd.Index,
     spec: ViolenceRiskSpec,

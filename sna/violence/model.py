@@ -50,11 +50,11 @@ from sna.violence.count_model import EXPOSURE_TERM, CountModel, fit_count_model
 from sna.violence.features import (
     CURVATURE_TERM,
     PRIOR_TERM,
-    _history,
     model_layer_ids,
     month_number,
     month_text,
     structural_terms,
+    time_weighted_history,
     weighted_counts,
 )
 from sna.violence.words import explain_violence, term_title
@@ -181,7 +181,7 @@ def fit_violence(
     exp_fit = np.asarray(exposure, float) * max(len(resp_months), 1) / 12.0
     best, candidates = None, []
     for h in spec.half_lives:
-        hist, _ = _history(
+        hist, _ = time_weighted_history(
             inside, units, spec, start=feat[0], end=feat[1], half_life=h, months_present=present
         )
         x = _design(hist, structural, exposure)
@@ -240,7 +240,7 @@ def predict_violence(
     mn = month_number(points["month"].to_numpy())
     inside = points[(mn >= lo) & (mn <= hi)]
     present = sorted(set(inside["month"].astype(str)))
-    hist, prior = _history(
+    hist, prior = time_weighted_history(
         inside,
         units,
         ViolenceRiskSpec(target=fit.target, history=fit.history_types),
