@@ -2,7 +2,7 @@
 
 A view whose force area has police.uk street files fits violence risk on them (through the
 archive's counts); its build stores that force's forward test as ``sna evaluate --forces``
-computes it (``manifest["forward_test"]``, :func:`sna.violence.stage.forward_test`). This
+computes it (``manifest["forward_test"]``, :func:`sna.build.violence.forward_test`). This
 turns it into the rows the template shows; a build without one has no section.
 """
 

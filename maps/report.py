@@ -318,7 +318,7 @@ def _outcomes(build: PublicBuild) -> dict[str, Any] | None:
 def _trends(build: PublicBuild) -> dict[str, Any] | None:
     """Monthly recorded violence by district (a chart) and IoD2019 -> IoD2025 in a table.
 
-    From the build's trend tables (:mod:`sna.build.trends`); ``None`` for a build made before them.
+    From the build's trend tables (:mod:`sna.needs.trends`); ``None`` for a build made before them.
     """
     folder = Path(build.path)
     monthly_path, iod_path = folder / "trends_monthly.parquet", folder / "trends_iod.parquet"

@@ -58,7 +58,7 @@ _EXPORTS: dict[str, str] = {
     "build_region": "sna.build.pipeline",
     "open_build": "sna.builds.registry",
     "load_public_build": "sna.builds.registry",
-    "PublicBuild": "sna.builds.public",
+    "PublicBuild": "sna.answers.public_build",
     "Store": "sna.prepare.store",
     "priority_places": "sna.priority.places",
     "evaluate_region": "sna.evaluation.forward",
@@ -66,9 +66,9 @@ _EXPORTS: dict[str, str] = {
 }
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
+    from sna.answers.public_build import PublicBuild  # noqa: F401
     from sna.audit import audit_build  # noqa: F401
     from sna.build.pipeline import build_region  # noqa: F401
-    from sna.builds.public import PublicBuild  # noqa: F401
     from sna.builds.registry import load_public_build, open_build  # noqa: F401
     from sna.config.region import RegionConfig, load_region  # noqa: F401
     from sna.config.scoring import LayerSpec, ScoringSpec  # noqa: F401

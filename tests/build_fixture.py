@@ -259,7 +259,7 @@ def _lsoa_table(areas: gpd.GeoDataFrame, config, seed: int, shift: float) -> gpd
         lsoa[f"{k}_rank_hi"] = np.minimum(rank + 2, n)
         lsoa[f"{k}_p_top_decile"] = np.clip(1 - (rank - 1) / 3, 0, 1)
         lsoa[f"{k}_decile_confidence"] = 0.8
-    # violence risk, laid out as the build's violence step does (sna.violence.stage)
+    # violence risk, laid out as the build's violence step does (sna.build.violence)
     prior = np.round(rng.gamma(2.0, 20.0, n), 1) + shift
     e = 0.8 * prior + 6.0
     lsoa["violence_prior"] = prior

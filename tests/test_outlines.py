@@ -8,7 +8,7 @@ import morecantile
 import pytest
 import shapely
 
-from sna.build.outlines import load_outlines
+from sna.answers.outlines import load_outlines
 from sna.prepare.store import read_table
 from sna.tiles.render import EXTENT, LABEL_ZOOMS
 

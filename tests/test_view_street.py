@@ -22,7 +22,7 @@ from pyproj import Transformer
 from test_views import BEDS, _configs
 
 from geodata.crime import CURRENT_COLUMNS
-from sna.build.trends import monthly_from_counts
+from sna.needs.trends import monthly_from_counts
 
 MONTHS = [f"2022-{m:02d}" for m in range(1, 12)]
 VIOLENCE = "Violence and sexual offences"

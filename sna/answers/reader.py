@@ -156,10 +156,10 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     def public(self, data_dir: Path | None = None):
         """The public tabular view the maps, report and priority lists draw from
-        (:class:`sna.builds.public.PublicBuild`: manifest, specs, the public LSOA table)."""
+        (:class:`sna.answers.public_build.PublicBuild`: manifest, specs, the public LSOA table)."""
         import geopandas as gpd
 
-        from sna.builds.public import PublicBuild
+        from sna.answers.public_build import PublicBuild
         from sna.disclosure.public_tables import public_lsoa_table
 
         public = public_lsoa_table(self.lsoa_raw, self.specs)
@@ -431,7 +431,7 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     def outline_sources(self) -> dict[str, tuple[list, list[str], list[str]]]:
         """``(geometries, codes, names)`` per level (district, ward, lsoa) in EPSG:27700, as
-        :func:`sna.build.outlines.outline_sources` made them at build time."""
+        :func:`sna.answers.outlines.outline_sources` made them at build time."""
         import shapely
 
         out: dict[str, tuple[list, list[str], list[str]]] = {}

@@ -26,14 +26,14 @@ from sna.answers.catalogue import layers, tile_properties
 from sna.answers.context import BuildContext, load_context
 from sna.answers.list_rows import list_hidden, list_records, list_sorts
 from sna.answers.national import national_index
+from sna.answers.outlines import outline_sources
 from sna.answers.postcodes import postcode_answers
 from sna.answers.schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
 from sna.answers.shapes import geometry_json
 from sna.answers.support import services_geojson
 from sna.answers.trend_words import trend_words
-from sna.build.outlines import outline_sources
-from sna.build.trends import TrendReader
 from sna.disclosure.rule import DISCLOSURE_THRESHOLD
+from sna.needs.trends import TrendReader
 from sna.tiles.render import SurfaceStyle, outline_tiles
 
 __all__ = ["write_answers", "geocode_wheel"]
@@ -126,7 +126,7 @@ def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
 
 
 def _trend_rows(ctx: BuildContext, areas) -> list[tuple[str, bytes]]:
-    """One trend answer per area (:mod:`sna.build.trends`), for ``/api/v1/areas/{code}/trend``."""
+    """One trend answer per area (:mod:`sna.needs.trends`), for ``/api/v1/areas/{code}/trend``."""
     reader = TrendReader.open(ctx.path)
     if reader is None:
         return []

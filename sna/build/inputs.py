@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sna.build.trends import monthly_from_counts, trend_tables
 from sna.config.region import RegionConfig, ScoringSpec
 from sna.needs.layers import LayerData
 from sna.needs.partner_layers import scored_layers
 from sna.needs.scoring import LayerInput, score_layers
+from sna.needs.trends import monthly_from_counts, trend_tables
 from sna.prepare.pipeline import prepare_region
 from sna.prepare.store import Store
 from sna.violence.region_street import RegionStreet
@@ -36,7 +36,7 @@ def load_trend_tables(
     areas: pd.DataFrame,
     street: RegionStreet | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.build.trends`); a
+    """Monthly recorded violence and IoD decile changes per area (:mod:`sna.needs.trends`); a
     view with street files counts its months from the archive's counts (``street``)."""
     iod2019 = store.read("iod2019_lsoa21") if store.has("iod2019_lsoa21") else None
     monthly, iod = trend_tables(tables.get("crime_points"), areas, iod2019, tables.get("iod2025"))

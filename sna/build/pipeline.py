@@ -41,7 +41,7 @@ from sna.build.inputs import (
 )
 from sna.build.postcodes import postcode_index, postcode_violence, write_surfaces
 from sna.build.robustness import rank_intervals, sensitivity
-from sna.build.trends import write_trends
+from sna.build.violence import violence_columns, violence_step
 from sna.builds.registry import (
     builds_dir,
     clean_leftovers,
@@ -58,6 +58,7 @@ from sna.needs.drivers import explain, top_drivers
 from sna.needs.layers import check_ranges
 from sna.needs.partner_layers import layer_status, scored_layers
 from sna.needs.scoring import INDICES, score_layers
+from sna.needs.trends import write_trends
 from sna.outcomes.answer import build_outcomes
 from sna.prepare.pipeline import prepare_region
 from sna.prepare.store import Store, publish_dir, region_dir, staging_dir, write_table
@@ -65,7 +66,6 @@ from sna.prepare.views import national_ranks
 from sna.settings import PROJECT_ROOT, shared_cache_dir
 from sna.stats.hotspots import getis_ord_gi_star, local_moran, spatial_weights
 from sna.stats.ranking import bands, deciles, rank_desc
-from sna.violence.stage import violence_columns, violence_step
 
 __all__ = [
     "BuildResult",

@@ -28,8 +28,8 @@ from sna.errors import BuildNotFound, SnaError
 from sna.prepare.store import clean_staging, region_dir
 
 if TYPE_CHECKING:
+    from sna.answers.public_build import PublicBuild
     from sna.answers.reader import BuildReader
-    from sna.builds.public import PublicBuild
 
 __all__ = [
     "region_id",

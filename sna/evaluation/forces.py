@@ -148,7 +148,7 @@ def forward_rows(
 ) -> pd.DataFrame:
     """The forward table (module docstring) of ``forces`` (default: every force of ``panel``).
 
-    A view with street files shows its forces' rows in its report (:mod:`sna.violence.stage`).
+    A view with street files shows its forces' rows in its report (:mod:`sna.build.violence`).
     """
     rows = []
     for f in panel.forces if forces is None else [f for f in panel.forces if f in forces]:

@@ -42,8 +42,8 @@ AT_RISK_SOURCES = (
 )
 
 _CODE = [
-    PROJECT_ROOT / "sna" / "at_risk.py",
-    PROJECT_ROOT / "sna" / "national_at_risk.py",
+    PROJECT_ROOT / "sna" / "needs" / "at_risk.py",
+    PROJECT_ROOT / "sna" / "needs" / "national_at_risk.py",
     PROJECT_ROOT / "geodata" / "workplace.py",
 ]
 

@@ -95,8 +95,8 @@ def hospital_years(
 
 def police_monthly(crime_points: pd.DataFrame | None, areas: pd.DataFrame) -> list[dict]:
     """Monthly police.uk counts over the region for :data:`POLICE_UK_TYPES` (empty without
-    street-level files). Counted as :func:`sna.build.trends.monthly_counts` counts the trend."""
-    from sna.build.trends import monthly_counts
+    street-level files). Counted as :func:`sna.needs.trends.monthly_counts` counts the trend."""
+    from sna.needs.trends import monthly_counts
 
     if crime_points is None or crime_points.empty:
         return []

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from sna.answers import support
-from sna.builds.public import PublicBuild
+from sna.answers.public_build import PublicBuild
 from sna.builds.registry import load_public_build
 from sna.priority import table
 

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import numpy as np
 import pandas as pd
 
-from sna.builds.public import PublicBuild
+from sna.answers.public_build import PublicBuild
 from sna.errors import ConfigError
 
 __all__ = [
@@ -178,7 +178,7 @@ def _headers(build: PublicBuild) -> dict[str, str]:
 def readable(places: pd.DataFrame, build: PublicBuild) -> pd.DataFrame:
     """The priority list as a navigator opens it: the columns in reading order under
     headers in words; the LSOA's risk band is left out where it is the needs band
-    (:attr:`~sna.builds.public.PublicBuild.need_is_risk`)."""
+    (:attr:`~sna.answers.public_build.PublicBuild.need_is_risk`)."""
     headers = _headers(build)
     within = [c for c in places.columns if c.startswith("assets_within_")]
     for c in within:  # assets_within_1km -> "Community places within 1 km"

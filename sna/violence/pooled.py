@@ -238,8 +238,8 @@ def _cache_key(config: RegionConfig, panel: ForcePanel, at_risk_file: str) -> st
         ),
         "code": code_fingerprint(
             [
-                PROJECT_ROOT / "sna" / "violence_pooled.py",
-                PROJECT_ROOT / "sna" / "count_model.py",
+                PROJECT_ROOT / "sna" / "violence" / "pooled.py",
+                PROJECT_ROOT / "sna" / "violence" / "count_model.py",
             ]
         ),
     }

@@ -4,7 +4,7 @@ A view of a national build whose force area has police.uk street files (``street
 ["merseyside"]``) takes them from the archive's cached counts (:mod:`sna.violence.street_counts`),
 the
 table the pooled panel reads too: no second parse of the CSVs. The build fits violence risk
-on them (:mod:`sna.violence.stage`) and counts the monthly trend (:mod:`sna.build.trends`).
+on them (:mod:`sna.build.violence`) and counts the monthly trend (:mod:`sna.needs.trends`).
 """
 
 from __future__ import annotations

@@ -85,7 +85,10 @@ def _key(folders: list[Path]) -> str:
     blob = {
         "files": {f"{q.parent.name}/{q.name}": sha256_file(q) for q in _files(folders)},
         "code": code_fingerprint(
-            [PROJECT_ROOT / "sna" / "street_counts.py", *package_sources("geodata/archive")]
+            [
+                PROJECT_ROOT / "sna" / "violence" / "street_counts.py",
+                *package_sources("geodata/archive"),
+            ]
         ),
     }
     return hashlib.sha256(json.dumps(blob, sort_keys=True).encode()).hexdigest()[:16]
