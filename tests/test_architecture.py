@@ -202,3 +202,51 @@ def test_the_graph_checks_would_catch_a_lazy_cycle_and_a_private_import(tmp_path
     edges, private = _import_edges(_modules(tmp_path))
     assert _cycles(edges) == [["sna.a", "sna.inner.b"]]  # not sna.c: a TYPE_CHECKING import
     assert private == ["sna.inner.b: sna.a._secret"]
+
+
+#: sna's packages from the bottom up: a module imports sna packages of its own rank or below
+#: only, so the maths stays apart from the pipeline (stats <- needs/violence <- build). The
+#: modules directly in ``sna/`` (errors, settings, fingerprint, wording, theme) are below all.
+SNA_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("stats", "tiles"),  # the statistics and the tile geometry
+    ("disclosure",),  # the one rule, and the public form of partner data
+    ("config",),  # region files
+    ("needs",),  # layers, scoring, drivers, the at-risk population, trends
+    ("prepare",),  # the geodata store
+    ("violence",),  # the violence-risk model
+    ("evaluation", "outcomes"),  # forward tests; the Home Office success measures
+    ("answers",),  # a build's public answers: written once, read by key
+    ("builds",),  # which builds exist, which is current, the watcher
+    ("priority", "audit"),  # priority places; the disclosure audit of a build
+    ("build",),  # the pipeline that makes a build: it may use everything above
+)
+
+
+def _sna_rank(module: str, modules: dict[str, Path]) -> int | None:
+    """A module's rank in :data:`SNA_LAYERS`; -1 for the modules directly in ``sna/``; None
+    for the package ``sna`` itself (the library surface, which imports lazily) and the rest."""
+    parts = module.split(".")
+    if parts[0] != "sna" or module == "sna":
+        return None
+    if len(parts) == 2 and modules[module].name != "__init__.py":
+        return -1
+    return next(i for i, layer in enumerate(SNA_LAYERS) if parts[1] in layer)
+
+
+def test_sna_packages_import_downwards_only():
+    modules = _modules()
+    edges, _ = _import_edges(modules)
+    upward = sorted(
+        f"{module} -> {target}"
+        for module, targets in edges.items()
+        for target in targets
+        if (here := _sna_rank(module, modules)) is not None
+        and (there := _sna_rank(target, modules)) is not None
+        and there > here
+    )
+    assert upward == []
+
+
+def test_every_sna_package_has_a_layer():
+    packages = {p.parent.name for p in (ROOT / "sna").glob("*/__init__.py")}
+    assert packages == {name for layer in SNA_LAYERS for name in layer}

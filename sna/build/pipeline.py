@@ -39,6 +39,7 @@ from sna.build.inputs import (
     region_scores,
     shrinkage_parents,
 )
+from sna.build.national import national_ranks
 from sna.build.postcodes import postcode_index, postcode_violence, write_surfaces
 from sna.build.robustness import rank_intervals, sensitivity
 from sna.build.violence import violence_columns, violence_step
@@ -62,7 +63,6 @@ from sna.needs.trends import write_trends
 from sna.outcomes.answer import build_outcomes
 from sna.prepare.pipeline import prepare_region
 from sna.prepare.store import Store, publish_dir, region_dir, staging_dir, write_table
-from sna.prepare.views import national_ranks
 from sna.settings import PROJECT_ROOT, shared_cache_dir
 from sna.stats.hotspots import getis_ord_gi_star, local_moran, spatial_weights
 from sna.stats.ranking import bands, deciles, rank_desc

@@ -9,10 +9,14 @@ maps) goes through these functions.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 
-from sna.config.region import LayerSpec
 from sna.disclosure.control import band_rates
+
+if TYPE_CHECKING:
+    from sna.config.scoring import LayerSpec
 
 __all__ = ["partner_layers", "public_lsoa_table", "public_postcode_table"]
 
