@@ -13,7 +13,11 @@ Modules, one job each:
 - :mod:`~sna.answers.national`: the national postcode index (for "outside the region");
 - :mod:`~sna.answers.writer`: writes ``answers.sqlite`` into a build folder;
 - :mod:`~sna.answers.reader`: :class:`BuildReader`, what the server, maps and report read
-  (open one with :func:`sna.builds.registry.open_build`).
+  (open one with :func:`sna.builds.registry.open_build`);
+- :mod:`~sna.answers.public_build`: :class:`~sna.answers.public_build.PublicBuild`, the
+  public tabular view the maps, report and priority lists draw from;
+- :mod:`~sna.answers.support`: which assets are listed nearby, in what order, under what name;
+- :mod:`~sna.answers.outlines`: the map's bearings (district and ward outlines, area names).
 """
 
 from __future__ import annotations

@@ -1,7 +1,13 @@
-"""The steps of ``sna data prepare``, one module per source family (run by
-:mod:`sna.prepare.pipeline`).
+"""Preparing a region's geodata store (``sna data prepare``): every source loaded once,
+postcodes placed, written as GeoParquet with a provenance manifest.
 
-Modules, one job each:
+- :mod:`~sna.prepare.pipeline`: :func:`~sna.prepare.pipeline.prepare_region`, the entry;
+- :mod:`~sna.prepare.store`: the store itself (:class:`~sna.prepare.store.Store`), its
+  publication and cache key;
+- :mod:`~sna.prepare.views`, :mod:`~sna.prepare.view_sources`: a VRU view's store, sliced
+  from its national store, plus the view's own sources.
+
+The steps, one module per source family:
 
 - :mod:`~sna.prepare.steps`: the plumbing every step shares (the table writer, source paths);
 - :mod:`~sna.prepare.areas`: LSOA21 polygons and population, wards and districts;
