@@ -250,3 +250,9 @@ def test_sna_packages_import_downwards_only():
 def test_every_sna_package_has_a_layer():
     packages = {p.parent.name for p in (ROOT / "sna").glob("*/__init__.py")}
     assert packages == {name for layer in SNA_LAYERS for name in layer}
+
+
+def test_the_architecture_page_names_every_package():
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    packages = sorted(p.parent.name for p in (ROOT / "sna").glob("*/__init__.py"))
+    assert [p for p in packages if f"`sna.{p}`" not in text] == []
