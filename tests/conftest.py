@@ -94,7 +94,8 @@ def built_once(config, data_dir: Path = TEST_DATA_DIR) -> Path:
     only when code, config or store changed. Tests share one build of each region rather than
     publishing another ~300 MB folder each (a CI disk filled up that way). Hold the region's
     :func:`file_lock` around it."""
-    from sna.build.pipeline import build_is_current, build_region, current_build
+    from sna.build.pipeline import build_is_current, build_region
+    from sna.builds.registry import current_build
     from sna.config.region import RegionConfig, load_region
 
     if not isinstance(config, RegionConfig):
@@ -111,7 +112,8 @@ def _built(region: str) -> Path:
 
 def _built_synthetic(region: str) -> Path:
     """A build with synthetic partner stand-ins, in its own data directory (own store)."""
-    from sna.build.pipeline import build_is_current, build_region, current_build
+    from sna.build.pipeline import build_is_current, build_region
+    from sna.builds.registry import current_build
     from sna.config.region import load_region
 
     data_dir = SYNTHETIC_DATA_DIR

@@ -1,19 +1,17 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from sna.errors import InvalidWeights
+from sna.stats import aggregate as mod
 from sna.stats.aggregate import (
     need_index,
     validate_weights,
     weighted_arithmetic,
     weighted_geometric,
 )
-
-mod = importlib.import_module("sna.stats.aggregate")  # the package re-exports same-named functions
 
 
 def test_doctests():

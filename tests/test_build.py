@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 import rasterio
 
-from sna.build.pipeline import build_region, current_build, list_builds
+from sna.build.pipeline import build_region
+from sna.builds.registry import current_build, list_builds
 from sna.config.region import load_region
 from sna.errors import BuildNotFound, LayerNotFound
 

@@ -1,11 +1,11 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from build_fixture import REGION
 
+from sna.needs import drivers as mod
 from sna.needs.drivers import (
     SYNTHETIC_SUFFIX,
     driver_text,
@@ -14,8 +14,6 @@ from sna.needs.drivers import (
     top_drivers,
 )
 from sna.stats.aggregate import weighted_arithmetic
-
-mod = importlib.import_module("sna.needs.drivers")  # the package re-exports same-named functions
 
 LEVELS = {
     "vwi": "community",

@@ -48,7 +48,8 @@ def _configs() -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def somerset_view(shared_data: Path) -> Path:
     """The Somerset view's current build, the nation built first."""
-    from sna.build.pipeline import build_is_current, current_build
+    from sna.build.pipeline import build_is_current
+    from sna.builds.registry import current_build
 
     national, view = _configs()
     with file_lock("build-somerset-view"):

@@ -1,5 +1,4 @@
 import doctest
-import importlib
 
 import geopandas as gpd
 import numpy as np
@@ -10,9 +9,8 @@ from esda.moran import Moran_Local
 from libpysal.weights import Queen, lat2W
 from shapely.geometry import box
 
+from sna.stats import hotspots as mod
 from sna.stats.hotspots import fdr_bh, getis_ord_gi_star, local_moran, spatial_weights
-
-mod = importlib.import_module("sna.stats.hotspots")  # the package re-exports same-named functions
 
 pytestmark = pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
 

@@ -1,16 +1,12 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
+from sna.stats import normalisation as mod
 from sna.stats.normalisation import NORMALISERS, blom_scores, minmax, normalise, zscores
-
-mod = importlib.import_module(
-    "sna.stats.normalisation"
-)  # the package re-exports same-named functions
 
 
 def test_doctests():

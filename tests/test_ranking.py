@@ -1,13 +1,11 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sna.stats import ranking as mod
 from sna.stats.ranking import BAND_LABELS, bands, deciles, quantile_groups, rank_desc
-
-mod = importlib.import_module("sna.stats.ranking")  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -1,10 +1,10 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
+from sna.stats import uncertainty as mod
 from sna.stats.aggregate import weighted_arithmetic
 from sna.stats.ranking import deciles, rank_desc
 from sna.stats.uncertainty import (
@@ -15,10 +15,6 @@ from sna.stats.uncertainty import (
     poisson_redraw,
     rank_interval_contains,
 )
-
-mod = importlib.import_module(
-    "sna.stats.uncertainty"
-)  # the package re-exports same-named functions
 
 
 def test_doctests():
