@@ -47,7 +47,6 @@ from sna.builds.registry import (
     builds_dir,
     clean_leftovers,
     current_build,
-    list_builds,
     new_build_id,
 )
 from sna.config.region import RegionConfig, load_region
@@ -72,9 +71,6 @@ __all__ = [
     "INDICES",
     "build_is_current",
     "build_region",
-    "code_fingerprint",
-    "current_build",
-    "list_builds",
 ]
 
 Progress = Callable[[str, int, int], None]
