@@ -13,7 +13,7 @@ from sna.answers.reader import TileProperties
 from sna.errors import PostcodeNotFound
 
 if TYPE_CHECKING:
-    from sna.vector_tiles import AreaTiles
+    from sna.tiles.vector import AreaTiles
 
 __all__ = ["AnsweringReader", "ViewTileProperties"]
 

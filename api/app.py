@@ -23,8 +23,8 @@ from starlette.routing import Mount
 from starlette.types import Receive, Scope, Send
 
 from sna.answers.files import limit_heap
-from sna.tile_specs import TileCache
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
+from sna.tiles.specs import TileCache
 
 from .dependencies import FailedAttempts
 from .errors import STATUS_CODES, add_exception_handlers
@@ -91,7 +91,7 @@ def create_app(
     settings
         App settings; tests pass them directly.
     watcher
-        The build source; by default a :class:`~sna.watcher.BuildWatcher` of
+        The build source; by default a :class:`~sna.builds.watcher.BuildWatcher` of
         ``settings.region`` under ``settings.data_dir`` that reloads when a new build is
         published.
     tile_cache
@@ -113,7 +113,7 @@ def create_app(
 
     # VRU views of this region under /vru/<id>/, each a whole app over its own build, made
     # on its first request (api.front_door)
-    front = None if mounted else front_door(settings, watcher, cache)
+    front = None if mounted else front_door(settings, watcher, cache, create_app)
     if front is not None and own_watcher:
         watcher.loader = front.national_reader
 

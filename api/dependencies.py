@@ -17,7 +17,7 @@ from fastapi.security import APIKeyHeader
 from pydantic import SecretStr
 
 from sna.answers import BuildReader
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 __all__ = [
     "current_build",

@@ -33,19 +33,21 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
-from sna.builds import current_target
+from sna.builds.registry import current_target
+from sna.builds.watcher import BuildWatcher
 from sna.errors import PostcodeError
 from sna.settings import source_dir
-from sna.watcher import BuildWatcher
 
 from .answering import AnsweringReader, ViewTileProperties
 from .vru_catalogue import ViewInfo, view_catalogue
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from fastapi import FastAPI
 
-    from sna.tile_specs import TileCache
-    from sna.vector_tiles import AreaTiles
+    from sna.tiles.specs import TileCache
+    from sna.tiles.vector import AreaTiles
 
     from .settings import ApiSettings
 
@@ -61,12 +63,15 @@ OUTLINE_TOLERANCE = 0.001
 
 
 def front_door(
-    settings: ApiSettings, national: BuildWatcher, tile_cache: TileCache
+    settings: ApiSettings,
+    national: BuildWatcher,
+    tile_cache: TileCache,
+    make_app: Callable[..., FastAPI],
 ) -> FrontDoor | None:
     """The views of ``settings.region`` and which to serve: those ``settings.views`` names
     (ids or TOML paths), else every view whose build is published. None when there are
     neither views nor named regions (a regional server, as before)."""
-    from sna.config import load_region
+    from sna.config.region import load_region
 
     given = list(dict.fromkeys(settings.views))
     tomls = [v for v in given if v.endswith(".toml")]
@@ -77,7 +82,7 @@ def front_door(
         named = [v for v in named if v != settings.region]
     if not views and not named:
         return None
-    return FrontDoor(settings, views, named, national, tile_cache)
+    return FrontDoor(settings, views, named, national, tile_cache, make_app)
 
 
 def district_views(
@@ -134,6 +139,8 @@ class FrontDoor:
         The main app's watcher (the national build).
     tile_cache
         The main app's tile cache, shared (tiles are keyed by build id).
+    make_app
+        :func:`api.app.create_app`, passed in (that module imports this one).
     """
 
     def __init__(
@@ -143,12 +150,14 @@ class FrontDoor:
         named: list[str] | None,
         national: BuildWatcher,
         tile_cache: TileCache,
+        make_app: Callable[..., FastAPI],
     ) -> None:
         self.settings = settings
         self.views = {v.id: v for v in views}
         self.named = list(dict.fromkeys(named)) if named is not None else None
         self.national = national
         self.tile_cache = tile_cache
+        self.make_app = make_app
         self._apps: dict[str, FastAPI] = {}
         self._lock = threading.Lock()
         self._served: list[str] = []
@@ -294,8 +303,6 @@ class FrontDoor:
             return app
         with self._lock:
             if vid not in self._apps:
-                from .app import create_app
-
                 s = self.settings
                 watcher = BuildWatcher(
                     vid,
@@ -305,7 +312,7 @@ class FrontDoor:
                     loader=self.view_reader,
                 )
                 sub = s.model_copy(update={"region": vid, "views": [], "view_configs": []})
-                self._apps[vid] = create_app(
+                self._apps[vid] = self.make_app(
                     sub, watcher=watcher, tile_cache=self.tile_cache, mounted=True
                 )
             return self._apps[vid]

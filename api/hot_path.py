@@ -25,7 +25,7 @@ import zlib
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from .middleware import SECURITY_HEADERS, ExactHostMiddleware
 

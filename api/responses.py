@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from starlette.types import Scope, Send
 
 from sna.answers import BuildReader
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from .dependencies import current_build
 from .models import Envelope, ErrorDetail

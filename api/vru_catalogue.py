@@ -1,7 +1,7 @@
 """Which VRU views a national build has, and what data each holds (``/api/v1/vrus``).
 
 A VRU is a view of the national build (``view_of``): one per police force area, generated
-by :func:`sna.region_views.force_area_views`, plus the shipped
+by :func:`sna.config.region.force_area_views`, plus the shipped
 region files that declare ``view_of`` (a shipped file overrides a generated view with the
 same id: that is how an area configures its extracts, directory and contacts) and any view
 configs a deployment names (``SNA_API_VIEW_CONFIGS``). The server serves the ones whose
@@ -23,8 +23,9 @@ from typing import Any
 
 from geodata.force_areas import street_folder
 from geodata.force_areas import street_months as street_months_of
-from sna.builds import current_target
-from sna.config import REGIONS_DIR, RegionConfig, load_region
+from sna.builds.registry import current_target
+from sna.config.region import RegionConfig, load_region
+from sna.config.regions import REGIONS_DIR
 from sna.settings import source_dir
 
 __all__ = [
@@ -40,7 +41,7 @@ log = logging.getLogger(__name__)
 
 #: The region the generated force-area views are views of.
 GENERATED_VIEW_OF = "england"
-#: The partner extracts a view may configure (sna.view_sources.PARTNER_SOURCES' names).
+#: The partner extracts a view may configure (sna.prepare.view_sources.PARTNER_SOURCES' names).
 PARTNER_SOURCES = ("hospital_admissions", "pupil_exclusions")
 
 
@@ -138,11 +139,11 @@ def _declared_view_of(path: Path) -> str:
 
 
 def generated_views(region: str) -> list[RegionConfig]:
-    """The force-area views generated for ``region`` (:func:`sna.region_views.
+    """The force-area views generated for ``region`` (:func:`sna.config.regions.
     force_area_views`; none for another region)."""
     if region != GENERATED_VIEW_OF:
         return []
-    from sna.region_views import force_area_views
+    from sna.config.region import force_area_views
 
     return list(force_area_views())
 

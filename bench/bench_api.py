@@ -263,7 +263,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     sys.path.insert(0, str(ROOT))
     from api.routers.postcodes import bulk_items
-    from sna.builds import open_build
+    from sna.builds.registry import open_build
 
     build = open_build(data_dir / region / "builds" / "current")
     rng = random.Random(20261121)

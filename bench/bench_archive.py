@@ -11,7 +11,7 @@ sampled every 0.1 s from ``/proc``, so Dask workers count; each child also repor
 * ``counts_duckdb``: the DuckDB engine (``memory_limit`` 2GB, 2 threads): clean, place in
   LSOA21, count per force x month x type x LSOA21 (written per force-month as it goes), bin
   per force, then the per-force KDE one force at a time
-  (:func:`sna.archive_surfaces.iter_force_surfaces`);
+  (:func:`sna.build.archive_surfaces.iter_force_surfaces`);
 * ``counts_dask_localcluster``: the same with the Dask engine on a 2-worker
   ``dask.distributed.LocalCluster`` (2 GiB per worker).
 
@@ -79,7 +79,7 @@ _COUNTS = (
     + """
 import json, time
 from geodata.archive import get_engine, load_placement
-from sna.archive_surfaces import iter_force_surfaces
+from sna.build.archive_surfaces import iter_force_surfaces
 src = "{src}"
 if __name__ == "__main__":
     pl = load_placement(src + "/lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz",

@@ -26,7 +26,7 @@ BENCH_DATA = PROJECT_ROOT / "data" / "_bench"
 
 _PREPARE = """
 from pathlib import Path
-from sna.prepare import prepare_region
+from sna.prepare.pipeline import prepare_region
 prepare_region("west-midlands", data_dir=Path({data_dir!r}))
 """
 
@@ -34,7 +34,7 @@ _BUILD = """
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
-from sna.build import build_region
+from sna.build.pipeline import build_region
 t1 = time.perf_counter()
 r = build_region("west-midlands", data_dir=Path({data_dir!r}))
 t2 = time.perf_counter()

@@ -6,8 +6,9 @@ What is measured, in one fresh interpreter (target: under 5 minutes):
    config with ``districts`` = every English district code (``E06``-``E09``) in the ONS LSOA21
    lookup and only its IoD2025 layers (the layers that exist nationally);
 2. the LSOA table (lookup + Census 2021 population) and IoD2025, read from the bundle;
-3. every layer on every English LSOA21 (:func:`sna.layers.compute_layer`), scored with
-   :func:`sna.scoring.score_layers` (shrinkage to the MSOA, treatment, normalisation, weights),
+3. every layer on every English LSOA21 (:func:`sna.needs.layers.compute_layer`), scored with
+   :func:`sna.needs.scoring.score_layers` (shrinkage to the MSOA, treatment, normalisation,
+   weights),
    with ranks, deciles and bands;
 4. the build's Monte Carlo rank intervals (its default draws) on all LSOAs;
 5. every postcode of the ONS lookup placed in its LSOA21 (``assign_lsoa21`` against all
@@ -33,11 +34,11 @@ NAME = "england"
 def england_config(base: str = "west-midlands"):
     """The ``base`` region config widened to all of England, with its IoD2025 layers only.
 
-    Returns ``(config, lookup)``: the in-memory :class:`sna.config.RegionConfig` (region id
+    Returns ``(config, lookup)``: the in-memory :class:`sna.config.region.RegionConfig` (region id
     ``england``) and the LSOA21 lookup frame it was made from.
     """
     from geodata import boundaries
-    from sna.config import load_region
+    from sna.config.region import load_region
 
     cfg = load_region(base)
     lk = boundaries.read_lsoa21_lookup(cfg.source_path(cfg.sources.lsoa21_lookup.paths[0])).data
@@ -56,10 +57,10 @@ t0 = time.perf_counter()
 import numpy as np, pandas as pd
 from bench.bench_england import england_config
 from geodata import boundaries, deprivation, lsoa21, population, postcodes
-from sna.layers import compute_layer
-from sna.prepare import postcode_source_path
-from sna.ranking import bands, deciles, rank_desc
-from sna.scoring import LayerInput, score_layers
+from sna.needs.layers import compute_layer
+from sna.prepare.pipeline import postcode_source_path
+from sna.stats.ranking import bands, deciles, rank_desc
+from sna.needs.scoring import LayerInput, score_layers
 t["import"] = time.perf_counter() - t0
 
 s = time.perf_counter()
@@ -96,7 +97,7 @@ t["layers and scores"] = time.perf_counter() - s
 
 mc_draws = 0
 try:
-    from sna.build import _monte_carlo  # the build's own Monte Carlo (private helper)
+    from sna.build.robustness import rank_intervals as _monte_carlo  # the build's own Monte Carlo
 except ImportError:
     _monte_carlo = None
 if _monte_carlo is not None:

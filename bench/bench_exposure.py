@@ -1,7 +1,7 @@
 """What the at-risk population and the pooled violence model add to an England build.
 
-Both are build inputs made once and cached under ``<data_dir>/_shared`` (``sna.at_risk``,
-``sna.violence_pooled``). Measured through what users run, ``sna build --region england``
+Both are build inputs made once and cached under ``<data_dir>/_shared`` (``sna.needs.at_risk``,
+``sna.violence.pooled``). Measured through what users run, ``sna build --region england``
 (``build_region``), each in a fresh interpreter, in a data directory of its own under
 ``data/_bench/exposure``:
 
@@ -31,8 +31,8 @@ _CHILD = """
 import json, time
 from pathlib import Path
 import pandas as pd
-from sna.build import build_region
-from sna.store import Store
+from sna.build.pipeline import build_region
+from sna.prepare.store import Store
 t0 = time.perf_counter()
 r = build_region("england", data_dir=Path("{data_dir}"))
 store = Store("england", Path("{data_dir}")).manifest()

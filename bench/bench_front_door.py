@@ -100,8 +100,8 @@ def main(argv: list[str] | None = None) -> dict:
     args = p.parse_args(argv)
 
     from api.vru_catalogue import view_catalogue
-    from sna.builds import current_target
-    from sna.config import load_region
+    from sna.builds.registry import current_target
+    from sna.config.region import load_region
 
     region = load_region(args.region).id  # an id, or a region file's path
     national = current_target(region, args.data_dir)

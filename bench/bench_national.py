@@ -24,7 +24,7 @@ NAME = "national"
 _CHILD = """
 import json, time
 from pathlib import Path
-from sna.build import build_region
+from sna.build.pipeline import build_region
 t0 = time.perf_counter()
 r = build_region("{region}", data_dir=Path("{data_dir}"))
 print("BENCH_RESULT " + json.dumps({{

@@ -30,7 +30,7 @@ _PREPARE = """
 import json, time
 from pathlib import Path
 t0 = time.perf_counter()
-from sna.prepare import prepare_region
+from sna.prepare.pipeline import prepare_region
 t1 = time.perf_counter()
 r = prepare_region("west-midlands", data_dir=Path({data_dir!r}), force={force})
 t2 = time.perf_counter()
@@ -45,8 +45,8 @@ import json, time
 t = {}
 t0 = time.perf_counter()
 from geodata import boundaries, lsoa21, postcodes
-from sna.config import load_region
-from sna.prepare import postcode_source_path
+from sna.config.region import load_region
+from sna.prepare.pipeline import postcode_source_path
 cfg = load_region("west-midlands")
 src = lambda name: cfg.source_path(getattr(cfg.sources, name).paths[0])
 t["import"] = time.perf_counter() - t0

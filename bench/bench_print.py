@@ -25,8 +25,8 @@ BENCH_DATA = PROJECT_ROOT / "data" / "_bench" / "print"
 
 _BUILD = """
 from pathlib import Path
-from sna.build import build_is_current, build_region
-from sna.config import load_region
+from sna.build.pipeline import build_is_current, build_region
+from sna.config.region import load_region
 cfg = load_region("west-midlands")
 if not build_is_current(cfg, Path({data_dir!r})):
     build_region(cfg, data_dir=Path({data_dir!r}))

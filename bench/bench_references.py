@@ -102,7 +102,7 @@ _GDAL_ENV = {
 
 _BUILD = """
 from pathlib import Path
-from sna.build import build_region
+from sna.build.pipeline import build_region
 build_region({region!r}, data_dir=Path({data_dir!r}))
 """
 

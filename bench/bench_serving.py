@@ -302,7 +302,7 @@ def main(argv: list[str] | None = None) -> dict:
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install -y wrk")
     region, data_dir = args.region, args.data_dir
-    from sna.builds import open_build
+    from sna.builds.registry import open_build
 
     build = open_build(region, data_dir)
     codes = [c for (c,) in build._rows("SELECT code FROM postcodes WHERE live = 1")]

@@ -5,8 +5,8 @@ Measured in this interpreter on a West Midlands store prepared under ``data/_ben
 state schools: about 2,500 points) plus a directory of 300 services placed at live postcodes
 (the ``service_directory`` source, as ``[services]`` would load it):
 
-* ``points_s``: :func:`sna.support.support_points` (names, entries) over the assets table;
-* ``nearby_s``: :func:`sna.support.nearby` for every postcode with a grid reference
+* ``points_s``: :func:`sna.answers.support.support_points` (names, entries) over the assets table;
+* ``nearby_s``: :func:`sna.answers.support.nearby` for every postcode with a grid reference
   (directory services first, up to 10 entries within 1 km), the order the postcode answers
   use. Target 10 s (a build load must stay well under a minute);
 * ``single_tree_s``: the reference, one KD-tree query of the 20 nearest within 1 km and a
@@ -35,9 +35,9 @@ def run() -> dict[str, Any]:
     """Run the benchmark; write ``bench/results/support.json``; return the results."""
     from scipy.spatial import cKDTree
 
-    from sna.prepare import prepare_region
-    from sna.store import Store
-    from sna.support import nearby, support_points
+    from sna.answers.support import nearby, support_points
+    from sna.prepare.pipeline import prepare_region
+    from sna.prepare.store import Store
 
     prepare_region("west-midlands", data_dir=Path(BENCH_DATA))
     store = Store("west-midlands", BENCH_DATA)

@@ -2,7 +2,7 @@
 
 After ``sna build --region england`` (this benchmark never builds England: it stops if the
 national store or build is missing), ``sna build --region england --views`` builds every view
-of England (the generated force-area views, :mod:`sna.build_views`), as many at a time as the
+of England (the generated force-area views, :mod:`sna.build.views`), as many at a time as the
 machine has cores, in the data directory that holds the England build (``$SNA_DATA_DIR`` or
 ``./data``). Measured: the command's wall time and peak memory, and each view's build time
 and LSOA count (from its manifest). Target: every view together under 10 minutes.
@@ -43,8 +43,8 @@ import json
 import sys
 from pathlib import Path
 from cli.main import app
-from sna.builds import current_build
-from sna.config import load_region
+from sna.builds.registry import current_build
+from sna.config.region import load_region
 try:
     app(["build", "--region", {national!r}, "--views", "--data-dir", {data_dir!r}])
 except SystemExit as exc:
@@ -62,8 +62,8 @@ print("BENCH_RESULT " + json.dumps(per_view))
 _COUNT = """
 import json
 import pyarrow.parquet as pq
-from sna.builds import current_build
-from sna.config import load_region
+from sna.builds.registry import current_build
+from sna.config.region import load_region
 from pathlib import Path
 folder = current_build(load_region({region!r}).id, Path({data_dir!r}))
 print("BENCH_RESULT " + json.dumps({{"n_lsoa": pq.read_metadata(folder / "lsoa.parquet").num_rows,
@@ -73,10 +73,10 @@ print("BENCH_RESULT " + json.dumps({{"n_lsoa": pq.read_metadata(folder / "lsoa.p
 
 def _national_ready(national: str, data_dir: Path) -> None:
     """Stop unless the national store and build exist (building England is not ours)."""
-    from sna.builds import current_build
-    from sna.config import load_region
+    from sna.builds.registry import current_build
+    from sna.config.region import load_region
     from sna.errors import BuildNotFound
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     nid = load_region(national).id
     if not Store(nid, data_dir).exists():
@@ -94,7 +94,7 @@ def run(
     one_by_one: bool = False,
 ) -> dict[str, Any]:
     """Build every view (all views of ``national`` by default); write the result JSON."""
-    from sna.build_views import views_of
+    from sna.build.views import views_of
 
     data_dir = (data_dir or Path(os.environ.get("SNA_DATA_DIR") or PROJECT_ROOT / "data")).resolve()
     _national_ready(national, data_dir)

@@ -49,7 +49,7 @@ def build(
     if views:
         _build_views(region, data_dir, jobs)
         return
-    from sna.build import build_region
+    from sna import build_region
 
     result = with_progress(
         build_region,
@@ -67,8 +67,8 @@ def build(
     for k, v in result.checks.items():
         table.add_row(k, str(v))
     out.print(table)
-    from sna.config import load_region
-    from sna.store import Store
+    from sna import Store
+    from sna.config.region import load_region
 
     warn(Store(load_region(region).id, data_dir).manifest().get("warnings", []))
     held = json.loads((result.path / "manifest.json").read_text()).get("awaiting_layers", [])
@@ -78,7 +78,7 @@ def build(
 
 def _build_views(region: str, data_dir, jobs: int | None) -> None:
     """``sna build --views``: every view of ``region``, a line each, exit 1 if any failed."""
-    from sna.build_views import build_views
+    from sna.build.views import build_views
 
     results = with_progress(build_views, "preparing", national=region, data_dir=data_dir, jobs=jobs)
     failed = [r for r in results if r.error]
@@ -126,8 +126,8 @@ def builds(
     """List a region's builds, newest first (the current one is marked)."""
     if ctx.invoked_subcommand is not None:
         return
-    from sna.builds import list_builds
-    from sna.config import load_region
+    from sna.builds.registry import list_builds
+    from sna.config.region import load_region
 
     with library_errors():
         cfg = load_region(region)
@@ -153,8 +153,8 @@ def builds_prune(
     ] = None,
 ) -> None:
     """Remove all but the newest builds; the current build is never removed."""
-    from sna.builds import prune_builds
-    from sna.config import load_region
+    from sna.builds.registry import prune_builds
+    from sna.config.region import load_region
 
     with library_errors():
         cfg = load_region(region)

@@ -34,7 +34,7 @@ def data_prepare(
     force: Annotated[bool, typer.Option(help="Rebuild even if inputs are unchanged.")] = False,
 ) -> None:
     """Load every source of a region into its GeoParquet store with provenance."""
-    from sna.prepare import prepare_region
+    from sna import prepare_region
 
     result = with_progress(
         prepare_region, "checking inputs", region=region, data_dir=data_dir, force=force
@@ -54,8 +54,8 @@ def data_prepare(
 @data_app.command("info")
 def data_info(region: RegionOpt = "west-midlands", data_dir: DataDirOpt = None) -> None:
     """Show the provenance manifest of a region's store."""
-    from sna.config import load_region
-    from sna.store import Store
+    from sna import Store
+    from sna.config.region import load_region
 
     with library_errors():
         cfg = load_region(region)
@@ -109,8 +109,8 @@ def archive_ingest(
 
     root = _archive_dir(archive)
     if not paths:
-        from sna.config import load_region
-        from sna.street_counts import street_folders
+        from sna.config.region import load_region
+        from sna.violence.street_counts import street_folders
 
         with library_errors():
             paths = street_folders(load_region(region))
@@ -171,7 +171,7 @@ def archive_counts(
     from pydantic import ValidationError
 
     from geodata.archive import RunOptions, get_engine, load_placement
-    from sna.config import load_region
+    from sna.config.region import load_region
 
     root = _archive_dir(archive)
     overrides = {
@@ -215,8 +215,8 @@ def archive_counts(
         f"{result.out}" + (f", {output}" if output is not None else "")
     )
     if surfaces is not None:
-        from sna.archive_surfaces import iter_force_surfaces
-        from sna.surfaces import write_geotiff
+        from sna.build.archive_surfaces import iter_force_surfaces
+        from sna.stats.kde import write_geotiff
 
         surfaces.mkdir(parents=True, exist_ok=True)
         n = 0

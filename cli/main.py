@@ -58,7 +58,7 @@ def regions(
 ) -> None:
     """List the shipped regions and the generated view of every English police force area,
     with what data each has (street files and their months, partner extracts, directory)."""
-    from sna.region_list import region_rows
+    from sna.config.region_list import region_rows
 
     with library_errors():
         rows = region_rows()

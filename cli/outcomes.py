@@ -29,10 +29,10 @@ def outcomes_command(
     """
     with library_errors():
         from maps.outcomes_charts import write_outcome_charts
-        from sna.builds import current_build
-        from sna.config import load_region
+        from sna.builds.registry import current_build
+        from sna.config.region import load_region
         from sna.errors import BuildNotFound
-        from sna.outcomes_build import compute_outcomes, outcomes_table, read_outcomes
+        from sna.outcomes.answer import compute_outcomes, outcomes_table, read_outcomes
 
         config = load_region(region)
         try:

@@ -104,7 +104,7 @@ def priority_command(
     ] = None,
 ) -> None:
     """Export the top N LSOAs per district by violence risk or need (CSV and GeoPackage)."""
-    from sna.priority import PRIORITY_BY, write_priority_places
+    from sna.priority.places import PRIORITY_BY, write_priority_places
 
     if by not in PRIORITY_BY:
         fail(SnaError(f"--by must be one of {list(PRIORITY_BY)}, got {by!r}"))
@@ -135,8 +135,8 @@ def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -
 def _has_street_points(region: str, data_dir: Path | None) -> bool:
     """Whether the region's prepared store holds police.uk points (a forward test needs
     them); True when there is no store yet, so that evaluating says what is missing."""
-    from sna.config import load_region
-    from sna.store import Store
+    from sna import Store
+    from sna.config.region import load_region
 
     store = Store(load_region(region).id, data_dir)
     return not store.exists() or store.has("crime_points")
@@ -172,7 +172,8 @@ def evaluate(
     ] = None,
 ) -> None:
     """Does the index find the places? PAI, PEI*, RRI of a training-only index vs baselines."""
-    from sna.evaluate import evaluate_iod_era, evaluate_region
+    from sna import evaluate_region
+    from sna.evaluation.method import evaluate_iod_era
 
     if forces:
         _evaluate_forces(region, data_dir, out_dir)

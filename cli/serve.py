@@ -34,8 +34,10 @@ def serve(
     A national build (``--region england``) serves every VRU view built from it too, each
     under ``/vru/<id>/``, and its map at ``/`` answers each postcode under its own VRU.
     """
-    from sna.builds import current_build  # not sna.build: the server needs no data stack
-    from sna.config import load_region
+    from sna.builds.registry import (
+        current_build,  # not sna.build.pipeline: the server needs no data stack
+    )
+    from sna.config.region import load_region
 
     with library_errors():
         cfg = load_region(region)
@@ -71,7 +73,7 @@ def _catalogue(region_id: str, data_dir) -> list[tuple[str, bool]]:
     """Every VRU view of the region and whether its build is published."""
     from api.settings import ApiSettings
     from api.vru_catalogue import view_catalogue
-    from sna.builds import current_target
+    from sna.builds.registry import current_target
 
     configs = ApiSettings(region=region_id).view_configs
     return [

@@ -145,7 +145,7 @@ _WGS84_TO_BNG = Transformer.from_crs("EPSG:4326", BNG, always_xy=True)
 PathLike_ = str | PathLike[str]
 
 
-def _parse(src: Source) -> tuple[pd.DataFrame, str]:
+def read_street_file(src: Source) -> tuple[pd.DataFrame, str]:
     """Read one CSV as strings and tell its format from the header."""
     raw = read_source(src)
     encoding = "utf-8-sig"
@@ -190,7 +190,7 @@ def _numeric(values: pd.Series, label: str, column: str) -> np.ndarray:
     return out
 
 
-def _tidy(frame: pd.DataFrame, fmt: str, src: Source) -> pd.DataFrame:
+def tidy_rows(frame: pd.DataFrame, fmt: str, src: Source) -> pd.DataFrame:
     """One file's rows in the output columns (geometry added later, once for all files)."""
     month = frame["Month"]
     ok = month.str.strip().str.fullmatch(_MONTH.pattern).fillna(False).to_numpy(dtype=bool)
@@ -238,7 +238,7 @@ def _tidy(frame: pd.DataFrame, fmt: str, src: Source) -> pd.DataFrame:
 # public API
 
 
-def _check_types(crime_types: Iterable[str] | None) -> list[str] | None:
+def check_crime_types(crime_types: Iterable[str] | None) -> list[str] | None:
     if crime_types is None:
         return None
     if isinstance(crime_types, str):
@@ -252,7 +252,7 @@ def _check_types(crime_types: Iterable[str] | None) -> list[str] | None:
     return wanted
 
 
-def _check_months(months: tuple[str, str] | None) -> tuple[str, str] | None:
+def check_month_range(months: tuple[str, str] | None) -> tuple[str, str] | None:
     if months is None:
         return None
     if len(months) != 2:
@@ -346,14 +346,14 @@ def read_police_uk(
     ``'duplicate Crime ID'``). Anti-social behaviour incidents have no Crime ID and are never
     de-duplicated: two identical ASB rows are two incidents at the same snap point.
     """
-    wanted_types = _check_types(crime_types)
-    window = _check_months(months)
+    wanted_types = check_crime_types(crime_types)
+    window = check_month_range(months)
     report = LoadReport(source="police.uk street-level crime")
     sources = discover(paths, report)
     parts: list[pd.DataFrame] = []
     formats: dict[str, int] = {}
     for src in sources:
-        frame, fmt = _parse(src)
+        frame, fmt = read_street_file(src)
         formats[fmt] = formats.get(fmt, 0) + 1
         if frame.empty:
             month = _FILE_MONTH.search(src.short)
@@ -362,7 +362,7 @@ def read_police_uk(
                 + (f" (month {month.group(1)} has no data)" if month else "")
             )
             continue
-        parts.append(_tidy(frame, fmt, src))
+        parts.append(tidy_rows(frame, fmt, src))
     if not parts:
         raise EmptyFileError(sources[0].label, "no crime rows in any of the files given")
     data = pd.concat(parts, ignore_index=True)
@@ -452,7 +452,7 @@ def crime_counts_by_lsoa(
         raise MissingColumnsError(
             "lsoa_polygons", f"missing column 'lsoa21_code'; found {list(lsoa_polygons.columns)}"
         )
-    wanted = _check_types(crime_types)
+    wanted = check_crime_types(crime_types)
     polys = to_bng(lsoa_polygons[["lsoa21_code", "geometry"]], "lsoa_polygons")
     pts = points
     if pts.crs is not None and pts.crs.to_epsg() != 27700:

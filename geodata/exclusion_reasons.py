@@ -41,7 +41,7 @@ EXCLUSION_REASON_CODES: dict[str, str] = {
 }
 """The school census reason codes used up to 2019/20, and their labels."""
 
-_NEWER_REASONS = (
+NEWER_REASONS = (
     "Use or threat of use of an offensive weapon or prohibited item",
     "Abuse against sexual orientation and gender identity",
     "Abuse relating to disability",

@@ -19,7 +19,7 @@ from ._partner import (
     _parse_ages,
     _parse_dates,
 )
-from .exclusion_reasons import _NEWER_REASONS, EXCLUSION_REASON_CODES, EXCLUSION_REASONS
+from .exclusion_reasons import EXCLUSION_REASON_CODES, EXCLUSION_REASONS, NEWER_REASONS
 from .report import Loaded
 
 __all__ = [
@@ -76,7 +76,7 @@ _CATEGORY_SPELLINGS: dict[str, str] = {
 _REASON_LOOKUP: dict[str, str] = {
     **{code.lower(): label for code, label in EXCLUSION_REASON_CODES.items()},
     **{label.lower(): label for label in EXCLUSION_REASON_CODES.values()},
-    **{label.lower(): label for label in _NEWER_REASONS},
+    **{label.lower(): label for label in NEWER_REASONS},
     **{k.replace("_", " "): v for k, v in EXCLUSION_REASONS.items()},
     "verbal abuse or threatening behaviour against a pupil": EXCLUSION_REASONS["verbal_pupil"],
     "verbal abuse or threatening behaviour against an adult": EXCLUSION_REASONS["verbal_adult"],

@@ -9,7 +9,7 @@ Metropolitan Police and City of London areas together (38 views of the 39 Englis
 
 This module returns plain region tables (the ``[region]`` and ``[contacts]`` of a TOML):
 ``geodata`` may not import ``sna`` (tests/test_architecture.py), so
-:func:`sna.region_views.force_area_views` turns them into validated configs. The districts
+:func:`sna.config.region.force_area_views` turns them into validated configs. The districts
 are the lookup's LTLA 2024 codes, which the config loader resolves to the LSOA lookup's LAD
 2022 codes (:mod:`geodata.district_codes`).
 """

@@ -3,7 +3,7 @@
 The ONS tables are by police force area (PFA); a VRU is configured by its districts. The ONS
 district -> community safety partnership -> PFA lookup (2024) maps one to the other, and the
 Census 2021 usual residents by LSOA, summed by PFA, give each force area's population on
-census day (21 March 2021), the later end of the interpolation in :mod:`sna.outcomes`.
+census day (21 March 2021), the later end of the interpolation in :mod:`sna.outcomes.series`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Census 2021 workplace population by MSOA 2021, and the MSOA 2021 names.
 
-The at-risk population of an LSOA (:mod:`sna.at_risk`) adds to its residents the people
+The at-risk population of an LSOA (:mod:`sna.needs.at_risk`) adds to its residents the people
 who work there but live elsewhere. The Census counts them only by MSOA, in the
 origin-destination summary ODWP01EW: ``origin`` (working residents of the MSOA, home
 workers included), ``destination`` (people whose workplace is in the MSOA, home workers

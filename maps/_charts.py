@@ -1,6 +1,6 @@
 """The report's charts: matplotlib figures returned as base64 PNG, to embed in the HTML.
 
-Each chart reads only the public view of a build (:class:`sna.priority.PublicBuild`), and
+Each chart reads only the public view of a build (:class:`sna.priority.places.PublicBuild`), and
 matplotlib is imported inside each function so ``import maps`` stays light.
 """
 
@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sna.priority import PublicBuild
+from sna import PublicBuild
 
 __all__ = [
     "LEVEL_COLOURS",

@@ -2,7 +2,7 @@
 
 A view whose force area has police.uk street files fits violence risk on them (through the
 archive's counts); its build stores that force's forward test as ``sna evaluate --forces``
-computes it (``manifest["forward_test"]``, :func:`sna.violence_build.forward_test`). This
+computes it (``manifest["forward_test"]``, :func:`sna.build.violence.forward_test`). This
 turns it into the rows the template shows; a build without one has no section.
 """
 
@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from sna import PublicBuild
 from sna.evaluation.forces import JUDGED_LSOAS, JUDGED_MONTHS, forward_passes
-from sna.public_build import PublicBuild
 
 __all__ = ["forward_section"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sna.priority import PublicBuild
+from sna import PublicBuild
 
 from ._themes import Theme, gap_themes, hotspot_themes, overview_themes
 

@@ -7,8 +7,9 @@ indices and the socio-ecological levels, coloured and labelled from the one them
 public map uses (:mod:`sna.theme`), or a category for hotspots and the protective gap. Classes
 are computed on the whole region so a district map uses the same colours as the overview.
 
-Only public columns are read (the caller passes :class:`sna.priority.PublicBuild`, whose
-table went through :func:`sna.publish.public_lsoa_table`), and of those only names, bands,
+Only public columns are read (the caller passes :class:`sna.priority.places.PublicBuild`, whose
+table went through :func:`sna.disclosure.public_tables.public_lsoa_table`), and of those only
+names, bands,
 ranks, drivers in words, the explanation and hotspot labels reach the HTML: no values of
 partner layers, no counts.
 """
@@ -23,8 +24,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sna.priority import PublicBuild
-from sna.ranking import band_of_decile, deciles
+from sna import PublicBuild
+from sna.stats.ranking import band_of_decile, deciles
 from sna.theme import BAND_COLOURS, BAND_NOTE, BANDS, NO_DATA, Palette, band_label, band_legend
 
 __all__ = [

@@ -4,7 +4,7 @@ With :math:`T_a` and :math:`T_b` the sets of LSOAs in the top need decile of the
 current builds, LSOAs *entering* are :math:`T_b \\setminus T_a` and *leaving*
 :math:`T_a \\setminus T_b`; rank agreement is Spearman's :math:`\\rho` of the need index over
 the LSOAs both builds share. Both builds are read through their public view
-(:func:`sna.priority.load_public_build`), as the report reads them.
+(:func:`sna.priority.places.load_public_build`), as the report reads them.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sna.priority import PublicBuild, build_folders
+from sna import PublicBuild
+from sna.builds.registry import build_folders
 
 __all__ = ["BuildComparison", "compare_builds", "previous_build"]
 

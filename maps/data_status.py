@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sna.priority import PublicBuild
+from sna import PublicBuild
 
 __all__ = ["data_status"]
 

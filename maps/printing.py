@@ -13,7 +13,7 @@ A page is exactly A4 (595 x 842 pt portrait, 842 x 595 pt landscape; the orienta
 the map's shape). :func:`report_figure` draws the same map without the page furniture for the
 report, which embeds it as a PNG.
 
-Only the public view of the build is drawn (:func:`sna.priority.load_public_build`): bands
+Only the public view of the build is drawn (:func:`sna.priority.places.load_public_build`): bands
 and classes, never partner counts or rates. Matplotlib is imported only when a map is drawn.
 """
 
@@ -32,9 +32,9 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from sna.config import OGL, OS_ATTRIBUTION
+from sna import PublicBuild, load_public_build
+from sna.config.region import OGL, OS_ATTRIBUTION
 from sna.errors import SnaError
-from sna.priority import PublicBuild, load_public_build
 from sna.theme import BANDS
 
 from ._specs import MapSpec, map_specs, shown_title

@@ -3,7 +3,7 @@
 ``write_report(region)`` renders ``maps/templates/report.html.j2`` into ``<build>/report.html``:
 the method (layers, socio-ecological levels, weights, normalisation, shrinkage,
 uncertainty), sources and vintages (from the manifest), the priority places of each district
-with drivers and rank intervals (:mod:`sna.priority`), charts (matplotlib, embedded as base64
+with drivers and rank intervals (:mod:`sna.priority.places`), charts (matplotlib, embedded as base64
 PNG), the static maps (drawn by :mod:`maps.printing` and embedded as PNG images; the
 interactive HTML maps are linked beside them), the synthetic-data notice, attribution, and
 what changed since the previous build.
@@ -18,7 +18,7 @@ summary did not fit below it.
 Comparing builds (what changed since the previous build) is :mod:`maps.comparison`; the
 charts are drawn by :mod:`maps._charts` and the PDF printed by :mod:`maps._pdf`.
 
-Everything comes from the public view of the build (:func:`sna.priority.load_public_build`),
+Everything comes from the public view of the build (:func:`sna.priority.places.load_public_build`),
 so no partner counts or exact partner rates can reach the report.
 """
 
@@ -34,9 +34,9 @@ from typing import Any
 
 import pandas as pd
 
-from sna.config import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
-from sna.disclosure_rule import DISCLOSURE_THRESHOLD
-from sna.priority import PublicBuild, load_public_build, priority_places
+from sna import PublicBuild, load_public_build, priority_places
+from sna.config.region import LEVELS, OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
+from sna.disclosure.rule import DISCLOSURE_THRESHOLD
 from sna.theme import BAND_COLOURS
 
 from ._charts import (
@@ -303,9 +303,9 @@ def report_context(
 
 
 def _outcomes(build: PublicBuild) -> dict[str, Any] | None:
-    """The Home Office success measures the build stored (:mod:`sna.outcomes_build`), with
+    """The Home Office success measures the build stored (:mod:`sna.outcomes.answer`), with
     one chart per measure; None for a build made without them."""
-    from sna.outcomes_build import read_outcomes
+    from sna.outcomes.answer import read_outcomes
 
     from .outcomes_charts import outcome_charts_base64
 
@@ -318,7 +318,7 @@ def _outcomes(build: PublicBuild) -> dict[str, Any] | None:
 def _trends(build: PublicBuild) -> dict[str, Any] | None:
     """Monthly recorded violence by district (a chart) and IoD2019 -> IoD2025 in a table.
 
-    From the build's trend tables (:mod:`sna.trends`); ``None`` for a build made before them.
+    From the build's trend tables (:mod:`sna.needs.trends`); ``None`` for a build made before them.
     """
     folder = Path(build.path)
     monthly_path, iod_path = folder / "trends_monthly.parquet", folder / "trends_iod.parquet"
@@ -357,7 +357,7 @@ def _violence(build: PublicBuild) -> dict[str, Any] | None:
         return None
     lsoa = build.lsoa
     titles = {k: v[:1].lower() + v[1:] for k, v in build.titles.items()}
-    from sna.violence_risk import term_title
+    from sna.violence.model import term_title
 
     coefs = [
         {

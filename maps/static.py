@@ -19,7 +19,8 @@ Size: polygons are simplified in EPSG:27700 (25 m by default, shared edges kept)
 EPSG:4326 with five decimals and embedded once per map however many themes draw them; the
 canvas renderer is used (``prefer_canvas``) and no base tiles are needed. Leaflet is inlined,
 so the files open offline. Disclosure: only the public view of the build is drawn
-(:func:`sna.publish.public_lsoa_table`), and of it only bands, ranks, deciles, drivers in
+(:func:`sna.disclosure.public_tables.public_lsoa_table`), and of it only bands, ranks, deciles,
+drivers in
 words and hotspot labels: never partner counts or rates.
 
 Folium is imported lazily (inside the functions), so ``import maps`` stays light.
@@ -34,8 +35,8 @@ from typing import Any
 
 import numpy as np
 
-from sna.config import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
-from sna.priority import PublicBuild, load_public_build
+from sna import PublicBuild, load_public_build
+from sna.config.region import OGL, OS_ATTRIBUTION, OSM_ATTRIBUTION
 
 from ._specs import district_stem, map_specs
 from ._themes import (
@@ -193,7 +194,7 @@ def build_maps(
     Parameters
     ----------
     build : PublicBuild
-        From :func:`sna.priority.load_public_build` (public view only).
+        From :func:`sna.priority.places.load_public_build` (public view only).
     districts : bool
         Also make one map per district.
     tolerance_m : float

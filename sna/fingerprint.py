@@ -6,8 +6,8 @@ import hashlib
 from collections.abc import Iterable
 from pathlib import Path
 
-from . import __version__
-from .settings import PROJECT_ROOT
+from sna import __version__
+from sna.settings import PROJECT_ROOT
 
 __all__ = ["code_fingerprint", "package_sources"]
 

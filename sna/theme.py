@@ -4,7 +4,7 @@ The public map (``api/static/app.js``, which reads :func:`web_theme` from the pa
 config), the static HTML maps and the printed maps (:mod:`maps._themes`) all draw a band
 with these colours and these labels, so a place that is "High" on the web is the same
 orange, with the same words, on paper. The bands themselves are the build's
-(:func:`sna.ranking.bands`: equal fifths of the region's neighbourhoods, highest first);
+(:func:`sna.stats.ranking.bands`: equal fifths of the region's neighbourhoods, highest first);
 this module only says how they look.
 
 Pure Python on purpose: the server imports it and never imports pandas.
@@ -27,7 +27,8 @@ __all__ = [
 ]
 
 BANDS: tuple[str, ...] = ("Highest", "High", "Medium", "Low", "Lowest")
-"""Band labels, highest first (the same as :data:`sna.ranking.BAND_LABELS`; a test says so)."""
+"""Band labels, highest first (the same as :data:`sna.stats.ranking.BAND_LABELS`; a test says
+so)."""
 
 Palette = Literal["risk", "protective"]
 

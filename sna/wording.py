@@ -8,7 +8,7 @@ the map page words nothing itself. The rules:
   smallest of 1, 2, 5, 10, 20, 30, 40 or 50% with fewer than that share of the region's areas
   above it ("among the top 5%"); in the lower half, the smallest share :math:`(n-r+1)/n` at
   or below it on the same steps ("among the lowest 10%"), "in the lower half" past 40%. These
-  are the edges the bands and deciles use (:func:`sna.ranking.quantile_groups`);
+  are the edges the bands and deciles use (:func:`sna.stats.ranking.quantile_groups`);
 - the band (fifths of the region, highest first) is named in the same sentence as that share,
   and the two cannot disagree: "top 1-20%" is the Highest band, "lowest 1-20%" the Lowest;
 - a rank interval :math:`[r_{lo}, r_{hi}]` (Monte Carlo, 90%) is worded by the shares of its
@@ -97,7 +97,7 @@ def top_share(rank: int, n: int) -> int | None:
 
     A rank is in the top ``s``% when fewer than ``s``% of the areas rank above it,
     :math:`(r - 1) / n < s / 100`: the rule the bands and deciles use
-    (:func:`sna.ranking.quantile_groups`), so a share never crosses its band's edge.
+    (:func:`sna.stats.ranking.quantile_groups`), so a share never crosses its band's edge.
     """
     if n <= 0 or rank is None:
         return None

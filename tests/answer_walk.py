@@ -42,7 +42,7 @@ class Facts:
 
     @classmethod
     def of(cls, build: Path) -> Facts:
-        from sna.config_layers import manifest_specs
+        from sna.config.scoring import manifest_specs
 
         manifest = json.loads((Path(build) / "manifest.json").read_text())
         specs = manifest_specs(manifest.get("layers", []))

@@ -153,7 +153,7 @@ LAYERS = [
 
 def _config():
     """The West Midlands config with this region, these layers and few Monte Carlo draws."""
-    from sna.config import LayerSpec, load_region
+    from sna.config.region import LayerSpec, load_region
 
     base = load_region("west-midlands")
     region = base.region.model_copy(
@@ -199,8 +199,8 @@ def _areas() -> gpd.GeoDataFrame:
 
 
 def _lsoa_table(areas: gpd.GeoDataFrame, config, seed: int, shift: float) -> gpd.GeoDataFrame:
-    from sna.ranking import bands, deciles, rank_desc
-    from sna.scoring import effective_weights
+    from sna.needs.scoring import effective_weights
+    from sna.stats.ranking import bands, deciles, rank_desc
 
     n = len(areas)
     rng = np.random.default_rng(seed)
@@ -259,7 +259,7 @@ def _lsoa_table(areas: gpd.GeoDataFrame, config, seed: int, shift: float) -> gpd
         lsoa[f"{k}_rank_hi"] = np.minimum(rank + 2, n)
         lsoa[f"{k}_p_top_decile"] = np.clip(1 - (rank - 1) / 3, 0, 1)
         lsoa[f"{k}_decile_confidence"] = 0.8
-    # violence risk, laid out as the build's violence step does (sna.violence_build)
+    # violence risk, laid out as the build's violence step does (sna.build.violence)
     prior = np.round(rng.gamma(2.0, 20.0, n), 1) + shift
     e = 0.8 * prior + 6.0
     lsoa["violence_prior"] = prior
@@ -310,7 +310,7 @@ def _lsoa_table(areas: gpd.GeoDataFrame, config, seed: int, shift: float) -> gpd
 
 
 def _postcodes(areas: gpd.GeoDataFrame, lsoa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from sna.ranking import bands, deciles
+    from sna.stats.ranking import bands, deciles
 
     rows = []
     for i, a in enumerate(areas.itertuples()):
@@ -420,7 +420,7 @@ def _assets(areas: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def _store(data_dir: Path, areas: gpd.GeoDataFrame) -> Path:
-    from sna.store import publish_dir, staging_dir, write_table
+    from sna.prepare.store import publish_dir, staging_dir, write_table
 
     root = data_dir / REGION
     link = root / "store"
@@ -517,8 +517,8 @@ def make_fixture_build(
     from outcomes_fixture import write_fixture_outcomes
 
     from sna.answers import write_answers
-    from sna.scoring import effective_weights
-    from sna.store import publish_dir, staging_dir, write_table
+    from sna.needs.scoring import effective_weights
+    from sna.prepare.store import publish_dir, staging_dir, write_table
 
     config = _config()
     areas = _areas()

@@ -55,7 +55,7 @@ def shared_data() -> Path:
 
 
 def _prepared(region: str):
-    from sna.prepare import prepare_region
+    from sna.prepare.pipeline import prepare_region
 
     with file_lock(f"prepare-{region}"):
         return prepare_region(region, data_dir=TEST_DATA_DIR)
@@ -76,7 +76,7 @@ def beds_prepared():
 @pytest.fixture(scope="session")
 def wm_store(wm_prepared):
     """Read access to the West Midlands store."""
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     return Store("west-midlands", TEST_DATA_DIR)
 
@@ -84,7 +84,7 @@ def wm_store(wm_prepared):
 @pytest.fixture(scope="session")
 def beds_store(beds_prepared):
     """Read access to the Bedfordshire store."""
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     return Store("bedfordshire", TEST_DATA_DIR)
 
@@ -94,8 +94,9 @@ def built_once(config, data_dir: Path = TEST_DATA_DIR) -> Path:
     only when code, config or store changed. Tests share one build of each region rather than
     publishing another ~300 MB folder each (a CI disk filled up that way). Hold the region's
     :func:`file_lock` around it."""
-    from sna.build import build_is_current, build_region, current_build
-    from sna.config import RegionConfig, load_region
+    from sna.build.pipeline import build_is_current, build_region
+    from sna.builds.registry import current_build
+    from sna.config.region import RegionConfig, load_region
 
     if not isinstance(config, RegionConfig):
         config = load_region(config)
@@ -111,8 +112,9 @@ def _built(region: str) -> Path:
 
 def _built_synthetic(region: str) -> Path:
     """A build with synthetic partner stand-ins, in its own data directory (own store)."""
-    from sna.build import build_is_current, build_region, current_build
-    from sna.config import load_region
+    from sna.build.pipeline import build_is_current, build_region
+    from sna.builds.registry import current_build
+    from sna.config.region import load_region
 
     data_dir = SYNTHETIC_DATA_DIR
     with file_lock(f"build-synthetic-{region}"):
@@ -134,7 +136,7 @@ def wm_synthetic_build() -> Path:
 @pytest.fixture(scope="session")
 def wm_synthetic_store(wm_synthetic_build):
     """The store behind :func:`wm_synthetic_build` (synthetic partner tables included)."""
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     return Store("west-midlands", SYNTHETIC_DATA_DIR)
 
@@ -248,7 +250,7 @@ def pytest_sessionstart(session):
     per process, so otherwise only the first test to load a region would be seen reading
     them, and whether a test passes the mark check would depend on the order it ran in."""
     if SHARED_DATA.exists():
-        from sna.config import load_region
+        from sna.config.region import load_region
 
         load_region("avon-and-somerset")  # a generated view with a 2024 (merged) district
 

@@ -53,9 +53,9 @@ def view_configs() -> dict[str, Path]:
 def front_door_nation() -> tuple[Path, dict[str, Path]]:
     """The data directory holding the nation and its two built views (built when they have
     no published build; a served build need not be of this very code), and the configs."""
-    from sna.build import build_region
-    from sna.builds import current_target
-    from sna.config import load_region
+    from sna.build.pipeline import build_region
+    from sna.builds.registry import current_target
+    from sna.config.region import load_region
 
     national, _ = _configs()
     views = view_configs()

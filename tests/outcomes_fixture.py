@@ -238,7 +238,7 @@ def fixture_config(config, folder: Path):
 
 def write_fixture_outcomes(build_folder: Path, config, inputs: Path) -> Path:
     """What ``sna build`` does for outcomes, on the fixture's inputs (written once)."""
-    from sna.outcomes_build import compute_outcomes, write_outcomes
+    from sna.outcomes.answer import compute_outcomes, write_outcomes
 
     if not (inputs / "ons_pfa_tables").exists():
         write_inputs(inputs)

@@ -182,7 +182,7 @@ def write_pupil_extract(d: Design, path: Path, relocated: bool = False) -> Path:
 
 def extract_config(csv_path: Path, pupil_path: Path | None = None, **scoring):
     """The West Midlands config with the extracts plugged in (as a VRU would in its TOML)."""
-    from sna.config import SourceSpec, load_region
+    from sna.config.region import SourceSpec, load_region
 
     base = load_region("west-midlands")
     extracts = {

@@ -1,14 +1,17 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sna.aggregate import need_index, validate_weights, weighted_arithmetic, weighted_geometric
 from sna.errors import InvalidWeights
-
-mod = importlib.import_module("sna.aggregate")  # the package re-exports same-named functions
+from sna.stats import aggregate as mod
+from sna.stats.aggregate import (
+    need_index,
+    validate_weights,
+    weighted_arithmetic,
+    weighted_geometric,
+)
 
 
 def test_doctests():

@@ -22,9 +22,9 @@ from geodata.postcodes import InvalidPostcodeError
 from sna.answers import ANSWERS_FILE, write_answers
 from sna.answers.areas import difference
 from sna.answers.national import write_national
-from sna.builds import open_build
+from sna.builds.registry import open_build
 from sna.errors import BuildLoadError, BuildNotFound, InvalidParameter, InvalidPostcode
-from sna.uncertainty import INTERVAL_LEVEL, INTERVAL_PERCENTILES
+from sna.stats.uncertainty import INTERVAL_LEVEL, INTERVAL_PERCENTILES
 
 
 @pytest.fixture(scope="module")

@@ -249,7 +249,7 @@ def test_cors_star_for_public_routes_only(fixture_build):
 
 def test_404_tells_outside_the_region_from_not_found(fixture_build):
     from api.routers.postcodes import bulk_items
-    from sna.builds import open_build
+    from sna.builds.registry import open_build
 
     build = open_build(
         fixture_build / REGION / "builds" / "current",

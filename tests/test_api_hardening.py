@@ -19,7 +19,7 @@ from serving import free_port, wait_ready
 from api.app import create_app, uvicorn_config
 from api.errors import public_detail, validation_errors
 from api.settings import ApiSettings
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 MB = 1_000_000
 

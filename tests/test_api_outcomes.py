@@ -63,7 +63,7 @@ def test_west_midlands_with_the_partner_extract_publishes_no_year_below_8(
 ):
     from partner_extract import design, extract_config, write_extract
 
-    from sna.build import build_region
+    from sna.build.pipeline import build_region
 
     root = tmp_path_factory.mktemp("outcomes-extract")
     d = design(wm_store.read("postcodes"), wm_store.read("lsoa21"))

@@ -27,8 +27,8 @@ from geodata.archive.dask_engine import DaskEngine
 from geodata.archive.duckdb_engine import DuckDBEngine
 from geodata.crime import CURRENT_COLUMNS, read_police_uk
 from geodata.errors import CorruptArchiveError, InvalidValueError, MissingColumnsError
-from sna.archive_surfaces import force_surfaces
-from sna.surfaces import kde_surface
+from sna.build.archive_surfaces import force_surfaces
+from sna.stats.kde import kde_surface
 
 LOOKUP = SHARED_DATA / "lookups/lookup_lsoa11_lsoa21_ltla22.csv.gz"
 POLYGONS = SHARED_DATA / "boundaries/lsoa21_england_wales.geoparquet"
@@ -398,7 +398,7 @@ def test_export_counts_streams_every_count_to_one_file(small, placement, tmp_pat
 
 
 def test_force_surfaces_one_force_at_a_time_equal_all_at_once(small, placement):
-    from sna.archive_surfaces import iter_force_surfaces
+    from sna.build.archive_surfaces import iter_force_surfaces
 
     base, _, _ = small
     result = get_engine("duckdb").run(base / "parquet", placement)

@@ -1,7 +1,8 @@
 """The bundle's 17 forces through the police.uk archive: counts equal a direct count of the CSVs.
 
 The archive (ingest, then DuckDB) runs once and is cached in the shared test directory
-(``SNA_SHARED_DIR``, :mod:`sna.street_counts`); the pooled panel and the views read the same
+(``SNA_SHARED_DIR``, :mod:`sna.violence.street_counts`); the pooled panel and the views read the
+same
 table. The direct count here is written independently with pandas and geopandas: read each CSV,
 drop repeated Crime IDs within a force and month (first by file name, then line), place each
 row in LSOA 2021 by the archive's documented rule (``docs/police-archive.md``): the file's
@@ -23,8 +24,8 @@ import pandas as pd
 import pytest
 
 from geodata.archive import get_engine
-from sna.config import load_region
-from sna.street_counts import street_counts, street_placement
+from sna.config.region import load_region
+from sna.violence.street_counts import street_counts, street_placement
 
 VIOLENCE = "Violence and sexual offences"
 FORCES = 17
@@ -192,9 +193,9 @@ def test_a_merseyside_view_reads_its_counts_and_forward_test_from_the_cache(
 ):
     """A view with ``street_files = ["merseyside"]`` gets Merseyside's counts in its LSOAs from
     the cached table (no CSV read), and the forward test ``sna evaluate --forces`` reports."""
-    from sna.region_street import region_street
+    from sna.build.violence import forward_test
     from sna.settings import shared_cache_dir
-    from sna.violence_build import forward_test
+    from sna.violence.region_street import region_street
 
     lookup = england.source_path(england.violence_risk.lsoa_ltla24_lookup)
     lsoas = pd.read_csv(lookup, dtype=str)

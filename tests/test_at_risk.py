@@ -8,10 +8,10 @@ import pytest
 
 from geodata.errors import InvalidValueError, MissingColumnsError
 from geodata.workplace import read_workplace_msoa
-from sna.at_risk import PUPIL_WEIGHT, at_risk_population
-from sna.config import ViolenceRiskSpec
-from sna.force_panel import ForcePanel
-from sna.violence_pooled import apply_pooled, fit_pooled
+from sna.config.region import ViolenceRiskSpec
+from sna.needs.at_risk import PUPIL_WEIGHT, at_risk_population
+from sna.violence.force_panel import ForcePanel
+from sna.violence.pooled import apply_pooled, fit_pooled
 
 TARGET = "Violence and sexual offences"
 
@@ -196,9 +196,9 @@ def test_estimated_violence_is_one_driver_with_the_people_behind_it():
 @pytest.mark.slow
 def test_national_at_risk_conserves_census_inflow(shared_data, tmp_path):
     from geodata.workplace import read_workplace_msoa
-    from sna.config import load_region
-    from sna.national_at_risk import national_at_risk
-    from sna.preparing.steps import postcode_source_path
+    from sna.config.region import load_region
+    from sna.needs.national_at_risk import national_at_risk
+    from sna.prepare.steps import postcode_source_path
 
     config = load_region("west-midlands")
     table = national_at_risk(config, tmp_path, postcode_source_path(config))

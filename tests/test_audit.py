@@ -70,7 +70,7 @@ def extract(wm_store, tmp_path_factory):
     Each fixture instance builds into its own folder (removed afterwards), so concurrent
     workers never touch each other's builds.
     """
-    from sna.build import build_region
+    from sna.build.pipeline import build_region
 
     d = design(wm_store.read("postcodes"), wm_store.read("lsoa21"))
     base = tmp_path_factory.mktemp("partner-extract")
@@ -329,8 +329,8 @@ def test_maps_and_report_do_not_move_with_the_small_groups(extract):
 
 def test_a_build_configured_to_leak_is_refused(extract, wm_store):
     """Partner records declared open data: the audit stops the build and names the leak."""
-    from sna.build import build_region
-    from sna.builds import current_build
+    from sna.build.pipeline import build_region
+    from sna.builds.registry import current_build
     from sna.errors import DisclosureError
 
     d, out = extract

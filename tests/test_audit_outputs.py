@@ -40,8 +40,8 @@ def built(wm_store, tmp_path_factory):
     from maps import write_maps
     from maps.printing import write_print_maps
     from maps.report import write_report
-    from sna.build import build_region
-    from sna.priority import write_priority_places
+    from sna.build.pipeline import build_region
+    from sna.priority.places import write_priority_places
 
     d = design(wm_store.read("postcodes"), wm_store.read("lsoa21"))
     root = tmp_path_factory.mktemp("audit-outputs")

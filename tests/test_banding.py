@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from maps._themes import band_theme
-from sna.disclosure import band_rates
-from sna.ranking import BAND_LABELS, band_of_decile, bands, deciles
+from sna.disclosure.control import band_rates
+from sna.stats.ranking import BAND_LABELS, band_of_decile, bands, deciles
 from sna.theme import BAND_COLOURS, BANDS, band_label
 
 
@@ -61,7 +61,7 @@ def test_every_published_table_bands_by_the_one_rule(wm_build: Path):
 
 
 def test_one_theme_table_for_the_web_and_print():
-    """sna.theme names the build's bands (sna.ranking) and the page embeds it as is."""
+    """sna.theme names the build's bands (sna.stats.ranking) and the page embeds it as is."""
     from sna.theme import web_theme
 
     assert BANDS == BAND_LABELS

@@ -433,7 +433,7 @@ def test_districts_missing_from_the_boundary_file_are_dissolved_from_their_lsoas
     from shapely.geometry import box
 
     from geodata.boundaries import read_boundaries
-    from sna.prepare import _with_dissolved_districts
+    from sna.prepare.areas import with_dissolved_districts
 
     path = tmp_path / "ltla.gpkg"
     gpd.GeoDataFrame(
@@ -466,7 +466,7 @@ def test_districts_missing_from_the_boundary_file_are_dissolved_from_their_lsoas
         ],
         crs="EPSG:27700",
     )
-    out = _with_dissolved_districts(dist, areas)
+    out = with_dissolved_districts(dist, areas)
     assert out["district_code"].tolist() == ["E06000001", "E07000026"]
     assert out.loc[1, "district_name"] == "Allerdale"
     assert out.geometry.iloc[1].area == pytest.approx(2_000_000)
@@ -479,7 +479,7 @@ def test_a_region_of_only_districts_merged_since_dissolves_them_all(tmp_path):
     from shapely.geometry import box
 
     from geodata.boundaries import read_boundaries
-    from sna.prepare import _with_dissolved_districts
+    from sna.prepare.areas import with_dissolved_districts
 
     path = tmp_path / "ltla.gpkg"
     gpd.GeoDataFrame(
@@ -498,7 +498,7 @@ def test_a_region_of_only_districts_merged_since_dissolves_them_all(tmp_path):
         geometry=[box(300000, 530000, 301000, 531000)],
         crs="EPSG:27700",
     )  # fmt: skip
-    out = _with_dissolved_districts(dist, areas)
+    out = with_dissolved_districts(dist, areas)
     assert out["district_code"].tolist() == ["E07000026"] and out.geometry.iloc[0].area == 1e6
     with pytest.raises(Exception, match="1 requested code"):  # unless they may be missing
         read_boundaries(path, code_col="ltla24_code", name_col="ltla24_name", codes=["E07000026"])

@@ -8,8 +8,9 @@ import pandas as pd
 import pytest
 import rasterio
 
-from sna.build import build_region, current_build, list_builds
-from sna.config import load_region
+from sna.build.pipeline import build_region
+from sna.builds.registry import current_build, list_builds
+from sna.config.region import load_region
 from sna.errors import BuildNotFound, LayerNotFound
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from sna.builds import (
+from sna.builds.registry import (
     build_folders,
     builds_dir,
     clean_leftovers,
@@ -22,7 +22,7 @@ from sna.builds import (
     prune_builds,
 )
 from sna.errors import SnaError, StoreError
-from sna.store import publish_dir, staging_dir
+from sna.prepare.store import publish_dir, staging_dir
 
 REGION = "fixture"
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
@@ -76,7 +76,7 @@ def test_publish_never_replaces_an_existing_folder(tmp_path):
 _KILLED_BUILD = """
 import sys, time
 from pathlib import Path
-from sna.store import staging_dir
+from sna.prepare.store import staging_dir
 with staging_dir(Path(sys.argv[1]), "build") as tmp:
     for i in range(8):
         (tmp / f"part{i}.parquet").write_bytes(b"x" * 100_000)

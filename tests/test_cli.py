@@ -143,10 +143,10 @@ def test_config_errors_are_one_line_naming_file_and_key_and_exit_2(tmp_path):
 
 
 def test_regions_with_a_broken_shipped_file_exits_2(tmp_path, monkeypatch):
-    import sna.config
+    import sna.config.regions
 
     (tmp_path / "bad.toml").write_text('[region]\nid = "bad"\nname = "x"\ndistricts = ["X"]\n')
-    monkeypatch.setattr(sna.config, "REGIONS_DIR", tmp_path)
+    monkeypatch.setattr(sna.config.regions, "REGIONS_DIR", tmp_path)
     result = runner.invoke(app, ["regions"])
     assert result.exit_code == 2
     assert "bad.toml" in result.output and "region.districts" in result.output
@@ -172,7 +172,7 @@ def test_serve_with_bad_settings_exits_2_in_one_line(tmp_path, monkeypatch):
 def test_builds_prune_keeps_n_and_current(tmp_path):
     from test_builds import _publish
 
-    from sna.builds import build_folders, current_target
+    from sna.builds.registry import build_folders, current_target
 
     data = tmp_path / "data"
     cfg = tmp_path / "fixture.toml"

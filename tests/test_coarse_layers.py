@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 from sna.answers.groups import aggregate
-from sna.store import Store
+from sna.prepare.store import Store
 
 LAYER = "school_exclusions_district"
 WOLVERHAMPTON = "E08000031"

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from sna.config import LEVELS, available_regions, load_region
+from sna.config.region import LEVELS, available_regions, load_region
 from sna.errors import ConfigError, LayerNotFound
 
 

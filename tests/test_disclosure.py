@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.disclosure import assert_no_small_counts, band_rates, public_count, suppress_counts
+from sna.disclosure.control import assert_no_small_counts, band_rates, public_count, suppress_counts
 
 
 def test_suppress_counts_hes_convention():
@@ -48,14 +48,14 @@ def test_assert_no_small_counts_catches_a_leak():
 
 from types import SimpleNamespace  # noqa: E402
 
-from sna.disclosure import (  # noqa: E402
+from sna.disclosure.control import (  # noqa: E402
     aggregate_layer,
     band_values,
     disclosure_geography,
     mask_small_support,
     support_counts,
 )
-from sna.surfaces import kde_surface  # noqa: E402
+from sna.stats.kde import kde_surface  # noqa: E402
 
 
 def _areas():
@@ -106,8 +106,8 @@ def test_band_values_are_classes_not_rates():
 
 
 def test_zscore_of_a_partner_layer_is_banded():
-    from sna.config import LayerSpec, ScoringSpec
-    from sna.scoring import LayerInput, score_layers
+    from sna.config.region import LayerSpec, ScoringSpec
+    from sna.needs.scoring import LayerInput, score_layers
 
     rng = np.random.default_rng(1)
     rate = rng.gamma(2.0, 1.0, 200)
@@ -152,7 +152,7 @@ def test_exact_surface_cells_ignore_points_out_of_reach():
 def test_disclosure_threshold_cannot_be_lowered():
     from pydantic import ValidationError
 
-    from sna.config import ScoringSpec
+    from sna.config.region import ScoringSpec
 
     with pytest.raises(ValidationError, match="greater than or equal to 8"):
         ScoringSpec(disclosure_threshold=5)

@@ -30,7 +30,12 @@ MODULES = _modules_with_examples()
 
 
 def test_the_examples_were_found():
-    assert {"sna.metrics", "sna.disclosure", "sna.support", "geodata.hospital"} <= set(MODULES)
+    assert {
+        "sna.stats.metrics",
+        "sna.disclosure.control",
+        "sna.answers.support",
+        "geodata.hospital",
+    } <= set(MODULES)
 
 
 @pytest.mark.parametrize("name", MODULES)

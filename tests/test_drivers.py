@@ -1,15 +1,19 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from build_fixture import REGION
 
-from sna.aggregate import weighted_arithmetic
-from sna.drivers import SYNTHETIC_SUFFIX, driver_text, explain, level_contributions, top_drivers
-
-mod = importlib.import_module("sna.drivers")  # the package re-exports same-named functions
+from sna.needs import drivers as mod
+from sna.needs.drivers import (
+    SYNTHETIC_SUFFIX,
+    driver_text,
+    explain,
+    level_contributions,
+    top_drivers,
+)
+from sna.stats.aggregate import weighted_arithmetic
 
 LEVELS = {
     "vwi": "community",
@@ -123,12 +127,12 @@ def test_driver_text_words_each_kind_and_direction():
 
 def test_api_maps_priority_list_and_report_word_drivers_alike(client, fixture_build, tmp_path):
     """One wording of a driver: what raises an LSOA's need reads the same in the API's
-    answer, the map popup, the priority list and the report (``sna.drivers.driver_text``)."""
+    answer, the map popup, the priority list and the report (``sna.needs.drivers.driver_text``)."""
     from html import escape
 
     from maps._themes import feature_properties
     from maps.report import render_report, report_context
-    from sna.priority import load_public_build, priority_places
+    from sna import load_public_build, priority_places
 
     view = load_public_build(REGION, fixture_build)
     places = priority_places(view, top=3)

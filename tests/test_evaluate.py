@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from sna.config import LayerSpec, load_region
-from sna.evaluate import (
+from sna.config.region import LayerSpec, load_region
+from sna.evaluation.method import (
     DEFAULT_TEST,
     DEFAULT_TRAIN,
     METHODS,
@@ -26,8 +26,8 @@ from sna.evaluate import (
     training_config,
     window_filter,
 )
-from sna.metrics import COVERAGES
-from sna.store import write_table
+from sna.prepare.store import write_table
+from sna.stats.metrics import COVERAGES
 
 TRAIN = ("2021-05", "2023-04")
 SYN = ["hospital_admissions"]

@@ -17,8 +17,9 @@ from conftest import TEST_DATA_DIR, file_lock
 from typer.testing import CliRunner
 
 from cli import app
-from sna.build import build_region
-from sna.config import REGIONS_DIR, load_region
+from sna.build.pipeline import build_region
+from sna.config.region import load_region
+from sna.config.regions import REGIONS_DIR
 
 SOMERSET_2022 = ["E07000187", "E07000188", "E07000189", "E07000246"]
 
@@ -47,7 +48,8 @@ def _configs() -> tuple[Path, Path]:
 @pytest.fixture(scope="module")
 def somerset_view(shared_data: Path) -> Path:
     """The Somerset view's current build, the nation built first."""
-    from sna.build import build_is_current, current_build
+    from sna.build.pipeline import build_is_current
+    from sna.builds.registry import current_build
 
     national, view = _configs()
     with file_lock("build-somerset-view"):
@@ -61,7 +63,7 @@ def somerset_view(shared_data: Path) -> Path:
 def test_a_view_named_by_its_2024_code_builds_from_the_nation(somerset_view: Path):
     _, view = _configs()
     assert load_region(view).region.districts == SOMERSET_2022
-    from sna.builds import current_build
+    from sna.builds.registry import current_build
 
     nation = pd.read_parquet(
         current_build("test-somerset-nation", TEST_DATA_DIR) / "lsoa.parquet",

@@ -1,4 +1,4 @@
-"""A view of the England build per police force area (geodata.force_areas, sna.region_views):
+"""A view of the England build per police force area (geodata.force_areas, sna.config.regions):
 generated from the ONS lookup, London merged, every English LSOA in one view, district codes
 of 2022 or 2024, shipped TOMLs extending a generated view, and ``sna regions``."""
 
@@ -15,10 +15,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from geodata.force_areas import force_areas, force_slug, slug, street_months
-from sna.config import load_region
+from sna.config.region import force_area_views, load_region
+from sna.config.region_list import month_span
+from sna.config.regions import generated_ids, region_ids
 from sna.errors import ConfigError
-from sna.region_list import month_span
-from sna.region_views import force_area_views, generated_ids, region_ids
 
 #: The force areas with a Home Office-funded VRU (PFA 2024 codes).
 VRU_AREAS = {
@@ -135,7 +135,7 @@ def test_a_generated_view_for_every_english_force_area(shared_data: Path):
 
 
 def test_police_force_names_are_those_of_the_street_files(shared_data: Path):
-    """A view keeps the rows without coordinates of its ``police_force`` (sna.views): the
+    """A view keeps the rows without coordinates of its ``police_force`` (sna.prepare.views): the
     name must be the files' own "Falls within"."""
     for view in force_area_views(shared_data):
         for force in view.region.street_files:
@@ -259,7 +259,7 @@ def test_a_copy_of_west_midlands_with_avon_and_somersets_codes_of_today(
 ):
     """The issue's case: a region of its own typed with today's codes (Somerset, E06000066,
     since 2023) used to stop with "match no LSOA in the lookup"."""
-    from sna.config import REGIONS_DIR
+    from sna.config.regions import REGIONS_DIR
 
     today = ["E06000022", "E06000023", "E06000024", "E06000025", "E06000066"]
     text = (REGIONS_DIR / "west-midlands.toml").read_text(encoding="utf-8")

@@ -284,7 +284,7 @@ def test_a_view_published_while_serving_is_served_without_a_restart(nation, tmp_
 
     from api.app import create_app
     from api.settings import ApiSettings
-    from sna.builds import current_target
+    from sna.builds.registry import current_target
 
     data_dir, views = nation
     for rid in (NATION, "wm-view"):  # a data directory of the nation and one view
@@ -317,7 +317,7 @@ def test_a_views_tiles_are_its_own_cut_from_the_nations_polygons(door):
     import mapbox_vector_tile
     import morecantile
 
-    from sna.builds import current_target, open_build
+    from sna.builds.registry import current_target, open_build
 
     app, client = door
     alone = open_build(current_target("wm-view", app.state.settings.data_dir))
@@ -358,7 +358,7 @@ def test_england_a_postcode_of_each_force_with_street_files_answers_under_its_vr
     from api.settings import ApiSettings
     from api.vru_catalogue import view_catalogue
     from bench.bench_front_door import sample_postcodes
-    from sna.builds import current_target
+    from sna.builds.registry import current_target
     from sna.settings import data_dir
 
     root = data_dir()

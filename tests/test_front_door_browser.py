@@ -148,7 +148,7 @@ def test_a_vrus_own_map_is_served_at_its_path(nation_server, tmp_path):
 
 
 def _england_missing(data_dir) -> str:
-    from sna.builds import current_target
+    from sna.builds.registry import current_target
 
     missing = [
         r for r in ("england", *ENGLAND_POSTCODES.values()) if not current_target(r, data_dir)

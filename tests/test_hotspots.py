@@ -1,5 +1,4 @@
 import doctest
-import importlib
 
 import geopandas as gpd
 import numpy as np
@@ -10,9 +9,8 @@ from esda.moran import Moran_Local
 from libpysal.weights import Queen, lat2W
 from shapely.geometry import box
 
-from sna.hotspots import fdr_bh, getis_ord_gi_star, local_moran, spatial_weights
-
-mod = importlib.import_module("sna.hotspots")  # the package re-exports same-named functions
+from sna.stats import hotspots as mod
+from sna.stats.hotspots import fdr_bh, getis_ord_gi_star, local_moran, spatial_weights
 
 pytestmark = pytest.mark.filterwarnings("ignore:The alternative hypothesis:DeprecationWarning")
 
@@ -162,7 +160,7 @@ def test_gi_star_handles_an_index_centred_on_zero():
     import geopandas as gpd
     from shapely.geometry import box
 
-    from sna.hotspots import getis_ord_gi_star, spatial_weights
+    from sna.stats.hotspots import getis_ord_gi_star, spatial_weights
 
     grid = gpd.GeoDataFrame(
         geometry=[box(i, j, i + 1, j + 1) for i in range(12) for j in range(12)]

@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import box
 
-from sna.config import LayerSpec, load_region
+from sna.config.region import LayerSpec, load_region
 from sna.errors import ValueOutOfRange
-from sna.layers import check_range, check_ranges, compute_layer
+from sna.needs.layers import check_range, check_ranges, compute_layer
 
 
 def _spec(**kw) -> LayerSpec:

@@ -21,9 +21,9 @@ from build_fixture import (
 
 from api.routers.postcodes import bulk_items
 from sna.answers import clean_query
-from sna.builds import current_target, list_builds, open_build
+from sna.builds.registry import current_target, list_builds, open_build
+from sna.builds.watcher import BuildWatcher
 from sna.errors import AreaNotFound, BuildNotFound, InvalidPostcode, PostcodeNotFound
-from sna.watcher import BuildWatcher
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sna.metrics import (
+from sna.stats.metrics import (
     COVERAGES,
     coverage_metrics,
     expected_counts,

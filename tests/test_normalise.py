@@ -1,14 +1,12 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.stats import norm
 
-from sna.normalise import NORMALISERS, blom_scores, minmax, normalise, zscores
-
-mod = importlib.import_module("sna.normalise")  # the package re-exports same-named functions
+from sna.stats import normalisation as mod
+from sna.stats.normalisation import NORMALISERS, blom_scores, minmax, normalise, zscores
 
 
 def test_doctests():

@@ -47,12 +47,12 @@ def test_other_errors_are_not_dressed_up():
 def test_a_full_disk_inside_build_is_one_line(monkeypatch, tmp_path):
     """SQLite says 'database or disk is full' with no errno; the build command still says it in
     one line and exits 1."""
-    import sna.build
+    import sna
 
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(sna.build, "build_region", full)
+    monkeypatch.setattr(sna, "build_region", full)
     result = runner.invoke(app, ["build", "--region", "west-midlands", "--data-dir", str(tmp_path)])
     assert result.exit_code == 1
     assert "no space left" in result.output and str(tmp_path) in result.output

@@ -99,9 +99,9 @@ def test_west_midlands_and_bedfordshire_in_every_edition(tidy):
 
 
 def test_the_west_midlands_series_on_the_real_tables(shared_data):
-    from sna.config import load_region
-    from sna.outcomes import overlaps
-    from sna.outcomes_build import compute_outcomes
+    from sna.config.region import load_region
+    from sna.outcomes.answer import compute_outcomes
+    from sna.outcomes.series import overlaps
 
     answer = compute_outcomes(load_region("west-midlands"))
     knife = answer["measures"][0]["series"]

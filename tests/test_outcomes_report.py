@@ -70,7 +70,7 @@ def _fixture_toml(folder) -> str:
     """A region file with the fixture build's id (the CLI then reads its stored outcomes)."""
     from build_fixture import DISTRICTS, REGION_NAME
 
-    from sna.config import REGIONS_DIR
+    from sna.config.regions import REGIONS_DIR
 
     text = (REGIONS_DIR / "west-midlands.toml").read_text()
     text = text.replace('id = "west-midlands"', f'id = "{REGION}"')

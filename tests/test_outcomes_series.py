@@ -6,9 +6,9 @@ import pandas as pd
 import pytest
 from outcomes_fixture import write_inputs
 
-from sna.outcomes import Populations, latest_values, mid_year, overlaps, period_label
-from sna.outcomes_build import audit_outcomes, compute_outcomes
-from sna.outcomes_partner import AWAITING, hospital_years, own_measures
+from sna.outcomes.answer import audit_outcomes, compute_outcomes
+from sna.outcomes.partner import AWAITING, hospital_years, own_measures
+from sna.outcomes.series import Populations, latest_values, mid_year, overlaps, period_label
 
 
 def test_period_words():
@@ -54,7 +54,7 @@ def test_population_between_p9_and_census_is_interpolated_and_says_so():
 def answer(tmp_path_factory):
     from outcomes_fixture import fixture_config
 
-    from sna.config import load_region
+    from sna.config.region import load_region
 
     folder = write_inputs(tmp_path_factory.mktemp("outcomes"))
     return compute_outcomes(fixture_config(load_region("west-midlands"), folder))

@@ -8,9 +8,9 @@ import morecantile
 import pytest
 import shapely
 
-from sna.outlines import load_outlines
-from sna.store import read_table
-from sna.tiles import EXTENT, LABEL_ZOOMS
+from sna.answers.outlines import load_outlines
+from sna.prepare.store import read_table
+from sna.tiles.render import EXTENT, LABEL_ZOOMS
 
 TMS = morecantile.tms.get("WebMercatorQuad")
 BIRMINGHAM = (-1.8904, 52.4862)

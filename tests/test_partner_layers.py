@@ -5,9 +5,9 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from sna.config import LayerSpec, load_region
-from sna.partner_layers import AWAITING, REPLACED, plan_layers
-from sna.scoring import effective_weights
+from sna.config.region import LayerSpec, load_region
+from sna.needs.partner_layers import AWAITING, REPLACED, plan_layers
+from sna.needs.scoring import effective_weights
 
 
 def _wm():
@@ -62,8 +62,8 @@ def test_interim_for_must_name_a_partner_layer():
 
 
 def test_a_partner_layer_published_by_district_becomes_context():
-    from sna.layers import LayerData
-    from sna.partner_layers import layer_status, protect_layers
+    from sna.needs.layers import LayerData
+    from sna.needs.partner_layers import layer_status, protect_layers
 
     areas = pd.DataFrame(
         {

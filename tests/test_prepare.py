@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from geodata.errors import CorruptArchiveError, InputFileError, MissingColumnsError
-from sna.config import load_region
-from sna.prepare import prepare_region
-from sna.store import Store
+from sna.config.region import load_region
+from sna.prepare.pipeline import prepare_region
+from sna.prepare.store import Store
 
 WM_LSOA = 1719
 

@@ -13,8 +13,8 @@ from cli import app
 from maps._specs import map_specs
 from maps._themes import overview_themes
 from maps.printing import A4_INCHES, write_print_maps
+from sna import load_public_build
 from sna.errors import SnaError
-from sna.priority import load_public_build
 from sna.theme import BAND_COLOURS, BANDS
 
 runner = CliRunner()

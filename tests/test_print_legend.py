@@ -20,7 +20,7 @@ from maps.printing import (
     report_figure,
     write_print_maps,
 )
-from sna.priority import load_public_build
+from sna import load_public_build
 from sna.theme import BAND_COLOURS, BANDS, band_legend
 
 SCALE = 3.0

@@ -11,22 +11,18 @@ import pyogrio
 import pytest
 from build_fixture import PREVIOUS_BUILD_ID, REGION
 
-from sna.drivers import driver_text
+from sna import load_public_build, priority_places
+from sna.answers.support import display_name
 from sna.errors import BuildNotFound, ConfigError
-from sna.priority import (
-    load_public_build,
-    nearby_assets,
-    priority_places,
-    write_priority_places,
-)
-from sna.priority_table import (
+from sna.needs.drivers import driver_text
+from sna.priority.places import nearby_assets, write_priority_places
+from sna.priority.table import (
     map_links,
     map_url_base,
     place_names,
     readable,
     representative_postcodes,
 )
-from sna.support import display_name
 
 
 @pytest.fixture(scope="module")

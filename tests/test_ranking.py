@@ -1,13 +1,11 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sna.ranking import BAND_LABELS, bands, deciles, quantile_groups, rank_desc
-
-mod = importlib.import_module("sna.ranking")  # the package re-exports same-named functions
+from sna.stats import ranking as mod
+from sna.stats.ranking import BAND_LABELS, bands, deciles, quantile_groups, rank_desc
 
 
 def test_doctests():

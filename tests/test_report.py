@@ -17,7 +17,7 @@ from maps.report import (
     report_context,
     write_report,
 )
-from sna.priority import load_public_build
+from sna import load_public_build
 
 SECTIONS = [
     "summary", "data-status", "violence-risk", "priority", "outcomes", "charts", "maps", "changes",

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from geodata.school_assets import drop_worship_at_schools, school_assets, school_phase
-from sna.support import display_name, nearby, support_points
+from sna.answers.support import display_name, nearby, support_points
 
 
 def test_state_funded_schools_of_the_west_midlands(wm_store):

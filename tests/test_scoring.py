@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.config import LayerSpec, ScoringSpec
+from sna.config.region import LayerSpec, ScoringSpec
 from sna.errors import InvalidWeights
-from sna.scoring import LayerInput, effective_weights, score_layers, shrink_scale
+from sna.needs.scoring import LayerInput, effective_weights, score_layers, shrink_scale
 
 
 def spec(lid, kind="risk", level="community", weight=1.0, **kw):

@@ -17,7 +17,7 @@ from build_fixture import LIVE_POSTCODE, ORIGIN, REGION, make_fixture_build
 from pyproj import Transformer
 
 from geodata.services import ServiceDirectoryError, parse_ages, read_service_directory
-from sna.store import read_table, write_table
+from sna.prepare.store import read_table, write_table
 
 HEADER = "name,type,postcode,easting,northing,latitude,longitude,ages,website,phone,opening_times"
 X0, Y0 = ORIGIN  # LIVE_POSTCODE B1 1AB is at X0 + 200, Y0 + 300
@@ -299,8 +299,8 @@ def _wm_directory(path: Path, wm_store, bad: bool) -> Path:
 
 @pytest.fixture(scope="module")
 def wm_with_services(tmp_path_factory, wm_store):
-    from sna.config import ServicesSpec, load_region
-    from sna.prepare import prepare_region
+    from sna.config.region import ServicesSpec, load_region
+    from sna.prepare.pipeline import prepare_region
 
     folder = tmp_path_factory.mktemp("wm-services")
     path = _wm_directory(folder / "services.csv", wm_store, bad=True)
@@ -314,7 +314,7 @@ def wm_with_services(tmp_path_factory, wm_store):
 
 
 def test_prepare_with_services_section(wm_with_services):
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     error, result, data_dir = wm_with_services
     assert {(p.line, p.column) for p in error.problems} == {(4, "postcode"), (5, "ages")}

@@ -1,14 +1,12 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy.special import expit
 
-from sna.shrinkage import eb_shrink
-
-mod = importlib.import_module("sna.shrinkage")  # the package re-exports same-named functions
+from sna.stats import shrinkage as mod
+from sna.stats.shrinkage import eb_shrink
 
 
 def test_doctests():

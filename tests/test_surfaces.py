@@ -1,5 +1,4 @@
 import doctest
-import importlib
 import math
 
 import numpy as np
@@ -7,7 +6,8 @@ import pytest
 import rasterio
 from shapely.geometry import box
 
-from sna.surfaces import (
+from sna.stats import kde as mod
+from sna.stats.kde import (
     Surface,
     kde_surface,
     mask_surface,
@@ -15,8 +15,6 @@ from sna.surfaces import (
     sample_surface,
     write_geotiff,
 )
-
-mod = importlib.import_module("sna.surfaces")  # the package re-exports same-named functions
 
 
 def test_doctests():

@@ -160,7 +160,7 @@ def test_surface_tiles_are_listed_as_synthetic(synthetic, real):
 
 
 def test_priority_exports(synthetic, real, tmp_path):
-    from sna.priority import write_priority_places
+    from sna.priority.places import write_priority_places
 
     for (folder, _), flag in ((synthetic, True), (real, False)):
         out = tmp_path / str(flag)

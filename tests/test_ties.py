@@ -10,11 +10,11 @@ import pandas as pd
 import pytest
 
 from sna.answers.groups import aggregate
-from sna.config import LayerSpec, ScoringSpec
-from sna.layers import LayerData
-from sna.partner_layers import protect_layers
-from sna.ranking import bands, deciles, tie_keys
-from sna.scoring import score_layers
+from sna.config.region import LayerSpec, ScoringSpec
+from sna.needs.layers import LayerData
+from sna.needs.partner_layers import protect_layers
+from sna.needs.scoring import score_layers
+from sna.stats.ranking import bands, deciles, tie_keys
 
 INDEX_COLUMNS = ("need", "risk", "protective", "violence_risk")
 

@@ -1,4 +1,4 @@
-"""sna.tiles: raster surface tiles, LSOA vector tiles and the tile cache."""
+"""sna.tiles.render: raster surface tiles, LSOA vector tiles and the tile cache."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 from build_fixture import PARTNER_LAYER, REGION
 from PIL import Image
 
-from sna.builds import open_build
-from sna.tiles import (
+from sna.builds.registry import open_build
+from sna.tiles.render import (
     CLASS_COLOURS,
     EXTENT,
     TileCache,

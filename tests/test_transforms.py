@@ -1,14 +1,12 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from sna.transforms import iod_exponential, skew_kurtosis, treat_outliers
-
-mod = importlib.import_module("sna.transforms")  # the package re-exports same-named functions
+from sna.stats import transforms as mod
+from sna.stats.transforms import iod_exponential, skew_kurtosis, treat_outliers
 
 
 def test_doctests():

@@ -1,4 +1,4 @@
-"""Trends: monthly recorded violence per area and IoD decile changes (sna.trends)."""
+"""Trends: monthly recorded violence per area and IoD decile changes (sna.needs.trends)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.trends import TREND_OFFENCE, TrendReader, iod_deciles, monthly_counts, write_trends
+from sna.needs.trends import TREND_OFFENCE, TrendReader, iod_deciles, monthly_counts, write_trends
 
 V = TREND_OFFENCE
 

@@ -10,9 +10,9 @@ import pytest
 from conftest import TEST_DATA_DIR, file_lock
 
 from geodata.schools import exclusion_rates, read_la_exclusions
-from sna.config import load_region
+from sna.config.region import load_region
 from sna.errors import ConfigError
-from sna.prepare import _education_authorities, _step_schools
+from sna.prepare.schools import education_authorities, step_schools
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTTINGHAM = "E06000018"
@@ -69,11 +69,11 @@ def test_authorities_are_read_from_gias_when_la_names_is_left_out(tmp_path):
         }
     )
     gias.loc[len(gias)] = [COUNTY_DISTRICTS[0], "Nottinghamshire"]
-    assert _education_authorities(cfg, gias) == LA_NAMES
+    assert education_authorities(cfg, gias) == LA_NAMES
     with pytest.raises(ConfigError, match=r"region\.la_names: no GIAS school in district"):
-        _education_authorities(cfg, gias[gias["district_code"] != NOTTINGHAM])
+        education_authorities(cfg, gias[gias["district_code"] != NOTTINGHAM])
     with pytest.raises(ConfigError, match=r"nottinghamshire\.toml: region\.la_names: needed"):
-        _education_authorities(cfg, None)
+        education_authorities(cfg, None)
 
 
 class _NoWriter:
@@ -90,7 +90,7 @@ def test_an_unknown_authority_is_a_config_error_naming_the_key(tmp_path):
     )  # no GIAS read: this test is about the DfE names
     ctx = {"config": cfg, "lsoa21": pd.DataFrame({"lsoa21_code": [], "district_code": []})}
     with pytest.raises(ConfigError) as err:
-        _step_schools(ctx, _NoWriter())
+        step_schools(ctx, _NoWriter())
     msg = str(err.value)
     assert str(tmp_path / "nottinghamshire.toml") in msg and "region.la_names" in msg
     assert "Notinghamshire" in msg and "Nottinghamshire" in msg  # closest name suggested
@@ -99,7 +99,7 @@ def test_an_unknown_authority_is_a_config_error_naming_the_key(tmp_path):
 
 @pytest.mark.slow
 def test_nottinghamshire_prepares_and_builds_with_every_layer(tmp_path):
-    from sna.build import build_region
+    from sna.build.pipeline import build_region
 
     path = notts_toml(tmp_path)
     cfg = load_region(path)

@@ -1,13 +1,13 @@
 import doctest
-import importlib
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sna.aggregate import weighted_arithmetic
-from sna.ranking import deciles, rank_desc
-from sna.uncertainty import (
+from sna.stats import uncertainty as mod
+from sna.stats.aggregate import weighted_arithmetic
+from sna.stats.ranking import deciles, rank_desc
+from sna.stats.uncertainty import (
     compare_rankings,
     dirichlet_weights,
     gamma_redraw,
@@ -15,8 +15,6 @@ from sna.uncertainty import (
     poisson_redraw,
     rank_interval_contains,
 )
-
-mod = importlib.import_module("sna.uncertainty")  # the package re-exports same-named functions
 
 
 def test_doctests():

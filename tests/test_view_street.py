@@ -22,7 +22,7 @@ from pyproj import Transformer
 from test_views import BEDS, WM, _configs
 
 from geodata.crime import CURRENT_COLUMNS
-from sna.trends import monthly_from_counts
+from sna.needs.trends import monthly_from_counts
 
 MONTHS = [f"2022-{m:02d}" for m in range(1, 12)]
 VIOLENCE = "Violence and sexual offences"
@@ -113,10 +113,10 @@ def _view(national: Path, street: Path) -> Path:
 @pytest.fixture(scope="module")
 def street_view(shared_data):
     """The nation prepared, the generated files written, the view built (cached stores)."""
-    from sna.build import build_region
-    from sna.config import load_region
-    from sna.prepare import prepare_region
-    from sna.store import Store
+    from sna.build.pipeline import build_region
+    from sna.config.region import load_region
+    from sna.prepare.pipeline import prepare_region
+    from sna.prepare.store import Store
 
     national, _ = _configs()
     with file_lock("build-wm-view"):
@@ -162,12 +162,12 @@ def test_the_views_trend_is_the_count_of_its_files(street_view):
 
 
 def test_the_views_forward_test_is_the_evaluations(street_view):
-    from sna.config import load_region
+    from sna.config.region import load_region
     from sna.evaluation.forces import FORWARD_TRAIN, forward_rows
-    from sna.force_panel import force_panel
-    from sna.national_at_risk import national_at_risk
-    from sna.preparing.steps import postcode_source_path
+    from sna.needs.national_at_risk import national_at_risk
+    from sna.prepare.steps import postcode_source_path
     from sna.settings import shared_cache_dir
+    from sna.violence.force_panel import force_panel
 
     _, manifest, _, _, _ = street_view
     test = manifest["forward_test"]
@@ -243,8 +243,8 @@ def test_archive_ingest_reads_the_regions_street_files_by_default(street_view, t
 def test_a_bedfordshire_view_on_the_real_archive_matches_bedfordshires_own_build(beds_build):
     """The real archive's counts (no CSV read by the view) give the trend Bedfordshire's own
     build counts from its prepared police.uk rows, for every LSOA and month."""
-    from sna.build import build_region
-    from sna.config import load_region
+    from sna.build.pipeline import build_region
+    from sna.config.region import load_region
 
     national, _ = _configs()
     view = TEST_DATA_DIR / "configs" / "beds-real-view.toml"
@@ -289,9 +289,9 @@ def test_trend_files_of_part_of_a_view_give_a_trend_there_and_nowhere_else(stree
 
     from api.app import create_app
     from api.settings import ApiSettings
-    from sna.build import build_region
-    from sna.config import load_region
-    from sna.store import Store
+    from sna import build_region
+    from sna.config.region import load_region
+    from sna.prepare.store import Store
 
     _, _, expected, areas, _ = street_view
     national, _ = _configs()

@@ -1,4 +1,4 @@
-"""A VRU as a view of a national build (sna.views): the same answers as a direct build."""
+"""A VRU as a view of a national build (sna.prepare.views): the same answers as a direct build."""
 
 from __future__ import annotations
 
@@ -10,10 +10,10 @@ import pandas as pd
 import pytest
 from conftest import TEST_DATA_DIR, built_once, file_lock
 
-from sna.config import load_region
+from sna.config.region import load_region
 from sna.errors import ConfigError
-from sna.prepare import prepare_region
-from sna.views import slice_table
+from sna.prepare.pipeline import prepare_region
+from sna.prepare.views import slice_table
 
 WM = ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030", "E08000031"]
 BEDS = ["E06000055", "E06000056", "E06000032"]
@@ -179,7 +179,7 @@ def test_a_view_prepares_its_own_sources_on_top_of_the_slice(tmp_path: Path):
     LSOAs over the sliced tables; changing them re-prepares the view, never the nation."""
     import json
 
-    from sna.store import Store
+    from sna.prepare.store import Store
 
     national, _ = _configs()
     with file_lock("build-wm-view"):
@@ -232,7 +232,7 @@ def test_every_view_of_a_nation_builds_in_workers_and_a_bad_one_fails_alone(
 ):
     """``sna build --views``: the views of a small nation built two at a time, each as a build
     of its own would be; a view that cannot be built is reported and the others still are."""
-    from sna.build_views import build_views
+    from sna.build.views import build_views
 
     national, view = _configs()
     beds = tmp_path / "beds-view.toml"

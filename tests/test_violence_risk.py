@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sna.config import ViolenceRiskSpec
-from sna.count_model import EXPOSURE_TERM, fit_count_model
-from sna.violence_risk import (
+from sna.config.region import ViolenceRiskSpec
+from sna.violence.count_model import EXPOSURE_TERM, fit_count_model
+from sna.violence.model import (
     PRIOR_TERM,
     explain_violence,
     fit_violence,

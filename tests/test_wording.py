@@ -121,7 +121,7 @@ def test_index_summary_names_the_band_and_the_share_together():
 
 
 def test_every_shipped_layer_says_its_unit():
-    from sna.config import LayerSpec, load_region
+    from sna.config.region import LayerSpec, load_region
 
     for region in ("west-midlands", "bedfordshire"):
         for layer in load_region(region).layers:

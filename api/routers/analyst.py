@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path
 from pydantic import SecretStr
 
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..dependencies import FailedAttempts, api_key_dependency, current_build
 from ..models import Envelope, ErrorDetail

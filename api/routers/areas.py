@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..dependencies import AreaCode, AreaListParams
 from ..models import AreaList, AreaResult, AreaTrend, ErrorDetail

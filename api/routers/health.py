@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..models import Envelope, ErrorDetail, Health, Readiness
 

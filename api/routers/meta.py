@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.builds import list_builds
-from sna.watcher import BuildWatcher
+from sna.builds.registry import list_builds
+from sna.builds.watcher import BuildWatcher
 
 from ..models import BuildInfo, LayerList
 from ..responses import BuildAnswers, envelope

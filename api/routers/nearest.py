@@ -14,7 +14,7 @@ from fastapi import APIRouter, HTTPException, Path, Query, Request
 from fastapi.responses import Response
 
 from sna.answers.nearest import OUTCODE_RADIUS_M, WIDE_LIMIT, WIDE_RADIUS_M
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import (

@@ -8,8 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from sna.answers import BuildReader
+from sna.builds.watcher import BuildWatcher
 from sna.errors import OutcomesNotFound
-from sna.watcher import BuildWatcher
 
 from ..models import Outcomes
 from ..responses import BuildAnswers

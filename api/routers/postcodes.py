@@ -18,8 +18,8 @@ from starlette.types import Receive, Scope, Send
 
 from sna.answers import BuildReader
 from sna.answers.nearest import Geolocation
+from sna.builds.watcher import BuildWatcher
 from sna.errors import PostcodeError
-from sna.watcher import BuildWatcher
 
 from ..dependencies import current_build
 from ..models import (

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..models import ServiceCollection
 from ..responses import BuildAnswers

@@ -12,15 +12,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
 from sna.answers import BuildReader
-from sna.tile_specs import MAX_ZOOM, TileCache, check_tile
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
+from sna.tiles.specs import MAX_ZOOM, TileCache, check_tile
 
 from ..dependencies import current_build
 from ..models import ErrorDetail
 from ..responses import envelope
 
 if TYPE_CHECKING:
-    from sna.vector_tiles import OutlineTiles
+    from sna.tiles.vector import OutlineTiles
 
 __all__ = ["create_tiles_router", "MVT_MEDIA_TYPE", "SURFACE_TILE_URL"]
 
@@ -44,7 +44,7 @@ class _Outlines:
         """The outline tiles of ``build``, cut from the shapes the build stored."""
         with self._lock:
             if self._for is None or self._for[0] != build.build_id:
-                from sna.vector_tiles import outline_tiles  # on first use; no raster stack
+                from sna.tiles.vector import outline_tiles  # on first use; no raster stack
 
                 got = build.outline_sources()
                 tiles = outline_tiles(got["district"], got["ward"], got["lsoa"])
@@ -170,8 +170,8 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
 
 
 def _render_surface_tile(style, z: int, x: int, y: int) -> bytes:
-    """:func:`sna.tiles.render_surface_tile`, imported on the first tile drawn (rasterio and
+    """:func:`sna.tiles.render.render_surface_tile`, imported on the first tile drawn (rasterio and
     rio-tiler stay out of a server that only answers lookups)."""
-    from sna.tiles import render_surface_tile
+    from sna.tiles.render import render_surface_tile
 
     return render_surface_tile(style, z, x, y)

@@ -3,17 +3,21 @@ data status) and ``/api/v1/vrus/outlines`` (their boundaries, for the map at ``/
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import orjson
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
-from sna.watcher import BuildWatcher
+from sna.builds.watcher import BuildWatcher
 
 from ..dependencies import current_build
-from ..front_door import FrontDoor
 from ..models import Envelope, VruEntry, VruOutlines
 from ..responses import cached_answer, error_responses, json_answer
+
+if TYPE_CHECKING:
+    from ..front_door import FrontDoor
 
 __all__ = ["create_vrus_router"]
 

@@ -6,7 +6,8 @@ or Dask engine, which cleans, places in LSOA 2021, counts and bins the rows
 (:class:`ArchiveResult`). See ``docs/police-archive.md``.
 """
 
-from .engine import ArchiveResult, Engine, RunOptions, get_engine
+from .engine import ArchiveResult, Engine, RunOptions
+from .factory import get_engine
 from .ingest import IngestReport, ingest_archive
 from .layout import Partition, partitions
 from .placement import Placement, PlacementSpec, load_placement

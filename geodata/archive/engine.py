@@ -12,7 +12,7 @@ Every engine runs the same steps over the partitions of an archive written by
 3. **count** rows per force x month x crime type x LSOA21 (``lsoa21_code`` is ``<NA>`` for
    rows that could not be placed, so the counts add up to the rows kept).
 4. **bin** the points with coordinates per force on a ``cell``-metre grid: the input of the
-   per-force kernel density (:mod:`sna.archive_surfaces` convolves it).
+   per-force kernel density (:mod:`sna.build.archive_surfaces` convolves it).
 
 The tables are written out as they are made, never gathered: a results folder ``out`` holds
 ``counts/force=<id>/month=YYYY-MM/part-0.parquet`` (``crime_type, lsoa21_code, count``, one
@@ -25,7 +25,8 @@ the force's area, not by the number of months) and a table of one number per for
 Implementations: :class:`geodata.archive.duckdb_engine.DuckDBEngine` (embedded, one machine,
 memory-limited; the default) and :class:`geodata.archive.dask_engine.DaskEngine` (the same
 steps as a Dask dataframe graph, on any scheduler, from one process to a
-``dask.distributed`` cluster). :func:`get_engine` picks one from the settings.
+``dask.distributed`` cluster). :func:`geodata.archive.factory.get_engine` picks one from the
+settings.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ..crime import _check_months, _check_types
+from ..crime import check_crime_types, check_month_range
 from .layout import partitions
 from .placement import Placement
 
@@ -56,7 +57,6 @@ __all__ = [
     "ArchiveResult",
     "Engine",
     "RunOptions",
-    "get_engine",
     "prepare_out",
     "read_counts",
     "read_grid",
@@ -94,8 +94,8 @@ class RunOptions:
         cell: float = 100.0,
     ) -> RunOptions:
         """Validated as :func:`geodata.crime.read_police_uk` validates its arguments."""
-        types = _check_types(crime_types)
-        window = _check_months(months)
+        types = check_crime_types(crime_types)
+        window = check_month_range(months)
         if not cell > 0:
             raise ValueError(f"cell must be > 0 metres, got {cell}")
         return cls(tuple(types) if types is not None else None, window, float(cell))
@@ -132,7 +132,7 @@ class ArchiveResult:
     @property
     def grid(self) -> pd.DataFrame:
         """``force, cx, cy, count``: points per cell; the cell spans x in [cx, cx + 1) cells
-        and y in (cy - 1, cy] cells (the binning of :func:`sna.surfaces.bin_points`)."""
+        and y in (cy - 1, cy] cells (the binning of :func:`sna.stats.kde.bin_points`)."""
         return read_grid(self.out)
 
     def forces(self) -> list[str]:
@@ -324,26 +324,3 @@ def tidy_grid(grid: pd.DataFrame) -> pd.DataFrame:
 def cell_index(e: np.ndarray, n: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
     """Grid cell of each point: ``floor(e / cell)``, ``ceil(n / cell)`` (see ArchiveResult)."""
     return np.floor(e / cell).astype(np.int64), np.ceil(n / cell).astype(np.int64)
-
-
-def get_engine(name: str | None = None, **settings: Any) -> Engine:
-    """The engine named (default: the ``SNA_ARCHIVE_ENGINE`` setting), built from settings.
-
-    ``settings`` override :class:`geodata.archive.settings.ArchiveSettings` fields.
-    """
-    from .settings import ArchiveSettings
-
-    cfg = ArchiveSettings(**({"engine": name} if name else {}), **settings)
-    if cfg.engine == "duckdb":
-        from .duckdb_engine import DuckDBEngine
-
-        return DuckDBEngine(
-            memory_limit=cfg.duckdb_memory_limit,
-            threads=cfg.threads,
-            temp_directory=cfg.duckdb_temp_directory,
-        )
-    from .dask_engine import DaskEngine
-
-    return DaskEngine(
-        scheduler=cfg.dask_scheduler, workers=cfg.dask_workers, memory_limit=cfg.dask_memory_limit
-    )

@@ -1,11 +1,11 @@
 """Ingest police.uk street-level files into the partitioned GeoParquet archive, file by file.
 
 Each file is read, checked and tidied by the same code as :func:`geodata.crime.read_police_uk`
-(``_parse`` and ``_tidy``), so the two paths accept the same files and stop on the same bad
-input with the same message (file, line, column). Only one file is held in memory at a time,
-so memory is bounded by the largest police.uk file (a Metropolitan Police month, ~100k rows),
-whatever the number of files. Cleaning that needs more than one file (repeated Crime IDs)
-is left to the engines (:mod:`geodata.archive.engine`).
+(``read_street_file`` and ``tidy_rows``), so the two paths accept the same files and stop on
+the same bad input with the same message (file, line, column). Only one file is held in
+memory at a time, so memory is bounded by the largest police.uk file (a Metropolitan Police
+month, ~100k rows), whatever the number of files. Cleaning that needs more than one file
+(repeated Crime IDs) is left to the engines (:mod:`geodata.archive.engine`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from .._police_files import discover
-from ..crime import _parse, _tidy
+from ..crime import read_street_file, tidy_rows
 from ..report import LoadReport
 from .layout import force_id, part_name, write_part
 
@@ -82,7 +82,7 @@ def ingest_archive(
     sources = discover(paths, scan)
     out = IngestReport(notes=list(scan.notes))
     for i, src in enumerate(sources, start=1):
-        frame, _fmt = _parse(src)
+        frame, _fmt = read_street_file(src)
         if frame.empty:
             month = _FILE_MONTH.search(src.short)
             out.warnings.append(
@@ -90,7 +90,7 @@ def ingest_archive(
                 + (f" (month {month.group(1)} has no data)" if month else "")
             )
         else:
-            tidy = _tidy(frame, _fmt, src)
+            tidy = tidy_rows(frame, _fmt, src)
             tidy["line"] = range(2, len(tidy) + 2)  # data row i is line i + 1; header is line 1
             names = tidy["force"].dropna()
             force = force_id(src.short, names.iloc[0] if len(names) else None)

@@ -13,16 +13,20 @@ Modules, one job each:
 - :mod:`~sna.answers.national`: the national postcode index (for "outside the region");
 - :mod:`~sna.answers.writer`: writes ``answers.sqlite`` into a build folder;
 - :mod:`~sna.answers.reader`: :class:`BuildReader`, what the server, maps and report read
-  (open one with :func:`sna.builds.open_build`).
+  (open one with :func:`sna.builds.registry.open_build`);
+- :mod:`~sna.answers.public_build`: :class:`~sna.answers.public_build.PublicBuild`, the
+  public tabular view the maps, report and priority lists draw from;
+- :mod:`~sna.answers.support`: which assets are listed nearby, in what order, under what name;
+- :mod:`~sna.answers.outlines`: the map's bearings (district and ward outlines, area names).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .query import clean_query, normalise
-from .reader import SORTS, BuildReader
-from .schema import ANSWERS_FILE, AREA_LEVELS
+from sna.answers.query import clean_query, normalise
+from sna.answers.reader import SORTS, BuildReader
+from sna.answers.schema import ANSWERS_FILE, AREA_LEVELS
 
 __all__ = [
     "ANSWERS_FILE",
@@ -38,7 +42,7 @@ __all__ = [
 def __getattr__(name: str) -> Any:
     """``write_answers`` on first use: the writer's stack (geopandas) is not the server's."""
     if name == "write_answers":
-        from .writer import write_answers
+        from sna.answers.writer import write_answers
 
         return write_answers
     raise AttributeError(name)

@@ -1,6 +1,6 @@
 """Area answers: one body per LSOA, ward and district, and the rows of the priority lists.
 
-Every value comes from the public tables (:func:`sna.publish.public_lsoa_table` and
+Every value comes from the public tables (:func:`sna.disclosure.public_tables.public_lsoa_table` and
 :func:`sna.answers.groups.public_aggregate`), so partner counts and exact partner rates never
 appear; partner layers show quintile bands only.
 """
@@ -12,22 +12,22 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ..config import LEVELS
-from ..scoring import INDICES
-from ..uncertainty import INTERVAL_LEVEL
-from ..wording import (
+from sna.answers._json import num, to_int, to_str, wrap
+from sna.answers.schema import AREA_LEVELS
+from sna.answers.words import driver, drivers_from_json, drivers_sentence, violence_drivers
+from sna.config.region import LEVELS
+from sna.needs.scoring import INDICES
+from sna.stats.uncertainty import INTERVAL_LEVEL
+from sna.wording import (
     VIOLENCE_DECIMALS,
     index_summary,
     interval_words,
     recorded_words,
     violence_summary,
 )
-from ._json import num, to_int, to_str, wrap
-from .schema import AREA_LEVELS
-from .words import driver, drivers_from_json, drivers_sentence, violence_drivers
 
 if TYPE_CHECKING:
-    from .context import BuildContext
+    from sna.answers.context import BuildContext
 
 __all__ = [
     "AREA_LEVELS",

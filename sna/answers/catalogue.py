@@ -7,12 +7,12 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..config import ATTRIBUTION
-from ..scoring import INDICES
-from ._json import inner, num, to_int, to_str
+from sna.answers._json import inner, num, to_int, to_str
+from sna.config.region import ATTRIBUTION
+from sna.needs.scoring import INDICES
 
 if TYPE_CHECKING:
-    from .context import BuildContext
+    from sna.answers.context import BuildContext
 
 __all__ = [
     "SYNTHETIC_NOTICE",

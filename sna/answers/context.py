@@ -17,15 +17,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..config import LayerSpec, manifest_specs
-from ..contacts import what_to_do
-from ..errors import BuildLoadError
-from ..publish import public_lsoa_table
-from ..scoring import INDICES
-from ..store import read_table
-from ..tiles import SurfaceStyle, surface_style
-from .catalogue import layer_vintages, tail_fragment
-from .groups import aggregate, public_aggregate
+from sna.answers.catalogue import layer_vintages, tail_fragment
+from sna.answers.groups import aggregate, public_aggregate
+from sna.config.contacts import what_to_do
+from sna.config.region import LayerSpec, manifest_specs
+from sna.disclosure.public_tables import public_lsoa_table
+from sna.errors import BuildLoadError
+from sna.needs.scoring import INDICES
+from sna.prepare.store import read_table
+from sna.tiles.render import SurfaceStyle, surface_style
 
 __all__ = ["BuildContext", "load_context", "msoa_place_names", "store_path_of"]
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..disclosure import band_rates
-from ..ranking import bands, deciles, rank_desc
-from ..scoring import INDICES
+from sna.disclosure.control import band_rates
+from sna.needs.scoring import INDICES
+from sna.stats.ranking import bands, deciles, rank_desc
 
 __all__ = ["weighted_means", "aggregate", "public_aggregate"]
 

@@ -13,11 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from ._json import dumps, is_na
-from .areas import INDEX_TITLES, INDEX_UNIT, VIOLENCE_MEASURES, VIOLENCE_TITLE, VIOLENCE_UNIT
+from sna.answers._json import dumps, is_na
+from sna.answers.areas import (
+    INDEX_TITLES,
+    INDEX_UNIT,
+    VIOLENCE_MEASURES,
+    VIOLENCE_TITLE,
+    VIOLENCE_UNIT,
+)
 
 if TYPE_CHECKING:
-    from .context import BuildContext
+    from sna.answers.context import BuildContext
 
 __all__ = ["need_is_risk", "list_hidden", "list_sorts", "list_records"]
 

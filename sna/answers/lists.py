@@ -10,8 +10,8 @@ from typing import Any
 
 import orjson
 
-from ..errors import AreaNotFound, InvalidParameter
-from .schema import AREA_LEVELS, SORT_COLUMNS
+from sna.answers.schema import AREA_LEVELS, SORT_COLUMNS
+from sna.errors import AreaNotFound, InvalidParameter
 
 __all__ = ["AreaLists", "SORTS"]
 

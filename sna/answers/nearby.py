@@ -1,7 +1,8 @@
 """Support nearby in the postcode answers, serialised once per asset.
 
-The search itself (which assets, in what order, under what name) is :func:`sna.support.nearby`,
-which the priority lists (:func:`sna.priority.nearby_assets`) also use, so "within 1 km"
+The search itself (which assets, in what order, under what name) is
+:func:`sna.answers.support.nearby`,
+which the priority lists (:func:`sna.priority.places.nearby_assets`) also use, so "within 1 km"
 means the same everywhere.
 """
 
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 
-from .. import support
-from ._json import dumps
-from .schema import NEAREST_MARK, pack_picks
+from sna.answers import support
+from sna.answers._json import dumps
+from sna.answers.schema import NEAREST_MARK, pack_picks
 
 __all__ = [
     "AssetAnswers",
@@ -47,11 +48,13 @@ def asset_fragments(
     once for the whole build rather than in every postcode near it (they were two thirds of
     a postcode answer).
 
-    ``points`` is :func:`sna.support.support_points` of the store's assets, reduced once for
+    ``points`` is :func:`sna.answers.support.support_points` of the store's assets, reduced once for
     every chunk of postcodes. Lists up to ``max_assets`` assets within ``radius`` metres and
     counts all of them by type. Which assets, in what order and under what name is decided by
-    :mod:`sna.support` (the VRU's directory services first, then the rest by distance; unnamed
-    records by their type), shared with :func:`sna.priority.nearby_assets`; this function only
+    :mod:`sna.answers.support` (the VRU's directory services first, then the rest by distance;
+    unnamed
+    records by their type), shared with :func:`sna.priority.places.nearby_assets`; this function
+    only
     serialises.
     """
     n = len(east)

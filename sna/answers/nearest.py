@@ -21,9 +21,9 @@ from typing import Any
 
 import orjson
 
-from ..errors import InvalidPostcode, PostcodeNotFound
-from .query import normalise, to_grid
-from .schema import NEAREST_MARK
+from sna.answers.query import normalise, to_grid
+from sna.answers.schema import NEAREST_MARK
+from sna.errors import InvalidPostcode, PostcodeNotFound
 
 __all__ = [
     "NearestPostcodes",

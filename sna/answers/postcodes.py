@@ -20,16 +20,16 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 
-from .. import support
-from ..publish import public_postcode_table
-from ._json import dumps, inner, int_list, num_list, to_int, to_str
-from .areas import INDEX_UNIT, VIOLENCE_UNIT
-from .nearby import asset_entries, asset_fragments
-from .words import driver
+from sna.answers import support
+from sna.answers._json import dumps, inner, int_list, num_list, to_int, to_str
+from sna.answers.areas import INDEX_UNIT, VIOLENCE_UNIT
+from sna.answers.nearby import asset_entries, asset_fragments
+from sna.answers.words import driver
+from sna.disclosure.public_tables import public_postcode_table
 
 if TYPE_CHECKING:
-    from .areas import AreaAnswers
-    from .context import BuildContext
+    from sna.answers.areas import AreaAnswers
+    from sna.answers.context import BuildContext
 
 __all__ = ["PostcodeAnswers", "postcode_answers", "TO_WGS84"]
 

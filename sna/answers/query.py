@@ -6,8 +6,7 @@ import re
 from functools import cache
 
 from geodata.postcode_format import InvalidPostcodeError, normalise_postcode
-
-from ..errors import InvalidPostcode
+from sna.errors import InvalidPostcode
 
 __all__ = ["clean_query", "normalise", "to_grid"]
 

@@ -29,18 +29,24 @@ from typing import Any
 
 import orjson
 
-from ..errors import (
+from sna.answers.files import ConnectionPool, check_parquet_ends
+from sna.answers.lists import SORTS, AreaLists
+from sna.answers.nearest import NearestPostcodes
+from sna.answers.query import clean_query, normalise
+from sna.answers.schema import (
+    ANSWERS_FILE,
+    AREA_LEVELS,
+    FORMAT_VERSION,
+    NEAREST_MARK,
+    nearest_items,
+)
+from sna.errors import (
     AreaNotFound,
     BuildLoadError,
     InvalidPostcode,
     LayerNotFound,
     PostcodeNotFound,
 )
-from .files import ConnectionPool, check_parquet_ends
-from .lists import SORTS, AreaLists
-from .nearest import NearestPostcodes
-from .query import clean_query, normalise
-from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, NEAREST_MARK, nearest_items
 
 EMPTY_SERVICES = b'{"type":"FeatureCollection","features":[]}'  # a build without a directory
 
@@ -50,11 +56,11 @@ REQUIRED_FILES: tuple[str, ...] = ("manifest.json", "lsoa.parquet", "postcodes.p
 
 
 class BuildReader(NearestPostcodes, AreaLists):
-    """One published build, read by key; create with :func:`sna.builds.open_build`.
+    """One published build, read by key; create with :func:`sna.builds.registry.open_build`.
 
     Attributes: ``path``, ``build_id``, ``region``, ``region_name``, ``manifest``, ``specs``,
     ``partner`` and ``synthetic`` (layer ids), ``surfaces``
-    (:class:`~sna.tiles.SurfaceStyle` per surface layer), ``bounds`` (WGS84), ``n_lsoa``,
+    (:class:`~sna.tiles.render.SurfaceStyle` per surface layer), ``bounds`` (WGS84), ``n_lsoa``,
     ``n_postcodes``; ``area_tiles`` is made on first use.
     """
 
@@ -77,7 +83,7 @@ class BuildReader(NearestPostcodes, AreaLists):
             self.build_id: str = str(self.manifest["build_id"])
         except (OSError, ValueError, KeyError) as exc:
             raise BuildLoadError(f"{self.path}: cannot read build ({exc})") from exc
-        from ..config import manifest_specs
+        from sna.config.region import manifest_specs
 
         self.region: str = str(self.manifest.get("region", ""))
         self.region_name: str = str(self.manifest.get("region_name", self.region))
@@ -125,7 +131,7 @@ class BuildReader(NearestPostcodes, AreaLists):
         self._tail: bytes = meta["tail"]
         self._layers_body: bytes = meta["layers"]
         self._services: bytes = meta.get("services") or EMPTY_SERVICES
-        self.outcomes_json: bytes | None = meta.get("outcomes")  # sna.outcomes_build
+        self.outcomes_json: bytes | None = meta.get("outcomes")  # sna.outcomes.answer
         self.labels_json: bytes = meta["labels"]
         raw = ("tail", "layers", "services", "labels", "outcomes")
         m = {k: orjson.loads(v) for k, v in meta.items() if k not in raw}
@@ -136,7 +142,7 @@ class BuildReader(NearestPostcodes, AreaLists):
         self._district_names: dict[str, str] = m["district_names"]
         self._list_sorts: dict[str, dict[str, Any]] = m.get("list_sorts") or {}
         self._district_codes = set(self._district_names.values())
-        from ..tile_specs import SurfaceStyle
+        from sna.tiles.specs import SurfaceStyle
 
         self.surfaces: dict[str, SurfaceStyle] = {}
         for lid, s in m["surfaces"].items():
@@ -155,11 +161,11 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     def public(self, data_dir: Path | None = None):
         """The public tabular view the maps, report and priority lists draw from
-        (:class:`sna.priority.PublicBuild`: manifest, specs, the public LSOA table)."""
+        (:class:`sna.answers.public_build.PublicBuild`: manifest, specs, the public LSOA table)."""
         import geopandas as gpd
 
-        from ..priority import PublicBuild
-        from ..publish import public_lsoa_table
+        from sna.answers.public_build import PublicBuild
+        from sna.disclosure.public_tables import public_lsoa_table
 
         public = public_lsoa_table(self.lsoa_raw, self.specs)
         if not isinstance(public, gpd.GeoDataFrame):  # pragma: no cover - builds are GeoParquet
@@ -337,7 +343,7 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     @property
     def area_tiles(self):
-        """Vector tiles of the LSOAs (:class:`~sna.tiles.AreaTiles`), made on first use."""
+        """Vector tiles of the LSOAs (:class:`~sna.tiles.render.AreaTiles`), made on first use."""
         got = self.__dict__.get("_area_tiles")
         if got is not None:
             return got
@@ -346,7 +352,7 @@ class BuildReader(NearestPostcodes, AreaLists):
                 import numpy as np
                 import shapely
 
-                from ..vector_tiles import AreaTiles  # not sna.tiles: no raster stack
+                from sna.tiles.vector import AreaTiles  # not sna.tiles.render: no raster stack
 
                 rows = self._rows("SELECT wkb FROM tile_shapes ORDER BY pos")
                 geoms = shapely.from_wkb(np.array([w for (w,) in rows], dtype=object))
@@ -368,7 +374,7 @@ class BuildReader(NearestPostcodes, AreaLists):
             ]
             for table, items in inputs.items()
         }
-        from ..config import ATTRIBUTION
+        from sna.config.region import ATTRIBUTION
 
         return {
             "build_id": self.build_id,
@@ -442,7 +448,7 @@ class BuildReader(NearestPostcodes, AreaLists):
 
     def outline_sources(self) -> dict[str, tuple[list, list[str], list[str]]]:
         """``(geometries, codes, names)`` per level (district, ward, lsoa) in EPSG:27700, as
-        :func:`sna.outlines.outline_sources` made them at build time."""
+        :func:`sna.answers.outlines.outline_sources` made them at build time."""
         import shapely
 
         out: dict[str, tuple[list, list[str], list[str]]] = {}
@@ -458,7 +464,7 @@ class BuildReader(NearestPostcodes, AreaLists):
     @cached_property
     def lsoa_raw(self):
         """``lsoa.parquet`` with every column, restricted ones included (read on first use)."""
-        from ..store import read_table
+        from sna.prepare.store import read_table
 
         return read_table(self.path / "lsoa.parquet").reset_index(drop=True)
 
@@ -490,6 +496,6 @@ class TileProperties(Sequence):
 
 
 def _is_na(v: Any) -> bool:
-    from ._json import is_na
+    from sna.answers._json import is_na
 
     return is_na(v)

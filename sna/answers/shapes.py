@@ -12,7 +12,7 @@ import geopandas as gpd
 import shapely
 
 if TYPE_CHECKING:
-    from .context import BuildContext
+    from sna.answers.context import BuildContext
 
 __all__ = ["geometry_json"]
 

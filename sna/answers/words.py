@@ -1,6 +1,6 @@
 """Drivers in plain words: what raises or lowers a place's need, and its violence risk.
 
-One wording per driver (:func:`sna.drivers.driver_text`), used by every public answer
+One wording per driver (:func:`sna.needs.drivers.driver_text`), used by every public answer
 (postcodes, areas), the maps and the report, so the same driver reads the same everywhere.
 """
 
@@ -12,8 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from ..drivers import driver_text
-from ._json import num
+from sna.answers._json import num
+from sna.needs.drivers import driver_text
 
 __all__ = ["driver", "drivers_from_json", "drivers_sentence", "violence_drivers"]
 
@@ -25,7 +25,7 @@ def driver(
     synthetic: frozenset[str] | set[str],
 ) -> dict[str, Any]:
     """One need driver: the layer, its contribution and its words
-    (:func:`sna.drivers.driver_text`, the one wording of a driver)."""
+    (:func:`sna.needs.drivers.driver_text`, the one wording of a driver)."""
     meta = meta_by_id.get(lid, {"title": lid, "kind": "risk", "level": None})
     title = meta.get("title", lid)
     kind = meta.get("kind", "risk")

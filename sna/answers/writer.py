@@ -20,21 +20,21 @@ import numpy as np
 import orjson
 import shapely
 
-from ..disclosure_rule import DISCLOSURE_THRESHOLD
-from ..outlines import outline_sources
-from ..support import services_geojson
-from ..tiles import SurfaceStyle, outline_tiles
-from ..trends import TrendReader
-from ._json import wrap
-from .areas import area_answers
-from .catalogue import layers, tile_properties
-from .context import BuildContext, load_context
-from .list_rows import list_hidden, list_records, list_sorts
-from .national import national_index
-from .postcodes import postcode_answers
-from .schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
-from .shapes import geometry_json
-from .trend_words import trend_words
+from sna.answers._json import wrap
+from sna.answers.areas import area_answers
+from sna.answers.catalogue import layers, tile_properties
+from sna.answers.context import BuildContext, load_context
+from sna.answers.list_rows import list_hidden, list_records, list_sorts
+from sna.answers.national import national_index
+from sna.answers.outlines import outline_sources
+from sna.answers.postcodes import postcode_answers
+from sna.answers.schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
+from sna.answers.shapes import geometry_json
+from sna.answers.support import services_geojson
+from sna.answers.trend_words import trend_words
+from sna.disclosure.rule import DISCLOSURE_THRESHOLD
+from sna.needs.trends import TrendReader
+from sna.tiles.render import SurfaceStyle, outline_tiles
 
 __all__ = ["write_answers", "geocode_wheel"]
 
@@ -101,7 +101,7 @@ def _meta(ctx: BuildContext, national: Path | None) -> dict[str, bytes]:
     out["tail"] = ctx.tail
     # the VRU's service directory as the map's layer (GeoJSON; empty without a directory)
     out["services"] = services_geojson(ctx.store_table("assets"))
-    # the Home Office success measures (sna.outcomes_build), when the build made them
+    # the Home Office success measures (sna.outcomes.answer), when the build made them
     outcomes = ctx.path / "outcomes.json"
     if outcomes.is_file():
         out["outcomes"] = orjson.dumps(orjson.loads(outcomes.read_bytes()))
@@ -126,7 +126,7 @@ def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
 
 
 def _trend_rows(ctx: BuildContext, areas) -> list[tuple[str, bytes]]:
-    """One trend answer per area (:mod:`sna.trends`), for ``/api/v1/areas/{code}/trend``."""
+    """One trend answer per area (:mod:`sna.needs.trends`), for ``/api/v1/areas/{code}/trend``."""
     reader = TrendReader.open(ctx.path)
     if reader is None:
         return []

@@ -17,7 +17,7 @@ counts), and reads every public output the build has:
 - ``outcomes.json`` (the hospital counts of the Home Office measures).
 
 The result names what it read (``checked``) and what the build does not have (``absent``).
-Layers on a partner table (:data:`sna.disclosure.PARTNER_TABLES`) are audited whatever their
+Layers on a partner table (:data:`sna.disclosure.control.PARTNER_TABLES`) are audited whatever their
 ``partner`` flag says, so a config that declares partner data open is caught here. The build
 calls the audit just before it publishes; ``sna audit --region R`` runs it on the current
 build (after ``sna maps``, ``sna priority`` or ``sna report`` have added their files).
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..disclosure_rule import DISCLOSURE_THRESHOLD
-from .answers import audit_answers
-from .exports import audit_exports
-from .partner import manifest_of, partner_layers, store_tables
-from .published import audit_published
-from .result import AuditResult, Finding
-from .tiles import audit_raster_tiles
+from sna.audit.answers import audit_answers
+from sna.audit.exports import audit_exports
+from sna.audit.partner import manifest_of, partner_layers, store_tables
+from sna.audit.published import audit_published
+from sna.audit.result import AuditResult, Finding
+from sna.audit.tiles import audit_raster_tiles
+from sna.disclosure.rule import DISCLOSURE_THRESHOLD
 
 __all__ = ["Finding", "AuditResult", "audit_build", "audit_region"]
 
@@ -47,7 +47,7 @@ def _audit_outcomes(folder: Path, thr: int, result: AuditResult) -> None:
     if not path.exists():
         result.absent.append("outcomes.json")
         return
-    from ..outcomes_build import audit_outcomes
+    from sna.outcomes.answer import audit_outcomes
 
     problems = audit_outcomes(json.loads(path.read_text()), thr)
     found = [Finding("outcomes.json", "hospital_sharp_object_assault", p) for p in problems]
@@ -62,12 +62,12 @@ def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> Au
     folder
         A build folder (staging or published).
     store
-        The :class:`~sna.store.Store` (or its folder) holding the partner records; by
+        The :class:`~sna.prepare.store.Store` (or its folder) holding the partner records; by
         default the one recorded in the manifest, else ``<region>/store``.
     threshold
         Override the disclosure threshold (default: the build config's, never below 8).
     """
-    from ..store import read_table
+    from sna.prepare.store import read_table
 
     folder = Path(folder)
     manifest = manifest_of(folder)
@@ -96,9 +96,9 @@ def audit_build(folder: Path, *, store=None, threshold: int | None = None) -> Au
 
 def audit_region(region: str, data_dir: Path | None = None) -> AuditResult:
     """Audit the current build of a region (what ``sna audit --region R`` runs)."""
-    from ..builds import current_build
-    from ..config import load_region
-    from ..store import Store
+    from sna.builds.registry import current_build
+    from sna.config.region import load_region
+    from sna.prepare.store import Store
 
     config = load_region(region)
     folder = current_build(config.id, data_dir)

@@ -17,10 +17,10 @@ import numpy as np
 import orjson
 import pandas as pd
 
-from ..answers.schema import ANSWERS_FILE, NEAREST_MARK
-from .partner import PartnerLayer, n_records
-from .result import AuditResult, Finding
-from .rows import check_records
+from sna.answers.schema import ANSWERS_FILE, NEAREST_MARK
+from sna.audit.partner import PartnerLayer, n_records
+from sna.audit.result import AuditResult, Finding
+from sna.audit.rows import check_records
 
 __all__ = ["audit_answers", "VECTOR_TILES"]
 
@@ -123,7 +123,7 @@ def audit_answers(
     if not path.exists():
         result.absent.append(ANSWERS_FILE)
         return
-    from ..outcomes_build import audit_outcomes
+    from sna.outcomes.answer import audit_outcomes
 
     db = _connect(path)
     try:

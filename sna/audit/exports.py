@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .partner import PartnerLayer, n_records
-from .result import MAX_LISTED, AuditResult, Finding
+from sna.audit.partner import PartnerLayer, n_records
+from sna.audit.result import MAX_LISTED, AuditResult, Finding
 
 __all__ = ["audit_exports", "LSOA_EXPORTS", "POSTCODE_EXPORT"]
 

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..config import LayerSpec
-from ..disclosure import PARTNER_TABLES, support_counts
-from ..layers import layer_points, layer_records
+from sna.config.region import LayerSpec
+from sna.disclosure.control import PARTNER_TABLES, support_counts
+from sna.needs.layers import layer_points, layer_records
 
 __all__ = ["PartnerLayer", "partner_specs", "store_tables", "partner_layers", "n_records"]
 
@@ -42,7 +42,7 @@ def partner_specs(manifest: dict[str, Any]) -> list[LayerSpec]:
 
 def store_tables(store, folder: Path, manifest: dict[str, Any]):
     """A ``name -> DataFrame`` reader over the build's store (None for a missing table)."""
-    from ..store import Store, read_table
+    from sna.prepare.store import Store, read_table
 
     if store is not None and isinstance(store, Store):
         path = store.path

@@ -19,10 +19,10 @@ from typing import Any
 
 import pandas as pd
 
-from ..answers._json import is_na
-from .partner import PartnerLayer
-from .result import AuditResult, Finding
-from .rows import check_records, check_text
+from sna.answers._json import is_na
+from sna.audit.partner import PartnerLayer
+from sna.audit.result import AuditResult, Finding
+from sna.audit.rows import check_records, check_text
 
 __all__ = ["audit_published", "html_text", "pdf_text"]
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import DisclosureError
+from sna.errors import DisclosureError
 
 __all__ = ["Finding", "AuditResult", "MAX_LISTED"]
 

@@ -21,8 +21,8 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from .partner import PartnerLayer, n_records
-from .result import Finding
+from sna.audit.partner import PartnerLayer, n_records
+from sna.audit.result import Finding
 
 __all__ = ["NOT_DERIVED", "scan", "check_records", "check_text", "is_exact_value"]
 

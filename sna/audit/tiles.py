@@ -11,8 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .partner import PartnerLayer
-from .result import MAX_LISTED, AuditResult, Finding
+from sna.audit.partner import PartnerLayer
+from sna.audit.result import MAX_LISTED, AuditResult, Finding
 
 __all__ = ["audit_raster_tiles"]
 

@@ -9,12 +9,12 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..config import RegionConfig
-from ..layers import layer_points
-from ..metrics import coverage_metrics
-from ..normalise import normalise
-from ..surfaces import kde_surface, sample_surface
-from ..violence_risk import (
+from sna.config.region import RegionConfig
+from sna.needs.layers import layer_points
+from sna.stats.kde import kde_surface, sample_surface
+from sna.stats.metrics import coverage_metrics
+from sna.stats.normalisation import normalise
+from sna.violence.model import (
     predict_violence,
 )
 
@@ -23,7 +23,7 @@ __all__ = [
 ]
 
 
-def _grid(areas: gpd.GeoDataFrame, cell: float) -> pd.DataFrame:
+def cell_grid(areas: gpd.GeoDataFrame, cell: float) -> pd.DataFrame:
     """Grid cells (aligned to multiples of ``cell``) whose centre lies in a region LSOA."""
     minx, miny, maxx, maxy = areas.total_bounds
     ix = np.arange(np.floor(minx / cell), np.ceil(maxx / cell)).astype(np.int64)
@@ -47,7 +47,7 @@ def _grid(areas: gpd.GeoDataFrame, cell: float) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _cell_counts(cells: pd.DataFrame, xy: np.ndarray, cell: float) -> tuple[np.ndarray, int]:
+def cell_counts(cells: pd.DataFrame, xy: np.ndarray, cell: float) -> tuple[np.ndarray, int]:
     """Points per grid cell, and how many points fell outside the kept cells."""
     if len(xy) == 0:
         return np.zeros(len(cells)), 0
@@ -60,7 +60,7 @@ def _cell_counts(cells: pd.DataFrame, xy: np.ndarray, cell: float) -> tuple[np.n
     return got, int(len(xy) - got.sum())
 
 
-def _kde_at(
+def kde_at(
     xy: np.ndarray,
     cells: pd.DataFrame,
     bounds: tuple[float, float, float, float],
@@ -81,7 +81,7 @@ def _kde_at(
 CELL_METHODS: tuple[str, ...] = ("lsoa_share", "kde")
 
 
-def _cell_risk(
+def cell_risk(
     method: str,
     expected: np.ndarray,
     points: pd.DataFrame,
@@ -115,7 +115,7 @@ def _cell_risk(
     return e * share
 
 
-def _choose_cell_method(
+def choose_cell_method(
     fit: Any,
     points: pd.DataFrame,
     codes: pd.Index,
@@ -133,17 +133,17 @@ def _choose_cell_method(
     grid = cell_args[0]
     inner = predict_violence(fit, points, codes, structural, residents, fit.feature_window)
     resp = target_points[target_points["month"].astype(str).between(*fit.response_window)]
-    observed, _ = _cell_counts(grid, resp[["easting", "northing"]].to_numpy(float), cell_args[3])
+    observed, _ = cell_counts(grid, resp[["easting", "northing"]].to_numpy(float), cell_args[3])
     scores = {}
     for method in CELL_METHODS:
-        score = _cell_risk(method, inner.expected, target_points, fit.feature_window, *cell_args)
+        score = cell_risk(method, inner.expected, target_points, fit.feature_window, *cell_args)
         t = coverage_metrics(score, observed, coverages=(0.10,))
         scores[method] = round(float(t["hit_rate"].iloc[0]), 4)
     best = max(CELL_METHODS, key=lambda m: (scores[m], m == "lsoa_share"))
     return {"method": best, "inner_hit_rate_10pct": scores}
 
 
-def _cell_index(
+def index_on_cells(
     cfg: RegionConfig,
     tables: Mapping[str, pd.DataFrame],
     models: list[Any],
@@ -158,7 +158,7 @@ def _cell_index(
     any other layer declared with ``surface = true``) is replaced by its kernel density at the
     cell centre, normalised across cells with the layer's method and direction. The
     contributions use the LSOA-level weights, centres and scales
-    (:meth:`sna.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
+    (:meth:`sna.needs.scoring.Scored.contributions_for`), so the cell index is on the LSOA scale.
     """
     sc = cfg.scoring
     scored, crime_w, with_protective = models
@@ -170,7 +170,7 @@ def _cell_index(
             continue
         xy = layer_points(tables, spec)
         years = train_years if spec.table == "crime_points" else 1.0
-        dens = _kde_at(xy, grid, bounds, sc.surface_cell_m, sc.surface_bandwidth_m, years)
+        dens = kde_at(xy, grid, bounds, sc.surface_cell_m, sc.surface_bandwidth_m, years)
         z = np.asarray(normalise(dens, method, direction=spec.direction), dtype=float)
         frame[spec.id] = np.where(np.isfinite(z), z, frame[spec.id])
     base = scored.contributions_for(frame)

@@ -3,20 +3,20 @@
 Three tables, one row per force (``sna evaluate --forces``, ``docs/evaluation.md``):
 
 ``exposure``
-    The at-risk estimate (:mod:`sna.at_risk`) against the *implied* at-risk population of
+    The at-risk estimate (:mod:`sna.needs.at_risk`) against the *implied* at-risk population of
     each LSOA, recorded violence a year / (IoD2025 violence rate / 1,000): Spearman rank
     correlation and median absolute log error, next to residents alone. Counted over the
     months of the IoD2025 window a force has (2022-04..2022-11 for most; 2022-04..2024-03
     for Bedfordshire), LSOAs with a count and a rate only.
 ``forward``
     Per force: violence risk fitted out of time on the months of ``train`` (the in-region
-    model of :mod:`sna.violence_risk`, exposure the at-risk population, the business-address
+    model of :mod:`sna.violence.model`, exposure the at-risk population, the business-address
     term as its layer) against the later months the force has (a missing month is absent,
     not zero), next to last period's counts and exponentially weighted counts. Hit rate and
     PEI* at the top 10% of LSOAs.
 ``as_if_no_street_files``
     Per force: violence risk as a region without street files gets it (IoD2025 rates x the
-    at-risk estimate, :mod:`sna.violence_pooled`), with the pooled coefficients refitted
+    at-risk estimate, :mod:`sna.violence.pooled`), with the pooled coefficients refitted
     without that force, against the force's recorded violence in ``pooled_window``; next to
     IoD2025 rate x residents. The IoD2025 rates cover April 2022 to March 2024, which overlaps
     2022: this measures the exposure, not forecasting skill. Also the median rank of the ten
@@ -35,16 +35,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import RegionConfig, load_region
-from ..errors import ConfigError
-from ..metrics import coverage_metrics, spearman
-from ..national_at_risk import cache_path, national_at_risk
-from ..settings import data_dir as default_data_dir
-from ..settings import shared_cache_dir
-from ..street_counts import counts_as_points
-from ..violence_features import month_number, month_text, weighted_counts
-from ..violence_pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
-from ..violence_risk import IOD2025_WINDOW, fit_violence, predict_violence
+from sna.config.region import RegionConfig, load_region
+from sna.errors import ConfigError
+from sna.needs.national_at_risk import cache_path, national_at_risk
+from sna.settings import data_dir as default_data_dir
+from sna.settings import shared_cache_dir
+from sna.stats.metrics import coverage_metrics, spearman
+from sna.violence.features import month_number, month_text, weighted_counts
+from sna.violence.model import IOD2025_WINDOW, fit_violence, predict_violence
+from sna.violence.pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
+from sna.violence.street_counts import counts_as_points
 
 __all__ = [
     "FORWARD_TRAIN",
@@ -148,7 +148,7 @@ def forward_rows(
 ) -> pd.DataFrame:
     """The forward table (module docstring) of ``forces`` (default: every force of ``panel``).
 
-    A view with street files shows its forces' rows in its report (:mod:`sna.violence_build`).
+    A view with street files shows its forces' rows in its report (:mod:`sna.build.violence`).
     """
     rows = []
     for f in panel.forces if forces is None else [f for f in panel.forces if f in forces]:
@@ -251,7 +251,7 @@ def evaluate_forces(
     out_dir: Path | None = None,
 ) -> ForcesResult:
     """Run the three evaluations on the forces of ``region``'s ``pooled_from`` (module doc)."""
-    from ..preparing.steps import postcode_source_path
+    from sna.prepare.steps import postcode_source_path
 
     config = region if isinstance(region, RegionConfig) else load_region(region)
     spec = config.violence_risk

@@ -13,36 +13,42 @@ import numpy as np
 import pandas as pd
 
 from geodata.crime import missing_months
-
-from ..config import LayerSpec, RegionConfig, ScoringSpec, load_region
-from ..errors import EvaluationError
-from ..layers import compute_layer
-from ..metrics import COVERAGES, coverage_metrics, expected_counts, spearman
-from ..scoring import LayerInput, effective_weights, score_layers
-from ..store import Store, region_dir
-from ..violence_features import exposure_values
-from ..violence_risk import (
+from sna.config.region import LayerSpec, RegionConfig, ScoringSpec, load_region
+from sna.errors import EvaluationError
+from sna.evaluation.cells import (
+    cell_counts,
+    cell_grid,
+    cell_risk,
+    choose_cell_method,
+    index_on_cells,
+    kde_at,
+)
+from sna.evaluation.plot import plot_evaluation
+from sna.evaluation.result import EvaluationResult
+from sna.evaluation.setup import (
+    BASELINE_BANDWIDTH_M,
+    DEFAULT_TEST,
+    DEFAULT_TRAIN,
+    IOD_METHODS,
+    METHODS,
+    TARGETS,
+    VARIANT_LAMBDA,
+    VARIANT_LEVEL_WEIGHTS,
+    n_months,
+    parse_window,
+    training_config,
+)
+from sna.needs.layers import compute_layer
+from sna.needs.scoring import LayerInput, effective_weights, score_layers
+from sna.prepare.store import Store, region_dir
+from sna.stats.metrics import COVERAGES, coverage_metrics, expected_counts, spearman
+from sna.violence.features import exposure_values
+from sna.violence.model import (
     fit_violence,
     model_layer_ids,
     predict_violence,
     structural_terms,
     weighted_counts,
-)
-from .cells import _cell_counts, _cell_index, _cell_risk, _choose_cell_method, _grid, _kde_at
-from .plot import plot_evaluation
-from .result import EvaluationResult
-from .setup import (
-    _IOD_METHODS,
-    BASELINE_BANDWIDTH_M,
-    DEFAULT_TEST,
-    DEFAULT_TRAIN,
-    METHODS,
-    TARGETS,
-    VARIANT_LAMBDA,
-    VARIANT_LEVEL_WEIGHTS,
-    _n_months,
-    parse_window,
-    training_config,
 )
 
 __all__ = [
@@ -51,7 +57,7 @@ __all__ = [
 ]
 
 
-def _inputs(
+def training_inputs(
     specs: list[LayerSpec], tables, areas, postcodes, *, crime_years: float = 1.0
 ) -> tuple[list[LayerInput], list]:
     """Layer inputs as the build makes them; crime counts set against person-years.
@@ -74,7 +80,7 @@ def _parent(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray | None:
     return areas[col].astype(str).to_numpy() if col in areas.columns else None
 
 
-def _variants(inputs: list[LayerInput], scoring: ScoringSpec, parent) -> tuple[dict, list]:
+def index_variants(inputs: list[LayerInput], scoring: ScoringSpec, parent) -> tuple[dict, list]:
     """The index and its a priori variants on LSOAs, and the scored models behind them.
 
     With protective layers, one variant changes how they enter: the risk index alone when the
@@ -99,7 +105,7 @@ def _lsoa_counts(frame: pd.DataFrame, codes: pd.Index) -> np.ndarray:
     return frame.groupby("lsoa21_code").size().reindex(codes).fillna(0).to_numpy(float)
 
 
-def _metric_rows(
+def metric_rows(
     level: str,
     target: str,
     method: str,
@@ -110,7 +116,7 @@ def _metric_rows(
 ) -> pd.DataFrame:
     predicted = None if predicted_total is None else expected_counts(score, predicted_total)
     t = coverage_metrics(score, observed, area=area, predicted=predicted, coverages=COVERAGES)
-    t.insert(0, "method_label", METHODS.get(method, _IOD_METHODS.get(method, method)))
+    t.insert(0, "method_label", METHODS.get(method, IOD_METHODS.get(method, method)))
     t.insert(0, "method", method)
     t.insert(0, "target", target)
     t.insert(0, "level", level)
@@ -161,7 +167,7 @@ def evaluate_tables(
             "for IoD-only regions use evaluate_iod_era"
         )
     sc = config.scoring
-    from ..partner_layers import plan_layers
+    from sna.needs.partner_layers import plan_layers
 
     active, held = plan_layers(config.layers, tables)  # partner layers awaiting data
     config = config.model_copy(update={"layers": active})
@@ -191,12 +197,12 @@ def evaluate_tables(
         n: missing_months([m for m in months if w[0] <= m <= w[1]], w)
         for n, w in (("train", train), ("test", test))
     }
-    tr_m = _n_months(train) - len(gaps["train"])
-    te_m = _n_months(test) - len(gaps["test"])
+    tr_m = n_months(train) - len(gaps["train"])
+    te_m = n_months(test) - len(gaps["test"])
     scale = te_m / tr_m
-    inputs, _ = _inputs(cfg.layers, tables, areas, live, crime_years=tr_m / 12.0)
+    inputs, _ = training_inputs(cfg.layers, tables, areas, live, crime_years=tr_m / 12.0)
     parent = _parent(areas, sc)
-    index_scores, models = _variants(inputs, sc, parent)
+    index_scores, models = index_variants(inputs, sc, parent)
     vspec = config.violence_risk
     structural = structural_terms(
         models[0].scores.set_axis(codes), model_layer_ids(cfg.layers, vspec, set())
@@ -218,11 +224,11 @@ def evaluate_tables(
     cell_m = sc.surface_cell_m
     grid = None
     if cells:
-        grid = _grid(areas, cell_m)
+        grid = cell_grid(areas, cell_m)
         pad = max(sc.surface_bandwidth_m, BASELINE_BANDWIDTH_M)
         minx, miny, maxx, maxy = areas.total_bounds
         bounds = (minx - pad, miny - pad, maxx + pad, maxy + pad)
-        cell_index = _cell_index(cfg, tables, models, grid, codes, bounds, tr_m / 12.0)
+        cell_index = index_on_cells(cfg, tables, models, grid, codes, bounds, tr_m / 12.0)
         lsoa_pos = pd.Series(np.arange(len(codes)), index=codes).reindex(grid["lsoa21_code"])
         grid_rows = lsoa_pos.to_numpy()
 
@@ -258,7 +264,7 @@ def evaluate_tables(
         if cells:
             tr_xy = train_pts[["easting", "northing"]].to_numpy(float)
             te_xy = test_pts[["easting", "northing"]].to_numpy(float)
-            kde_cells = _kde_at(tr_xy, grid, bounds, cell_m, BASELINE_BANDWIDTH_M, tr_m / 12.0)
+            kde_cells = kde_at(tr_xy, grid, bounds, cell_m, BASELINE_BANDWIDTH_M, tr_m / 12.0)
             # LSOA KDE: the expected events per year in the LSOA's cells
             kde_lsoa = (
                 pd.Series(kde_cells * (cell_m / 1000.0) ** 2)
@@ -272,20 +278,20 @@ def evaluate_tables(
         methods["imd"] = imd
         total = prior.sum() * scale
         for m, score in methods.items():
-            rows.append(_metric_rows("lsoa", target, m, score, y, area, total))
+            rows.append(metric_rows("lsoa", target, m, score, y, area, total))
         if cells:
-            yc, lost = _cell_counts(grid, te_xy, cell_m)
-            pc, _ = _cell_counts(grid, tr_xy, cell_m)
+            yc, lost = cell_counts(grid, te_xy, cell_m)
+            pc, _ = cell_counts(grid, tr_xy, cell_m)
             info["test_events_cells"] = int(yc.sum())
             info["test_events_outside_cells"] = lost
             cell_methods = {}
             if target == vspec.target:
                 tgt_train = train_all[train_all["crime_type"] == target]
                 cell_args = (grid, codes, bounds, cell_m, sc.surface_bandwidth_m)
-                cell_choice = _choose_cell_method(
+                cell_choice = choose_cell_method(
                     vfit, train_all, codes, structural, residents, tgt_train, cell_args
                 )
-                cell_methods["violence_risk"] = _cell_risk(
+                cell_methods["violence_risk"] = cell_risk(
                     cell_choice["method"], vrisk.expected, tgt_train, train, *cell_args
                 )
                 info["violence_risk_cells"] = cell_choice
@@ -297,7 +303,7 @@ def evaluate_tables(
             }
             ctotal = pc.sum() * scale
             for m, score in cell_methods.items():
-                rows.append(_metric_rows("cell", target, m, score, yc, None, ctotal))
+                rows.append(metric_rows("cell", target, m, score, yc, None, ctotal))
         counts[target] = info
 
     table = pd.concat(rows, ignore_index=True)
@@ -364,13 +370,13 @@ def _load_tables(store: Store, config: RegionConfig, extra: Sequence[str]) -> di
     return {n: store.read(n) for n in sorted(names) if store.has(n)}
 
 
-def _out_dir(region_id: str, data_dir: Path | None, out_dir: Path | None) -> Path:
+def output_dir(region_id: str, data_dir: Path | None, out_dir: Path | None) -> Path:
     folder = Path(out_dir) if out_dir else region_dir(region_id, data_dir) / "evaluation"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _write(result: EvaluationResult, folder: Path, stem: str, plot: bool, title: str) -> None:
+def write_result(result: EvaluationResult, folder: Path, stem: str, plot: bool, title: str) -> None:
     csv = folder / f"{stem}.csv"
     result.table.to_csv(csv, index=False, float_format="%.6g")
     payload = {
@@ -444,10 +450,10 @@ def evaluate_region(
         targets=targets,
     )
     result.seconds = time.perf_counter() - t0
-    folder = _out_dir(config.id, data_dir, out_dir)
+    folder = output_dir(config.id, data_dir, out_dir)
     title = (
         f"{config.region.name}: index from {result.train[0]}..{result.train[1]} vs "
         f"{result.test[0]}..{result.test[1]}"
     )
-    _write(result, folder, "evaluation", plot, title)
+    write_result(result, folder, "evaluation", plot, title)
     return result

@@ -8,14 +8,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..config import LayerSpec, RegionConfig, load_region
-from ..errors import EvaluationError
-from ..metrics import COVERAGES
-from ..scoring import effective_weights
-from ..store import Store
-from .forward import _inputs, _metric_rows, _out_dir, _variants, _write
-from .result import EvaluationResult
-from .setup import _IOD_METHODS, VARIANT_LEVEL_WEIGHTS
+from sna.config.region import LayerSpec, RegionConfig, load_region
+from sna.errors import EvaluationError
+from sna.evaluation.forward import (
+    index_variants,
+    metric_rows,
+    output_dir,
+    training_inputs,
+    write_result,
+)
+from sna.evaluation.result import EvaluationResult
+from sna.evaluation.setup import IOD_METHODS, VARIANT_LEVEL_WEIGHTS
+from sna.needs.scoring import effective_weights
+from sna.prepare.store import Store
+from sna.stats.metrics import COVERAGES
 
 __all__ = [
     "IOD2019_LAYERS",
@@ -96,8 +102,8 @@ def evaluate_iod_era(
     codes = pd.Index(areas["lsoa21_code"], name="lsoa21_code")
     sc = config.scoring
     specs = list(IOD2019_LAYERS)
-    inputs, _ = _inputs(specs, tables, areas, None)
-    index_scores, _ = _variants(inputs, sc, None)
+    inputs, _ = training_inputs(specs, tables, areas, None)
+    index_scores, _ = index_variants(inputs, sc, None)
     iod19 = tables["iod2019_lsoa21"].set_index("lsoa21_code").reindex(codes)
     iod25 = tables["iod2025"].set_index("lsoa21_code").reindex(codes)
     pop = areas["pop_total"].to_numpy(float)
@@ -112,7 +118,7 @@ def evaluate_iod_era(
         y = np.nan_to_num(iod25[col].to_numpy(float) * pop / 1000.0)
         counts[label] = {"pseudo_events": round(float(y.sum()), 1), "column": col}
         for m, score in methods.items():
-            rows.append(_metric_rows("lsoa", label, m, score, y, area, None))
+            rows.append(metric_rows("lsoa", label, m, score, y, area, None))
     table = pd.concat(rows, ignore_index=True)
     table.insert(0, "region", config.id)
     weights = effective_weights(specs, sc.level_weights)
@@ -131,7 +137,7 @@ def evaluate_iod_era(
             for s in specs
         ],
         "variant_level_weights": VARIANT_LEVEL_WEIGHTS,
-        "methods": _IOD_METHODS,
+        "methods": IOD_METHODS,
         "targets": counts,
         "notes": [
             "Targets are IoD2025 rates per 1,000 at-risk population x Census 2021 residents.",
@@ -141,8 +147,8 @@ def evaluate_iod_era(
         ],
     }
     result = EvaluationResult(config.id, None, None, table, setup, {}, time.perf_counter() - t0)
-    folder = _out_dir(config.id, data_dir, out_dir)
-    _write(
+    folder = output_dir(config.id, data_dir, out_dir)
+    write_result(
         result,
         folder,
         "evaluation_iod_era",

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..metrics import COVERAGES
+from sna.stats.metrics import COVERAGES
 
 __all__ = [
     "plot_evaluation",

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import EvaluationError
+from sna.errors import EvaluationError
 
 __all__ = [
     "DECIDING_METRICS",
@@ -38,7 +38,7 @@ class EvaluationResult:
     ----------
     table : pandas.DataFrame
         One row per ``level`` (lsoa | cell), ``target``, ``method`` and ``coverage``, with the
-        columns of :func:`sna.metrics.coverage_metrics` and ``spearman`` (of that level,
+        columns of :func:`sna.stats.metrics.coverage_metrics` and ``spearman`` (of that level,
         target and method, over all units).
     setup : dict
         Windows, layers used and dropped, unit counts, event counts, notes.

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from ..config import LayerSpec, RegionConfig
-from ..errors import EvaluationError
+from sna.config.region import LayerSpec, RegionConfig
+from sna.errors import EvaluationError
 
 __all__ = [
     "DEFAULT_TRAIN",
@@ -96,7 +96,7 @@ def parse_window(text: str | Sequence[str]) -> tuple[str, str]:
     return start, end
 
 
-def _n_months(window: tuple[str, str]) -> int:
+def n_months(window: tuple[str, str]) -> int:
     (y0, m0), (y1, m1) = (map(int, w.split("-")) for w in window)
     return (y1 - y0) * 12 + (m1 - m0) + 1
 
@@ -177,7 +177,7 @@ def training_config(
 
 
 #: Method labels of the West Midlands IoD-era evaluation.
-_IOD_METHODS: dict[str, str] = {
+IOD_METHODS: dict[str, str] = {
     "index": "Needs index from IoD2019 domains",
     "index_risk": "Risk index only (variant)",
     "index_crime_weighted": "Index, community-weighted (variant)",
