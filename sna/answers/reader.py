@@ -427,12 +427,14 @@ class BuildReader(NearestPostcodes, AreaLists):
         """A postcode with its raw local surface values (partner ones included)."""
         import pandas as pd
 
+        from sna.answers._json import is_na
+
         public = orjson.loads(self.postcode_json(text))
         code = public["postcode"]
         frame = pd.read_parquet(self.path / "postcodes.parquet", filters=[("postcode", "==", code)])
         row = frame.drop(columns="geometry", errors="ignore").iloc[0].to_dict()
         raw = {
-            k: (None if _is_na(v) else (v.item() if hasattr(v, "item") else v))
+            k: (None if is_na(v) else (v.item() if hasattr(v, "item") else v))
             for k, v in row.items()
         }
         return {"postcode": code, "restricted": True, "raw": raw, "public": public}
@@ -493,9 +495,3 @@ class TileProperties(Sequence):
         if got is None:
             raise IndexError(pos)
         return orjson.loads(got)
-
-
-def _is_na(v: Any) -> bool:
-    from sna.answers._json import is_na
-
-    return is_na(v)
