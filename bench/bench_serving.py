@@ -65,15 +65,24 @@ def mb(kb: int) -> float:
     return round(kb / 1024, 1)
 
 
+#: The reference servers ours is measured against: the raw ASGI ceiling (issue 25), and a
+#: bare FastAPI app with one route (``bench/bare_api.py``; issue 24's 0.9x target)
+REFERENCES = {"ceiling": "bench.ceiling_asgi", "bare": "bench.bare_api"}
+
+
 def ceiling_server(
-    bodies: dict[str, bytes], tmp: Path, variant: list[str] | None = None
+    bodies: dict[str, bytes],
+    tmp: Path,
+    variant: list[str] | None = None,
+    reference: str = "ceiling",
 ) -> tuple[subprocess.Popen, str]:
     """The raw ASGI ceiling over ``bodies`` (``bench/ceiling_asgi.py``, ``variant`` its
-    further arguments), pinned to core 0."""
+    further arguments), or another of :data:`REFERENCES`, pinned to core 0."""
     file = tmp / "bodies.json"
     file.write_text(json.dumps({k: v.decode("utf-8") for k, v in bodies.items()}))
     port = free_port()
-    cmd = [sys.executable, "-m", "bench.ceiling_asgi", str(file), str(port), *(variant or [])]
+    module = REFERENCES[reference]
+    cmd = [sys.executable, "-m", module, str(file), str(port), *(variant or [])]
     return start_server("", tmp, port, cmd), f"http://127.0.0.1:{port}"
 
 
@@ -86,14 +95,20 @@ def sna_serve(region: str, data_dir: Path, port: int) -> subprocess.Popen:
 
 
 def lookups_against_ceiling(
-    base: str, pid: int, bodies: dict[str, bytes], duration: int, rounds: int = 2
+    base: str,
+    pid: int,
+    bodies: dict[str, bytes],
+    duration: int,
+    rounds: int = 2,
+    reference: str = "ceiling",
 ) -> dict:
-    """wrk over ``bodies``' paths against ``sna serve`` and the ceiling, A B A B per
-    connection count, so both see the same machine load; the mean of the rounds."""
+    """wrk over ``bodies``' paths against ``sna serve`` and the ceiling (or the bare app),
+    A B A B per connection count, so both see the same machine load; the mean of the rounds.
+    The reference's figures are under ``"ceiling"`` whichever it is."""
     paths = list(bodies)
     runs: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        ceiling, ceiling_base = ceiling_server(bodies, Path(tmp))
+        ceiling, ceiling_base = ceiling_server(bodies, Path(tmp), reference=reference)
         try:
             with httpx.Client(base_url=ceiling_base) as c:
                 assert c.get(paths[0]).content == bodies[paths[0]], "the ceiling sends other bytes"
@@ -294,6 +309,12 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--postcodes", type=int, default=1000)
     p.add_argument("--lookups-only", action="store_true", help="Only ours against the ceiling.")
     p.add_argument(
+        "--against",
+        choices=sorted(REFERENCES),
+        default="ceiling",
+        help="With --lookups-only: the reference (bare: a one-route FastAPI app, issue 24).",
+    )
+    p.add_argument(
         "--decompose",
         action="store_true",
         help="Only where ours and the ceiling differ: serving-decompose.json.",
@@ -339,15 +360,17 @@ def main(argv: list[str] | None = None) -> dict:
             RESULTS.with_name("serving-decompose.json").write_text(json.dumps(got, indent=2))
             print(json.dumps(got["server_cpu_us_per_request"]))
             return got
-        runs = lookups_against_ceiling(base, server.pid, bodies, args.duration)
+        runs = lookups_against_ceiling(
+            base, server.pid, bodies, args.duration, reference=args.against
+        )
         results["lookups"] = runs
+        results["reference"] = args.against
         if args.lookups_only:
             results["created"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
             results["load_average_after"] = round(os.getloadavg()[0], 2)
+            name = "serving-lookups" + ("-bare" if args.against == "bare" else "")
             out = RESULTS.with_name(
-                "serving-lookups.json"
-                if region == "west-midlands"
-                else f"serving-lookups-{region}.json"
+                f"{name}.json" if region == "west-midlands" else f"{name}-{region}.json"
             )
             out.write_text(json.dumps(results, indent=2) + "\n")
             print(json.dumps(_summary(runs)))
