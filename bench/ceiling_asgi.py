@@ -87,7 +87,7 @@ def main() -> None:
     mode = sys.argv[3] if len(sys.argv) > 3 else "plain"
     read = None
     if mode == "read":
-        from sna.builds import open_build
+        from sna.builds.registry import open_build
 
         build = open_build(sys.argv[4], Path(sys.argv[5]))
         prefix = len("/api/v1/postcodes/")

@@ -98,7 +98,7 @@ def serve_memory(region: str, data_dir: Path, n_postcodes: int = 1000, n_tiles: 
     """Start ``sna serve``, warm it up, and measure (see the module's docstring)."""
     import morecantile
 
-    from sna.builds import current_target
+    from sna.builds.registry import current_target
 
     build = current_target(region, data_dir)
     if build is None:
