@@ -100,7 +100,7 @@ def test_each_postcode_answers_under_its_own_vru(nation_server, tmp_path):
         page, watch = _open(context, nation_server)
         page.wait_for_selector("body[data-vrus='3']", state="attached", timeout=30000)
         page.evaluate("() => { snaMap.setZoom(8); }")  # zoomed out: the VRUs' names
-        page.wait_for_selector("body[data-labels='vru:3']", state="attached", timeout=15000)
+        page.wait_for_selector("body[data-labels='vru:3']", state="attached", timeout=45000)
         names = page.locator(".area-label-vru").all_inner_texts()
         assert sorted(names) == ["Bedford and Central Bedfordshire", "Luton", "West Midlands"]
         for vid in ("wm-view", "beds-view"):
@@ -111,7 +111,7 @@ def test_each_postcode_answers_under_its_own_vru(nation_server, tmp_path):
             assert got["national"].startswith("Across Test nation"), got
             assert "of 2,136" in got["national"]  # ranked among all the nation's LSOAs
             assert "of the region's" in got["standing"]  # and among the view's own
-            page.wait_for_selector("#profile li[data-layer]", state="attached", timeout=15000)
+            page.wait_for_selector("#profile li[data-layer]", state="attached", timeout=45000)
         postcode, _ = VIEW_POSTCODES["luton-view"]
         got = _ask(page, postcode)
         assert got["vru"] == "luton-view" and got["served"] == "false", got
