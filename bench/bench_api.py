@@ -114,6 +114,15 @@ def start_server(
     raise RuntimeError("server not ready after 120 s")
 
 
+def stop(proc: subprocess.Popen) -> None:
+    """Stop a server :func:`start_server` started (killed if it has not gone in 10 s)."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def _ms(text: str) -> float:
     m = re.match(r"([\d.]+)(us|ms|s)", text)
     value, unit = float(m.group(1)), m.group(2)
@@ -353,11 +362,7 @@ def main(argv: list[str] | None = None) -> dict:
     except _Done:
         pass
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop(server)
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 

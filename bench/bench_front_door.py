@@ -39,7 +39,7 @@ from pathlib import Path
 import httpx
 import morecantile
 
-from bench.bench_api import ROOT, free_port, machine, start_server
+from bench.bench_api import ROOT, free_port, machine, start_server, stop
 from bench.bench_serving import mb, status_kb
 from bench.serve_memory import memory_kb
 
@@ -207,11 +207,7 @@ def main(argv: list[str] | None = None) -> dict:
             }
         )
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except Exception:  # noqa: BLE001 - stop it whatever happened
-            proc.kill()
+        stop(proc)
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     name = RESULTS if region == "england" else RESULTS.with_name(f"front-door-{region}.json")
     name.write_text(json.dumps(out, indent=2) + "\n")

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_api import ROOT, free_port, machine, run_wrk, start_server
+from bench.bench_api import ROOT, free_port, machine, run_wrk, start_server, stop
 from bench.serve_memory import memory_kb, serve_memory
 
 RESULTS = ROOT / "bench" / "results" / "serving.json"
@@ -191,14 +191,6 @@ def _mean(runs: list[dict]) -> dict:
         if isinstance(value, (int, float)) and key not in ("connections", "duration_s"):
             out[key] = round(sum(r[key] for r in runs) / len(runs), 2)
     return out
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
 
 
 def swap_in_copy(data_dir: Path, region: str, base: str, pid: int) -> dict:

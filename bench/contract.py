@@ -30,8 +30,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from bench.bench_api import ROOT, free_port, machine
-from bench.bench_serving import sna_serve, stop
+from bench.bench_api import ROOT, free_port, machine, stop
+from bench.bench_serving import sna_serve
 
 RESULTS = ROOT / "bench" / "results" / "contract.json"
 KEY = "contract-check-key"

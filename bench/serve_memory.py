@@ -32,7 +32,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.bench_api import ROOT, free_port, machine, start_server
+from bench.bench_api import ROOT, free_port, machine, start_server, stop
 
 RESULTS = ROOT / "bench" / "results" / "serve-memory.json"
 TARGET_MB = 150.0
@@ -141,11 +141,7 @@ def serve_memory(region: str, data_dir: Path, n_postcodes: int = 1000, n_tiles: 
                     "loaded": loaded(proc.pid),
                 }
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except Exception:  # noqa: BLE001 - stop it whatever happened
-            proc.kill()
+        stop(proc)
     rss = out["after_warmup"]["rss_mb"]
     early = sorted(set(out["ready"]["loaded"]) | set(out["after_warmup"]["loaded"]))
     out["rss_after_warmup_mb"] = {"value": rss, "target": TARGET_MB, "unit": "MB",

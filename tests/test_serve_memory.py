@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import morecantile
 import pytest
-from serving import PROJECT_ROOT, free_port, wait_ready
+from serving import PROJECT_ROOT, free_port, stop, wait_ready
 
 REGION = "west-midlands"
 HEAVY = ("pandas", "scipy", "rasterio", "pyarrow")
@@ -74,8 +74,4 @@ def test_sna_serve_loads_no_data_stack_until_a_raster_tile(real_build_dir):
             assert png.status_code == 200 and png.content.startswith(b"\x89PNG")
             assert "rasterio" in _loaded(proc.pid)  # the check sees a library once loaded
     finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)

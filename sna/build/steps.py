@@ -100,6 +100,11 @@ class BuildState:
     n_postcodes: int = 0
 
     @property
+    def shared_dir(self) -> Path:
+        """The data directory's shared caches (at-risk estimate, street counts)."""
+        return shared_cache_dir(region_dir(self.config.id, self.data_dir).parent)
+
+    @property
     def synthetic_layers(self) -> list[str]:
         """Ids of the layers scored on synthetic stand-ins."""
         return [d.spec.id for d in self.layers or [] if d.synthetic]
@@ -167,7 +172,7 @@ def _violence(s: BuildState) -> None:
         s.scored.scores,
         skip=set(s.synthetic_layers),
         source_scores=lambda src: region_scores(src, data_dir),
-        shared_dir=shared_cache_dir(region_dir(config.id, data_dir).parent),
+        shared_dir=s.shared_dir,
     )
     vcols, vchecks = violence_columns(
         vstep,
@@ -270,9 +275,7 @@ def _write(s: BuildState) -> None:
     write_table(tmp, "lsoa", s.lsoa)
     write_table(tmp, "postcodes", s.pcs)
     s.sens.to_csv(tmp / "sensitivity.csv", index=False)
-    trend_street = s.vstep.street or region_trend(
-        config, s.areas, shared_cache_dir(region_dir(config.id, s.data_dir).parent)
-    )
+    trend_street = s.vstep.street or region_trend(config, s.areas, s.shared_dir)
     write_trends(tmp, *load_trend_tables(s.store, s.tables, s.areas, trend_street))
     hospital_synthetic = any(
         d.synthetic and d.spec.table == "hospital_admissions" for d in s.layers
