@@ -173,3 +173,15 @@ def test_the_public_answer_reads_in_words_with_units(wm_build):
     assert all(u and u != "score" for u in units.values())
     income = next(x for x in body["layers"] if x["id"] == "income_deprivation")
     assert 0 < income["region_value"] < 1 and income["national_decile"] in range(1, 11)
+
+
+def test_a_trend_without_street_files_says_what_the_yearly_forecast_starts_from():
+    """The yearly figure a resident reads is a forecast: the trend's note must not call it
+    an estimate (one number, one provenance word), only what it starts from."""
+    from sna.answers.trend_words import trend_words
+
+    got = trend_words({"monthly": None, "iod": {}}, "West Midlands", estimated=True)
+    assert "yearly forecast starts from offences estimated from published rates" in got["monthly"]
+    assert "figure is estimated" not in got["monthly"]
+    plain = trend_words({"monthly": None, "iod": {}}, "West Midlands", estimated=False)
+    assert plain["monthly"].endswith("not counted month by month.")

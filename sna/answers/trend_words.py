@@ -31,7 +31,11 @@ def trend_words(trend: dict[str, Any], region_name: str, estimated: bool) -> dic
         monthly = (
             f"No monthly series: this build of {region_name} has no police.uk street-level "
             "files, so offences here were not counted month by month"
-            + (" (the yearly figure is estimated from published rates)." if estimated else ".")
+            + (
+                " (the yearly forecast starts from offences estimated from published rates)."
+                if estimated
+                else "."
+            )
         )
     lines = []
     iod = trend.get("iod") or {}
