@@ -214,6 +214,7 @@ def create_app(
             retry_after=settings.busy_retry_seconds,
             gzip_min_bytes=GZIP_MIN_BYTES,
             gzip_level=GZIP_LEVEL,
+            answer_cache_bytes=int(settings.answer_cache_mb * 1024 * 1024),
         )
     return app
 

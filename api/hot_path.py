@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sna.builds.watcher import BuildWatcher
 
+from .answer_cache import AnswerCache
 from .middleware import SECURITY_HEADERS, ExactHostMiddleware
 
 __all__ = ["HotPath", "LOOKUP_PREFIX"]
@@ -79,6 +80,7 @@ class HotPath:
         retry_after: int = 1,
         gzip_min_bytes: int = 1024,
         gzip_level: int = 5,
+        answer_cache_bytes: int = 0,
     ) -> None:
         self.app = app
         self.watcher = watcher
@@ -91,6 +93,7 @@ class HotPath:
         self.gzip_level = int(gzip_level)
         self.max_in_flight = int(max_in_flight)
         self.in_flight = 0
+        self.answers = AnswerCache(answer_cache_bytes) if answer_cache_bytes > 0 else None
         self._headers: _BuildHeaders | None = None
         security = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
         self._busy_start = {
@@ -155,10 +158,18 @@ class HotPath:
             if not self.host.allowed(host, server[1] if server else None):
                 return None  # the full app answers 400
         build = self.watcher.get()  # the current build, reloaded when a new one is published
-        try:
-            result = build.postcode_json(postcode)
-        except Exception:  # not found, not a postcode, or a read error: the full app says
-            return None
+        cache = self.answers
+        kept = None if cache is None else cache.get(build.build_id, postcode)
+        if kept is None:
+            try:
+                result = build.postcode_json(postcode)
+            except Exception:  # not found, not a postcode, or a read error: the full app says
+                return None
+            body = b'{"status":200,"result":' + result + b"}"
+            if cache is not None:
+                kept = cache.put(build.build_id, postcode, body)
+        else:
+            body = kept.body
         headers = self._headers
         if headers is None or headers.build_id != build.build_id:
             headers = _BuildHeaders(build.build_id, self.cache_control, self.vary)
@@ -168,12 +179,16 @@ class HotPath:
             if given == "*" or headers.etag in {t.strip() for t in given.split(",")}:
                 start = {"type": "http.response.start", "status": 304, "headers": headers.bare}
                 return start, {"type": "http.response.body", "body": b""}
-        body = b'{"status":200,"result":' + result + b"}"
         if gzip and len(body) >= self.gzip_min_bytes:
             if len(body) >= _GZIP_IN_THREAD:
                 return None  # the full app compresses it in a worker thread
-            packer = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
-            body = packer.compress(body) + packer.flush()
+            packed = None if kept is None else kept.gzipped
+            if packed is None:
+                packer = zlib.compressobj(self.gzip_level, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                packed = packer.compress(body) + packer.flush()
+                if kept is not None:
+                    cache.add_gzip(kept, packed)
+            body = packed
             head, tail = headers.head_gzip, headers.tail_gzip
         else:
             head, tail = headers.head, headers.tail

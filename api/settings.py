@@ -85,6 +85,12 @@ class ApiSettings(BaseSettings):
     keep_alive_seconds: float = Field(
         5.0, gt=0, description="An idle keep-alive connection is closed after this long."
     )
+    answer_cache_mb: float = Field(
+        16,
+        ge=0,
+        description="Finished postcode answers (plain and gzipped) a worker keeps for the "
+        "current build, most recently asked first, in MB; 0 keeps none (api/answer_cache.py).",
+    )
     max_body_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (larger: 413)."
     )

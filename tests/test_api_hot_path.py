@@ -51,6 +51,9 @@ def _both(settings: ApiSettings, path: str, headers: dict[str, str]):
         full = hot.app = CountingApp(hot.app)
         via_hot = c.get(path, headers=headers)
         used_full = full.calls > 0
+        again = c.get(path, headers=headers)  # from the answer cache, when kept
+        assert (again.status_code, again.content) == (via_hot.status_code, via_hot.content)
+        assert again.headers == via_hot.headers
         app.hot = None  # FastAPI's entry and the middleware alone
         via_full = c.get(path, headers=headers)
     return via_hot, via_full, used_full
@@ -197,3 +200,86 @@ def test_max_in_flight_is_a_setting(monkeypatch, fixture_build):
         _ready(c)
         assert app.hot.max_in_flight == 7
         assert (b"retry-after", b"4") in app.hot._busy_start["headers"]
+
+
+class CountingBuild:
+    """A build whose reads are counted."""
+
+    def __init__(self, build_id: str) -> None:
+        self.build_id, self.reads = build_id, 0
+
+    def postcode_json(self, postcode: str) -> bytes:
+        self.reads += 1
+        return b'{"postcode":"%s","pad":"%s"}' % (postcode.encode(), b"x" * 2000)
+
+
+class OneBuild:
+    def __init__(self, build) -> None:
+        self.build = build
+
+    def get(self):
+        return self.build
+
+
+def test_a_postcode_asked_again_is_answered_from_the_cache_of_its_build():
+    async def run():
+        watcher = OneBuild(CountingBuild("build-1"))
+        hot = HotPath(
+            CountingApp(None),
+            watcher,
+            cache_control="public, max-age=60",
+            trusted_hosts=["*"],
+            cors=False,
+            max_in_flight=2,
+            answer_cache_bytes=5_000,  # two answers of about 2 KB
+        )
+        transport = httpx.ASGITransport(app=hot)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            plain = "/api/v1/postcodes/"
+            first = await c.get(plain + "A1", headers={"accept-encoding": "identity"})
+            again = await c.get(plain + "A1", headers={"accept-encoding": "identity"})
+            reads_after_two = watcher.build.reads
+            zipped = await c.get(plain + "A1", headers={"accept-encoding": "gzip"})
+            zipped_again = await c.get(plain + "A1", headers={"accept-encoding": "gzip"})
+            size_with_gzip = hot.answers.size
+            for other in ("B2", "C3"):  # past the bound: A1, the least recently used, goes
+                await c.get(plain + other, headers={"accept-encoding": "identity"})
+            reads_before = watcher.build.reads
+            await c.get(plain + "A1", headers={"accept-encoding": "identity"})
+            reads_evicted = watcher.build.reads - reads_before
+            watcher.build = CountingBuild("build-2")  # a new build: nothing kept is served
+            newer = await c.get(plain + "C3", headers={"accept-encoding": "identity"})
+        return (
+            first,
+            again,
+            reads_after_two,
+            zipped,
+            zipped_again,
+            size_with_gzip,
+            (reads_evicted, watcher.build.reads, newer, hot.answers),
+        )
+
+    first, again, reads, zipped, zipped_again, size, rest = asyncio.run(run())
+    reads_evicted, new_reads, newer, cache = rest
+    assert first.status_code == 200 and first.content == again.content
+    assert first.json()["result"]["postcode"] == "A1"
+    assert reads == 1, "the second ask is not read again"
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert zipped.content == zipped_again.content == first.content  # httpx unzips
+    assert zipped.headers["content-length"] == zipped_again.headers["content-length"]
+    assert size > len(first.content) + 2, "the gzip form is counted against the bound"
+    assert reads_evicted == 1, "an answer dropped past the bound is read again"
+    assert new_reads == 1 and newer.headers["etag"] == 'W/"build-2"'
+    assert cache.build_id == "build-2" and cache.size <= cache.max_bytes
+
+
+def test_the_answer_cache_is_a_setting_and_0_turns_it_off(monkeypatch, fixture_build):
+    settings = ApiSettings(region=REGION, data_dir=fixture_build)
+    assert settings.answer_cache_mb == 16
+    assert create_app(settings).hot.answers.max_bytes == 16 * 1024 * 1024
+    monkeypatch.setenv("SNA_API_ANSWER_CACHE_MB", "0")
+    app = create_app(ApiSettings(region=REGION, data_dir=fixture_build))
+    assert app.hot.answers is None
+    with TestClient(app) as c:
+        _ready(c)
+        assert c.get(LOOKUP).status_code == 200
