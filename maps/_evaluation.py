@@ -40,6 +40,7 @@ def forward_section(build: PublicBuild) -> dict[str, Any] | None:
                 "judged": bool(r["judged"]),
                 "passes": bool(forward_passes(r)),
                 "half_life": r.get("half_life"),
+                "noise": _noise(r),
                 "methods": [
                     {
                         "name": name,
@@ -57,4 +58,16 @@ def forward_section(build: PublicBuild) -> dict[str, Any] | None:
         "forces": forces,
         "judged_months": JUDGED_MONTHS,
         "judged_lsoas": JUDGED_LSOAS,
+    }
+
+
+def _noise(row: dict[str, Any]) -> dict[str, float] | None:
+    """Violence risk's PEI* minus the prior counts', and the test months' own noise in it
+    (:mod:`sna.stats.redraws`); None for a build made before it was recorded."""
+    if row.get("noise_sd") is None or row.get("vr_minus_prior_pei") is None:
+        return None
+    return {
+        "difference": float(row["vr_minus_prior_pei"]),
+        "sd": float(row["noise_sd"]),
+        "below": float(row["redraws_below_prior"]),
     }

@@ -183,6 +183,8 @@ def test_the_views_forward_test_is_the_evaluations(street_view):
     want = forward_rows(panel, config.violence_risk).iloc[0].to_dict()
     assert row == pytest.approx(want)
     assert row["vr_hit_rate"] > 0.2  # the generated rates persist, so the top 10% find them
+    assert row["vr_minus_prior_pei"] == pytest.approx(row["vr_pei"] - row["prior_pei"], abs=2e-4)
+    assert 0 < row["noise_sd"] < 0.1 and 0 <= row["redraws_below_prior"] <= 1
 
 
 def test_the_views_report_shows_its_forward_test(street_view, tmp_path):
@@ -200,6 +202,8 @@ def test_the_views_report_shows_its_forward_test(street_view, tmp_path):
     row = manifest["forward_test"]["rows"][0]
     assert "bedfordshire: trained 2022-01..2022-07, tested 2022-08..2022-11" in html
     assert f"{row['vr_hit_rate']:.3f}" in html and f"{row['ewc_pei']:.3f}" in html
+    assert f"{row['vr_minus_prior_pei']:+.3f}. Redrawing the test months' counts" in html
+    assert f"moves that difference by {row['noise_sd']:.3f}" in html
     from sna.evaluation.forces import forward_passes
 
     verdict = "Met: violence risk" if forward_passes(row) else "Not met: violence risk"

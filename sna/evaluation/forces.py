@@ -13,7 +13,9 @@ Three tables, one row per force (``sna evaluate --forces``, ``docs/evaluation.md
     model of :mod:`sna.violence.model`, exposure the at-risk population, the business-address
     term as its layer) against the later months the force has (a missing month is absent,
     not zero), next to last period's counts and exponentially weighted counts. Hit rate and
-    PEI* at the top 10% of LSOAs.
+    PEI* at the top 10% of LSOAs, and how much of violence risk's difference from the prior
+    counts the test months' own noise explains (:mod:`sna.stats.redraws`: its standard
+    deviation over Poisson redraws of the test counts, and the share of redraws below).
 ``as_if_no_street_files``
     Per force: violence risk as a region without street files gets it (IoD2025 rates x the
     at-risk estimate, :mod:`sna.violence.pooled`), with the pooled coefficients refitted
@@ -41,6 +43,7 @@ from sna.needs.national_at_risk import cache_path, national_at_risk
 from sna.settings import data_dir as default_data_dir
 from sna.settings import shared_cache_dir
 from sna.stats.metrics import coverage_metrics, spearman
+from sna.stats.redraws import pei_star_difference_noise
 from sna.violence.features import month_number, month_text, weighted_counts
 from sna.violence.model import IOD2025_WINDOW, fit_violence, predict_violence
 from sna.violence.pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
@@ -180,6 +183,7 @@ def forward_rows(
         )
         obs = panel.series(f, spec.target, (test[0], test[-1])).to_numpy(float)
         vr, pr, ew = _top(risk.expected, obs), _top(prior, obs), _top(ewc, obs)
+        noise_sd, below = pei_star_difference_noise(risk.expected, prior, obs, coverage=COVERAGE)
         rows.append(
             {
                 "force": f,
@@ -193,6 +197,10 @@ def forward_rows(
                 "prior_pei": round(pr[1], 4),
                 "ewc_hit_rate": round(ew[0], 4),
                 "ewc_pei": round(ew[1], 4),
+                # the test period's own noise in vr_pei - prior_pei (sna.stats.redraws)
+                "vr_minus_prior_pei": round(vr[1] - pr[1], 4),
+                "noise_sd": round(noise_sd, 4),
+                "redraws_below_prior": round(below, 2),
                 "half_life": fit.half_life,
             }
         )
