@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from sna.errors import SnaError
 
@@ -124,7 +124,11 @@ def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -
         ("Forward: top 10% of LSOAs", result.forward.drop(columns=["test_months"])),
         ("As if there were no street files (leave one force out)", result.as_if),
     ):
-        table = Table(*map(str, frame.columns), title=name)
+        if not out.is_terminal:  # a log or a pipe: every digit, at full width
+            out.print(f"\n{name}", markup=False)
+            out.print(frame.to_string(index=False), soft_wrap=True, markup=False, highlight=False)
+            continue
+        table = Table(*(Column(str(c), overflow="fold") for c in frame.columns), title=name)
         for row in frame.itertuples(index=False):
             table.add_row(*map(str, row))
         out.print(table)

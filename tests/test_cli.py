@@ -274,3 +274,45 @@ def test_build_views_of_a_region_without_views_says_so(tmp_path):
     assert result.exit_code == 2
     assert "no region declares view_of = 'lone'" in result.output
     assert not list(tmp_path.rglob("*.parquet"))  # nothing prepared for nothing to build
+
+
+def test_evaluate_forces_prints_every_digit_to_a_log(monkeypatch):
+    """Piped to a file, ``sna evaluate --forces`` prints its tables at full width: a rich
+    table at a log's 80 columns had cut each figure to ``0.2…``."""
+    import pandas as pd
+
+    import sna.evaluation.forces as forces
+
+    def table(prefix: str) -> pd.DataFrame:
+        return pd.DataFrame(
+            {"force": ["avon-and-somerset", "nottinghamshire"]}
+            | {f"{prefix}_{i}_long_column_name": [0.123456, 0.987654] for i in range(12)}
+        )
+
+    result = forces.ForcesResult(
+        exposure=table("exposure"),
+        forward=table("forward").assign(
+            test_months="2022-08",
+            judged=True,
+            vr_hit_rate=0.3201,
+            vr_pei=0.9360,
+            prior_hit_rate=0.3105,
+            prior_pei=0.9078,
+            ewc_hit_rate=0.3112,
+            ewc_pei=0.9101,
+        ),
+        as_if=table("as_if").assign(
+            judged=True,
+            vr_hit_rate=0.3,
+            res_hit_rate=0.2,
+            vr_pei=0.9,
+            res_pei=0.8,
+            top10_median_rank_share=0.01,
+        ),
+    )
+    monkeypatch.setattr(forces, "evaluate_forces", lambda *a, **k: result)
+    printed = runner.invoke(app, ["evaluate", "--forces"])
+    assert printed.exit_code == 0, printed.output
+    assert "…" not in printed.output
+    assert "0.987654" in printed.output and "as_if_11_long_column_name" in printed.output
+    assert "avon-and-somerset" in printed.output and "0.936" in printed.output

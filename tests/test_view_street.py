@@ -9,6 +9,7 @@ counts, monthly trend and forward-fitted model from the archive's counts of thos
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from pathlib import Path
@@ -185,6 +186,14 @@ def test_the_views_forward_test_is_the_evaluations(street_view):
     assert row["vr_hit_rate"] > 0.2  # the generated rates persist, so the top 10% find them
     assert row["vr_minus_prior_pei"] == pytest.approx(row["vr_pei"] - row["prior_pei"], abs=2e-4)
     assert 0 < row["noise_sd"] < 0.1 and 0 <= row["redraws_below_prior"] <= 1
+    # a force whose files stop inside the training window (Thames Valley: 2022-01..04) is
+    # fitted on the months it has: the missing ones are absent, not zeros to fit
+    short = dataclasses.replace(
+        panel, counts=panel.counts[~panel.counts["month"].isin(MONTHS[4:7])]
+    )
+    cut = forward_rows(short, config.violence_risk).iloc[0]
+    assert cut["train"] == f"{MONTHS[0]}..{MONTHS[3]}"
+    assert cut["vr_pei"] > cut["prior_pei"] - 0.1 and cut["vr_hit_rate"] > 0.2, cut.to_dict()
 
 
 def test_the_views_report_shows_its_forward_test(street_view, tmp_path):

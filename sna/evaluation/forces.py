@@ -161,23 +161,26 @@ def forward_rows(
         trained = [m for m in months if train[0] <= m <= train[1]]
         if len(trained) < 4 or not test:
             continue
+        # the model's response is the window's last months: end it at the last month the
+        # force has (Thames Valley's files stop at 2022-04), never fit to absent months as zeros
+        window = (trained[0], trained[-1])
         u = panel.lsoas[panel.lsoas["force"] == f]
         units = pd.Index(u["lsoa21_code"], name="lsoa21_code")
         c = panel.counts[panel.counts["force"] == f]
-        pts = counts_as_points(c[(c["month"] >= train[0]) & (c["month"] <= train[1])])
+        pts = counts_as_points(c[(c["month"] >= window[0]) & (c["month"] <= window[1])])
         a = u["at_risk_pop"].to_numpy(float).clip(min=1.0)
         lu = u["large_user_postcodes"].to_numpy(float)
         structural = pooled_terms(np.zeros(len(u)), a, lu, index=units)[[BUSINESS_TERM]]
-        fit = fit_violence(pts, units, structural, a, spec, train)
-        risk = predict_violence(fit, pts, units, structural, a, train)
+        fit = fit_violence(pts, units, structural, a, spec, window)
+        risk = predict_violence(fit, pts, units, structural, a, window)
         tgt = pts[pts["crime_type"] == spec.target]
         prior = tgt.groupby("lsoa21_code").size().reindex(units).fillna(0).to_numpy(float)
         ewc = weighted_counts(
             tgt["month"].to_numpy(),
             tgt["lsoa21_code"].to_numpy(),
             units,
-            start=train[0],
-            end=train[1],
+            start=window[0],
+            end=window[1],
             half_life=spec.baseline_half_life,
             months_present=trained,
         )
@@ -188,7 +191,7 @@ def forward_rows(
             {
                 "force": f,
                 "lsoas": len(u),
-                "train": f"{train[0]}..{train[1]}",
+                "train": f"{window[0]}..{window[1]}",
                 "test_months": ",".join(test),
                 "judged": len(months) >= JUDGED_MONTHS and len(u) >= JUDGED_LSOAS,
                 "vr_hit_rate": round(vr[0], 4),
