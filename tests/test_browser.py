@@ -398,8 +398,10 @@ def test_outlines_and_names_give_bearings(server, target, browser_context):
     assert tiles, "no outline tiles requested"
     _search(page, postcode)
     info = httpx.get(f"{server}/api/v1/postcodes/{postcode}").json()["result"]
-    page.wait_for_function("() => (document.body.dataset.labels || '').startsWith('lsoa:')")
-    assert info["lsoa21"]["name"] in page.locator(".area-label-lsoa").all_inner_texts()
+    page.wait_for_function("() => (document.body.dataset.labels || '').startsWith('place:')")
+    # close up the map names places, as the panel does ("Central"), not LSOAs ("… 138A")
+    places = page.locator(".area-label-place").all_inner_texts()
+    assert info["place"]["name"] in places and info["lsoa21"]["name"] not in places
     page.evaluate("() => snaMap.setZoom(13)")
     page.wait_for_function("() => (document.body.dataset.labels || '').startsWith('ward:')")
     assert info["ward"]["name"] in page.locator(".area-label-ward").all_inner_texts()

@@ -60,6 +60,26 @@ def test_layers_appear_at_their_zooms(wm):
         assert -64 <= x <= EXTENT + 64 and -64 <= y <= EXTENT + 64  # in the tile (+buffer)
 
 
+def test_close_up_the_map_names_places_not_lsoas(wm):
+    """One name point per MSOA, inside it, named as the area panel names it: the House of
+    Commons Library name where there is one, else the ONS MSOA name; never an LSOA's."""
+    from sna.answers.outlines import place_labels
+
+    lsoa, _, _ = wm
+    msoas = sorted(lsoa["msoa21_code"].unique())
+    names = {c: f"Place {c}" for c in msoas[::2]}  # half of them named by the Library
+    got = place_labels(lsoa, names)
+    assert [p["code"] for p in got] == msoas
+    ons = dict(zip(lsoa["msoa21_code"], lsoa["msoa21_name"], strict=False))
+    assert all(p["name"] == names.get(p["code"], ons[p["code"]]) for p in got)
+    assert not {p["name"] for p in got} & set(lsoa["lsoa21_name"])
+    shapes = lsoa.to_crs("EPSG:4326")
+    for p in got[::20]:
+        part = shapes.loc[shapes["msoa21_code"] == p["code"], "geometry"]
+        assert part.buffer(1e-6).contains(shapely.Point(p["lon"], p["lat"])).any(), p
+    assert place_labels(lsoa.drop(columns="msoa21_code"), names) == []
+
+
 def test_without_a_store_the_outlines_are_the_union_of_the_lsoas(wm, tmp_path):
     lsoa, _, outlines = wm
     fallback = load_outlines(lsoa, tmp_path)  # no wards.parquet or districts.parquet here
@@ -98,8 +118,14 @@ def test_outline_tiles_and_labels_are_served(client):
     body = labels.json()["result"]
     assert sorted(p["name"] for p in body["ward"]) == ["Ward A", "Ward B", "Ward C", "Ward D"]
     assert {p["name"] for p in body["district"]} == {"Birmingham", "Coventry"}
-    assert all(-3 < p["lon"] < 0 and 51 < p["lat"] < 54 for p in body["lsoa"])
-    assert labels.headers.get("content-encoding") == "gzip"  # about 160 kB for a region
+    assert body["zooms"] == {"district": 0, "ward": 12, "place": 14} and "lsoa" not in body
+    assert body["place"] and all(-3 < p["lon"] < 0 and 51 < p["lat"] < 54 for p in body["place"])
+    assert all(p["name"].startswith("Fixture ") for p in body["place"])  # its MSOAs' names
+    # gzipped past the app's threshold (a region's is about 60 kB; this fixture's is smaller)
+    from api.app import GZIP_MIN_BYTES
+
+    gzipped = labels.headers.get("content-encoding") == "gzip"
+    assert gzipped == (len(labels.content) >= GZIP_MIN_BYTES)
 
 
 def test_outlines_are_served_from_the_build_alone(tmp_path):

@@ -124,12 +124,13 @@ def create_tiles_router(watcher: BuildWatcher, cache: TileCache, max_age: int = 
         "/labels.json",
         response_class=Response,
         responses={200: {"content": {"application/json": {}}, "description": "Name points."}},
-        summary="Name points of every district, ward and LSOA, for map labels",
+        summary="Name points of every district, ward and place (MSOA), for map labels",
     )
     async def labels(request: Request) -> Response:
-        """``{"zooms": {"district": 0, "ward": 12, "lsoa": 15}, "district": [{"code",
-        "name", "lon", "lat"}], "ward": [...], "lsoa": [...]}``: where the map writes each
-        area's name, and from which zoom."""
+        """``{"zooms": {"district": 0, "ward": 12, "place": 14}, "district": [{"code",
+        "name", "lon", "lat"}], "ward": [...], "place": [...]}``: where the map writes each
+        area's name, and from which zoom (a place is an MSOA, named as the area panel names
+        it: :func:`sna.answers.outlines.place_labels`)."""
         build = await current_build(watcher)
         body = envelope(build.labels_json)  # made at build time
         etag = f'"{build.build_id}-labels"'

@@ -123,7 +123,8 @@
 
   // ------------------------------------------------------------------ bearings
   // District and ward outlines from our own boundary files, and names as labels: districts
-  // always, wards from zoom 12, neighbourhoods (LSOAs) from zoom 15 (zooms from the server).
+  // always, wards from zoom 12, places (MSOAs, the name an area's panel leads with) from zoom
+  // 14 (zooms from the server).
   map.createPane("outlines").style.zIndex = 450;
   map.createPane("labels").style.zIndex = 460;
   var HIDE = function () { return []; };
@@ -146,11 +147,13 @@
     var names = state.labels;
     if (!names || !$("outlines-toggle").checked) { return; }
     var z = map.getZoom(), zooms = names.zooms || {};
-    var level = z >= (zooms.lsoa || 15) ? "lsoa" : z >= (zooms.ward || 12) ? "ward" : "district";
+    var level = z >= (zooms.place || 14) ? "place" : z >= (zooms.ward || 12) ? "ward" : "district";
     // a national map, zoomed out: the VRU areas' names, not hundreds of districts'
     if (state.vruLabels && z < VRU_LABEL_ZOOM) { level = "vru"; }
     var view = map.getBounds().pad(0.1), shown = 0;
-    (level === "vru" ? state.vruLabels : names[level] || []).some(function (p) {
+    // a build made before places were named (labels.json with "lsoa") keeps its LSOA names
+    var list = level === "vru" ? state.vruLabels : names[level] || (level === "place" && names.lsoa);
+    (list || []).some(function (p) {
       if (!p.name || !view.contains([p.lat, p.lon])) { return false; }
       L.marker([p.lat, p.lon], {
         pane: "labels", interactive: false, keyboard: false,

@@ -26,7 +26,7 @@ from sna.answers.catalogue import layers, tile_properties
 from sna.answers.context import BuildContext, load_context
 from sna.answers.list_rows import list_hidden, list_records, list_sorts
 from sna.answers.national import national_index
-from sna.answers.outlines import outline_sources
+from sna.answers.outlines import PLACE_LABEL_ZOOM, outline_sources, place_labels
 from sna.answers.postcodes import postcode_answers
 from sna.answers.schema import ANSWERS_FILE, AREA_LEVELS, FORMAT_VERSION, SCHEMA, SORT_COLUMNS
 from sna.answers.shapes import geometry_json
@@ -122,7 +122,18 @@ def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
             ),
         )
     tiles = outline_tiles(sources["district"], sources["ward"], sources["lsoa"])
-    return orjson.dumps({"build_id": ctx.build_id, **tiles.labels()})
+    # the page's names: districts, wards, and close up places (MSOAs), not LSOA codes
+    labels = tiles.labels()
+    zooms = {"district": labels["zooms"]["district"], "ward": labels["zooms"]["ward"]}
+    return orjson.dumps(
+        {
+            "build_id": ctx.build_id,
+            "zooms": {**zooms, "place": PLACE_LABEL_ZOOM},
+            "district": labels["district"],
+            "ward": labels["ward"],
+            "place": place_labels(ctx.lsoa_raw, ctx.msoa_names),
+        }
+    )
 
 
 def _trend_rows(ctx: BuildContext, areas) -> list[tuple[str, bytes]]:
