@@ -158,7 +158,9 @@ class HotPath:
             if not self.host.allowed(host, server[1] if server else None):
                 return None  # the full app answers 400
         build = self.watcher.get()  # the current build, reloaded when a new one is published
-        cache = self.answers
+        # an answer with a member made at request time (the front door's VRU, which changes
+        # when a view is published; a view's national ranks) changes within one build: not kept
+        cache = self.answers if getattr(build, "postcode_extra", None) is None else None
         kept = None if cache is None else cache.get(build.build_id, postcode)
         if kept is None:
             try:

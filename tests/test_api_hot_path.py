@@ -283,3 +283,39 @@ def test_the_answer_cache_is_a_setting_and_0_turns_it_off(monkeypatch, fixture_b
     with TestClient(app) as c:
         _ready(c)
         assert c.get(LOOKUP).status_code == 200
+
+
+def test_an_answer_with_a_member_made_at_request_time_is_never_kept():
+    """The front door adds each national answer's VRU at request time, and it changes when
+    a view is published within one national build: the cache must not keep the old one."""
+
+    class FrontDoorBuild(CountingBuild):
+        served = False
+
+        def postcode_extra(self, body: bytes, code: str) -> bytes:
+            return b'"served":%s' % (b"true" if self.served else b"false")
+
+        def postcode_json(self, postcode: str) -> bytes:
+            return super().postcode_json(postcode)[:-1] + b"," + self.postcode_extra(b"", "") + b"}"
+
+    async def run():
+        watcher = OneBuild(FrontDoorBuild("national-1"))
+        hot = HotPath(
+            CountingApp(None),
+            watcher,
+            cache_control="public, max-age=60",
+            trusted_hosts=["*"],
+            cors=False,
+            max_in_flight=2,
+            answer_cache_bytes=100_000,
+        )
+        transport = httpx.ASGITransport(app=hot)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            before = await c.get("/api/v1/postcodes/A1")
+            watcher.build.served = True  # a view published while serving
+            after = await c.get("/api/v1/postcodes/A1")
+        return before.json()["result"], after.json()["result"], watcher.build.reads, hot.answers
+
+    before, after, reads, cache = asyncio.run(run())
+    assert before["served"] is False and after["served"] is True
+    assert reads == 2 and len(cache) == 0
