@@ -106,6 +106,9 @@ def built_once(config, data_dir: Path = TEST_DATA_DIR) -> Path:
 
 
 def _built(region: str) -> Path:
+    # the store first, under its own lock: a build would prepare it otherwise, beside a
+    # worker's wm_prepared doing the same (two stores, and the first one's path replaced)
+    _prepared(region)
     with file_lock(f"build-{region}"):
         return built_once(region)
 

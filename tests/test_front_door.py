@@ -21,6 +21,9 @@ from api.models import Envelope, PostcodeResult, VruEntry
 from api.vru_catalogue import ViewInfo, view_catalogue
 from sna.errors import ConfigError
 
+# one worker builds and serves the test nation's views (README: the suite's groups)
+pytestmark = pytest.mark.xdist_group("nation")
+
 
 def _view(vid: str, districts: list[str]) -> ViewInfo:
     return ViewInfo(id=vid, name=vid.title(), vru="", districts=tuple(districts))

@@ -13,7 +13,8 @@ import pytest
 from front_door_fixture import NATION, VIEW_POSTCODES, front_door_nation
 from serving import ARTIFACTS, chromium_context, serve, served
 
-pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("browser")]
+# "nation": with the tests that build the nation's views, never while one rebuilds them
+pytestmark = [pytest.mark.requires_browser, pytest.mark.xdist_group("nation")]
 
 DESKTOP = {"width": 1366, "height": 900}
 #: issue 23's postcodes and the view each answers under (ids: docs/national-build-and-views.md)

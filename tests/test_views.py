@@ -15,6 +15,9 @@ from sna.errors import ConfigError
 from sna.prepare.pipeline import prepare_region
 from sna.prepare.views import slice_table
 
+# one worker builds and serves the test nation's views (README: the suite's groups)
+pytestmark = pytest.mark.xdist_group("nation")
+
 WM = ["E08000025", "E08000026", "E08000027", "E08000028", "E08000029", "E08000030", "E08000031"]
 BEDS = ["E06000055", "E06000056", "E06000032"]
 
