@@ -124,16 +124,49 @@ def _evaluate_forces(region: str, data_dir: Path | None, out_dir: Path | None) -
         ("Forward: top 10% of LSOAs", result.forward.drop(columns=["test_months"])),
         ("As if there were no street files (leave one force out)", result.as_if),
     ):
-        if not out.is_terminal:  # a log or a pipe: every digit, at full width
-            out.print(f"\n{name}", markup=False)
-            out.print(frame.to_string(index=False), soft_wrap=True, markup=False, highlight=False)
-            continue
-        table = Table(*(Column(str(c), overflow="fold") for c in frame.columns), title=name)
-        for row in frame.itertuples(index=False):
-            table.add_row(*map(str, row))
-        out.print(table)
+        _print_frame(name, frame)
     out.print(result.summary())
     out.print(f"written to {result.folder}")
+
+
+def _print_frame(name: str, frame) -> None:
+    """A table: at full width to a log or a pipe (every digit), folded on a terminal."""
+    if not out.is_terminal:
+        out.print(f"\n{name}", markup=False, soft_wrap=True)
+        out.print(frame.to_string(index=False), soft_wrap=True, markup=False, highlight=False)
+        return
+    table = Table(*(Column(str(c), overflow="fold") for c in frame.columns), title=name)
+    for row in frame.itertuples(index=False):
+        table.add_row(*map(str, row))
+    out.print(table)
+
+
+def _reads_street_files(region: str) -> bool:
+    """Whether ``region`` is a view that reads its forces' street files (``street_files``)."""
+    from sna.config.region import load_region
+    from sna.violence.region_street import region_forces
+
+    return bool(region_forces(load_region(region)))
+
+
+def _evaluate_street_view(region: str, data_dir: Path | None, out_dir: Path | None) -> None:
+    from sna.evaluation.forces import FORWARD_TRAIN, evaluate_street_view
+
+    rows = evaluate_street_view(region, data_dir=data_dir, out_dir=out_dir)
+    _print_frame(
+        f"Forward test of {region}'s street files: trained {FORWARD_TRAIN[0]}..{FORWARD_TRAIN[1]}, "
+        "top 10% of LSOAs",
+        rows.drop(columns=["test_months"]),
+    )
+    for r in rows.to_dict("records"):
+        verdict = "met" if r["passes"] else "not met"
+        out.print(
+            f"{r['force']}: violence risk at least last period's counts on hit rate and PEI*, "
+            f"and within 0.01 of the weighted counts' PEI*: {verdict} (tested "
+            f"{r['test_months'].replace(',', ', ')})",
+            markup=False,
+            soft_wrap=True,
+        )
 
 
 def _has_street_points(region: str, data_dir: Path | None) -> bool:
@@ -184,6 +217,9 @@ def evaluate(
         return
     with library_errors():
         if not iod_era and not _has_street_points(region, data_dir):
+            if _reads_street_files(region):  # a view: its forces' files, counted by the archive
+                _evaluate_street_view(region, data_dir, out_dir)
+                return
             warn([f"{region}: no police.uk street files in its store, so no forward test; "
                   "the IoD2019-era evaluation instead (--iod-era)"])  # fmt: skip
             iod_era = True

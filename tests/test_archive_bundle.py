@@ -193,7 +193,7 @@ def test_a_merseyside_view_reads_its_counts_and_forward_test_from_the_cache(
 ):
     """A view with ``street_files = ["merseyside"]`` gets Merseyside's counts in its LSOAs from
     the cached table (no CSV read), and the forward test ``sna evaluate --forces`` reports."""
-    from sna.build.violence import forward_test
+    from sna.evaluation.forces import forward_test
     from sna.settings import shared_cache_dir
     from sna.violence.region_street import region_street
 

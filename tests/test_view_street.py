@@ -196,6 +196,29 @@ def test_the_views_forward_test_is_the_evaluations(street_view):
     assert cut["vr_pei"] > cut["prior_pei"] - 0.1 and cut["vr_hit_rate"] > 0.2, cut.to_dict()
 
 
+def test_sna_evaluate_on_the_view_runs_its_forward_test(street_view, tmp_path):
+    """``sna evaluate --region <view>``: the view's store holds no police.uk points, so the
+    command runs the forward test of its forces' files (the one its build stores), not the
+    IoD-era evaluation."""
+    from typer.testing import CliRunner
+
+    from cli import app
+    from sna.evaluation.forces import forward_passes
+
+    _, manifest, _, _, _ = street_view
+    config = TEST_DATA_DIR / "configs" / "beds-street-view.toml"
+    args = ["evaluate", "--region", str(config), "--data-dir", str(TEST_DATA_DIR)]
+    printed = CliRunner().invoke(app, [*args, "--out-dir", str(tmp_path)])
+    assert printed.exit_code == 0, printed.output
+    assert "IoD2019-era" not in printed.output and "Forward test of" in printed.output
+    (want,) = manifest["forward_test"]["rows"]
+    got = pd.read_csv(tmp_path / "forward.csv").iloc[0].to_dict()
+    assert got["force"] == "bedfordshire" and got["vr_pei"] == pytest.approx(want["vr_pei"])
+    verdict = "met" if forward_passes(want) else "not met"
+    assert "bedfordshire: violence risk at least last period's counts" in printed.output
+    assert f"PEI*: {verdict} (tested {MONTHS[7]}, " in printed.output
+
+
 def test_the_views_report_shows_its_forward_test(street_view, tmp_path):
     from maps.report import write_report
 

@@ -57,7 +57,8 @@ class ViolenceStep:
     input_seconds: float = 0.0
     #: a view's street-file counts from the police.uk archive (None: no archive counts used)
     street: RegionStreet | None = None
-    #: its forces' forward test (:func:`forward_test`), for the manifest and the report
+    #: its forces' forward test (:func:`sna.evaluation.forces.forward_test`), for the
+    #: manifest and the report
     forward: dict[str, Any] | None = None
 
     @property
@@ -130,27 +131,6 @@ def _street_step(
     return ViolenceStep(fit, risk, window, "", input_seconds=seconds, street=street)
 
 
-def forward_test(config: RegionConfig, forces: list[str], shared_dir: Path) -> dict[str, Any]:
-    """The forward test of ``forces`` exactly as ``sna evaluate --forces`` makes it: the
-    in-region model trained on ``FORWARD_TRAIN`` against the later months, next to last
-    period's counts and exponentially weighted counts (:func:`sna.evaluation.forces.forward_rows`,
-    on the same panel of cached counts)."""
-    from sna.evaluation.forces import COVERAGE, FORWARD_TRAIN, forward_rows
-    from sna.needs.national_at_risk import national_at_risk
-    from sna.prepare.steps import postcode_source_path
-    from sna.violence.force_panel import force_panel
-
-    table = national_at_risk(config, shared_dir, postcode_source_path(config))
-    panel = force_panel(config, shared_dir, table)
-    rows = forward_rows(panel, config.violence_risk, FORWARD_TRAIN, forces=forces)
-    return {
-        "train": list(FORWARD_TRAIN),
-        "coverage": COVERAGE,
-        "computed_by": "sna.evaluation.forces.forward_rows",
-        "rows": rows.to_dict(orient="records"),
-    }
-
-
 def _located(points: pd.DataFrame) -> pd.DataFrame:
     return points[points["lsoa21_code"].notna()]
 
@@ -197,6 +177,8 @@ def violence_step(
         shared = shared_dir or shared_cache_dir()
         street = region_street(config, codes, shared)
         assert street is not None  # region_forces(config) is not empty
+        from sna.evaluation.forces import forward_test
+
         forward = forward_test(config, street.forces, shared)
         seconds = time.perf_counter() - t0
         step = _street_step(config, street, codes, structural, residents, seconds)

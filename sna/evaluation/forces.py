@@ -45,16 +45,20 @@ from sna.settings import shared_cache_dir
 from sna.stats.metrics import coverage_metrics, spearman
 from sna.stats.redraws import pei_star_difference_noise
 from sna.violence.features import month_number, month_text, weighted_counts
+from sna.violence.force_panel import force_panel
 from sna.violence.model import IOD2025_WINDOW, fit_violence, predict_violence
 from sna.violence.pooled import BUSINESS_TERM, apply_pooled, fit_pooled, pooled_fit, pooled_terms
+from sna.violence.region_street import region_forces
 from sna.violence.street_counts import counts_as_points
 
 __all__ = [
     "FORWARD_TRAIN",
     "ForcesResult",
     "evaluate_forces",
+    "evaluate_street_view",
     "forward_passes",
     "forward_rows",
+    "forward_test",
     "JUDGED_MONTHS",
     "JUDGED_LSOAS",
 ]
@@ -288,3 +292,51 @@ def evaluate_forces(
     (folder / "summary.json").write_text(json.dumps(result.summary(), indent=2))
     result.folder = folder
     return result
+
+
+def forward_test(config: RegionConfig, forces: list[str], shared_dir: Path) -> dict:
+    """The forward test of ``forces`` exactly as ``sna evaluate --forces`` makes it: the
+    in-region model trained on ``FORWARD_TRAIN`` against the later months, next to last
+    period's counts and exponentially weighted counts (:func:`forward_rows`, on the same panel
+    of cached counts). A view with street files stores it in its manifest and report."""
+    from sna.prepare.steps import postcode_source_path
+
+    table = national_at_risk(config, shared_dir, postcode_source_path(config))
+    panel = force_panel(config, shared_dir, table)
+    rows = forward_rows(panel, config.violence_risk, FORWARD_TRAIN, forces=forces)
+    return {
+        "train": list(FORWARD_TRAIN),
+        "coverage": COVERAGE,
+        "computed_by": "sna.evaluation.forces.forward_rows",
+        "rows": rows.to_dict(orient="records"),
+    }
+
+
+def evaluate_street_view(
+    region: str | Path | RegionConfig,
+    *,
+    data_dir: Path | None = None,
+    out_dir: Path | None = None,
+) -> pd.DataFrame:
+    """The forward test of a view that reads its forces' street files (``[region]
+    street_files``, e.g. ``merseyside``): one row per force with its verdict
+    (:func:`forward_passes`), written to ``<out_dir>/forward.csv`` (default
+    ``<data_dir>/<region>/evaluation``). Its store holds no police.uk points, so
+    :func:`sna.evaluation.forward.evaluate_region` cannot test it; this is the test its build
+    and report show."""
+    config = region if isinstance(region, RegionConfig) else load_region(region)
+    forces = region_forces(config)
+    if not forces:
+        raise ConfigError(f"{config.id}: no [region] street_files, so no forward test of them")
+    root = Path(data_dir) if data_dir else default_data_dir()
+    rows = pd.DataFrame(forward_test(config, forces, shared_cache_dir(root))["rows"])
+    if rows.empty:
+        raise ConfigError(
+            f"{config.id}: its forces ({', '.join(forces)}) have too few months for a forward "
+            f"test (4 or more in {FORWARD_TRAIN[0]}..{FORWARD_TRAIN[1]} and one after)"
+        )
+    rows["passes"] = forward_passes(rows)
+    folder = Path(out_dir) if out_dir else root / config.id / "evaluation"
+    folder.mkdir(parents=True, exist_ok=True)
+    rows.to_csv(folder / "forward.csv", index=False)
+    return rows
