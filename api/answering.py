@@ -15,7 +15,7 @@ from sna.errors import PostcodeNotFound
 if TYPE_CHECKING:
     from sna.tiles.vector import AreaTiles
 
-__all__ = ["AnsweringReader", "ViewTileProperties"]
+__all__ = ["AnsweringReader", "ViewTileProperties", "validator"]
 
 
 class AnsweringReader(BuildReader):
@@ -25,6 +25,9 @@ class AnsweringReader(BuildReader):
 
     postcode_extra: Callable[[bytes, str], bytes | None] | None = None
     not_found_hint: Callable[[str], str | None] | None = None
+    #: what ``postcode_extra`` depends on besides the build, as a short text (the front
+    #: door's served views; a view's national build): part of the answers' validator
+    answer_state: Callable[[], str] | None = None
 
     def postcode_json(self, text: str, *, extra: bool = True) -> bytes:
         """The answer of :meth:`BuildReader.postcode_json`, with the extra member unless
@@ -69,3 +72,12 @@ class ViewTileProperties(Sequence):
     def __getitem__(self, pos: int) -> dict[str, Any] | None:  # type: ignore[override]
         own = self._positions.get(int(pos))
         return None if own is None else self._own[own]
+
+
+def validator(build: BuildReader) -> str:
+    """The ETag value of a build's postcode answers: its build id, and the state of the member
+    added at request time where there is one (a front door's answer names whether its VRU's view
+    is served, which changes when a view is published within one national build; a
+    revalidating browser must not be told its old answer still holds)."""
+    state = getattr(build, "answer_state", None)
+    return build.build_id if state is None else f"{build.build_id}.{state()}"

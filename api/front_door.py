@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
+import hashlib
 import re
 import threading
 import time
@@ -192,7 +193,13 @@ class FrontDoor:
         self._mapping = (district_views(pairs, list(self.views.values())), reader.region_name)
         self._version += 1
         reader.postcode_extra = self._vru_of
+        reader.answer_state = self._served_state
         return reader
+
+    def _served_state(self) -> str:
+        """A short tag of the views served now (the national answers' VRU members)."""
+        served = ",".join(sorted(self.served)).encode()
+        return hashlib.blake2s(served, digest_size=4).hexdigest()
 
     def view_reader(self, path: Path) -> BuildReader:
         """Open a view's build with its answers carrying the national ranks, its "not
@@ -200,6 +207,7 @@ class FrontDoor:
         tiles cut from the nation's polygons."""
         reader = AnsweringReader(path)
         reader.postcode_extra = self._national_ranks
+        reader.answer_state = lambda: self.national.get().build_id  # the ranks' build
         reader.not_found_hint = functools.partial(self._elsewhere, reader.region_name)
         reader.tiles_from = self.view_tiles
         return reader

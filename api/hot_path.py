@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sna.builds.watcher import BuildWatcher
 
 from .answer_cache import AnswerCache
+from .answering import validator
 from .middleware import SECURITY_HEADERS, ExactHostMiddleware
 
 __all__ = ["HotPath", "LOOKUP_PREFIX"]
@@ -173,8 +174,9 @@ class HotPath:
         else:
             body = kept.body
         headers = self._headers
-        if headers is None or headers.build_id != build.build_id:
-            headers = _BuildHeaders(build.build_id, self.cache_control, self.vary)
+        tag = validator(build)  # the build id, and a front door's served views
+        if headers is None or headers.build_id != tag:
+            headers = _BuildHeaders(tag, self.cache_control, self.vary)
             self._headers = headers
         if if_none_match is not None:
             given = if_none_match.decode("latin-1")

@@ -54,7 +54,9 @@ def cached_answer(
     ``304 Not Modified`` when ``If-None-Match`` matches.
 
     Every answer is a function of the build and the request alone, so the build id is a
-    correct validator for every resource, and costs nothing to compute.
+    correct validator for every resource, and costs nothing to compute; a postcode answer with
+    a member added at request time passes :func:`api.answering.validator` instead (the build
+    id and that member's state).
 
     ``media_type`` set: ``result`` is sent as it is (a CSV or GeoJSON download).
     """

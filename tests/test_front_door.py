@@ -301,14 +301,21 @@ def test_a_view_published_while_serving_is_served_without_a_restart(nation, tmp_
     )
     postcode, _ = VIEW_POSTCODES["beds-view"]
     with TestClient(create_app(settings)) as client:
-        before = client.get(f"/api/v1/postcodes/{postcode}").json()["result"]["vru"]
+        first = client.get(f"/api/v1/postcodes/{postcode}")
+        before = first.json()["result"]["vru"]
         assert (before["id"], before["served"]) == ("beds-view", False)
+        old_tag = {"If-None-Match": first.headers["etag"]}
+        assert client.get(f"/api/v1/postcodes/{postcode}", headers=old_tag).status_code == 304
         assert client.get(f"/vru/beds-view/api/v1/postcodes/{postcode}").status_code == 404
         (tmp_path / "beds-view" / "builds").mkdir(parents=True)  # published now
         target = current_target("beds-view", data_dir)
         (tmp_path / "beds-view" / "builds" / "current").symlink_to(target)
         after = client.get(f"/api/v1/postcodes/{postcode}").json()["result"]["vru"]
         assert (after["served"], after["note"]) == (True, None)
+        # a browser revalidating its old answer gets the new one, not 304
+        again = client.get(f"/api/v1/postcodes/{postcode}", headers=old_tag)
+        assert again.status_code == 200 and again.headers["etag"] != old_tag["If-None-Match"]
+        assert again.json()["result"]["vru"]["served"] is True
         own = client.get(f"/vru/beds-view/api/v1/postcodes/{postcode}")
         assert own.status_code == 200 and own.json()["result"]["region"] == "beds-view"
 

@@ -21,6 +21,7 @@ from sna.answers.nearest import Geolocation
 from sna.builds.watcher import BuildWatcher
 from sna.errors import PostcodeError
 
+from ..answering import validator
 from ..dependencies import current_build
 from ..models import (
     MAX_BULK,
@@ -89,7 +90,9 @@ def create_postcodes_router(watcher: BuildWatcher, max_age: int = 60) -> APIRout
         A terminated postcode answers with the last area it belonged to and says so.
         """
         build = await current_build(watcher)
-        return cached_answer(request, build.postcode_json(postcode), build.build_id, cache_control)
+        return cached_answer(
+            request, build.postcode_json(postcode), validator(build), cache_control
+        )
 
     @router.get(
         "/postcodes/{postcode}/validate",
@@ -281,7 +284,7 @@ class PostcodeAnswer:
         """Look up ``path_params["postcode"]`` in the current build and send the answer."""
         build = await current_build(self.watcher)
         result = build.postcode_json(scope["path_params"]["postcode"])
-        await send_cached_answer(scope, send, result, build.build_id, self.cache_control)
+        await send_cached_answer(scope, send, result, validator(build), self.cache_control)
 
 
 def _dumps(value: object) -> bytes:
