@@ -45,11 +45,12 @@ class _BuildHeaders:
     """The response headers of one build's lookups, made once: ETag, Cache-Control, Vary,
     content type and the security headers, in the order the full app sends them."""
 
-    __slots__ = ("build_id", "etag", "head", "tail", "bare", "head_gzip", "tail_gzip")
+    __slots__ = ("validator", "etag", "head", "tail", "bare", "head_gzip", "tail_gzip")
 
-    def __init__(self, build_id: str, cache_control: bytes, vary: bytes) -> None:
-        self.build_id = build_id  # not the build: a swapped-out one is let go at once
-        self.etag = f'W/"{build_id}"'
+    def __init__(self, validator: str, cache_control: bytes, vary: bytes) -> None:
+        # the text, not the build: a swapped-out build is let go at once
+        self.validator = validator  # api.answering.validator: the build id, and more
+        self.etag = f'W/"{validator}"'
         security = [(k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items()]
         self.head = [
             (b"etag", self.etag.encode()),
@@ -175,7 +176,7 @@ class HotPath:
             body = kept.body
         headers = self._headers
         tag = validator(build)  # the build id, and a front door's served views
-        if headers is None or headers.build_id != tag:
+        if headers is None or headers.validator != tag:
             headers = _BuildHeaders(tag, self.cache_control, self.vary)
             self._headers = headers
         if if_none_match is not None:

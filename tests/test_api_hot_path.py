@@ -221,18 +221,23 @@ class OneBuild:
         return self.build
 
 
+def _caching_hot_path(watcher: OneBuild, answer_cache_bytes: int) -> HotPath:
+    """A hot path over ``watcher``'s build with an answer cache, in front of a counting app."""
+    return HotPath(
+        CountingApp(None),
+        watcher,
+        cache_control="public, max-age=60",
+        trusted_hosts=["*"],
+        cors=False,
+        max_in_flight=2,
+        answer_cache_bytes=answer_cache_bytes,
+    )
+
+
 def test_a_postcode_asked_again_is_answered_from_the_cache_of_its_build():
     async def run():
         watcher = OneBuild(CountingBuild("build-1"))
-        hot = HotPath(
-            CountingApp(None),
-            watcher,
-            cache_control="public, max-age=60",
-            trusted_hosts=["*"],
-            cors=False,
-            max_in_flight=2,
-            answer_cache_bytes=5_000,  # two answers of about 2 KB
-        )
+        hot = _caching_hot_path(watcher, 5_000)  # two answers of about 2 KB
         transport = httpx.ASGITransport(app=hot)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             plain = "/api/v1/postcodes/"
@@ -300,15 +305,7 @@ def test_an_answer_with_a_member_made_at_request_time_is_never_kept():
 
     async def run():
         watcher = OneBuild(FrontDoorBuild("national-1"))
-        hot = HotPath(
-            CountingApp(None),
-            watcher,
-            cache_control="public, max-age=60",
-            trusted_hosts=["*"],
-            cors=False,
-            max_in_flight=2,
-            answer_cache_bytes=100_000,
-        )
+        hot = _caching_hot_path(watcher, 100_000)
         transport = httpx.ASGITransport(app=hot)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             before = await c.get("/api/v1/postcodes/A1")

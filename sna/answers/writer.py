@@ -34,7 +34,7 @@ from sna.answers.support import services_geojson
 from sna.answers.trend_words import trend_words
 from sna.disclosure.rule import DISCLOSURE_THRESHOLD
 from sna.needs.trends import TrendReader
-from sna.tiles.render import SurfaceStyle, outline_tiles
+from sna.tiles.render import LABEL_ZOOMS, SurfaceStyle, outline_tiles
 
 __all__ = ["write_answers", "geocode_wheel"]
 
@@ -122,15 +122,13 @@ def _write_outlines(con: sqlite3.Connection, ctx: BuildContext) -> bytes:
             ),
         )
     tiles = outline_tiles(sources["district"], sources["ward"], sources["lsoa"])
-    # the page's names: districts, wards, and close up places (MSOAs), not LSOA codes
-    labels = tiles.labels()
-    zooms = {"district": labels["zooms"]["district"], "ward": labels["zooms"]["ward"]}
+    # the page's names: districts, wards, and close up places (MSOAs), not LSOA names
+    levels = ("district", "ward")
     return orjson.dumps(
         {
             "build_id": ctx.build_id,
-            "zooms": {**zooms, "place": PLACE_LABEL_ZOOM},
-            "district": labels["district"],
-            "ward": labels["ward"],
+            "zooms": {**{k: LABEL_ZOOMS[k] for k in levels}, "place": PLACE_LABEL_ZOOM},
+            **{k: tiles.layer(f"{k}_labels").points_wgs84() for k in levels},
             "place": place_labels(ctx.lsoa_raw, ctx.msoa_names),
         }
     )
