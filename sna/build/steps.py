@@ -31,7 +31,6 @@ from sna.build.inputs import (
     layer_inputs,
     load_tables,
     load_trend_tables,
-    region_scores,
     shrinkage_parents,
 )
 from sna.build.national import national_ranks
@@ -163,7 +162,7 @@ def _scores(s: BuildState) -> None:
 
 
 def _violence(s: BuildState) -> None:
-    config, data_dir = s.config, s.data_dir
+    config = s.config
     titles = {x.id: lower_first(x.title) for x in config.layers}
     vstep = s.vstep = violence_step(
         config,
@@ -171,7 +170,6 @@ def _violence(s: BuildState) -> None:
         s.areas,
         s.scored.scores,
         skip=set(s.synthetic_layers),
-        source_scores=lambda src: region_scores(src, data_dir),
         shared_dir=s.shared_dir,
     )
     vcols, vchecks = violence_columns(

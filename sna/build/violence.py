@@ -1,4 +1,4 @@
-"""The build's violence-risk step: fit (or carry over) the model and lay out its columns.
+"""The build's violence-risk step: fit (or apply the pooled) model and lay out its columns.
 
 Kept apart from :mod:`sna.build.pipeline` so the build reads as a list of steps; the model itself is
 :mod:`sna.violence.model` (the maths) over :mod:`sna.violence.count_model` (the regression).
@@ -15,21 +15,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sna.config.region import RegionConfig, load_region
+from sna.config.region import RegionConfig
 from sna.errors import ConfigError
 from sna.stats.ranking import bands, deciles, rank_desc
 from sna.violence.features import CURVATURE_TERM, exposure_values
 from sna.violence.model import (
-    IOD2025_WINDOW,
     PRIOR_TERM,
     ViolenceFit,
     ViolenceRisk,
-    carry_over,
     explain_violence,
     fit_violence,
     iod_prior_counts,
     model_layer_ids,
-    month_number,
     predict_violence,
     structural_terms,
     term_title,
@@ -147,15 +144,12 @@ def violence_step(
     scores: pd.DataFrame,
     *,
     skip: set[str],
-    source_scores: Any = None,
     shared_dir: Path | None = None,
 ) -> ViolenceStep:
-    """Fit the violence model on the region's street files, or carry one over (see module).
+    """Fit the violence model on the region's street files, or apply the pooled model.
 
     ``scores`` are the build's normalised layer scores; ``skip`` the layer ids that must not
-    enter the model (synthetic stand-ins). ``source_scores`` is a callable
-    ``(config) -> (tables, areas, scores, skip)`` for the carry-over region, injected by
-    the build so this module needs no knowledge of how layers are computed.
+    enter the model (synthetic stand-ins).
     """
     spec = config.violence_risk
     codes = pd.Index(areas["lsoa21_code"], name="lsoa21_code")
@@ -186,61 +180,10 @@ def violence_step(
         return step
     if spec.pooled_from:
         return _pooled_step(config, tables, areas, codes, shared_dir)
-    if not spec.carry_over_from:
-        raise ConfigError(
-            f"{config.id}: violence risk needs police.uk street files (sources.police_uk) or "
-            "[violence_risk] pooled_from = [<police.uk folders of forces with street files>]"
-        )
-    if "iod2025" not in tables:
-        raise ConfigError(f"{config.id}: carrying the violence model over needs the iod2025 table")
-    src = load_region(spec.carry_over_from)
-    if source_scores is None:
-        raise ConfigError(f"{config.id}: no way to compute {src.id}'s layers was given")
-    s_tables, s_areas, s_scores, s_skip = source_scores(src)
-    s_codes = pd.Index(s_areas["lsoa21_code"], name="lsoa21_code")
-    s_struct = structural_terms(
-        s_scores.set_axis(s_codes),
-        [
-            lid
-            for lid in model_layer_ids(src.layers, src.violence_risk, s_skip)
-            if lid in structural
-        ],
+    raise ConfigError(
+        f"{config.id}: violence risk needs police.uk street files (sources.police_uk) or "
+        "[violence_risk] pooled_from = [<police.uk folders of forces with street files>]"
     )
-    s_pts = _located(s_tables["crime_points"])
-    s_spec = src.violence_risk.model_copy(update={"history": []})  # terms both regions have
-    s_res = exposure_values(s_areas, s_spec)
-    s_window = _window(s_pts)
-    source_fit = fit_violence(s_pts, s_codes, s_struct, s_res, s_spec, s_window)
-    # police.uk count per year over the IoD's window / the IoD-based count, in the source
-    tgt = s_pts[s_pts["crime_type"] == s_spec.target]
-    lo, hi = month_number(list(IOD2025_WINDOW))
-    mn = month_number(tgt["month"].to_numpy())
-    months = len(
-        {m for m in s_pts["month"].astype(str) if IOD2025_WINDOW[0] <= m <= IOD2025_WINDOW[1]}
-    )
-    if months == 0:
-        raise ConfigError(
-            f"{src.id}: its street files do not cover the IoD2025 window "
-            f"{IOD2025_WINDOW[0]}..{IOD2025_WINDOW[1]}, so the IoD counts cannot be scaled"
-        )
-    per_year = ((mn >= lo) & (mn <= hi)).sum() * 12.0 / months
-    s_iod = iod_prior_counts(s_tables["iod2025"], s_codes, s_res, spec.iod_columns).sum()
-    scale = float(per_year / s_iod)
-    prior = iod_prior_counts(tables["iod2025"], codes, residents, spec.iod_columns)
-    fit, risk = carry_over(
-        source_fit,
-        scale,
-        prior,
-        structural[list(s_struct.columns)],
-        residents,
-        source_region=src.id,
-    )
-    fit.notes.append(
-        f"scale {scale:.3f} = {per_year:,.0f} police.uk '{s_spec.target}' a year in {src.id} "
-        f"({months} months of {IOD2025_WINDOW[0]}..{IOD2025_WINDOW[1]}) / {s_iod:,.0f} from "
-        "the IoD2025 rates x residents"
-    )
-    return ViolenceStep(fit, risk, None, src.id)
 
 
 def violence_columns(

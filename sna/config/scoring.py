@@ -256,27 +256,42 @@ class ScoringSpec(StrictModel):
         return v
 
 
+#: police.uk's crime types other than violence and sexual offences (its street files' own
+#: names): every one is a term of the street-file model's prior by default.
+OTHER_CRIME_TYPES = (
+    "Anti-social behaviour",
+    "Bicycle theft",
+    "Burglary",
+    "Criminal damage and arson",
+    "Drugs",
+    "Other crime",
+    "Other theft",
+    "Possession of weapons",
+    "Public order",
+    "Robbery",
+    "Shoplifting",
+    "Theft from the person",
+    "Vehicle crime",
+)
+
+
 class ViolenceRiskSpec(StrictModel):
     """The fitted violence-risk model (docs/scoring-method.md, "Violence risk").
 
-    Where the region has police.uk street files, the model is fitted on them out of time:
-    the features of one 12-month period predict the next, then the coefficients are applied
-    to the latest period. Where it has none, the prior-violence term comes from the IoD2025
-    police recorded crime indicators (``iod_columns``, rate per 1,000 x residents) and the
-    coefficients are carried over from the fitted region ``carry_over_from``.
+    Where the region has police.uk street files, a regression of the window's recorded
+    violence on the region's terms is updated by each LSOA's own counts, with the half-life
+    chosen out of time (:mod:`sna.violence.model`). Where it has none, the pooled model of the
+    forces in ``pooled_from`` applies to the IoD2025 police recorded crime indicators
+    (``iod_columns``, rate per 1,000 x the at-risk population; :mod:`sna.violence.pooled`).
     """
 
     target: str = Field(
         "Violence and sexual offences", description="police.uk crime type to forecast"
     )
     history: list[str] = Field(
-        default_factory=lambda: [
-            "Robbery",
-            "Possession of weapons",
-            "Public order",
-            "Anti-social behaviour",
-        ],
-        description="Other crime types whose time-weighted prior counts are candidate terms",
+        default_factory=lambda: list(OTHER_CRIME_TYPES),
+        description="Other police.uk crime types whose counts over the window are terms of "
+        "the regression prior (they mark where people gather)",
     )
     half_lives: list[float] = Field(
         default_factory=lambda: [1.0, 2.0, 3.0, 4.0, 6.0, 9.0, 12.0, 24.0],
@@ -319,9 +334,6 @@ class ViolenceRiskSpec(StrictModel):
         "lookups/lookup_lsoa21_ward24_ltla24.csv.gz",
         description="LSOA21 -> LTLA24 lookup, relative to the source root",
     )
-    carry_over_from: str = Field(
-        "", description="Region whose fitted coefficients apply where no street files exist"
-    )
     iod_columns: list[str] = Field(
         default_factory=lambda: [
             "crime_violence_with_injury_rate",
@@ -331,6 +343,17 @@ class ViolenceRiskSpec(StrictModel):
         description="IoD2025 crime indicators summed into the prior-violence count",
     )
     draws: int = Field(500, ge=20, description="Monte Carlo draws for the rank intervals")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_carry_over(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "carry_over_from" in data:
+            raise ValueError(
+                "carry_over_from was removed: a region without street files uses the model "
+                "pooled over the forces with street files; set pooled_from = [<police.uk "
+                "folders of those forces>] instead"
+            )
+        return data
 
 
 def manifest_specs(layers: list[dict[str, Any]]) -> list[LayerSpec]:

@@ -24,6 +24,7 @@ __all__ = [
     "weighted_counts",
     "structural_terms",
     "model_layer_ids",
+    "slug",
     "exposure_values",
 ]
 
@@ -45,7 +46,8 @@ def month_text(n: int) -> str:
     return f"{int(n) // 12:04d}-{int(n) % 12 + 1:02d}"
 
 
-def _slug(text: str) -> str:
+def slug(text: str) -> str:
+    """A crime type in a term name: ``Anti-social behaviour`` -> ``anti_social_behaviour``."""
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
@@ -132,35 +134,3 @@ def structural_terms(scores: pd.DataFrame, ids: Sequence[str]) -> pd.DataFrame:
         if sd > 1e-12:
             out[lid] = (v - v.mean()) / sd
     return pd.DataFrame(out, index=scores.index)
-
-
-def time_weighted_history(
-    points: pd.DataFrame,
-    units: pd.Index,
-    spec: ViolenceRiskSpec,
-    *,
-    start: str,
-    end: str,
-    half_life: float,
-    months_present: Sequence[str],
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """log(1 + time-weighted counts) of the target (PRIOR_TERM) and each history type."""
-    out, prior = {}, None
-    for crime_type in [spec.target, *spec.history]:
-        sub = points[points["crime_type"] == crime_type]
-        c = weighted_counts(
-            sub["month"].to_numpy(),
-            sub["lsoa21_code"].to_numpy(),
-            units,
-            start=start,
-            end=end,
-            half_life=half_life,
-            months_present=months_present,
-        )
-        if crime_type == spec.target:
-            prior = c
-            out[PRIOR_TERM] = np.log1p(c)
-            out[CURVATURE_TERM] = np.log1p(c) ** 2
-        elif len(sub):
-            out[f"prior_{_slug(crime_type)}"] = np.log1p(c)
-    return pd.DataFrame(out, index=units), prior

@@ -1,36 +1,36 @@
 r"""Violence risk: how many violence and sexual offences will be recorded where, next year.
 
-Place-based, and fitted to data (``methods.md`` 8b). Per LSOA,
+Place-based, and fitted to data (``methods.md`` 8b). Where a region has police.uk street
+files, each LSOA's forecast combines two things:
 
-.. math::
+1. **What its terms predict**: a regularised negative binomial regression
+   (:mod:`sna.violence.count_model`) of the window's recorded count of the target type on
 
-    \log \mathrm{E}[y_i] = \log e_i + \beta_0 + \beta_1 \log(1 + c_i)
-        + \sum_j \gamma_j \log(1 + h_{ij}) + \delta \log e_i + \sum_k \beta_k x_{ik}
+   .. math::
 
-with :math:`y_i` the next 12 months' recorded offences of the target type, :math:`c_i` its
-time-weighted prior count (annual equivalent, weights :math:`2^{-\text{age}/h}` over past
-months), :math:`h_{ij}` the same for other crime types (robbery, weapons, public order,
-anti-social behaviour), :math:`e_i` the residents (an offset, with a free elasticity
-:math:`\delta`: violence is recorded where people go, not only where they live) and
-:math:`x_{ik}` the region's standardised risk and protective layers. The fit is the
-regularised negative binomial of :mod:`sna.violence.count_model`.
+       \log \mathrm{E}[y_i] = \log e_i + \beta_0 + \delta \log e_i
+           + \sum_j \gamma_j \log(1 + h_{ij}) + \sum_k \beta_k x_{ik}
 
-**Out of time.** The features of one period predict the next: with a training window of
-:math:`T` months, the response is the last :math:`F = \min(12, \max(3, \lfloor T/4
-\rfloor))` months (a quarter of the window, so the features cover most of the history a
-forecast will use) and the features use the months before. The half-life :math:`h` is the
-candidate whose fit explains most deviance there (training data only). The coefficients
-are then applied to features computed up to the window's last month, giving the expected
-count for the next 12 months.
+   with :math:`e_i` the at-risk population (an offset with a free elasticity
+   :math:`\delta`), :math:`h_{ij}` the annual rate of every other police.uk crime type recorded
+   here over the same months (anti-social behaviour, shoplifting, theft from the person...:
+   they mark the places where people gather) and :math:`x_{ik}` the region's standardised risk
+   and protective layers.
+2. **Its own recorded violence**: the Poisson–gamma update of :mod:`sna.violence.posterior`
+   turns the regression into a prior and the place's own counts, time-weighted with
+   half-life :math:`h`, into the posterior rate. Busy places keep their own rate; places with
+   few offences move toward what their terms predict.
 
-**No street files** (the West Midlands in the bundle). :math:`c_i` comes from the IoD2025
-police recorded crime indicators: the published rates per 1,000 times residents, summed over
-``iod_columns`` and scaled to the police.uk count by a factor measured in the fitted region
-over the IoD's own window. The coefficients of the prior-violence term and of the layers both
-regions share are carried over from that region (``carry_over_from``), and the intercept is
-set so that the expected total equals the recorded annual total.
+Every month of the window enters the forecast. **Out of time**, only the half-life is chosen:
+the window is split into feature months and the last :math:`F = \min(12, \max(3, \lfloor
+T/4 \rfloor))` response months, and the candidate whose forecast from the feature months
+has the lowest Poisson deviance on the response months wins (training data only).
 
-This module fits, applies and carries over the model; its terms are computed in
+**No street files** (the West Midlands in the bundle): :mod:`sna.violence.pooled` applies one
+model pooled over the forces with street files to the IoD2025 police recorded crime rates
+times the at-risk population (:func:`iod_prior_counts`).
+
+This module fits and applies the model; its terms are computed in
 :mod:`sna.violence.features` and put into words in :mod:`sna.violence.words` (both
 re-exported here).
 """
@@ -53,10 +53,11 @@ from sna.violence.features import (
     model_layer_ids,
     month_number,
     month_text,
+    slug,
     structural_terms,
-    time_weighted_history,
     weighted_counts,
 )
+from sna.violence.posterior import Posterior, weighted_sum
 from sna.violence.words import explain_violence, term_title
 
 __all__ = [
@@ -71,13 +72,19 @@ __all__ = [
     "model_layer_ids",
     "fit_violence",
     "predict_violence",
-    "carry_over",
     "assemble_risk",
     "iod_prior_counts",
     "violence_uncertainty",
     "explain_violence",
     "term_title",
 ]
+
+#: How a street-file forecast is made, as the manifest says it.
+UPDATE_METHOD = (
+    "Poisson-gamma update: a negative binomial regression of the window's recorded count on "
+    "the at-risk population, the other crime types recorded here and the region's layers is "
+    "the prior; each LSOA's own recorded violence (recent months counting more) updates it"
+)
 
 #: The IoD2025 police recorded crime indicators cover April 2022 to March 2024.
 IOD2025_WINDOW: tuple[str, str] = ("2022-04", "2024-03")
@@ -97,12 +104,18 @@ class ViolenceFit:
     source: str
     history_types: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    #: The months the fit saw (``None`` for the pooled model, fitted elsewhere).
+    window: tuple[str, str] | None = None
+    #: How the forecast combines the terms with the place's own counts (``""``: the terms
+    #: alone, as in the pooled model).
+    method: str = ""
 
     def manifest(self) -> dict[str, Any]:
         """What the build manifest, the report and ``/api/v1/layers`` say about the fit."""
         t = self.model.table()
         return {
             "source": self.source,
+            "method": self.method,
             "target": self.target,
             "family": "negative binomial (NB2)" if self.model.alpha > 0 else "Poisson",
             "overdispersion_alpha": round(self.model.alpha, 6),
@@ -146,6 +159,60 @@ def _design(history: pd.DataFrame, structural: pd.DataFrame, exposure: np.ndarra
     return x
 
 
+def _months_inside(points: pd.DataFrame, window: tuple[str, str]) -> tuple[pd.DataFrame, list]:
+    lo, hi = month_number(list(window))
+    mn = month_number(points["month"].to_numpy())
+    inside = points[(mn >= lo) & (mn <= hi)]
+    return inside, sorted(set(inside["month"].astype(str)))
+
+
+def _other_types(inside: pd.DataFrame, units: pd.Index, spec: ViolenceRiskSpec, months: int):
+    """log(1 + annual rate) of each other crime type over the months with data."""
+    out = {}
+    for crime_type in spec.history:
+        sub = inside[inside["crime_type"] == crime_type]
+        if len(sub):
+            n = sub.groupby("lsoa21_code").size().reindex(units).fillna(0).to_numpy(float)
+            out[f"prior_{slug(crime_type)}"] = np.log1p(n * 12.0 / months)
+    return pd.DataFrame(out, index=units)
+
+
+def _target_counts(inside: pd.DataFrame, units: pd.Index, target: str) -> np.ndarray:
+    tgt = inside[inside["crime_type"] == target]
+    return tgt.groupby("lsoa21_code").size().reindex(units).fillna(0).to_numpy(float)
+
+
+def structural_prior(
+    inside: pd.DataFrame,
+    units: pd.Index,
+    structural: pd.DataFrame,
+    exposure: np.ndarray,
+    spec: ViolenceRiskSpec,
+    months: int,
+) -> tuple[CountModel, pd.DataFrame]:
+    """The regression prior of the module docstring, fitted on ``inside`` (``months`` with
+    data); its design is returned for the update and the drivers."""
+    x = _design(_other_types(inside, units, spec, months), structural, exposure)
+    x = x.loc[:, x.std(ddof=0) > 1e-12]  # a constant term is the intercept's job
+    pen = [c for c in x.columns if c not in _UNPENALISED]
+    y = _target_counts(inside, units, spec.target)
+    model = fit_count_model(
+        y,
+        x,
+        np.asarray(exposure, float) * months / 12.0,
+        penalised=pen,
+        prior_sd=spec.prior_sd,
+        family=spec.family,
+    )
+    return model, x
+
+
+def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+    return float(2 * np.sum(t - (y - mu)))
+
+
 def fit_violence(
     points: pd.DataFrame,
     units: pd.Index,
@@ -154,7 +221,7 @@ def fit_violence(
     spec: ViolenceRiskSpec,
     window: tuple[str, str],
 ) -> ViolenceFit:
-    """Fit the model out of time on ``points`` (police.uk rows) of the ``window`` months.
+    """Fit the model on ``points`` (police.uk rows) of the ``window`` months (module docstring).
 
     ``points`` needs ``month``, ``crime_type`` and ``lsoa21_code``; rows outside the window
     are ignored, so no later data can enter. ``structural`` is :func:`structural_terms`.
@@ -171,52 +238,69 @@ def fit_violence(
         )
     resp = (month_text(hi - n_resp + 1), month_text(hi))
     feat = (month_text(lo), month_text(hi - n_resp))
-    mn = month_number(points["month"].to_numpy())
-    inside = points[(mn >= lo) & (mn <= hi)]
-    present = sorted(set(inside["month"].astype(str)))
-    tgt = inside[inside["crime_type"] == spec.target]
-    in_resp = tgt["month"].astype(str).between(*resp)
-    y = tgt[in_resp].groupby("lsoa21_code").size().reindex(units).fillna(0).to_numpy(float)
-    resp_months = [m for m in present if resp[0] <= m <= resp[1]]
-    exp_fit = np.asarray(exposure, float) * max(len(resp_months), 1) / 12.0
+    inside, present = _months_inside(points, window)
+    feat_months = [m for m in present if m <= feat[1]]
+    resp_months = [m for m in present if m >= resp[0]]
+    if not feat_months or not resp_months:
+        raise ValueError(
+            f"violence model: no data in the feature months {feat[0]}..{feat[1]} or the "
+            f"response months {resp[0]}..{resp[1]} of {window[0]}..{window[1]}"
+        )
+    # the half-life, out of time: forecast the response months from the feature months
+    f_inside = inside[inside["month"].astype(str) <= feat[1]]
+    f_model, f_x = structural_prior(f_inside, units, structural, exposure, spec, len(feat_months))
+    f_mu = f_model.predict(f_x, np.asarray(exposure, float) * len(feat_months) / 12.0)
+    y = _target_counts(inside[inside["month"].astype(str) >= resp[0]], units, spec.target)
+    null = np.asarray(exposure, float) * y.sum() / np.sum(exposure)
+    d0 = _poisson_deviance(y, null)
+    f_tgt = f_inside[f_inside["crime_type"] == spec.target]
     best, candidates = None, []
     for h in spec.half_lives:
-        hist, _ = time_weighted_history(
-            inside, units, spec, start=feat[0], end=feat[1], half_life=h, months_present=present
+        y_w, t_w = weighted_sum(
+            f_tgt["month"].to_numpy(),
+            f_tgt["lsoa21_code"].to_numpy(),
+            units,
+            end=feat[1],
+            half_life=h,
+            months_present=feat_months,
         )
-        x = _design(hist, structural, exposure)
-        x = x.loc[:, x.std(ddof=0) > 1e-12]  # a constant term is the intercept's job
-        pen = [c for c in x.columns if c not in _UNPENALISED]
-        model = fit_count_model(
-            y, x, exp_fit, penalised=pen, prior_sd=spec.prior_sd, family=spec.family
-        )
-        candidates.append({"half_life_months": h, "deviance_explained": model.deviance_explained})
-        if best is None or model.deviance_explained > best[1].deviance_explained:
-            best = (h, model)
+        post = Posterior(y_w, t_w, len(feat_months), f_model.alpha)
+        d = _poisson_deviance(y, post.expected(f_mu, horizon=len(resp_months)))
+        explained = 1 - d / d0 if d0 > 0 else 0.0
+        candidates.append({"half_life_months": h, "deviance_explained": round(explained, 4)})
+        if best is None or d < best[1]:
+            best = (h, d)
     assert best is not None
-    h, model = best
+    model, _ = structural_prior(inside, units, structural, exposure, spec, len(present))
     return ViolenceFit(
         model=model,
-        half_life=h,
+        half_life=best[0],
         target=spec.target,
         response_window=resp,
         feature_window=feat,
-        candidates=[{k: round(float(v), 4) for k, v in c.items()} for c in candidates],
+        candidates=candidates,
         layers=list(structural.columns),
-        source="police.uk street-level files, fitted out of time in this region",
+        source="police.uk street-level files of this region",
         history_types=list(spec.history),
+        window=(window[0], window[1]),
+        method=UPDATE_METHOD,
     )
 
 
 @dataclass
 class ViolenceRisk:
-    """Expected offences per LSOA for the next 12 months, and the terms behind them."""
+    """Expected offences per LSOA for the next 12 months, and the terms behind them.
+
+    ``posterior`` is set where the forecast is the Poisson–gamma update of street-file counts
+    (its draws give the intervals); the pooled model's forecast has none.
+    """
 
     expected: np.ndarray
     prior: np.ndarray
     design: pd.DataFrame
     contributions: pd.DataFrame
     exposure: np.ndarray
+    posterior: Posterior | None = None
 
 
 def predict_violence(
@@ -227,30 +311,46 @@ def predict_violence(
     exposure: np.ndarray,
     window: tuple[str, str],
 ) -> ViolenceRisk:
-    """Apply the fit to the latest months of ``window``: as many as its features used.
+    """The next 12 months' expected offences from every month of ``window`` with data.
 
-    The features are computed over the same number of months as in the fit (ending at the
-    window's last month), so a time-weighted count has the same reliability in both and the
-    fitted coefficient of past violence is not attenuated or inflated.
+    On the fit's own window the fitted prior is used; on another (the fit's feature months,
+    for an inner check) the prior is fitted on that window's months alone, so no later month
+    enters.
     """
-    f0, f1 = month_number(list(fit.feature_window))
-    lo, hi = month_number(list(window))
-    lo = max(lo, hi - (f1 - f0))
-    window = (month_text(lo), month_text(hi))
-    mn = month_number(points["month"].to_numpy())
-    inside = points[(mn >= lo) & (mn <= hi)]
-    present = sorted(set(inside["month"].astype(str)))
-    hist, prior = time_weighted_history(
-        inside,
+    inside, present = _months_inside(points, window)
+    if not present:
+        raise ValueError(f"violence model: no data in {window[0]}..{window[1]}")
+    spec = ViolenceRiskSpec(
+        target=fit.target,
+        history=fit.history_types,
+        prior_sd=fit.model.prior_sd,
+        family="negative_binomial" if fit.model.alpha > 0 else "poisson",
+    )
+    if fit.window is not None and tuple(window) == tuple(fit.window):
+        model = fit.model
+        x = _design(_other_types(inside, units, spec, len(present)), structural, exposure)
+        x = x[fit.model.terms[1:]]
+    else:
+        model, x = structural_prior(inside, units, structural, exposure, spec, len(present))
+    exposure = np.asarray(exposure, float)
+    mu = model.predict(x, exposure * len(present) / 12.0)
+    tgt = inside[inside["crime_type"] == fit.target]
+    y_w, t_w = weighted_sum(
+        tgt["month"].to_numpy(),
+        tgt["lsoa21_code"].to_numpy(),
         units,
-        ViolenceRiskSpec(target=fit.target, history=fit.history_types),
-        start=window[0],
         end=window[1],
         half_life=fit.half_life,
         months_present=present,
     )
-    x = _design(hist, structural, exposure)
-    return assemble_risk(fit.model, x, prior, exposure)
+    post = Posterior(y_w, t_w, len(present), model.alpha)
+    contrib = model.contributions(x, exposure)
+    if "log_residents" in contrib:  # one driver for people here: offset plus elasticity
+        contrib[EXPOSURE_TERM] += contrib.pop("log_residents")
+    update = np.log(post.update_factor(mu))
+    contrib[PRIOR_TERM] = update - update.mean()
+    prior = 12.0 * y_w / t_w  # the recorded annual count, recent months counting more
+    return ViolenceRisk(post.expected(mu), prior, x, contrib, exposure, post)
 
 
 def assemble_risk(
@@ -280,85 +380,31 @@ def iod_prior_counts(
     return np.nansum(rates, axis=1) * np.asarray(residents, float) / 1000.0
 
 
-def carry_over(
-    source: ViolenceFit,
-    scale: float,
-    prior: np.ndarray,
-    structural: pd.DataFrame,
-    exposure: np.ndarray,
-    *,
-    source_region: str,
-) -> tuple[ViolenceFit, ViolenceRisk]:
-    """Apply a fitted region's coefficients where no street files exist (module docstring).
-
-    ``prior`` is the region's IoD-based annual count; ``scale`` puts it on the police.uk
-    scale. The intercept is reset so the expected total equals the scaled recorded total.
-    """
-    m = source.model
-    keep = [t for t in m.terms[1:] if t in _UNPENALISED or t in structural]
-    idx = [0] + [m.terms.index(t) for t in keep]
-    c = np.asarray(prior, float) * scale
-    hist = pd.DataFrame({PRIOR_TERM: np.log1p(c), CURVATURE_TERM: np.log1p(c) ** 2})
-    x = _design(hist.set_index(structural.index), structural, exposure)
-    x = x[keep]
-    params = m.params[idx].copy()
-    cov = m.cov[np.ix_(idx, idx)]
-    model = CountModel(
-        terms=["intercept", *keep],
-        params=params,
-        cov=cov,
-        alpha=m.alpha,
-        prior_sd=m.prior_sd,
-        penalised=[m.penalised[i] for i in idx],
-        n=len(c),
-        deviance_explained=float("nan"),
-    )
-    mu = model.predict(x, exposure)
-    model.params[0] += np.log(c.sum() / mu.sum())
-    fit = ViolenceFit(
-        model=model,
-        half_life=float("nan"),
-        target=source.target,
-        response_window=source.response_window,
-        feature_window=IOD2025_WINDOW,
-        candidates=[],
-        layers=[t for t in keep if t in structural],
-        source=(
-            f"IoD2025 police recorded crime indicators ({IOD2025_WINDOW[0]} to "
-            f"{IOD2025_WINDOW[1]}) as the prior-violence count, scaled by {scale:.3f} to the "
-            f"police.uk count; coefficients carried over from {source_region} (fitted out of "
-            "time on its street files); intercept set so the expected total equals the "
-            "recorded annual total"
-        ),
-        notes=[
-            f"{source_region} half-life {source.half_life:g} months; response "
-            f"{source.response_window[0]} to {source.response_window[1]}",
-            "layers the two regions do not share are left out of the carried-over model",
-        ],
-    )
-    return fit, assemble_risk(model, x, c, exposure)
-
-
 def violence_uncertainty(
     risk: ViolenceRisk, model: CountModel, *, draws: int, seed: int
 ) -> tuple[MCResult, np.ndarray, np.ndarray]:
     """Rank intervals and P(top decile) of next year's count; its 90% interval per LSOA.
 
-    Each draw takes coefficients from ``N(params, cov)`` and then a count from the negative
-    binomial (Gamma-Poisson) around the expected value, so the interval holds parameter
-    uncertainty and count noise.
+    Each draw takes coefficients from ``N(params, cov)``, then a rate and a count: from the
+    place's posterior (:class:`~sna.violence.posterior.Posterior`) where its own counts update
+    the terms, else from the negative binomial (Gamma-Poisson) around the expected value. The
+    interval holds parameter uncertainty and count noise.
     """
     design = model._design(risk.design)
     exposure = risk.exposure
     sims = np.empty((draws, len(exposure)))
     alpha = model.alpha
+    post = risk.posterior
 
     def kernel(rng: np.random.Generator, i: int) -> np.ndarray:
         beta = model.draw_params(rng, 1)[0]
-        mu = exposure * np.exp(design @ beta)
-        if alpha > 0:
-            mu = rng.gamma(1.0 / alpha, alpha * mu)
-        y = rng.poisson(mu).astype(float)
+        if post is not None:
+            y = post.draw(rng, exposure * post.months / 12.0 * np.exp(design @ beta))
+        else:
+            mu = exposure * np.exp(design @ beta)
+            if alpha > 0:
+                mu = rng.gamma(1.0 / alpha, alpha * mu)
+            y = rng.poisson(mu).astype(float)
         sims[i] = y
         return y + rng.uniform(0, 1e-6, size=y.shape)  # random tie-break between equal counts
 

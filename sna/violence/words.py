@@ -32,10 +32,19 @@ _TERM_TITLES = {
     "log_residents": "people here, beyond proportional exposure",
     EXPOSURE_TERM: "the number of people here (residents, workers and pupils; estimated)",
     "business_addresses": "business addresses (large-user postcodes)",
-    "prior_robbery": "recent robbery",
-    "prior_possession_of_weapons": "recent weapons possession",
-    "prior_public_order": "recent public order offences",
-    "prior_anti_social_behaviour": "recent anti-social behaviour",
+    "prior_robbery": "recorded robbery",
+    "prior_possession_of_weapons": "recorded weapons possession",
+    "prior_public_order": "recorded public order offences",
+    "prior_anti_social_behaviour": "recorded anti-social behaviour",
+    "prior_bicycle_theft": "recorded bicycle theft",
+    "prior_burglary": "recorded burglary",
+    "prior_criminal_damage_and_arson": "recorded criminal damage and arson",
+    "prior_drugs": "recorded drug offences",
+    "prior_other_crime": "other recorded crime",
+    "prior_other_theft": "recorded theft (other)",
+    "prior_shoplifting": "recorded shoplifting",
+    "prior_theft_from_the_person": "recorded theft from the person",
+    "prior_vehicle_crime": "recorded vehicle crime",
 }
 
 
