@@ -398,7 +398,9 @@ def test_bedfordshire_end_to_end(beds_store, tmp_path):
     }
     vm = res.setup["violence_model"]
     assert vm["half_life_months"] in load_region("bedfordshire").violence_risk.half_lives
-    assert {c["term"] for c in vm["coefficients"]} >= {"prior_violence", "income_deprivation"}
+    assert vm["method"].startswith("Poisson-gamma update")
+    terms = {c["term"] for c in vm["coefficients"]}
+    assert terms >= {"prior_anti_social_behaviour", "prior_shoplifting", "income_deprivation"}
     assert Path(res.files["json"]).read_text().count('"headline"') == 1
 
 

@@ -12,12 +12,14 @@ from sna.config.region import ViolenceRiskSpec
 from sna.violence.count_model import EXPOSURE_TERM, fit_count_model
 from sna.violence.model import (
     PRIOR_TERM,
+    UPDATE_METHOD,
     explain_violence,
     fit_violence,
     predict_violence,
     violence_uncertainty,
     weighted_counts,
 )
+from sna.violence.posterior import Posterior, weighted_sum
 
 
 def _simulated(n: int = 4000, alpha: float = 0.3, seed: int = 7):
@@ -115,6 +117,38 @@ def test_weighted_counts_by_hand():
     assert flat == pytest.approx([12 * 2 / 2, 12 * 1 / 2])
 
 
+def test_weighted_sum_by_hand():
+    """y^w and t^w over the months with data: an absent month is neither data nor zero."""
+    months = ["2024-01", "2024-02", "2024-03", "2024-03", "2024-04"]
+    codes = ["A", "A", "B", "A", "B"]
+    units = pd.Index(["A", "B", "C"])
+    present = ["2024-01", "2024-03", "2024-04"]  # 2024-02 missing: its row is ignored
+    y, t = weighted_sum(months, codes, units, end="2024-04", half_life=1.0, months_present=present)
+    assert y == pytest.approx([0.125 + 0.5, 0.5 + 1.0, 0.0])
+    assert t == pytest.approx(0.125 + 0.5 + 1.0)
+
+
+def test_poisson_gamma_update_by_hand():
+    """E = 12 (1 + a y) / (T / mu + a t): busy places keep their own rate, quiet ones move
+    toward what their terms predict, and the draws average to it."""
+    mu = np.array([10.0, 10.0, 10.0])  # the terms' expectation over T = 4 months
+    post = Posterior(y_w=np.array([40.0, 10.0, 0.0]), t_w=4.0, months=4, alpha=0.5)
+    e = post.expected(mu)
+    assert e == pytest.approx(12 * (1 + 0.5 * np.array([40, 10, 0])) / (4 / 10 + 0.5 * 4))
+    own, terms = 12 * 40 / 4, 12 * 10 / 4
+    assert terms < e[0] < own and e[0] > 0.8 * own  # 40 offences: mostly its own rate
+    assert e[1] == pytest.approx(terms)  # counts as the terms predict: no change
+    assert e[2] < terms  # none recorded: below the terms, not zero
+    assert e[2] > 0
+    assert post.update_factor(mu) * 12 * mu / 4 == pytest.approx(e)
+    # no variation beyond the terms (alpha = 0): the counts add nothing
+    flat = Posterior(y_w=np.array([40.0, 0.0]), t_w=4.0, months=4, alpha=0.0)
+    assert flat.expected(mu[:2]) == pytest.approx(12 * mu[:2] / 4)
+    rng = np.random.default_rng(0)
+    draws = np.array([post.draw(rng, mu) for _ in range(4000)])
+    assert draws.mean(axis=0) == pytest.approx(e, rel=0.03)
+
+
 def _points(seed: int, months: list[str], rates: np.ndarray, codes: list[str]) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []
@@ -144,10 +178,22 @@ def fitted():
 
 
 def test_out_of_time_fit_finds_stable_violence(fitted):
-    fit, risk, rates, *_ = fitted
+    fit, risk, rates, pts, *_, window = fitted
     assert fit.response_window == ("2022-11", "2023-04")  # a quarter of 24 months
+    assert fit.window == window and fit.method == UPDATE_METHOD
     coef = dict(zip(fit.model.terms, fit.model.params, strict=True))
-    assert coef[PRIOR_TERM] > 0.2  # past violence predicts future violence
+    assert PRIOR_TERM not in coef  # the prior never sees the counts it is updated by
+    assert coef["prior_robbery"] > 0.2  # robbery marks the busy places: the prior knows it
+    assert risk.posterior is not None and risk.posterior.months == 24
+    # every month enters: the forecast follows the window's own counts closely
+    own = pts[pts["crime_type"] == "Violence and sexual offences"].groupby("lsoa21_code").size()
+    own = own.reindex(risk.design.index).fillna(0)
+    assert pd.Series(risk.expected, index=own.index).corr(own, method="spearman") > 0.95
+    # drivers: the terms, the people here and the place's own counts sum to log(E / gm)
+    e = risk.expected
+    np.testing.assert_allclose(
+        risk.contributions.sum(axis=1), np.log(e) - np.log(e).mean(), atol=1e-9
+    )
     rho = pd.Series(risk.expected).corr(pd.Series(rates), method="spearman")
     assert rho > 0.9
     assert risk.expected.sum() == pytest.approx(12 * rates.sum(), rel=0.15)
