@@ -98,6 +98,11 @@ class ViolenceModel(_Model):
     """How violence risk was fitted: source, half-life, coefficients and standard errors."""
 
     source: str
+    method: str = Field(
+        "",
+        description="How the forecast combines the model's terms with each place's own "
+        "recorded counts (empty for the pooled model, whose terms alone make it)",
+    )
     target: str
     family: str
     unit: str

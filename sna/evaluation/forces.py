@@ -57,6 +57,7 @@ __all__ = [
     "evaluate_forces",
     "evaluate_street_view",
     "forward_passes",
+    "forward_metrics",
     "forward_rows",
     "forward_test",
     "JUDGED_MONTHS",
@@ -110,7 +111,8 @@ def forward_passes(rows):
     )
 
 
-def _top(score: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+def forward_metrics(score: np.ndarray, observed: np.ndarray) -> tuple[float, float]:
+    """Hit rate and PEI* of ``score`` at the top 10% of units: the forces' verdict measures."""
     t = coverage_metrics(score, observed, coverages=[COVERAGE]).iloc[0]
     return float(t["hit_rate"]), float(t["pei_star"])
 
@@ -189,7 +191,7 @@ def forward_rows(
             months_present=trained,
         )
         obs = panel.series(f, spec.target, (test[0], test[-1])).to_numpy(float)
-        vr, pr, ew = _top(risk.expected, obs), _top(prior, obs), _top(ewc, obs)
+        vr, pr, ew = (forward_metrics(v, obs) for v in (risk.expected, prior, ewc))
         noise_sd, below = pei_star_difference_noise(risk.expected, prior, obs, coverage=COVERAGE)
         rows.append(
             {
@@ -235,8 +237,8 @@ def _as_if_rows(panel, spec) -> pd.DataFrame:
             target=spec.target,
         )
         obs = panel.series(f, spec.target, (months[0], months[-1])).to_numpy(float)
-        vr = _top(risk.expected, obs)
-        res = _top(rate * u["residents"].to_numpy(float), obs)
+        vr = forward_metrics(risk.expected, obs)
+        res = forward_metrics(rate * u["residents"].to_numpy(float), obs)
         top = pd.Series(obs).rank(ascending=False, method="first").to_numpy() <= 10
         ranks = pd.Series(risk.expected).rank(ascending=False).to_numpy()
         all_months = panel.months(f)
