@@ -357,7 +357,15 @@ def _violence(build: PublicBuild) -> dict[str, Any] | None:
         return None
     lsoa = build.lsoa
     titles = {k: v[:1].lower() + v[1:] for k, v in build.titles.items()}
-    from sna.violence.model import term_title
+    from sna.violence.model import CURVATURE_TERM, PRIOR_TERM, term_title
+    from sna.violence.words import ESTIMATED_CURVATURE_TITLE, ESTIMATED_PRIOR_TITLE
+
+    if vm.get("carried_over_from"):  # the pooled model's past violence is an estimate
+        titles = {
+            **titles,
+            PRIOR_TERM: ESTIMATED_PRIOR_TITLE,
+            CURVATURE_TERM: ESTIMATED_CURVATURE_TITLE,
+        }
 
     coefs = [
         {

@@ -189,6 +189,10 @@ def test_out_of_time_fit_finds_stable_violence(fitted):
     own = pts[pts["crime_type"] == "Violence and sexual offences"].groupby("lsoa21_code").size()
     own = own.reindex(risk.design.index).fillna(0)
     assert pd.Series(risk.expected, index=own.index).corr(own, method="spearman") > 0.95
+    # one driver for crime recorded here (other types and the update), rising with it
+    assert [c for c in risk.contributions if c.startswith("prior_")] == [PRIOR_TERM]
+    recorded = pd.Series(risk.contributions[PRIOR_TERM].to_numpy(), index=own.index)
+    assert recorded.corr(own, method="spearman") > 0.9
     # drivers: the terms, the people here and the place's own counts sum to log(E / gm)
     e = risk.expected
     np.testing.assert_allclose(

@@ -35,7 +35,11 @@ from sna.violence.model import (
 from sna.violence.pooled import apply_pooled, pooled_fit
 from sna.violence.region_street import RegionStreet, region_forces, region_street
 from sna.violence.street_counts import counts_as_points
-from sna.violence.words import ESTIMATED_CURVATURE_TITLE, ESTIMATED_PRIOR_TITLE
+from sna.violence.words import (
+    ESTIMATED_CURVATURE_TITLE,
+    ESTIMATED_PRIOR_TITLE,
+    RECORDED_CRIME_TITLE,
+)
 from sna.wording import VIOLENCE_DECIMALS
 
 __all__ = ["ViolenceStep", "violence_step", "violence_columns"]
@@ -228,6 +232,8 @@ def violence_columns(
             PRIOR_TERM: ESTIMATED_PRIOR_TITLE,
             CURVATURE_TERM: ESTIMATED_CURVATURE_TITLE,
         }
+    else:
+        titles = {**titles, PRIOR_TERM: RECORDED_CRIME_TITLE}
     sentences, drivers = [], []
     for i in range(len(e)):
         row = contrib.iloc[i]

@@ -11,7 +11,13 @@ from sna.violence.count_model import EXPOSURE_TERM
 from sna.violence.features import CURVATURE_TERM, PRIOR_TERM
 from sna.wording import about, times_average
 
-__all__ = ["ESTIMATED_CURVATURE_TITLE", "ESTIMATED_PRIOR_TITLE", "explain_violence", "term_title"]
+__all__ = [
+    "ESTIMATED_CURVATURE_TITLE",
+    "ESTIMATED_PRIOR_TITLE",
+    "RECORDED_CRIME_TITLE",
+    "explain_violence",
+    "term_title",
+]
 
 #: The prior-violence term where no street files exist: an estimate from published rates.
 ESTIMATED_PRIOR_TITLE = (
@@ -24,6 +30,10 @@ ESTIMATED_CURVATURE_TITLE = (
     "violence here April 2022 to March 2024 where it is highest (estimated from IoD2025 rates, "
     "not counted)"
 )
+
+#: The street-file model's one driver for crime recorded here: the other crime types' terms of
+#: its prior and the update by the place's own recorded violence (sna.violence.model).
+RECORDED_CRIME_TITLE = "violence and other crime recorded here (recent months counting more)"
 
 #: Plain-words names of the model's own terms.
 _TERM_TITLES = {
