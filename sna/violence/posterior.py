@@ -22,7 +22,8 @@ rate; one with few moves toward what its terms predict. With :math:`h = \infty` 
 counts alike; a finite half-life discounts older months (a drifting rate) at the cost of a
 wider posterior. With :math:`\alpha = 0` (no variation beyond the terms) the data add nothing.
 
-The update factor :math:`E_i / (H \mu_i / T)` is the driver "recorded violence here".
+The update factor :math:`E_i / (H \mu_i / T)`, with the prior's crime-type terms, is the
+driver "violence and other crime recorded here" (:mod:`sna.violence.model`).
 """
 
 from __future__ import annotations
