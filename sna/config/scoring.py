@@ -306,7 +306,11 @@ class ViolenceRiskSpec(StrictModel):
         description="Months of the fit's response period (0: a quarter of the training "
         "window, 3 to 12 months); the features use the months before it",
     )
-    family: Literal["negative_binomial", "poisson"] = "negative_binomial"
+    family: Literal["negative_binomial", "poisson"] = Field(
+        "negative_binomial",
+        description="The regression's family. With street files, poisson assumes no variation "
+        "beyond the terms, so a place's own recorded counts would add nothing to its forecast",
+    )
     prior_sd: float = Field(1.0, gt=0, description="Ridge prior sd of standardised terms")
     layers: list[str] | None = Field(
         None,
