@@ -117,6 +117,17 @@ def test_weighted_counts_by_hand():
     assert flat == pytest.approx([12 * 2 / 2, 12 * 1 / 2])
 
 
+def test_the_prior_reads_every_other_police_uk_crime_type():
+    from geodata.crime import CURRENT_CRIME_TYPES
+    from sna.config.scoring import OTHER_CRIME_TYPES
+
+    spec = ViolenceRiskSpec()
+    assert set(OTHER_CRIME_TYPES) == set(CURRENT_CRIME_TYPES) - {spec.target}
+    assert spec.history == list(OTHER_CRIME_TYPES)
+    with pytest.raises(ValueError, match="pooled_from"):  # the removed option says what to use
+        ViolenceRiskSpec.model_validate({"carry_over_from": "bedfordshire"})
+
+
 def test_weighted_sum_by_hand():
     """y^w and t^w over the months with data: an absent month is neither data nor zero."""
     months = ["2024-01", "2024-02", "2024-03", "2024-03", "2024-04"]

@@ -257,7 +257,9 @@ class ScoringSpec(StrictModel):
 
 
 #: police.uk's crime types other than violence and sexual offences (its street files' own
-#: names): every one is a term of the street-file model's prior by default.
+#: names): every one is a term of the street-file model's prior by default. Written out rather
+#: than taken from ``geodata.crime.CURRENT_CRIME_TYPES``, which would load pandas with the
+#: config; ``tests/test_violence_risk.py`` keeps the two in step.
 OTHER_CRIME_TYPES = (
     "Anti-social behaviour",
     "Bicycle theft",
