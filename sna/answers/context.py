@@ -205,7 +205,7 @@ def recorded_period(model: dict) -> str | None:
     """When the recorded count a resident reads was recorded, in words.
 
     Street-level files: the whole window, as the model's prior weights recent months more;
-    IoD2025 indicators (carried-over model): their two years.
+    IoD2025 indicators (the pooled model): their two years.
     """
     try:
         if model.get("carried_over_from"):

@@ -3,7 +3,7 @@
 - :mod:`~sna.build.pipeline`: :func:`~sna.build.pipeline.build_region`, the entry (audit
   before publishing);
 - :mod:`~sna.build.inputs`: the tables and layer inputs a build scores first;
-- :mod:`~sna.build.violence`: the violence-risk step (fit or carry over the model);
+- :mod:`~sna.build.violence`: the violence-risk step (fit the model, or apply the pooled one);
 - :mod:`~sna.build.robustness`: Monte Carlo rank intervals and the sensitivity table;
 - :mod:`~sna.build.postcodes`: surfaces and each postcode's need;
 - :mod:`~sna.build.national`: a view's national ranks, from the national build;

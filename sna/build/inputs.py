@@ -1,24 +1,20 @@
-"""What a build reads and scores first: the store's tables, the layer inputs, the shrinkage
-parents, and the scores of a region whose violence model is carried over.
+"""What a build reads and scores first: the store's tables, the layer inputs and the shrinkage
+parents.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sna.config.region import RegionConfig, ScoringSpec
 from sna.needs.layers import LayerData
-from sna.needs.partner_layers import scored_layers
-from sna.needs.scoring import LayerInput, score_layers
+from sna.needs.scoring import LayerInput
 from sna.needs.trends import monthly_from_counts, trend_tables
-from sna.prepare.pipeline import prepare_region
 from sna.prepare.store import Store
 from sna.violence.region_street import RegionStreet
 
-__all__ = ["load_tables", "load_trend_tables", "layer_inputs", "shrinkage_parents", "region_scores"]
+__all__ = ["load_tables", "load_trend_tables", "layer_inputs", "shrinkage_parents"]
 
 
 # --- layer inputs ------------------------------------------------------------------------
@@ -58,36 +54,3 @@ def shrinkage_parents(areas: pd.DataFrame, scoring: ScoringSpec) -> np.ndarray:
     """Each LSOA's parent area for shrinkage: its MSOA or its district (``shrink_parent``)."""
     col = "msoa21_name" if scoring.shrink_parent == "msoa" else "district_code"
     return areas[col].astype(str).to_numpy()
-
-
-SOURCE_SCORES: dict[tuple[str, str], tuple] = {}
-
-
-def region_scores(config: RegionConfig, data_dir: Path | None) -> tuple:
-    """Tables, areas, normalised layer scores and synthetic ids of another region.
-
-    Used to fit the violence model of a region whose coefficients are carried over. Kept in
-    memory by the store's cache key and the config, so repeated builds in one process (tests,
-    notebooks) compute them once.
-    """
-    prepare_region(config, data_dir=data_dir)
-    store = Store(config.id, data_dir)
-    key = (store.manifest()["cache_key"], config.fingerprint())
-    if key not in SOURCE_SCORES:
-        SOURCE_SCORES.clear()  # one source region at a time is enough
-        SOURCE_SCORES[key] = _compute_region_scores(config, store)
-    return SOURCE_SCORES[key]
-
-
-def _compute_region_scores(config: RegionConfig, store: Store) -> tuple:
-    areas = store.read("lsoa21")
-    postcodes = store.read("postcodes")
-    tables = load_tables(store, config)
-    live = postcodes[postcodes["status"] == "live"]
-    layers, _, _ = scored_layers(
-        config.layers, tables, areas, live, config.scoring.disclosure_threshold
-    )
-    scored = score_layers(
-        layer_inputs(layers), config.scoring, shrinkage_parents(areas, config.scoring)
-    )
-    return tables, areas, scored.scores, {d.spec.id for d in layers if d.synthetic}

@@ -8,6 +8,6 @@
   :mod:`~sna.violence.region_street`: the police.uk counts the models read;
 - :mod:`~sna.violence.words`: the model in plain words.
 
-The build's violence step (fit or carry over, lay out the columns) is
+The build's violence step (fit, or apply the pooled model; lay out the columns) is
 :mod:`sna.build.violence`.
 """
