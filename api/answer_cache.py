@@ -5,8 +5,10 @@ head and its LSOA's part) and the support nearby; in a server that costs about 3
 microseconds, as much as everything else the request does (``bench/README.md``). Gzip, which
 every browser asks for, costs several times more. :class:`AnswerCache` keeps the finished
 bodies, plain and gzipped, of the postcodes asked most recently, up to a fixed number of
-bytes, for the current build only: a new build empties it, so an answer is never older than
-the build that serves it.
+bytes, for the current answers only. They are kept by the answers' validator
+(:func:`api.answering.validator`, the ETag's value): the build id, and on a front door the
+views it serves. A new build, or a view published on a front door, empties it, so an answer
+is never older than what serves it.
 
 What it holds is bounded and counted: ``SNA_API_ANSWER_CACHE_MB`` (default 16, ``0`` turns it
 off), the bytes of the bodies and their keys; hits and misses are counted. The serving bench
@@ -33,7 +35,8 @@ class CachedAnswer:
 
 
 class AnswerCache:
-    """Finished answers of one build, least recently used dropped first past ``max_bytes``.
+    """Finished answers of one validator (a build, and its request-time state), least
+    recently used dropped first past ``max_bytes``.
 
     Keys are the postcode as the path gave it (``"B1 1BB"`` and ``"b11bb"`` are two entries
     of one answer): normalising costs more than the lookup it would save. Not thread-safe,
@@ -46,13 +49,13 @@ class AnswerCache:
     >>> _ = cache.put("build-1", "B", b"789")  # 7 + 4 > 10: A, the oldest, goes
     >>> cache.get("build-1", "A") is None, cache.size
     (True, 4)
-    >>> cache.get("build-2", "B") is None, len(cache)  # a new build empties it
+    >>> cache.get("build-2", "B") is None, len(cache)  # a new validator empties it
     (True, 0)
     """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max(int(max_bytes), 0)
-        self.build_id: str | None = None
+        self.validator: str | None = None
         self.size = 0
         self.hits = 0
         self.misses = 0
@@ -61,10 +64,11 @@ class AnswerCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, build_id: str, key: str) -> CachedAnswer | None:
-        """The answer kept for ``key`` under ``build_id`` (None: not kept, or another build)."""
-        if build_id != self.build_id:
-            self._reset(build_id)
+    def get(self, validator: str, key: str) -> CachedAnswer | None:
+        """The answer kept for ``key`` under ``validator`` (None: not kept, or kept under
+        another, which empties the cache)."""
+        if validator != self.validator:
+            self._reset(validator)
         entry = self._entries.get(key)
         if entry is None:
             self.misses += 1
@@ -73,11 +77,11 @@ class AnswerCache:
         self._entries.move_to_end(key)
         return entry
 
-    def put(self, build_id: str, key: str, body: bytes) -> CachedAnswer:
+    def put(self, validator: str, key: str, body: bytes) -> CachedAnswer:
         """Keep ``body`` for ``key`` (dropping the least recently used past the bound)."""
         entry = CachedAnswer(key, body)
-        if build_id != self.build_id:
-            self._reset(build_id)
+        if validator != self.validator:
+            self._reset(validator)
         if len(body) > self.max_bytes:
             return entry  # larger than the whole cache: answered, not kept
         old = self._entries.pop(key, None)
@@ -107,7 +111,7 @@ class AnswerCache:
         zipped = 0 if entry.gzipped is None else len(entry.gzipped)
         return len(entry.key) + len(entry.body) + zipped
 
-    def _reset(self, build_id: str) -> None:
+    def _reset(self, validator: str) -> None:
         self._entries.clear()
         self.size = 0
-        self.build_id = build_id
+        self.validator = validator

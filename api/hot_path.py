@@ -160,10 +160,11 @@ class HotPath:
             if not self.host.allowed(host, server[1] if server else None):
                 return None  # the full app answers 400
         build = self.watcher.get()  # the current build, reloaded when a new one is published
-        # an answer with a member made at request time (the front door's VRU, which changes
-        # when a view is published; a view's national ranks) changes within one build: not kept
-        cache = self.answers if getattr(build, "postcode_extra", None) is None else None
-        kept = None if cache is None else cache.get(build.build_id, postcode)
+        # the build id, and the state of a member made at request time (a front door's served
+        # views, a view's national build): what the ETag names is what the answers are kept by
+        tag = validator(build)
+        cache = self.answers
+        kept = None if cache is None else cache.get(tag, postcode)
         if kept is None:
             try:
                 result = build.postcode_json(postcode)
@@ -171,11 +172,10 @@ class HotPath:
                 return None
             body = b'{"status":200,"result":' + result + b"}"
             if cache is not None:
-                kept = cache.put(build.build_id, postcode, body)
+                kept = cache.put(tag, postcode, body)
         else:
             body = kept.body
         headers = self._headers
-        tag = validator(build)  # the build id, and a front door's served views
         if headers is None or headers.validator != tag:
             headers = _BuildHeaders(tag, self.cache_control, self.vary)
             self._headers = headers

@@ -275,7 +275,7 @@ def test_a_postcode_asked_again_is_answered_from_the_cache_of_its_build():
     assert size > len(first.content) + 2, "the gzip form is counted against the bound"
     assert reads_evicted == 1, "an answer dropped past the bound is read again"
     assert new_reads == 1 and newer.headers["etag"] == 'W/"build-2"'
-    assert cache.build_id == "build-2" and cache.size <= cache.max_bytes
+    assert cache.validator == "build-2" and cache.size <= cache.max_bytes
 
 
 def test_the_answer_cache_is_a_setting_and_0_turns_it_off(monkeypatch, fixture_build):
@@ -290,12 +290,17 @@ def test_the_answer_cache_is_a_setting_and_0_turns_it_off(monkeypatch, fixture_b
         assert c.get(LOOKUP).status_code == 200
 
 
-def test_an_answer_with_a_member_made_at_request_time_is_never_kept():
+def test_an_answer_with_a_member_made_at_request_time_is_kept_by_its_state():
     """The front door adds each national answer's VRU at request time, and it changes when
-    a view is published within one national build: the cache must not keep the old one."""
+    a view is published within one national build: the cache keeps answers by the validator
+    the ETag names (the build and the views served), so the old answer is not served after
+    the publication, and the new one is kept again."""
 
     class FrontDoorBuild(CountingBuild):
         served = False
+
+        def answer_state(self) -> str:
+            return "served" if self.served else "none"
 
         def postcode_extra(self, body: bytes, code: str) -> bytes:
             return b'"served":%s' % (b"true" if self.served else b"false")
@@ -309,10 +314,20 @@ def test_an_answer_with_a_member_made_at_request_time_is_never_kept():
         transport = httpx.ASGITransport(app=hot)
         async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
             before = await c.get("/api/v1/postcodes/A1")
+            again = await c.get("/api/v1/postcodes/A1")
+            reads_before = watcher.build.reads
             watcher.build.served = True  # a view published while serving
             after = await c.get("/api/v1/postcodes/A1")
-        return before.json()["result"], after.json()["result"], watcher.build.reads, hot.answers
+            after_again = await c.get("/api/v1/postcodes/A1")
+        return (
+            [r.json()["result"]["served"] for r in (before, again, after, after_again)],
+            [r.headers["etag"] for r in (before, after)],
+            (reads_before, watcher.build.reads),
+            hot.answers,
+        )
 
-    before, after, reads, cache = asyncio.run(run())
-    assert before["served"] is False and after["served"] is True
-    assert reads == 2 and len(cache) == 0
+    served, etags, reads, cache = asyncio.run(run())
+    assert served == [False, False, True, True]
+    assert etags == ['W/"national-1.none"', 'W/"national-1.served"']
+    assert reads == (1, 2), "kept within one state, read again when it changes"
+    assert cache.validator == "national-1.served" and len(cache) == 1
