@@ -32,6 +32,7 @@ from pyproj import Transformer
 from ._checks import check_rows
 from ._io import BNG, to_bng
 from ._police_files import Source, discover, read_source
+from .crime_types import CURRENT_CRIME_TYPES
 from .errors import (
     EmptyFileError,
     InvalidValueError,
@@ -79,24 +80,6 @@ LEGACY_COLUMNS: tuple[str, ...] = (
     "Context",
 )
 """Header of the first (2011) street-level format: BNG coordinates, no Crime ID, no LSOA."""
-
-CURRENT_CRIME_TYPES: tuple[str, ...] = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-    "Violence and sexual offences",
-)
-"""The 14 categories police.uk has used since May 2013."""
 
 LEGACY_CRIME_TYPES: tuple[str, ...] = ("Violent crime", "Public disorder and weapons")
 """Categories used only before May 2013: 'Violent crime' (to April 2013) and 'Public disorder

@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
+from geodata.crime_types import CURRENT_CRIME_TYPES
 from sna.config.base import StrictModel
 from sna.disclosure.rule import DISCLOSURE_THRESHOLD
 from sna.wording import denominator_words
@@ -257,24 +258,8 @@ class ScoringSpec(StrictModel):
 
 
 #: police.uk's crime types other than violence and sexual offences (its street files' own
-#: names): every one is a term of the street-file model's prior by default. Written out rather
-#: than taken from ``geodata.crime.CURRENT_CRIME_TYPES``, which would load pandas with the
-#: config; ``tests/test_violence_risk.py`` keeps the two in step.
-OTHER_CRIME_TYPES = (
-    "Anti-social behaviour",
-    "Bicycle theft",
-    "Burglary",
-    "Criminal damage and arson",
-    "Drugs",
-    "Other crime",
-    "Other theft",
-    "Possession of weapons",
-    "Public order",
-    "Robbery",
-    "Shoplifting",
-    "Theft from the person",
-    "Vehicle crime",
-)
+#: names): every one is a term of the street-file model's prior by default.
+OTHER_CRIME_TYPES = tuple(t for t in CURRENT_CRIME_TYPES if t != "Violence and sexual offences")
 
 
 class ViolenceRiskSpec(StrictModel):
