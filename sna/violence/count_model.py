@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["CountModel", "fit_count_model", "EXPOSURE_TERM"]
+__all__ = ["CountModel", "fit_count_model", "poisson_deviance", "EXPOSURE_TERM"]
 
 #: Name of the exposure's term among the drivers.
 EXPOSURE_TERM = "exposure"
@@ -98,6 +98,14 @@ class CountModel:
                 "penalised": self.penalised,
             }
         )
+
+
+def poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
+    r""":math:`2\sum_i [y_i \log(y_i/\mu_i) - (y_i - \mu_i)]`, the first term 0 where
+    :math:`y_i = 0`."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
+    return float(2 * np.sum(t - (y - mu)))
 
 
 def _nb_alpha(y: np.ndarray, mu: np.ndarray) -> float:
@@ -223,16 +231,8 @@ def fit_count_model(
     cov = np.linalg.pinv(info)
     cov = (cov + cov.T) / 2
     # share of the Poisson deviance of the null (intercept + offset) model explained
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rate = y.sum() / exposure.sum()
-        mu0 = exposure * rate
-
-        def dev(m: np.ndarray) -> float:
-            t = np.where(y > 0, y * np.log(y / m), 0.0)
-            return float(2 * np.sum(t - (y - m)))
-
-        d0 = dev(mu0)
-        explained = 1 - dev(mu) / d0 if d0 > 0 else 0.0
+    d0 = poisson_deviance(y, exposure * y.sum() / exposure.sum())
+    explained = 1 - poisson_deviance(y, mu) / d0 if d0 > 0 else 0.0
     return CountModel(
         terms=terms,
         params=params,

@@ -46,7 +46,12 @@ import pandas as pd
 
 from sna.config.region import ViolenceRiskSpec
 from sna.stats.uncertainty import INTERVAL_PERCENTILES, MCResult, monte_carlo
-from sna.violence.count_model import EXPOSURE_TERM, CountModel, fit_count_model
+from sna.violence.count_model import (
+    EXPOSURE_TERM,
+    CountModel,
+    fit_count_model,
+    poisson_deviance,
+)
 from sna.violence.features import (
     CURVATURE_TERM,
     PRIOR_TERM,
@@ -207,12 +212,6 @@ def structural_prior(
     return model, x
 
 
-def _poisson_deviance(y: np.ndarray, mu: np.ndarray) -> float:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0) / mu), 0.0)
-    return float(2 * np.sum(t - (y - mu)))
-
-
 def fit_violence(
     points: pd.DataFrame,
     units: pd.Index,
@@ -252,7 +251,7 @@ def fit_violence(
     f_mu = f_model.predict(f_x, np.asarray(exposure, float) * len(feat_months) / 12.0)
     y = _target_counts(inside[inside["month"].astype(str) >= resp[0]], units, spec.target)
     null = np.asarray(exposure, float) * y.sum() / np.sum(exposure)
-    d0 = _poisson_deviance(y, null)
+    d0 = poisson_deviance(y, null)
     f_tgt = f_inside[f_inside["crime_type"] == spec.target]
     best, candidates = None, []
     for h in spec.half_lives:
@@ -265,7 +264,7 @@ def fit_violence(
             months_present=feat_months,
         )
         post = Posterior(y_w, t_w, len(feat_months), f_model.alpha)
-        d = _poisson_deviance(y, post.expected(f_mu, horizon=len(resp_months)))
+        d = poisson_deviance(y, post.expected(f_mu, horizon=len(resp_months)))
         explained = 1 - d / d0 if d0 > 0 else 0.0
         candidates.append({"half_life_months": h, "deviance_explained": round(explained, 4)})
         if best is None or d < best[1]:
