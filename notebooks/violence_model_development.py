@@ -37,6 +37,7 @@ from sna.violence.count_model import fit_count_model
 from sna.violence.features import slug
 from sna.violence.model import fit_violence, predict_violence
 from sna.violence.pooled import BUSINESS_TERM, pooled_fit, pooled_terms
+from sna.violence.posterior import Posterior
 from sna.violence.street_counts import counts_as_points
 
 warnings.filterwarnings("ignore")
@@ -142,8 +143,8 @@ def _prior_mu(d, rows, types):
 def _update(d, rows, types, h):
     mu, al = _prior_mu(d, rows, types)
     w = 2.0 ** (-(rows[-1] - np.asarray(rows)) / h)
-    y_w = w @ d["M"][SPEC.target][rows]
-    return (1 + al * y_w) / (len(rows) / mu + al * w.sum())
+    post = Posterior(w @ d["M"][SPEC.target][rows], w.sum(), len(rows), al)
+    return post.expected(mu, horizon=1)  # the monthly rate: ranks as the 12-month count
 
 
 def update_flat(types):
